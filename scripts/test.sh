@@ -1,0 +1,115 @@
+#!/usr/bin/env bash
+# scripts/test.sh: the whole test suite, from a fresh Debian 12 machine.
+#
+# Installs what is missing (apt-get), builds and installs the extension, runs
+# the core's unit tests (CTest), then starts a throwaway PostgreSQL 15 cluster
+# with shared_preload_libraries = 'pg_safemigrate' and runs the pg_regress,
+# isolation and pgTAP suites against it, plus the checks that need a server
+# without the library preloaded or in binary-upgrade mode.  Removes every
+# cluster it started, and exits non-zero if anything failed.
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+trap sm_cluster_stop EXIT
+
+passed=0
+failed=0
+failures=()
+# record SUITE PASSED FAILED
+record() {
+	passed=$((passed + $2))
+	failed=$((failed + $3))
+	[ "$3" -eq 0 ] || failures+=("$1")
+	echo "$1: $2 passed, $3 failed"
+}
+
+sm_install_deps
+sm_build
+cd "$SM_ROOT"
+mkdir -p build
+
+# --- 1. unit tests of the pure core (no server) -----------------------------
+sm_say "unit tests (GoogleTest via CTest)"
+cmake -S . -B build/cmake -DCMAKE_BUILD_TYPE=RelWithDebInfo >build/cmake.log 2>&1 || { cat build/cmake.log; exit 1; }
+cmake --build build/cmake -j2 >>build/cmake.log 2>&1 || { cat build/cmake.log; exit 1; }
+(cd build/cmake && ctest --output-on-failure) | tee build/ctest.log || true
+total=$(sed -n 's/.*tests failed out of \([0-9]*\).*/\1/p' build/ctest.log)
+nfail=$(sed -n 's/.*, \([0-9]*\) tests failed out of.*/\1/p' build/ctest.log)
+if [ -z "$total" ]; then record unit 0 1; else record unit $((total - nfail)) "$nfail"; fi
+
+# --- 2. a server with the library preloaded ----------------------------------
+sm_say "throwaway cluster"
+sm_cluster_start main preload
+# A test-only extension whose script runs DDL the policy would reject: it
+# proves that extension scripts pass through.
+"${SUDO[@]}" install -m 644 test/extension/safemigrate_testext.control test/extension/safemigrate_testext--1.0.sql \
+	"$("$PG_CONFIG" --sharedir)/extension/"
+
+# run_regress SUITE OUTPUTDIR make-args...: a pg_regress or isolation run via
+# PGXS; counts its "... ok" and "... FAILED" lines and shows the diffs.
+run_regress() {
+	local suite=$1 outdir=$2 log="build/$1.log" rc=0 ok bad
+	shift 2
+	rm -rf "$outdir"
+	mkdir -p "$outdir"
+	make -s "$@" PG_CONFIG="$PG_CONFIG" >"$log" 2>&1 || rc=$?
+	cat "$log"
+	ok=$(grep -cE '\.\.\. ok' "$log" || true)
+	bad=$(grep -cE '\.\.\. FAILED' "$log" || true)
+	if [ "$rc" -ne 0 ]; then
+		[ "$bad" -gt 0 ] || bad=1
+		if [ -s "$outdir/regression.diffs" ]; then cat "$outdir/regression.diffs"; fi
+	fi
+	record "$suite" "$ok" "$bad"
+}
+
+sm_say "pg_regress tests (sql/, expected/)"
+run_regress regress build/regress installcheck ISOLATION=
+
+sm_say "isolation tests (test/isolation/specs)"
+run_regress isolation build/isolation installcheck REGRESS=
+
+sm_say "pgTAP tests (test/pgtap)"
+createdb safemigrate_tap
+psql -X -q -v ON_ERROR_STOP=1 -d safemigrate_tap -f test/pgtap/fixtures/setup.sql
+pg_prove --verbose -d safemigrate_tap test/pgtap/*.sql >build/pgtap.log 2>&1 || true
+cat build/pgtap.log
+# Every assertion prints "ok N" or "not ok N"; a file that dies prints no
+# summary "Result: PASS".
+nok=$(grep -cE '^ok [0-9]+' build/pgtap.log || true)
+nbad=$(grep -cE '^not ok [0-9]+' build/pgtap.log || true)
+if ! grep -q '^Result: PASS' build/pgtap.log; then [ "$nbad" -gt 0 ] || nbad=1; fi
+record pgtap "$nok" "$nbad"
+
+# --- 3. binary-upgrade mode passes through -----------------------------------
+# pg_upgrade runs the new server with -b; the same statement that enforce mode
+# rejects must then run.  Checked in single-user mode on the stopped cluster.
+sm_say "binary-upgrade bypass (single-user mode, with and without -b)"
+sm_as_owner "$PG_BINDIR/pg_ctl" -D "$SM_DIR_main/data" -m fast -w stop >/dev/null
+single() { printf '%s\n' "$2" | sm_as_owner "$PG_BINDIR/postgres" --single $1 -D "$SM_DIR_main/data" safemigrate_tap 2>&1; }
+out_normal=$(single "" "CREATE INDEX bu_idx ON safemigrate_test.patients (name);")
+# In binary-upgrade mode every new relation needs the OIDs pg_upgrade would set.
+out_upgrade=$(single "-b" "SELECT binary_upgrade_set_next_index_pg_class_oid('999999'::oid);
+SELECT binary_upgrade_set_next_index_relfilenode('999999'::oid);
+CREATE INDEX bu_idx ON safemigrate_test.patients (name);")
+bu_pass=0 bu_fail=0
+if grep -q 'create-index-blocking' <<<"$out_normal"; then bu_pass=$((bu_pass + 1)); else bu_fail=$((bu_fail + 1)); echo "without -b the statement was not rejected:"; echo "$out_normal"; fi
+if ! grep -qE 'ERROR|FATAL|create-index-blocking' <<<"$out_upgrade"; then bu_pass=$((bu_pass + 1)); else bu_fail=$((bu_fail + 1)); echo "with -b the statement did not pass:"; echo "$out_upgrade"; fi
+record binary-upgrade "$bu_pass" "$bu_fail"
+
+# No backend may have crashed while the suites ran.
+if grep -E 'terminated by signal|was terminated by exception|PANIC:|TRAP:' "$SM_DIR_main/server.log"; then
+	record server-log 0 1
+else
+	record server-log 1 0
+fi
+
+# --- 4. a server without the library preloaded -------------------------------
+sm_say "CREATE EXTENSION without shared_preload_libraries"
+sm_cluster_start nopreload no-preload
+run_regress nopreload build/nopreload installcheck ISOLATION= REGRESS=preload_required \
+	REGRESS_OPTS="--inputdir=test/nopreload --outputdir=build/nopreload"
+
+sm_cluster_stop
+echo
+echo "suites with failures: ${failures[*]:-none}"
+echo "tests: $passed passed, $failed failed"
+[ "$failed" -eq 0 ]

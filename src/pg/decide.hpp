@@ -1,0 +1,44 @@
+/*-------------------------------------------------------------------------
+ *
+ * decide.hpp
+ *	  Bridge from the boundary to the core: facts in, a POD verdict out.
+ *
+ * sm_decide() runs core::evaluate() inside a fence and copies the verdict's
+ * texts into palloc'd memory of the given context, so that when it returns
+ * no C++ object is alive and the caller may ereport freely.
+ *
+ * Copyright (c) 2026, pg_safemigrate developers
+ *
+ *-------------------------------------------------------------------------
+ */
+#pragma once
+
+#include "core/settings.hpp"
+#include "core/statement.hpp"
+#include "core/verdict.hpp"
+#include "pg/fence.hpp"
+
+struct MemoryContextData;
+
+namespace safemigrate::pg {
+
+/* Plain-data copy of core::Verdict; strings live in the caller's memory context. */
+struct SmVerdict
+{
+	core::Action action;
+	const char *rule_id;  /* static storage */
+	const char *sqlstate; /* static storage */
+	core::LockMode lock;
+	char *reason;
+	char *message;
+	char *detail;
+	char *hint;
+	int nsteps;
+	char **steps;
+};
+
+/* noexcept fence; returns false and fills *err when the core failed. */
+bool sm_decide(const core::Statement &stmt, const core::Settings &settings, MemoryContextData *cxt,
+			   SmVerdict *out, FenceError *err) noexcept;
+
+} // namespace safemigrate::pg

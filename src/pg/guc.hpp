@@ -1,0 +1,25 @@
+/*-------------------------------------------------------------------------
+ *
+ * guc.hpp
+ *	  The safemigrate.* settings.
+ *
+ * Copyright (c) 2026, pg_safemigrate developers
+ *
+ *-------------------------------------------------------------------------
+ */
+#pragma once
+
+#include "core/settings.hpp"
+
+namespace safemigrate::pg {
+
+/* Backing variable of safemigrate.mode (a core::Mode value). */
+extern int sm_mode;
+
+/* Define every safemigrate.* GUC and reserve the prefix.  Called from _PG_init. */
+void sm_define_gucs();
+
+/* The current values, as the core's plain struct. */
+core::Settings sm_current_settings();
+
+} // namespace safemigrate::pg

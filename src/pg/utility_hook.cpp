@@ -1,0 +1,139 @@
+/*-------------------------------------------------------------------------
+ *
+ * utility_hook.cpp
+ *	  ProcessUtility hook: sees every utility statement of every session,
+ *	  whatever sent it (psql, drivers, ORMs, PL/pgSQL EXECUTE, SQL functions,
+ *	  SPI), and judges the DDL that pg_safemigrate has rules for.
+ *
+ * Invariants:
+ *	- Statements without a rule (BEGIN, COMMIT, SET, SHOW, CALL, DO, ...) go
+ *	  to the next hook after one switch on the node tag: no catalog access,
+ *	  no allocation.  CALL and DO in particular must not be wrapped, or COMMIT
+ *	  inside procedures breaks.
+ *	- Binary-upgrade mode (pg_upgrade) and extension scripts (CREATE/ALTER
+ *	  EXTENSION of any extension) pass through untouched.
+ *	- The hook is active in databases where the extension has been created;
+ *	  elsewhere it passes everything through (the library is preloaded for the
+ *	  whole cluster, the policy is installed per database).
+ *	- Every context is judged (top level, functions, SPI, sub-commands): DDL
+ *	  sent from a DO block or a migration tool's function is DDL all the same.
+ *	- The parse tree is only read, never modified (readOnlyTree).
+ *
+ * Copyright (c) 2026, pg_safemigrate developers
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "core/settings.hpp"
+#include "core/statement.hpp"
+#include "pg/decide.hpp"
+#include "pg/extract.hpp"
+#include "pg/guc.hpp"
+#include "pg/utility_hook.hpp"
+
+#include "pg/postgres.hpp"
+#include "pg/compat.hpp"
+
+namespace safemigrate::pg {
+
+namespace {
+
+ProcessUtility_hook_type prev_ProcessUtility = NULL;
+
+/* C-style frame; may ereport. */
+void
+call_next(SM_PU_PARAMS)
+{
+	if (prev_ProcessUtility)
+		prev_ProcessUtility(SM_PU_ARGS);
+	else
+		standard_ProcessUtility(SM_PU_ARGS);
+}
+
+/* True for the statement types some rule looks at.  Must stay cheap. */
+inline bool
+has_rules(const Node *parsetree)
+{
+	switch (nodeTag(parsetree))
+	{
+		case T_IndexStmt:
+			return true;
+		default:
+			return false;
+	}
+}
+
+/* errcode() value of a five-character SQLSTATE from the rule catalogue. */
+int
+sqlstate_code(const char *s)
+{
+	return MAKE_SQLSTATE(s[0], s[1], s[2], s[3], s[4]);
+}
+
+/*
+ * Judge one statement and raise the rejection or warning it deserves.
+ *
+ * C-style frame; may ereport.  Core types appear only as the trivially
+ * destructible Statement and inside sm_decide's fence.
+ */
+void
+judge(PlannedStmt *pstmt, const char *queryString, ProcessUtilityContext context)
+{
+	Node *parsetree = pstmt->utilityStmt;
+	core::Statement stmt;
+
+	stmt.text = sm_statement_text(pstmt, queryString);
+	stmt.top_level = context == PROCESS_UTILITY_TOPLEVEL;
+	stmt.in_transaction_block = IsInTransactionBlock(stmt.top_level);
+
+	switch (nodeTag(parsetree))
+	{
+		case T_IndexStmt:
+			sm_extract_create_index(castNode(IndexStmt, parsetree), &stmt);
+			break;
+		default:
+			return;
+	}
+
+	SmVerdict verdict;
+	FenceError ferr;
+	if (!sm_decide(stmt, sm_current_settings(), CurrentMemoryContext, &verdict, &ferr))
+		ereport(ERROR,
+				(errcode(ferr.kind == FenceFailure::OutOfMemory ? ERRCODE_OUT_OF_MEMORY
+																: ERRCODE_INTERNAL_ERROR),
+				 errmsg("pg_safemigrate could not classify the statement: %s", ferr.message)));
+
+	if (verdict.action == core::Action::Allow)
+		return;
+	ereport(verdict.action == core::Action::Reject ? ERROR : WARNING,
+			(errcode(sqlstate_code(verdict.sqlstate)),
+			 errmsg("%s", verdict.message),
+			 errdetail("%s", verdict.detail),
+			 errhint("%s", verdict.hint)));
+}
+
+/*
+ * ProcessUtility hook: judge DDL that has rules, then run the statement.
+ *
+ * C-style frame; may ereport.
+ */
+extern "C" void
+sm_ProcessUtility(SM_PU_PARAMS) noexcept
+{
+	if (sm_mode != static_cast<int>(core::Mode::Off) && has_rules(pstmt->utilityStmt) &&
+		!IsBinaryUpgrade && !creating_extension &&
+		OidIsValid(get_extension_oid("pg_safemigrate", true)))
+		judge(pstmt, queryString, context);
+
+	call_next(SM_PU_ARGS);
+}
+
+} // namespace
+
+void
+sm_install_utility_hook()
+{
+	prev_ProcessUtility = ProcessUtility_hook;
+	ProcessUtility_hook = sm_ProcessUtility;
+}
+
+} // namespace safemigrate::pg

@@ -1,0 +1,179 @@
+// Unit tests of the create-index-blocking rule and of safemigrate.mode.
+#include "core/policy.hpp"
+#include "core/rules.hpp"
+
+#include <gtest/gtest.h>
+
+using namespace safemigrate::core;
+
+namespace {
+
+Statement
+create_index(std::string_view text = "CREATE INDEX appt_patient_idx ON appointments (patient_id)")
+{
+	Statement s;
+	s.kind = StatementKind::CreateIndex;
+	s.text = text;
+	s.relation.qualified_name = "public.appointments";
+	s.relation.size_known = true;
+	s.relation.bytes = 180LL * 1024 * 1024;
+	s.relation.estimated_rows = 2000000;
+	s.create_index.index_name = "appt_patient_idx";
+	return s;
+}
+
+Settings
+mode(Mode m)
+{
+	Settings st;
+	st.mode = m;
+	return st;
+}
+
+} // namespace
+
+TEST(CreateIndexRule, RejectsBlockingBuildOnTableWithData)
+{
+	Verdict v = evaluate(create_index(), mode(Mode::Enforce));
+	EXPECT_EQ(v.action, Action::Reject);
+	EXPECT_STREQ(v.rule_id, "create-index-blocking");
+	EXPECT_STREQ(v.sqlstate, "SM001");
+	EXPECT_EQ(v.lock, LockMode::Share);
+	EXPECT_EQ(v.message,
+			  "create-index-blocking: CREATE INDEX on table \"public.appointments\" would block writes");
+	EXPECT_EQ(v.detail,
+			  "CREATE INDEX without CONCURRENTLY takes a ShareLock on \"public.appointments\" "
+			  "(about 2000000 rows, 180 MB): INSERT, UPDATE and DELETE wait until the whole table "
+			  "has been read and the index built.  Reads are not blocked.");
+	EXPECT_EQ(v.hint,
+			  "Run instead: CREATE INDEX CONCURRENTLY appt_patient_idx ON appointments (patient_id);");
+	ASSERT_EQ(v.safe_steps.size(), 1u);
+	EXPECT_EQ(v.safe_steps[0], "CREATE INDEX CONCURRENTLY appt_patient_idx ON appointments (patient_id);");
+}
+
+TEST(CreateIndexRule, WarnModeDowngradesToWarning)
+{
+	Verdict v = evaluate(create_index(), mode(Mode::Warn));
+	EXPECT_EQ(v.action, Action::Warn);
+	EXPECT_STREQ(v.rule_id, "create-index-blocking");
+}
+
+TEST(CreateIndexRule, OffModeAllowsEverything)
+{
+	Verdict v = evaluate(create_index(), mode(Mode::Off));
+	EXPECT_EQ(v.action, Action::Allow);
+	EXPECT_STREQ(v.rule_id, "");
+}
+
+TEST(CreateIndexRule, UniqueAndUnknownRowCount)
+{
+	Statement s = create_index("create unique index u on t (a)");
+	s.create_index.unique = true;
+	s.relation.estimated_rows = -1; // never analyzed
+	s.relation.bytes = 8192;
+	Verdict v = evaluate(s, mode(Mode::Enforce));
+	EXPECT_EQ(v.action, Action::Reject);
+	EXPECT_NE(v.message.find("CREATE UNIQUE INDEX on table"), std::string::npos);
+	EXPECT_NE(v.detail.find("(8192 bytes)"), std::string::npos);
+	EXPECT_EQ(v.hint, "Run instead: create unique index CONCURRENTLY u on t (a);");
+}
+
+TEST(CreateIndexRule, HintSaysConcurrentlyCannotRunInTransactionBlock)
+{
+	Statement s = create_index();
+	s.in_transaction_block = true;
+	Verdict v = evaluate(s, mode(Mode::Enforce));
+	EXPECT_NE(v.hint.find("cannot run inside a transaction block"), std::string::npos);
+	s.in_transaction_block = false;
+	s.top_level = false;
+	EXPECT_NE(evaluate(s, mode(Mode::Enforce)).hint.find("or a function"), std::string::npos);
+}
+
+TEST(CreateIndexRule, MaterializedViewNamesRefreshAsTheBlockedWrite)
+{
+	Statement s = create_index();
+	s.relation.kind = RelationKind::MaterializedView;
+	Verdict v = evaluate(s, mode(Mode::Enforce));
+	EXPECT_EQ(v.action, Action::Reject);
+	EXPECT_NE(v.message.find("on materialized view"), std::string::npos);
+	EXPECT_NE(v.detail.find("REFRESH MATERIALIZED VIEW waits"), std::string::npos);
+}
+
+TEST(CreateIndexRule, PartitionedTableGetsPerPartitionRecipe)
+{
+	Statement s = create_index("CREATE INDEX ev_at ON events (at)");
+	s.relation.kind = RelationKind::PartitionedTable;
+	s.relation.partitions = 12;
+	s.create_index.index_name = "ev_at";
+	Verdict v = evaluate(s, mode(Mode::Enforce));
+	EXPECT_EQ(v.action, Action::Reject);
+	EXPECT_NE(v.detail.find("and each of its 12 partitions"), std::string::npos);
+	ASSERT_EQ(v.safe_steps.size(), 2u);
+	EXPECT_EQ(v.safe_steps[0], "CREATE INDEX ev_at ON ONLY events (at);");
+	EXPECT_NE(v.safe_steps[1].find("ALTER INDEX ev_at ATTACH PARTITION"), std::string::npos);
+}
+
+struct Exemption
+{
+	const char *name;
+	void (*apply)(Statement &);
+	const char *reason_part;
+};
+
+class CreateIndexExemption : public ::testing::TestWithParam<Exemption>
+{};
+
+TEST_P(CreateIndexExemption, IsAllowedWithReason)
+{
+	Statement s = create_index();
+	GetParam().apply(s);
+	Verdict v = evaluate(s, mode(Mode::Enforce));
+	EXPECT_EQ(v.action, Action::Allow);
+	EXPECT_STREQ(v.rule_id, "");
+	EXPECT_NE(v.reason.find(GetParam().reason_part), std::string::npos) << v.reason;
+}
+
+INSTANTIATE_TEST_SUITE_P(
+	Cases, CreateIndexExemption,
+	::testing::Values(
+		Exemption{"concurrent", [](Statement &s) { s.create_index.concurrent = true; },
+				  "does not block"},
+		Exemption{"empty", [](Statement &s) { s.relation.bytes = 0; }, "empty"},
+		Exemption{"created_here", [](Statement &s) { s.relation.created_in_transaction = true; },
+				  "created in this transaction"},
+		Exemption{"temporary", [](Statement &s) { s.relation.temporary = true; }, "temporary"},
+		Exemption{"missing", [](Statement &s) { s.relation.exists = false; }, "does not exist"},
+		Exemption{"if_not_exists_noop",
+				  [](Statement &s) {
+					  s.create_index.if_not_exists = true;
+					  s.create_index.already_exists = true;
+				  },
+				  "no-op"},
+		Exemption{"foreign_table", [](Statement &s) { s.relation.kind = RelationKind::Other; },
+				  "PostgreSQL reports"}),
+	[](const ::testing::TestParamInfo<Exemption> &p) { return std::string(p.param.name); });
+
+TEST(CreateIndexRule, SizeUnknownIsNotTreatedAsEmpty)
+{
+	Statement s = create_index();
+	s.relation.size_known = false;
+	s.relation.bytes = 0;
+	EXPECT_EQ(evaluate(s, mode(Mode::Enforce)).action, Action::Reject);
+}
+
+TEST(Policy, OtherStatementsAreAllowed)
+{
+	Statement s;
+	Verdict v = evaluate(s, mode(Mode::Enforce));
+	EXPECT_EQ(v.action, Action::Allow);
+	EXPECT_EQ(v.lock, LockMode::None);
+}
+
+TEST(Format, SizesRoundLikePgSizePretty)
+{
+	EXPECT_EQ(format_size(0), "0 bytes");
+	EXPECT_EQ(format_size(10239), "10239 bytes");
+	EXPECT_EQ(format_size(10240), "10 kB");
+	EXPECT_EQ(format_size(180LL * 1024 * 1024), "180 MB");
+	EXPECT_EQ(format_size(20LL * 1024 * 1024 * 1024), "20 GB");
+}
