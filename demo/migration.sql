@@ -1,0 +1,42 @@
+-- demo/migration.sql: a short migration on a live-sized table, as a developer
+-- would write it, run by scripts/demo.sh with psql against a cluster that
+-- preloads pg_safemigrate.
+\set VERBOSITY default
+\timing on
+\echo
+\echo '--- the policy in force for every session of the cluster'
+SHOW safemigrate.mode;
+SELECT relname, to_char(reltuples, 'FM999,999,999') AS rows, pg_size_pretty(pg_relation_size(oid)) AS size
+  FROM pg_class WHERE relname IN ('patients', 'appointments') ORDER BY relname;
+
+\echo
+\echo '--- 1. the naive migration: a plain CREATE INDEX would block every write to appointments'
+CREATE INDEX appointments_patient_idx ON appointments (patient_id);
+
+\echo
+\echo '--- 2. the same through a migration tool''s function (PL/pgSQL EXECUTE): judged the same'
+DO $$ BEGIN EXECUTE 'CREATE UNIQUE INDEX patients_email_key ON patients (email)'; END $$;
+
+\echo
+\echo '--- 3. the statement from the hint: builds without blocking writers'
+CREATE INDEX CONCURRENTLY appointments_patient_idx ON appointments (patient_id);
+SELECT indexrelid::regclass AS index, indisvalid AS valid, pg_size_pretty(pg_relation_size(indexrelid)) AS size
+  FROM pg_index WHERE indrelid = 'appointments'::regclass ORDER BY 1;
+
+\echo
+\echo '--- 4. new and empty tables are exempt: nobody else can be blocked'
+BEGIN;
+CREATE TABLE prescriptions (id bigint PRIMARY KEY, appointment_id bigint NOT NULL, drug text NOT NULL);
+CREATE INDEX prescriptions_appointment_idx ON prescriptions (appointment_id);
+COMMIT;
+
+\echo
+\echo '--- 5. an ordinary role cannot switch the policy off'
+SET ROLE demo_app;
+SET safemigrate.mode = off;
+RESET ROLE;
+
+\echo
+\echo '--- 6. a superuser can relax it per role, e.g. warn for a trial period'
+ALTER ROLE demo_app SET safemigrate.mode = warn;
+SELECT rolname, rolconfig FROM pg_roles WHERE rolname = 'demo_app';
