@@ -11,6 +11,8 @@ EXTENSION = pg_safemigrate
 EXTVERSION = $(shell sed -n "s/^default_version = '\(.*\)'/\1/p" $(EXTENSION).control)
 MODULE_big = pg_safemigrate
 DATA = $(wildcard pg_safemigrate--*.sql)
+# The command-line tool (pg_safemigrate check FILE...), installed into pg_config --bindir.
+SCRIPTS = tools/pg_safemigrate
 
 CORE_SRCS = $(wildcard src/core/*.cpp src/core/*/*.cpp)
 PG_SRCS = $(wildcard src/pg/*.cpp)
@@ -46,6 +48,13 @@ $(error pg_safemigrate supports PostgreSQL 13 to 17, not $(MAJORVERSION))
 endif
 
 -include $(OBJS:.o=.d)
+
+# PGXS 15's uninstall removes $(bindir)/tools/pg_safemigrate, which never exists.
+uninstall: uninstall-cli
+.PHONY: uninstall-cli
+uninstall-cli:
+	rm -f '$(DESTDIR)$(bindir)/pg_safemigrate'
+
 EXTRA_CLEAN = $(OBJS:.o=.d) build/regress build/isolation
 
 .PHONY: unit

@@ -79,6 +79,16 @@ nbad=$(grep -cE '^not ok [0-9]+' build/pgtap.log || true)
 if ! grep -q '^Result: PASS' build/pgtap.log; then [ "$nbad" -gt 0 ] || nbad=1; fi
 record pgtap "$nok" "$nbad"
 
+sm_say "command-line tool (tools/pg_safemigrate, test/cli)"
+createdb safemigrate_cli
+bash test/cli/run.sh safemigrate_cli >build/cli.log 2>&1 || true
+cat build/cli.log
+if line=$(grep -E '^cli: [0-9]+ passed, [0-9]+ failed$' build/cli.log | tail -1); then
+	record cli "$(sed 's/^cli: \([0-9]*\) passed.*/\1/' <<<"$line")" "$(sed 's/.*, \([0-9]*\) failed$/\1/' <<<"$line")"
+else
+	record cli 0 1
+fi
+
 # --- 3. binary-upgrade mode passes through -----------------------------------
 # pg_upgrade runs the new server with -b; the same statement that enforce mode
 # rejects must then run.  Checked in single-user mode on the stopped cluster.

@@ -80,4 +80,4 @@ SELECT count(*) AS born_indexes FROM pg_indexes
 CREATE EXTENSION safemigrate_testext;
 SELECT indexname FROM pg_indexes WHERE indexname = 'safemigrate_testext_idx';
 DROP EXTENSION safemigrate_testext;
-DROP INDEX safemigrate_testext_idx;
+DROP INDEX CONCURRENTLY safemigrate_testext_idx;

@@ -76,49 +76,81 @@ relation_kind_word(RelationKind kind) noexcept
 			return "partitioned table";
 		case RelationKind::MaterializedView:
 			return "materialized view";
+		case RelationKind::View:
+			return "view";
+		case RelationKind::Index:
+			return "index";
 		case RelationKind::Other:
 			return "relation";
 	}
 	return "relation";
 }
 
-bool
-exempt_from_blocking_rules(const RelationFacts &rel, Verdict &verdict)
+Action
+row_action(const Assessment &row, const Settings &settings)
 {
-	if (!rel.exists)
-		verdict.reason = "the relation does not exist; PostgreSQL reports the error";
-	else if (rel.temporary)
-		verdict.reason = "temporary relations are invisible to other sessions";
-	else if (rel.created_in_transaction)
-		verdict.reason = "the relation was created in this transaction; no other session can use it yet";
-	else if (rel.size_known && rel.bytes == 0)
-		verdict.reason = "the relation is empty";
-	else
-		return false;
-	return true;
+	if (settings.mode == Mode::Off || !row.violates())
+		return Action::Allow;
+	return settings.mode == Mode::Warn ? Action::Warn : Action::Reject;
 }
 
 Verdict
-evaluate(const Statement &stmt, const Settings &settings)
+decide(const Assessments &rows, const Settings &settings)
 {
 	Verdict v;
+	for (const Assessment &row : rows)
+	{
+		if (row.lock > v.lock)
+			v.lock = row.lock;
+	}
 	if (settings.mode == Mode::Off)
 	{
 		v.reason = "safemigrate.mode is off";
 		return v;
 	}
-	switch (stmt.kind)
+	const Assessment *first = nullptr;
+	for (const Assessment &row : rows)
 	{
-		case StatementKind::CreateIndex:
-			v = evaluate_create_index(stmt);
-			break;
-		case StatementKind::Other:
-			v.reason = "no rule applies to this statement";
-			break;
+		if (!row.violates())
+			continue;
+		if (first == nullptr)
+		{
+			first = &row;
+			v.rule_id = row.rule->id;
+			v.sqlstate = row.rule->sqlstate;
+			v.message = row.message;
+			v.detail = row.detail;
+			v.hint = row.hint;
+			v.safe_steps.assign(row.safe_sql.begin(), row.safe_sql.end());
+		}
+		else if (row.rule != first->rule || row.relation != first->relation)
+		{
+			/* One error for the statement; every other rule it breaks is named too. */
+			v.detail += "  The statement also breaks rule " + std::string(row.rule->id) + ": " +
+						row.message.substr(row.message.find(": ") + 2) + ".";
+			v.hint += "  For " + std::string(row.rule->id) + ": " + row.hint;
+			v.safe_steps.insert(v.safe_steps.end(), row.safe_sql.begin(), row.safe_sql.end());
+		}
 	}
-	if (v.action == Action::Reject && settings.mode == Mode::Warn)
-		v.action = Action::Warn;
+	if (first == nullptr)
+	{
+		v.reason = rows.empty() ? "no rule applies to this statement" : rows.front().reason;
+		return v;
+	}
+	v.action = row_action(*first, settings);
 	return v;
+}
+
+Verdict
+evaluate(const Statement &stmt, const Settings &settings)
+{
+	if (settings.mode == Mode::Off)
+	{
+		Verdict v;
+		v.reason = "safemigrate.mode is off";
+		return v;
+	}
+	return decide(classify(stmt), settings);
 }
 
 } // namespace safemigrate::core

@@ -1,10 +1,12 @@
 /*-------------------------------------------------------------------------
  *
  * policy.hpp
- *	  evaluate(): Statement + Settings -> Verdict.
+ *	  evaluate(): Statement + Settings -> Verdict, for the hook.
  *
- * The single entry point of the core.  No I/O, no globals, no PostgreSQL:
- * the same facts and settings always give the same verdict.
+ * The entry point of the core for one statement about to run.  No I/O, no
+ * globals, no PostgreSQL: the same facts and settings always give the same
+ * verdict.  classify() (classify.hpp) gives the per-relation detail that
+ * safemigrate.check() shows; decide() folds it into one verdict.
  *
  * Copyright (c) 2026, pg_safemigrate developers
  *
@@ -13,6 +15,7 @@
 #pragma once
 
 #include "core/no_postgres.hpp"
+#include "core/classify.hpp"
 #include "core/settings.hpp"
 #include "core/statement.hpp"
 #include "core/verdict.hpp"
@@ -24,25 +27,19 @@ namespace safemigrate::core {
 
 Verdict evaluate(const Statement &stmt, const Settings &settings);
 
-/* Helpers shared by the rule families (src/core/rules/). */
+/* One verdict from a statement's assessments under the settings. */
+Verdict decide(const Assessments &rows, const Settings &settings);
 
-/* "12 kB", "180 MB", "2.1 GB": size in binary units, as pg_size_pretty rounds. */
+/* What the policy does with one assessment: allow, warn or reject. */
+Action row_action(const Assessment &row, const Settings &settings);
+
+/* "12 kB", "180 MB", "20 GB": size in binary units, rounded like pg_size_pretty. */
 std::string format_size(std::int64_t bytes);
 
 /* "about 2000000 rows, 180 MB", "180 MB" when rows are unknown. */
 std::string describe_size(const RelationFacts &rel);
 
-/* "table", "partitioned table", "materialized view", "relation". */
+/* "table", "partitioned table", "materialized view", "view", "index", "relation". */
 const char *relation_kind_word(RelationKind kind) noexcept;
-
-/*
- * Common exemptions from rules about blocking locks: the relation is invisible
- * to other sessions or holds no data.  Returns true and sets verdict.reason
- * when one applies.
- */
-bool exempt_from_blocking_rules(const RelationFacts &rel, Verdict &verdict);
-
-/* Rule families; each returns the verdict for the statements it owns. */
-Verdict evaluate_create_index(const Statement &stmt);
 
 } // namespace safemigrate::core

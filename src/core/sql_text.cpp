@@ -9,6 +9,7 @@
  */
 #include "core/sql_text.hpp"
 
+#include <algorithm>
 #include <cctype>
 
 namespace safemigrate::core {
@@ -248,6 +249,288 @@ create_index_on_only(std::string_view sql)
 				return std::string(sql);
 			return insert_at(sql, toks[j].end, " ONLY");
 		}
+	}
+	return std::nullopt;
+}
+
+namespace {
+
+bool
+is_punct(std::string_view sql, const Token &t, char c)
+{
+	return t.kind == Token::Kind::Punct && sql[t.begin] == c;
+}
+
+bool
+is_ident(const Token &t)
+{
+	return t.kind == Token::Kind::Word || t.kind == Token::Kind::QuotedIdent;
+}
+
+/* Index after a dotted name starting at k, or k when there is none. */
+std::size_t
+skip_name(std::string_view sql, const std::vector<Token> &toks, std::size_t k)
+{
+	if (k >= toks.size() || !is_ident(toks[k]))
+		return k;
+	++k;
+	while (k + 1 < toks.size() && is_punct(sql, toks[k], '.') && is_ident(toks[k + 1]))
+		k += 2;
+	return k;
+}
+
+/* Index after a parenthesized group starting at k (toks[k] is '('). */
+std::size_t
+skip_parens(std::string_view sql, const std::vector<Token> &toks, std::size_t k)
+{
+	int depth = 0;
+	for (; k < toks.size(); ++k)
+	{
+		if (is_punct(sql, toks[k], '('))
+			++depth;
+		else if (is_punct(sql, toks[k], ')') && --depth == 0)
+			return k + 1;
+	}
+	return k;
+}
+
+} // namespace
+
+std::vector<std::string>
+drop_index_names(std::string_view sql, bool *cascade)
+{
+	std::vector<std::string> out;
+	sql = trim_statement(sql);
+	std::vector<Token> toks = tokenize(sql);
+	*cascade = false;
+	std::size_t k = 0;
+	if (toks.size() < 3 || !is_keyword(sql, toks[0], "DROP") || !is_keyword(sql, toks[1], "INDEX"))
+		return out;
+	k = 2;
+	if (k < toks.size() && is_keyword(sql, toks[k], "CONCURRENTLY"))
+		++k;
+	std::string if_exists;
+	if (k + 1 < toks.size() && is_keyword(sql, toks[k], "IF") && is_keyword(sql, toks[k + 1], "EXISTS"))
+	{
+		if_exists = "IF EXISTS ";
+		k += 2;
+	}
+	while (k < toks.size())
+	{
+		std::size_t end = skip_name(sql, toks, k);
+		if (end == k)
+			break;
+		out.push_back(if_exists + std::string(sql.substr(toks[k].begin, toks[end - 1].end - toks[k].begin)));
+		k = end;
+		if (k < toks.size() && is_punct(sql, toks[k], ','))
+			++k;
+		else
+			break;
+	}
+	if (k < toks.size() && is_keyword(sql, toks[k], "CASCADE"))
+		*cascade = true;
+	return out;
+}
+
+std::optional<std::string>
+reindex_concurrently(std::string_view sql)
+{
+	sql = trim_statement(sql);
+	std::vector<Token> toks = tokenize(sql, 64);
+	if (toks.empty() || !is_keyword(sql, toks[0], "REINDEX"))
+		return std::nullopt;
+	std::size_t k = 1;
+	if (k < toks.size() && is_punct(sql, toks[k], '('))
+		k = skip_parens(sql, toks, k);
+	if (k >= toks.size())
+		return std::nullopt;
+	for (const char *kind : {"INDEX", "TABLE", "SCHEMA", "DATABASE"})
+	{
+		if (is_keyword(sql, toks[k], kind))
+			return insert_at(sql, toks[k].end, " CONCURRENTLY");
+	}
+	return std::nullopt;
+}
+
+std::optional<std::string>
+refresh_concurrently(std::string_view sql)
+{
+	sql = trim_statement(sql);
+	std::vector<Token> toks = tokenize(sql, 4);
+	if (toks.size() < 4 || !is_keyword(sql, toks[0], "REFRESH") ||
+		!is_keyword(sql, toks[1], "MATERIALIZED") || !is_keyword(sql, toks[2], "VIEW"))
+		return std::nullopt;
+	if (is_keyword(sql, toks[3], "CONCURRENTLY"))
+		return std::string(sql);
+	return insert_at(sql, toks[2].end, " CONCURRENTLY");
+}
+
+std::optional<AlterTableText>
+split_alter_table(std::string_view sql)
+{
+	sql = trim_statement(sql);
+	std::vector<Token> toks = tokenize(sql);
+	if (toks.size() < 3 || !is_keyword(sql, toks[0], "ALTER"))
+		return std::nullopt;
+	std::size_t k = 1;
+	if (is_keyword(sql, toks[k], "TABLE") || is_keyword(sql, toks[k], "INDEX") ||
+		is_keyword(sql, toks[k], "VIEW"))
+		k += 1;
+	else if (k + 1 < toks.size() &&
+			 ((is_keyword(sql, toks[k], "MATERIALIZED") && is_keyword(sql, toks[k + 1], "VIEW")) ||
+			  (is_keyword(sql, toks[k], "FOREIGN") && is_keyword(sql, toks[k + 1], "TABLE"))))
+		k += 2;
+	else
+		return std::nullopt;
+	if (k + 1 < toks.size() && is_keyword(sql, toks[k], "IF") && is_keyword(sql, toks[k + 1], "EXISTS"))
+		k += 2;
+	if (k < toks.size() && is_keyword(sql, toks[k], "ONLY"))
+		++k;
+	std::size_t end = skip_name(sql, toks, k);
+	if (end == k)
+		return std::nullopt;
+	if (end < toks.size() && is_punct(sql, toks[end], '*'))
+		++end;
+	if (end >= toks.size())
+		return std::nullopt;
+
+	AlterTableText out;
+	out.prefix = std::string(sql.substr(0, toks[end - 1].end));
+	int depth = 0;
+	std::size_t part_begin = toks[end].begin;
+	for (std::size_t j = end; j < toks.size(); ++j)
+	{
+		if (is_punct(sql, toks[j], '('))
+			++depth;
+		else if (is_punct(sql, toks[j], ')'))
+			--depth;
+		else if (depth == 0 && is_punct(sql, toks[j], ','))
+		{
+			out.parts.emplace_back(trim_statement(sql.substr(part_begin, toks[j].begin - part_begin)));
+			if (j + 1 < toks.size())
+				part_begin = toks[j + 1].begin;
+		}
+	}
+	out.parts.emplace_back(trim_statement(sql.substr(part_begin)));
+	return out;
+}
+
+std::string
+with_not_valid(std::string_view text)
+{
+	text = trim_statement(text);
+	std::vector<Token> toks = tokenize(text);
+	std::size_t n = toks.size();
+	if (n >= 2 && is_keyword(text, toks[n - 2], "NOT") && is_keyword(text, toks[n - 1], "VALID"))
+		return std::string(text);
+	return std::string(text) + " NOT VALID";
+}
+
+std::string
+constraint_name_of(std::string_view text)
+{
+	std::vector<Token> toks = tokenize(text, 3);
+	if (toks.size() == 3 && is_keyword(text, toks[0], "ADD") && is_keyword(text, toks[1], "CONSTRAINT"))
+		return std::string(toks[2].text(text));
+	return "";
+}
+
+std::string
+with_constraint_name(std::string_view text, std::string_view name)
+{
+	std::vector<Token> toks = tokenize(text, 2);
+	if (toks.empty() || !is_keyword(text, toks[0], "ADD"))
+		return std::string(text);
+	if (toks.size() == 2 && is_keyword(text, toks[1], "CONSTRAINT"))
+		return std::string(text);
+	return insert_at(text, toks[0].end, " CONSTRAINT " + quote_ident(name));
+}
+
+std::string
+quote_ident(std::string_view ident)
+{
+	bool safe = !ident.empty() && (std::islower(static_cast<unsigned char>(ident[0])) || ident[0] == '_');
+	for (char c : ident)
+	{
+		if (!(std::islower(static_cast<unsigned char>(c)) || std::isdigit(static_cast<unsigned char>(c)) ||
+			  c == '_'))
+			safe = false;
+	}
+	if (safe)
+		return std::string(ident);
+	std::string out = "\"";
+	for (char c : ident)
+	{
+		out += c;
+		if (c == '"')
+			out += '"';
+	}
+	return out + "\"";
+}
+
+std::optional<int>
+declared_category(std::string_view sql)
+{
+	static const char *const names[] = {"instant-safe", "concurrent", "expand-contract"};
+	/* Only comments count: look at the text between comment markers. */
+	std::size_t i = 0;
+	while (i < sql.size())
+	{
+		std::size_t begin, end;
+		if (sql.compare(i, 2, "--") == 0)
+		{
+			begin = i + 2;
+			end = sql.find('\n', begin);
+			if (end == std::string_view::npos)
+				end = sql.size();
+		}
+		else if (sql.compare(i, 2, "/*") == 0)
+		{
+			begin = i + 2;
+			end = sql.find("*/", begin);
+			if (end == std::string_view::npos)
+				end = sql.size();
+		}
+		else if (sql[i] == '\'' || sql[i] == '"' || sql[i] == '$')
+		{
+			/* Skip quoted text so that a string containing "--" is not a comment. */
+			std::vector<Token> t = tokenize(sql.substr(i), 1);
+			i += t.empty() ? 1 : std::max<std::size_t>(t[0].end, 1);
+			continue;
+		}
+		else
+		{
+			++i;
+			continue;
+		}
+		std::string_view body = sql.substr(begin, end - begin);
+		std::size_t k = 0;
+		while (k < body.size() && std::isspace(static_cast<unsigned char>(body[k])))
+			++k;
+		std::string_view rest = body.substr(k);
+		constexpr std::string_view tag = "safemigrate:";
+		if (rest.size() >= tag.size())
+		{
+			bool match = true;
+			for (std::size_t j = 0; j < tag.size(); ++j)
+				match &= std::tolower(static_cast<unsigned char>(rest[j])) == tag[j];
+			if (match)
+			{
+				rest = rest.substr(tag.size());
+				std::size_t b = 0;
+				while (b < rest.size() && std::isspace(static_cast<unsigned char>(rest[b])))
+					++b;
+				rest = rest.substr(b);
+				for (int c = 0; c < 3; ++c)
+				{
+					std::string_view n = names[c];
+					if (rest.substr(0, n.size()) == n &&
+						(rest.size() == n.size() || !std::isalnum(static_cast<unsigned char>(rest[n.size()]))))
+						return c;
+				}
+			}
+		}
+		i = end + 1;
 	}
 	return std::nullopt;
 }

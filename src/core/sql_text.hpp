@@ -66,4 +66,47 @@ std::optional<std::string> create_index_concurrently(std::string_view sql);
  */
 std::optional<std::string> create_index_on_only(std::string_view sql);
 
+/*
+ * For "DROP INDEX [IF EXISTS] a, b [CASCADE]": the names as written, each
+ * with "IF EXISTS " in front when the statement had it; *cascade is set when
+ * the statement ends with CASCADE.
+ */
+std::vector<std::string> drop_index_names(std::string_view sql, bool *cascade);
+
+/* "REINDEX [(...)] {INDEX|TABLE|SCHEMA|DATABASE} ..." with CONCURRENTLY after the kind. */
+std::optional<std::string> reindex_concurrently(std::string_view sql);
+
+/* "REFRESH MATERIALIZED VIEW ..." with CONCURRENTLY after VIEW. */
+std::optional<std::string> refresh_concurrently(std::string_view sql);
+
+/* An ALTER TABLE statement cut into its prefix and its subcommands. */
+struct AlterTableText
+{
+	std::string prefix;				/* "ALTER TABLE [IF EXISTS] [ONLY] name" as written */
+	std::vector<std::string> parts; /* each subcommand as written, in order */
+};
+
+/* nullopt when the text is not ALTER TABLE/INDEX/VIEW/MATERIALIZED VIEW/FOREIGN TABLE name .... */
+std::optional<AlterTableText> split_alter_table(std::string_view sql);
+
+/* text with " NOT VALID" appended unless it already ends so. */
+std::string with_not_valid(std::string_view constraint_text);
+
+/*
+ * For "ADD [CONSTRAINT name] ...": the name, or "" when none was given.  With
+ * a new name, the text with "CONSTRAINT <name> " inserted after ADD.
+ */
+std::string constraint_name_of(std::string_view add_text);
+std::string with_constraint_name(std::string_view add_text, std::string_view name);
+
+// The category a migration declares in a comment, "-- safemigrate: <category>"
+// or the block-comment form (the seed's header comment), with <category> one of
+// instant-safe, concurrent, expand-contract (as the Category enum's value).
+// nullopt when there is none.  psql drops "--" comments before a statement:
+// there, use the block form.
+std::optional<int> declared_category(std::string_view sql);
+
+/* Double-quote an identifier when PostgreSQL would need it (quote_ident rules, roughly). */
+std::string quote_ident(std::string_view ident);
+
 } // namespace safemigrate::core

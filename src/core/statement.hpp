@@ -9,9 +9,10 @@
  * from these facts, which is what makes the rules testable without a server.
  *
  * Strings are views into memory the caller owns (palloc'd facts that outlive
- * the decision).  That keeps Statement trivially destructible, so the C-style
- * boundary may fill one in a frame that can ereport (no destructor is skipped
- * by a longjmp); the static_assert below holds that line.
+ * the decision), and lists are pointer + count into such memory.  That keeps
+ * Statement trivially destructible, so the C-style boundary may fill one in a
+ * frame that can ereport (no destructor is skipped by a longjmp); the
+ * static_asserts below hold that line.
  *
  * Copyright (c) 2026, pg_safemigrate developers
  *
@@ -20,6 +21,7 @@
 #pragma once
 
 #include "core/no_postgres.hpp"
+#include "core/lock_mode.hpp"
 
 #include <cstdint>
 #include <string_view>
@@ -32,6 +34,8 @@ enum class RelationKind
 	Table,
 	PartitionedTable,
 	MaterializedView,
+	View,
+	Index,
 	Other,
 };
 
@@ -39,20 +43,164 @@ enum class RelationKind
 struct RelationFacts
 {
 	std::string_view qualified_name; /* "schema.name", quoted as needed */
+	std::string_view name;			 /* the bare relation name, unquoted */
 	RelationKind kind = RelationKind::Table;
-	bool exists = true;			  /* false: PostgreSQL will raise its own error */
-	bool temporary = false;		  /* invisible to other sessions */
+	bool exists = true;					 /* false: PostgreSQL will raise its own error */
+	bool temporary = false;				 /* invisible to other sessions */
 	bool created_in_transaction = false; /* invisible to other sessions until commit */
-	bool size_known = false;	  /* bytes is the real on-disk size */
-	std::int64_t bytes = 0;		  /* main fork size; for a partitioned table, of all leaves */
-	double estimated_rows = -1;	  /* < 0: never analyzed, unknown */
-	int partitions = 0;			  /* leaf partitions of a partitioned table */
+	bool created_in_script = false;		 /* check(): created earlier in the same migration */
+	bool size_known = false;			 /* bytes is the real on-disk size */
+	std::int64_t bytes = 0;				 /* main fork size; for a partitioned table, of all leaves */
+	double estimated_rows = -1;			 /* < 0: never analyzed, unknown */
+	int partitions = 0;					 /* leaf partitions of a partitioned table */
 };
+
+/* True when no other session can be using the relation. */
+inline bool
+invisible_to_others(const RelationFacts &r)
+{
+	return !r.exists || r.temporary || r.created_in_transaction || r.created_in_script;
+}
 
 enum class StatementKind
 {
+	Other,			  /* DDL without a rule and without a lock on an existing relation */
+	NotDdl,			  /* queries and DML in a migration script */
 	CreateIndex,
-	Other,
+	DropIndex,
+	Reindex,
+	AlterTable,		  /* ALTER TABLE / ALTER INDEX / ALTER MATERIALIZED VIEW ... subcommands */
+	RenameTable,	  /* ALTER TABLE/VIEW/MATERIALIZED VIEW ... RENAME TO */
+	RenameIndex,	  /* ALTER INDEX ... RENAME TO */
+	RenameColumn,
+	RenameConstraint,
+	SetSchema,
+	DropTable,		  /* DROP TABLE / MATERIALIZED VIEW */
+	DropView,
+	Truncate,
+	Cluster,
+	VacuumFull,
+	Vacuum,			  /* plain VACUUM / ANALYZE */
+	RefreshMatView,
+	CreateTrigger,
+	DropTrigger,
+	CreateRule,
+	CreatePartitionOf, /* CREATE TABLE ... PARTITION OF an existing parent */
+	CreateTable,	  /* any other CREATE TABLE / AS / VIEW / SEQUENCE ...: a new object */
+	LockTable,
+	Comment,
+	Grant,
+	CreateStatistics,
+	AlterEnumAddValue,
+	AlterEnumRenameValue,
+};
+
+/* ALTER TABLE subcommand kinds: PostgreSQL 15's AlterTableType, as users write them. */
+enum class AlterKind
+{
+	AddColumn,
+	ColumnDefault,		/* SET / DROP DEFAULT */
+	DropNotNull,
+	SetNotNull,
+	DropExpression,
+	SetStatistics,
+	SetOptions,			/* ALTER COLUMN SET (...) */
+	ResetOptions,
+	SetStorage,
+	SetCompression,
+	DropColumn,
+	AddConstraint,
+	AlterConstraint,
+	ValidateConstraint,
+	DropConstraint,
+	AlterColumnType,
+	AlterColumnGenericOptions,
+	ChangeOwner,
+	ClusterOn,
+	DropCluster,
+	SetLogged,
+	SetUnLogged,
+	SetAccessMethod,
+	SetTableSpace,
+	SetRelOptions,
+	ResetRelOptions,
+	EnableDisableTrigger,
+	EnableDisableRule,
+	AddInherit,
+	DropInherit,
+	AddOf,
+	DropOf,
+	ReplicaIdentity,
+	RowSecurity,		/* ENABLE / DISABLE / FORCE / NO FORCE ROW LEVEL SECURITY */
+	GenericOptions,
+	AttachPartition,
+	DetachPartition,
+	DetachPartitionFinalize,
+	AddIdentity,
+	SetIdentity,
+	DropIdentity,
+	Other,				/* internal subcommands users cannot write */
+};
+
+enum class ConstraintKind
+{
+	None,
+	Check,
+	ForeignKey,
+	PrimaryKey,
+	Unique,
+	Exclusion,
+};
+
+/* Facts of one ALTER TABLE subcommand. */
+struct Subcommand
+{
+	AlterKind kind = AlterKind::Other;
+	std::string_view text;		 /* this subcommand's own text ("ADD COLUMN ..."), "" if unknown */
+	std::string_view column;	 /* column it acts on */
+	std::string_view name;		 /* constraint / index / trigger / partition name */
+
+	/* ADD COLUMN */
+	bool has_default = false;
+	bool default_volatile = false;	 /* contain_volatile_functions() of the cooked default */
+	bool identity = false;			 /* GENERATED ... AS IDENTITY */
+	bool serial = false;			 /* serial types: default nextval() */
+	bool generated_stored = false;	 /* GENERATED ALWAYS AS (...) STORED */
+	bool domain_constraints = false; /* type is a domain with constraints */
+	bool not_null = false;
+	std::string_view default_text;	 /* the default expression as written */
+	ConstraintKind inline_constraint = ConstraintKind::None; /* strongest inline constraint */
+
+	/* ADD CONSTRAINT (and inline constraints of ADD COLUMN) */
+	ConstraintKind constraint = ConstraintKind::None;
+	bool not_valid = false;
+	bool using_index = false;
+	std::string_view columns;			 /* constraint column list as written, "a, b" */
+	std::string_view first_column;		 /* first column of the constraint (for names) */
+	bool pk_columns_nullable = false;	 /* PRIMARY KEY on columns not yet NOT NULL: SET NOT NULL scans */
+	bool fk_columns_indexed = true;		 /* an index leads with the referencing columns */
+	std::string_view existing_unique_index; /* a valid unique index on exactly these columns */
+
+	/* ALTER COLUMN TYPE */
+	bool type_rewrites = false;		/* ATColumnChangeRequiresRewrite() would say true */
+	std::string_view type_text;		/* the new type as written */
+
+	/* SET NOT NULL */
+	bool already_not_null = false;
+	bool not_null_implied = false; /* a valid CHECK proves col IS NOT NULL: no scan (PG12+) */
+
+	/* ATTACH / DETACH PARTITION */
+	bool concurrent = false;
+	bool partition_constraint_implied = false;	/* valid CHECKs imply the bound: no scan */
+	RelationFacts other;		/* FK: referenced table; ATTACH/DETACH: the partition */
+	bool has_default_partition = false;
+	RelationFacts default_partition;
+
+	/* SET LOGGED / UNLOGGED / ACCESS METHOD / TABLESPACE: false when it is a no-op */
+	bool changes_storage = true;
+
+	/* SET / RESET (reloptions): the level AlterTableGetRelOptionsLockLevel() gives */
+	LockMode reloptions_lock = LockMode::AccessExclusive;
 };
 
 /* Facts specific to CREATE INDEX. */
@@ -68,13 +216,30 @@ struct CreateIndexFacts
 struct Statement
 {
 	StatementKind kind = StatementKind::Other;
-	std::string_view text;			 /* this statement's own SQL text */
-	bool top_level = true;			 /* sent by the client, not from a function */
+	std::string_view command;		   /* "CREATE INDEX", "ALTER TABLE", ... (PostgreSQL's command tag) */
+	std::string_view text;			   /* this statement's own SQL text */
+	std::string_view query_text;	   /* the whole query string it came in, if longer */
+	bool top_level = true;			   /* sent by the client, not from a function */
 	bool in_transaction_block = false; /* explicit or implicit transaction block */
-	RelationFacts relation;			 /* the relation the statement acts on */
+	int server_version_num = 150000;
+
+	RelationFacts relation;			   /* the relation the statement acts on */
+	RelationFacts other;			   /* second relation: e.g. the parent of CREATE TABLE PARTITION OF */
 	CreateIndexFacts create_index;
+
+	const Subcommand *subcommands = nullptr; /* ALTER TABLE */
+	int nsubcommands = 0;
+
+	bool concurrent = false;		   /* DROP INDEX / REINDEX / REFRESH ... CONCURRENTLY */
+	bool has_unique_index = false;	   /* REFRESH: the matview has a unique index (CONCURRENTLY possible) */
+	LockMode lock_mode = LockMode::None; /* LOCK TABLE's mode; CREATE TRIGGER etc. */
+	std::string_view new_name;		   /* RENAME target */
+	std::string_view old_name;		   /* RENAME COLUMN / CONSTRAINT source */
+	const RelationFacts *relations = nullptr; /* DROP / TRUNCATE / LOCK / REINDEX: every target */
+	int nrelations = 0;
 };
 
+static_assert(std::is_trivially_destructible_v<Subcommand>);
 static_assert(std::is_trivially_destructible_v<Statement>,
 			  "Statement is filled in C-style frames that may longjmp; keep it trivially destructible");
 

@@ -8,6 +8,7 @@
  *-------------------------------------------------------------------------
  */
 #include <cstring>
+#include <iterator>
 #include <string>
 
 #include "core/policy.hpp"
@@ -62,6 +63,62 @@ sm_decide(const core::Statement &stmt, const core::Settings &settings, MemoryCon
 				out->steps[i] = copy_out(cxt, v.safe_steps[i]);
 		},
 		err);
+}
+
+/* noexcept fence; must not call PostgreSQL except the no-OOM allocator. */
+bool
+sm_classify(const core::Statement &stmt, const core::Settings &settings, MemoryContextData *cxt,
+			SmRow **rows, int *nrows, FenceError *err) noexcept
+{
+	return fence(
+		[&] {
+			core::Assessments as = core::classify(stmt);
+			SmRow *out = static_cast<SmRow *>(
+				MemoryContextAllocExtended(cxt, sizeof(SmRow) * (as.size() + 1), MCXT_ALLOC_NO_OOM));
+			if (out == nullptr)
+				throw std::bad_alloc();
+			for (std::size_t i = 0; i < as.size(); ++i)
+			{
+				const core::Assessment &a = as[i];
+				SmRow &r = out[i];
+				r.command = copy_out(cxt, a.command);
+				r.relation = a.relation.empty() ? nullptr : copy_out(cxt, a.relation);
+				r.lock = a.lock;
+				r.rewrites = a.rewrites;
+				r.scans = a.scans;
+				r.breaks_clients = a.breaks_clients;
+				r.category = core::category_name(a.category);
+				r.rule_id = a.rule ? a.rule->id : nullptr;
+				r.action = core::action_name(core::row_action(a, settings));
+				r.reason = copy_out(cxt, a.reason);
+				std::string steps;
+				for (const std::string &step : a.safe_sql)
+					steps += (steps.empty() ? "" : "\n") + step;
+				r.safe_sql = steps.empty() ? nullptr : copy_out(cxt, steps);
+			}
+			*rows = out;
+			*nrows = static_cast<int>(as.size());
+		},
+		err);
+}
+
+const SmRule *
+sm_rule_catalogue(int *count) noexcept
+{
+	/* Built once from the core's constexpr table; a static array of PODs, no allocation. */
+	static SmRule rules[core::kMaxRules];
+	static int n = -1;
+	if (n < 0)
+	{
+		std::size_t total = 0;
+		const core::RuleInfo *info = core::rule_catalogue(&total);
+		n = 0;
+		for (std::size_t i = 0; i < total && i < std::size(rules); ++i, ++n)
+			rules[n] = SmRule{info[i].id, info[i].sqlstate, core::category_name(info[i].category),
+							  info[i].description};
+	}
+	*count = n;
+	return rules;
 }
 
 } // namespace safemigrate::pg

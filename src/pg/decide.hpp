@@ -37,6 +37,38 @@ struct SmVerdict
 	char **steps;
 };
 
+/* Plain-data copy of one core::Assessment plus the action the policy takes on it. */
+struct SmRow
+{
+	char *command;
+	char *relation; /* NULL when the statement locks no existing relation */
+	core::LockMode lock;
+	bool rewrites;
+	bool scans;
+	bool breaks_clients;
+	const char *category; /* static storage */
+	const char *rule_id;  /* static storage; NULL when no rule matches */
+	const char *action;	  /* "allow" / "warn" / "reject"; static storage */
+	char *reason;
+	char *safe_sql; /* the steps, one per line; NULL when there are none */
+};
+
+/* noexcept fence: the rows of a statement; false and *err when the core failed. */
+bool sm_classify(const core::Statement &stmt, const core::Settings &settings, MemoryContextData *cxt,
+				 SmRow **rows, int *nrows, FenceError *err) noexcept;
+
+/* Plain-data copy of one rule of the catalogue. */
+struct SmRule
+{
+	const char *id;
+	const char *sqlstate;
+	const char *category;
+	const char *description;
+};
+
+/* The rule catalogue (static storage, cannot fail). */
+const SmRule *sm_rule_catalogue(int *count) noexcept;
+
 /* noexcept fence; returns false and fills *err when the core failed. */
 bool sm_decide(const core::Statement &stmt, const core::Settings &settings, MemoryContextData *cxt,
 			   SmVerdict *out, FenceError *err) noexcept;

@@ -1,30 +1,91 @@
 /*-------------------------------------------------------------------------
  *
  * extract.cpp
- *	  Gather the plain facts the core decides from.
+ *	  Gather the plain facts the core decides from: parse tree + catalog ->
+ *	  core::Statement.
  *
  * Invariants:
- *	- Nothing here waits for a lock.  Relation size and "created in this
- *	  transaction" need an open relation; we take AccessShareLock only with
- *	  ConditionalLockRelationOid (never queued, never blocks anyone) and
- *	  release it at once.  When it cannot be had, we fall back to pg_class
- *	  statistics and say the size is not known exactly.  Taking a lock and
+ *	- Nothing here waits for a lock.  Facts that need an open relation (its
+ *	  size, "created in this transaction", its constraints and indexes) are
+ *	  read after ConditionalLockRelationOid(AccessShareLock), which never
+ *	  queues and never blocks anyone, and the lock is released at once.  When
+ *	  it cannot be had, we fall back to pg_class statistics and conservative
+ *	  answers (e.g. "not implied": the rule then applies).  Taking a lock and
  *	  later upgrading it to the statement's own mode would risk deadlocks
  *	  between two migrations; releasing it avoids that.
- *	- All memory is palloc'd in the current (per-statement) context.
+ *	- The parse tree is never modified: expressions are copied before they
+ *	  are transformed (the hook may get a read-only tree).
+ *	- All memory is palloc'd in the current (per-statement) context; the
+ *	  Statement's string views point into it.
+ *	- Decisions that PostgreSQL makes with its own functions are made with the
+ *	  same functions: cookDefault() + contain_volatile_functions() for
+ *	  defaults, coerce_to_target_type() + expression_planner() and the checks
+ *	  of ATColumnChangeRequiresRewrite() for type changes,
+ *	  PartConstraintImpliedByRelConstraint() for SET NOT NULL and ATTACH
+ *	  PARTITION, AlterTableGetRelOptionsLockLevel() for reloptions.
  *
  * Copyright (c) 2026, pg_safemigrate developers
  *
  *-------------------------------------------------------------------------
  */
+#include <new>
+
 #include "core/statement.hpp"
 #include "pg/extract.hpp"
 
 #include "pg/postgres.hpp"
+#include "pg/compat.hpp"
+
+extern "C" {
+#include "access/htup_details.h"
+#include "access/reloptions.h"
+#include "catalog/heap.h"
+#include "catalog/index.h"
+#include "catalog/partition.h"
+#include "catalog/pg_constraint.h"
+#include "catalog/pg_index.h"
+#include "catalog/pg_type.h"
+#include "commands/defrem.h"
+#include "commands/tablecmds.h"
+#include "commands/tablespace.h"
+#include "nodes/makefuncs.h"
+#include "nodes/nodeFuncs.h"
+#include "optimizer/optimizer.h"
+#include "parser/parse_coerce.h"
+#include "parser/parse_node.h"
+#include "parser/parse_type.h"
+#include "parser/parse_utilcmd.h"
+#include "partitioning/partbounds.h"
+#include "tcop/cmdtag.h"
+#include "utils/fmgroids.h"
+#include "utils/partcache.h"
+#include "utils/ruleutils.h"
+#include "utils/timestamp.h"
+#include "utils/typcache.h"
+}
 
 namespace safemigrate::pg {
 
 namespace {
+
+using core::AlterKind;
+using core::ConstraintKind;
+using core::LockMode;
+using core::RelationFacts;
+using core::RelationKind;
+using core::StatementKind;
+using core::Subcommand;
+
+/*
+ * copyObject() needs typeof, a GNU extension that strict C++17 lacks; this
+ * does the same for our node types.
+ */
+template <typename T>
+T *
+copy_node(const T *node)
+{
+	return static_cast<T *>(copyObjectImpl(node));
+}
 
 core::RelationKind
 relation_kind(char relkind)
@@ -32,51 +93,56 @@ relation_kind(char relkind)
 	switch (relkind)
 	{
 		case RELKIND_RELATION:
-			return core::RelationKind::Table;
+			return RelationKind::Table;
 		case RELKIND_PARTITIONED_TABLE:
-			return core::RelationKind::PartitionedTable;
+			return RelationKind::PartitionedTable;
 		case RELKIND_MATVIEW:
-			return core::RelationKind::MaterializedView;
+			return RelationKind::MaterializedView;
+		case RELKIND_VIEW:
+			return RelationKind::View;
+		case RELKIND_INDEX:
+		case RELKIND_PARTITIONED_INDEX:
+			return RelationKind::Index;
 		default:
-			return core::RelationKind::Other;
+			return RelationKind::Other;
 	}
+}
+
+/*
+ * Open relid for reading its relcache entry, without waiting: NULL when
+ * AccessShareLock is not available at once or the relation is gone.  Close
+ * with probe_close().
+ *
+ * C-style frame; may ereport.
+ */
+Relation
+probe_open(Oid relid)
+{
+	if (!ConditionalLockRelationOid(relid, AccessShareLock))
+		return NULL;
+	Relation rel = try_relation_open(relid, NoLock);
+	if (rel == NULL)
+		UnlockRelationOid(relid, AccessShareLock);
+	return rel;
+}
+
+void
+probe_close(Relation rel)
+{
+	Oid relid = RelationGetRelid(rel);
+	relation_close(rel, NoLock);
+	UnlockRelationOid(relid, AccessShareLock);
 }
 
 /* Accumulated size of one relation or of the leaves of a partitioned table. */
 struct SizeSum
 {
-	bool exact;		  /* every part measured on disk */
+	bool exact;		   /* every part measured on disk */
 	int64 bytes;
-	double rows;	  /* sum of known estimates */
-	bool rows_known;  /* at least one part has an estimate */
+	double rows;	   /* sum of known estimates */
+	bool rows_known;   /* at least one part has an estimate */
 	bool created_here; /* the (single) relation was created in this transaction */
 };
-
-/*
- * Open relid without waiting and read what only the relcache knows: its
- * current size in blocks (when it has storage) and whether this transaction
- * created it.  Returns false, having read nothing, when AccessShareLock is not
- * available at once (someone holds or awaits AccessExclusiveLock) or the
- * relation is gone.
- *
- * C-style frame; may ereport.
- */
-bool
-probe_relation(Oid relid, bool has_storage, BlockNumber *nblocks, bool *created_here)
-{
-	if (!ConditionalLockRelationOid(relid, AccessShareLock))
-		return false;
-	Relation rel = try_relation_open(relid, NoLock);
-	if (rel != NULL)
-	{
-		if (has_storage)
-			*nblocks = RelationGetNumberOfBlocks(rel);
-		*created_here = rel->rd_createSubid != InvalidSubTransactionId;
-		relation_close(rel, NoLock);
-	}
-	UnlockRelationOid(relid, AccessShareLock);
-	return rel != NULL;
-}
 
 /*
  * Add the size of relation relid (which has storage) to *sum.
@@ -95,9 +161,14 @@ add_storage_size(Oid relid, SizeSum *sum)
 	ReleaseSysCache(tup);
 
 	BlockNumber nblocks = 0;
-	bool created_here = false;
-	if (probe_relation(relid, true, &nblocks, &created_here))
-		sum->created_here |= created_here;
+	Relation rel = probe_open(relid);
+	if (rel != NULL)
+	{
+		nblocks = RelationGetNumberOfBlocks(rel);
+		if (rel->rd_createSubid != InvalidSubTransactionId)
+			sum->created_here = true;
+		probe_close(rel);
+	}
 	else
 	{
 		/* Someone holds or awaits AccessExclusiveLock: use the statistics. */
@@ -122,21 +193,23 @@ add_storage_size(Oid relid, SizeSum *sum)
  *
  * C-style frame; may ereport.
  */
-void
-relation_facts(Oid relid, core::RelationFacts *out)
+RelationFacts
+facts_for_oid(Oid relid)
 {
+	RelationFacts out;
 	HeapTuple tup = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
 	if (!HeapTupleIsValid(tup))
 	{
-		out->exists = false;
-		return;
+		out.exists = false;
+		return out;
 	}
 	Form_pg_class cls = (Form_pg_class) GETSTRUCT(tup);
 	char relkind = cls->relkind;
-	out->kind = relation_kind(relkind);
-	out->temporary = cls->relpersistence == RELPERSISTENCE_TEMP;
-	char *nspname = get_namespace_name(cls->relnamespace);
-	out->qualified_name = quote_qualified_identifier(nspname, NameStr(cls->relname));
+	out.kind = relation_kind(relkind);
+	out.temporary = cls->relpersistence == RELPERSISTENCE_TEMP;
+	char *relname = pstrdup(NameStr(cls->relname));
+	out.name = relname;
+	out.qualified_name = quote_qualified_identifier(get_namespace_name(cls->relnamespace), relname);
 	ReleaseSysCache(tup);
 
 	SizeSum sum = {true, 0, 0, false, false};
@@ -151,26 +224,912 @@ relation_facts(Oid relid, core::RelationFacts *out)
 		foreach (lc, members)
 		{
 			Oid child = lfirst_oid(lc);
-			char child_kind = get_rel_relkind(child);
-			if (child == relid || !RELKIND_HAS_STORAGE(child_kind))
+			if (child == relid || !RELKIND_HAS_STORAGE(get_rel_relkind(child)))
 				continue;
-			out->partitions++;
+			out.partitions++;
 			add_storage_size(child, &sum);
 		}
 		/* New partitions of an old parent do not make the parent new. */
-		BlockNumber unused = 0;
 		sum.created_here = false;
-		(void) probe_relation(relid, false, &unused, &sum.created_here);
+		Relation rel = probe_open(relid);
+		if (rel != NULL)
+		{
+			sum.created_here = rel->rd_createSubid != InvalidSubTransactionId;
+			probe_close(rel);
+		}
 	}
 	else if (RELKIND_HAS_STORAGE(relkind))
 		add_storage_size(relid, &sum);
 	else
+	{
 		sum.exact = false;
+		Relation rel = probe_open(relid);
+		if (rel != NULL)
+		{
+			sum.created_here = rel->rd_createSubid != InvalidSubTransactionId;
+			probe_close(rel);
+		}
+	}
 
-	out->size_known = sum.exact;
-	out->bytes = sum.bytes;
-	out->estimated_rows = sum.rows_known ? sum.rows : -1;
-	out->created_in_transaction = sum.created_here;
+	out.size_known = sum.exact;
+	out.bytes = sum.bytes;
+	out.estimated_rows = sum.rows_known ? sum.rows : -1;
+	out.created_in_transaction = sum.created_here;
+	return out;
+}
+
+/* Facts for a relation named in the statement; a missing one keeps its written name. */
+RelationFacts
+facts_for_rangevar(const RangeVar *rv)
+{
+	if (rv == NULL)
+	{
+		RelationFacts none;
+		none.exists = false;
+		return none;
+	}
+	Oid relid = RangeVarGetRelid(rv, NoLock, true);
+	if (OidIsValid(relid))
+		return facts_for_oid(relid);
+	RelationFacts missing;
+	missing.exists = false;
+	missing.name = rv->relname;
+	missing.qualified_name = quote_qualified_identifier(rv->schemaname, rv->relname);
+	return missing;
+}
+
+/* Store n facts in palloc'd memory for Statement::relations. */
+const RelationFacts *
+copy_facts(const RelationFacts *facts, int n)
+{
+	if (n == 0)
+		return NULL;
+	RelationFacts *out = (RelationFacts *) palloc(sizeof(RelationFacts) * n);
+	for (int i = 0; i < n; ++i)
+		out[i] = facts[i];
+	return out;
+}
+
+/* Facts for every RangeVar of a list, into stmt->relations. */
+void
+facts_for_rangevars(List *rangevars, core::Statement *out)
+{
+	int n = list_length(rangevars);
+	RelationFacts *facts = (RelationFacts *) palloc(sizeof(RelationFacts) * Max(n, 1));
+	int i = 0;
+	ListCell *lc;
+	foreach (lc, rangevars)
+		facts[i++] = facts_for_rangevar((RangeVar *) lfirst(lc));
+	out->relations = copy_facts(facts, i);
+	out->nrelations = i;
+	if (i > 0)
+		out->relation = facts[0];
+}
+
+/* Attribute facts of relid.column. */
+struct AttrFacts
+{
+	bool found;
+	AttrNumber attnum;
+	Oid type;
+	int32 typmod;
+	Oid collation;
+	bool not_null;
+	bool has_default;
+};
+
+AttrFacts
+attr_facts(Oid relid, const char *column)
+{
+	AttrFacts a = {false, 0, InvalidOid, -1, InvalidOid, false, false};
+	if (!OidIsValid(relid) || column == NULL)
+		return a;
+	HeapTuple tup = SearchSysCacheAttName(relid, column);
+	if (!HeapTupleIsValid(tup))
+		return a;
+	Form_pg_attribute att = (Form_pg_attribute) GETSTRUCT(tup);
+	a.found = true;
+	a.attnum = att->attnum;
+	a.type = att->atttypid;
+	a.typmod = att->atttypmod;
+	a.collation = att->attcollation;
+	a.not_null = att->attnotnull;
+	a.has_default = att->atthasdef;
+	ReleaseSysCache(tup);
+	return a;
+}
+
+/* "a, b" from a list of String nodes. */
+const char *
+join_names(List *names)
+{
+	StringInfoData buf;
+	initStringInfo(&buf);
+	ListCell *lc;
+	foreach (lc, names)
+	{
+		if (buf.len > 0)
+			appendStringInfoString(&buf, ", ");
+		appendStringInfoString(&buf, quote_identifier(strVal(lfirst(lc))));
+	}
+	return buf.data;
+}
+
+/* First column reference of a raw expression (for default constraint names). */
+bool
+first_column_walker(Node *node, void *context)
+{
+	if (node == NULL)
+		return false;
+	if (IsA(node, ColumnRef))
+	{
+		ColumnRef *cref = (ColumnRef *) node;
+		Node *last = (Node *) llast(cref->fields);
+		if (IsA(last, String))
+		{
+			*(const char **) context = strVal(last);
+			return true;
+		}
+	}
+	return raw_expression_tree_walker(node, (bool (*)()) (void (*)()) first_column_walker, context);
+}
+
+/* Is there a valid index on relid whose first key column is attnum? Unique and exact keys if unique_keys. */
+const char *
+find_index(Relation rel, const AttrNumber *keys, int nkeys, bool unique_exact)
+{
+	List *indexes = RelationGetIndexList(rel);
+	ListCell *lc;
+	const char *found = NULL;
+	foreach (lc, indexes)
+	{
+		Oid indexoid = lfirst_oid(lc);
+		HeapTuple tup = SearchSysCache1(INDEXRELID, ObjectIdGetDatum(indexoid));
+		if (!HeapTupleIsValid(tup))
+			continue;
+		Form_pg_index idx = (Form_pg_index) GETSTRUCT(tup);
+		bool match = idx->indisvalid && idx->indnkeyatts >= 1;
+		if (match && unique_exact)
+		{
+			bool no_pred = heap_attisnull(tup, Anum_pg_index_indpred, NULL) &&
+						   heap_attisnull(tup, Anum_pg_index_indexprs, NULL);
+			match = idx->indisunique && no_pred && idx->indnkeyatts == nkeys;
+			for (int k = 0; match && k < nkeys; ++k)
+				match = idx->indkey.values[k] == keys[k];
+		}
+		else if (match)
+			match = idx->indkey.values[0] == keys[0];
+		ReleaseSysCache(tup);
+		if (match)
+		{
+			found = get_rel_name(indexoid);
+			break;
+		}
+	}
+	list_free(indexes);
+	return found;
+}
+
+/* The rewrite decision of tablecmds.c ATColumnChangeRequiresRewrite(), on a planned transform. */
+bool
+change_requires_rewrite(Node *expr, AttrNumber varattno)
+{
+	for (;;)
+	{
+		if (expr == NULL)
+			return true;
+		if (IsA(expr, Var) && ((Var *) expr)->varattno == varattno)
+			return false;
+		else if (IsA(expr, RelabelType))
+			expr = (Node *) ((RelabelType *) expr)->arg;
+		else if (IsA(expr, CoerceToDomain))
+		{
+			CoerceToDomain *d = (CoerceToDomain *) expr;
+			if (DomainHasConstraints(d->resulttype))
+				return true;
+			expr = (Node *) d->arg;
+		}
+		else if (IsA(expr, FuncExpr))
+		{
+			FuncExpr *f = (FuncExpr *) expr;
+			switch (f->funcid)
+			{
+				case F_TIMESTAMPTZ_TIMESTAMP:
+				case F_TIMESTAMP_TIMESTAMPTZ:
+					if (TimestampTimestampTzRequiresRewrite())
+						return true;
+					expr = (Node *) linitial(f->args);
+					break;
+				default:
+					return true;
+			}
+		}
+		else
+			return true;
+	}
+}
+
+bool
+is_serial_type(const TypeName *tn)
+{
+	if (tn == NULL || list_length(tn->names) != 1 || tn->pct_type || tn->arrayBounds != NIL)
+		return false;
+	const char *n = strVal(linitial(tn->names));
+	return strcmp(n, "smallserial") == 0 || strcmp(n, "serial2") == 0 || strcmp(n, "serial") == 0 ||
+		   strcmp(n, "serial4") == 0 || strcmp(n, "bigserial") == 0 || strcmp(n, "serial8") == 0;
+}
+
+ConstraintKind
+constraint_kind(ConstrType t)
+{
+	switch (t)
+	{
+		case CONSTR_CHECK:
+			return ConstraintKind::Check;
+		case CONSTR_FOREIGN:
+			return ConstraintKind::ForeignKey;
+		case CONSTR_PRIMARY:
+			return ConstraintKind::PrimaryKey;
+		case CONSTR_UNIQUE:
+			return ConstraintKind::Unique;
+		case CONSTR_EXCLUSION:
+			return ConstraintKind::Exclusion;
+		default:
+			return ConstraintKind::None;
+	}
+}
+
+/* ADD COLUMN: default volatility, identity, generated, domain, inline constraints. */
+void
+extract_add_column(Oid relid, ColumnDef *def, Subcommand *c)
+{
+	c->column = def->colname;
+	c->type_text = def->typeName ? TypeNameToString(def->typeName) : "";
+	c->serial = is_serial_type(def->typeName);
+
+	Oid typid = InvalidOid;
+	int32 typmod = -1;
+	if (def->typeName != NULL && !c->serial)
+	{
+		/* An unknown type is PostgreSQL's error, raised here as it would be. */
+		typenameTypeIdAndMod(NULL, def->typeName, &typid, &typmod);
+		c->type_text = format_type_with_typemod(typid, typmod);
+		c->domain_constraints = get_typtype(typid) == TYPTYPE_DOMAIN && DomainHasConstraints(typid);
+	}
+	else if (c->serial)
+	{
+		const char *n = strVal(llast(def->typeName->names));
+		c->type_text = strncmp(n, "big", 3) == 0 || strcmp(n, "serial8") == 0 ? "bigint"
+					   : strncmp(n, "small", 5) == 0 || strcmp(n, "serial2") == 0 ? "smallint"
+																				  : "integer";
+	}
+
+	Node *raw_default = def->raw_default;
+	ListCell *lc;
+	foreach (lc, def->constraints)
+	{
+		Constraint *con = (Constraint *) lfirst(lc);
+		switch (con->contype)
+		{
+			case CONSTR_DEFAULT:
+				raw_default = con->raw_expr;
+				break;
+			case CONSTR_IDENTITY:
+				c->identity = true;
+				break;
+			case CONSTR_GENERATED:
+				c->generated_stored = true;
+				break;
+			case CONSTR_NOTNULL:
+			case CONSTR_PRIMARY:
+				c->not_null = true;
+				break;
+			default:
+				break;
+		}
+		ConstraintKind k = constraint_kind(con->contype);
+		if (k == ConstraintKind::None)
+			continue;
+		/* The most expensive inline constraint decides: FK/index build over CHECK. */
+		if (c->inline_constraint == ConstraintKind::None || k != ConstraintKind::Check)
+			c->inline_constraint = k;
+		if (k == ConstraintKind::ForeignKey)
+			c->other = facts_for_rangevar(con->pktable);
+	}
+
+	if (raw_default != NULL)
+	{
+		c->has_default = true;
+		if (OidIsValid(typid))
+		{
+			/* PostgreSQL's own cooking of the default, on a copy of the tree. */
+			ParseState *pstate = make_parsestate(NULL);
+			Node *cooked = cookDefault(pstate, copy_node(raw_default), typid, typmod,
+									   def->colname, '\0');
+			c->default_volatile = contain_volatile_functions(cooked);
+			c->default_text = deparse_expression(cooked, NIL, false, false);
+			free_parsestate(pstate);
+		}
+		else
+			c->default_volatile = true; /* unknown type: PostgreSQL reports it; be conservative */
+	}
+	(void) relid;
+}
+
+/* ALTER COLUMN TYPE: would PostgreSQL rewrite the table? */
+void
+extract_alter_type(Oid relid, const char *column, ColumnDef *def, Subcommand *c)
+{
+	c->type_text = def->typeName ? TypeNameToString(def->typeName) : "";
+	AttrFacts att = attr_facts(relid, column);
+	c->type_rewrites = true;	/* unless proved otherwise below */
+	if (!att.found || def->typeName == NULL)
+		return;
+
+	/* USING <the same column> is the same as no USING; any other expression converts every row. */
+	if (def->raw_default != NULL)
+	{
+		Node *u = def->raw_default;
+		if (!IsA(u, ColumnRef))
+			return;
+		ColumnRef *cref = (ColumnRef *) u;
+		Node *last = (Node *) llast(cref->fields);
+		if (!IsA(last, String) || column == NULL || strcmp(strVal(last), column) != 0)
+			return;
+	}
+	Type typ = LookupTypeName(NULL, def->typeName, NULL, true);
+	if (typ == NULL)
+		return;
+	ReleaseSysCache(typ);
+	Oid target;
+	int32 target_typmod;
+	typenameTypeIdAndMod(NULL, def->typeName, &target, &target_typmod);
+	c->type_text = format_type_with_typemod(target, target_typmod);
+
+	Node *expr = (Node *) makeVar(1, att.attnum, att.type, att.typmod, att.collation, 0);
+	expr = coerce_to_target_type(NULL, expr, att.type, target, target_typmod, COERCION_ASSIGNMENT,
+								 COERCE_IMPLICIT_CAST, -1);
+	if (expr == NULL)
+		return;					/* no cast: PostgreSQL reports the error */
+	expr = (Node *) expression_planner((Expr *) expr);
+	c->type_rewrites = change_requires_rewrite(expr, att.attnum);
+}
+
+/* SET NOT NULL: already set, or implied by a valid CHECK (PG12+ NotNullImpliedByRelConstraints). */
+void
+extract_set_not_null(Oid relid, const char *column, Subcommand *c)
+{
+	AttrFacts att = attr_facts(relid, column);
+	if (!att.found)
+		return;
+	c->already_not_null = att.not_null;
+	c->has_default = att.has_default;
+	if (att.not_null)
+		return;
+	Relation rel = probe_open(relid);
+	if (rel == NULL)
+		return;
+	NullTest *nt = makeNode(NullTest);
+	nt->arg = (Expr *) makeVar(1, att.attnum, att.type, att.typmod, att.collation, 0);
+	nt->nulltesttype = IS_NOT_NULL;
+	nt->argisrow = false;
+	nt->location = -1;
+	c->not_null_implied = PartConstraintImpliedByRelConstraint(rel, list_make1(nt));
+	probe_close(rel);
+}
+
+/* ADD CONSTRAINT facts. */
+void
+extract_add_constraint(Oid relid, Constraint *con, Subcommand *c)
+{
+	c->constraint = constraint_kind(con->contype);
+	c->not_valid = con->skip_validation;
+	c->using_index = con->indexname != NULL;
+	if (con->conname != NULL)
+		c->name = con->conname;
+
+	switch (con->contype)
+	{
+		case CONSTR_CHECK:
+		{
+			const char *first = NULL;
+			(void) first_column_walker(con->raw_expr, &first);
+			if (first != NULL)
+				c->first_column = first;
+			break;
+		}
+		case CONSTR_FOREIGN:
+		{
+			c->other = facts_for_rangevar(con->pktable);
+			if (con->fk_attrs != NIL)
+			{
+				c->first_column = strVal(linitial(con->fk_attrs));
+				c->columns = join_names(con->fk_attrs);
+				AttrFacts att = attr_facts(relid, strVal(linitial(con->fk_attrs)));
+				Relation rel = att.found ? probe_open(relid) : NULL;
+				if (rel != NULL)
+				{
+					c->fk_columns_indexed = find_index(rel, &att.attnum, 1, false) != NULL;
+					probe_close(rel);
+				}
+			}
+			break;
+		}
+		case CONSTR_PRIMARY:
+		case CONSTR_UNIQUE:
+		{
+			List *keys = con->keys;
+			if (keys != NIL)
+			{
+				c->columns = join_names(keys);
+				c->first_column = strVal(linitial(keys));
+			}
+			int n = list_length(keys);
+			AttrNumber *attnums = (AttrNumber *) palloc(sizeof(AttrNumber) * Max(n, 1));
+			bool all_found = true;
+			int i = 0;
+			ListCell *lc;
+			foreach (lc, keys)
+			{
+				AttrFacts att = attr_facts(relid, strVal(lfirst(lc)));
+				all_found &= att.found;
+				attnums[i++] = att.attnum;
+				if (att.found && !att.not_null)
+					c->pk_columns_nullable = true;
+			}
+			if (c->using_index)
+			{
+				/* The index's columns decide: are they all NOT NULL already? */
+				Oid indexoid = OidIsValid(relid)
+								   ? get_relname_relid(con->indexname, get_rel_namespace(relid))
+								   : InvalidOid;
+				HeapTuple tup = OidIsValid(indexoid) ? SearchSysCache1(INDEXRELID, ObjectIdGetDatum(indexoid)) : NULL;
+				if (tup != NULL && HeapTupleIsValid(tup))
+				{
+					Form_pg_index idx = (Form_pg_index) GETSTRUCT(tup);
+					for (int k = 0; k < idx->indnkeyatts; ++k)
+					{
+						char *attname = get_attname(relid, idx->indkey.values[k], true);
+						AttrFacts att = attr_facts(relid, attname);
+						if (att.found && !att.not_null)
+							c->pk_columns_nullable = true;
+					}
+					ReleaseSysCache(tup);
+				}
+			}
+			else if (all_found && n > 0 && OidIsValid(relid))
+			{
+				Relation rel = probe_open(relid);
+				if (rel != NULL)
+				{
+					const char *idx = find_index(rel, attnums, n, true);
+					if (idx != NULL)
+						c->existing_unique_index = quote_identifier(idx);
+					probe_close(rel);
+				}
+			}
+			break;
+		}
+		default:
+			break;
+	}
+}
+
+/* VALIDATE / DROP CONSTRAINT: is it a foreign key, and to which table? */
+void
+extract_named_constraint(Oid relid, const char *name, Subcommand *c)
+{
+	if (name == NULL)
+		return;
+	c->name = name;
+	Oid conoid = get_relation_constraint_oid(relid, name, true);
+	if (!OidIsValid(conoid))
+		return;
+	HeapTuple tup = SearchSysCache1(CONSTROID, ObjectIdGetDatum(conoid));
+	if (!HeapTupleIsValid(tup))
+		return;
+	Form_pg_constraint con = (Form_pg_constraint) GETSTRUCT(tup);
+	char contype = con->contype;
+	Oid confrelid = con->confrelid;
+	ReleaseSysCache(tup);
+	if (contype == CONSTRAINT_FOREIGN)
+	{
+		c->constraint = ConstraintKind::ForeignKey;
+		if (OidIsValid(confrelid) && confrelid != relid)
+			c->other = facts_for_oid(confrelid);
+	}
+	else if (contype == CONSTRAINT_CHECK)
+		c->constraint = ConstraintKind::Check;
+	else if (contype == CONSTRAINT_PRIMARY)
+		c->constraint = ConstraintKind::PrimaryKey;
+	else if (contype == CONSTRAINT_UNIQUE)
+		c->constraint = ConstraintKind::Unique;
+	else if (contype == CONSTRAINT_EXCLUSION)
+		c->constraint = ConstraintKind::Exclusion;
+}
+
+/* ATTACH PARTITION: is the bound implied by the partition's valid CHECKs (QueuePartitionConstraintValidation)? */
+void
+extract_attach(Oid relid, PartitionCmd *cmd, Subcommand *c)
+{
+	c->other = facts_for_rangevar(cmd->name);
+	c->name = cmd->name ? cmd->name->relname : "";
+	Oid defaultoid = get_default_partition_oid(relid);
+	if (OidIsValid(defaultoid))
+	{
+		c->has_default_partition = true;
+		c->default_partition = facts_for_oid(defaultoid);
+	}
+	Oid attachid = cmd->name ? RangeVarGetRelid(cmd->name, NoLock, true) : InvalidOid;
+	if (!OidIsValid(attachid) || cmd->bound == NULL)
+		return;
+	Relation parent = probe_open(relid);
+	if (parent == NULL)
+		return;
+	Relation attach = probe_open(attachid);
+	if (attach != NULL)
+	{
+		ParseState *pstate = make_parsestate(NULL);
+		PartitionBoundSpec *bound = transformPartitionBound(pstate, parent,
+															copy_node(cmd->bound));
+		List *constraint = list_concat(get_qual_from_partbound(parent, bound),
+									   RelationGetPartitionQual(parent));
+		if (constraint != NIL)
+		{
+			constraint = (List *) eval_const_expressions(NULL, (Node *) constraint);
+			constraint = (List *) canonicalize_qual((Expr *) constraint, false);
+			constraint = list_make1(make_ands_explicit(constraint));
+			constraint = map_partition_varattnos(constraint, 1, attach, parent);
+			c->partition_constraint_implied = PartConstraintImpliedByRelConstraint(attach, constraint);
+		}
+		free_parsestate(pstate);
+		probe_close(attach);
+	}
+	probe_close(parent);
+}
+
+AlterKind
+alter_kind(AlterTableType t)
+{
+	switch (t)
+	{
+		case AT_AddColumn:
+		case AT_AddColumnRecurse:
+			return AlterKind::AddColumn;
+		case AT_ColumnDefault:
+		case AT_CookedColumnDefault:
+			return AlterKind::ColumnDefault;
+		case AT_DropNotNull:
+			return AlterKind::DropNotNull;
+		case AT_SetNotNull:
+			return AlterKind::SetNotNull;
+		case AT_DropExpression:
+			return AlterKind::DropExpression;
+		case AT_SetStatistics:
+			return AlterKind::SetStatistics;
+		case AT_SetOptions:
+			return AlterKind::SetOptions;
+		case AT_ResetOptions:
+			return AlterKind::ResetOptions;
+		case AT_SetStorage:
+			return AlterKind::SetStorage;
+#if PG_VERSION_NUM >= 140000
+		case AT_SetCompression:
+			return AlterKind::SetCompression;
+#endif
+		case AT_DropColumn:
+		case AT_DropColumnRecurse:
+			return AlterKind::DropColumn;
+		case AT_AddConstraint:
+		case AT_AddConstraintRecurse:
+			return AlterKind::AddConstraint;
+		case AT_AlterConstraint:
+			return AlterKind::AlterConstraint;
+		case AT_ValidateConstraint:
+		case AT_ValidateConstraintRecurse:
+			return AlterKind::ValidateConstraint;
+		case AT_DropConstraint:
+		case AT_DropConstraintRecurse:
+			return AlterKind::DropConstraint;
+		case AT_AlterColumnType:
+			return AlterKind::AlterColumnType;
+		case AT_AlterColumnGenericOptions:
+			return AlterKind::AlterColumnGenericOptions;
+		case AT_ChangeOwner:
+			return AlterKind::ChangeOwner;
+		case AT_ClusterOn:
+			return AlterKind::ClusterOn;
+		case AT_DropCluster:
+			return AlterKind::DropCluster;
+		case AT_SetLogged:
+			return AlterKind::SetLogged;
+		case AT_SetUnLogged:
+			return AlterKind::SetUnLogged;
+#if PG_VERSION_NUM >= 150000
+		case AT_SetAccessMethod:
+			return AlterKind::SetAccessMethod;
+#endif
+		case AT_SetTableSpace:
+			return AlterKind::SetTableSpace;
+		case AT_SetRelOptions:
+			return AlterKind::SetRelOptions;
+		case AT_ResetRelOptions:
+			return AlterKind::ResetRelOptions;
+		case AT_EnableTrig:
+		case AT_EnableAlwaysTrig:
+		case AT_EnableReplicaTrig:
+		case AT_DisableTrig:
+		case AT_EnableTrigAll:
+		case AT_DisableTrigAll:
+		case AT_EnableTrigUser:
+		case AT_DisableTrigUser:
+			return AlterKind::EnableDisableTrigger;
+		case AT_EnableRule:
+		case AT_EnableAlwaysRule:
+		case AT_EnableReplicaRule:
+		case AT_DisableRule:
+			return AlterKind::EnableDisableRule;
+		case AT_AddInherit:
+			return AlterKind::AddInherit;
+		case AT_DropInherit:
+			return AlterKind::DropInherit;
+		case AT_AddOf:
+			return AlterKind::AddOf;
+		case AT_DropOf:
+			return AlterKind::DropOf;
+		case AT_ReplicaIdentity:
+			return AlterKind::ReplicaIdentity;
+		case AT_EnableRowSecurity:
+		case AT_DisableRowSecurity:
+		case AT_ForceRowSecurity:
+		case AT_NoForceRowSecurity:
+			return AlterKind::RowSecurity;
+		case AT_GenericOptions:
+			return AlterKind::GenericOptions;
+		case AT_AttachPartition:
+			return AlterKind::AttachPartition;
+		case AT_DetachPartition:
+			return AlterKind::DetachPartition;
+#if PG_VERSION_NUM >= 140000
+		case AT_DetachPartitionFinalize:
+			return AlterKind::DetachPartitionFinalize;
+#endif
+		case AT_AddIdentity:
+			return AlterKind::AddIdentity;
+		case AT_SetIdentity:
+			return AlterKind::SetIdentity;
+		case AT_DropIdentity:
+			return AlterKind::DropIdentity;
+		default:
+			return AlterKind::Other;
+	}
+}
+
+void
+extract_alter_table(const AlterTableStmt *stmt, core::Statement *out)
+{
+	out->kind = StatementKind::AlterTable;
+	out->relation = facts_for_rangevar(stmt->relation);
+	Oid relid = stmt->relation ? RangeVarGetRelid(stmt->relation, NoLock, true) : InvalidOid;
+
+	int n = list_length(stmt->cmds);
+	Subcommand *subs = (Subcommand *) palloc(sizeof(Subcommand) * Max(n, 1));
+	int i = 0;
+	ListCell *lc;
+	foreach (lc, stmt->cmds)
+	{
+		AlterTableCmd *cmd = (AlterTableCmd *) lfirst(lc);
+		Subcommand *c = new (&subs[i++]) Subcommand();
+		c->kind = alter_kind(cmd->subtype);
+		if (cmd->name != NULL)
+			c->column = cmd->name;
+
+		/*
+		 * A table that does not exist yet (check(): created earlier in the
+		 * script) still has the facts the parse tree gives: the kind of
+		 * constraint, NOT VALID, the referenced table.
+		 */
+		if (!OidIsValid(relid) && c->kind != AlterKind::AddColumn && c->kind != AlterKind::AddConstraint)
+			continue;
+
+		switch (c->kind)
+		{
+			case AlterKind::AddColumn:
+				if (cmd->def && IsA(cmd->def, ColumnDef))
+					extract_add_column(relid, (ColumnDef *) cmd->def, c);
+				break;
+			case AlterKind::AlterColumnType:
+				if (cmd->def && IsA(cmd->def, ColumnDef))
+					extract_alter_type(relid, cmd->name, (ColumnDef *) cmd->def, c);
+				break;
+			case AlterKind::SetNotNull:
+				extract_set_not_null(relid, cmd->name, c);
+				break;
+			case AlterKind::AddConstraint:
+				if (cmd->def && IsA(cmd->def, Constraint))
+					extract_add_constraint(relid, (Constraint *) cmd->def, c);
+				break;
+			case AlterKind::ValidateConstraint:
+			case AlterKind::DropConstraint:
+				c->column = "";
+				extract_named_constraint(relid, cmd->name, c);
+				break;
+			case AlterKind::SetLogged:
+			case AlterKind::SetUnLogged:
+			{
+				char persistence = get_rel_persistence(relid);
+				c->changes_storage = (c->kind == AlterKind::SetLogged) != (persistence == RELPERSISTENCE_PERMANENT);
+				break;
+			}
+			case AlterKind::SetAccessMethod:
+			{
+				Oid am = cmd->name ? get_table_am_oid(cmd->name, true) : InvalidOid;
+				HeapTuple tup = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
+				if (HeapTupleIsValid(tup))
+				{
+					c->changes_storage = ((Form_pg_class) GETSTRUCT(tup))->relam != am;
+					ReleaseSysCache(tup);
+				}
+				break;
+			}
+			case AlterKind::SetTableSpace:
+			{
+				Oid spc = cmd->name ? get_tablespace_oid(cmd->name, true) : InvalidOid;
+				HeapTuple tup = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
+				if (HeapTupleIsValid(tup))
+				{
+					Oid cur = ((Form_pg_class) GETSTRUCT(tup))->reltablespace;
+					if (!OidIsValid(cur))
+						cur = MyDatabaseTableSpace;
+					c->changes_storage = cur != spc;
+					ReleaseSysCache(tup);
+				}
+				break;
+			}
+			case AlterKind::SetRelOptions:
+			case AlterKind::ResetRelOptions:
+				c->reloptions_lock = static_cast<LockMode>(AlterTableGetRelOptionsLockLevel((List *) cmd->def));
+				break;
+			case AlterKind::AttachPartition:
+				if (cmd->def && IsA(cmd->def, PartitionCmd))
+					extract_attach(relid, (PartitionCmd *) cmd->def, c);
+				break;
+			case AlterKind::DetachPartition:
+				if (cmd->def && IsA(cmd->def, PartitionCmd))
+				{
+					PartitionCmd *pc = (PartitionCmd *) cmd->def;
+					c->other = facts_for_rangevar(pc->name);
+#if PG_VERSION_NUM >= 140000
+					c->concurrent = pc->concurrent;
+#endif
+					Oid defaultoid = get_default_partition_oid(relid);
+					if (OidIsValid(defaultoid))
+					{
+						c->has_default_partition = true;
+						c->default_partition = facts_for_oid(defaultoid);
+					}
+				}
+				break;
+			default:
+				break;
+		}
+	}
+	out->subcommands = subs;
+	out->nsubcommands = i;
+}
+
+void
+extract_create_index(const IndexStmt *stmt, core::Statement *out)
+{
+	out->kind = StatementKind::CreateIndex;
+	out->create_index.concurrent = stmt->concurrent;
+	out->create_index.unique = stmt->unique;
+	out->create_index.if_not_exists = stmt->if_not_exists;
+	if (stmt->idxname != NULL)
+		out->create_index.index_name = stmt->idxname;
+	out->relation = facts_for_rangevar(stmt->relation);
+
+	/* IF NOT EXISTS with a taken name: PostgreSQL skips the statement. */
+	Oid relid = RangeVarGetRelid(stmt->relation, NoLock, true);
+	if (OidIsValid(relid) && stmt->if_not_exists && stmt->idxname != NULL &&
+		OidIsValid(get_relname_relid(stmt->idxname, get_rel_namespace(relid))))
+		out->create_index.already_exists = true;
+}
+
+/* Tables of the indexes named by DROP INDEX. */
+void
+extract_drop_index(const DropStmt *stmt, core::Statement *out)
+{
+	out->kind = StatementKind::DropIndex;
+	out->concurrent = stmt->concurrent;
+	int n = list_length(stmt->objects);
+	RelationFacts *facts = (RelationFacts *) palloc(sizeof(RelationFacts) * Max(n, 1));
+	int i = 0;
+	ListCell *lc;
+	foreach (lc, stmt->objects)
+	{
+		RangeVar *rv = makeRangeVarFromNameList((List *) lfirst(lc));
+		Oid indexoid = RangeVarGetRelid(rv, NoLock, true);
+		Oid tableoid = OidIsValid(indexoid) ? IndexGetRelation(indexoid, true) : InvalidOid;
+		if (OidIsValid(tableoid))
+			facts[i++] = facts_for_oid(tableoid);
+		else
+		{
+			RelationFacts missing;
+			missing.exists = false;
+			missing.qualified_name = quote_qualified_identifier(rv->schemaname, rv->relname);
+			facts[i++] = missing;
+		}
+	}
+	out->relations = copy_facts(facts, i);
+	out->nrelations = i;
+	if (i > 0)
+		out->relation = facts[0];
+}
+
+/* Relations named by a DROP of tables, views, matviews; triggers drop on their table. */
+void
+extract_drop(const DropStmt *stmt, core::Statement *out)
+{
+	switch (stmt->removeType)
+	{
+		case OBJECT_INDEX:
+			extract_drop_index(stmt, out);
+			return;
+		case OBJECT_TABLE:
+		case OBJECT_MATVIEW:
+		case OBJECT_FOREIGN_TABLE:
+		case OBJECT_VIEW:
+		{
+			out->kind = stmt->removeType == OBJECT_VIEW ? StatementKind::DropView : StatementKind::DropTable;
+			List *rvs = NIL;
+			ListCell *lc;
+			foreach (lc, stmt->objects)
+				rvs = lappend(rvs, makeRangeVarFromNameList((List *) lfirst(lc)));
+			facts_for_rangevars(rvs, out);
+			return;
+		}
+		case OBJECT_TRIGGER:
+		case OBJECT_RULE:
+		case OBJECT_POLICY:
+		{
+			/* objects: (schema.)table.name lists; the table takes an AccessExclusiveLock. */
+			out->kind = StatementKind::DropTrigger;
+			if (stmt->objects != NIL)
+			{
+				List *names = list_copy((List *) linitial(stmt->objects));
+				names = list_truncate(names, list_length(names) - 1);
+				if (names != NIL)
+					out->relation = facts_for_rangevar(makeRangeVarFromNameList(names));
+			}
+			return;
+		}
+		default:
+			out->kind = StatementKind::Other;
+			return;
+	}
+}
+
+LockMode
+lock_mode_of(int mode)
+{
+	return static_cast<LockMode>(mode);
+}
+
+static_assert(AccessShareLock == 1 && AccessExclusiveLock == 8,
+			  "core::LockMode numbering must match storage/lockdefs.h");
+
+bool
+has_option(List *options, const char *name)
+{
+	ListCell *lc;
+	foreach (lc, options)
+	{
+		DefElem *opt = (DefElem *) lfirst(lc);
+		if (strcmp(opt->defname, name) == 0)
+			return opt->arg == NULL || defGetBoolean(opt);
+	}
+	return false;
 }
 
 } // namespace
@@ -179,11 +1138,15 @@ relation_facts(Oid relid, core::RelationFacts *out)
 const char *
 sm_statement_text(const PlannedStmt *pstmt, const char *query_string)
 {
+	return sm_statement_text_at(query_string, pstmt->stmt_location, pstmt->stmt_len);
+}
+
+const char *
+sm_statement_text_at(const char *query_string, int loc, int n)
+{
 	if (query_string == NULL)
 		return "";
 	int len = (int) strlen(query_string);
-	int loc = pstmt->stmt_location;
-	int n = pstmt->stmt_len;
 	if (loc < 0 || loc > len)
 		return query_string;
 	if (n <= 0 || loc + n > len)
@@ -191,33 +1154,313 @@ sm_statement_text(const PlannedStmt *pstmt, const char *query_string)
 	return pnstrdup(query_string + loc, n);
 }
 
+bool
+sm_has_rules(const Node *parsetree)
+{
+	switch (nodeTag(parsetree))
+	{
+		case T_IndexStmt:
+		case T_DropStmt:
+		case T_ReindexStmt:
+		case T_AlterTableStmt:
+		case T_RenameStmt:
+		case T_AlterObjectSchemaStmt:
+		case T_TruncateStmt:
+		case T_ClusterStmt:
+		case T_VacuumStmt:
+		case T_RefreshMatViewStmt:
+		case T_AlterEnumStmt:
+		case T_LockStmt:
+			return true;
+		case T_CreateStmt:
+			return ((const CreateStmt *) parsetree)->partbound != NULL;
+		default:
+			return false;
+	}
+}
+
 /* C-style frame; may ereport. */
 void
-sm_extract_create_index(const IndexStmt *stmt, core::Statement *out)
+sm_extract(Node *parsetree, core::Statement *out)
 {
-	out->kind = core::StatementKind::CreateIndex;
-	out->create_index.concurrent = stmt->concurrent;
-	out->create_index.unique = stmt->unique;
-	out->create_index.if_not_exists = stmt->if_not_exists;
-	if (stmt->idxname != NULL)
-		out->create_index.index_name = stmt->idxname;
+	if (!IsA(parsetree, SelectStmt) && !IsA(parsetree, InsertStmt) && !IsA(parsetree, UpdateStmt) &&
+		!IsA(parsetree, DeleteStmt) && !IsA(parsetree, MergeStmt))
+		out->command = GetCommandTagName(CreateCommandTag(parsetree));
 
-	/* A CONCURRENTLY build blocks nobody: no catalog work needed. */
-	if (stmt->concurrent)
-		return;
-
-	Oid relid = RangeVarGetRelid(stmt->relation, NoLock, true);
-	if (!OidIsValid(relid))
+	switch (nodeTag(parsetree))
 	{
-		out->relation.exists = false;
-		return;
-	}
-	relation_facts(relid, &out->relation);
+		case T_SelectStmt:
+		case T_InsertStmt:
+		case T_UpdateStmt:
+		case T_DeleteStmt:
+		case T_MergeStmt:
+			out->kind = StatementKind::NotDdl;
+			out->command = GetCommandTagName(CreateCommandTag(parsetree));
+			return;
 
-	/* IF NOT EXISTS with a taken name: PostgreSQL skips the statement. */
-	if (stmt->if_not_exists && stmt->idxname != NULL &&
-		OidIsValid(get_relname_relid(stmt->idxname, get_rel_namespace(relid))))
-		out->create_index.already_exists = true;
+		case T_IndexStmt:
+			extract_create_index((IndexStmt *) parsetree, out);
+			return;
+
+		case T_DropStmt:
+			extract_drop((DropStmt *) parsetree, out);
+			return;
+
+		case T_ReindexStmt:
+		{
+			ReindexStmt *r = (ReindexStmt *) parsetree;
+			out->kind = StatementKind::Reindex;
+#if PG_VERSION_NUM >= 140000
+			out->concurrent = has_option(r->params, "concurrently");
+#else
+			out->concurrent = r->concurrent;
+#endif
+			if (r->kind == REINDEX_OBJECT_TABLE)
+				facts_for_rangevars(list_make1(r->relation), out);
+			else if (r->kind == REINDEX_OBJECT_INDEX)
+			{
+				Oid indexoid = RangeVarGetRelid(r->relation, NoLock, true);
+				Oid tableoid = OidIsValid(indexoid) ? IndexGetRelation(indexoid, true) : InvalidOid;
+				RelationFacts f = OidIsValid(tableoid) ? facts_for_oid(tableoid) : facts_for_rangevar(r->relation);
+				out->relations = copy_facts(&f, 1);
+				out->nrelations = 1;
+				out->relation = f;
+			}
+			return;
+		}
+
+		case T_AlterTableStmt:
+			extract_alter_table((AlterTableStmt *) parsetree, out);
+			return;
+
+		case T_RenameStmt:
+		{
+			RenameStmt *r = (RenameStmt *) parsetree;
+			out->new_name = r->newname ? r->newname : "";
+			if (r->subname)
+				out->old_name = r->subname;
+			switch (r->renameType)
+			{
+				case OBJECT_TABLE:
+				case OBJECT_VIEW:
+				case OBJECT_MATVIEW:
+				case OBJECT_FOREIGN_TABLE:
+					out->kind = StatementKind::RenameTable;
+					break;
+				case OBJECT_INDEX:
+					out->kind = StatementKind::RenameIndex;
+					break;
+				case OBJECT_COLUMN:
+					out->kind = StatementKind::RenameColumn;
+					break;
+				case OBJECT_TABCONSTRAINT:
+				case OBJECT_TRIGGER:
+				case OBJECT_RULE:
+				case OBJECT_POLICY:
+					out->kind = StatementKind::RenameConstraint;
+					break;
+				case OBJECT_TYPE:
+				default:
+					out->kind = StatementKind::Other;
+					return;
+			}
+			if (r->relation)
+				out->relation = facts_for_rangevar(r->relation);
+			return;
+		}
+
+		case T_AlterObjectSchemaStmt:
+		{
+			AlterObjectSchemaStmt *s = (AlterObjectSchemaStmt *) parsetree;
+			if (s->relation == NULL)
+			{
+				out->kind = StatementKind::Other;
+				return;
+			}
+			out->kind = StatementKind::SetSchema;
+			out->new_name = s->newschema;
+			out->relation = facts_for_rangevar(s->relation);
+			return;
+		}
+
+		case T_TruncateStmt:
+			out->kind = StatementKind::Truncate;
+			facts_for_rangevars(((TruncateStmt *) parsetree)->relations, out);
+			return;
+
+		case T_ClusterStmt:
+		{
+			ClusterStmt *c = (ClusterStmt *) parsetree;
+			out->kind = StatementKind::Cluster;
+			if (c->relation)
+				out->relation = facts_for_rangevar(c->relation);
+			return;
+		}
+
+		case T_VacuumStmt:
+		{
+			VacuumStmt *v = (VacuumStmt *) parsetree;
+			out->kind = v->is_vacuumcmd && has_option(v->options, "full") ? StatementKind::VacuumFull
+																		   : StatementKind::Vacuum;
+			List *rvs = NIL;
+			ListCell *lc;
+			foreach (lc, v->rels)
+			{
+				VacuumRelation *vr = (VacuumRelation *) lfirst(lc);
+				if (vr->relation)
+					rvs = lappend(rvs, vr->relation);
+			}
+			facts_for_rangevars(rvs, out);
+			return;
+		}
+
+		case T_RefreshMatViewStmt:
+		{
+			RefreshMatViewStmt *r = (RefreshMatViewStmt *) parsetree;
+			out->kind = StatementKind::RefreshMatView;
+			out->concurrent = r->concurrent;
+			out->relation = facts_for_rangevar(r->relation);
+			Oid relid = RangeVarGetRelid(r->relation, NoLock, true);
+			Relation rel = OidIsValid(relid) ? probe_open(relid) : NULL;
+			if (rel != NULL)
+			{
+				List *indexes = RelationGetIndexList(rel);
+				ListCell *lc;
+				foreach (lc, indexes)
+				{
+					HeapTuple tup = SearchSysCache1(INDEXRELID, ObjectIdGetDatum(lfirst_oid(lc)));
+					if (!HeapTupleIsValid(tup))
+						continue;
+					Form_pg_index idx = (Form_pg_index) GETSTRUCT(tup);
+					if (idx->indisunique && idx->indisvalid &&
+						heap_attisnull(tup, Anum_pg_index_indpred, NULL))
+						out->has_unique_index = true;
+					ReleaseSysCache(tup);
+				}
+				probe_close(rel);
+			}
+			return;
+		}
+
+		case T_CreateTrigStmt:
+			out->kind = StatementKind::CreateTrigger;
+			out->relation = facts_for_rangevar(((CreateTrigStmt *) parsetree)->relation);
+			return;
+
+		case T_RuleStmt:
+			out->kind = StatementKind::CreateRule;
+			out->relation = facts_for_rangevar(((RuleStmt *) parsetree)->relation);
+			return;
+
+		case T_CreateStmt:
+		{
+			CreateStmt *c = (CreateStmt *) parsetree;
+			if (c->partbound != NULL && c->inhRelations != NIL)
+			{
+				out->kind = StatementKind::CreatePartitionOf;
+				out->other = facts_for_rangevar((RangeVar *) linitial(c->inhRelations));
+				out->relation.name = c->relation->relname;
+				out->relation.qualified_name =
+					quote_qualified_identifier(c->relation->schemaname, c->relation->relname);
+				return;
+			}
+			out->kind = StatementKind::CreateTable;
+			/* Referenced tables of new foreign keys take a ShareRowExclusiveLock. */
+			List *rvs = NIL;
+			ListCell *lc;
+			foreach (lc, c->tableElts)
+			{
+				Node *elt = (Node *) lfirst(lc);
+				List *cons = NIL;
+				if (IsA(elt, ColumnDef))
+					cons = ((ColumnDef *) elt)->constraints;
+				else if (IsA(elt, Constraint))
+					cons = list_make1(elt);
+				ListCell *lc2;
+				foreach (lc2, cons)
+				{
+					Constraint *con = (Constraint *) lfirst(lc2);
+					if (con->contype == CONSTR_FOREIGN && con->pktable != NULL)
+						rvs = lappend(rvs, con->pktable);
+				}
+			}
+			facts_for_rangevars(rvs, out);
+			out->relation = RelationFacts();
+			out->lock_mode = LockMode::ShareRowExclusive;
+			return;
+		}
+
+		case T_LockStmt:
+		{
+			LockStmt *l = (LockStmt *) parsetree;
+			out->kind = StatementKind::LockTable;
+			out->lock_mode = lock_mode_of(l->mode);
+			facts_for_rangevars(l->relations, out);
+			return;
+		}
+
+		case T_CommentStmt:
+		{
+			CommentStmt *c = (CommentStmt *) parsetree;
+			if (c->objtype == OBJECT_TABLE || c->objtype == OBJECT_COLUMN || c->objtype == OBJECT_VIEW ||
+				c->objtype == OBJECT_MATVIEW)
+			{
+				List *names = list_copy(castNode(List, c->object));
+				if (c->objtype == OBJECT_COLUMN)
+					names = list_truncate(names, list_length(names) - 1);
+				out->kind = StatementKind::Comment;
+				out->relation = facts_for_rangevar(makeRangeVarFromNameList(names));
+			}
+			else
+				out->kind = StatementKind::Other;
+			return;
+		}
+
+		case T_GrantStmt:
+			out->kind = StatementKind::Grant;
+			return;
+
+		case T_CreateStatsStmt:
+		{
+			CreateStatsStmt *s = (CreateStatsStmt *) parsetree;
+			out->kind = StatementKind::CreateStatistics;
+			if (s->relations != NIL && IsA(linitial(s->relations), RangeVar))
+				out->relation = facts_for_rangevar((RangeVar *) linitial(s->relations));
+			return;
+		}
+
+		case T_AlterEnumStmt:
+		{
+			AlterEnumStmt *e = (AlterEnumStmt *) parsetree;
+			out->relation.qualified_name = NameListToQuotedString(e->typeName);
+			out->relation.kind = RelationKind::Other;
+			if (e->oldVal != NULL)
+			{
+				out->kind = StatementKind::AlterEnumRenameValue;
+				out->old_name = e->oldVal;
+				out->new_name = e->newVal;
+			}
+			else
+				out->kind = StatementKind::AlterEnumAddValue;
+			return;
+		}
+
+		case T_ViewStmt:
+		case T_CreateTableAsStmt:
+		case T_CreateSeqStmt:
+		case T_CompositeTypeStmt:
+		case T_CreateEnumStmt:
+		case T_CreateDomainStmt:
+		case T_CreateFunctionStmt:
+		case T_CreateSchemaStmt:
+		case T_CreateExtensionStmt:
+			out->kind = StatementKind::CreateTable;
+			return;
+
+		default:
+			out->kind = StatementKind::Other;
+			return;
+	}
 }
 
 } // namespace safemigrate::pg

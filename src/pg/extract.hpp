@@ -15,7 +15,7 @@
 
 #include "core/statement.hpp"
 
-struct IndexStmt;
+struct Node;
 struct PlannedStmt;
 
 namespace safemigrate::pg {
@@ -23,7 +23,13 @@ namespace safemigrate::pg {
 /* This statement's own text out of a possibly multi-statement query string. */
 const char *sm_statement_text(const PlannedStmt *pstmt, const char *query_string);
 
-/* Facts for CREATE INDEX. */
-void sm_extract_create_index(const IndexStmt *stmt, core::Statement *out);
+/* The same from an explicit location and length (stmt_len 0: the rest). */
+const char *sm_statement_text_at(const char *query_string, int location, int length);
+
+/* True for the statement types some rule looks at.  Must stay cheap: the hook's fast path. */
+bool sm_has_rules(const Node *parsetree);
+
+/* Facts of one statement: kind, command tag, relations, subcommands. */
+void sm_extract(Node *parsetree, core::Statement *out);
 
 } // namespace safemigrate::pg

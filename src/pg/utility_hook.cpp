@@ -49,19 +49,6 @@ call_next(SM_PU_PARAMS)
 		standard_ProcessUtility(SM_PU_ARGS);
 }
 
-/* True for the statement types some rule looks at.  Must stay cheap. */
-inline bool
-has_rules(const Node *parsetree)
-{
-	switch (nodeTag(parsetree))
-	{
-		case T_IndexStmt:
-			return true;
-		default:
-			return false;
-	}
-}
-
 /* errcode() value of a five-character SQLSTATE from the rule catalogue. */
 int
 sqlstate_code(const char *s)
@@ -82,17 +69,12 @@ judge(PlannedStmt *pstmt, const char *queryString, ProcessUtilityContext context
 	core::Statement stmt;
 
 	stmt.text = sm_statement_text(pstmt, queryString);
+	if (queryString != NULL)
+		stmt.query_text = queryString; /* a declaration may head a multi-statement string */
 	stmt.top_level = context == PROCESS_UTILITY_TOPLEVEL;
 	stmt.in_transaction_block = IsInTransactionBlock(stmt.top_level);
-
-	switch (nodeTag(parsetree))
-	{
-		case T_IndexStmt:
-			sm_extract_create_index(castNode(IndexStmt, parsetree), &stmt);
-			break;
-		default:
-			return;
-	}
+	stmt.server_version_num = PG_VERSION_NUM;
+	sm_extract(parsetree, &stmt);
 
 	SmVerdict verdict;
 	FenceError ferr;
@@ -119,7 +101,7 @@ judge(PlannedStmt *pstmt, const char *queryString, ProcessUtilityContext context
 extern "C" void
 sm_ProcessUtility(SM_PU_PARAMS) noexcept
 {
-	if (sm_mode != static_cast<int>(core::Mode::Off) && has_rules(pstmt->utilityStmt) &&
+	if (sm_mode != static_cast<int>(core::Mode::Off) && sm_has_rules(pstmt->utilityStmt) &&
 		!IsBinaryUpgrade && !creating_extension &&
 		OidIsValid(get_extension_oid("pg_safemigrate", true)))
 		judge(pstmt, queryString, context);

@@ -1,7 +1,7 @@
 /*-------------------------------------------------------------------------
  *
  * index.cpp
- *	  Rules for index DDL.
+ *	  Rules for index DDL: CREATE INDEX, DROP INDEX, REINDEX.
  *
  *	  create-index-blocking: CREATE INDEX without CONCURRENTLY takes a
  *	  ShareLock on the table (utility.c, case T_IndexStmt: "lockmode =
@@ -11,93 +11,98 @@
  *	  partitioned table every partition is locked the same way, and PostgreSQL
  *	  15 cannot build the parent index concurrently.
  *
+ *	  drop-index-blocking: DROP INDEX takes an AccessExclusiveLock on the
+ *	  index and its table (tablecmds.c RangeVarCallbackForDropRelation,
+ *	  heap_lockmode); CONCURRENTLY takes ShareUpdateExclusiveLock.
+ *
+ *	  reindex-blocking: REINDEX takes a ShareLock on the table and an
+ *	  AccessExclusiveLock on each index (index.c reindex_index), so writes
+ *	  and every query that plans on the table wait; CONCURRENTLY (PG12+)
+ *	  takes ShareUpdateExclusiveLock.
+ *
  * Copyright (c) 2026, pg_safemigrate developers
  *
  *-------------------------------------------------------------------------
  */
-#include "core/policy.hpp"
-#include "core/rules.hpp"
-#include "core/sql_text.hpp"
+#include "core/rules/common.hpp"
 
 namespace safemigrate::core {
+
+using namespace detail;
 
 namespace {
 
 void
-fill_partitioned_hint(const Statement &stmt, Verdict &v)
+fill_partitioned_hint(const Statement &stmt, Assessment &a)
 {
 	const CreateIndexFacts &ci = stmt.create_index;
 	std::string name = ci.index_name.empty() ? std::string("<index name>") : std::string(ci.index_name);
 	std::optional<std::string> only = create_index_on_only(stmt.text);
 
-	v.hint = "CREATE INDEX CONCURRENTLY cannot build an index on a partitioned table.  Create "
+	a.hint = "CREATE INDEX CONCURRENTLY cannot build an index on a partitioned table.  Create "
 			 "the parent index on the parent alone (it is invalid until every partition has its "
 			 "index), then build each partition's index concurrently and attach it: ";
 	if (only)
 	{
-		v.safe_steps.push_back(*only + ";");
-		v.hint += *only + ";";
+		a.safe_sql.push_back(*only + ";");
+		a.hint += *only + ";";
 	}
 	else
-		v.hint += "CREATE INDEX " + name + " ON ONLY " + std::string(stmt.relation.qualified_name) +
+		a.hint += "CREATE INDEX " + name + " ON ONLY " + std::string(stmt.relation.qualified_name) +
 				  " (...);";
 	std::string per_partition = "CREATE INDEX CONCURRENTLY <partition index> ON <partition> (...); "
 								"ALTER INDEX " + name + " ATTACH PARTITION <partition index>;";
-	v.safe_steps.push_back(per_partition);
-	v.hint += " then, for each of the " + std::to_string(stmt.relation.partitions) +
+	a.safe_sql.push_back(per_partition);
+	a.hint += " then, for each of the " + std::to_string(stmt.relation.partitions) +
 			  " partitions: " + per_partition;
 	if (ci.index_name.empty())
-		v.hint += "  Give the index a name so that the partition indexes can be attached to it.";
+		a.hint += "  Give the index a name so that the partition indexes can be attached to it.";
 }
 
-} // namespace
-
-Verdict
-evaluate_create_index(const Statement &stmt)
+void
+classify_create_index(const Statement &stmt, Assessments &out)
 {
 	const CreateIndexFacts &ci = stmt.create_index;
 	const RelationFacts &rel = stmt.relation;
-	Verdict v;
+	const char *command = ci.unique ? "CREATE UNIQUE INDEX" : "CREATE INDEX";
 
 	if (ci.concurrent)
 	{
-		v.lock = LockMode::ShareUpdateExclusive;
-		v.reason = "CREATE INDEX CONCURRENTLY does not block reads or writes";
-		return v;
+		Assessment &a = add_row(out, std::string(command) + " CONCURRENTLY", rel,
+								LockMode::ShareUpdateExclusive);
+		a.scans = true;
+		a.category = Category::Concurrent;
+		a.reason = "CREATE INDEX CONCURRENTLY does not block reads or writes";
+		return;
 	}
-	v.lock = LockMode::Share;
+	Assessment &a = add_row(out, command, rel, LockMode::Share);
+	a.scans = true;
 	if (ci.if_not_exists && ci.already_exists)
 	{
-		v.reason = "the index already exists; IF NOT EXISTS makes the statement a no-op";
-		return v;
+		a.scans = false;
+		a.reason = "the index already exists; IF NOT EXISTS makes the statement a no-op";
+		return;
 	}
-	if (exempt_from_blocking_rules(rel, v))
-		return v;
-	if (rel.kind == RelationKind::Other)
+	if (rel.exists && rel.kind != RelationKind::Table && rel.kind != RelationKind::PartitionedTable &&
+		rel.kind != RelationKind::MaterializedView)
 	{
-		v.reason = "indexes can only be built on tables and materialized views; PostgreSQL reports "
+		a.reason = "indexes can only be built on tables and materialized views; PostgreSQL reports "
 				   "the error";
-		return v;
+		return;
 	}
+	if (!apply_rule(a, rule::create_index_blocking, rel, Danger::Blocking))
+		return;
 
-	const RuleInfo *info = find_rule(rule::create_index_blocking);
-	v.action = Action::Reject;
-	v.rule_id = info->id;
-	v.sqlstate = info->sqlstate;
-
-	const char *command = ci.unique ? "CREATE UNIQUE INDEX" : "CREATE INDEX";
 	const char *kind = relation_kind_word(rel.kind);
 	bool partitioned = rel.kind == RelationKind::PartitionedTable;
-
-	const std::string relname(rel.qualified_name);
-	v.message = std::string(info->id) + ": " + command + " on " + kind + " \"" + relname +
-				"\" would block writes";
-
+	a.reason = "the build blocks writes until the whole table has been read";
+	a.message = std::string(rule::create_index_blocking) + ": " + command + " on " + kind + " " +
+				quoted(rel) + " would block writes";
 	std::string writers = rel.kind == RelationKind::MaterializedView
 							  ? "REFRESH MATERIALIZED VIEW waits"
 							  : "INSERT, UPDATE and DELETE wait";
-	v.detail = std::string(command) + " without CONCURRENTLY takes a " +
-			   lock_mode_name(LockMode::Share) + " on \"" + relname + "\"" +
+	a.detail = std::string(command) + " without CONCURRENTLY takes a " +
+			   lock_mode_name(LockMode::Share) + " on " + quoted(rel) +
 			   (partitioned ? " and each of its " + std::to_string(rel.partitions) + " partitions"
 							: std::string()) +
 			   " (" + describe_size(rel) + "): " + writers +
@@ -108,23 +113,128 @@ evaluate_create_index(const Statement &stmt)
 
 	if (partitioned)
 	{
-		fill_partitioned_hint(stmt, v);
-		return v;
+		fill_partitioned_hint(stmt, a);
+		return;
 	}
-
 	std::optional<std::string> safe = create_index_concurrently(stmt.text);
 	if (safe)
 	{
-		v.safe_steps.push_back(*safe + ";");
-		v.hint = "Run instead: " + *safe + ";";
+		a.safe_sql.push_back(*safe + ";");
+		a.hint = "Run instead: " + *safe + ";";
 	}
 	else
-		v.hint = "Run the same statement as CREATE " + std::string(ci.unique ? "UNIQUE " : "") +
+		a.hint = "Run the same statement as CREATE " + std::string(ci.unique ? "UNIQUE " : "") +
 				 "INDEX CONCURRENTLY.";
-	if (!stmt.top_level || stmt.in_transaction_block)
-		v.hint += "  CREATE INDEX CONCURRENTLY cannot run inside a transaction block or a "
-				  "function: send it as a statement of its own.";
-	return v;
+	a.hint += outside_transaction_note(stmt, "CREATE INDEX CONCURRENTLY");
+}
+
+void
+classify_drop_index(const Statement &stmt, Assessments &out)
+{
+	std::optional<std::string> safe;
+	bool cascade = false;
+	std::vector<std::string> names = drop_index_names(stmt.text, &cascade);
+	for (int i = 0; i < stmt.nrelations; ++i)
+	{
+		const RelationFacts &table = stmt.relations[i];
+		if (stmt.concurrent)
+		{
+			Assessment &a = add_row(out, "DROP INDEX CONCURRENTLY", table, LockMode::ShareUpdateExclusive);
+			a.category = Category::Concurrent;
+			a.reason = "DROP INDEX CONCURRENTLY waits for running queries instead of blocking them";
+			continue;
+		}
+		Assessment &a = add_row(out, "DROP INDEX", table, LockMode::AccessExclusive);
+		if (!apply_rule(a, rule::drop_index_blocking, table, Danger::Blocking))
+			continue;
+		a.reason = "DROP INDEX waits for every running query on the table, and every query queues "
+				   "behind it";
+		a.message = std::string(rule::drop_index_blocking) + ": DROP INDEX on " + kind_word(table) +
+					" " + quoted(table) + " would block reads and writes";
+		a.detail = takes_lock("DROP INDEX", LockMode::AccessExclusive, table) +
+				   ": it waits for every transaction that uses the table, and every query behind it "
+				   "waits too, reads included.";
+		if (out.size() == 1)
+		{
+			for (const std::string &n : names)
+				a.safe_sql.push_back("DROP INDEX CONCURRENTLY " + n + ";");
+		}
+		if (!a.safe_sql.empty())
+			a.hint = run_instead(a.safe_sql);
+		else
+			a.hint = "Drop each index with DROP INDEX CONCURRENTLY, one statement per index.";
+		if (cascade)
+			a.hint += "  CONCURRENTLY does not support CASCADE: drop the dependent objects first.";
+		a.hint += outside_transaction_note(stmt, "DROP INDEX CONCURRENTLY");
+	}
+}
+
+void
+classify_reindex(const Statement &stmt, Assessments &out)
+{
+	RelationFacts whole; /* REINDEX SCHEMA / DATABASE: every table */
+	whole.qualified_name = "";
+	const RelationFacts *targets = stmt.relations;
+	int n = stmt.nrelations;
+	if (n == 0)
+	{
+		targets = &whole;
+		n = 1;
+	}
+	for (int i = 0; i < n; ++i)
+	{
+		const RelationFacts &table = targets[i];
+		if (stmt.concurrent)
+		{
+			Assessment &a = add_row(out, "REINDEX CONCURRENTLY", table, LockMode::ShareUpdateExclusive);
+			a.scans = true;
+			a.category = Category::Concurrent;
+			a.reason = "REINDEX CONCURRENTLY builds the new index without blocking reads or writes";
+			continue;
+		}
+		Assessment &a = add_row(out, "REINDEX", table, LockMode::Share);
+		a.scans = true;
+		if (!apply_rule(a, rule::reindex_blocking, table, Danger::Blocking))
+			continue;
+		std::string where = table.qualified_name.empty() ? std::string("every table it reindexes")
+														 : quoted(table);
+		a.reason = "the rebuild blocks writes, and every query that plans on the table";
+		a.message = std::string(rule::reindex_blocking) + ": REINDEX on " + where +
+					" would block writes and queries that use the index";
+		a.detail = "REINDEX takes a ShareLock on " + where +
+				   (table.qualified_name.empty() ? std::string() : " (" + describe_size(table) + ")") +
+				   " and an AccessExclusiveLock on each index it rebuilds: INSERT, UPDATE and DELETE, "
+				   "and every query whose planning opens the index, wait until the rebuild ends.";
+		if (i == 0)
+		{
+			std::optional<std::string> safe = reindex_concurrently(stmt.text);
+			if (safe)
+				a.safe_sql.push_back(*safe + ";");
+		}
+		a.hint = a.safe_sql.empty() ? std::string("Use REINDEX ... CONCURRENTLY.") : run_instead(a.safe_sql);
+		a.hint += outside_transaction_note(stmt, "REINDEX CONCURRENTLY");
+	}
+}
+
+} // namespace
+
+void
+classify_index_ddl(const Statement &stmt, Assessments &out)
+{
+	switch (stmt.kind)
+	{
+		case StatementKind::CreateIndex:
+			classify_create_index(stmt, out);
+			break;
+		case StatementKind::DropIndex:
+			classify_drop_index(stmt, out);
+			break;
+		case StatementKind::Reindex:
+			classify_reindex(stmt, out);
+			break;
+		default:
+			break;
+	}
 }
 
 } // namespace safemigrate::core

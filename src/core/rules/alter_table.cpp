@@ -1,0 +1,677 @@
+/*-------------------------------------------------------------------------
+ *
+ * alter_table.cpp
+ *	  ALTER TABLE: the lock of every subcommand, rewrites, scans, and the
+ *	  rules about them.
+ *
+ *	  Locks follow PostgreSQL 15's tablecmds.c AlterTableGetLockLevel(): the
+ *	  whole statement takes the strongest lock of its subcommands on the
+ *	  table, so every row of the main table carries that lock.  Other
+ *	  relations: the referenced table of a FOREIGN KEY (ShareRowExclusiveLock,
+ *	  ATAddForeignKeyConstraint; RowShareLock for VALIDATE; AccessExclusiveLock
+ *	  when the FK is dropped, RemoveTriggerById), the partition of ATTACH
+ *	  (AccessExclusiveLock, ATExecAttachPartition) and DETACH, and the default
+ *	  partition (AccessExclusiveLock).  Rewrites and scans follow
+ *	  ATRewriteTables() and ATExecAddColumn() (see ../shared/pg-facts.md 3).
+ *
+ * Copyright (c) 2026, pg_safemigrate developers
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "core/rules/common.hpp"
+
+#include <algorithm>
+
+namespace safemigrate::core {
+
+using namespace detail;
+
+namespace {
+
+/* tablecmds.c AlterTableGetLockLevel(), per subcommand. */
+LockMode
+subcommand_lock(const Subcommand &c)
+{
+	switch (c.kind)
+	{
+		case AlterKind::SetStatistics:
+		case AlterKind::SetOptions:
+		case AlterKind::ResetOptions:
+		case AlterKind::ClusterOn:
+		case AlterKind::DropCluster:
+		case AlterKind::ValidateConstraint:
+		case AlterKind::AttachPartition:
+		case AlterKind::DetachPartitionFinalize:
+			return LockMode::ShareUpdateExclusive;
+		case AlterKind::EnableDisableTrigger:
+			return LockMode::ShareRowExclusive;
+		case AlterKind::AddConstraint:
+			return c.constraint == ConstraintKind::ForeignKey ? LockMode::ShareRowExclusive
+															  : LockMode::AccessExclusive;
+		case AlterKind::DetachPartition:
+			return c.concurrent ? LockMode::ShareUpdateExclusive : LockMode::AccessExclusive;
+		case AlterKind::SetRelOptions:
+		case AlterKind::ResetRelOptions:
+			return c.reloptions_lock;
+		default:
+			return LockMode::AccessExclusive;
+	}
+}
+
+const char *
+subcommand_command(const Subcommand &c)
+{
+	switch (c.kind)
+	{
+		case AlterKind::AddColumn: return "ALTER TABLE ADD COLUMN";
+		case AlterKind::ColumnDefault: return "ALTER TABLE ALTER COLUMN SET/DROP DEFAULT";
+		case AlterKind::DropNotNull: return "ALTER TABLE ALTER COLUMN DROP NOT NULL";
+		case AlterKind::SetNotNull: return "ALTER TABLE ALTER COLUMN SET NOT NULL";
+		case AlterKind::DropExpression: return "ALTER TABLE ALTER COLUMN DROP EXPRESSION";
+		case AlterKind::SetStatistics: return "ALTER TABLE ALTER COLUMN SET STATISTICS";
+		case AlterKind::SetOptions: return "ALTER TABLE ALTER COLUMN SET (...)";
+		case AlterKind::ResetOptions: return "ALTER TABLE ALTER COLUMN RESET (...)";
+		case AlterKind::SetStorage: return "ALTER TABLE ALTER COLUMN SET STORAGE";
+		case AlterKind::SetCompression: return "ALTER TABLE ALTER COLUMN SET COMPRESSION";
+		case AlterKind::DropColumn: return "ALTER TABLE DROP COLUMN";
+		case AlterKind::AddConstraint:
+			switch (c.constraint)
+			{
+				case ConstraintKind::Check: return "ALTER TABLE ADD CHECK";
+				case ConstraintKind::ForeignKey: return "ALTER TABLE ADD FOREIGN KEY";
+				case ConstraintKind::PrimaryKey: return "ALTER TABLE ADD PRIMARY KEY";
+				case ConstraintKind::Unique: return "ALTER TABLE ADD UNIQUE";
+				case ConstraintKind::Exclusion: return "ALTER TABLE ADD EXCLUDE";
+				case ConstraintKind::None: break;
+			}
+			return "ALTER TABLE ADD CONSTRAINT";
+		case AlterKind::AlterConstraint: return "ALTER TABLE ALTER CONSTRAINT";
+		case AlterKind::ValidateConstraint: return "ALTER TABLE VALIDATE CONSTRAINT";
+		case AlterKind::DropConstraint: return "ALTER TABLE DROP CONSTRAINT";
+		case AlterKind::AlterColumnType: return "ALTER TABLE ALTER COLUMN TYPE";
+		case AlterKind::AlterColumnGenericOptions: return "ALTER TABLE ALTER COLUMN OPTIONS";
+		case AlterKind::ChangeOwner: return "ALTER TABLE OWNER TO";
+		case AlterKind::ClusterOn: return "ALTER TABLE CLUSTER ON";
+		case AlterKind::DropCluster: return "ALTER TABLE SET WITHOUT CLUSTER";
+		case AlterKind::SetLogged: return "ALTER TABLE SET LOGGED";
+		case AlterKind::SetUnLogged: return "ALTER TABLE SET UNLOGGED";
+		case AlterKind::SetAccessMethod: return "ALTER TABLE SET ACCESS METHOD";
+		case AlterKind::SetTableSpace: return "ALTER TABLE SET TABLESPACE";
+		case AlterKind::SetRelOptions: return "ALTER TABLE SET (...)";
+		case AlterKind::ResetRelOptions: return "ALTER TABLE RESET (...)";
+		case AlterKind::EnableDisableTrigger: return "ALTER TABLE ENABLE/DISABLE TRIGGER";
+		case AlterKind::EnableDisableRule: return "ALTER TABLE ENABLE/DISABLE RULE";
+		case AlterKind::AddInherit: return "ALTER TABLE INHERIT";
+		case AlterKind::DropInherit: return "ALTER TABLE NO INHERIT";
+		case AlterKind::AddOf: return "ALTER TABLE OF";
+		case AlterKind::DropOf: return "ALTER TABLE NOT OF";
+		case AlterKind::ReplicaIdentity: return "ALTER TABLE REPLICA IDENTITY";
+		case AlterKind::RowSecurity: return "ALTER TABLE ROW LEVEL SECURITY";
+		case AlterKind::GenericOptions: return "ALTER TABLE OPTIONS";
+		case AlterKind::AttachPartition: return "ALTER TABLE ATTACH PARTITION";
+		case AlterKind::DetachPartition:
+			return c.concurrent ? "ALTER TABLE DETACH PARTITION CONCURRENTLY" : "ALTER TABLE DETACH PARTITION";
+		case AlterKind::DetachPartitionFinalize: return "ALTER TABLE DETACH PARTITION FINALIZE";
+		case AlterKind::AddIdentity: return "ALTER TABLE ALTER COLUMN ADD GENERATED AS IDENTITY";
+		case AlterKind::SetIdentity: return "ALTER TABLE ALTER COLUMN SET GENERATED";
+		case AlterKind::DropIdentity: return "ALTER TABLE ALTER COLUMN DROP IDENTITY";
+		case AlterKind::Other: break;
+	}
+	return "ALTER TABLE";
+}
+
+/* What one subcommand needs to build its texts. */
+struct Ctx
+{
+	const Statement &stmt;
+	const Subcommand &c;
+	const RelationFacts &rel;
+	LockMode lock;		/* the statement's lock on rel */
+	std::string prefix; /* "ALTER TABLE t" as written, or built from the name */
+	std::string part;	/* the subcommand as written, "" when unknown */
+};
+
+std::string
+col(const Ctx &x)
+{
+	return quote_ident(x.c.column);
+}
+
+/* "column \"name\"" for messages. */
+std::string
+column_word(const Ctx &x)
+{
+	return "column \"" + std::string(x.c.column) + "\"";
+}
+
+/* Texts for the rules whose danger is a table rewrite under AccessExclusiveLock. */
+void
+rewrite_texts(Assessment &a, const Ctx &x, std::string_view id, const std::string &what,
+			  const std::string &why)
+{
+	a.reason = why;
+	a.message = std::string(id) + ": " + what + " would rewrite " + kind_word(x.rel) + " " + quoted(x.rel);
+	a.detail = takes_lock("ALTER TABLE", x.lock, x.rel) + ": " + who_waits(x.lock) +
+			   " until the whole table and all its indexes have been rewritten, because " + why + ".";
+}
+
+/* Texts for the rules whose danger is a full scan while the lock is held. */
+void
+scan_texts(Assessment &a, const Ctx &x, std::string_view id, const std::string &what,
+		   const std::string &scan)
+{
+	a.reason = scan + " while holding " + a_lock(x.lock);
+	a.message = std::string(id) + ": " + what + " on " + kind_word(x.rel) + " " + quoted(x.rel) + " " +
+				would_block(x.lock);
+	a.detail = takes_lock("ALTER TABLE", x.lock, x.rel) + ": " + who_waits(x.lock) + " until " + scan + ".";
+}
+
+/* Texts for the rules about running clients breaking. */
+void
+breaking_texts(Assessment &a, const Ctx &x, std::string_view id, const std::string &what,
+			   const std::string &breaks)
+{
+	a.reason = breaks;
+	a.message = std::string(id) + ": " + what + " would break running clients of " + quoted(x.rel);
+	a.detail = breaks + ".  The change itself is instant, but application code deployed before it "
+						"fails as soon as it commits.";
+}
+
+void
+expand_contract_hint(Assessment &a, const std::string &steps)
+{
+	a.hint = "Expand-contract: " + steps +
+			 "  When the application no longer depends on the old shape, mark the statement "
+			 "\"-- safemigrate: expand-contract\" or ask an administrator to allow the rule.";
+	a.safe_sql.push_back("-- " + steps);
+}
+
+void
+add_foreign_key(Assessment &a, const Ctx &x)
+{
+	scan_texts(a, x, rule::add_foreign_key_validating, "ADD FOREIGN KEY",
+			   "every row has been checked against " + quoted(x.c.other));
+	a.detail += "  The referenced table " + quoted(x.c.other) + " is locked the same way.";
+	if (!x.part.empty() && constraint_name_of(x.part).empty() && x.c.first_column.empty())
+	{
+		a.hint = "Add the constraint NOT VALID, then VALIDATE CONSTRAINT in a separate transaction.";
+		return;
+	}
+	std::string name = constraint_name_of(x.part);
+	if (name.empty())
+		name = quote_ident(default_name(x.rel.name, x.c.first_column, "fkey"));
+	if (x.part.empty())
+	{
+		a.hint = "Add the constraint with NOT VALID, then run " + x.prefix + " VALIDATE CONSTRAINT " +
+				 name + "; in a separate transaction.";
+		return;
+	}
+	a.safe_sql.push_back(x.prefix + " " + with_not_valid(with_constraint_name(x.part, name)) + ";");
+	a.safe_sql.push_back(x.prefix + " VALIDATE CONSTRAINT " + name + ";");
+	a.hint = run_instead(a.safe_sql) +
+			 "  NOT VALID is instant and already checks new rows; VALIDATE scans under a "
+			 "ShareUpdateExclusiveLock, which blocks neither reads nor writes.";
+	if (!x.c.fk_columns_indexed)
+		a.hint += "  No index leads with the referencing columns: consider CREATE INDEX CONCURRENTLY on "
+				  "them first, or every DELETE/UPDATE of the referenced table scans " + quoted(x.rel) + ".";
+}
+
+void
+add_check(Assessment &a, const Ctx &x)
+{
+	scan_texts(a, x, rule::add_check_validating, "ADD CHECK", "the whole table has been scanned");
+	std::string name = constraint_name_of(x.part);
+	if (name.empty())
+		name = quote_ident(default_name(x.rel.name, x.c.first_column, "check"));
+	if (x.part.empty())
+	{
+		a.hint = "Add the constraint with NOT VALID, then VALIDATE CONSTRAINT in a separate transaction.";
+		return;
+	}
+	a.safe_sql.push_back(x.prefix + " " + with_not_valid(with_constraint_name(x.part, name)) + ";");
+	a.safe_sql.push_back(x.prefix + " VALIDATE CONSTRAINT " + name + ";");
+	a.hint = run_instead(a.safe_sql) +
+			 "  NOT VALID is instant and already checks new rows; VALIDATE scans under a "
+			 "ShareUpdateExclusiveLock, which blocks neither reads nor writes.";
+}
+
+void
+set_not_null(Assessment &a, const Ctx &x)
+{
+	scan_texts(a, x, rule::set_not_null_scan, "SET NOT NULL on " + column_word(x),
+			   "the whole table has been scanned for NULLs");
+	std::string name = quote_ident(default_name(x.rel.name, x.c.column, "not_null"));
+	a.safe_sql.push_back(x.prefix + " ADD CONSTRAINT " + name + " CHECK (" + col(x) +
+						 " IS NOT NULL) NOT VALID;");
+	a.safe_sql.push_back(x.prefix + " VALIDATE CONSTRAINT " + name + ";");
+	a.safe_sql.push_back(x.prefix + " ALTER COLUMN " + col(x) + " SET NOT NULL;");
+	a.safe_sql.push_back(x.prefix + " DROP CONSTRAINT " + name + ";");
+	a.hint = run_instead(a.safe_sql) +
+			 "  Each in its own transaction: the validated CHECK lets SET NOT NULL skip the scan "
+			 "(PostgreSQL 12 and later).";
+}
+
+void
+add_unique_or_pk(Assessment &a, const Ctx &x)
+{
+	bool pk = x.c.constraint == ConstraintKind::PrimaryKey;
+	std::string_view id = pk ? rule::add_primary_key_blocking : rule::add_unique_blocking;
+	scan_texts(a, x, id, pk ? "ADD PRIMARY KEY" : "ADD UNIQUE",
+			   "the whole table has been read and the unique index built");
+	std::string name = constraint_name_of(x.part);
+	if (name.empty())
+	{
+		std::string cols;
+		for (char ch : x.c.columns)
+			cols += (ch == ',' ? '_' : ch);
+		cols.erase(std::remove(cols.begin(), cols.end(), ' '), cols.end());
+		name = quote_ident(pk ? default_name(x.rel.name, "", "pkey") : default_name(x.rel.name, cols, "key"));
+	}
+	const char *kind = pk ? "PRIMARY KEY" : "UNIQUE";
+	if (!x.c.existing_unique_index.empty())
+		a.safe_sql.push_back(x.prefix + " ADD CONSTRAINT " + name + " " + kind + " USING INDEX " +
+							 std::string(x.c.existing_unique_index) + ";");
+	else if (!x.c.columns.empty())
+	{
+		a.safe_sql.push_back("CREATE UNIQUE INDEX CONCURRENTLY " + name + " ON " +
+							 std::string(x.rel.qualified_name) + " (" + std::string(x.c.columns) + ");");
+		a.safe_sql.push_back(x.prefix + " ADD CONSTRAINT " + name + " " + kind + " USING INDEX " + name +
+							 ";");
+	}
+	a.hint = a.safe_sql.empty()
+				 ? std::string("Build a unique index with CREATE UNIQUE INDEX CONCURRENTLY, then ADD "
+							   "CONSTRAINT ... USING INDEX.")
+				 : run_instead(a.safe_sql);
+	if (pk && x.c.pk_columns_nullable)
+		a.hint += "  The key columns are not all NOT NULL yet, and ADD PRIMARY KEY would scan for NULLs: "
+				  "first make them NOT NULL with a validated CHECK (see rule set-not-null-scan).";
+	a.hint += outside_transaction_note(x.stmt, "CREATE UNIQUE INDEX CONCURRENTLY");
+}
+
+void
+add_column(Assessment &a, const Ctx &x)
+{
+	const Subcommand &c = x.c;
+	std::string what = "ADD COLUMN \"" + std::string(c.column) + "\"";
+	std::string type = c.type_text.empty() ? std::string("<type>") : std::string(c.type_text);
+	if (c.serial || (c.has_default && c.default_volatile))
+	{
+		if (!apply_rule(a, rule::add_column_volatile_default, x.rel, Danger::Blocking))
+			return;
+		std::string expr = c.serial ? std::string("nextval(...)") : std::string(c.default_text);
+		rewrite_texts(a, x, rule::add_column_volatile_default, what,
+					  "the default " + expr + " is volatile and is evaluated for every row");
+		a.detail += "  A non-volatile default (a constant, now(), current_user) would be instant.";
+		a.safe_sql.push_back(x.prefix + " ADD COLUMN " + col(x) + " " + type + ";");
+		if (!c.serial)
+			a.safe_sql.push_back(x.prefix + " ALTER COLUMN " + col(x) + " SET DEFAULT " + expr + ";");
+		expand_contract_hint(a, "add the column without the default (instant)" +
+									std::string(c.serial ? ", attach a sequence as its default"
+														 : ", then SET DEFAULT for new rows") +
+									", then fill the existing rows in batches of a few thousand, "
+									"committing between batches.");
+		a.hint = run_instead(SafeSteps(a.safe_sql.begin(), a.safe_sql.end() - 1)) + "  " + a.hint;
+		return;
+	}
+	if (c.identity || c.generated_stored || c.domain_constraints)
+	{
+		if (!apply_rule(a, rule::add_column_rewrite, x.rel, Danger::Blocking))
+			return;
+		std::string why = c.identity ? "an identity column gets a new value for every row"
+					   : c.generated_stored ? "a stored generated column is computed for every row"
+											: "the domain's constraints are checked for every row";
+		rewrite_texts(a, x, rule::add_column_rewrite, what, why);
+		expand_contract_hint(
+			a, c.identity ? "add a plain nullable column, fill it in batches from a sequence, then ALTER "
+							"COLUMN ... ADD GENERATED BY DEFAULT AS IDENTITY and setval() the sequence."
+			: c.generated_stored
+				? "add a plain column, keep it up to date with a trigger, fill the existing rows in "
+				  "batches."
+				: "add the column with the domain's base type, fill it in batches, add the domain's "
+				  "checks as NOT VALID constraints and validate them.");
+		return;
+	}
+	/* Inline constraints of the new column are checked like ADD CONSTRAINT. */
+	switch (c.inline_constraint)
+	{
+		case ConstraintKind::Check:
+			if (apply_rule(a, rule::add_check_validating, x.rel, Danger::Blocking))
+			{
+				scan_texts(a, x, rule::add_check_validating, what + " with a CHECK constraint",
+						   "the whole table has been scanned");
+				a.hint = "Add the column without the constraint, then add the CHECK with NOT VALID and "
+						 "VALIDATE CONSTRAINT in a separate transaction.";
+			}
+			return;
+		case ConstraintKind::ForeignKey:
+			if (apply_rule(a, rule::add_foreign_key_validating, x.rel, Danger::Blocking))
+			{
+				scan_texts(a, x, rule::add_foreign_key_validating, what + " with REFERENCES",
+						   "every row has been checked against " + quoted(c.other));
+				a.hint = "Add the column without REFERENCES, then ADD CONSTRAINT ... FOREIGN KEY ... NOT "
+						 "VALID and VALIDATE CONSTRAINT in a separate transaction.";
+			}
+			return;
+		case ConstraintKind::PrimaryKey:
+		case ConstraintKind::Unique:
+		case ConstraintKind::Exclusion:
+		{
+			std::string_view id = c.inline_constraint == ConstraintKind::PrimaryKey ? rule::add_primary_key_blocking
+								  : c.inline_constraint == ConstraintKind::Unique  ? rule::add_unique_blocking
+																				  : rule::add_exclusion_blocking;
+			if (apply_rule(a, id, x.rel, Danger::Blocking))
+			{
+				scan_texts(a, x, id, what + " with an index-backed constraint",
+						   "the whole table has been read and the index built");
+				a.hint = "Add the column without the constraint, build the unique index with CREATE UNIQUE "
+						 "INDEX CONCURRENTLY, then ADD CONSTRAINT ... USING INDEX.";
+			}
+			return;
+		}
+		case ConstraintKind::None:
+			break;
+	}
+	if (c.not_null && !c.has_default)
+		a.reason = "the column has no default: the table must be empty or PostgreSQL reports an error";
+	else
+		a.reason = c.has_default ? "a non-volatile default is stored once in the catalog (PostgreSQL 11 "
+								   "and later): no rewrite"
+								 : "catalog-only change";
+}
+
+void
+alter_column_type(Assessment &a, const Ctx &x)
+{
+	if (!x.c.type_rewrites)
+	{
+		a.reason = "the new type is binary-coercible: no rewrite (indexes on the column may still be "
+				   "rebuilt)";
+		return;
+	}
+	if (!apply_rule(a, rule::alter_column_type_rewrite, x.rel, Danger::Blocking))
+		return;
+	std::string type = x.c.type_text.empty() ? std::string("<type>") : std::string(x.c.type_text);
+	rewrite_texts(a, x, rule::alter_column_type_rewrite, "ALTER COLUMN \"" + std::string(x.c.column) + "\" TYPE " + type,
+				  "the new type is not binary-coercible from the old one");
+	std::string tmp = quote_ident(std::string(x.c.column) + "_new");
+	a.safe_sql.push_back(x.prefix + " ADD COLUMN " + tmp + " " + type + ";");
+	expand_contract_hint(a, "add " + tmp + " " + type +
+								" (instant), keep it in sync with a trigger on INSERT and UPDATE, fill "
+								"the existing rows in batches, move readers to it, then in one short "
+								"transaction drop the trigger and swap the names; drop the old column "
+								"once nothing uses it.");
+}
+
+/* One row per subcommand on the main table, plus rows for other relations. */
+void
+classify_subcommand(const Ctx &x, Assessments &out)
+{
+	const Subcommand &c = x.c;
+	Assessment &a = add_row(out, subcommand_command(c), x.rel, x.lock);
+
+	switch (c.kind)
+	{
+		case AlterKind::AddColumn:
+			a.rewrites = c.serial || (c.has_default && c.default_volatile) || c.identity ||
+						 c.generated_stored || c.domain_constraints;
+			a.scans = a.rewrites || (c.not_null && !c.has_default) ||
+					  c.inline_constraint != ConstraintKind::None;
+			add_column(a, x);
+			if (c.inline_constraint == ConstraintKind::ForeignKey && c.other.exists &&
+				!c.other.qualified_name.empty())
+				add_row(out, subcommand_command(c), c.other, LockMode::ShareRowExclusive).reason =
+					"the referenced table of the new foreign key";
+			return;
+
+		case AlterKind::SetNotNull:
+			a.breaks_clients = !c.has_default && !c.already_not_null;
+			if (c.already_not_null)
+			{
+				a.reason = "the column is already NOT NULL: nothing to do";
+				return;
+			}
+			if (c.not_null_implied)
+			{
+				a.reason = "a valid CHECK constraint proves the column is not null: no scan (PostgreSQL "
+						   "12 and later)";
+				return;
+			}
+			a.scans = true;
+			if (apply_rule(a, rule::set_not_null_scan, x.rel, Danger::Blocking))
+				set_not_null(a, x);
+			return;
+
+		case AlterKind::DropColumn:
+			a.breaks_clients = true;
+			if (apply_rule(a, rule::drop_column, x.rel, Danger::Breaking))
+			{
+				breaking_texts(a, x, rule::drop_column, "DROP COLUMN \"" + std::string(c.column) + "\"",
+							   "Queries, inserts and ORM models that still name column " + col(x) +
+								   " fail");
+				expand_contract_hint(a, "stop reading and writing the column in the application (ORMs: "
+										"mark it ignored), deploy, then drop it.");
+			}
+			return;
+
+		case AlterKind::AlterColumnType:
+			a.rewrites = c.type_rewrites;
+			a.scans = c.type_rewrites;
+			a.breaks_clients = c.type_rewrites;
+			alter_column_type(a, x);
+			return;
+
+		case AlterKind::AddConstraint:
+			switch (c.constraint)
+			{
+				case ConstraintKind::Check:
+					if (c.not_valid)
+					{
+						a.reason = "NOT VALID: only new rows are checked, no scan";
+						return;
+					}
+					a.scans = true;
+					if (apply_rule(a, rule::add_check_validating, x.rel, Danger::Blocking))
+						add_check(a, x);
+					return;
+				case ConstraintKind::ForeignKey:
+				{
+					bool validate = !c.not_valid;
+					a.scans = validate;
+					if (!validate)
+						a.reason = "NOT VALID: only new rows are checked, no scan";
+					else if (apply_rule(a, rule::add_foreign_key_validating, x.rel, Danger::Blocking))
+						add_foreign_key(a, x);
+					if (c.other.exists && !c.other.qualified_name.empty())
+					{
+						Assessment &r = add_row(out, subcommand_command(c), c.other, LockMode::ShareRowExclusive);
+						r.scans = validate;
+						r.reason = "the referenced table: its writes wait while the constraint is added";
+					}
+					return;
+				}
+				case ConstraintKind::PrimaryKey:
+				case ConstraintKind::Unique:
+					if (c.using_index)
+					{
+						a.scans = c.constraint == ConstraintKind::PrimaryKey && c.pk_columns_nullable;
+						a.reason = a.scans ? "USING INDEX reuses the index, but the key columns must be "
+											 "scanned for NULLs"
+										   : "USING INDEX reuses an existing index: catalog-only";
+						return;
+					}
+					a.scans = true;
+					if (apply_rule(a,
+								   c.constraint == ConstraintKind::PrimaryKey ? rule::add_primary_key_blocking
+																			  : rule::add_unique_blocking,
+								   x.rel, Danger::Blocking))
+						add_unique_or_pk(a, x);
+					return;
+				case ConstraintKind::Exclusion:
+					a.scans = true;
+					if (apply_rule(a, rule::add_exclusion_blocking, x.rel, Danger::Blocking))
+					{
+						scan_texts(a, x, rule::add_exclusion_blocking, "ADD EXCLUDE",
+								   "the whole table has been read and the exclusion index built");
+						expand_contract_hint(a, "PostgreSQL has no concurrent form of an exclusion "
+												"constraint: build it on a new table and move the data "
+												"in batches, or schedule the statement when the table can "
+												"be locked for the whole build.");
+					}
+					return;
+				case ConstraintKind::None:
+					return;
+			}
+			return;
+
+		case AlterKind::ValidateConstraint:
+			a.scans = true;
+			a.category = Category::Concurrent;
+			a.reason = "VALIDATE CONSTRAINT scans under a ShareUpdateExclusiveLock, which blocks neither "
+					   "reads nor writes";
+			if (c.constraint == ConstraintKind::ForeignKey && c.other.exists &&
+				!c.other.qualified_name.empty())
+				add_row(out, subcommand_command(c), c.other, LockMode::RowShare).reason =
+					"the referenced table, read during validation";
+			return;
+
+		case AlterKind::DropConstraint:
+			a.reason = "catalog-only change";
+			if (c.constraint == ConstraintKind::ForeignKey && c.other.exists &&
+				!c.other.qualified_name.empty())
+				add_row(out, subcommand_command(c), c.other, LockMode::AccessExclusive).reason =
+					"dropping a foreign key removes its triggers from the referenced table";
+			return;
+
+		case AlterKind::SetLogged:
+		case AlterKind::SetUnLogged:
+		case AlterKind::SetAccessMethod:
+		case AlterKind::SetTableSpace:
+		{
+			if (!c.changes_storage)
+			{
+				a.reason = "the table already has this property: nothing to do";
+				return;
+			}
+			a.rewrites = true;
+			a.scans = true;
+			std::string_view id = c.kind == AlterKind::SetAccessMethod ? rule::set_access_method_rewrite
+								  : c.kind == AlterKind::SetTableSpace ? rule::set_tablespace_copy
+																	   : rule::set_logged_rewrite;
+			if (!apply_rule(a, id, x.rel, Danger::Blocking))
+				return;
+			std::string what = subcommand_command(c) + 12; /* without "ALTER TABLE " */
+			rewrite_texts(a, x, id, what,
+						  c.kind == AlterKind::SetTableSpace ? "every block is copied to the new tablespace"
+						  : c.kind == AlterKind::SetAccessMethod
+							  ? "every row is rewritten by the new access method"
+							  : "the table's persistence changes, which writes a new copy of it");
+			expand_contract_hint(a, "create a new table with the new property, copy the rows in batches "
+									"while a trigger mirrors new writes, then swap the names in one short "
+									"transaction.");
+			return;
+		}
+
+		case AlterKind::AttachPartition:
+		{
+			a.reason = "the parent is only locked with a ShareUpdateExclusiveLock";
+			if (c.other.qualified_name.empty())
+				return;
+			Assessment &p = add_row(out, subcommand_command(c), c.other, LockMode::AccessExclusive);
+			if (c.partition_constraint_implied)
+			{
+				p.reason = "a valid CHECK constraint implies the partition bound: no scan";
+			}
+			else
+			{
+				p.scans = true;
+				if (apply_rule(p, rule::attach_partition_scan, c.other, Danger::Blocking))
+				{
+					Ctx px{x.stmt, c, c.other, LockMode::AccessExclusive, x.prefix, x.part};
+					scan_texts(p, px, rule::attach_partition_scan, "ATTACH PARTITION",
+							   "every row has been checked against the partition bound");
+					p.hint = "First add a CHECK constraint on " + quoted(c.other) +
+							 " that matches the partition bound, NOT VALID, and VALIDATE it (no "
+							 "blocking); ATTACH PARTITION then skips the scan; drop the CHECK afterwards.";
+				}
+			}
+			if (c.has_default_partition)
+			{
+				Assessment &d = add_row(out, subcommand_command(c), c.default_partition, LockMode::AccessExclusive);
+				d.scans = true;
+				d.reason = "the default partition is scanned for rows that belong to the new partition";
+			}
+			return;
+		}
+
+		case AlterKind::DetachPartition:
+			if (!c.other.qualified_name.empty())
+				add_row(out, subcommand_command(c), c.other, x.lock).reason = "the partition being detached";
+			if (c.has_default_partition)
+				add_row(out, subcommand_command(c), c.default_partition, LockMode::AccessExclusive).reason =
+					"the default partition";
+			if (c.concurrent)
+			{
+				a.category = Category::Concurrent;
+				a.reason = "DETACH CONCURRENTLY waits for running queries instead of blocking them";
+				return;
+			}
+			if (apply_rule(a, rule::detach_partition_blocking, x.rel, Danger::Blocking))
+			{
+				a.reason = "every query on the partitioned table waits for the lock";
+				a.message = std::string(rule::detach_partition_blocking) + ": DETACH PARTITION on " +
+							kind_word(x.rel) + " " + quoted(x.rel) + " would block reads and writes";
+				a.detail = takes_lock("DETACH PARTITION", LockMode::AccessExclusive, x.rel) +
+						   ": every query on the table and all its partitions waits for the lock, and "
+						   "every query behind it waits too.";
+				if (!x.part.empty())
+					a.safe_sql.push_back(x.prefix + " " + x.part + " CONCURRENTLY;");
+				a.hint = a.safe_sql.empty() ? std::string("Use DETACH PARTITION ... CONCURRENTLY.")
+											: run_instead(a.safe_sql);
+				a.hint += outside_transaction_note(x.stmt, "DETACH PARTITION CONCURRENTLY");
+			}
+			return;
+
+		case AlterKind::DetachPartitionFinalize:
+			a.category = Category::Concurrent;
+			a.reason = "finishes an interrupted DETACH CONCURRENTLY";
+			return;
+
+		default:
+			a.reason = lock_blocks_reads(x.lock) ? "catalog-only change; the lock is held only briefly"
+												 : "catalog-only change";
+			return;
+	}
+}
+
+} // namespace
+
+void
+classify_alter_table(const Statement &stmt, Assessments &out)
+{
+	const RelationFacts &rel = stmt.relation;
+	LockMode lock = LockMode::ShareUpdateExclusive; /* AlterTableGetLockLevel() starts here */
+	for (int i = 0; i < stmt.nsubcommands; ++i)
+	{
+		LockMode m = subcommand_lock(stmt.subcommands[i]);
+		if (m > lock)
+			lock = m;
+	}
+
+	if (!rel.exists)
+	{
+		add_row(out, "ALTER TABLE", rel, lock).reason =
+			"the relation does not exist; PostgreSQL reports the error";
+		return;
+	}
+	std::optional<AlterTableText> parts = split_alter_table(stmt.text);
+	bool texts = parts && static_cast<int>(parts->parts.size()) == stmt.nsubcommands;
+	std::string prefix = parts ? parts->prefix : "ALTER TABLE " + std::string(rel.qualified_name);
+
+	for (int i = 0; i < stmt.nsubcommands; ++i)
+	{
+		Ctx x{stmt, stmt.subcommands[i], rel, lock, prefix, texts ? parts->parts[i] : std::string()};
+		classify_subcommand(x, out);
+	}
+}
+
+} // namespace safemigrate::core

@@ -1,0 +1,129 @@
+/*-------------------------------------------------------------------------
+ *
+ * common.cpp
+ *	  Helpers shared by the rule families.
+ *
+ * Copyright (c) 2026, pg_safemigrate developers
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "core/rules/common.hpp"
+
+namespace safemigrate::core::detail {
+
+Assessment &
+add_row(Assessments &out, std::string command, const RelationFacts &rel, LockMode lock)
+{
+	Assessment &a = out.emplace_back();
+	a.command = std::move(command);
+	a.relation = std::string(rel.qualified_name);
+	a.lock = lock;
+	return a;
+}
+
+bool
+apply_rule(Assessment &a, std::string_view id, const RelationFacts &rel, Danger danger)
+{
+	const RuleInfo *info = find_rule(id);
+	a.rule = info;
+	a.category = info->category;
+	if (!rel.exists)
+		a.reason = "the relation does not exist; PostgreSQL reports the error";
+	else if (rel.temporary)
+		a.reason = "temporary relations are invisible to other sessions";
+	else if (rel.created_in_transaction)
+		a.reason = "the relation was created in this transaction; no other session can use it yet";
+	else if (rel.created_in_script)
+		a.reason = "the relation is created earlier in this migration; no other session uses it yet";
+	else if (danger == Danger::Blocking && rel.size_known && rel.bytes == 0)
+		a.reason = "the relation is empty";
+	else
+		return true;
+	a.exempt = true;
+	a.category = Category::InstantSafe;
+	return false;
+}
+
+std::string
+quoted(const RelationFacts &rel)
+{
+	return "\"" + std::string(rel.qualified_name) + "\"";
+}
+
+std::string
+kind_word(const RelationFacts &rel)
+{
+	return relation_kind_word(rel.kind);
+}
+
+std::string
+takes_lock(std::string_view command, LockMode lock, const RelationFacts &rel)
+{
+	return std::string(command) + " takes " + a_lock(lock) + " on " + quoted(rel) + " (" +
+		   describe_size(rel) + ")";
+}
+
+std::string
+a_lock(LockMode lock)
+{
+	const char *name = lock_mode_name(lock);
+	return std::string((name[0] == 'A' || name[0] == 'E') ? "an " : "a ") + name;
+}
+
+std::string
+who_waits(LockMode lock)
+{
+	if (lock_blocks_reads(lock))
+		return "every query, reads included, waits";
+	if (lock == LockMode::Exclusive)
+		return "every write and SELECT ... FOR UPDATE waits";
+	return "INSERT, UPDATE and DELETE wait";
+}
+
+std::string
+would_block(LockMode lock)
+{
+	return lock_blocks_reads(lock) ? "would block reads and writes" : "would block writes";
+}
+
+std::string
+default_name(std::string_view name1, std::string_view name2, std::string_view label)
+{
+	/* makeObjectName(): shorten the longer of name1/name2 until it fits in 63 bytes. */
+	constexpr std::size_t kMax = 63;
+	std::string a(name1), b(name2);
+	std::size_t overhead = label.size() + 1 + (b.empty() ? 0 : 1);
+	while (a.size() + b.size() + overhead > kMax)
+	{
+		if (a.size() > b.size())
+			a.pop_back();
+		else
+			b.pop_back();
+	}
+	std::string out = a;
+	if (!b.empty())
+		out += "_" + b;
+	out += "_";
+	out += label;
+	return out;
+}
+
+std::string
+run_instead(const SafeSteps &steps)
+{
+	std::string out = "Run instead:";
+	for (const std::string &s : steps)
+		out += " " + s;
+	return out;
+}
+
+std::string
+outside_transaction_note(const Statement &stmt, std::string_view what)
+{
+	if (stmt.top_level && !stmt.in_transaction_block)
+		return "";
+	return "  " + std::string(what) +
+		   " cannot run inside a transaction block or a function: send it as a statement of its own.";
+}
+
+} // namespace safemigrate::core::detail

@@ -1,0 +1,335 @@
+/*-------------------------------------------------------------------------
+ *
+ * functions.cpp
+ *	  SQL-callable functions: safemigrate.check() and the rule catalogue.
+ *
+ * safemigrate.check(migration text) classifies a whole migration script
+ * without executing it: the script is parsed with PostgreSQL's own raw
+ * parser, each statement's facts are gathered from the catalog exactly as the
+ * hook gathers them, and the core classifies them.  Relations created earlier
+ * in the script count as new.  Gathering facts for one statement runs in a
+ * subtransaction, so that a statement PostgreSQL would reject (an unknown
+ * type, a malformed default) is reported in its own row instead of aborting
+ * the whole check.  A syntax error aborts the check with the parser's message
+ * and a position inside the migration text.
+ *
+ * Copyright (c) 2026, pg_safemigrate developers
+ *
+ *-------------------------------------------------------------------------
+ */
+#include <initializer_list>
+
+#include "core/settings.hpp"
+#include "core/statement.hpp"
+#include "pg/decide.hpp"
+#include "pg/extract.hpp"
+#include "pg/guc.hpp"
+
+#include "pg/postgres.hpp"
+#include "pg/compat.hpp"
+
+extern "C" {
+#include "funcapi.h"
+#include "parser/parser.h"
+#include "utils/resowner.h"
+
+PG_FUNCTION_INFO_V1(safemigrate_check);
+PG_FUNCTION_INFO_V1(safemigrate_rule_catalogue);
+}
+
+namespace safemigrate::pg {
+
+namespace {
+
+/* Names of relations created earlier in the script. */
+struct Created
+{
+	List *names; /* of char *, the bare relation names */
+};
+
+void
+remember_created(Created *created, Node *parsetree)
+{
+	RangeVar *rv = NULL;
+	switch (nodeTag(parsetree))
+	{
+		case T_CreateStmt:
+			rv = ((CreateStmt *) parsetree)->relation;
+			break;
+		case T_CreateTableAsStmt:
+			rv = ((CreateTableAsStmt *) parsetree)->into->rel;
+			break;
+		case T_ViewStmt:
+			rv = ((ViewStmt *) parsetree)->view;
+			break;
+		default:
+			break;
+	}
+	if (rv != NULL)
+		created->names = lappend(created->names, rv->relname);
+}
+
+/* A relation that does not exist yet but is created earlier in the script is new, not missing. */
+void
+mark_created(const Created *created, core::RelationFacts *r)
+{
+	if (r->exists || r->name.empty())
+		return;
+	ListCell *lc;
+	foreach (lc, created->names)
+	{
+		if (r->name == (const char *) lfirst(lc))
+		{
+			r->exists = true;
+			r->created_in_script = true;
+			return;
+		}
+	}
+}
+
+void
+mark_all_created(const Created *created, core::Statement *stmt)
+{
+	mark_created(created, &stmt->relation);
+	mark_created(created, &stmt->other);
+	for (int i = 0; i < stmt->nrelations; ++i)
+		mark_created(created, const_cast<core::RelationFacts *>(&stmt->relations[i]));
+	for (int i = 0; i < stmt->nsubcommands; ++i)
+	{
+		core::Subcommand *c = const_cast<core::Subcommand *>(&stmt->subcommands[i]);
+		mark_created(created, &c->other);
+		mark_created(created, &c->default_partition);
+	}
+}
+
+/*
+ * Gather the facts of one statement in a subtransaction.  Returns NULL, or
+ * the message of the error PostgreSQL raised while looking the statement up.
+ *
+ * C-style frame; may ereport (only errors outside the subtransaction).
+ */
+char *
+extract_guarded(Node *parsetree, core::Statement *stmt)
+{
+	MemoryContext oldcxt = CurrentMemoryContext;
+	ResourceOwner oldowner = CurrentResourceOwner;
+	char *volatile error = NULL;
+
+	BeginInternalSubTransaction(NULL);
+	MemoryContextSwitchTo(oldcxt);
+	PG_TRY();
+	{
+		sm_extract(parsetree, stmt);
+		ReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(oldcxt);
+		CurrentResourceOwner = oldowner;
+	}
+	PG_CATCH();
+	{
+		MemoryContextSwitchTo(oldcxt);
+		ErrorData *edata = CopyErrorData();
+		FlushErrorState();
+		RollbackAndReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(oldcxt);
+		CurrentResourceOwner = oldowner;
+		error = edata->message;
+	}
+	PG_END_TRY();
+	return error;
+}
+
+/* Parse the script; a syntax error points into the migration text, not the calling query. */
+List *
+parse_migration(const char *sql)
+{
+	MemoryContext oldcxt = CurrentMemoryContext;
+	List *volatile parsed = NIL;
+	PG_TRY();
+	{
+		parsed = raw_parser(sql, RAW_PARSE_DEFAULT);
+	}
+	PG_CATCH();
+	{
+		MemoryContextSwitchTo(oldcxt);
+		ErrorData *edata = CopyErrorData();
+		FlushErrorState();
+		if (edata->cursorpos > 0)
+		{
+			edata->internalpos = edata->cursorpos;
+			edata->internalquery = pstrdup(sql);
+			edata->cursorpos = 0;
+		}
+		ReThrowError(edata);
+	}
+	PG_END_TRY();
+	return parsed;
+}
+
+const char *
+trimmed(const char *s)
+{
+	while (*s == ' ' || *s == '\t' || *s == '\n' || *s == '\r')
+		s++;
+	int n = (int) strlen(s);
+	while (n > 0 && (s[n - 1] == ' ' || s[n - 1] == '\t' || s[n - 1] == '\n' || s[n - 1] == '\r'))
+		n--;
+	return pnstrdup(s, n);
+}
+
+enum CheckColumn
+{
+	COL_STMT_NO,
+	COL_STATEMENT,
+	COL_COMMAND,
+	COL_RELATION,
+	COL_LOCK_MODE,
+	COL_REWRITES,
+	COL_SCANS,
+	COL_BREAKS,
+	COL_CATEGORY,
+	COL_RULE,
+	COL_VERDICT,
+	COL_REASON,
+	COL_SAFE_SQL,
+	CHECK_NCOLUMNS
+};
+
+Datum
+text_or_null(const char *s, bool *isnull)
+{
+	*isnull = s == NULL;
+	return s == NULL ? (Datum) 0 : CStringGetTextDatum(s);
+}
+
+} // namespace
+
+} // namespace safemigrate::pg
+
+using namespace safemigrate;
+using namespace safemigrate::pg;
+
+/*
+ * safemigrate.check(migration text): one row per statement and relation.
+ *
+ * C-style frame; may ereport.
+ */
+extern "C" Datum
+safemigrate_check(PG_FUNCTION_ARGS)
+{
+	char *sql = text_to_cstring(PG_GETARG_TEXT_PP(0));
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	InitMaterializedSRF(fcinfo, 0);
+
+	List *parsed = parse_migration(sql);
+	core::Settings settings = sm_current_settings();
+	Created created = {NIL};
+	bool in_block = false;
+	int stmt_no = 0;
+	ListCell *lc;
+
+	foreach (lc, parsed)
+	{
+		RawStmt *raw = lfirst_node(RawStmt, lc);
+		Node *parsetree = raw->stmt;
+		CHECK_FOR_INTERRUPTS();
+		stmt_no++;
+
+		const char *stmt_text = sm_statement_text_at(sql, raw->stmt_location, raw->stmt_len);
+		core::Statement stmt;
+		stmt.text = stmt_text;
+		stmt.query_text = sql; /* a header declaration covers the whole migration */
+		stmt.top_level = true;
+		stmt.server_version_num = PG_VERSION_NUM;
+
+		/* BEGIN ... COMMIT in the script: statements in between run in a transaction block. */
+		if (IsA(parsetree, TransactionStmt))
+		{
+			TransactionStmtKind k = ((TransactionStmt *) parsetree)->kind;
+			if (k == TRANS_STMT_BEGIN || k == TRANS_STMT_START)
+				in_block = true;
+			else if (k == TRANS_STMT_COMMIT || k == TRANS_STMT_ROLLBACK || k == TRANS_STMT_PREPARE)
+				in_block = false;
+		}
+		stmt.in_transaction_block = in_block;
+
+		char *error = extract_guarded(parsetree, &stmt);
+		Datum values[CHECK_NCOLUMNS];
+		bool nulls[CHECK_NCOLUMNS];
+		memset(nulls, 0, sizeof(nulls));
+		values[COL_STMT_NO] = Int32GetDatum(stmt_no);
+		values[COL_STATEMENT] = CStringGetTextDatum(trimmed(stmt_text));
+
+		if (error != NULL)
+		{
+			values[COL_COMMAND] = CStringGetTextDatum(GetCommandTagName(CreateCommandTag(parsetree)));
+			for (int k : {COL_RELATION, COL_LOCK_MODE, COL_REWRITES, COL_SCANS, COL_BREAKS, COL_CATEGORY,
+						  COL_RULE, COL_SAFE_SQL})
+				nulls[k] = true;
+			values[COL_VERDICT] = CStringGetTextDatum("error");
+			values[COL_REASON] = CStringGetTextDatum(psprintf("PostgreSQL would reject the statement: %s", error));
+			tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+			remember_created(&created, parsetree);
+			continue;
+		}
+		mark_all_created(&created, &stmt);
+		remember_created(&created, parsetree);
+
+		SmRow *rows = NULL;
+		int nrows = 0;
+		FenceError ferr;
+		if (!sm_classify(stmt, settings, CurrentMemoryContext, &rows, &nrows, &ferr))
+			ereport(ERROR,
+					(errcode(ferr.kind == FenceFailure::OutOfMemory ? ERRCODE_OUT_OF_MEMORY
+																	: ERRCODE_INTERNAL_ERROR),
+					 errmsg("pg_safemigrate could not classify statement %d: %s", stmt_no, ferr.message)));
+		for (int i = 0; i < nrows; ++i)
+		{
+			SmRow *r = &rows[i];
+			memset(nulls, 0, sizeof(nulls));
+			values[COL_STMT_NO] = Int32GetDatum(stmt_no);
+			values[COL_STATEMENT] = CStringGetTextDatum(trimmed(stmt_text));
+			values[COL_COMMAND] = CStringGetTextDatum(r->command);
+			values[COL_RELATION] = text_or_null(r->relation, &nulls[COL_RELATION]);
+			values[COL_LOCK_MODE] =
+				text_or_null(r->lock == core::LockMode::None ? NULL : GetLockmodeName(DEFAULT_LOCKMETHOD, (int) r->lock),
+							 &nulls[COL_LOCK_MODE]);
+			values[COL_REWRITES] = BoolGetDatum(r->rewrites);
+			values[COL_SCANS] = BoolGetDatum(r->scans);
+			values[COL_BREAKS] = BoolGetDatum(r->breaks_clients);
+			values[COL_CATEGORY] = CStringGetTextDatum(r->category);
+			values[COL_RULE] = text_or_null(r->rule_id, &nulls[COL_RULE]);
+			values[COL_VERDICT] = CStringGetTextDatum(r->action);
+			values[COL_REASON] = CStringGetTextDatum(r->reason);
+			values[COL_SAFE_SQL] = text_or_null(r->safe_sql, &nulls[COL_SAFE_SQL]);
+			tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+		}
+	}
+	return (Datum) 0;
+}
+
+/*
+ * safemigrate.rule_catalogue(): every rule with its SQLSTATE, category and
+ * description.
+ *
+ * C-style frame; may ereport.
+ */
+extern "C" Datum
+safemigrate_rule_catalogue(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	InitMaterializedSRF(fcinfo, 0);
+	int n = 0;
+	const SmRule *rules = sm_rule_catalogue(&n);
+	for (int i = 0; i < n; ++i)
+	{
+		Datum values[5];
+		bool nulls[5] = {false, false, false, false, false};
+		values[0] = CStringGetTextDatum(rules[i].id);
+		values[1] = CStringGetTextDatum(rules[i].sqlstate);
+		values[2] = CStringGetTextDatum(rules[i].category);
+		values[3] = CStringGetTextDatum("reject");
+		values[4] = CStringGetTextDatum(rules[i].description);
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+	}
+	return (Datum) 0;
+}
