@@ -34,5 +34,127 @@ CREATE VIEW safemigrate.rules AS SELECT * FROM safemigrate.rule_catalogue();
 COMMENT ON VIEW safemigrate.rules IS
   'Every rule id with its SQLSTATE, category, default action (in enforce mode) and description';
 
+CREATE FUNCTION safemigrate.rehearse(migration text, lock_wait interval DEFAULT '1s')
+RETURNS TABLE (stmt_no int, statement text, duration_ms numeric, relation text, lock_mode text,
+               rewritten boolean, error text)
+LANGUAGE plpgsql VOLATILE
+AS $fn$
+/*
+ * Runs the migration for real inside a transaction that is always rolled
+ * back, and reports per statement its duration and, for every table it
+ * touched, the strongest lock this backend holds on it afterwards (pg_locks)
+ * and whether it was really rewritten (pg_class.relfilenode changed).  A
+ * table is listed when the statement newly locked it or strengthened its
+ * lock, rewrote it, or check() names it.  Locks taken by earlier statements
+ * of the same rehearsal are still held, as they would be in one migration
+ * transaction.  Meant for a promoted replica or a staging clone.
+ */
+DECLARE
+  modes constant text[] := ARRAY['AccessShareLock', 'RowShareLock', 'RowExclusiveLock',
+    'ShareUpdateExclusiveLock', 'ShareLock', 'ShareRowExclusiveLock', 'ExclusiveLock',
+    'AccessExclusiveLock'];
+  s record;
+  r record;
+  results jsonb := '[]';
+  before jsonb;
+  after jsonb;
+  named oid[];
+  t0 timestamptz;
+  ms numeric;
+  err text;
+  emitted boolean;
+  others int;
+BEGIN
+  SELECT count(*) INTO others FROM pg_stat_activity
+   WHERE backend_type = 'client backend' AND pid <> pg_backend_pid() AND datname = current_database();
+  IF others > 0 THEN
+    RAISE NOTICE 'rehearsing with % other session(s) connected: every lock wait gives up after %',
+      others, lock_wait
+      USING HINT = 'Rehearse on a promoted replica or a staging clone for durations that match production.';
+  END IF;
+
+  BEGIN
+    PERFORM set_config('lock_timeout', (extract(epoch FROM lock_wait) * 1000)::bigint::text, true);
+    /* A superuser rehearses what the statements do, not what the policy says of them. */
+    IF (SELECT rolsuper FROM pg_roles WHERE rolname = current_user) THEN
+      PERFORM set_config('safemigrate.mode', 'off', true);
+    END IF;
+
+    FOR s IN SELECT c.stmt_no, min(c.statement) AS statement, min(c.command) AS command,
+                    array_remove(array_agg(c.relation), NULL) AS relations
+               FROM safemigrate.check(migration) c GROUP BY c.stmt_no ORDER BY 1 LOOP
+      IF s.command IN ('BEGIN', 'START TRANSACTION', 'COMMIT', 'ROLLBACK', 'SAVEPOINT', 'RELEASE') THEN
+        results := results || jsonb_build_object('stmt_no', s.stmt_no, 'statement', s.statement,
+                     'error', 'transaction control is skipped: the rehearsal is one transaction');
+        CONTINUE;
+      END IF;
+      SELECT coalesce(jsonb_object_agg(t.oid::text, t.v), '{}') INTO before FROM safemigrate._rehearse_state(modes) t;
+      SELECT array_agg(pg_catalog.to_regclass(x)::oid) INTO named FROM unnest(s.relations) x;
+      err := NULL;
+      t0 := clock_timestamp();
+      BEGIN
+        EXECUTE s.statement;
+      EXCEPTION WHEN OTHERS THEN
+        err := SQLERRM || ' (SQLSTATE ' || SQLSTATE || ')';
+      END;
+      ms := round(extract(epoch FROM clock_timestamp() - t0)::numeric * 1000, 3);
+      SELECT coalesce(jsonb_object_agg(t.oid::text, t.v), '{}') INTO after FROM safemigrate._rehearse_state(modes) t;
+
+      emitted := false;
+      FOR r IN
+        SELECT a.value ->> 'name' AS name, (a.value ->> 'lock')::int AS lock,
+               (before ? a.key AND before -> a.key -> 'file' <> a.value -> 'file') AS rewritten
+          FROM jsonb_each(after) a
+         WHERE (a.value ->> 'lock')::int > coalesce((before -> a.key ->> 'lock')::int, 0)
+            OR (before ? a.key AND before -> a.key -> 'file' <> a.value -> 'file')
+            OR a.key::oid = ANY (named)
+         ORDER BY 1
+      LOOP
+        results := results || jsonb_build_object('stmt_no', s.stmt_no, 'statement', s.statement,
+                     'duration_ms', ms, 'relation', r.name, 'lock_mode', modes[r.lock],
+                     'rewritten', r.rewritten, 'error', err);
+        emitted := true;
+      END LOOP;
+      IF NOT emitted THEN
+        results := results || jsonb_build_object('stmt_no', s.stmt_no, 'statement', s.statement,
+                     'duration_ms', ms, 'error', err);
+      END IF;
+    END LOOP;
+    RAISE EXCEPTION USING ERRCODE = 'SMRHS', MESSAGE = 'rehearsal rolled back';
+  EXCEPTION WHEN SQLSTATE 'SMRHS' THEN
+    NULL;  /* everything the migration did is gone */
+  END;
+
+  RETURN QUERY
+    SELECT x.stmt_no, x.statement, x.duration_ms, x.relation, x.lock_mode, x.rewritten, x.error
+      FROM jsonb_to_recordset(results) AS x(stmt_no int, statement text, duration_ms numeric,
+                                             relation text, lock_mode text, rewritten boolean,
+                                             error text);
+END
+$fn$;
+COMMENT ON FUNCTION safemigrate.rehearse(text, interval) IS
+  'Runs a migration in a transaction that is always rolled back; reports durations, locks taken and real rewrites';
+
+CREATE FUNCTION safemigrate._rehearse_state(modes text[], OUT oid oid, OUT v jsonb)
+RETURNS SETOF record
+LANGUAGE sql STABLE
+AS $fn$
+  /* Every user table and materialized view: name, relfilenode, strongest lock this backend holds. */
+  SELECT c.oid,
+         jsonb_build_object('name', pg_catalog.quote_ident(n.nspname) || '.' || pg_catalog.quote_ident(c.relname),
+                            'file', c.relfilenode,
+                            'lock', coalesce(max(array_position(modes, l.mode::text)), 0))
+    FROM pg_catalog.pg_class c
+    JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+    LEFT JOIN pg_catalog.pg_locks l
+      ON l.relation = c.oid AND l.pid = pg_catalog.pg_backend_pid() AND l.locktype = 'relation'
+     AND l.granted AND l.database = (SELECT d.oid FROM pg_catalog.pg_database d
+                                      WHERE d.datname = pg_catalog.current_database())
+   WHERE c.relkind IN ('r', 'm', 'p')
+     AND n.nspname NOT IN ('pg_catalog', 'information_schema', 'pg_toast')
+   GROUP BY c.oid, n.nspname
+$fn$;
+COMMENT ON FUNCTION safemigrate._rehearse_state(text[]) IS 'Internal helper of safemigrate.rehearse()';
+
 GRANT USAGE ON SCHEMA safemigrate TO PUBLIC;
 GRANT SELECT ON safemigrate.rules TO PUBLIC;

@@ -180,9 +180,10 @@ breaking_texts(Assessment &a, const Ctx &x, std::string_view id, const std::stri
 void
 expand_contract_hint(Assessment &a, const std::string &steps)
 {
-	a.hint = "Expand-contract: " + steps +
-			 "  When the application no longer depends on the old shape, mark the statement "
-			 "\"-- safemigrate: expand-contract\" or ask an administrator to allow the rule.";
+	a.hint = "Expand-contract: " + steps;
+	if (a.rule != nullptr && a.rule->breaking)
+		a.hint += "  Once the application no longer uses the old shape, declare it: start the statement "
+				  "with /* safemigrate: expand-contract */.";
 	a.safe_sql.push_back("-- " + steps);
 }
 

@@ -51,8 +51,8 @@ breaking_rule(Assessment &a, const Statement &stmt, const RelationFacts &rel, st
 	a.detail = breaks + ".  The change itself is instant, but application code deployed before it "
 						"fails as soon as it commits.";
 	a.hint = "Expand-contract: " + steps +
-			 "  When the application no longer depends on the old shape, mark the statement "
-			 "\"-- safemigrate: expand-contract\" or ask an administrator to allow the rule.";
+			 "  Once the application no longer uses the old shape, declare it: start the statement "
+			 "with /* safemigrate: expand-contract */.";
 	(void) stmt;
 }
 
@@ -214,7 +214,7 @@ classify_relation_ddl(const Statement &stmt, Assessments &out)
 						   "it waits too, and then every row is gone.";
 				a.hint = "Delete in batches of a few thousand rows (DELETE ... WHERE key IN (SELECT key "
 						 "... LIMIT n)), committing between batches, or make sure nothing uses the table "
-						 "any more and mark the statement \"-- safemigrate: expand-contract\".";
+						 "any more.";
 			});
 			return;
 
