@@ -1,0 +1,406 @@
+// Table-driven tests of classify(): PostgreSQL 15's lock level per ALTER TABLE
+// subcommand (tablecmds.c AlterTableGetLockLevel), rewrites, scans, breaking
+// changes, and which rule fires, for every statement family.
+#include "core/classify.hpp"
+#include "core/policy.hpp"
+
+#include <gtest/gtest.h>
+#include <string>
+#include <vector>
+
+using namespace safemigrate::core;
+
+namespace {
+
+RelationFacts
+big_table(std::string_view name = "public.t")
+{
+	RelationFacts r;
+	r.qualified_name = name;
+	r.name = name.substr(name.find('.') + 1);
+	r.size_known = true;
+	r.bytes = 64LL * 1024 * 1024;
+	r.estimated_rows = 1e6;
+	return r;
+}
+
+struct AlterCase
+{
+	const char *name;
+	Subcommand sub;
+	LockMode lock;
+	bool rewrites;
+	bool scans;
+	bool breaks;
+	const char *rule; // "" when none
+};
+
+Subcommand
+sub(AlterKind k)
+{
+	Subcommand s;
+	s.kind = k;
+	s.column = "c";
+	return s;
+}
+
+template <typename F>
+Subcommand
+sub(AlterKind k, F &&f)
+{
+	Subcommand s = sub(k);
+	f(s);
+	return s;
+}
+
+Statement
+alter(const Subcommand *subs, int n, std::string_view text = "")
+{
+	Statement s;
+	s.kind = StatementKind::AlterTable;
+	s.command = "ALTER TABLE";
+	s.text = text;
+	s.relation = big_table();
+	s.subcommands = subs;
+	s.nsubcommands = n;
+	return s;
+}
+
+class AlterTableSubcommand : public ::testing::TestWithParam<AlterCase>
+{};
+
+TEST_P(AlterTableSubcommand, LockRewriteScanRule)
+{
+	const AlterCase &c = GetParam();
+	Statement s = alter(&c.sub, 1);
+	Assessments rows = classify(s);
+	ASSERT_GE(rows.size(), 1u);
+	const Assessment &a = rows[0];
+	EXPECT_EQ(a.relation, "public.t");
+	EXPECT_STREQ(lock_mode_name(a.lock), lock_mode_name(c.lock));
+	EXPECT_EQ(a.rewrites, c.rewrites);
+	EXPECT_EQ(a.scans, c.scans);
+	EXPECT_EQ(a.breaks_clients, c.breaks);
+	EXPECT_EQ(std::string(a.rule ? a.rule->id : ""), c.rule);
+	if (a.violates())
+	{
+		EXPECT_FALSE(a.message.empty());
+		EXPECT_FALSE(a.detail.empty());
+		EXPECT_FALSE(a.hint.empty());
+		EXPECT_EQ(a.message.rfind(std::string(a.rule->id) + ": ", 0), 0u) << a.message;
+	}
+	else
+		EXPECT_FALSE(a.reason.empty()) << c.name;
+}
+
+const LockMode AE = LockMode::AccessExclusive, SUE = LockMode::ShareUpdateExclusive,
+			   SRE = LockMode::ShareRowExclusive;
+
+INSTANTIATE_TEST_SUITE_P(
+	Pg15, AlterTableSubcommand,
+	::testing::Values(
+		AlterCase{"add_column_plain", sub(AlterKind::AddColumn), AE, false, false, false, ""},
+		AlterCase{"add_column_constant_default",
+				  sub(AlterKind::AddColumn, [](Subcommand &s) { s.has_default = true; }), AE, false, false, false, ""},
+		AlterCase{"add_column_volatile_default",
+				  sub(AlterKind::AddColumn, [](Subcommand &s) { s.has_default = s.default_volatile = true; }),
+				  AE, true, true, false, "add-column-volatile-default"},
+		AlterCase{"add_column_serial", sub(AlterKind::AddColumn, [](Subcommand &s) { s.serial = true; }), AE,
+				  true, true, false, "add-column-volatile-default"},
+		AlterCase{"add_column_identity", sub(AlterKind::AddColumn, [](Subcommand &s) { s.identity = true; }),
+				  AE, true, true, false, "add-column-rewrite"},
+		AlterCase{"add_column_generated",
+				  sub(AlterKind::AddColumn, [](Subcommand &s) { s.generated_stored = true; }), AE, true, true,
+				  false, "add-column-rewrite"},
+		AlterCase{"add_column_domain",
+				  sub(AlterKind::AddColumn, [](Subcommand &s) { s.domain_constraints = true; }), AE, true,
+				  true, false, "add-column-rewrite"},
+		AlterCase{"add_column_not_null_default",
+				  sub(AlterKind::AddColumn, [](Subcommand &s) { s.not_null = s.has_default = true; }), AE,
+				  false, false, false, ""},
+		AlterCase{"add_column_check",
+				  sub(AlterKind::AddColumn, [](Subcommand &s) { s.inline_constraint = ConstraintKind::Check; }),
+				  AE, false, true, false, "add-check-validating"},
+		AlterCase{"set_default", sub(AlterKind::ColumnDefault), AE, false, false, false, ""},
+		AlterCase{"drop_not_null", sub(AlterKind::DropNotNull), AE, false, false, false, ""},
+		AlterCase{"set_not_null", sub(AlterKind::SetNotNull), AE, false, true, true, "set-not-null-scan"},
+		AlterCase{"set_not_null_implied",
+				  sub(AlterKind::SetNotNull, [](Subcommand &s) { s.not_null_implied = true; }), AE, false,
+				  false, true, ""},
+		AlterCase{"set_not_null_already",
+				  sub(AlterKind::SetNotNull, [](Subcommand &s) { s.already_not_null = true; }), AE, false,
+				  false, false, ""},
+		AlterCase{"drop_expression", sub(AlterKind::DropExpression), AE, false, false, false, ""},
+		AlterCase{"set_statistics", sub(AlterKind::SetStatistics), SUE, false, false, false, ""},
+		AlterCase{"set_options", sub(AlterKind::SetOptions), SUE, false, false, false, ""},
+		AlterCase{"reset_options", sub(AlterKind::ResetOptions), SUE, false, false, false, ""},
+		AlterCase{"set_storage", sub(AlterKind::SetStorage), AE, false, false, false, ""},
+		AlterCase{"set_compression", sub(AlterKind::SetCompression), AE, false, false, false, ""},
+		AlterCase{"drop_column", sub(AlterKind::DropColumn), AE, false, false, true, "drop-column"},
+		AlterCase{"add_check",
+				  sub(AlterKind::AddConstraint, [](Subcommand &s) { s.constraint = ConstraintKind::Check; }), AE,
+				  false, true, false, "add-check-validating"},
+		AlterCase{"add_check_not_valid",
+				  sub(AlterKind::AddConstraint,
+					  [](Subcommand &s) {
+						  s.constraint = ConstraintKind::Check;
+						  s.not_valid = true;
+					  }),
+				  AE, false, false, false, ""},
+		AlterCase{"add_fk",
+				  sub(AlterKind::AddConstraint, [](Subcommand &s) { s.constraint = ConstraintKind::ForeignKey; }),
+				  SRE, false, true, false, "add-foreign-key-validating"},
+		AlterCase{"add_fk_not_valid",
+				  sub(AlterKind::AddConstraint,
+					  [](Subcommand &s) {
+						  s.constraint = ConstraintKind::ForeignKey;
+						  s.not_valid = true;
+					  }),
+				  SRE, false, false, false, ""},
+		AlterCase{"add_unique",
+				  sub(AlterKind::AddConstraint, [](Subcommand &s) { s.constraint = ConstraintKind::Unique; }), AE,
+				  false, true, false, "add-unique-blocking"},
+		AlterCase{"add_unique_using_index",
+				  sub(AlterKind::AddConstraint,
+					  [](Subcommand &s) {
+						  s.constraint = ConstraintKind::Unique;
+						  s.using_index = true;
+					  }),
+				  AE, false, false, false, ""},
+		AlterCase{"add_pk",
+				  sub(AlterKind::AddConstraint, [](Subcommand &s) { s.constraint = ConstraintKind::PrimaryKey; }),
+				  AE, false, true, false, "add-primary-key-blocking"},
+		AlterCase{"add_pk_using_index_nullable",
+				  sub(AlterKind::AddConstraint,
+					  [](Subcommand &s) {
+						  s.constraint = ConstraintKind::PrimaryKey;
+						  s.using_index = s.pk_columns_nullable = true;
+					  }),
+				  AE, false, true, false, ""},
+		AlterCase{"add_exclusion",
+				  sub(AlterKind::AddConstraint, [](Subcommand &s) { s.constraint = ConstraintKind::Exclusion; }),
+				  AE, false, true, false, "add-exclusion-blocking"},
+		AlterCase{"alter_constraint", sub(AlterKind::AlterConstraint), AE, false, false, false, ""},
+		AlterCase{"validate_constraint", sub(AlterKind::ValidateConstraint), SUE, false, true, false, ""},
+		AlterCase{"drop_constraint", sub(AlterKind::DropConstraint), AE, false, false, false, ""},
+		AlterCase{"type_binary_coercible", sub(AlterKind::AlterColumnType), AE, false, false, false, ""},
+		AlterCase{"type_rewrite",
+				  sub(AlterKind::AlterColumnType, [](Subcommand &s) { s.type_rewrites = true; }), AE, true, true,
+				  true, "alter-column-type-rewrite"},
+		AlterCase{"column_options", sub(AlterKind::AlterColumnGenericOptions), AE, false, false, false, ""},
+		AlterCase{"owner", sub(AlterKind::ChangeOwner), AE, false, false, false, ""},
+		AlterCase{"cluster_on", sub(AlterKind::ClusterOn), SUE, false, false, false, ""},
+		AlterCase{"drop_cluster", sub(AlterKind::DropCluster), SUE, false, false, false, ""},
+		AlterCase{"set_logged", sub(AlterKind::SetLogged), AE, true, true, false, "set-logged-rewrite"},
+		AlterCase{"set_unlogged", sub(AlterKind::SetUnLogged), AE, true, true, false, "set-logged-rewrite"},
+		AlterCase{"set_unlogged_noop",
+				  sub(AlterKind::SetUnLogged, [](Subcommand &s) { s.changes_storage = false; }), AE, false,
+				  false, false, ""},
+		AlterCase{"set_access_method", sub(AlterKind::SetAccessMethod), AE, true, true, false,
+				  "set-access-method-rewrite"},
+		AlterCase{"set_tablespace", sub(AlterKind::SetTableSpace), AE, true, true, false, "set-tablespace-copy"},
+		AlterCase{"set_reloptions_sue",
+				  sub(AlterKind::SetRelOptions, [](Subcommand &s) { s.reloptions_lock = LockMode::ShareUpdateExclusive; }),
+				  SUE, false, false, false, ""},
+		AlterCase{"set_reloptions_ae", sub(AlterKind::SetRelOptions), AE, false, false, false, ""},
+		AlterCase{"reset_reloptions", sub(AlterKind::ResetRelOptions), AE, false, false, false, ""},
+		AlterCase{"trigger", sub(AlterKind::EnableDisableTrigger), SRE, false, false, false, ""},
+		AlterCase{"rule", sub(AlterKind::EnableDisableRule), AE, false, false, false, ""},
+		AlterCase{"inherit", sub(AlterKind::AddInherit), AE, false, false, false, ""},
+		AlterCase{"no_inherit", sub(AlterKind::DropInherit), AE, false, false, false, ""},
+		AlterCase{"of", sub(AlterKind::AddOf), AE, false, false, false, ""},
+		AlterCase{"not_of", sub(AlterKind::DropOf), AE, false, false, false, ""},
+		AlterCase{"replica_identity", sub(AlterKind::ReplicaIdentity), AE, false, false, false, ""},
+		AlterCase{"row_security", sub(AlterKind::RowSecurity), AE, false, false, false, ""},
+		AlterCase{"generic_options", sub(AlterKind::GenericOptions), AE, false, false, false, ""},
+		AlterCase{"attach_partition", sub(AlterKind::AttachPartition), SUE, false, false, false, ""},
+		AlterCase{"detach_partition", sub(AlterKind::DetachPartition), AE, false, false, false,
+				  "detach-partition-blocking"},
+		AlterCase{"detach_concurrently",
+				  sub(AlterKind::DetachPartition, [](Subcommand &s) { s.concurrent = true; }), SUE, false,
+				  false, false, ""},
+		AlterCase{"detach_finalize", sub(AlterKind::DetachPartitionFinalize), SUE, false, false, false, ""},
+		AlterCase{"add_identity", sub(AlterKind::AddIdentity), AE, false, false, false, ""},
+		AlterCase{"set_identity", sub(AlterKind::SetIdentity), AE, false, false, false, ""},
+		AlterCase{"drop_identity", sub(AlterKind::DropIdentity), AE, false, false, false, ""}),
+	[](const ::testing::TestParamInfo<AlterCase> &p) { return std::string(p.param.name); });
+
+TEST(AlterTable, StatementTakesTheStrongestLockOfItsSubcommands)
+{
+	Subcommand subs[] = {sub(AlterKind::SetStatistics), sub(AlterKind::ColumnDefault)};
+	Assessments rows = classify(alter(subs, 2, "ALTER TABLE t ALTER c SET STATISTICS 100, ALTER c SET DEFAULT 1"));
+	ASSERT_EQ(rows.size(), 2u);
+	EXPECT_EQ(rows[0].lock, LockMode::AccessExclusive);
+	EXPECT_EQ(rows[1].lock, LockMode::AccessExclusive);
+}
+
+TEST(AlterTable, ForeignKeyLocksTheReferencedTableToo)
+{
+	Subcommand fk = sub(AlterKind::AddConstraint, [](Subcommand &s) {
+		s.constraint = ConstraintKind::ForeignKey;
+		s.first_column = "parent_id";
+		s.other = big_table("public.parent");
+	});
+	Assessments rows = classify(alter(&fk, 1, "ALTER TABLE t ADD FOREIGN KEY (parent_id) REFERENCES parent"));
+	ASSERT_EQ(rows.size(), 2u);
+	EXPECT_EQ(rows[1].relation, "public.parent");
+	EXPECT_EQ(rows[1].lock, LockMode::ShareRowExclusive);
+	EXPECT_FALSE(rows[1].violates());
+	ASSERT_EQ(rows[0].safe_sql.size(), 2u);
+	EXPECT_EQ(rows[0].safe_sql[0],
+			  "ALTER TABLE t ADD CONSTRAINT t_parent_id_fkey FOREIGN KEY (parent_id) REFERENCES parent NOT VALID;");
+	EXPECT_EQ(rows[0].safe_sql[1], "ALTER TABLE t VALIDATE CONSTRAINT t_parent_id_fkey;");
+}
+
+TEST(AlterTable, AttachPartitionScansUnlessImplied)
+{
+	Subcommand att = sub(AlterKind::AttachPartition, [](Subcommand &s) { s.other = big_table("public.p1"); });
+	Assessments rows = classify(alter(&att, 1));
+	ASSERT_EQ(rows.size(), 2u);
+	EXPECT_EQ(rows[0].lock, LockMode::ShareUpdateExclusive);
+	EXPECT_EQ(rows[1].lock, LockMode::AccessExclusive);
+	EXPECT_TRUE(rows[1].scans);
+	EXPECT_STREQ(rows[1].rule->id, "attach-partition-scan");
+	att.partition_constraint_implied = true;
+	rows = classify(alter(&att, 1));
+	EXPECT_FALSE(rows[1].scans);
+	EXPECT_FALSE(rows[1].violates());
+}
+
+TEST(AlterTable, SetNotNullRecipeHasFourSteps)
+{
+	Subcommand nn = sub(AlterKind::SetNotNull, [](Subcommand &s) { s.column = "email"; });
+	Assessments rows = classify(alter(&nn, 1, "ALTER TABLE t ALTER COLUMN email SET NOT NULL"));
+	ASSERT_EQ(rows[0].safe_sql.size(), 4u);
+	EXPECT_EQ(rows[0].safe_sql[0], "ALTER TABLE t ADD CONSTRAINT t_email_not_null CHECK (email IS NOT NULL) NOT VALID;");
+	EXPECT_EQ(rows[0].safe_sql[3], "ALTER TABLE t DROP CONSTRAINT t_email_not_null;");
+}
+
+TEST(AlterTable, UniqueUsesExistingIndexWhenThereIsOne)
+{
+	Subcommand u = sub(AlterKind::AddConstraint, [](Subcommand &s) {
+		s.constraint = ConstraintKind::Unique;
+		s.columns = "email";
+		s.existing_unique_index = "t_email_idx";
+	});
+	Assessments rows = classify(alter(&u, 1, "ALTER TABLE t ADD UNIQUE (email)"));
+	ASSERT_EQ(rows[0].safe_sql.size(), 1u);
+	EXPECT_EQ(rows[0].safe_sql[0], "ALTER TABLE t ADD CONSTRAINT t_email_key UNIQUE USING INDEX t_email_idx;");
+}
+
+TEST(AlterTable, ExemptionsAndDeclaration)
+{
+	Subcommand drop = sub(AlterKind::DropColumn);
+	Statement s = alter(&drop, 1, "ALTER TABLE t DROP COLUMN c");
+	s.relation.bytes = 0; // an empty table still has clients
+	EXPECT_TRUE(classify(s)[0].violates());
+	s.relation.created_in_transaction = true;
+	EXPECT_FALSE(classify(s)[0].violates());
+	s.relation.created_in_transaction = false;
+	s.text = "/* safemigrate: expand-contract */ ALTER TABLE t DROP COLUMN c";
+	Assessments rows = classify(s);
+	EXPECT_FALSE(rows[0].violates());
+	EXPECT_NE(rows[0].reason.find("declared expand-contract"), std::string::npos);
+
+	// A declaration does not excuse a rewrite.
+	Subcommand type = sub(AlterKind::AlterColumnType, [](Subcommand &x) { x.type_rewrites = true; });
+	Statement t = alter(&type, 1, "/* safemigrate: expand-contract */ ALTER TABLE t ALTER c TYPE bigint");
+	EXPECT_TRUE(classify(t)[0].violates());
+	// A header declaration in the whole query string counts too.
+	s.text = "ALTER TABLE t DROP COLUMN c";
+	s.query_text = "-- safemigrate: expand-contract\nALTER TABLE t DROP COLUMN c; SELECT 1";
+	EXPECT_FALSE(classify(s)[0].violates());
+}
+
+struct StatementCase
+{
+	const char *name;
+	StatementKind kind;
+	LockMode lock;
+	bool rewrites;
+	const char *rule;
+};
+
+class OtherStatement : public ::testing::TestWithParam<StatementCase>
+{};
+
+TEST_P(OtherStatement, LockRewriteRule)
+{
+	const StatementCase &c = GetParam();
+	Statement s;
+	s.kind = c.kind;
+	s.command = "X";
+	s.text = "";
+	s.relation = big_table();
+	s.lock_mode = LockMode::AccessExclusive; // LOCK TABLE's mode
+	Assessments rows = classify(s);
+	ASSERT_GE(rows.size(), 1u);
+	EXPECT_STREQ(lock_mode_name(rows[0].lock), lock_mode_name(c.lock)) << c.name;
+	EXPECT_EQ(rows[0].rewrites, c.rewrites) << c.name;
+	EXPECT_EQ(std::string(rows[0].rule ? rows[0].rule->id : ""), c.rule) << c.name;
+}
+
+INSTANTIATE_TEST_SUITE_P(
+	Pg15, OtherStatement,
+	::testing::Values(
+		StatementCase{"rename_table", StatementKind::RenameTable, AE, false, "rename-table"},
+		StatementCase{"rename_index", StatementKind::RenameIndex, SUE, false, ""},
+		StatementCase{"rename_column", StatementKind::RenameColumn, AE, false, "rename-column"},
+		StatementCase{"rename_constraint", StatementKind::RenameConstraint, AE, false, ""},
+		StatementCase{"set_schema", StatementKind::SetSchema, AE, false, "set-schema"},
+		StatementCase{"drop_table", StatementKind::DropTable, AE, false, "drop-table"},
+		StatementCase{"drop_view", StatementKind::DropView, AE, false, "drop-view"},
+		StatementCase{"truncate", StatementKind::Truncate, AE, true, "truncate-table"},
+		StatementCase{"cluster", StatementKind::Cluster, AE, true, "cluster-rewrite"},
+		StatementCase{"vacuum_full", StatementKind::VacuumFull, AE, true, "vacuum-full-rewrite"},
+		StatementCase{"vacuum", StatementKind::Vacuum, SUE, false, ""},
+		StatementCase{"refresh", StatementKind::RefreshMatView, AE, true, "refresh-matview-blocking"},
+		StatementCase{"create_trigger", StatementKind::CreateTrigger, SRE, false, ""},
+		StatementCase{"drop_trigger", StatementKind::DropTrigger, AE, false, ""},
+		StatementCase{"create_rule", StatementKind::CreateRule, AE, false, ""},
+		StatementCase{"lock_table", StatementKind::LockTable, AE, false, "lock-table-blocking"},
+		StatementCase{"comment", StatementKind::Comment, SUE, false, ""},
+		StatementCase{"create_statistics", StatementKind::CreateStatistics, SUE, false, ""},
+		StatementCase{"grant", StatementKind::Grant, LockMode::None, false, ""},
+		StatementCase{"enum_add_value", StatementKind::AlterEnumAddValue, LockMode::None, false, ""},
+		StatementCase{"enum_rename_value", StatementKind::AlterEnumRenameValue, LockMode::None, false,
+					  "rename-enum-value"},
+		StatementCase{"not_ddl", StatementKind::NotDdl, LockMode::None, false, ""}),
+	[](const ::testing::TestParamInfo<StatementCase> &p) { return std::string(p.param.name); });
+
+TEST(Statements, CreatePartitionOfLocksTheParent)
+{
+	Statement s;
+	s.kind = StatementKind::CreatePartitionOf;
+	s.command = "CREATE TABLE";
+	s.relation.qualified_name = "public.ev_2027";
+	s.other = big_table("public.ev");
+	s.other.kind = RelationKind::PartitionedTable;
+	Assessments rows = classify(s);
+	EXPECT_EQ(rows[0].relation, "public.ev");
+	EXPECT_EQ(rows[0].lock, LockMode::AccessExclusive);
+	EXPECT_STREQ(rows[0].rule->id, "create-partition-locks-parent");
+}
+
+TEST(Statements, StrongestCategory)
+{
+	Subcommand subs[] = {sub(AlterKind::AddColumn), sub(AlterKind::DropColumn)};
+	Assessments rows = classify(alter(subs, 2));
+	EXPECT_EQ(strongest_category(rows), Category::ExpandContract);
+	Subcommand plain = sub(AlterKind::AddColumn);
+	EXPECT_EQ(strongest_category(classify(alter(&plain, 1))), Category::InstantSafe);
+}
+
+TEST(Policy, DecideNamesEveryBrokenRule)
+{
+	Subcommand subs[] = {sub(AlterKind::SetNotNull),
+						 sub(AlterKind::AddColumn, [](Subcommand &s) { s.has_default = s.default_volatile = true; })};
+	Statement s = alter(subs, 2, "ALTER TABLE t ALTER c SET NOT NULL, ADD COLUMN d float8 DEFAULT random()");
+	Verdict v = evaluate(s, Settings{});
+	EXPECT_EQ(v.action, Action::Reject);
+	EXPECT_STREQ(v.rule_id, "set-not-null-scan");
+	EXPECT_NE(v.detail.find("also breaks rule add-column-volatile-default"), std::string::npos);
+	EXPECT_EQ(v.lock, LockMode::AccessExclusive);
+}
+
+} // namespace

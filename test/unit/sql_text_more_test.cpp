@@ -1,0 +1,72 @@
+// Unit tests of the text edits behind the safe alternatives of the classifier.
+#include "core/sql_text.hpp"
+#include "core/rules.hpp"
+
+#include <gtest/gtest.h>
+
+using namespace safemigrate::core;
+
+TEST(SplitAlterTable, PrefixAndTopLevelSubcommands)
+{
+	auto p = split_alter_table("ALTER TABLE IF EXISTS ONLY \"My\".t * ADD COLUMN a numeric(10, 2), "
+							   "ADD CONSTRAINT c CHECK (a IN (1, 2)), DROP COLUMN b;");
+	ASSERT_TRUE(p.has_value());
+	EXPECT_EQ(p->prefix, "ALTER TABLE IF EXISTS ONLY \"My\".t *");
+	ASSERT_EQ(p->parts.size(), 3u);
+	EXPECT_EQ(p->parts[0], "ADD COLUMN a numeric(10, 2)");
+	EXPECT_EQ(p->parts[1], "ADD CONSTRAINT c CHECK (a IN (1, 2))");
+	EXPECT_EQ(p->parts[2], "DROP COLUMN b");
+	EXPECT_FALSE(split_alter_table("CREATE TABLE t (a int)").has_value());
+	auto m = split_alter_table("alter materialized view mv set (fillfactor = 50)");
+	ASSERT_TRUE(m.has_value());
+	EXPECT_EQ(m->prefix, "alter materialized view mv");
+}
+
+TEST(DropIndexNames, OnePerIndexWithIfExistsAndCascade)
+{
+	bool cascade = false;
+	auto names = drop_index_names("DROP INDEX IF EXISTS a, s.b CASCADE", &cascade);
+	ASSERT_EQ(names.size(), 2u);
+	EXPECT_EQ(names[0], "IF EXISTS a");
+	EXPECT_EQ(names[1], "IF EXISTS s.b");
+	EXPECT_TRUE(cascade);
+	names = drop_index_names("drop index \"X\"", &cascade);
+	ASSERT_EQ(names.size(), 1u);
+	EXPECT_EQ(names[0], "\"X\"");
+	EXPECT_FALSE(cascade);
+}
+
+TEST(ConcurrentlyEdits, ReindexAndRefresh)
+{
+	EXPECT_EQ(*reindex_concurrently("REINDEX (VERBOSE) TABLE t"), "REINDEX (VERBOSE) TABLE CONCURRENTLY t");
+	EXPECT_EQ(*reindex_concurrently("reindex index i;"), "reindex index CONCURRENTLY i");
+	EXPECT_FALSE(reindex_concurrently("REINDEX SYSTEM db").has_value());
+	EXPECT_EQ(*refresh_concurrently("REFRESH MATERIALIZED VIEW mv WITH DATA"),
+			  "REFRESH MATERIALIZED VIEW CONCURRENTLY mv WITH DATA");
+}
+
+TEST(ConstraintEdits, NotValidAndNames)
+{
+	EXPECT_EQ(with_not_valid("ADD CHECK (a > 0)"), "ADD CHECK (a > 0) NOT VALID");
+	EXPECT_EQ(with_not_valid("ADD CHECK (a > 0) not valid"), "ADD CHECK (a > 0) not valid");
+	EXPECT_EQ(constraint_name_of("ADD CONSTRAINT \"Fk\" FOREIGN KEY (a) REFERENCES b"), "\"Fk\"");
+	EXPECT_EQ(constraint_name_of("ADD FOREIGN KEY (a) REFERENCES b"), "");
+	EXPECT_EQ(with_constraint_name("ADD FOREIGN KEY (a) REFERENCES b", "t_a_fkey"),
+			  "ADD CONSTRAINT t_a_fkey FOREIGN KEY (a) REFERENCES b");
+	EXPECT_EQ(with_constraint_name("ADD CONSTRAINT x CHECK (true)", "y"), "ADD CONSTRAINT x CHECK (true)");
+	EXPECT_EQ(quote_ident("plain_1"), "plain_1");
+	EXPECT_EQ(quote_ident("Mixed"), "\"Mixed\"");
+	EXPECT_EQ(quote_ident("a\"b"), "\"a\"\"b\"");
+}
+
+TEST(DeclaredCategory, BothCommentFormsAndNothingElse)
+{
+	EXPECT_EQ(declared_category("-- safemigrate: concurrent\nCREATE INDEX ..."),
+			  static_cast<int>(Category::Concurrent));
+	EXPECT_EQ(declared_category("/* SafeMigrate:expand-contract */ DROP TABLE t"),
+			  static_cast<int>(Category::ExpandContract));
+	EXPECT_EQ(declared_category("/* safemigrate: instant-safe */"), static_cast<int>(Category::InstantSafe));
+	EXPECT_FALSE(declared_category("SELECT '-- safemigrate: expand-contract'").has_value());
+	EXPECT_FALSE(declared_category("-- safemigrate: expand-contractual").has_value());
+	EXPECT_FALSE(declared_category("DROP TABLE t").has_value());
+}
