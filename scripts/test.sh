@@ -89,7 +89,25 @@ else
 	record cli 0 1
 fi
 
-# --- 3. binary-upgrade mode passes through -----------------------------------
+# --- 3. the classifier against what PostgreSQL 15 really does ---------------
+# test/oracle runs 330 statements on fixtures with data (each in a rolled-back
+# subtransaction, reading pg_locks and relfilenode) plus 15 that cannot run in
+# a transaction (measured through dblink), and compares with check().
+sm_say "lock/rewrite oracle (test/oracle): check() against the real server"
+rm -f test/oracle/results/compare.out
+bash test/oracle/run.sh --compare >build/oracle.log 2>&1 || true
+tail -n 3 build/oracle.log
+oracle_ok=$(grep -cE '\| ok *$' test/oracle/results/compare.out 2>/dev/null || true)
+oracle_bad=$(sed -n 's/^ *\([0-9]*\) mismatches$/\1/p' test/oracle/results/compare.out 2>/dev/null | tail -1)
+if [ -z "$oracle_bad" ]; then
+	cat build/oracle.log
+	record oracle 0 1
+else
+	[ "$oracle_bad" -eq 0 ] || grep MISMATCH test/oracle/results/compare.out | sort -u
+	record oracle "$oracle_ok" "$oracle_bad"
+fi
+
+# --- 4. binary-upgrade mode passes through -----------------------------------
 # pg_upgrade runs the new server with -b; the same statement that enforce mode
 # rejects must then run.  Checked in single-user mode on the stopped cluster.
 sm_say "binary-upgrade bypass (single-user mode, with and without -b)"
@@ -112,7 +130,7 @@ else
 	record server-log 1 0
 fi
 
-# --- 4. a server without the library preloaded -------------------------------
+# --- 5. a server without the library preloaded -------------------------------
 sm_say "CREATE EXTENSION without shared_preload_libraries"
 sm_cluster_start nopreload no-preload
 run_regress nopreload build/nopreload installcheck ISOLATION= REGRESS=preload_required \

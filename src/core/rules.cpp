@@ -22,11 +22,12 @@ constexpr RuleInfo kRules[] = {
 	 "ADD CONSTRAINT ... CHECK without NOT VALID scans the whole table under an AccessExclusiveLock, "
 	 "blocking reads and writes.", false},
 	{"add-column-rewrite", "SM011", Category::ExpandContract,
-	 "ADD COLUMN of an identity, serial, stored generated or constrained-domain column rewrites the "
-	 "whole table under an AccessExclusiveLock.", false},
+	 "ADD COLUMN of an identity, stored generated or constrained-domain column rewrites the whole "
+	 "table under an AccessExclusiveLock.", false},
 	{"add-column-volatile-default", "SM010", Category::ExpandContract,
-	 "ADD COLUMN with a volatile default (random(), clock_timestamp(), gen_random_uuid(), nextval()) "
-	 "rewrites the whole table under an AccessExclusiveLock; non-volatile defaults are instant.", false},
+	 "ADD COLUMN with a volatile default (random(), clock_timestamp(), gen_random_uuid(), nextval(), "
+	 "serial types) rewrites the whole table under an AccessExclusiveLock; non-volatile defaults are "
+	 "instant.", false},
 	{"add-exclusion-blocking", "SM009", Category::ExpandContract,
 	 "ADD CONSTRAINT ... EXCLUDE builds its index under an AccessExclusiveLock, and there is no "
 	 "concurrent form.", false},
@@ -40,6 +41,9 @@ constexpr RuleInfo kRules[] = {
 	{"alter-column-type-rewrite", "SM012", Category::ExpandContract,
 	 "ALTER COLUMN TYPE that is not binary-coercible rewrites the whole table and its indexes under an "
 	 "AccessExclusiveLock.", false},
+	{"alter-domain-validating", "SM031", Category::ExpandContract,
+	 "ALTER DOMAIN ... ADD CONSTRAINT (without NOT VALID), VALIDATE CONSTRAINT or SET NOT NULL checks "
+	 "every column of the domain under a ShareLock on each table, blocking its writes.", false},
 	{"attach-partition-scan", "SM013", Category::Concurrent,
 	 "ATTACH PARTITION scans the new partition under an AccessExclusiveLock unless a valid CHECK "
 	 "constraint already implies the partition bound.", false},

@@ -62,6 +62,7 @@ inline constexpr std::string_view add_foreign_key_validating = "add-foreign-key-
 inline constexpr std::string_view add_primary_key_blocking = "add-primary-key-blocking";
 inline constexpr std::string_view add_unique_blocking = "add-unique-blocking";
 inline constexpr std::string_view alter_column_type_rewrite = "alter-column-type-rewrite";
+inline constexpr std::string_view alter_domain_validating = "alter-domain-validating";
 inline constexpr std::string_view attach_partition_scan = "attach-partition-scan";
 inline constexpr std::string_view cluster_rewrite = "cluster-rewrite";
 inline constexpr std::string_view create_index_blocking = "create-index-blocking";

@@ -53,6 +53,11 @@ struct RelationFacts
 	std::int64_t bytes = 0;				 /* main fork size; for a partitioned table, of all leaves */
 	double estimated_rows = -1;			 /* < 0: never analyzed, unknown */
 	int partitions = 0;					 /* leaf partitions of a partitioned table */
+	bool has_storage = true;			 /* false for partitioned tables and views */
+	LockMode lock = LockMode::None;		 /* where it varies per relation: the lock taken on it */
+	/* Every partition / inheritance child, at any depth (statements that recurse lock them too). */
+	const RelationFacts *children = nullptr;
+	int nchildren = 0;
 };
 
 /* True when no other session can be using the relation. */
@@ -83,7 +88,7 @@ enum class StatementKind
 	Vacuum,			  /* plain VACUUM / ANALYZE */
 	RefreshMatView,
 	CreateTrigger,
-	DropTrigger,
+	CatalogChange,	  /* DROP TRIGGER / RULE / POLICY, CREATE / ALTER POLICY: catalog-only, AccessExclusiveLock */
 	CreateRule,
 	CreatePartitionOf, /* CREATE TABLE ... PARTITION OF an existing parent */
 	CreateTable,	  /* any other CREATE TABLE / AS / VIEW / SEQUENCE ...: a new object */
@@ -93,6 +98,8 @@ enum class StatementKind
 	CreateStatistics,
 	AlterEnumAddValue,
 	AlterEnumRenameValue,
+	AlterDomainConstraint, /* ALTER DOMAIN ADD CONSTRAINT / VALIDATE / SET NOT NULL */
+	MoveAllTablespace,	   /* ALTER TABLE ALL IN TABLESPACE ... SET TABLESPACE */
 };
 
 /* ALTER TABLE subcommand kinds: PostgreSQL 15's AlterTableType, as users write them. */
@@ -201,6 +208,16 @@ struct Subcommand
 
 	/* SET / RESET (reloptions): the level AlterTableGetRelOptionsLockLevel() gives */
 	LockMode reloptions_lock = LockMode::AccessExclusive;
+
+	bool no_inherit = false; /* CHECK ... NO INHERIT: not added to children */
+
+	/*
+	 * Other tables whose objects the subcommand drops or re-creates, locked
+	 * AccessExclusive: the other side of a foreign key on the column (DROP
+	 * COLUMN, ALTER COLUMN TYPE), views on the column (DROP COLUMN CASCADE).
+	 */
+	const RelationFacts *partners = nullptr;
+	int npartners = 0;
 };
 
 /* Facts specific to CREATE INDEX. */
@@ -237,6 +254,22 @@ struct Statement
 	std::string_view old_name;		   /* RENAME COLUMN / CONSTRAINT source */
 	const RelationFacts *relations = nullptr; /* DROP / TRUNCATE / LOCK / REINDEX: every target */
 	int nrelations = 0;
+
+	bool only = false; /* ONLY: the statement does not recurse to partitions / children */
+	bool row_trigger = false; /* CREATE TRIGGER ... FOR EACH ROW: cloned to partitions */
+	bool cascade = false;
+
+	/*
+	 * Other relations the statement locks because of dependent objects: the
+	 * other side of foreign keys and rules (DROP TABLE), the parent and the
+	 * default partition (DROP of a partition, CREATE ... PARTITION OF), the
+	 * tables a rule writes to (CREATE RULE), the tables using a domain (ALTER
+	 * DOMAIN), the base tables of a view (LOCK TABLE view).
+	 */
+	const RelationFacts *partners = nullptr;
+	int npartners = 0;
+	LockMode partner_lock = LockMode::AccessExclusive;
+	bool partners_scanned = false; /* ALTER DOMAIN / default partition: each partner is scanned */
 };
 
 static_assert(std::is_trivially_destructible_v<Subcommand>);

@@ -28,6 +28,7 @@
  *
  *-------------------------------------------------------------------------
  */
+#include <initializer_list>
 #include <new>
 
 #include "core/statement.hpp"
@@ -39,6 +40,7 @@
 extern "C" {
 #include "access/htup_details.h"
 #include "access/reloptions.h"
+#include "catalog/dependency.h"
 #include "catalog/heap.h"
 #include "catalog/index.h"
 #include "catalog/partition.h"
@@ -48,15 +50,22 @@ extern "C" {
 #include "commands/defrem.h"
 #include "commands/tablecmds.h"
 #include "commands/tablespace.h"
+#include "executor/spi.h"
 #include "nodes/makefuncs.h"
 #include "nodes/nodeFuncs.h"
 #include "optimizer/optimizer.h"
 #include "parser/parse_coerce.h"
+#include "parser/parse_collate.h"
+#include "parser/parse_expr.h"
+#include "parser/parse_relation.h"
 #include "parser/parse_node.h"
 #include "parser/parse_type.h"
 #include "parser/parse_utilcmd.h"
 #include "partitioning/partbounds.h"
 #include "tcop/cmdtag.h"
+#include "catalog/pg_statistic_ext.h"
+#include "utils/acl.h"
+#include "utils/array.h"
 #include "utils/fmgroids.h"
 #include "utils/partcache.h"
 #include "utils/ruleutils.h"
@@ -193,8 +202,43 @@ add_storage_size(Oid relid, SizeSum *sum)
  *
  * C-style frame; may ereport.
  */
+RelationFacts facts_for_oid_shallow(Oid relid);
+
+/*
+ * Catalog facts for relation relid, with its partitions / inheritance
+ * children (every level).
+ *
+ * C-style frame; may ereport.
+ */
 RelationFacts
 facts_for_oid(Oid relid)
+{
+	RelationFacts out = facts_for_oid_shallow(relid);
+	if (!out.exists || !has_subclass(relid))
+		return out;
+	List *members = find_all_inheritors(relid, NoLock, NULL);
+	int n = list_length(members);
+	RelationFacts *children = (RelationFacts *) palloc(sizeof(RelationFacts) * Max(n, 1));
+	int k = 0;
+	ListCell *lc;
+	foreach (lc, members)
+	{
+		Oid child = lfirst_oid(lc);
+		if (child != relid)
+			children[k++] = facts_for_oid_shallow(child);
+	}
+	out.children = children;
+	out.nchildren = k;
+	return out;
+}
+
+/*
+ * Catalog facts for relation relid itself.
+ *
+ * C-style frame; may ereport.
+ */
+RelationFacts
+facts_for_oid_shallow(Oid relid)
 {
 	RelationFacts out;
 	HeapTuple tup = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
@@ -206,6 +250,7 @@ facts_for_oid(Oid relid)
 	Form_pg_class cls = (Form_pg_class) GETSTRUCT(tup);
 	char relkind = cls->relkind;
 	out.kind = relation_kind(relkind);
+	out.has_storage = RELKIND_HAS_STORAGE(relkind);
 	out.temporary = cls->relpersistence == RELPERSISTENCE_TEMP;
 	char *relname = pstrdup(NameStr(cls->relname));
 	out.name = relname;
@@ -306,6 +351,124 @@ facts_for_rangevars(List *rangevars, core::Statement *out)
 		out->relation = facts[0];
 }
 
+/*
+ * Run a catalog query returning one oid column, with up to two parameters,
+ * and return the facts of each relation it names (duplicates removed by the
+ * query).  SPI keeps these queries readable and exact; they run only for the
+ * statements that need them, never on the hook's fast path.
+ *
+ * C-style frame; may ereport.
+ */
+void
+facts_from_query(const char *sql, Oid arg1, Datum arg2, Oid arg2type, const RelationFacts **out, int *nout)
+{
+	MemoryContext caller = CurrentMemoryContext;
+	Oid argtypes[2] = {OIDOID, arg2type};
+	Datum values[2] = {ObjectIdGetDatum(arg1), arg2};
+	int nargs = OidIsValid(arg2type) ? 2 : 1;
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	int rc = SPI_execute_with_args(sql, nargs, argtypes, values, NULL, false, 0);
+	if (rc != SPI_OK_SELECT)
+		elog(ERROR, "catalog query failed: %s", SPI_result_code_string(rc));
+	int n = (int) SPI_processed;
+	MemoryContext spi = MemoryContextSwitchTo(caller);
+	Oid *oids = (Oid *) palloc(sizeof(Oid) * Max(n, 1));
+	for (int i = 0; i < n; ++i)
+	{
+		bool isnull;
+		Datum d = SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1, &isnull);
+		oids[i] = isnull ? InvalidOid : DatumGetObjectId(d);
+	}
+	MemoryContextSwitchTo(spi);
+	SPI_finish();
+	MemoryContextSwitchTo(caller);
+
+	RelationFacts *facts = (RelationFacts *) palloc(sizeof(RelationFacts) * Max(n, 1));
+	int k = 0;
+	for (int i = 0; i < n; ++i)
+		if (OidIsValid(oids[i]))
+			facts[k++] = facts_for_oid_shallow(oids[i]);
+	*out = facts;
+	*nout = k;
+}
+
+/* Other tables whose foreign keys (either side) involve relid, or relid.attnum when attnum > 0. */
+void
+foreign_key_partners(Oid relid, AttrNumber attnum, const RelationFacts **out, int *nout)
+{
+	facts_from_query(
+		"SELECT DISTINCT CASE WHEN c.conrelid = $1 THEN c.confrelid ELSE c.conrelid END "
+		"FROM pg_catalog.pg_constraint c "
+		"WHERE c.contype = 'f' AND c.conrelid <> c.confrelid AND "
+		"((c.conrelid = $1 AND ($2 = 0 OR $2 = ANY (c.conkey))) OR "
+		" (c.confrelid = $1 AND ($2 = 0 OR $2 = ANY (c.confkey))))",
+		relid, Int16GetDatum(attnum), INT2OID, out, nout);
+}
+
+/* Relations whose rules (views included) depend on relid, or on relid.attnum when attnum > 0. */
+void
+rule_dependents(Oid relid, AttrNumber attnum, const RelationFacts **out, int *nout)
+{
+	facts_from_query(
+		"SELECT DISTINCT r.ev_class FROM pg_catalog.pg_depend d "
+		"JOIN pg_catalog.pg_rewrite r ON r.oid = d.objid "
+		"WHERE d.classid = 'pg_catalog.pg_rewrite'::pg_catalog.regclass "
+		"AND d.refclassid = 'pg_catalog.pg_class'::pg_catalog.regclass "
+		"AND d.refobjid = $1 AND ($2 = 0 OR d.refobjsubid = $2) AND r.ev_class <> $1",
+		relid, Int32GetDatum(attnum), INT4OID, out, nout);
+}
+
+/* Collect the RangeVars of a raw query (its base relations). */
+bool
+rangevar_walker(Node *node, void *context)
+{
+	if (node == NULL)
+		return false;
+	if (IsA(node, RangeVar))
+	{
+		List **found = (List **) context;
+		*found = lappend(*found, node);
+		return false;
+	}
+	return raw_expression_tree_walker(node, (bool (*)()) (void (*)()) rangevar_walker, context);
+}
+
+/* The existing relations a raw query reads (views, CREATE TABLE AS), for AccessShareLock rows. */
+void
+query_base_relations(Node *query, const RelationFacts **out, int *nout)
+{
+	List *rvs = NIL;
+	(void) rangevar_walker(query, &rvs);
+	RelationFacts *facts = (RelationFacts *) palloc(sizeof(RelationFacts) * Max(list_length(rvs), 1));
+	int k = 0;
+	ListCell *lc;
+	foreach (lc, rvs)
+	{
+		Oid relid = RangeVarGetRelid((RangeVar *) lfirst(lc), NoLock, true);
+		if (OidIsValid(relid)) /* a CTE name or a relation created later is not locked */
+			facts[k++] = facts_for_oid_shallow(relid);
+	}
+	*out = facts;
+	*nout = k;
+}
+
+/* Concatenate two fact arrays. */
+void
+append_facts(const RelationFacts **a, int *na, const RelationFacts *b, int nb)
+{
+	if (nb == 0)
+		return;
+	RelationFacts *out = (RelationFacts *) palloc(sizeof(RelationFacts) * (*na + nb));
+	for (int i = 0; i < *na; ++i)
+		out[i] = (*a)[i];
+	for (int i = 0; i < nb; ++i)
+		out[*na + i] = b[i];
+	*a = out;
+	*na += nb;
+}
+
 /* Attribute facts of relid.column. */
 struct AttrFacts
 {
@@ -393,7 +556,8 @@ find_index(Relation rel, const AttrNumber *keys, int nkeys, bool unique_exact)
 		{
 			bool no_pred = heap_attisnull(tup, Anum_pg_index_indpred, NULL) &&
 						   heap_attisnull(tup, Anum_pg_index_indexprs, NULL);
-			match = idx->indisunique && no_pred && idx->indnkeyatts == nkeys;
+			match = idx->indisunique && no_pred && idx->indnkeyatts == nkeys &&
+					!OidIsValid(get_index_constraint(indexoid));
 			for (int k = 0; match && k < nkeys; ++k)
 				match = idx->indkey.values[k] == keys[k];
 		}
@@ -566,17 +730,9 @@ extract_alter_type(Oid relid, const char *column, ColumnDef *def, Subcommand *c)
 	if (!att.found || def->typeName == NULL)
 		return;
 
-	/* USING <the same column> is the same as no USING; any other expression converts every row. */
-	if (def->raw_default != NULL)
-	{
-		Node *u = def->raw_default;
-		if (!IsA(u, ColumnRef))
-			return;
-		ColumnRef *cref = (ColumnRef *) u;
-		Node *last = (Node *) llast(cref->fields);
-		if (!IsA(last, String) || column == NULL || strcmp(strVal(last), column) != 0)
-			return;
-	}
+	/* The constraints on the column are re-created: their other tables are locked. */
+	foreign_key_partners(relid, att.attnum, &c->partners, &c->npartners);
+
 	Type typ = LookupTypeName(NULL, def->typeName, NULL, true);
 	if (typ == NULL)
 		return;
@@ -586,13 +742,40 @@ extract_alter_type(Oid relid, const char *column, ColumnDef *def, Subcommand *c)
 	typenameTypeIdAndMod(NULL, def->typeName, &target, &target_typmod);
 	c->type_text = format_type_with_typemod(target, target_typmod);
 
-	Node *expr = (Node *) makeVar(1, att.attnum, att.type, att.typmod, att.collation, 0);
-	expr = coerce_to_target_type(NULL, expr, att.type, target, target_typmod, COERCION_ASSIGNMENT,
-								 COERCE_IMPLICIT_CAST, -1);
-	if (expr == NULL)
-		return;					/* no cast: PostgreSQL reports the error */
-	expr = (Node *) expression_planner((Expr *) expr);
-	c->type_rewrites = change_requires_rewrite(expr, att.attnum);
+	/* The transform expression, built as ATPrepAlterColumnType() builds it. */
+	Node *expr;
+	ParseState *pstate = make_parsestate(NULL);
+	Relation rel = NULL;
+	if (def->raw_default != NULL)
+	{
+		rel = probe_open(relid);
+		if (rel == NULL)
+		{
+			free_parsestate(pstate);
+			return;				/* cannot see the table now: assume a rewrite */
+		}
+		ParseNamespaceItem *nsitem = addRangeTableEntryForRelation(pstate, rel, AccessShareLock, NULL,
+																   false, true);
+		addNSItemToQuery(pstate, nsitem, false, true, true);
+		expr = transformExpr(pstate, copy_node(def->raw_default), EXPR_KIND_ALTER_COL_TRANSFORM);
+		expr = coerce_to_target_type(pstate, expr, exprType(expr), target, target_typmod,
+									 COERCION_ASSIGNMENT, COERCE_IMPLICIT_CAST, -1);
+	}
+	else
+	{
+		expr = (Node *) makeVar(1, att.attnum, att.type, att.typmod, att.collation, 0);
+		expr = coerce_to_target_type(pstate, expr, att.type, target, target_typmod, COERCION_ASSIGNMENT,
+									 COERCE_IMPLICIT_CAST, -1);
+	}
+	if (expr != NULL)			/* NULL: no cast, PostgreSQL reports the error */
+	{
+		assign_expr_collations(pstate, expr);
+		expr = (Node *) expression_planner((Expr *) expr);
+		c->type_rewrites = change_requires_rewrite(expr, att.attnum);
+	}
+	if (rel != NULL)
+		probe_close(rel);
+	free_parsestate(pstate);
 }
 
 /* SET NOT NULL: already set, or implied by a valid CHECK (PG12+ NotNullImpliedByRelConstraints). */
@@ -632,6 +815,7 @@ extract_add_constraint(Oid relid, Constraint *con, Subcommand *c)
 	{
 		case CONSTR_CHECK:
 		{
+			c->no_inherit = con->is_no_inherit;
 			const char *first = NULL;
 			(void) first_column_walker(con->raw_expr, &first);
 			if (first != NULL)
@@ -910,7 +1094,17 @@ extract_alter_table(const AlterTableStmt *stmt, core::Statement *out)
 {
 	out->kind = StatementKind::AlterTable;
 	out->relation = facts_for_rangevar(stmt->relation);
+	out->only = stmt->relation != NULL && !stmt->relation->inh;
 	Oid relid = stmt->relation ? RangeVarGetRelid(stmt->relation, NoLock, true) : InvalidOid;
+
+	/* ALTER TYPE ... ATTRIBUTE on a composite type: its typed tables are altered too. */
+	if (stmt->objtype == OBJECT_TYPE && OidIsValid(relid))
+	{
+		facts_from_query("SELECT c.oid FROM pg_catalog.pg_class c WHERE c.reloftype = "
+						 "(SELECT t.reltype FROM pg_catalog.pg_class t WHERE t.oid = $1)",
+						 relid, (Datum) 0, InvalidOid, &out->partners, &out->npartners);
+		out->partner_lock = LockMode::AccessExclusive;
+	}
 
 	int n = list_length(stmt->cmds);
 	Subcommand *subs = (Subcommand *) palloc(sizeof(Subcommand) * Max(n, 1));
@@ -945,6 +1139,21 @@ extract_alter_table(const AlterTableStmt *stmt, core::Statement *out)
 			case AlterKind::SetNotNull:
 				extract_set_not_null(relid, cmd->name, c);
 				break;
+			case AlterKind::DropColumn:
+			{
+				AttrFacts att = attr_facts(relid, cmd->name);
+				if (!att.found)
+					break;
+				foreign_key_partners(relid, att.attnum, &c->partners, &c->npartners);
+				if (cmd->behavior == DROP_CASCADE)
+				{
+					const RelationFacts *views;
+					int nviews;
+					rule_dependents(relid, att.attnum, &views, &nviews);
+					append_facts(&c->partners, &c->npartners, views, nviews);
+				}
+				break;
+			}
 			case AlterKind::AddConstraint:
 				if (cmd->def && IsA(cmd->def, Constraint))
 					extract_add_constraint(relid, (Constraint *) cmd->def, c);
@@ -953,6 +1162,18 @@ extract_alter_table(const AlterTableStmt *stmt, core::Statement *out)
 			case AlterKind::DropConstraint:
 				c->column = "";
 				extract_named_constraint(relid, cmd->name, c);
+				if (c->kind == AlterKind::DropConstraint && cmd->behavior == DROP_CASCADE && cmd->name != NULL)
+				{
+					/* Foreign keys that use the dropped key's index go too, locking their tables. */
+					Oid conoid = get_relation_constraint_oid(relid, cmd->name, true);
+					if (OidIsValid(conoid))
+						facts_from_query("SELECT DISTINCT f.conrelid FROM pg_catalog.pg_constraint f "
+										 "JOIN pg_catalog.pg_constraint k ON k.oid = $1 "
+										 "WHERE f.contype = 'f' AND f.confrelid = k.conrelid "
+										 "AND f.conindid = k.conindid AND k.conindid <> 0 "
+										 "AND f.conrelid <> k.conrelid",
+										 conoid, (Datum) 0, InvalidOid, &c->partners, &c->npartners);
+				}
 				break;
 			case AlterKind::SetLogged:
 			case AlterKind::SetUnLogged:
@@ -991,8 +1212,33 @@ extract_alter_table(const AlterTableStmt *stmt, core::Statement *out)
 				c->reloptions_lock = static_cast<LockMode>(AlterTableGetRelOptionsLockLevel((List *) cmd->def));
 				break;
 			case AlterKind::AttachPartition:
-				if (cmd->def && IsA(cmd->def, PartitionCmd))
+				if (stmt->objtype == OBJECT_INDEX)
+				{
+					/* ALTER INDEX ... ATTACH PARTITION: both tables are only read (AccessShareLock). */
+					PartitionCmd *pc = (PartitionCmd *) cmd->def;
+					Oid child = pc ? RangeVarGetRelid(pc->name, NoLock, true) : InvalidOid;
+					RelationFacts tables[2];
+					int nt = 0;
+					for (Oid idx : {relid, child})
+					{
+						Oid table = OidIsValid(idx) ? IndexGetRelation(idx, true) : InvalidOid;
+						if (OidIsValid(table))
+							tables[nt++] = facts_for_oid_shallow(table);
+					}
+					append_facts(&out->partners, &out->npartners, copy_facts(tables, nt), nt);
+					out->partner_lock = LockMode::AccessShare;
+				}
+				else if (cmd->def && IsA(cmd->def, PartitionCmd))
 					extract_attach(relid, (PartitionCmd *) cmd->def, c);
+				break;
+			case AlterKind::AddInherit:
+			case AlterKind::DropInherit:
+				if (cmd->def && IsA(cmd->def, RangeVar))
+					c->other = facts_for_rangevar((RangeVar *) cmd->def);
+				break;
+			case AlterKind::DetachPartitionFinalize:
+				if (cmd->def && IsA(cmd->def, PartitionCmd))
+					c->other = facts_for_rangevar(((PartitionCmd *) cmd->def)->name);
 				break;
 			case AlterKind::DetachPartition:
 				if (cmd->def && IsA(cmd->def, PartitionCmd))
@@ -1028,6 +1274,7 @@ extract_create_index(const IndexStmt *stmt, core::Statement *out)
 	if (stmt->idxname != NULL)
 		out->create_index.index_name = stmt->idxname;
 	out->relation = facts_for_rangevar(stmt->relation);
+	out->only = stmt->relation != NULL && !stmt->relation->inh;
 
 	/* IF NOT EXISTS with a taken name: PostgreSQL skips the statement. */
 	Oid relid = RangeVarGetRelid(stmt->relation, NoLock, true);
@@ -1052,7 +1299,11 @@ extract_drop_index(const DropStmt *stmt, core::Statement *out)
 		Oid indexoid = RangeVarGetRelid(rv, NoLock, true);
 		Oid tableoid = OidIsValid(indexoid) ? IndexGetRelation(indexoid, true) : InvalidOid;
 		if (OidIsValid(tableoid))
-			facts[i++] = facts_for_oid(tableoid);
+		{
+			/* Only a partitioned index takes its partitions' indexes (and tables) along. */
+			bool partitioned = get_rel_relkind(indexoid) == RELKIND_PARTITIONED_INDEX;
+			facts[i++] = partitioned ? facts_for_oid(tableoid) : facts_for_oid_shallow(tableoid);
+		}
 		else
 		{
 			RelationFacts missing;
@@ -1082,11 +1333,60 @@ extract_drop(const DropStmt *stmt, core::Statement *out)
 		case OBJECT_VIEW:
 		{
 			out->kind = stmt->removeType == OBJECT_VIEW ? StatementKind::DropView : StatementKind::DropTable;
+			out->cascade = stmt->behavior == DROP_CASCADE;
 			List *rvs = NIL;
 			ListCell *lc;
 			foreach (lc, stmt->objects)
 				rvs = lappend(rvs, makeRangeVarFromNameList((List *) lfirst(lc)));
 			facts_for_rangevars(rvs, out);
+
+			/*
+			 * Dependent objects on other relations go too, and lock them: the
+			 * other side of foreign keys (their triggers), rules and views
+			 * (CASCADE), and for a partition its parent and default partition.
+			 */
+			foreach (lc, rvs)
+			{
+				Oid relid = RangeVarGetRelid((RangeVar *) lfirst(lc), NoLock, true);
+				if (!OidIsValid(relid))
+					continue;
+				const RelationFacts *more;
+				int nmore;
+				foreign_key_partners(relid, 0, &more, &nmore);
+				append_facts(&out->partners, &out->npartners, more, nmore);
+				if (out->cascade)
+				{
+					rule_dependents(relid, 0, &more, &nmore);
+					append_facts(&out->partners, &out->npartners, more, nmore);
+				}
+				if (get_rel_relispartition(relid))
+				{
+					Oid parent = get_partition_parent(relid, true);
+					RelationFacts pf[2];
+					int np = 0;
+					pf[np++] = facts_for_oid_shallow(parent);
+					Oid def = get_default_partition_oid(parent);
+					if (OidIsValid(def) && def != relid)
+						pf[np++] = facts_for_oid_shallow(def);
+					append_facts(&out->partners, &out->npartners, copy_facts(pf, np), np);
+				}
+			}
+			out->partner_lock = LockMode::AccessExclusive;
+			return;
+		}
+		case OBJECT_STATISTIC_EXT:
+		{
+			out->kind = StatementKind::CreateStatistics; /* ShareUpdateExclusiveLock on the table */
+			if (stmt->objects == NIL)
+				return;
+			Oid statoid = get_statistics_object_oid((List *) linitial(stmt->objects), true);
+			HeapTuple tup = OidIsValid(statoid) ? SearchSysCache1(STATEXTOID, ObjectIdGetDatum(statoid)) : NULL;
+			if (tup != NULL && HeapTupleIsValid(tup))
+			{
+				Oid relid = ((Form_pg_statistic_ext) GETSTRUCT(tup))->stxrelid;
+				ReleaseSysCache(tup);
+				out->relation = facts_for_oid_shallow(relid);
+			}
 			return;
 		}
 		case OBJECT_TRIGGER:
@@ -1094,7 +1394,7 @@ extract_drop(const DropStmt *stmt, core::Statement *out)
 		case OBJECT_POLICY:
 		{
 			/* objects: (schema.)table.name lists; the table takes an AccessExclusiveLock. */
-			out->kind = StatementKind::DropTrigger;
+			out->kind = StatementKind::CatalogChange;
 			if (stmt->objects != NIL)
 			{
 				List *names = list_copy((List *) linitial(stmt->objects));
@@ -1171,6 +1471,8 @@ sm_has_rules(const Node *parsetree)
 		case T_RefreshMatViewStmt:
 		case T_AlterEnumStmt:
 		case T_LockStmt:
+		case T_AlterDomainStmt:
+		case T_AlterTableMoveAllStmt:
 			return true;
 		case T_CreateStmt:
 			return ((const CreateStmt *) parsetree)->partbound != NULL;
@@ -1265,7 +1567,10 @@ sm_extract(Node *parsetree, core::Statement *out)
 					return;
 			}
 			if (r->relation)
+			{
 				out->relation = facts_for_rangevar(r->relation);
+				out->only = !r->relation->inh;
+			}
 			return;
 		}
 
@@ -1284,9 +1589,43 @@ sm_extract(Node *parsetree, core::Statement *out)
 		}
 
 		case T_TruncateStmt:
+		{
+			TruncateStmt *t = (TruncateStmt *) parsetree;
 			out->kind = StatementKind::Truncate;
-			facts_for_rangevars(((TruncateStmt *) parsetree)->relations, out);
+			facts_for_rangevars(t->relations, out);
+			if (t->behavior == DROP_CASCADE)
+			{
+				/* TRUNCATE ... CASCADE truncates every referencing table too (ExecuteTruncate). */
+				List *relids = NIL;
+				ListCell *lc;
+				foreach (lc, t->relations)
+				{
+					Oid relid = RangeVarGetRelid((RangeVar *) lfirst(lc), NoLock, true);
+					if (OidIsValid(relid))
+						relids = lappend_oid(relids, relid);
+				}
+				List *all = list_copy(relids);
+				for (List *more = heap_truncate_find_FKs(relids); more != NIL;
+					 more = heap_truncate_find_FKs(more))
+				{
+					List *fresh = NIL;
+					foreach (lc, more)
+						if (!list_member_oid(all, lfirst_oid(lc)))
+							fresh = lappend_oid(fresh, lfirst_oid(lc));
+					if (fresh == NIL)
+						break;
+					all = list_concat(all, fresh);
+					more = fresh;
+					RelationFacts *facts = (RelationFacts *) palloc(sizeof(RelationFacts) * list_length(fresh));
+					int k = 0;
+					foreach (lc, fresh)
+						facts[k++] = facts_for_oid(lfirst_oid(lc));
+					append_facts(&out->relations, &out->nrelations, facts, k);
+				}
+			}
+			out->only = t->relations != NIL && !((RangeVar *) linitial(t->relations))->inh;
 			return;
+		}
 
 		case T_ClusterStmt:
 		{
@@ -1321,6 +1660,19 @@ sm_extract(Node *parsetree, core::Statement *out)
 			out->concurrent = r->concurrent;
 			out->relation = facts_for_rangevar(r->relation);
 			Oid relid = RangeVarGetRelid(r->relation, NoLock, true);
+			if (OidIsValid(relid) && !r->skipData)
+			{
+				/* The view's query reads its base tables (AccessShareLock). */
+				facts_from_query(
+					"SELECT DISTINCT d.refobjid FROM pg_catalog.pg_depend d "
+					"JOIN pg_catalog.pg_rewrite r ON r.oid = d.objid "
+					"JOIN pg_catalog.pg_class c ON c.oid = d.refobjid "
+					"WHERE r.ev_class = $1 AND d.classid = 'pg_catalog.pg_rewrite'::pg_catalog.regclass "
+					"AND d.refclassid = 'pg_catalog.pg_class'::pg_catalog.regclass AND d.refobjid <> $1 "
+					"AND c.relkind IN ('r', 'p', 'm', 'f', 'v')",
+					relid, (Datum) 0, InvalidOid, &out->partners, &out->npartners);
+				out->partner_lock = LockMode::AccessShare;
+			}
 			Relation rel = OidIsValid(relid) ? probe_open(relid) : NULL;
 			if (rel != NULL)
 			{
@@ -1333,7 +1685,8 @@ sm_extract(Node *parsetree, core::Statement *out)
 						continue;
 					Form_pg_index idx = (Form_pg_index) GETSTRUCT(tup);
 					if (idx->indisunique && idx->indisvalid &&
-						heap_attisnull(tup, Anum_pg_index_indpred, NULL))
+						heap_attisnull(tup, Anum_pg_index_indpred, NULL) &&
+						heap_attisnull(tup, Anum_pg_index_indexprs, NULL))
 						out->has_unique_index = true;
 					ReleaseSysCache(tup);
 				}
@@ -1343,14 +1696,113 @@ sm_extract(Node *parsetree, core::Statement *out)
 		}
 
 		case T_CreateTrigStmt:
+		{
+			CreateTrigStmt *t = (CreateTrigStmt *) parsetree;
 			out->kind = StatementKind::CreateTrigger;
-			out->relation = facts_for_rangevar(((CreateTrigStmt *) parsetree)->relation);
+			out->relation = facts_for_rangevar(t->relation);
+			out->row_trigger = t->row;
 			return;
+		}
 
 		case T_RuleStmt:
+		{
+			RuleStmt *r = (RuleStmt *) parsetree;
 			out->kind = StatementKind::CreateRule;
-			out->relation = facts_for_rangevar(((RuleStmt *) parsetree)->relation);
+			out->relation = facts_for_rangevar(r->relation);
+			/* The tables its actions write to are opened for writing (RowExclusiveLock). */
+			List *targets = NIL;
+			ListCell *lc;
+			foreach (lc, r->actions)
+			{
+				Node *action = (Node *) lfirst(lc);
+				RangeVar *target = NULL;
+				if (IsA(action, InsertStmt))
+					target = ((InsertStmt *) action)->relation;
+				else if (IsA(action, UpdateStmt))
+					target = ((UpdateStmt *) action)->relation;
+				else if (IsA(action, DeleteStmt))
+					target = ((DeleteStmt *) action)->relation;
+				if (target != NULL && !equal(target, r->relation))
+					targets = lappend(targets, target);
+			}
+			int n = list_length(targets);
+			RelationFacts *facts = (RelationFacts *) palloc(sizeof(RelationFacts) * Max(n, 1));
+			int k = 0;
+			foreach (lc, targets)
+				facts[k++] = facts_for_rangevar((RangeVar *) lfirst(lc));
+			out->partners = facts;
+			out->npartners = k;
+			out->partner_lock = LockMode::RowExclusive;
 			return;
+		}
+
+		case T_CreatePolicyStmt:
+			out->kind = StatementKind::CatalogChange;
+			out->relation = facts_for_rangevar(((CreatePolicyStmt *) parsetree)->table);
+			return;
+
+		case T_AlterPolicyStmt:
+			out->kind = StatementKind::CatalogChange;
+			out->relation = facts_for_rangevar(((AlterPolicyStmt *) parsetree)->table);
+			return;
+
+		case T_AlterDomainStmt:
+		{
+			AlterDomainStmt *d = (AlterDomainStmt *) parsetree;
+			bool checks = d->subtype == 'C' || d->subtype == 'V' || d->subtype == 'O';
+			if (!checks)
+			{
+				out->kind = StatementKind::Other;
+				return;
+			}
+			out->kind = StatementKind::AlterDomainConstraint;
+			out->relation.qualified_name = NameListToQuotedString(d->typeName);
+			out->relation.kind = RelationKind::Other;
+			out->concurrent = d->subtype == 'C' && d->def != NULL && IsA(d->def, Constraint) &&
+							  ((Constraint *) d->def)->skip_validation;
+			Oid domain = typenameTypeId(NULL, makeTypeNameFromNameList(d->typeName));
+			/* get_rels_with_domain(): every table with a column of the domain, ShareLock. */
+			facts_from_query("SELECT DISTINCT a.attrelid FROM pg_catalog.pg_attribute a "
+							 "JOIN pg_catalog.pg_class c ON c.oid = a.attrelid "
+							 "WHERE a.atttypid = $1 AND a.attnum > 0 AND NOT a.attisdropped "
+							 "AND c.relkind IN ('r', 'p', 'm')",
+							 domain, (Datum) 0, InvalidOid, &out->partners, &out->npartners);
+			out->partner_lock = out->concurrent ? LockMode::None : LockMode::Share;
+			out->partners_scanned = !out->concurrent;
+			if (out->concurrent)
+				out->npartners = 0;
+			return;
+		}
+
+		case T_AlterTableMoveAllStmt:
+		{
+			AlterTableMoveAllStmt *m = (AlterTableMoveAllStmt *) parsetree;
+			out->kind = StatementKind::MoveAllTablespace;
+			Oid spc = get_tablespace_oid(m->orig_tablespacename, false);
+			if (spc == MyDatabaseTableSpace)
+				spc = InvalidOid;
+			char relkind = m->objtype == OBJECT_MATVIEW ? RELKIND_MATVIEW
+						   : m->objtype == OBJECT_INDEX ? RELKIND_INDEX
+														: RELKIND_RELATION;
+			Datum roles = (Datum) 0;
+			int nroles = list_length(m->roles);
+			Datum *role_oids = (Datum *) palloc(sizeof(Datum) * Max(nroles, 1));
+			int r = 0;
+			ListCell *lc;
+			foreach (lc, m->roles)
+				role_oids[r++] = ObjectIdGetDatum(get_rolespec_oid((RoleSpec *) lfirst(lc), false));
+			roles = PointerGetDatum(construct_array(role_oids, r, OIDOID, sizeof(Oid), true, TYPALIGN_INT));
+			facts_from_query(psprintf("SELECT c.oid FROM pg_catalog.pg_class c "
+									  "JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
+									  "WHERE c.reltablespace = $1 AND c.relkind = '%c' "
+									  "AND n.nspname NOT IN ('pg_catalog', 'information_schema') "
+									  "AND n.nspname NOT LIKE 'pg\\_toast%%' "
+									  "AND (cardinality($2) = 0 OR c.relowner = ANY ($2))",
+									  relkind),
+							 spc, roles, OIDARRAYOID, &out->partners, &out->npartners);
+			out->partner_lock = LockMode::AccessExclusive;
+			return;
+		}
 
 		case T_CreateStmt:
 		{
@@ -1358,10 +1810,24 @@ sm_extract(Node *parsetree, core::Statement *out)
 			if (c->partbound != NULL && c->inhRelations != NIL)
 			{
 				out->kind = StatementKind::CreatePartitionOf;
-				out->other = facts_for_rangevar((RangeVar *) linitial(c->inhRelations));
+				RangeVar *parent_rv = (RangeVar *) linitial(c->inhRelations);
+				out->other = facts_for_oid_shallow(RangeVarGetRelid(parent_rv, NoLock, true));
+				if (!out->other.exists)
+					out->other = facts_for_rangevar(parent_rv);
 				out->relation.name = c->relation->relname;
 				out->relation.qualified_name =
 					quote_qualified_identifier(c->relation->schemaname, c->relation->relname);
+				/* The default partition is locked and scanned for rows of the new partition. */
+				Oid parent = RangeVarGetRelid(parent_rv, NoLock, true);
+				Oid def = OidIsValid(parent) ? get_default_partition_oid(parent) : InvalidOid;
+				if (OidIsValid(def) && !c->partbound->is_default)
+				{
+					RelationFacts f = facts_for_oid_shallow(def);
+					out->partners = copy_facts(&f, 1);
+					out->npartners = 1;
+					out->partner_lock = LockMode::AccessExclusive;
+					out->partners_scanned = true;
+				}
 				return;
 			}
 			out->kind = StatementKind::CreateTable;
@@ -1385,8 +1851,30 @@ sm_extract(Node *parsetree, core::Statement *out)
 				}
 			}
 			facts_for_rangevars(rvs, out);
+			/* LIKE sources are only read: AccessShareLock. */
+			foreach (lc, c->tableElts)
+			{
+				Node *elt = (Node *) lfirst(lc);
+				if (!IsA(elt, TableLikeClause))
+					continue;
+				RelationFacts f = facts_for_rangevar(((TableLikeClause *) elt)->relation);
+				f.lock = LockMode::AccessShare;
+				append_facts(&out->relations, &out->nrelations, copy_facts(&f, 1), 1);
+			}
 			out->relation = RelationFacts();
 			out->lock_mode = LockMode::ShareRowExclusive;
+			/* INHERITS parents: ShareUpdateExclusiveLock (DefineRelation). */
+			if (c->inhRelations != NIL)
+			{
+				int n = list_length(c->inhRelations);
+				RelationFacts *parents = (RelationFacts *) palloc(sizeof(RelationFacts) * n);
+				int k = 0;
+				foreach (lc, c->inhRelations)
+					parents[k++] = facts_for_rangevar((RangeVar *) lfirst(lc));
+				out->partners = parents;
+				out->npartners = k;
+				out->partner_lock = LockMode::ShareUpdateExclusive;
+			}
 			return;
 		}
 
@@ -1396,6 +1884,27 @@ sm_extract(Node *parsetree, core::Statement *out)
 			out->kind = StatementKind::LockTable;
 			out->lock_mode = lock_mode_of(l->mode);
 			facts_for_rangevars(l->relations, out);
+			out->only = l->relations != NIL && !((RangeVar *) linitial(l->relations))->inh;
+			/* LOCK on a view locks the tables of its query in the same mode (LockViewRecurse). */
+			ListCell *lc;
+			foreach (lc, l->relations)
+			{
+				Oid relid = RangeVarGetRelid((RangeVar *) lfirst(lc), NoLock, true);
+				if (!OidIsValid(relid) || get_rel_relkind(relid) != RELKIND_VIEW)
+					continue;
+				const RelationFacts *base;
+				int nbase;
+				facts_from_query(
+					"SELECT DISTINCT d.refobjid FROM pg_catalog.pg_depend d "
+					"JOIN pg_catalog.pg_rewrite r ON r.oid = d.objid "
+					"JOIN pg_catalog.pg_class c ON c.oid = d.refobjid "
+					"WHERE r.ev_class = $1 AND d.classid = 'pg_catalog.pg_rewrite'::pg_catalog.regclass "
+					"AND d.refclassid = 'pg_catalog.pg_class'::pg_catalog.regclass AND d.refobjid <> $1 "
+					"AND c.relkind IN ('r', 'p', 'm', 'f', 'v')",
+					relid, (Datum) 0, InvalidOid, &base, &nbase);
+				append_facts(&out->partners, &out->npartners, base, nbase);
+			}
+			out->partner_lock = out->lock_mode;
 			return;
 		}
 
@@ -1403,11 +1912,14 @@ sm_extract(Node *parsetree, core::Statement *out)
 		{
 			CommentStmt *c = (CommentStmt *) parsetree;
 			if (c->objtype == OBJECT_TABLE || c->objtype == OBJECT_COLUMN || c->objtype == OBJECT_VIEW ||
-				c->objtype == OBJECT_MATVIEW)
+				c->objtype == OBJECT_MATVIEW || c->objtype == OBJECT_TABCONSTRAINT)
 			{
 				List *names = list_copy(castNode(List, c->object));
-				if (c->objtype == OBJECT_COLUMN)
+				if (c->objtype == OBJECT_COLUMN || c->objtype == OBJECT_TABCONSTRAINT)
 					names = list_truncate(names, list_length(names) - 1);
+				/* A constraint's comment locks its table only AccessShare (get_object_address). */
+				if (c->objtype == OBJECT_TABCONSTRAINT)
+					out->lock_mode = LockMode::AccessShare;
 				out->kind = StatementKind::Comment;
 				out->relation = facts_for_rangevar(makeRangeVarFromNameList(names));
 			}
@@ -1446,7 +1958,31 @@ sm_extract(Node *parsetree, core::Statement *out)
 		}
 
 		case T_ViewStmt:
+		{
+			ViewStmt *v = (ViewStmt *) parsetree;
+			Oid existing = v->replace ? RangeVarGetRelid(v->view, NoLock, true) : InvalidOid;
+			if (OidIsValid(existing))
+			{
+				/* CREATE OR REPLACE VIEW on an existing view: AccessExclusiveLock on it. */
+				out->kind = StatementKind::CatalogChange;
+				out->relation = facts_for_oid_shallow(existing);
+				query_base_relations(v->query, &out->partners, &out->npartners);
+				out->partner_lock = LockMode::AccessShare;
+				return;
+			}
+			out->kind = StatementKind::CreateTable;
+			query_base_relations(v->query, &out->relations, &out->nrelations);
+			out->lock_mode = LockMode::AccessShare;
+			return;
+		}
+
 		case T_CreateTableAsStmt:
+			out->kind = StatementKind::CreateTable;
+			query_base_relations(((CreateTableAsStmt *) parsetree)->query, &out->relations,
+								 &out->nrelations);
+			out->lock_mode = LockMode::AccessShare;
+			return;
+
 		case T_CreateSeqStmt:
 		case T_CompositeTypeStmt:
 		case T_CreateEnumStmt:

@@ -66,6 +66,13 @@ alter(const Subcommand *subs, int n, std::string_view text = "")
 	return s;
 }
 
+// Readable test output instead of a byte dump of the parameter.
+void
+PrintTo(const AlterCase &c, std::ostream *os)
+{
+	*os << c.name;
+}
+
 class AlterTableSubcommand : public ::testing::TestWithParam<AlterCase>
 {};
 
@@ -176,7 +183,7 @@ INSTANTIATE_TEST_SUITE_P(
 						  s.constraint = ConstraintKind::PrimaryKey;
 						  s.using_index = s.pk_columns_nullable = true;
 					  }),
-				  AE, false, true, false, ""},
+				  AE, false, true, false, "set-not-null-scan"},
 		AlterCase{"add_exclusion",
 				  sub(AlterKind::AddConstraint, [](Subcommand &s) { s.constraint = ConstraintKind::Exclusion; }),
 				  AE, false, true, false, "add-exclusion-blocking"},
@@ -321,6 +328,12 @@ struct StatementCase
 	const char *rule;
 };
 
+void
+PrintTo(const StatementCase &c, std::ostream *os)
+{
+	*os << c.name;
+}
+
 class OtherStatement : public ::testing::TestWithParam<StatementCase>
 {};
 
@@ -332,7 +345,8 @@ TEST_P(OtherStatement, LockRewriteRule)
 	s.command = "X";
 	s.text = "";
 	s.relation = big_table();
-	s.lock_mode = LockMode::AccessExclusive; // LOCK TABLE's mode
+	if (c.kind == StatementKind::LockTable)
+		s.lock_mode = LockMode::AccessExclusive; // LOCK TABLE's mode
 	Assessments rows = classify(s);
 	ASSERT_GE(rows.size(), 1u);
 	EXPECT_STREQ(lock_mode_name(rows[0].lock), lock_mode_name(c.lock)) << c.name;
@@ -356,7 +370,7 @@ INSTANTIATE_TEST_SUITE_P(
 		StatementCase{"vacuum", StatementKind::Vacuum, SUE, false, ""},
 		StatementCase{"refresh", StatementKind::RefreshMatView, AE, true, "refresh-matview-blocking"},
 		StatementCase{"create_trigger", StatementKind::CreateTrigger, SRE, false, ""},
-		StatementCase{"drop_trigger", StatementKind::DropTrigger, AE, false, ""},
+		StatementCase{"catalog_change", StatementKind::CatalogChange, AE, false, ""},
 		StatementCase{"create_rule", StatementKind::CreateRule, AE, false, ""},
 		StatementCase{"lock_table", StatementKind::LockTable, AE, false, "lock-table-blocking"},
 		StatementCase{"comment", StatementKind::Comment, SUE, false, ""},

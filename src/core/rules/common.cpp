@@ -21,6 +21,20 @@ add_row(Assessments &out, std::string command, const RelationFacts &rel, LockMod
 	return a;
 }
 
+void
+add_children(Assessments &out, const std::string &command, const RelationFacts &rel, LockMode lock,
+			 bool rewrites, bool scans)
+{
+	for (int i = 0; i < rel.nchildren; ++i)
+	{
+		const RelationFacts &child = rel.children[i];
+		Assessment &a = add_row(out, command, child, lock);
+		a.rewrites = rewrites && child.has_storage;
+		a.scans = scans && child.has_storage;
+		a.reason = "a partition or inheritance child of " + quoted(rel) + ": the statement recurses to it";
+	}
+}
+
 bool
 apply_rule(Assessment &a, std::string_view id, const RelationFacts &rel, Danger danger)
 {

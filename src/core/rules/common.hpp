@@ -35,6 +35,13 @@ Assessment &add_row(Assessments &out, std::string command, const RelationFacts &
  */
 bool apply_rule(Assessment &a, std::string_view id, const RelationFacts &rel, Danger danger);
 
+/*
+ * Rows for every partition / inheritance child of rel, locked with lock.
+ * rewrites and scans apply to children that have storage.
+ */
+void add_children(Assessments &out, const std::string &command, const RelationFacts &rel, LockMode lock,
+				  bool rewrites, bool scans);
+
 /* "\"schema.t\"" */
 std::string quoted(const RelationFacts &rel);
 

@@ -114,6 +114,8 @@ classify_create_index(const Statement &stmt, Assessments &out)
 	if (partitioned)
 	{
 		fill_partitioned_hint(stmt, a);
+		if (!stmt.only)
+			add_children(out, command, rel, LockMode::Share, false, true);
 		return;
 	}
 	std::optional<std::string> safe = create_index_concurrently(stmt.text);
@@ -167,6 +169,10 @@ classify_drop_index(const Statement &stmt, Assessments &out)
 			a.hint += "  CONCURRENTLY does not support CASCADE: drop the dependent objects first.";
 		a.hint += outside_transaction_note(stmt, "DROP INDEX CONCURRENTLY");
 	}
+	/* A partitioned index is dropped with every partition's index: their tables are locked too. */
+	for (int i = 0; i < stmt.nrelations; ++i)
+		add_children(out, stmt.concurrent ? "DROP INDEX CONCURRENTLY" : "DROP INDEX", stmt.relations[i],
+					 stmt.concurrent ? LockMode::ShareUpdateExclusive : LockMode::AccessExclusive, false, false);
 }
 
 void
@@ -213,6 +219,12 @@ classify_reindex(const Statement &stmt, Assessments &out)
 		}
 		a.hint = a.safe_sql.empty() ? std::string("Use REINDEX ... CONCURRENTLY.") : run_instead(a.safe_sql);
 		a.hint += outside_transaction_note(stmt, "REINDEX CONCURRENTLY");
+	}
+	for (int i = 0; i < stmt.nrelations; ++i)
+	{
+		if (stmt.relations[i].kind == RelationKind::PartitionedTable)
+			add_children(out, stmt.concurrent ? "REINDEX CONCURRENTLY" : "REINDEX", stmt.relations[i],
+						 stmt.concurrent ? LockMode::ShareUpdateExclusive : LockMode::Share, false, true);
 	}
 }
 

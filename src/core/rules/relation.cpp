@@ -98,8 +98,11 @@ classify_relation_ddl(const Statement &stmt, Assessments &out)
 		case StatementKind::CreateTable:
 			add_row(out, command, kNoRelation, LockMode::None).reason = "creates a new object";
 			for (int i = 0; i < stmt.nrelations; ++i)
-				add_row(out, command, stmt.relations[i], stmt.relations[i].created_in_script ? LockMode::None : stmt.lock_mode)
-					.reason = "a table the new one refers to (foreign key, LIKE or INHERITS): locked "
+				add_row(out, command, stmt.relations[i],
+						stmt.relations[i].created_in_script ? LockMode::None
+						: stmt.relations[i].lock != LockMode::None ? stmt.relations[i].lock
+																	: stmt.lock_mode)
+					.reason = "a table the new object refers to (a foreign key, or its query): locked "
 							  "briefly";
 			return;
 
@@ -138,7 +141,8 @@ classify_relation_ddl(const Statement &stmt, Assessments &out)
 			{
 				std::string schema = old_name.substr(0, old_name.find('.'));
 				a.safe_sql.push_back("BEGIN;");
-				a.safe_sql.push_back(std::string(trim_statement(stmt.text)) + ";");
+				a.safe_sql.push_back("/* safemigrate: expand-contract */ " +
+									 std::string(trim_statement(stmt.text)) + ";");
 				a.safe_sql.push_back("CREATE VIEW " + old_name + " AS SELECT * FROM " + schema + "." +
 									 quote_ident(stmt.new_name) + ";");
 				a.safe_sql.push_back("COMMIT;");
@@ -168,6 +172,8 @@ classify_relation_ddl(const Statement &stmt, Assessments &out)
 				a.safe_sql.push_back("-- add " + quote_ident(stmt.new_name) +
 									 ", sync both columns with a trigger, backfill in batches, switch the "
 									 "application, drop " + quote_ident(stmt.old_name));
+			if (!stmt.only)
+				add_children(out, out.back().command, rel, LockMode::AccessExclusive, false, false);
 			return;
 		}
 
@@ -198,6 +204,10 @@ classify_relation_ddl(const Statement &stmt, Assessments &out)
 							  "Application code that still uses " + quoted(r) + " fails",
 							  "remove every use from the application, deploy, then drop it.");
 			});
+			for_each_target(stmt, [&](const RelationFacts &r) {
+				if (r.kind == RelationKind::PartitionedTable || stmt.cascade)
+					add_children(out, command, r, LockMode::AccessExclusive, false, false);
+			});
 			return;
 
 		case StatementKind::Truncate:
@@ -216,6 +226,10 @@ classify_relation_ddl(const Statement &stmt, Assessments &out)
 						 "... LIMIT n)), committing between batches, or make sure nothing uses the table "
 						 "any more.";
 			});
+			if (!stmt.only)
+				for_each_target(stmt, [&](const RelationFacts &r) {
+					add_children(out, command, r, LockMode::AccessExclusive, true, false);
+				});
 			return;
 
 		case StatementKind::Cluster:
@@ -225,6 +239,8 @@ classify_relation_ddl(const Statement &stmt, Assessments &out)
 						 "Expand-contract: reorder the data into a new table in batches and swap names, or "
 						 "use an online repacking tool; plain VACUUM (no lock on reads or writes) "
 						 "reclaims space without reordering.");
+			if (rel.kind == RelationKind::PartitionedTable)
+				add_children(out, command, rel, LockMode::AccessExclusive, true, true);
 			return;
 		}
 
@@ -237,12 +253,18 @@ classify_relation_ddl(const Statement &stmt, Assessments &out)
 							 "return space to the operating system, rebuild the table online (a new "
 							 "table filled in batches, or an online repacking tool).");
 			});
+			for_each_target(stmt, [&](const RelationFacts &r) {
+				if (r.kind == RelationKind::PartitionedTable)
+					add_children(out, command, r, LockMode::AccessExclusive, true, true);
+			});
 			return;
 
 		case StatementKind::Vacuum:
 			for_each_target(stmt, [&](const RelationFacts &r) {
 				add_row(out, command, r, LockMode::ShareUpdateExclusive).reason =
 					"VACUUM and ANALYZE take a ShareUpdateExclusiveLock: reads and writes go on";
+				if (r.kind == RelationKind::PartitionedTable)
+					add_children(out, command, r, LockMode::ShareUpdateExclusive, false, false);
 			});
 			return;
 
@@ -282,9 +304,11 @@ classify_relation_ddl(const Statement &stmt, Assessments &out)
 		case StatementKind::CreateTrigger:
 			add_row(out, command, rel, LockMode::ShareRowExclusive).reason =
 				"catalog-only; writes wait only for the brief ShareRowExclusiveLock";
+			if (stmt.row_trigger && rel.kind == RelationKind::PartitionedTable)
+				add_children(out, command, rel, LockMode::ShareRowExclusive, false, false);
 			return;
 
-		case StatementKind::DropTrigger:
+		case StatementKind::CatalogChange:
 		case StatementKind::CreateRule:
 			add_row(out, command, rel, LockMode::AccessExclusive).reason =
 				"catalog-only change; the lock is held only briefly";
@@ -308,11 +332,17 @@ classify_relation_ddl(const Statement &stmt, Assessments &out)
 				a.hint = "Take the weakest lock the migration needs, keep the transaction short, and set "
 						 "lock_timeout so that the statement gives up instead of queueing.";
 			});
+			if (!stmt.only)
+				for_each_target(stmt, [&](const RelationFacts &r) {
+					add_children(out, command, r, stmt.lock_mode, false, false);
+				});
 			return;
 
 		case StatementKind::Comment:
 		case StatementKind::CreateStatistics:
-			add_row(out, command, rel, LockMode::ShareUpdateExclusive).reason = "catalog-only change";
+			add_row(out, command, rel,
+					stmt.lock_mode != LockMode::None ? stmt.lock_mode : LockMode::ShareUpdateExclusive)
+				.reason = "catalog-only change";
 			return;
 
 		case StatementKind::Grant:
@@ -338,6 +368,51 @@ classify_relation_ddl(const Statement &stmt, Assessments &out)
 						  "then stop using the old value.");
 			return;
 		}
+
+		case StatementKind::AlterDomainConstraint:
+		{
+			/* The lock and scan are on the tables using the domain: the partners. */
+			Assessment &a = add_row(out, command, kNoRelation, LockMode::None);
+			a.reason = "the domain's constraint is checked against every column of this type";
+			bool any_data = false;
+			for (int i = 0; i < stmt.npartners; ++i)
+				any_data |= !invisible_to_others(stmt.partners[i]) &&
+							!(stmt.partners[i].size_known && stmt.partners[i].bytes == 0);
+			if (!any_data || stmt.concurrent /* NOT VALID */)
+			{
+				a.reason = stmt.concurrent ? "NOT VALID: existing values are not checked"
+										   : "no table with data uses the domain";
+				return;
+			}
+			RelationFacts domain = rel;
+			domain.size_known = false;
+			if (!apply_rule(a, rule::alter_domain_validating, domain, Danger::Blocking))
+				return;
+			a.scans = true;
+			a.message = std::string(rule::alter_domain_validating) + ": " + command + " on domain \"" +
+						std::string(rel.qualified_name) + "\" would block writes to " +
+						std::to_string(stmt.npartners) + " table(s)";
+			a.detail = "Checking a domain constraint takes a ShareLock on every table with a column of "
+					   "the domain: INSERT, UPDATE and DELETE on them wait until all their rows have been "
+					   "checked.  VALIDATE CONSTRAINT on a domain takes the same ShareLock.";
+			a.hint = "Replace the domain's check by a CHECK constraint on each column that uses it: ADD "
+					 "CONSTRAINT ... NOT VALID, then VALIDATE CONSTRAINT, which blocks neither reads nor "
+					 "writes.  A domain constraint added NOT VALID is instant, but validating it always "
+					 "blocks writes.";
+			return;
+		}
+
+		case StatementKind::MoveAllTablespace:
+			for (int i = 0; i < stmt.npartners; ++i)
+			{
+				Assessment &a = add_row(out, command, stmt.partners[i], LockMode::AccessExclusive);
+				rewrite_rule(a, stmt.partners[i], rule::set_tablespace_copy, "SET TABLESPACE",
+							 "Move the tables one at a time by copying them into a new table in the "
+							 "target tablespace in batches, then swap names.");
+			}
+			if (stmt.npartners == 0)
+				add_row(out, command, kNoRelation, LockMode::None).reason = "no table to move";
+			return;
 
 		default:
 			add_row(out, command, rel, LockMode::None).reason = "no rule applies to this statement";
