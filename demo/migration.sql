@@ -31,12 +31,31 @@ CREATE INDEX prescriptions_appointment_idx ON prescriptions (appointment_id);
 COMMIT;
 
 \echo
-\echo '--- 5. an ordinary role cannot switch the policy off'
+\echo '--- 5. the next migration file, classified before it runs: check() reads the catalog, executes nothing'
+\set m `cat demo/migration_002.sql`
+\! cat demo/migration_002.sql
+\set ECHO none
+\echo 'SELECT safemigrate.check_header(:m);  SELECT ... FROM safemigrate.check(:m);'
+SELECT safemigrate.check_header(:'m') AS header_for_the_file;
+SELECT stmt_no, left(statement, 48) AS statement, lock_mode, rewrites, scans, category, rule, verdict
+  FROM safemigrate.check(:'m') ORDER BY stmt_no, relation;
+\echo
+\echo '--- 6. the safe SQL for each rejected statement'
+SELECT stmt_no, rule, safe_sql FROM safemigrate.check(:'m') WHERE verdict = 'reject' ORDER BY stmt_no;
+\echo
+\echo '--- 7. rehearsal: the migration runs for real in a transaction that is always rolled back'
+\echo 'SELECT ... FROM safemigrate.rehearse(:m);'
+SELECT stmt_no, left(statement, 48) AS statement, round(duration_ms) AS ms, relation, lock_mode, rewritten
+  FROM safemigrate.rehearse(:'m') ORDER BY stmt_no, relation;
+
+\set ECHO queries
+\echo
+\echo '--- 8. an ordinary role cannot switch the policy off'
 SET ROLE demo_app;
 SET safemigrate.mode = off;
 RESET ROLE;
 
 \echo
-\echo '--- 6. a superuser can relax it per role, e.g. warn for a trial period'
+\echo '--- 9. a superuser can relax it per role, e.g. warn for a trial period'
 ALTER ROLE demo_app SET safemigrate.mode = warn;
 SELECT rolname, rolconfig FROM pg_roles WHERE rolname = 'demo_app';

@@ -18,7 +18,9 @@ export PGDATABASE=clinic
 sm_say "loading demo/schema.sql (200,000 patients, 500,000 appointments)"
 psql -X -q -v ON_ERROR_STOP=1 -f "$SM_ROOT/demo/schema.sql"
 sm_say "running demo/migration.sql"
-psql -X -e -f "$SM_ROOT/demo/migration.sql" 2>&1
+(cd "$SM_ROOT" && psql -X -e -f demo/migration.sql 2>&1)
+sm_say "the same check from the command line (tools/pg_safemigrate, exit status 1: something would be rejected)"
+"$SM_ROOT/tools/pg_safemigrate" check "$SM_ROOT/demo/migration_002.sql" | head -40 || true
 sm_say "stopping and removing the cluster"
 sm_cluster_stop
 echo "done"
