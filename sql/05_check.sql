@@ -136,10 +136,32 @@ REFRESH MATERIALIZED VIEW parent_mv WITH DATA;
 ALTER TABLE events DETACH PARTITION events_2025;
 $$) WHERE rule IS NOT NULL ORDER BY stmt_no;
 
+-- Without a rewrite, an index whose operator class changes is still rebuilt
+-- (timestamp -> timestamptz under UTC); a parent-only index on a partitioned
+-- table builds nothing.
+CREATE INDEX CONCURRENTLY parent_seen_idx ON parent (seen);
+SELECT stmt_no, rewrites, scans, rule, reason FROM safemigrate.check($$
+ALTER TABLE parent ALTER COLUMN seen TYPE timestamptz;
+ALTER TABLE parent ALTER COLUMN code TYPE varchar(40);
+CREATE INDEX events_at_idx ON ONLY events (at);
+$$) ORDER BY stmt_no, relation;
+
 -- A declared expand-contract statement may break clients, but not block them.
 SELECT stmt_no, rule, verdict, reason FROM safemigrate.check($$
+ALTER TABLE parent DROP COLUMN status;
 /* safemigrate: expand-contract */ ALTER TABLE parent DROP COLUMN name;
 /* safemigrate: expand-contract */ ALTER TABLE parent ALTER COLUMN id TYPE int;
+$$) ORDER BY stmt_no;
+-- A declaration before the first statement (the file's header) covers the whole
+-- migration; a comment further down covers only the statement it precedes.
+SELECT stmt_no, rule, verdict FROM safemigrate.check($$-- safemigrate: expand-contract
+ALTER TABLE parent DROP COLUMN name;
+ALTER TABLE parent RENAME COLUMN code TO kind;
+$$) ORDER BY stmt_no;
+SELECT stmt_no, rule, verdict FROM safemigrate.check($$
+ALTER TABLE parent DROP COLUMN name;
+-- safemigrate: expand-contract
+SELECT 1;
 $$) ORDER BY stmt_no;
 
 -- The header comment for the migration file: the strongest category.

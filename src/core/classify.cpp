@@ -90,7 +90,7 @@ classify(const Statement &stmt)
 	 */
 	std::optional<int> declared = declared_category(stmt.text);
 	if (!declared && !stmt.query_text.empty())
-		declared = declared_category(stmt.query_text);
+		declared = declared_header_category(stmt.query_text);
 	if (declared && *declared == static_cast<int>(Category::ExpandContract))
 	{
 		for (Assessment &a : out)

@@ -9,6 +9,7 @@
  */
 #include "core/policy.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 
@@ -109,10 +110,12 @@ decide(const Assessments &rows, const Settings &settings)
 		return v;
 	}
 	const Assessment *first = nullptr;
+	boost::container::small_vector<const RuleInfo *, 4> named; /* each rule is named once */
 	for (const Assessment &row : rows)
 	{
-		if (!row.violates())
+		if (!row.violates() || std::find(named.begin(), named.end(), row.rule) != named.end())
 			continue;
+		named.push_back(row.rule);
 		if (first == nullptr)
 		{
 			first = &row;
@@ -123,7 +126,7 @@ decide(const Assessments &rows, const Settings &settings)
 			v.hint = row.hint;
 			v.safe_steps.assign(row.safe_sql.begin(), row.safe_sql.end());
 		}
-		else if (row.rule != first->rule || row.relation != first->relation)
+		else
 		{
 			/* One error for the statement; every other rule it breaks is named too. */
 			v.detail += "  The statement also breaks rule " + std::string(row.rule->id) + ": " +

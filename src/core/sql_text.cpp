@@ -535,4 +535,11 @@ declared_category(std::string_view sql)
 	return std::nullopt;
 }
 
+std::optional<int>
+declared_header_category(std::string_view sql)
+{
+	std::size_t end = skip_space_and_comments(sql, 0);
+	return declared_category(sql.substr(0, end));
+}
+
 } // namespace safemigrate::core

@@ -190,6 +190,7 @@ struct Subcommand
 
 	/* ALTER COLUMN TYPE */
 	bool type_rewrites = false;		/* ATColumnChangeRequiresRewrite() would say true */
+	int indexes_rebuilt = 0;		/* without a rewrite: indexes on the column that cannot be reused */
 	std::string_view type_text;		/* the new type as written */
 
 	/* SET NOT NULL */
@@ -235,7 +236,7 @@ struct Statement
 	StatementKind kind = StatementKind::Other;
 	std::string_view command;		   /* "CREATE INDEX", "ALTER TABLE", ... (PostgreSQL's command tag) */
 	std::string_view text;			   /* this statement's own SQL text */
-	std::string_view query_text;	   /* the whole query string it came in, if longer */
+	std::string_view query_text;	   /* the whole query string it came in: its header comment counts */
 	bool top_level = true;			   /* sent by the client, not from a function */
 	bool in_transaction_block = false; /* explicit or implicit transaction block */
 	int server_version_num = 150000;

@@ -42,6 +42,7 @@ extern "C" {
 #include "access/reloptions.h"
 #include "catalog/dependency.h"
 #include "catalog/heap.h"
+#include "commands/defrem.h"
 #include "catalog/index.h"
 #include "catalog/partition.h"
 #include "catalog/pg_constraint.h"
@@ -67,6 +68,7 @@ extern "C" {
 #include "utils/acl.h"
 #include "utils/array.h"
 #include "utils/fmgroids.h"
+#include "utils/hsearch.h"
 #include "utils/partcache.h"
 #include "utils/ruleutils.h"
 #include "utils/timestamp.h"
@@ -203,6 +205,80 @@ add_storage_size(Oid relid, SizeSum *sum)
  * C-style frame; may ereport.
  */
 RelationFacts facts_for_oid_shallow(Oid relid);
+RelationFacts facts_for_oid_shallow_uncached(Oid relid);
+RelationFacts facts_for_oid_uncached(Oid relid);
+
+/*
+ * Facts cache for safemigrate.check(): the script is not executed, so the
+ * catalog cannot change between its statements, and the facts of a relation
+ * named by many statements are gathered once.  Active only while check()
+ * runs (sm_facts_cache_begin); the hook never uses it, because there every
+ * statement may change the catalog.  The memory context's reset callback
+ * switches it off, also when check() fails half-way.
+ */
+struct FactsCacheEntry
+{
+	Oid relid; /* hash key */
+	bool has_shallow;
+	bool has_deep;
+	RelationFacts shallow;
+	RelationFacts deep;
+};
+
+HTAB *facts_cache = NULL;
+
+void
+facts_cache_off(void *arg)
+{
+	facts_cache = NULL;
+}
+
+FactsCacheEntry *
+facts_cache_entry(Oid relid)
+{
+	if (facts_cache == NULL)
+		return NULL;
+	bool found;
+	FactsCacheEntry *e = (FactsCacheEntry *) hash_search(facts_cache, &relid, HASH_ENTER, &found);
+	if (!found)
+	{
+		e->has_shallow = false;
+		e->has_deep = false;
+	}
+	return e;
+}
+
+RelationFacts
+facts_for_oid_shallow(Oid relid)
+{
+	FactsCacheEntry *e = facts_cache_entry(relid);
+	if (e == NULL)
+		return facts_for_oid_shallow_uncached(relid);
+	if (!e->has_shallow)
+	{
+		RelationFacts f = facts_for_oid_shallow_uncached(relid);
+		e = facts_cache_entry(relid); /* the table may have grown meanwhile */
+		e->shallow = f;
+		e->has_shallow = true;
+	}
+	return e->shallow;
+}
+
+RelationFacts
+facts_for_oid(Oid relid)
+{
+	FactsCacheEntry *e = facts_cache_entry(relid);
+	if (e == NULL)
+		return facts_for_oid_uncached(relid);
+	if (!e->has_deep)
+	{
+		RelationFacts f = facts_for_oid_uncached(relid);
+		e = facts_cache_entry(relid);
+		e->deep = f;
+		e->has_deep = true;
+	}
+	return e->deep;
+}
 
 /*
  * Catalog facts for relation relid, with its partitions / inheritance
@@ -211,7 +287,7 @@ RelationFacts facts_for_oid_shallow(Oid relid);
  * C-style frame; may ereport.
  */
 RelationFacts
-facts_for_oid(Oid relid)
+facts_for_oid_uncached(Oid relid)
 {
 	RelationFacts out = facts_for_oid_shallow(relid);
 	if (!out.exists || !has_subclass(relid))
@@ -238,7 +314,7 @@ facts_for_oid(Oid relid)
  * C-style frame; may ereport.
  */
 RelationFacts
-facts_for_oid_shallow(Oid relid)
+facts_for_oid_shallow_uncached(Oid relid)
 {
 	RelationFacts out;
 	HeapTuple tup = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
@@ -720,6 +796,68 @@ extract_add_column(Oid relid, ColumnDef *def, Subcommand *c)
 	(void) relid;
 }
 
+/*
+ * Without a rewrite, ALTER COLUMN TYPE re-creates the indexes on the column
+ * and keeps their storage only when the new definition is compatible
+ * (tablecmds.c TryReuseIndex, indexcmds.c CheckIndexCompatible: same
+ * operator class, no expressions or predicate).  Count the key-column indexes
+ * whose operator class would change: the default one of the new type for the
+ * index's access method differs from the one in use.  Indexes with
+ * expressions or a predicate on the table count as rebuilt when they use the
+ * column ("assume any such index is incompatible").
+ *
+ * C-style frame; may ereport.
+ */
+int
+indexes_needing_rebuild(Oid relid, AttrNumber attnum, Oid newtype)
+{
+	Relation rel = probe_open(relid);
+	if (rel == NULL)
+		return 0;
+	int rebuilt = 0;
+	List *indexes = RelationGetIndexList(rel);
+	ListCell *lc;
+	foreach (lc, indexes)
+	{
+		Oid indexoid = lfirst_oid(lc);
+		HeapTuple tup = SearchSysCache1(INDEXRELID, ObjectIdGetDatum(indexoid));
+		if (!HeapTupleIsValid(tup))
+			continue;
+		Form_pg_index idx = (Form_pg_index) GETSTRUCT(tup);
+		bool isnull;
+		Datum d = SysCacheGetAttr(INDEXRELID, tup, Anum_pg_index_indclass, &isnull);
+		oidvector *classes = isnull ? NULL : (oidvector *) DatumGetPointer(d);
+		bool expressions = !heap_attisnull(tup, Anum_pg_index_indexprs, NULL) ||
+						   !heap_attisnull(tup, Anum_pg_index_indpred, NULL);
+		bool uses = false;
+		bool changes = false;
+		for (int k = 0; k < idx->indnatts; ++k)
+		{
+			if (idx->indkey.values[k] != attnum)
+				continue;
+			uses = true;
+			if (classes == NULL || k >= idx->indnkeyatts)
+				continue;
+			Oid am = InvalidOid;
+			HeapTuple ctup = SearchSysCache1(RELOID, ObjectIdGetDatum(indexoid));
+			if (HeapTupleIsValid(ctup))
+			{
+				am = ((Form_pg_class) GETSTRUCT(ctup))->relam;
+				ReleaseSysCache(ctup);
+			}
+			Oid newclass = GetDefaultOpClass(newtype, am);
+			if (newclass != classes->values[k])
+				changes = true;
+		}
+		ReleaseSysCache(tup);
+		if ((uses && changes) || (expressions && uses))
+			rebuilt++;
+	}
+	list_free(indexes);
+	probe_close(rel);
+	return rebuilt;
+}
+
 /* ALTER COLUMN TYPE: would PostgreSQL rewrite the table? */
 void
 extract_alter_type(Oid relid, const char *column, ColumnDef *def, Subcommand *c)
@@ -776,6 +914,8 @@ extract_alter_type(Oid relid, const char *column, ColumnDef *def, Subcommand *c)
 	if (rel != NULL)
 		probe_close(rel);
 	free_parsestate(pstate);
+	if (!c->type_rewrites && target != att.type)
+		c->indexes_rebuilt = indexes_needing_rebuild(relid, att.attnum, target);
 }
 
 /* SET NOT NULL: already set, or implied by a valid CHECK (PG12+ NotNullImpliedByRelConstraints). */
@@ -1438,20 +1578,39 @@ has_option(List *options, const char *name)
 const char *
 sm_statement_text(const PlannedStmt *pstmt, const char *query_string)
 {
-	return sm_statement_text_at(query_string, pstmt->stmt_location, pstmt->stmt_len);
+	if (query_string == NULL)
+		return "";
+	return sm_statement_text_at(query_string, (int) strlen(query_string), pstmt->stmt_location,
+								pstmt->stmt_len);
 }
 
+/* len: strlen(query_string), computed once by callers that cut many statements from one string. */
 const char *
-sm_statement_text_at(const char *query_string, int loc, int n)
+sm_statement_text_at(const char *query_string, int len, int loc, int n)
 {
 	if (query_string == NULL)
 		return "";
-	int len = (int) strlen(query_string);
 	if (loc < 0 || loc > len)
 		return query_string;
 	if (n <= 0 || loc + n > len)
 		n = len - loc;			/* stmt_len 0 means "rest of string" */
 	return pnstrdup(query_string + loc, n);
+}
+
+/* C-style frame; may ereport (out of memory). */
+void
+sm_facts_cache_begin(MemoryContext cxt)
+{
+	HASHCTL ctl;
+	memset(&ctl, 0, sizeof(ctl));
+	ctl.keysize = sizeof(Oid);
+	ctl.entrysize = sizeof(FactsCacheEntry);
+	ctl.hcxt = cxt;
+	facts_cache = hash_create("pg_safemigrate check() facts", 256, &ctl, HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+	MemoryContextCallback *cb = (MemoryContextCallback *) MemoryContextAlloc(cxt, sizeof(MemoryContextCallback));
+	cb->func = facts_cache_off;
+	cb->arg = NULL;
+	MemoryContextRegisterResetCallback(cxt, cb);
 }
 
 bool
@@ -1799,8 +1958,7 @@ sm_extract(Node *parsetree, core::Statement *out)
 									  "AND n.nspname NOT LIKE 'pg\\_toast%%' "
 									  "AND (cardinality($2) = 0 OR c.relowner = ANY ($2))",
 									  relkind),
-							 spc, roles, OIDARRAYOID, &out->partners, &out->npartners);
-			out->partner_lock = LockMode::AccessExclusive;
+							 spc, roles, OIDARRAYOID, &out->relations, &out->nrelations);
 			return;
 		}
 

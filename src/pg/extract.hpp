@@ -15,6 +15,7 @@
 
 #include "core/statement.hpp"
 
+struct MemoryContextData;
 struct Node;
 struct PlannedStmt;
 
@@ -23,8 +24,14 @@ namespace safemigrate::pg {
 /* This statement's own text out of a possibly multi-statement query string. */
 const char *sm_statement_text(const PlannedStmt *pstmt, const char *query_string);
 
-/* The same from an explicit location and length (stmt_len 0: the rest). */
-const char *sm_statement_text_at(const char *query_string, int location, int length);
+/* The same from an explicit location and length (stmt_len 0: the rest); len = strlen(query_string). */
+const char *sm_statement_text_at(const char *query_string, int len, int location, int length);
+
+/*
+ * check() only: cache relation facts until cxt is reset (the script is not
+ * executed, so the catalog does not change between its statements).
+ */
+void sm_facts_cache_begin(MemoryContextData *cxt);
 
 /* True for the statement types some rule looks at.  Must stay cheap: the hook's fast path. */
 bool sm_has_rules(const Node *parsetree);

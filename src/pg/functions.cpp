@@ -18,6 +18,7 @@
  *-------------------------------------------------------------------------
  */
 #include <initializer_list>
+#include <string_view>
 
 #include "core/settings.hpp"
 #include "core/statement.hpp"
@@ -221,6 +222,8 @@ safemigrate_check(PG_FUNCTION_ARGS)
 	InitMaterializedSRF(fcinfo, 0);
 
 	List *parsed = parse_migration(sql);
+	int sql_len = (int) strlen(sql);
+	sm_facts_cache_begin(CurrentMemoryContext);
 	core::Settings settings = sm_current_settings();
 	Created created = {NIL};
 	bool in_block = false;
@@ -234,10 +237,10 @@ safemigrate_check(PG_FUNCTION_ARGS)
 		CHECK_FOR_INTERRUPTS();
 		stmt_no++;
 
-		const char *stmt_text = sm_statement_text_at(sql, raw->stmt_location, raw->stmt_len);
+		const char *stmt_text = sm_statement_text_at(sql, sql_len, raw->stmt_location, raw->stmt_len);
 		core::Statement stmt;
 		stmt.text = stmt_text;
-		stmt.query_text = sql; /* a header declaration covers the whole migration */
+		stmt.query_text = std::string_view(sql, sql_len); /* its header declaration covers the whole migration */
 		stmt.top_level = true;
 		stmt.server_version_num = PG_VERSION_NUM;
 

@@ -23,6 +23,9 @@
  *
  *-------------------------------------------------------------------------
  */
+#include <cstring>
+#include <string_view>
+
 #include "core/settings.hpp"
 #include "core/statement.hpp"
 #include "pg/decide.hpp"
@@ -69,8 +72,13 @@ judge(PlannedStmt *pstmt, const char *queryString, ProcessUtilityContext context
 	core::Statement stmt;
 
 	stmt.text = sm_statement_text(pstmt, queryString);
+	/*
+	 * A declaration may head a multi-statement string.  Only its leading
+	 * comments count, so a bounded prefix is enough: no strlen() of a whole
+	 * migration file for each of its statements.
+	 */
 	if (queryString != NULL)
-		stmt.query_text = queryString; /* a declaration may head a multi-statement string */
+		stmt.query_text = std::string_view(queryString, strnlen(queryString, 8192));
 	stmt.top_level = context == PROCESS_UTILITY_TOPLEVEL;
 	stmt.in_transaction_block = IsInTransactionBlock(stmt.top_level);
 	stmt.server_version_num = PG_VERSION_NUM;

@@ -269,6 +269,13 @@ add_unique_or_pk(Assessment &a, const Ctx &x)
 		name = quote_ident(pk ? default_name(x.rel.name, "", "pkey") : default_name(x.rel.name, cols, "key"));
 	}
 	const char *kind = pk ? "PRIMARY KEY" : "UNIQUE";
+	if (x.rel.kind == RelationKind::PartitionedTable)
+	{
+		a.hint = "PostgreSQL 15 cannot build a unique index concurrently on a partitioned table: build "
+				 "each partition's unique index with CREATE UNIQUE INDEX CONCURRENTLY and add the constraint "
+				 "to each partition with USING INDEX; the parent's constraint then only attaches them.";
+		return;
+	}
 	if (!x.c.existing_unique_index.empty())
 		a.safe_sql.push_back(x.prefix + " ADD CONSTRAINT " + name + " " + kind + " USING INDEX " +
 							 std::string(x.c.existing_unique_index) + ";");
@@ -386,10 +393,36 @@ add_column(Assessment &a, const Ctx &x)
 void
 alter_column_type(Assessment &a, const Ctx &x)
 {
+	if (!x.c.type_rewrites && x.c.indexes_rebuilt == 0)
+	{
+		a.reason = "the new type is binary-coercible: no rewrite, and the indexes on the column are kept";
+		return;
+	}
 	if (!x.c.type_rewrites)
 	{
-		a.reason = "the new type is binary-coercible: no rewrite (indexes on the column may still be "
-				   "rebuilt)";
+		/*
+		 * No table rewrite, but an index whose operator class changes is
+		 * rebuilt (TryReuseIndex / CheckIndexCompatible fail): the table is
+		 * read in full while the AccessExclusiveLock is held.
+		 */
+		if (!apply_rule(a, rule::alter_column_type_rewrite, x.rel, Danger::Blocking))
+			return;
+		std::string type = x.c.type_text.empty() ? std::string("<type>") : std::string(x.c.type_text);
+		std::string n = std::to_string(x.c.indexes_rebuilt);
+		a.reason = "no rewrite, but " + n + " index(es) on the column are rebuilt";
+		a.message = std::string(rule::alter_column_type_rewrite) + ": ALTER COLUMN \"" +
+					std::string(x.c.column) + "\" TYPE " + type + " would rebuild " + n +
+					" index(es) of " + kind_word(x.rel) + " " + quoted(x.rel);
+		a.detail = takes_lock("ALTER TABLE", x.lock, x.rel) + ": " + who_waits(x.lock) +
+				   " until the table has been read to rebuild " + n +
+				   " index(es) whose operator class changes with the type; the table itself is not "
+				   "rewritten.";
+		std::string tmp = quote_ident(std::string(x.c.column) + "_new");
+		a.safe_sql.push_back(x.prefix + " ADD COLUMN " + tmp + " " + type + ";");
+		expand_contract_hint(a, "add " + tmp + " " + type +
+									" (instant), keep it in sync with a trigger, fill it in batches, build its "
+									"indexes with CREATE INDEX CONCURRENTLY, then swap the names in one short "
+									"transaction.");
 		return;
 	}
 	if (!apply_rule(a, rule::alter_column_type_rewrite, x.rel, Danger::Blocking))
@@ -465,7 +498,7 @@ classify_subcommand(const Ctx &x, Assessments &out)
 
 		case AlterKind::AlterColumnType:
 			a.rewrites = c.type_rewrites;
-			a.scans = c.type_rewrites;
+			a.scans = c.type_rewrites || c.indexes_rebuilt > 0;
 			a.breaks_clients = c.type_rewrites;
 			alter_column_type(a, x);
 			return;
@@ -567,6 +600,12 @@ classify_subcommand(const Ctx &x, Assessments &out)
 			if (!c.changes_storage)
 			{
 				a.reason = "the table already has this property: nothing to do";
+				return;
+			}
+			if (x.rel.kind == RelationKind::PartitionedTable)
+			{
+				a.reason = "a partitioned table has no storage of its own: only partitions created later "
+						   "get the new property";
 				return;
 			}
 			a.rewrites = true;

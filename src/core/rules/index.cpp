@@ -90,11 +90,18 @@ classify_create_index(const Statement &stmt, Assessments &out)
 				   "the error";
 		return;
 	}
+	bool partitioned = rel.kind == RelationKind::PartitionedTable;
+	if (partitioned && stmt.only)
+	{
+		a.scans = false;
+		a.reason = "ON ONLY: the parent's index is created invalid and no partition is built; attach each "
+				   "partition's index (built CONCURRENTLY) to it";
+		return;
+	}
 	if (!apply_rule(a, rule::create_index_blocking, rel, Danger::Blocking))
 		return;
 
 	const char *kind = relation_kind_word(rel.kind);
-	bool partitioned = rel.kind == RelationKind::PartitionedTable;
 	a.reason = "the build blocks writes until the whole table has been read";
 	a.message = std::string(rule::create_index_blocking) + ": " + command + " on " + kind + " " +
 				quoted(rel) + " would block writes";
@@ -156,6 +163,13 @@ classify_drop_index(const Statement &stmt, Assessments &out)
 		a.detail = takes_lock("DROP INDEX", LockMode::AccessExclusive, table) +
 				   ": it waits for every transaction that uses the table, and every query behind it "
 				   "waits too, reads included.";
+		if (table.kind == RelationKind::PartitionedTable)
+		{
+			a.hint = "PostgreSQL 15 cannot drop an index of a partitioned table concurrently: run the "
+					 "statement when the table is quiet, with a short lock_timeout so that it gives up "
+					 "instead of queueing.";
+			continue;
+		}
 		if (out.size() == 1)
 		{
 			for (const std::string &n : names)

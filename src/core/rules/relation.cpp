@@ -403,14 +403,19 @@ classify_relation_ddl(const Statement &stmt, Assessments &out)
 		}
 
 		case StatementKind::MoveAllTablespace:
-			for (int i = 0; i < stmt.npartners; ++i)
+			for (int i = 0; i < stmt.nrelations; ++i)
 			{
-				Assessment &a = add_row(out, command, stmt.partners[i], LockMode::AccessExclusive);
-				rewrite_rule(a, stmt.partners[i], rule::set_tablespace_copy, "SET TABLESPACE",
+				const RelationFacts &r = stmt.relations[i];
+				Assessment &a = add_row(out, command, r, LockMode::AccessExclusive);
+				rewrite_rule(a, r, rule::set_tablespace_copy, "SET TABLESPACE",
 							 "Move the tables one at a time by copying them into a new table in the "
 							 "target tablespace in batches, then swap names.");
+				if (a.violates())
+					a.detail = takes_lock("ALTER TABLE ALL IN TABLESPACE", LockMode::AccessExclusive, r) +
+							   ", held until every table has been moved: every query on it waits until "
+							   "every block of the table (not its indexes) has been copied.";
 			}
-			if (stmt.npartners == 0)
+			if (stmt.nrelations == 0)
 				add_row(out, command, kNoRelation, LockMode::None).reason = "no table to move";
 			return;
 
