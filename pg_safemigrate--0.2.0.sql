@@ -171,5 +171,17 @@ AS $fn$
 $fn$;
 COMMENT ON FUNCTION safemigrate._rehearse_state(text[]) IS 'Internal helper of safemigrate.rehearse()';
 
+-- Members of this role may override a rule for one statement with
+-- /* safemigrate:allow rule-id */.  Roles are cluster-wide: create it once.
+DO $$
+BEGIN
+  IF NOT EXISTS (SELECT FROM pg_catalog.pg_roles WHERE rolname = 'safemigrate_override') THEN
+    CREATE ROLE safemigrate_override NOLOGIN;
+  END IF;
+END
+$$;
+COMMENT ON ROLE safemigrate_override IS
+  'pg_safemigrate: members may override a rule for one statement with /* safemigrate:allow rule-id */';
+
 GRANT USAGE ON SCHEMA safemigrate TO PUBLIC;
 GRANT SELECT ON safemigrate.rules TO PUBLIC;

@@ -1,5 +1,8 @@
 -- Rule create-index-blocking: CREATE INDEX without CONCURRENTLY on a table
 -- that holds data is rejected in enforce mode, with the safe statement.
+-- The fixtures are small: test the rules, not the small-table exemption (08_policy).
+SET safemigrate.small_table_rows = 0;
+SET safemigrate.rewrite = off;  -- this file tests the rejection texts; 08_policy tests rewrites
 CREATE SCHEMA safemigrate_test;
 SET search_path = safemigrate_test, public;
 CREATE TABLE patients (id bigint PRIMARY KEY, name text NOT NULL, born date);

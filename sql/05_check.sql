@@ -1,4 +1,6 @@
 -- safemigrate.check(): classifies a migration without executing it.
+-- The fixtures are small: test the rules, not the small-table exemption (08_policy).
+SET safemigrate.small_table_rows = 0;
 CREATE SCHEMA check_test;
 SET search_path = check_test, public;
 CREATE TABLE parent (id bigint PRIMARY KEY, name text, code varchar(10), amount numeric(8,2),

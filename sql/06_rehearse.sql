@@ -1,5 +1,7 @@
 -- safemigrate.rehearse(): runs the migration in a transaction that is always
 -- rolled back; reports real durations, locks and rewrites.
+-- The fixtures are small: test the rules, not the small-table exemption (08_policy).
+SET safemigrate.small_table_rows = 0;
 CREATE SCHEMA rehearse_test;
 SET search_path = rehearse_test, public;
 CREATE TABLE accounts (id int PRIMARY KEY, email varchar(50), balance int);

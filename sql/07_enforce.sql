@@ -1,5 +1,7 @@
 -- The hook enforces every rule of the classifier: one statement per rule,
 -- with its SQLSTATE, and the safe alternative succeeding.
+-- The fixtures are small: test the rules, not the small-table exemption (08_policy).
+SET safemigrate.small_table_rows = 0;
 CREATE SCHEMA enforce_test;
 SET search_path = enforce_test, public;
 CREATE TABLE orders (id bigint PRIMARY KEY, customer_id bigint, total numeric(10,2), status text,

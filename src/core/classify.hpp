@@ -23,6 +23,7 @@
 #include "core/verdict.hpp"
 
 #include <boost/container/small_vector.hpp>
+#include <cstdint>
 #include <string>
 
 namespace safemigrate::core {
@@ -38,6 +39,12 @@ struct Assessment
 	Category category = Category::InstantSafe;
 	const RuleInfo *rule = nullptr; /* the rule that matches, even when exempt */
 	bool exempt = false;			/* the rule matches, but the relation is invisible/empty */
+	bool rewritable = false;		/* the hook can run the CONCURRENTLY form of the statement itself */
+
+	/* Size of the relation, for the small-table exemption of the policy. */
+	bool size_known = false;
+	std::int64_t bytes = 0;
+	double rows = -1;
 	std::string reason;				/* why it is allowed, exempt, or dangerous (one sentence) */
 	std::string message;			/* primary message when the rule applies */
 	std::string detail;

@@ -8,6 +8,7 @@
  *-------------------------------------------------------------------------
  */
 #include "core/policy.hpp"
+#include "core/sql_text.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -26,6 +27,8 @@ action_name(Action action) noexcept
 			return "warn";
 		case Action::Reject:
 			return "reject";
+		case Action::Rewrite:
+			return "rewrite";
 	}
 	return "";
 }
@@ -87,16 +90,142 @@ relation_kind_word(RelationKind kind) noexcept
 	return "relation";
 }
 
+namespace {
+
+bool
+can_rewrite(const Statement &stmt, const Assessment &row, const Settings &settings)
+{
+	/* CONCURRENTLY forms cannot run in a transaction block or from a function. */
+	/* warn mode runs statements as written, with a warning: no rewrites there. */
+	return settings.mode == Mode::Enforce && settings.rewrite && row.rewritable && stmt.top_level &&
+		   !stmt.in_transaction_block;
+}
+
+bool
+listed(const Settings &settings, std::string_view id)
+{
+	for (int i = 0; i < settings.nallow; ++i)
+		if (settings.allow[i] == id)
+			return true;
+	return false;
+}
+
+const char *const kCategoryNames[] = {"instant-safe", "concurrent", "expand-contract"};
+
+} // namespace
+
 Action
-row_action(const Assessment &row, const Settings &settings)
+row_action(const Statement &stmt, const Assessment &row, const Settings &settings)
 {
 	if (settings.mode == Mode::Off || !row.violates())
 		return Action::Allow;
+	if (can_rewrite(stmt, row, settings))
+		return Action::Rewrite;
 	return settings.mode == Mode::Warn ? Action::Warn : Action::Reject;
 }
 
+void
+apply_policy(const Statement &stmt, const Settings &settings, Assessments &rows)
+{
+	std::vector<std::string> overrides = override_rules(stmt.text);
+	Category computed = strongest_category(rows);
+	const Assessment *strongest = nullptr;
+	for (const Assessment &row : rows)
+		if (row.category == computed)
+		{
+			strongest = &row;
+			break;
+		}
+
+	for (Assessment &row : rows)
+	{
+		if (!row.violates())
+			continue;
+		std::string id(row.rule->id);
+		bool small = row.size_known && row.rows >= 0 && row.rows < settings.small_table_rows &&
+					 row.bytes < settings.small_table_bytes;
+		if (!row.rule->breaking && small)
+		{
+			row.exempt = true;
+			row.reason = "small table: fewer rows than safemigrate.small_table_rows and smaller than "
+						 "safemigrate.small_table_size, so the lock is held only briefly";
+		}
+		else if (listed(settings, id))
+		{
+			row.exempt = true;
+			row.reason = "rule allowed by safemigrate.allow";
+		}
+		else if (std::find(overrides.begin(), overrides.end(), id) != overrides.end())
+		{
+			if (settings.may_override)
+			{
+				row.exempt = true;
+				row.reason = "overridden by /* safemigrate:allow " + id + " */ (member of safemigrate_override)";
+			}
+			else
+				row.detail += "  The override comment /* safemigrate:allow " + id +
+							  " */ is honoured only for members of role safemigrate_override.";
+		}
+	}
+
+	/* Declared classification: the seed's header comment, made binding. */
+	std::optional<int> declared = declared_category(stmt.text);
+	if (!declared && !stmt.query_text.empty())
+		declared = declared_header_category(stmt.query_text);
+	bool ddl_on_existing = false;
+	for (const Assessment &row : rows)
+		ddl_on_existing |= !row.relation.empty() && row.lock != LockMode::None;
+	if (stmt.kind == StatementKind::NotDdl || rows.empty())
+		return;
+
+	if (declared && *declared < static_cast<int>(computed) && strongest != nullptr)
+	{
+		const RuleInfo *info = find_rule(rule::declared_category_mismatch);
+		Assessment m = *strongest;
+		m.rule = info;
+		m.exempt = false;
+		m.rewritable = false;
+		m.category = computed;
+		m.reason = std::string("declared ") + kCategoryNames[*declared] + ", but the statement is " +
+				   category_name(computed);
+		m.message = std::string(info->id) + ": declared " + kCategoryNames[*declared] + ", but " +
+					m.command + (m.relation.empty() ? std::string() : " on \"" + m.relation + "\"") +
+					" is " + category_name(computed) +
+					(strongest->rule ? std::string(" (rule ") + strongest->rule->id + ")" : std::string());
+		m.detail = strongest->detail.empty() ? strongest->reason + "." : strongest->detail;
+		m.hint = "Declare /* safemigrate: " + std::string(category_name(computed)) + " */" +
+				 (strongest->hint.empty() || strongest->violates()
+					  ? std::string(".")
+					  : " and follow the rule's advice: " + strongest->hint);
+		rows.push_back(std::move(m));
+	}
+	else if (!declared && settings.require_declaration && ddl_on_existing)
+	{
+		const RuleInfo *info = find_rule(rule::declaration_required);
+		Assessment m = rows.front();
+		m.rule = info;
+		m.exempt = false;
+		m.rewritable = false;
+		m.safe_sql.clear();
+		m.reason = "safemigrate.require_declaration is on and the statement declares no category";
+		m.message = std::string(info->id) + ": " + m.command + " declares no category";
+		m.detail = "safemigrate.require_declaration is on: DDL on an existing table must say what kind of "
+				   "change it is.  This statement is " + std::string(category_name(computed)) + ".";
+		m.hint = "Start the statement with /* safemigrate: " + std::string(category_name(computed)) + " */.";
+		rows.push_back(std::move(m));
+	}
+}
+
+Assessments
+assess(const Statement &stmt, const Settings &settings)
+{
+	Assessments rows = classify(stmt);
+	apply_policy(stmt, settings, rows);
+	return rows;
+}
+
 Verdict
-decide(const Assessments &rows, const Settings &settings)
+decide(const Statement &stmt, const Assessments &rows, const Settings &settings)
 {
 	Verdict v;
 	for (const Assessment &row : rows)
@@ -110,10 +239,14 @@ decide(const Assessments &rows, const Settings &settings)
 		return v;
 	}
 	const Assessment *first = nullptr;
+	bool all_rewritable = true;
 	boost::container::small_vector<const RuleInfo *, 4> named; /* each rule is named once */
 	for (const Assessment &row : rows)
 	{
-		if (!row.violates() || std::find(named.begin(), named.end(), row.rule) != named.end())
+		if (!row.violates())
+			continue;
+		all_rewritable &= can_rewrite(stmt, row, settings);
+		if (std::find(named.begin(), named.end(), row.rule) != named.end())
 			continue;
 		named.push_back(row.rule);
 		if (first == nullptr)
@@ -140,7 +273,9 @@ decide(const Assessments &rows, const Settings &settings)
 		v.reason = rows.empty() ? "no rule applies to this statement" : rows.front().reason;
 		return v;
 	}
-	v.action = row_action(*first, settings);
+	v.action = all_rewritable && !v.safe_steps.empty() ? Action::Rewrite
+			   : settings.mode == Mode::Warn			? Action::Warn
+														: Action::Reject;
 	return v;
 }
 
@@ -153,7 +288,7 @@ evaluate(const Statement &stmt, const Settings &settings)
 		v.reason = "safemigrate.mode is off";
 		return v;
 	}
-	return decide(classify(stmt), settings);
+	return decide(stmt, assess(stmt, settings), settings);
 }
 
 } // namespace safemigrate::core

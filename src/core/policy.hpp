@@ -27,11 +27,21 @@ namespace safemigrate::core {
 
 Verdict evaluate(const Statement &stmt, const Settings &settings);
 
-/* One verdict from a statement's assessments under the settings. */
-Verdict decide(const Assessments &rows, const Settings &settings);
+/*
+ * The policy's own exemptions and rules, on top of the classification:
+ * small tables, safemigrate.allow, the break-glass override comment, declared
+ * categories (declared-category-mismatch, declaration-required).
+ */
+void apply_policy(const Statement &stmt, const Settings &settings, Assessments &rows);
 
-/* What the policy does with one assessment: allow, warn or reject. */
-Action row_action(const Assessment &row, const Settings &settings);
+/* classify() then apply_policy(): what check() shows. */
+Assessments assess(const Statement &stmt, const Settings &settings);
+
+/* One verdict from a statement's assessments under the settings. */
+Verdict decide(const Statement &stmt, const Assessments &rows, const Settings &settings);
+
+/* What the policy does with one assessment: allow, warn, reject or rewrite. */
+Action row_action(const Statement &stmt, const Assessment &row, const Settings &settings);
 
 /* "12 kB", "180 MB", "20 GB": size in binary units, rounded like pg_size_pretty. */
 std::string format_size(std::int64_t bytes);

@@ -55,6 +55,12 @@ constexpr RuleInfo kRules[] = {
 	{"create-partition-locks-parent", "SM015", Category::Concurrent,
 	 "CREATE TABLE ... PARTITION OF takes an AccessExclusiveLock on the parent table, blocking reads "
 	 "and writes of every partition.", false},
+	{"declaration-required", "SM033", Category::InstantSafe,
+	 "With safemigrate.require_declaration on, DDL on an existing table must declare its category in a "
+	 "comment: /* safemigrate: instant-safe | concurrent | expand-contract */.", false},
+	{"declared-category-mismatch", "SM032", Category::InstantSafe,
+	 "The statement declares a weaker category than what it really does (e.g. instant-safe, but it "
+	 "scans or rewrites the table).", false},
 	{"detach-partition-blocking", "SM016", Category::Concurrent,
 	 "DETACH PARTITION without CONCURRENTLY takes an AccessExclusiveLock on the parent table.", false},
 	{"drop-column", "SM017", Category::ExpandContract,

@@ -5,7 +5,8 @@
  *
  * The boundary copies the GUC values into this struct for each decision; the
  * core never reads GUCs itself, so every decision is a pure function of its
- * inputs and can be unit-tested.
+ * inputs and can be unit-tested.  Trivially destructible: lists are pointer +
+ * count into memory the boundary owns.
  *
  * Copyright (c) 2026, pg_safemigrate developers
  *
@@ -14,6 +15,10 @@
 #pragma once
 
 #include "core/no_postgres.hpp"
+
+#include <cstdint>
+#include <string_view>
+#include <type_traits>
 
 namespace safemigrate::core {
 
@@ -28,6 +33,15 @@ enum class Mode : int
 struct Settings
 {
 	Mode mode = Mode::Enforce;
+	bool rewrite = true;					   /* safemigrate.rewrite: run the CONCURRENTLY form instead */
+	double small_table_rows = 10000;		   /* safemigrate.small_table_rows */
+	std::int64_t small_table_bytes = 100LL << 20; /* safemigrate.small_table_size */
+	const std::string_view *allow = nullptr;   /* safemigrate.allow: rule ids */
+	int nallow = 0;
+	bool may_override = false;		   /* session and current user are members of safemigrate_override */
+	bool require_declaration = false;  /* safemigrate.require_declaration */
 };
+
+static_assert(std::is_trivially_destructible_v<Settings>);
 
 } // namespace safemigrate::core

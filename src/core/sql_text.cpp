@@ -395,7 +395,8 @@ split_alter_table(std::string_view sql)
 		return std::nullopt;
 
 	AlterTableText out;
-	out.prefix = std::string(sql.substr(0, toks[end - 1].end));
+	/* From the ALTER keyword: leading comments (declarations) are not part of the steps. */
+	out.prefix = std::string(sql.substr(toks[0].begin, toks[end - 1].end - toks[0].begin));
 	int depth = 0;
 	std::size_t part_begin = toks[end].begin;
 	for (std::size_t j = end; j < toks.size(); ++j)
@@ -540,6 +541,67 @@ declared_header_category(std::string_view sql)
 {
 	std::size_t end = skip_space_and_comments(sql, 0);
 	return declared_category(sql.substr(0, end));
+}
+
+std::vector<std::string>
+override_rules(std::string_view sql)
+{
+	std::vector<std::string> out;
+	constexpr std::string_view tag = "safemigrate:allow";
+	std::size_t i = 0;
+	while (i < sql.size())
+	{
+		std::size_t begin, end;
+		if (sql.compare(i, 2, "--") == 0)
+		{
+			begin = i + 2;
+			end = sql.find('\n', begin);
+		}
+		else if (sql.compare(i, 2, "/*") == 0)
+		{
+			begin = i + 2;
+			end = sql.find("*/", begin);
+		}
+		else if (sql[i] == '\'' || sql[i] == '"' || sql[i] == '$')
+		{
+			std::vector<Token> t = tokenize(sql.substr(i), 1);
+			i += t.empty() ? 1 : std::max<std::size_t>(t[0].end, 1);
+			continue;
+		}
+		else
+		{
+			++i;
+			continue;
+		}
+		if (end == std::string_view::npos)
+			end = sql.size();
+		std::string_view body = sql.substr(begin, end - begin);
+		std::size_t k = 0;
+		while (k < body.size() && std::isspace(static_cast<unsigned char>(body[k])))
+			++k;
+		body = body.substr(k);
+		bool match = body.size() >= tag.size();
+		for (std::size_t j = 0; match && j < tag.size(); ++j)
+			match = std::tolower(static_cast<unsigned char>(body[j])) == tag[j];
+		if (match)
+		{
+			std::string id;
+			for (char ch : body.substr(tag.size()))
+			{
+				if (std::isalnum(static_cast<unsigned char>(ch)) || ch == '-')
+					id += static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+				else if (!id.empty())
+				{
+					out.push_back(id);
+					id.clear();
+				}
+			}
+			if (!id.empty())
+				out.push_back(id);
+		}
+		i = end + 1;
+	}
+	return out;
 }
 
 } // namespace safemigrate::core

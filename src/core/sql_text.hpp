@@ -106,6 +106,10 @@ std::string with_constraint_name(std::string_view add_text, std::string_view nam
 // there, use the block form.
 std::optional<int> declared_category(std::string_view sql);
 
+// Rule ids named by a break-glass override comment, "/* safemigrate:allow id, id */"
+// (or the "--" form), anywhere in the statement's comments.
+std::vector<std::string> override_rules(std::string_view sql);
+
 // The same, looking only at the comments before the first token: the header of
 // a migration file sent as one query string.  Cost bounded by the header.
 std::optional<int> declared_header_category(std::string_view sql);

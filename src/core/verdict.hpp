@@ -27,6 +27,7 @@ enum class Action
 	Allow,	/* run unchanged */
 	Warn,	/* run, with a WARNING naming the rule */
 	Reject, /* raise an ERROR naming the rule */
+	Rewrite, /* run the safe form instead (safe_steps[0]), with a NOTICE */
 };
 
 const char *action_name(Action action) noexcept;

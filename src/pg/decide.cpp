@@ -72,7 +72,7 @@ sm_classify(const core::Statement &stmt, const core::Settings &settings, MemoryC
 {
 	return fence(
 		[&] {
-			core::Assessments as = core::classify(stmt);
+			core::Assessments as = core::assess(stmt, settings);
 			SmRow *out = static_cast<SmRow *>(
 				MemoryContextAllocExtended(cxt, sizeof(SmRow) * (as.size() + 1), MCXT_ALLOC_NO_OOM));
 			if (out == nullptr)
@@ -89,7 +89,7 @@ sm_classify(const core::Statement &stmt, const core::Settings &settings, MemoryC
 				r.breaks_clients = a.breaks_clients;
 				r.category = core::category_name(a.category);
 				r.rule_id = a.rule ? a.rule->id : nullptr;
-				r.action = core::action_name(core::row_action(a, settings));
+				r.action = core::action_name(core::row_action(stmt, a, settings));
 				r.reason = copy_out(cxt, a.reason);
 				std::string steps;
 				for (const std::string &step : a.safe_sql)

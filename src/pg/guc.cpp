@@ -12,11 +12,19 @@
  *
  *-------------------------------------------------------------------------
  */
+#include <new>
+#include <string_view>
+
 #include "core/settings.hpp"
+#include "pg/decide.hpp"
 #include "pg/guc.hpp"
 
 #include "pg/postgres.hpp"
 #include "pg/compat.hpp"
+
+extern "C" {
+#include "utils/acl.h"
+}
 
 namespace safemigrate::pg {
 
@@ -29,6 +37,122 @@ namespace safemigrate::pg {
  *	off		- no checks at all.
  */
 int sm_mode = static_cast<int>(core::Mode::Enforce);
+
+/*
+ * safemigrate.rewrite
+ *
+ * When a rejected statement has a CONCURRENTLY form that PostgreSQL can run
+ * in its place (CREATE INDEX, DROP INDEX, REINDEX, REFRESH MATERIALIZED VIEW,
+ * DETACH PARTITION), run that form instead, with a NOTICE, rather than
+ * reject.  Only at top level, outside a transaction block.  Turning it off
+ * makes the policy stricter, so any role may.
+ */
+bool sm_rewrite = true;
+
+/*
+ * safemigrate.small_table_rows / safemigrate.small_table_size
+ *
+ * Tables with fewer estimated rows than small_table_rows AND smaller than
+ * small_table_size are exempt from the rules about blocking locks, scans and
+ * rewrites (not from those about breaking clients): on them the lock is held
+ * for a moment.  A table never analyzed has no row estimate and is not exempt.
+ */
+int sm_small_table_rows = 10000;
+int sm_small_table_size_kb = 100 * 1024;
+
+/*
+ * safemigrate.allow
+ *
+ * Comma-separated rule ids the policy lets through, e.g. for a database where
+ * long locks at night are acceptable.  Unknown ids are an error.
+ */
+char *sm_allow = NULL;
+
+/*
+ * safemigrate.require_declaration
+ *
+ * When on, DDL on an existing table must declare its category in a comment
+ * (the seed's migration header), "safemigrate: instant-safe | concurrent |
+ * expand-contract" in a block or line comment.
+ */
+bool sm_require_declaration = false;
+
+namespace {
+
+/* Split "a, b,c" into palloc'd ids (lower-cased); returns the count. */
+int
+split_ids(const char *list, char ***ids)
+{
+	int n = 0;
+	int cap = 8;
+	*ids = (char **) palloc(sizeof(char *) * cap);
+	const char *p = list ? list : "";
+	while (*p)
+	{
+		while (*p == ',' || *p == ' ' || *p == '\t')
+			p++;
+		const char *start = p;
+		while (*p && *p != ',' && *p != ' ' && *p != '\t')
+			p++;
+		if (p > start)
+		{
+			if (n == cap)
+			{
+				cap *= 2;
+				*ids = (char **) repalloc(*ids, sizeof(char *) * cap);
+			}
+			char *id = pnstrdup(start, p - start);
+			for (char *c = id; *c; c++)
+				*c = pg_tolower((unsigned char) *c);
+			(*ids)[n++] = id;
+		}
+	}
+	return n;
+}
+
+bool
+known_rule(const char *id)
+{
+	int n = 0;
+	const SmRule *rules = sm_rule_catalogue(&n);
+	for (int i = 0; i < n; ++i)
+		if (strcmp(rules[i].id, id) == 0)
+			return true;
+	return false;
+}
+
+/* GUC check hook for safemigrate.allow: every id must be a rule of the catalogue. */
+extern "C" bool
+check_allow(char **newval, void **extra, GucSource source) noexcept
+{
+	/* Runs outside a transaction too (postgresql.conf): parse without palloc'd state. */
+	const char *p = *newval ? *newval : "";
+	while (*p)
+	{
+		while (*p == ',' || *p == ' ' || *p == '\t')
+			p++;
+		const char *start = p;
+		while (*p && *p != ',' && *p != ' ' && *p != '\t')
+			p++;
+		if (p > start)
+		{
+			char id[128];
+			int len = (int) Min(p - start, (long) sizeof(id) - 1);
+			for (int i = 0; i < len; ++i)
+				id[i] = pg_tolower((unsigned char) start[i]);
+			id[len] = '\0';
+			if (!known_rule(id))
+			{
+				GUC_check_errmsg("unknown rule \"%s\"", id);
+				GUC_check_errhint("SELECT rule FROM safemigrate.rules lists the rule ids.");
+				return false;
+			}
+		}
+	}
+	return true;
+}
+
+} // namespace
 
 static const struct config_enum_entry sm_mode_options[] = {
 	{"enforce", static_cast<int>(core::Mode::Enforce), false},
@@ -54,14 +178,59 @@ sm_define_gucs()
 							 NULL,
 							 NULL);
 
+	DefineCustomBoolVariable("safemigrate.rewrite",
+							 gettext_noop("Runs the CONCURRENTLY form of a rejected statement instead, when one exists."),
+							 gettext_noop("Applies to CREATE INDEX, DROP INDEX, REINDEX, REFRESH MATERIALIZED VIEW and "
+										  "DETACH PARTITION sent at top level, outside a transaction block."),
+							 &sm_rewrite, true, PGC_USERSET, 0, NULL, NULL, NULL);
+
+	DefineCustomIntVariable("safemigrate.small_table_rows",
+							gettext_noop("Tables with fewer estimated rows (and below small_table_size) are exempt from lock rules."),
+							NULL, &sm_small_table_rows, 10000, 0, INT_MAX, PGC_SUSET, 0, NULL, NULL, NULL);
+
+	DefineCustomIntVariable("safemigrate.small_table_size",
+							gettext_noop("Tables smaller than this (and below small_table_rows) are exempt from lock rules."),
+							NULL, &sm_small_table_size_kb, 100 * 1024, 0, INT_MAX, PGC_SUSET, GUC_UNIT_KB, NULL,
+							NULL, NULL);
+
+	DefineCustomStringVariable("safemigrate.allow",
+							   gettext_noop("Comma-separated rule ids that the policy lets through."),
+							   NULL, &sm_allow, "", PGC_SUSET, GUC_LIST_INPUT, check_allow, NULL, NULL);
+
+	DefineCustomBoolVariable("safemigrate.require_declaration",
+							 gettext_noop("Requires DDL on existing tables to declare its category in a comment."),
+							 NULL, &sm_require_declaration, false, PGC_SUSET, 0, NULL, NULL, NULL);
+
 	SM_RESERVE_GUC_PREFIX("safemigrate");
 }
 
+/* C-style frame; may ereport. */
 core::Settings
 sm_current_settings()
 {
 	core::Settings s;
 	s.mode = static_cast<core::Mode>(sm_mode);
+	s.rewrite = sm_rewrite;
+	s.small_table_rows = sm_small_table_rows;
+	s.small_table_bytes = (int64) sm_small_table_size_kb * 1024;
+	s.require_declaration = sm_require_declaration;
+
+	char **ids;
+	int n = split_ids(sm_allow, &ids);
+	std::string_view *views = (std::string_view *) palloc(sizeof(std::string_view) * Max(n, 1));
+	for (int i = 0; i < n; ++i)
+		new (&views[i]) std::string_view(ids[i]);
+	s.allow = views;
+	s.nallow = n;
+
+	/*
+	 * The break-glass override needs membership in safemigrate_override for
+	 * both the session user and the current user: SET ROLE or a SECURITY
+	 * DEFINER function of a member is no way around it for a non-member.
+	 */
+	Oid role = get_role_oid("safemigrate_override", true);
+	s.may_override = OidIsValid(role) && has_privs_of_role(GetSessionUserId(), role) &&
+					 has_privs_of_role(GetUserId(), role);
 	return s;
 }
 

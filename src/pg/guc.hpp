@@ -19,7 +19,12 @@ extern int sm_mode;
 /* Define every safemigrate.* GUC and reserve the prefix.  Called from _PG_init. */
 void sm_define_gucs();
 
-/* The current values, as the core's plain struct. */
+/*
+ * The current values, as the core's plain struct.  The allow list lives in
+ * the current memory context.
+ *
+ * C-style frame; may ereport.
+ */
 core::Settings sm_current_settings();
 
 } // namespace safemigrate::pg

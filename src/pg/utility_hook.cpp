@@ -36,6 +36,11 @@
 #include "pg/postgres.hpp"
 #include "pg/compat.hpp"
 
+extern "C" {
+#include "catalog/pg_index.h"
+#include "nodes/makefuncs.h"
+}
+
 namespace safemigrate::pg {
 
 namespace {
@@ -59,13 +64,96 @@ sqlstate_code(const char *s)
 	return MAKE_SQLSTATE(s[0], s[1], s[2], s[3], s[4]);
 }
 
+/* copyObject() needs typeof, which strict C++17 lacks. */
+template <typename T>
+T *
+copy_node(const T *node)
+{
+	return static_cast<T *>(copyObjectImpl(node));
+}
+
+/*
+ * Automatic rewrite: the same statement with CONCURRENTLY, on a copy of the
+ * parse tree.  Returns the PlannedStmt to run.  Only called at top level
+ * outside a transaction block (the core checks), where the CONCURRENTLY form
+ * is allowed.
+ *
+ * C-style frame; may ereport.
+ */
+PlannedStmt *
+rewrite_concurrently(PlannedStmt *pstmt, const SmVerdict *verdict)
+{
+	PlannedStmt *copy = copy_node(pstmt);
+	Node *tree = copy->utilityStmt;
+	switch (nodeTag(tree))
+	{
+		case T_IndexStmt:
+		{
+			IndexStmt *stmt = (IndexStmt *) tree;
+			/*
+			 * An INVALID index of the same name, left by a CONCURRENTLY build
+			 * that failed, would make the build fail at once: say what to do.
+			 */
+			if (stmt->idxname != NULL)
+			{
+				Oid relid = RangeVarGetRelid(stmt->relation, NoLock, true);
+				Oid idx = OidIsValid(relid) ? get_relname_relid(stmt->idxname, get_rel_namespace(relid)) : InvalidOid;
+				HeapTuple tup = OidIsValid(idx) ? SearchSysCache1(INDEXRELID, ObjectIdGetDatum(idx)) : NULL;
+				if (tup != NULL && HeapTupleIsValid(tup))
+				{
+					bool invalid = !((Form_pg_index) GETSTRUCT(tup))->indisvalid;
+					ReleaseSysCache(tup);
+					if (invalid)
+						ereport(ERROR,
+								(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+								 errmsg("index \"%s\" exists but is invalid, left by an interrupted CONCURRENTLY build",
+										stmt->idxname),
+								 errhint("Run DROP INDEX CONCURRENTLY %s; then run the statement again.",
+										 quote_identifier(stmt->idxname))));
+				}
+			}
+			stmt->concurrent = true;
+			break;
+		}
+		case T_DropStmt:
+			((DropStmt *) tree)->concurrent = true;
+			break;
+		case T_ReindexStmt:
+			((ReindexStmt *) tree)->params =
+				lappend(((ReindexStmt *) tree)->params, makeDefElem(pstrdup("concurrently"), NULL, -1));
+			break;
+		case T_RefreshMatViewStmt:
+			((RefreshMatViewStmt *) tree)->concurrent = true;
+			break;
+		case T_AlterTableStmt:
+		{
+			AlterTableCmd *cmd = (AlterTableCmd *) linitial(((AlterTableStmt *) tree)->cmds);
+			if (cmd->subtype == AT_DetachPartition && cmd->def && IsA(cmd->def, PartitionCmd))
+				((PartitionCmd *) cmd->def)->concurrent = true;
+			else
+				elog(ERROR, "pg_safemigrate cannot rewrite this ALTER TABLE");
+			break;
+		}
+		default:
+			elog(ERROR, "pg_safemigrate cannot rewrite statement type %d", (int) nodeTag(tree));
+	}
+	ereport(NOTICE,
+			(errmsg("pg_safemigrate rewrote the statement (rule %s): %s", verdict->rule_id,
+					verdict->nsteps > 0 ? verdict->steps[0] : ""),
+			 errdetail("%s", verdict->detail),
+			 errhint("The CONCURRENTLY form does not block reads or writes.  Set safemigrate.rewrite = off to "
+					 "be told instead.")));
+	return copy;
+}
+
 /*
  * Judge one statement and raise the rejection or warning it deserves.
+ * Returns the statement to run instead when the policy rewrites it, or NULL.
  *
  * C-style frame; may ereport.  Core types appear only as the trivially
  * destructible Statement and inside sm_decide's fence.
  */
-void
+PlannedStmt *
 judge(PlannedStmt *pstmt, const char *queryString, ProcessUtilityContext context)
 {
 	Node *parsetree = pstmt->utilityStmt;
@@ -93,12 +181,15 @@ judge(PlannedStmt *pstmt, const char *queryString, ProcessUtilityContext context
 				 errmsg("pg_safemigrate could not classify the statement: %s", ferr.message)));
 
 	if (verdict.action == core::Action::Allow)
-		return;
+		return NULL;
+	if (verdict.action == core::Action::Rewrite)
+		return rewrite_concurrently(pstmt, &verdict);
 	ereport(verdict.action == core::Action::Reject ? ERROR : WARNING,
 			(errcode(sqlstate_code(verdict.sqlstate)),
 			 errmsg("%s", verdict.message),
 			 errdetail("%s", verdict.detail),
 			 errhint("%s", verdict.hint)));
+	return NULL;
 }
 
 /*
@@ -112,7 +203,17 @@ sm_ProcessUtility(SM_PU_PARAMS) noexcept
 	if (sm_mode != static_cast<int>(core::Mode::Off) && sm_has_rules(pstmt->utilityStmt) &&
 		!IsBinaryUpgrade && !creating_extension &&
 		OidIsValid(get_extension_oid("pg_safemigrate", true)))
-		judge(pstmt, queryString, context);
+	{
+		PlannedStmt *rewritten = judge(pstmt, queryString, context);
+		if (rewritten != NULL)
+		{
+			/* Our own copy: PostgreSQL may scribble on it. */
+			pstmt = rewritten;
+#if PG_VERSION_NUM >= 140000
+			readOnlyTree = false;
+#endif
+		}
+	}
 
 	call_next(SM_PU_ARGS);
 }

@@ -2,7 +2,7 @@
 \set ON_ERROR_ROLLBACK 1
 \set ON_ERROR_STOP true
 BEGIN;
-SELECT plan(14);
+SELECT plan(15);
 
 SELECT has_function('safemigrate', 'check', ARRAY['text'], 'safemigrate.check(text) exists');
 SELECT has_function('safemigrate', 'check_header', ARRAY['text'], 'safemigrate.check_header(text) exists');
@@ -12,14 +12,18 @@ SELECT is(
   (SELECT pg_get_function_result('safemigrate.check(text)'::regprocedure)),
   'TABLE(stmt_no integer, statement text, command text, relation text, lock_mode text, rewrites boolean, scans boolean, breaks_clients boolean, category text, rule text, verdict text, reason text, safe_sql text)',
   'check() returns the documented columns');
-SELECT is((SELECT count(*)::int FROM safemigrate.rules), 31, '31 rules');
-SELECT is((SELECT count(DISTINCT sqlstate)::int FROM safemigrate.rules), 31, 'one SQLSTATE per rule');
+SELECT is((SELECT count(*)::int FROM safemigrate.rules), 33, '33 rules');
+SELECT is((SELECT count(DISTINCT sqlstate)::int FROM safemigrate.rules), 33, 'one SQLSTATE per rule');
 SELECT ok((SELECT bool_and(sqlstate ~ '^SM[0-9]{3}$') FROM safemigrate.rules), 'SQLSTATEs are in class SM');
 
 SELECT throws_ok($$SELECT * FROM safemigrate.check('ALTER TABLE t ADD COLUMN;')$$, '42601', NULL,
                  'a syntax error is PostgreSQL''s, with SQLSTATE 42601');
 SELECT is((SELECT verdict FROM safemigrate.check('CREATE INDEX ON safemigrate_test.patients (name)')),
-          'reject', 'check() predicts the hook''s rejection');
+          'rewrite', 'check() predicts the hook''s automatic rewrite at top level');
+SET LOCAL safemigrate.rewrite = off;
+SELECT is((SELECT verdict FROM safemigrate.check('CREATE INDEX ON safemigrate_test.patients (name)')),
+          'reject', 'check() predicts the hook''s rejection without rewrites');
+RESET safemigrate.rewrite;
 SELECT is((SELECT rule FROM safemigrate.check('ALTER TABLE safemigrate_test.patients ADD COLUMN r float8 DEFAULT random()')),
           'add-column-volatile-default', 'check() names the rule');
 SELECT is((SELECT count(*)::int FROM pg_attribute WHERE attrelid = 'safemigrate_test.patients'::regclass AND attname = 'r'),

@@ -57,7 +57,9 @@ TEST(Catalogue, RejectionTextsFollowMessageStyle)
 	for (RelationKind k : {RelationKind::Table, RelationKind::PartitionedTable, RelationKind::MaterializedView})
 	{
 		s.relation.kind = k;
-		Verdict v = evaluate(s, Settings{});
+		Settings st;
+		st.rewrite = false;
+		Verdict v = evaluate(s, st);
 		ASSERT_EQ(v.action, Action::Reject);
 		EXPECT_FALSE(std::isupper(static_cast<unsigned char>(v.message[0]))) << v.message;
 		EXPECT_NE(v.message.back(), '.') << v.message;

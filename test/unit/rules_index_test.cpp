@@ -27,6 +27,7 @@ mode(Mode m)
 {
 	Settings st;
 	st.mode = m;
+	st.rewrite = false;
 	return st;
 }
 
@@ -176,4 +177,73 @@ TEST(Format, SizesRoundLikePgSizePretty)
 	EXPECT_EQ(format_size(10240), "10 kB");
 	EXPECT_EQ(format_size(180LL * 1024 * 1024), "180 MB");
 	EXPECT_EQ(format_size(20LL * 1024 * 1024 * 1024), "20 GB");
+}
+
+TEST(Policy, RewritesToConcurrentlyOnlyAtTopLevelOutsideTransactionBlock)
+{
+	Settings st;
+	Statement s = create_index();
+	Verdict v = evaluate(s, st);
+	EXPECT_EQ(v.action, Action::Rewrite);
+	ASSERT_EQ(v.safe_steps.size(), 1u);
+	EXPECT_EQ(v.safe_steps[0], "CREATE INDEX CONCURRENTLY appt_patient_idx ON appointments (patient_id);");
+	s.in_transaction_block = true;
+	EXPECT_EQ(evaluate(s, st).action, Action::Reject);
+	s.in_transaction_block = false;
+	s.top_level = false;
+	EXPECT_EQ(evaluate(s, st).action, Action::Reject);
+	s.top_level = true;
+	st.rewrite = false;
+	EXPECT_EQ(evaluate(s, st).action, Action::Reject);
+}
+
+TEST(Policy, SmallTablesAllowListAndOverride)
+{
+	Settings st;
+	st.rewrite = false;
+	Statement s = create_index();
+	s.relation.estimated_rows = 500;
+	s.relation.bytes = 64 * 1024;
+	Verdict v = evaluate(s, st);
+	EXPECT_EQ(v.action, Action::Allow);
+	EXPECT_NE(v.reason.find("small table"), std::string::npos);
+	st.small_table_rows = 100; // 500 rows is no longer small
+	EXPECT_EQ(evaluate(s, st).action, Action::Reject);
+
+	std::string_view allow[] = {"create-index-blocking"};
+	st.allow = allow;
+	st.nallow = 1;
+	EXPECT_EQ(evaluate(s, st).action, Action::Allow);
+	st.nallow = 0;
+
+	s.text = "/* safemigrate:allow create-index-blocking */ CREATE INDEX i ON t (a)";
+	v = evaluate(s, st);
+	EXPECT_EQ(v.action, Action::Reject) << "the override needs the role";
+	EXPECT_NE(v.detail.find("safemigrate_override"), std::string::npos);
+	st.may_override = true;
+	EXPECT_EQ(evaluate(s, st).action, Action::Allow);
+}
+
+TEST(Policy, DeclaredCategoryMustNotBeWeaker)
+{
+	Settings st;
+	st.rewrite = false;
+	Statement s = create_index("/* safemigrate: instant-safe */ CREATE INDEX i ON t (a)");
+	Verdict v = evaluate(s, st);
+	EXPECT_EQ(v.action, Action::Reject);
+	EXPECT_NE(v.detail.find("declared-category-mismatch"), std::string::npos);
+	s.text = "/* safemigrate: concurrent */ CREATE INDEX CONCURRENTLY i ON t (a)";
+	s.create_index.concurrent = true;
+	EXPECT_EQ(evaluate(s, st).action, Action::Allow);
+	s.text = "/* safemigrate: instant-safe */ CREATE INDEX CONCURRENTLY i ON t (a)";
+	v = evaluate(s, st);
+	EXPECT_EQ(v.action, Action::Reject);
+	EXPECT_STREQ(v.rule_id, "declared-category-mismatch");
+
+	s.text = "CREATE INDEX CONCURRENTLY i ON t (a)";
+	st.require_declaration = true;
+	v = evaluate(s, st);
+	EXPECT_STREQ(v.rule_id, "declaration-required");
+	s.text = "-- safemigrate: concurrent\nCREATE INDEX CONCURRENTLY i ON t (a)";
+	EXPECT_EQ(evaluate(s, st).action, Action::Allow);
 }

@@ -684,7 +684,10 @@ classify_subcommand(const Ctx &x, Assessments &out)
 				else
 				{
 					if (!x.part.empty())
+					{
 						a.safe_sql.push_back(x.prefix + " " + x.part + " CONCURRENTLY;");
+						a.rewritable = x.stmt.nsubcommands == 1;
+					}
 					a.hint = a.safe_sql.empty() ? std::string("Use DETACH PARTITION ... CONCURRENTLY.")
 												: run_instead(a.safe_sql);
 					a.hint += outside_transaction_note(x.stmt, "DETACH PARTITION CONCURRENTLY");

@@ -18,6 +18,9 @@ add_row(Assessments &out, std::string command, const RelationFacts &rel, LockMod
 	a.command = std::move(command);
 	a.relation = std::string(rel.qualified_name);
 	a.lock = lock;
+	a.size_known = rel.size_known;
+	a.bytes = rel.bytes;
+	a.rows = rel.estimated_rows;
 	return a;
 }
 

@@ -130,6 +130,7 @@ classify_create_index(const Statement &stmt, Assessments &out)
 	{
 		a.safe_sql.push_back(*safe + ";");
 		a.hint = "Run instead: " + *safe + ";";
+		a.rewritable = true;
 	}
 	else
 		a.hint = "Run the same statement as CREATE " + std::string(ci.unique ? "UNIQUE " : "") +
@@ -175,6 +176,8 @@ classify_drop_index(const Statement &stmt, Assessments &out)
 			for (const std::string &n : names)
 				a.safe_sql.push_back("DROP INDEX CONCURRENTLY " + n + ";");
 		}
+		/* DROP INDEX CONCURRENTLY takes one index and no CASCADE. */
+		a.rewritable = stmt.nrelations == 1 && names.size() == 1 && !cascade;
 		if (!a.safe_sql.empty())
 			a.hint = run_instead(a.safe_sql);
 		else
@@ -229,7 +232,10 @@ classify_reindex(const Statement &stmt, Assessments &out)
 		{
 			std::optional<std::string> safe = reindex_concurrently(stmt.text);
 			if (safe)
+			{
 				a.safe_sql.push_back(*safe + ";");
+				a.rewritable = true;
+			}
 		}
 		a.hint = a.safe_sql.empty() ? std::string("Use REINDEX ... CONCURRENTLY.") : run_instead(a.safe_sql);
 		a.hint += outside_transaction_note(stmt, "REINDEX CONCURRENTLY");

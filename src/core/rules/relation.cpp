@@ -294,6 +294,7 @@ classify_relation_ddl(const Statement &stmt, Assessments &out)
 			{
 				a.safe_sql.push_back(*safe + ";");
 				a.hint = run_instead(a.safe_sql);
+				a.rewritable = true;
 			}
 			else
 				a.hint = "Create a unique index on the view with CREATE UNIQUE INDEX CONCURRENTLY, then "
