@@ -156,6 +156,44 @@ AS $fn$
 $fn$;
 COMMENT ON FUNCTION safemigrate._rehearse_state(text[]) IS 'Internal helper of safemigrate.rehearse()';
 
+CREATE FUNCTION safemigrate.blockers(relation regclass, mode text DEFAULT 'AccessExclusiveLock')
+RETURNS TABLE (pid int, usename name, application_name text, state text, xact_age interval,
+               query_start timestamptz, query text, held_mode text)
+LANGUAGE plpgsql STABLE STRICT
+AS $fn$
+/*
+ * The sessions that would block a lock of this mode on the relation right
+ * now: they hold a conflicting lock (lock.c LockConflicts[]).  A migration
+ * runner can wait until this is empty.
+ */
+DECLARE
+  modes constant text[] := ARRAY['AccessShareLock', 'RowShareLock', 'RowExclusiveLock',
+    'ShareUpdateExclusiveLock', 'ShareLock', 'ShareRowExclusiveLock', 'ExclusiveLock',
+    'AccessExclusiveLock'];
+  conflicts constant int[] := ARRAY[  -- bit i-1 set: conflicts with modes[i]
+    128, 192, 240, 248, 236, 252, 254, 255];
+  m int := array_position(modes, mode);
+BEGIN
+  IF m IS NULL THEN
+    RAISE EXCEPTION 'unknown lock mode "%"', mode
+      USING ERRCODE = 'invalid_parameter_value',
+            HINT = 'Use a name as in pg_locks.mode, e.g. AccessExclusiveLock or ShareLock.';
+  END IF;
+  RETURN QUERY
+    SELECT a.pid, a.usename, a.application_name, a.state, now() - a.xact_start, a.query_start,
+           a.query, l.mode
+      FROM pg_catalog.pg_locks l
+      JOIN pg_catalog.pg_stat_activity a ON a.pid = l.pid
+     WHERE l.locktype = 'relation' AND l.relation = blockers.relation AND l.granted
+       AND l.database = (SELECT d.oid FROM pg_catalog.pg_database d WHERE d.datname = current_database())
+       AND l.pid <> pg_catalog.pg_backend_pid()
+       AND (conflicts[m] >> (array_position(modes, l.mode::text) - 1)) & 1 = 1
+     ORDER BY a.xact_start NULLS LAST, a.pid;
+END
+$fn$;
+COMMENT ON FUNCTION safemigrate.blockers(regclass, text) IS
+  'Sessions holding a lock that conflicts with the given mode on the relation, right now';
+
 -- Members of this role may override a rule for one statement with
 -- /* safemigrate:allow rule-id */.  Roles are cluster-wide: create it once.
 DO $$

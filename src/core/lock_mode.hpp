@@ -42,4 +42,7 @@ bool lock_blocks_reads(LockMode mode) noexcept;
 /* True when INSERT/UPDATE/DELETE (RowExclusiveLock) wait for this mode. */
 bool lock_blocks_writes(LockMode mode) noexcept;
 
+/* PostgreSQL's lock conflict table (lock.c LockConflicts[]): does a conflict with b? */
+bool lock_conflicts(LockMode a, LockMode b) noexcept;
+
 } // namespace safemigrate::core

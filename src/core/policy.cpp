@@ -232,6 +232,8 @@ decide(const Statement &stmt, const Assessments &rows, const Settings &settings)
 	{
 		if (row.lock > v.lock)
 			v.lock = row.lock;
+		if (!row.relation.empty() && row.relation == stmt.relation.qualified_name && row.lock > v.main_lock)
+			v.main_lock = row.lock;
 	}
 	if (settings.mode == Mode::Off)
 	{

@@ -43,7 +43,8 @@ struct Verdict
 	Action action = Action::Allow;
 	const char *rule_id = "";  /* kebab-case id from the rule catalogue; "" when no rule applies */
 	const char *sqlstate = ""; /* five characters, from the rule catalogue */
-	LockMode lock = LockMode::None; /* lock the statement takes on its relation */
+	LockMode lock = LockMode::None;		 /* strongest lock the statement takes on any relation */
+	LockMode main_lock = LockMode::None; /* the lock it takes on its own relation (pre-locked) */
 	std::string reason;		   /* why the statement is allowed, for allowed statements */
 	std::string message;	   /* primary message */
 	std::string detail;

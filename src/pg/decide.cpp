@@ -45,11 +45,37 @@ sm_decide(const core::Statement &stmt, const core::Settings &settings, MemoryCon
 {
 	return fence(
 		[&] {
-			core::Verdict v = core::evaluate(stmt, settings);
+			core::Assessments rows = core::assess(stmt, settings);
+			core::Verdict v = core::decide(stmt, rows, settings);
+			/* What the lock protocol pre-locks: each relation once, its strongest lock, in row order. */
+			out->nlocks = 0;
+			out->lock_relations = static_cast<char **>(
+				MemoryContextAllocExtended(cxt, sizeof(char *) * (rows.size() + 1), MCXT_ALLOC_NO_OOM));
+			out->lock_modes = static_cast<core::LockMode *>(
+				MemoryContextAllocExtended(cxt, sizeof(core::LockMode) * (rows.size() + 1), MCXT_ALLOC_NO_OOM));
+			if (out->lock_relations == nullptr || out->lock_modes == nullptr)
+				throw std::bad_alloc();
+			for (const core::Assessment &a : rows)
+			{
+				if (a.relation.empty() || a.lock <= core::LockMode::ShareUpdateExclusive)
+					continue;
+				int k = 0;
+				while (k < out->nlocks && a.relation != out->lock_relations[k])
+					++k;
+				if (k == out->nlocks)
+				{
+					out->lock_relations[k] = copy_out(cxt, a.relation);
+					out->lock_modes[k] = a.lock;
+					out->nlocks++;
+				}
+				else if (a.lock > out->lock_modes[k])
+					out->lock_modes[k] = a.lock;
+			}
 			out->action = v.action;
 			out->rule_id = v.rule_id;
 			out->sqlstate = v.sqlstate;
 			out->lock = v.lock;
+			out->main_lock = v.main_lock;
 			out->reason = copy_out(cxt, v.reason);
 			out->message = copy_out(cxt, v.message);
 			out->detail = copy_out(cxt, v.detail);

@@ -29,12 +29,17 @@ struct SmVerdict
 	const char *rule_id;  /* static storage */
 	const char *sqlstate; /* static storage */
 	core::LockMode lock;
+	core::LockMode main_lock;
 	char *reason;
 	char *message;
 	char *detail;
 	char *hint;
 	int nsteps;
 	char **steps;
+	/* Relations the statement locks more strongly than ShareUpdateExclusiveLock, in order. */
+	int nlocks;
+	char **lock_relations;
+	core::LockMode *lock_modes;
 };
 
 /* Plain-data copy of one core::Assessment plus the action the policy takes on it. */

@@ -77,6 +77,42 @@ char *sm_allow = NULL;
  */
 bool sm_require_declaration = false;
 
+/*
+ * safemigrate.lock_timeout
+ *
+ * The longest a DDL statement that takes a lock stronger than
+ * ShareUpdateExclusiveLock may wait for its locks, in total (the session's own
+ * lock_timeout wins when it is shorter and not zero).  It never stands in the
+ * lock queue for more than safemigrate.lock_wait at a time: between short
+ * waits it steps out of the queue and backs off, so the sessions behind it
+ * are never held up for long.
+ */
+int sm_lock_timeout_ms = 2000;
+
+/* safemigrate.lock_wait: one queued wait of the lock protocol. */
+int sm_lock_wait_ms = 100;
+
+/* safemigrate.lock_retries: the most short waits before giving up (within lock_timeout). */
+int sm_lock_retries = 30;
+
+/*
+ * safemigrate.statement_timeout
+ *
+ * The longest a blocking DDL statement (lock stronger than
+ * ShareUpdateExclusiveLock) may run: a scan or rewrite that would hold its
+ * lock for longer is cancelled (SQLSTATE 57014).  The session's own
+ * statement_timeout wins when it ends earlier.
+ */
+int sm_statement_timeout_ms = 30000;
+
+/*
+ * safemigrate.online_statement_timeout
+ *
+ * The same for online steps that block nobody (CONCURRENTLY builds, VALIDATE
+ * CONSTRAINT): 0, the default, leaves them to the session's statement_timeout.
+ */
+int sm_online_statement_timeout_ms = 0;
+
 namespace {
 
 /* Split "a, b,c" into palloc'd ids (lower-cased); returns the count. */
@@ -200,6 +236,24 @@ sm_define_gucs()
 	DefineCustomBoolVariable("safemigrate.require_declaration",
 							 gettext_noop("Requires DDL on existing tables to declare its category in a comment."),
 							 NULL, &sm_require_declaration, false, PGC_SUSET, 0, NULL, NULL, NULL);
+
+	DefineCustomIntVariable("safemigrate.lock_timeout",
+							gettext_noop("The longest a blocking DDL statement waits for its locks, in total."),
+							NULL, &sm_lock_timeout_ms, 2000, 1, INT_MAX, PGC_SUSET, GUC_UNIT_MS, NULL, NULL, NULL);
+	DefineCustomIntVariable("safemigrate.lock_wait",
+							gettext_noop("The longest a blocking DDL statement stands in a lock queue at a time."),
+							NULL, &sm_lock_wait_ms, 100, 1, INT_MAX, PGC_SUSET, GUC_UNIT_MS, NULL, NULL, NULL);
+	DefineCustomIntVariable("safemigrate.lock_retries",
+							gettext_noop("The most short lock waits of a blocking DDL statement before it gives up."),
+							NULL, &sm_lock_retries, 30, 0, 10000, PGC_SUSET, 0, NULL, NULL, NULL);
+	DefineCustomIntVariable("safemigrate.statement_timeout",
+							gettext_noop("The longest a blocking DDL statement may run."),
+							NULL, &sm_statement_timeout_ms, 30000, 0, INT_MAX, PGC_SUSET, GUC_UNIT_MS, NULL, NULL,
+							NULL);
+	DefineCustomIntVariable("safemigrate.online_statement_timeout",
+							gettext_noop("The longest an online DDL step (CONCURRENTLY, VALIDATE) may run; 0 means no limit."),
+							NULL, &sm_online_statement_timeout_ms, 0, 0, INT_MAX, PGC_SUSET, GUC_UNIT_MS, NULL, NULL,
+							NULL);
 
 	SM_RESERVE_GUC_PREFIX("safemigrate");
 }

@@ -16,6 +16,13 @@ namespace safemigrate::pg {
 /* Backing variable of safemigrate.mode (a core::Mode value). */
 extern int sm_mode;
 
+/* Lock and time limits for DDL (milliseconds; 0 = none). */
+extern int sm_lock_timeout_ms;
+extern int sm_statement_timeout_ms;
+extern int sm_online_statement_timeout_ms;
+extern int sm_lock_wait_ms;
+extern int sm_lock_retries;
+
 /* Define every safemigrate.* GUC and reserve the prefix.  Called from _PG_init. */
 void sm_define_gucs();
 

@@ -31,6 +31,7 @@
 #include "pg/decide.hpp"
 #include "pg/extract.hpp"
 #include "pg/guc.hpp"
+#include "pg/locking.hpp"
 #include "pg/utility_hook.hpp"
 
 #include "pg/postgres.hpp"
@@ -39,6 +40,9 @@
 extern "C" {
 #include "catalog/pg_index.h"
 #include "nodes/makefuncs.h"
+#include "storage/proc.h"
+#include "utils/regproc.h"
+#include "utils/timeout.h"
 }
 
 namespace safemigrate::pg {
@@ -154,7 +158,7 @@ rewrite_concurrently(PlannedStmt *pstmt, const SmVerdict *verdict)
  * destructible Statement and inside sm_decide's fence.
  */
 PlannedStmt *
-judge(PlannedStmt *pstmt, const char *queryString, ProcessUtilityContext context)
+judge(PlannedStmt *pstmt, const char *queryString, ProcessUtilityContext context, SmVerdict *verdict_out)
 {
 	Node *parsetree = pstmt->utilityStmt;
 	core::Statement stmt;
@@ -180,10 +184,15 @@ judge(PlannedStmt *pstmt, const char *queryString, ProcessUtilityContext context
 																: ERRCODE_INTERNAL_ERROR),
 				 errmsg("pg_safemigrate could not classify the statement: %s", ferr.message)));
 
+	*verdict_out = verdict;
 	if (verdict.action == core::Action::Allow)
 		return NULL;
 	if (verdict.action == core::Action::Rewrite)
+	{
+		verdict_out->nlocks = 0; /* the CONCURRENTLY form blocks nobody: no pre-lock */
+		verdict_out->lock = core::LockMode::ShareUpdateExclusive;
 		return rewrite_concurrently(pstmt, &verdict);
+	}
 	ereport(verdict.action == core::Action::Reject ? ERROR : WARNING,
 			(errcode(sqlstate_code(verdict.sqlstate)),
 			 errmsg("%s", verdict.message),
@@ -197,6 +206,100 @@ judge(PlannedStmt *pstmt, const char *queryString, ProcessUtilityContext context
  *
  * C-style frame; may ereport.
  */
+/* Statements that commit internally: no GUC nest level may span them (pg-facts 4.3). */
+bool
+commits_internally(const Node *tree)
+{
+	switch (nodeTag(tree))
+	{
+		case T_VacuumStmt:
+		case T_ClusterStmt:
+			return true;
+		case T_IndexStmt:
+			return ((const IndexStmt *) tree)->concurrent;
+		case T_DropStmt:
+			return ((const DropStmt *) tree)->concurrent;
+		case T_ReindexStmt:
+			return ((const ReindexStmt *) tree)->kind != REINDEX_OBJECT_INDEX &&
+				   ((const ReindexStmt *) tree)->kind != REINDEX_OBJECT_TABLE;
+		default:
+			return false;
+	}
+}
+
+/*
+ * Run the statement with the DDL limits: the pre-lock protocol for every
+ * relation it locks more strongly than ShareUpdateExclusiveLock, lock_timeout
+ * for the locks it takes itself, and statement_timeout re-armed (it was armed
+ * before the hook ran, so setting the GUC would only affect the next
+ * statement).  The session's settings are restored afterwards, also after an
+ * error.
+ *
+ * C-style frame; may ereport.
+ */
+void
+run_with_limits(const SmVerdict *v, SM_PU_PARAMS)
+{
+	bool blocking = v->lock > core::LockMode::ShareUpdateExclusive;
+	bool online = v->lock == core::LockMode::ShareUpdateExclusive;
+
+	for (int i = 0; i < v->nlocks; ++i)
+	{
+		Oid relid = RangeVarGetRelid(makeRangeVarFromNameList(stringToQualifiedNameList(v->lock_relations[i])),
+									 NoLock, true);
+		if (OidIsValid(relid))
+			sm_prelock(relid, static_cast<int>(v->lock_modes[i]));
+	}
+
+	int stmt_ms = blocking ? sm_statement_timeout_ms : online ? sm_online_statement_timeout_ms : 0;
+	bool had = get_timeout_active(STATEMENT_TIMEOUT);
+	TimestampTz old_fin = had ? get_timeout_finish_time(STATEMENT_TIMEOUT) : 0;
+	bool rearm = false;
+	if (stmt_ms > 0)
+	{
+		TimestampTz fin = TimestampTzPlusMilliseconds(GetCurrentTimestamp(), stmt_ms);
+		if (!had || fin < old_fin)
+		{
+			enable_timeout_at(STATEMENT_TIMEOUT, fin);
+			rearm = true;
+		}
+	}
+
+	int nest = -1;
+	if (blocking && !commits_internally(pstmt->utilityStmt))
+	{
+		char ms[32];
+		snprintf(ms, sizeof ms, "%d", sm_effective_lock_timeout());
+		nest = NewGUCNestLevel();
+		(void) set_config_option("lock_timeout", ms, PGC_SUSET, PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);
+	}
+
+	PG_TRY();
+	{
+		call_next(SM_PU_ARGS);
+	}
+	PG_FINALLY();
+	{
+		/* The session's statement_timeout, as it was (transaction abort pops the GUC level). */
+		if (rearm)
+		{
+			if (had)
+				enable_timeout_at(STATEMENT_TIMEOUT, old_fin);
+			else
+				disable_timeout(STATEMENT_TIMEOUT, false);
+		}
+	}
+	PG_END_TRY();
+	if (nest >= 0)
+		AtEOXact_GUC(true, nest);
+}
+
+/*
+ * ProcessUtility hook: judge DDL that has rules, then run the statement (or
+ * its rewrite) under the DDL limits.
+ *
+ * C-style frame; may ereport.
+ */
 extern "C" void
 sm_ProcessUtility(SM_PU_PARAMS) noexcept
 {
@@ -204,7 +307,8 @@ sm_ProcessUtility(SM_PU_PARAMS) noexcept
 		!IsBinaryUpgrade && !creating_extension &&
 		OidIsValid(get_extension_oid("pg_safemigrate", true)))
 	{
-		PlannedStmt *rewritten = judge(pstmt, queryString, context);
+		SmVerdict verdict;
+		PlannedStmt *rewritten = judge(pstmt, queryString, context, &verdict);
 		if (rewritten != NULL)
 		{
 			/* Our own copy: PostgreSQL may scribble on it. */
@@ -213,6 +317,8 @@ sm_ProcessUtility(SM_PU_PARAMS) noexcept
 			readOnlyTree = false;
 #endif
 		}
+		run_with_limits(&verdict, SM_PU_ARGS);
+		return;
 	}
 
 	call_next(SM_PU_ARGS);

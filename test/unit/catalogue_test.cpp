@@ -81,3 +81,19 @@ TEST(LockModes, NamesAndConflictsMatchPostgres)
 	EXPECT_FALSE(lock_blocks_reads(LockMode::Exclusive));
 	EXPECT_TRUE(lock_blocks_reads(LockMode::AccessExclusive));
 }
+
+TEST(LockModes, ConflictTableIsPostgresOwnAndSymmetric)
+{
+	using L = LockMode;
+	EXPECT_TRUE(lock_conflicts(L::AccessExclusive, L::AccessShare));
+	EXPECT_FALSE(lock_conflicts(L::Exclusive, L::AccessShare));
+	EXPECT_TRUE(lock_conflicts(L::Share, L::RowExclusive));
+	EXPECT_FALSE(lock_conflicts(L::Share, L::Share));
+	EXPECT_TRUE(lock_conflicts(L::ShareUpdateExclusive, L::ShareUpdateExclusive));
+	EXPECT_FALSE(lock_conflicts(L::ShareUpdateExclusive, L::RowExclusive));
+	EXPECT_TRUE(lock_conflicts(L::ShareRowExclusive, L::ShareRowExclusive));
+	for (int a = 1; a <= 8; ++a)
+		for (int b = 1; b <= 8; ++b)
+			EXPECT_EQ(lock_conflicts(static_cast<L>(a), static_cast<L>(b)),
+					  lock_conflicts(static_cast<L>(b), static_cast<L>(a)));
+}

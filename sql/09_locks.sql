@@ -1,0 +1,56 @@
+-- Lock and time limits of DDL: statement_timeout really applied to blocking
+-- DDL, not to online steps; safemigrate.blockers(); the session's settings
+-- are restored.  (Lock waits with other sessions: test/isolation/specs/lock_protocol.spec.)
+SET safemigrate.small_table_rows = 0;
+CREATE SCHEMA locks_test;
+SET search_path = locks_test, public;
+CREATE TABLE ledger (id bigint PRIMARY KEY, amount numeric, memo text);
+INSERT INTO ledger SELECT g, g, repeat('x', 200) FROM generate_series(1, 200000) g;
+ANALYZE ledger;
+
+-- Nobody blocks: an empty list.  A bad mode is an error.
+SELECT count(*) AS blockers FROM safemigrate.blockers('ledger', 'AccessExclusiveLock');
+SELECT * FROM safemigrate.blockers('ledger', 'TotalLock');
+SELECT count(*) FROM safemigrate.blockers(NULL, 'ShareLock');
+
+-- A blocking DDL statement that runs longer than safemigrate.statement_timeout is
+-- cancelled, although the session has no statement_timeout (the timer is re-armed).
+SET safemigrate.allow = 'add-column-volatile-default';
+SET safemigrate.statement_timeout = '50ms';
+ALTER TABLE ledger ADD COLUMN token float8 DEFAULT random();
+SELECT count(*) AS token_column FROM pg_attribute WHERE attrelid = 'ledger'::regclass AND attname = 'token';
+-- The session's own settings are untouched.
+SHOW statement_timeout;
+SHOW lock_timeout;
+-- The session's statement_timeout wins when it ends earlier.
+SET statement_timeout = '30ms';
+SET safemigrate.statement_timeout = '1min';
+ALTER TABLE ledger ADD COLUMN token float8 DEFAULT random();
+RESET statement_timeout;
+RESET safemigrate.allow;
+
+-- Online steps (CONCURRENTLY) are not cut by safemigrate.statement_timeout.
+SET safemigrate.statement_timeout = '1ms';
+CREATE INDEX CONCURRENTLY ledger_amount_idx ON ledger (amount);
+SELECT indisvalid FROM pg_index WHERE indexrelid = 'ledger_amount_idx'::regclass;
+-- ... unless safemigrate.online_statement_timeout says so.
+SET safemigrate.online_statement_timeout = '1ms';
+CREATE INDEX CONCURRENTLY ledger_memo_idx ON ledger (memo);
+-- (cancelled before or after its catalog entry: no valid index either way)
+SELECT count(*) FILTER (WHERE indisvalid) AS valid FROM pg_index WHERE indexrelid = to_regclass('ledger_memo_idx');
+SET client_min_messages = warning;
+/* safemigrate: concurrent */ DROP INDEX CONCURRENTLY IF EXISTS ledger_memo_idx;
+RESET client_min_messages;
+RESET safemigrate.statement_timeout;
+RESET safemigrate.online_statement_timeout;
+
+-- Ordinary roles cannot loosen the limits.
+CREATE ROLE regress_sm_locks;
+SET ROLE regress_sm_locks;
+SET safemigrate.lock_timeout = '1h';
+SET safemigrate.statement_timeout = 0;
+RESET ROLE;
+DROP ROLE regress_sm_locks;
+
+RESET search_path;
+/* safemigrate: expand-contract */ DROP SCHEMA locks_test CASCADE;

@@ -1,0 +1,205 @@
+/*-------------------------------------------------------------------------
+ *
+ * locking.cpp
+ *	  Pre-locking with short waits and backoff, and naming the blockers.
+ *
+ * Why: a DDL statement that queues for AccessExclusiveLock behind a long
+ * transaction blocks every later query on the table for as long as it waits
+ * (lock.c: a waiting strong lock conflicts with every later request).  So the
+ * lock is first tried without queueing (ConditionalLockRelationOid); failing
+ * that, it is waited for in a subtransaction with lock_timeout =
+ * safemigrate.lock_wait; on timeout the subtransaction is rolled back, which
+ * takes the request out of the queue, and after a backoff with jitter the
+ * next attempt starts.  A lock obtained in the subtransaction is reassigned
+ * to the enclosing transaction when the subtransaction is released
+ * (ReleaseCurrentSubTransaction), so the statement that follows re-requests a
+ * lock its backend already holds and is granted at once.  Locks the
+ * transaction held before are never given up.  ../shared/pg-facts.md 6.
+ *
+ * Copyright (c) 2026, pg_safemigrate developers
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "core/lock_mode.hpp"
+#include "pg/guc.hpp"
+#include "pg/locking.hpp"
+
+#include "pg/postgres.hpp"
+
+extern "C" {
+#include "common/pg_prng.h"
+#include "executor/spi.h"
+#include "pgstat.h"
+#include "storage/latch.h"
+#include "storage/proc.h"
+#include "utils/acl.h"
+#include "utils/array.h"
+}
+
+namespace safemigrate::pg {
+
+namespace {
+
+/*
+ * "pid 4711 (role app, application "worker", idle in transaction, transaction
+ * open for 00:00:12, query started 10:01:02: SELECT ...); pid ..." for the
+ * sessions holding a lock on relid that conflicts with lockmode.
+ *
+ * C-style frame; may ereport.
+ */
+char *
+describe_blockers(Oid relid, int lockmode, int *count)
+{
+	Datum modes[8];
+	int nmodes = 0;
+	for (int m = 1; m <= 8; ++m)
+		if (core::lock_conflicts(static_cast<core::LockMode>(lockmode), static_cast<core::LockMode>(m)))
+			modes[nmodes++] = CStringGetTextDatum(core::lock_mode_name(static_cast<core::LockMode>(m)));
+	ArrayType *arr = construct_array(modes, nmodes, TEXTOID, -1, false, TYPALIGN_INT);
+
+	MemoryContext caller = CurrentMemoryContext;
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	Oid argtypes[2] = {OIDOID, TEXTARRAYOID};
+	Datum values[2] = {ObjectIdGetDatum(relid), PointerGetDatum(arr)};
+	int rc = SPI_execute_with_args(
+		"SELECT format('pid %s (role %s, application %s, %s, transaction open for %s, query started %s: %s)', "
+		"a.pid, a.usename, quote_literal(coalesce(a.application_name, '')), coalesce(a.state, 'unknown state'), "
+		"date_trunc('second', now() - a.xact_start), to_char(a.query_start, 'HH24:MI:SS'), "
+		"left(regexp_replace(a.query, '\\s+', ' ', 'g'), 60)) "
+		"FROM pg_catalog.pg_stat_activity a "
+		"WHERE a.pid IN (SELECT l.pid FROM pg_catalog.pg_locks l WHERE l.locktype = 'relation' "
+		"AND l.relation = $1 AND l.granted AND l.mode = ANY ($2) AND l.pid <> pg_catalog.pg_backend_pid() "
+		"AND l.database = (SELECT d.oid FROM pg_catalog.pg_database d WHERE d.datname = current_database())) "
+		"ORDER BY a.xact_start NULLS LAST, a.pid",
+		2, argtypes, values, NULL, true, 0);
+	StringInfoData buf;
+	MemoryContext spi = MemoryContextSwitchTo(caller);
+	initStringInfo(&buf);
+	*count = 0;
+	if (rc == SPI_OK_SELECT)
+	{
+		for (uint64 i = 0; i < SPI_processed; ++i)
+		{
+			char *line = SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1);
+			appendStringInfo(&buf, "%s%s", i > 0 ? "; " : "", line ? line : "?");
+			(*count)++;
+		}
+	}
+	MemoryContextSwitchTo(spi);
+	SPI_finish();
+	MemoryContextSwitchTo(caller);
+	return buf.data;
+}
+
+/*
+ * One queued wait for the lock, at most wait_ms long, in a subtransaction.
+ * Returns true when the lock was obtained (it then belongs to the enclosing
+ * transaction), false on lock timeout; any other error propagates.
+ *
+ * C-style frame; may ereport.
+ */
+bool
+queued_wait(Oid relid, int lockmode, int wait_ms)
+{
+	MemoryContext oldcxt = CurrentMemoryContext;
+	ResourceOwner oldowner = CurrentResourceOwner;
+	volatile bool got = false;
+
+	BeginInternalSubTransaction(NULL);
+	MemoryContextSwitchTo(oldcxt);
+	PG_TRY();
+	{
+		char ms[32];
+		snprintf(ms, sizeof ms, "%d", wait_ms);
+		/* A GUC level inside the subtransaction: its release or abort pops it. */
+		(void) NewGUCNestLevel();
+		(void) set_config_option("lock_timeout", ms, PGC_SUSET, PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);
+		LockRelationOid(relid, lockmode);
+		got = true;
+		ReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(oldcxt);
+		CurrentResourceOwner = oldowner;
+	}
+	PG_CATCH();
+	{
+		MemoryContextSwitchTo(oldcxt);
+		ErrorData *edata = CopyErrorData();
+		FlushErrorState();
+		RollbackAndReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(oldcxt);
+		CurrentResourceOwner = oldowner;
+		if (edata->sqlerrcode != ERRCODE_LOCK_NOT_AVAILABLE)
+			ReThrowError(edata);
+		FreeErrorData(edata);
+	}
+	PG_END_TRY();
+	return got;
+}
+
+} // namespace
+
+int
+sm_effective_lock_timeout()
+{
+	if (LockTimeout > 0 && LockTimeout < sm_lock_timeout_ms)
+		return LockTimeout;
+	return sm_lock_timeout_ms;
+}
+
+/* C-style frame; may ereport. */
+void
+sm_prelock(unsigned int relid_arg, int lockmode)
+{
+	Oid relid = (Oid) relid_arg;
+	/* Only the owner may queue for it: others get PostgreSQL's permission error first. */
+	if (!pg_class_ownercheck(relid, GetUserId()))
+		return;
+	if (ConditionalLockRelationOid(relid, lockmode))
+		return;
+
+	int budget_ms = sm_effective_lock_timeout();
+	TimestampTz start = GetCurrentTimestamp();
+	for (int attempt = 0;; ++attempt)
+	{
+		long elapsed_ms = (long) ((GetCurrentTimestamp() - start) / 1000);
+		int wait_ms = (int) Min((long) sm_lock_wait_ms, Max(1L, budget_ms - elapsed_ms));
+		if (queued_wait(relid, lockmode, wait_ms))
+			return;
+
+		elapsed_ms = (long) ((GetCurrentTimestamp() - start) / 1000);
+		if (elapsed_ms >= budget_ms || attempt + 1 > sm_lock_retries)
+		{
+			int nblockers = 0;
+			char *blockers = describe_blockers(relid, lockmode, &nblockers);
+			char *relname = get_rel_name(relid);
+			char *nsp = get_namespace_name(get_rel_namespace(relid));
+			ereport(ERROR,
+					(errcode(ERRCODE_LOCK_NOT_AVAILABLE),
+					 errmsg("could not lock table \"%s.%s\" with %s within %d ms: %d session(s) hold conflicting locks",
+							nsp, relname, core::lock_mode_name(static_cast<core::LockMode>(lockmode)),
+							budget_ms, nblockers),
+					 nblockers > 0 ? errdetail("Blocked by %s.", blockers)
+								   : errdetail("The blocking transactions ended meanwhile, or are waiting themselves."),
+					 errhint("pg_safemigrate waited %d time(s) for at most %d ms each, stepping out of the lock queue "
+							 "in between so that other sessions were not held up.  Run the migration at a quieter "
+							 "moment (SELECT * FROM safemigrate.blockers('%s.%s', '%s') lists the blockers), or end "
+							 "the blocking transactions.",
+							 attempt + 1, sm_lock_wait_ms, nsp, relname,
+							 core::lock_mode_name(static_cast<core::LockMode>(lockmode)))));
+		}
+
+		/* Back off, with jitter, out of the queue: other sessions go on meanwhile. */
+		long pause = (long) sm_lock_wait_ms * Min(1L << Min(attempt, 3), 8L);
+		pause = (long) (pause * (0.5 + 0.5 * pg_prng_double(&pg_global_prng_state)));
+		pause = Min(pause, Max(0L, budget_ms - (long) ((GetCurrentTimestamp() - start) / 1000)));
+		if (pause > 0)
+		{
+			(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH, pause, PG_WAIT_EXTENSION);
+			ResetLatch(MyLatch);
+		}
+		CHECK_FOR_INTERRUPTS();
+	}
+}
+
+} // namespace safemigrate::pg

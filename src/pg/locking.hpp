@@ -1,0 +1,27 @@
+/*-------------------------------------------------------------------------
+ *
+ * locking.hpp
+ *	  The lock protocol of blocking DDL: short queued waits with backoff, and
+ *	  the timeouts the statement runs under.
+ *
+ * Copyright (c) 2026, pg_safemigrate developers
+ *
+ *-------------------------------------------------------------------------
+ */
+#pragma once
+
+namespace safemigrate::pg {
+
+/*
+ * Take lockmode on relid before the statement runs, never standing in the
+ * lock queue for more than safemigrate.lock_wait at a time; give up after
+ * safemigrate.lock_timeout (or lock_retries waits) with SQLSTATE 55P03 naming
+ * the sessions that hold conflicting locks.  The statement then finds the
+ * lock already held.  C-style frame; may ereport.
+ */
+void sm_prelock(unsigned int relid, int lockmode);
+
+/* The lock_timeout (ms) a blocking DDL statement runs with: ours, or the session's if shorter. */
+int sm_effective_lock_timeout();
+
+} // namespace safemigrate::pg
