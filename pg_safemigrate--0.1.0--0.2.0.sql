@@ -180,7 +180,7 @@ BEGIN
             HINT = 'Use a name as in pg_locks.mode, e.g. AccessExclusiveLock or ShareLock.';
   END IF;
   RETURN QUERY
-    SELECT a.pid, a.usename, a.application_name, a.state, now() - a.xact_start, a.query_start,
+    SELECT a.pid, a.usename, a.application_name, a.state, clock_timestamp() - a.xact_start, a.query_start,
            a.query, l.mode
       FROM pg_catalog.pg_locks l
       JOIN pg_catalog.pg_stat_activity a ON a.pid = l.pid

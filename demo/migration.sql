@@ -50,12 +50,23 @@ SELECT stmt_no, left(statement, 48) AS statement, round(duration_ms) AS ms, rela
 
 \set ECHO queries
 \echo
-\echo '--- 8. an ordinary role cannot switch the policy off'
+\echo '--- 8. the lock queue: a report job keeps a transaction open on appointments for 4 seconds'
+\! psql -X -q -c "SET application_name = 'nightly_report'" -c "BEGIN" -c "SELECT count(*) FROM appointments" -c "SELECT pg_sleep(4)" -c "COMMIT" >/dev/null &
+SELECT pg_sleep(0.5);
+\echo 'an instant ALTER TABLE would queue behind it and stall every query; pg_safemigrate waits in short steps, then gives up naming the blocker:'
+ALTER TABLE appointments ADD COLUMN room text;
+SELECT pid IS NOT NULL AS has_pid, application_name, state, held_mode FROM safemigrate.blockers('appointments', 'AccessExclusiveLock');
+SELECT pg_sleep(2);
+\echo 'the report is done: the same statement goes through at once'
+ALTER TABLE appointments ADD COLUMN room text;
+
+\echo
+\echo '--- 9. an ordinary role cannot switch the policy off'
 SET ROLE demo_app;
 SET safemigrate.mode = off;
 RESET ROLE;
 
 \echo
-\echo '--- 9. a superuser can relax it per role, e.g. warn for a trial period'
+\echo '--- 10. a superuser can relax it per role, e.g. warn for a trial period'
 ALTER ROLE demo_app SET safemigrate.mode = warn;
 SELECT rolname, rolconfig FROM pg_roles WHERE rolname = 'demo_app';

@@ -65,7 +65,7 @@ describe_blockers(Oid relid, int lockmode, int *count)
 	int rc = SPI_execute_with_args(
 		"SELECT format('pid %s (role %s, application %s, %s, transaction open for %s, query started %s: %s)', "
 		"a.pid, a.usename, quote_literal(coalesce(a.application_name, '')), coalesce(a.state, 'unknown state'), "
-		"date_trunc('second', now() - a.xact_start), to_char(a.query_start, 'HH24:MI:SS'), "
+		"date_trunc('second', clock_timestamp() - a.xact_start), to_char(a.query_start, 'HH24:MI:SS'), "
 		"left(regexp_replace(a.query, '\\s+', ' ', 'g'), 60)) "
 		"FROM pg_catalog.pg_stat_activity a "
 		"WHERE a.pid IN (SELECT l.pid FROM pg_catalog.pg_locks l WHERE l.locktype = 'relation' "
