@@ -59,6 +59,7 @@ TEST(Catalogue, RejectionTextsFollowMessageStyle)
 		s.relation.kind = k;
 		Settings st;
 		st.rewrite = false;
+		st.small_table_rows = 0;
 		Verdict v = evaluate(s, st);
 		ASSERT_EQ(v.action, Action::Reject);
 		EXPECT_FALSE(std::isupper(static_cast<unsigned char>(v.message[0]))) << v.message;

@@ -326,8 +326,17 @@ classify_relation_ddl(const Statement &stmt, Assessments &out)
 				if (!apply_rule(a, rule::lock_table_blocking, r, Danger::Blocking))
 					return;
 				a.reason = "the lock is held until the transaction ends";
+				static const char *const sql_names[] = {"",
+														"ACCESS SHARE",
+														"ROW SHARE",
+														"ROW EXCLUSIVE",
+														"SHARE UPDATE EXCLUSIVE",
+														"SHARE",
+														"SHARE ROW EXCLUSIVE",
+														"EXCLUSIVE",
+														"ACCESS EXCLUSIVE"};
 				a.message = std::string(rule::lock_table_blocking) + ": LOCK TABLE " + quoted(r) + " IN " +
-							lock_mode_name(stmt.lock_mode) + " mode " + would_block(stmt.lock_mode);
+							sql_names[static_cast<int>(stmt.lock_mode)] + " MODE " + would_block(stmt.lock_mode);
 				a.detail = takes_lock("LOCK TABLE", stmt.lock_mode, r) + ": " + who_waits(stmt.lock_mode) +
 						   " until this transaction ends.";
 				a.hint = "Take the weakest lock the migration needs, keep the transaction short, and set "
