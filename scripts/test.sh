@@ -127,8 +127,8 @@ if grep -q 'create-index-blocking' <<<"$out_normal"; then bu_pass=$((bu_pass + 1
 if ! grep -qE 'ERROR|FATAL|create-index-blocking' <<<"$out_upgrade"; then bu_pass=$((bu_pass + 1)); else bu_fail=$((bu_fail + 1)); echo "with -b the statement did not pass:"; echo "$out_upgrade"; fi
 record binary-upgrade "$bu_pass" "$bu_fail"
 
-# No backend may have crashed while the suites ran.
-if grep -E 'terminated by signal|was terminated by exception|PANIC:|TRAP:' "$SM_DIR_main/server.log"; then
+# No backend may have crashed, or leaked a snapshot, buffer or relcache reference, while the suites ran.
+if grep -E 'terminated by signal|was terminated by exception|PANIC:|TRAP:|snapshot .* still active|leaked|reference leak' "$SM_DIR_main/server.log"; then
 	record server-log 0 1
 else
 	record server-log 1 0

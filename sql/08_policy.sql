@@ -27,6 +27,26 @@ SELECT to_regclass('visits_patient_idx') IS NULL AS dropped;
 ALTER TABLE ev DETACH PARTITION ev_2027;
 SELECT count(*) AS partitions FROM pg_inherits WHERE inhparent = 'ev'::regclass;
 
+-- Multi-step rewrites: each step in its own transaction, under the lock protocol.
+CREATE TABLE patients (id bigint PRIMARY KEY, name text);
+INSERT INTO patients SELECT g, 'p' || g FROM generate_series(0, 499) g;
+ALTER TABLE visits ADD CONSTRAINT visits_patient_fk FOREIGN KEY (patient_id) REFERENCES patients (id);
+ALTER TABLE visits ADD CONSTRAINT visits_id_positive CHECK (id > 0);
+ALTER TABLE visits ALTER COLUMN note SET NOT NULL;
+ALTER TABLE visits ADD CONSTRAINT visits_id_at_key UNIQUE (id, at);
+SELECT conname, contype, convalidated FROM pg_constraint WHERE conrelid = 'visits'::regclass ORDER BY 1;
+SELECT attnotnull FROM pg_attribute WHERE attrelid = 'visits'::regclass AND attname = 'note';
+-- A step that fails leaves the steps before it committed, in a valid state
+-- (a NOT VALID constraint already checks new rows); the error names the step.
+ALTER TABLE visits DROP CONSTRAINT visits_patient_fk;
+INSERT INTO visits VALUES (20001, 9999, '2026-01-01', 'orphan');
+ALTER TABLE visits ADD CONSTRAINT visits_patient_fk2 FOREIGN KEY (patient_id) REFERENCES patients (id);
+SELECT conname, convalidated FROM pg_constraint WHERE conname = 'visits_patient_fk2';
+-- Running the statement again continues where it stopped.
+DELETE FROM visits WHERE id = 20001;
+ALTER TABLE visits ADD CONSTRAINT visits_patient_fk2 FOREIGN KEY (patient_id) REFERENCES patients (id);
+SELECT conname, convalidated FROM pg_constraint WHERE conname = 'visits_patient_fk2';
+
 -- Inside a transaction block the CONCURRENTLY form is impossible: rejected, with the steps.
 BEGIN;
 CREATE INDEX visits_at_idx ON visits (at);

@@ -46,7 +46,9 @@ CREATE UNIQUE INDEX patients_email_key ON patients (email);
 REINDEX INDEX appointments_status_ix;
 REFRESH MATERIALIZED VIEW daily_counts;
 DROP INDEX appointments_room_idx;
--- 24-36: unsafe, rejected with the rule, the lock, the table's size and the safe SQL.
+-- 24-36: unsafe: run as safe steps (NOT VALID + VALIDATE, SET NOT NULL through a CHECK,
+-- UNIQUE through CREATE UNIQUE INDEX CONCURRENTLY), or rejected with the rule, the lock,
+-- the table's size and the safe SQL.
 ALTER TABLE appointments ADD CONSTRAINT appointments_patient_fk2 FOREIGN KEY (patient_id) REFERENCES patients (id);
 ALTER TABLE appointments ALTER COLUMN status SET NOT NULL;
 ALTER TABLE appointments ADD COLUMN token uuid DEFAULT gen_random_uuid();

@@ -257,6 +257,9 @@ struct Statement
 	int nrelations = 0;
 
 	bool only = false; /* ONLY: the statement does not recurse to partitions / children */
+	/* Constraints of the table that exist NOT VALID (left by an interrupted rewrite): names. */
+	const std::string_view *not_valid_constraints = nullptr;
+	int nnot_valid_constraints = 0;
 	bool row_trigger = false; /* CREATE TRIGGER ... FOR EACH ROW: cloned to partitions */
 	bool cascade = false;
 

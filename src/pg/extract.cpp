@@ -1237,6 +1237,30 @@ extract_alter_table(const AlterTableStmt *stmt, core::Statement *out)
 	out->only = stmt->relation != NULL && !stmt->relation->inh;
 	Oid relid = stmt->relation ? RangeVarGetRelid(stmt->relation, NoLock, true) : InvalidOid;
 
+	/* NOT VALID constraints: an interrupted rewrite is continued, not repeated. */
+	if (OidIsValid(relid))
+	{
+		int n = 0;
+		MemoryContext caller = CurrentMemoryContext;
+		if (SPI_connect() != SPI_OK_CONNECT)
+			elog(ERROR, "SPI_connect failed");
+		Oid argtypes[1] = {OIDOID};
+		Datum values[1] = {ObjectIdGetDatum(relid)};
+		if (SPI_execute_with_args("SELECT conname::text FROM pg_catalog.pg_constraint "
+								  "WHERE conrelid = $1 AND NOT convalidated ORDER BY 1",
+								  1, argtypes, values, NULL, true, 0) == SPI_OK_SELECT)
+			n = (int) SPI_processed;
+		MemoryContext spi = MemoryContextSwitchTo(caller);
+		std::string_view *names = (std::string_view *) palloc(sizeof(std::string_view) * Max(n, 1));
+		for (int i = 0; i < n; ++i)
+			new (&names[i]) std::string_view(pstrdup(SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1)));
+		MemoryContextSwitchTo(spi);
+		SPI_finish();
+		MemoryContextSwitchTo(caller);
+		out->not_valid_constraints = names;
+		out->nnot_valid_constraints = n;
+	}
+
 	/* ALTER TYPE ... ATTRIBUTE on a composite type: its typed tables are altered too. */
 	if (stmt->objtype == OBJECT_TYPE && OidIsValid(relid))
 	{

@@ -39,6 +39,8 @@
 
 extern "C" {
 #include "catalog/pg_index.h"
+#include "parser/parser.h"
+#include "utils/snapmgr.h"
 #include "nodes/makefuncs.h"
 #include "storage/proc.h"
 #include "utils/regproc.h"
@@ -189,6 +191,10 @@ judge(PlannedStmt *pstmt, const char *queryString, ProcessUtilityContext context
 		return NULL;
 	if (verdict.action == core::Action::Rewrite)
 	{
+		/* ALTER TABLE rewrites run as steps (run_steps), the others as their CONCURRENTLY form. */
+		if (IsA(parsetree, AlterTableStmt) &&
+			((AlterTableCmd *) linitial(((AlterTableStmt *) parsetree)->cmds))->subtype != AT_DetachPartition)
+			return NULL;
 		verdict_out->nlocks = 0; /* the CONCURRENTLY form blocks nobody: no pre-lock */
 		verdict_out->lock = core::LockMode::ShareUpdateExclusive;
 		return rewrite_concurrently(pstmt, &verdict);
@@ -294,6 +300,114 @@ run_with_limits(const SmVerdict *v, SM_PU_PARAMS)
 		AtEOXact_GUC(true, nest);
 }
 
+/* Error context of one step of a rewrite. */
+struct StepContext
+{
+	int step;
+	int nsteps;
+	const char *text;
+};
+
+void
+step_error_context(void *arg)
+{
+	StepContext *c = (StepContext *) arg;
+	errcontext("pg_safemigrate step %d of %d: %s", c->step, c->nsteps, c->text);
+}
+
+/*
+ * Multi-step rewrite of an ALTER TABLE (NOT VALID + VALIDATE, SET NOT NULL
+ * through a validated CHECK, UNIQUE / PRIMARY KEY through CREATE UNIQUE
+ * INDEX CONCURRENTLY + USING INDEX): each step of the safe SQL runs in its
+ * own transaction, under the lock protocol, as CREATE INDEX CONCURRENTLY
+ * commits between its own phases (indexcmds.c DefineIndex).  Only at top
+ * level outside a transaction block (the core checks).  A session lock keeps
+ * the table from being dropped or altered by others between the steps.  When
+ * a step fails, the steps before it stay committed, which leaves a valid
+ * state: a NOT VALID constraint is already enforced for new rows, an extra
+ * index is just an index; the error says which step failed.
+ * ../shared/pg-facts.md 4.
+ *
+ * C-style frame; may ereport.
+ */
+void
+run_steps(const SmVerdict *v, SM_PU_PARAMS)
+{
+	MemoryContext keep = CurrentMemoryContext;
+	int n = v->nsteps;
+	List **parsed = (List **) palloc(sizeof(List *) * n);
+	StringInfoData all;
+	initStringInfo(&all);
+	for (int i = 0; i < n; ++i)
+	{
+		parsed[i] = raw_parser(v->steps[i], RAW_PARSE_DEFAULT);
+		if (list_length(parsed[i]) != 1)
+			elog(ERROR, "pg_safemigrate step is not one statement: %s", v->steps[i]);
+		appendStringInfo(&all, "%s%s", i > 0 ? " " : "", v->steps[i]);
+	}
+	ereport(NOTICE,
+			(errmsg("pg_safemigrate rewrote the statement (rule %s) as %d step(s), each in its own transaction: %s",
+					v->rule_id, n, all.data),
+			 errdetail("%s", v->detail)));
+
+	AlterTableStmt *atstmt = (AlterTableStmt *) pstmt->utilityStmt;
+	Oid relid = RangeVarGetRelid(atstmt->relation, NoLock, true);
+	LockRelId lrid = {relid, MyDatabaseId};
+	bool session_locked = false;
+
+	for (int i = 0; i < n; ++i)
+	{
+		if (i > 0)
+		{
+			if (!session_locked && OidIsValid(relid))
+			{
+				LockRelationIdForSession(&lrid, ShareUpdateExclusiveLock);
+				session_locked = true;
+			}
+			if (ActiveSnapshotSet())
+				PopActiveSnapshot();
+			CommitTransactionCommand();
+			StartTransactionCommand();
+			MemoryContextSwitchTo(keep);
+			/* Re-flag, as CREATE INDEX CONCURRENTLY does: the extended protocol commits at once. */
+			PreventInTransactionBlock(true, "ALTER TABLE (pg_safemigrate steps)");
+			PushActiveSnapshot(GetTransactionSnapshot());
+		}
+		RawStmt *raw = linitial_node(RawStmt, parsed[i]);
+		PlannedStmt *step = makeNode(PlannedStmt);
+		step->commandType = CMD_UTILITY;
+		step->canSetTag = false;
+		step->utilityStmt = raw->stmt;
+		step->stmt_location = raw->stmt_location;
+		step->stmt_len = raw->stmt_len;
+		step->queryId = pstmt->queryId;
+
+		StepContext sc = {i + 1, n, v->steps[i]};
+		ErrorContextCallback errcb;
+		errcb.callback = step_error_context;
+		errcb.arg = &sc;
+		errcb.previous = error_context_stack;
+		error_context_stack = &errcb;
+
+		SmVerdict sv;
+		PlannedStmt *rewritten = judge(step, v->steps[i], PROCESS_UTILITY_TOPLEVEL, &sv);
+#if PG_VERSION_NUM >= 140000
+		run_with_limits(&sv, rewritten ? rewritten : step, v->steps[i], false, PROCESS_UTILITY_TOPLEVEL,
+						params, queryEnv, None_Receiver, NULL);
+#else
+		run_with_limits(&sv, rewritten ? rewritten : step, v->steps[i], PROCESS_UTILITY_TOPLEVEL, params,
+						queryEnv, None_Receiver, NULL);
+#endif
+		error_context_stack = errcb.previous;
+		MemoryContextSwitchTo(keep);
+	}
+	if (session_locked)
+		UnlockRelationIdForSession(&lrid, ShareUpdateExclusiveLock);
+	/* Leave no snapshot of ours behind (the portal's was popped before the first commit). */
+	if (n > 1 && ActiveSnapshotSet())
+		PopActiveSnapshot();
+}
+
 /*
  * ProcessUtility hook: judge DDL that has rules, then run the statement (or
  * its rewrite) under the DDL limits.
@@ -309,6 +423,11 @@ sm_ProcessUtility(SM_PU_PARAMS) noexcept
 	{
 		SmVerdict verdict;
 		PlannedStmt *rewritten = judge(pstmt, queryString, context, &verdict);
+		if (verdict.action == core::Action::Rewrite && rewritten == NULL)
+		{
+			run_steps(&verdict, SM_PU_ARGS);
+			return;
+		}
 		if (rewritten != NULL)
 		{
 			/* Our own copy: PostgreSQL may scribble on it. */

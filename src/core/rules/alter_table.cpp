@@ -187,6 +187,33 @@ expand_contract_hint(Assessment &a, const std::string &steps)
 	a.safe_sql.push_back("-- " + steps);
 }
 
+/* Does a constraint of this (possibly quoted) name already exist NOT VALID? */
+bool
+exists_not_valid(const Statement &stmt, std::string name)
+{
+	if (name.size() >= 2 && name.front() == '"' && name.back() == '"')
+		name = name.substr(1, name.size() - 2);
+	for (int i = 0; i < stmt.nnot_valid_constraints; ++i)
+		if (stmt.not_valid_constraints[i] == name)
+			return true;
+	return false;
+}
+
+/*
+ * The hook can run the safe steps itself, each in its own transaction, when
+ * the statement is this single subcommand and every step is SQL.
+ */
+void
+mark_steps_rewritable(Assessment &a, const Ctx &x)
+{
+	if (x.stmt.nsubcommands != 1 || a.safe_sql.empty())
+		return;
+	for (const std::string &step : a.safe_sql)
+		if (step.rfind("--", 0) == 0 || step.find('<') != std::string::npos)
+			return;
+	a.rewritable = true;
+}
+
 void
 add_foreign_key(Assessment &a, const Ctx &x)
 {
@@ -207,11 +234,14 @@ add_foreign_key(Assessment &a, const Ctx &x)
 				 name + "; in a separate transaction.";
 		return;
 	}
-	a.safe_sql.push_back(x.prefix + " " + with_not_valid(with_constraint_name(x.part, name)) + ";");
+	/* An interrupted earlier run left it NOT VALID: only the validation is left to do. */
+	if (!exists_not_valid(x.stmt, name))
+		a.safe_sql.push_back(x.prefix + " " + with_not_valid(with_constraint_name(x.part, name)) + ";");
 	a.safe_sql.push_back(x.prefix + " VALIDATE CONSTRAINT " + name + ";");
 	a.hint = run_instead(a.safe_sql) +
 			 "  NOT VALID is instant and already checks new rows; VALIDATE scans under a "
 			 "ShareUpdateExclusiveLock, which blocks neither reads nor writes.";
+	mark_steps_rewritable(a, x);
 	if (!x.c.fk_columns_indexed)
 		a.hint += "  No index leads with the referencing columns: consider CREATE INDEX CONCURRENTLY on "
 				  "them first, or every DELETE/UPDATE of the referenced table scans " + quoted(x.rel) + ".";
@@ -229,11 +259,13 @@ add_check(Assessment &a, const Ctx &x)
 		a.hint = "Add the constraint with NOT VALID, then VALIDATE CONSTRAINT in a separate transaction.";
 		return;
 	}
-	a.safe_sql.push_back(x.prefix + " " + with_not_valid(with_constraint_name(x.part, name)) + ";");
+	if (!exists_not_valid(x.stmt, name))
+		a.safe_sql.push_back(x.prefix + " " + with_not_valid(with_constraint_name(x.part, name)) + ";");
 	a.safe_sql.push_back(x.prefix + " VALIDATE CONSTRAINT " + name + ";");
 	a.hint = run_instead(a.safe_sql) +
 			 "  NOT VALID is instant and already checks new rows; VALIDATE scans under a "
 			 "ShareUpdateExclusiveLock, which blocks neither reads nor writes.";
+	mark_steps_rewritable(a, x);
 }
 
 void
@@ -242,14 +274,16 @@ set_not_null(Assessment &a, const Ctx &x)
 	scan_texts(a, x, rule::set_not_null_scan, "SET NOT NULL on " + column_word(x),
 			   "the whole table has been scanned for NULLs");
 	std::string name = quote_ident(default_name(x.rel.name, x.c.column, "not_null"));
-	a.safe_sql.push_back(x.prefix + " ADD CONSTRAINT " + name + " CHECK (" + col(x) +
-						 " IS NOT NULL) NOT VALID;");
+	if (!exists_not_valid(x.stmt, name))
+		a.safe_sql.push_back(x.prefix + " ADD CONSTRAINT " + name + " CHECK (" + col(x) +
+							 " IS NOT NULL) NOT VALID;");
 	a.safe_sql.push_back(x.prefix + " VALIDATE CONSTRAINT " + name + ";");
 	a.safe_sql.push_back(x.prefix + " ALTER COLUMN " + col(x) + " SET NOT NULL;");
 	a.safe_sql.push_back(x.prefix + " DROP CONSTRAINT " + name + ";");
 	a.hint = run_instead(a.safe_sql) +
 			 "  Each in its own transaction: the validated CHECK lets SET NOT NULL skip the scan "
 			 "(PostgreSQL 12 and later).";
+	mark_steps_rewritable(a, x);
 }
 
 void
@@ -293,6 +327,8 @@ add_unique_or_pk(Assessment &a, const Ctx &x)
 	if (pk && x.c.pk_columns_nullable)
 		a.hint += "  The key columns are not all NOT NULL yet, and ADD PRIMARY KEY would scan for NULLs: "
 				  "first make them NOT NULL with a validated CHECK (see rule set-not-null-scan).";
+	else
+		mark_steps_rewritable(a, x);
 	a.hint += outside_transaction_note(x.stmt, "CREATE UNIQUE INDEX CONCURRENTLY");
 }
 
