@@ -44,11 +44,41 @@ RESET client_min_messages;
 RESET safemigrate.statement_timeout;
 RESET safemigrate.online_statement_timeout;
 
+-- safemigrate.cancel_blockers_after: a session idle in transaction on the table for
+-- longer than the bound is terminated between two short waits, and the migration
+-- goes through.
+CREATE EXTENSION dblink;
+SELECT dblink_connect('blocker', format('dbname=%s host=%s port=%s application_name=regress_blocker',
+                      current_database(), split_part(current_setting('unix_socket_directories'), ',', 1),
+                      current_setting('port')));
+SELECT dblink_exec('blocker', 'BEGIN');
+SELECT * FROM dblink('blocker', 'SELECT count(*) FROM locks_test.ledger') AS t(n bigint);
+SELECT pg_sleep(0.3);
+SET safemigrate.cancel_blockers_after = '200ms';
+SET safemigrate.lock_timeout = '10s';
+\set VERBOSITY terse
+ALTER TABLE ledger ADD COLUMN flag int;
+\set VERBOSITY default
+SELECT count(*) AS flag_column FROM pg_attribute WHERE attrelid = 'ledger'::regclass AND attname = 'flag';
+DO $$
+BEGIN
+  FOR i IN 1..100 LOOP
+    EXIT WHEN NOT EXISTS (SELECT FROM pg_stat_activity WHERE application_name = 'regress_blocker');
+    PERFORM pg_sleep(0.05);
+  END LOOP;
+END $$;
+SELECT count(*) AS blocker_sessions FROM pg_stat_activity WHERE application_name = 'regress_blocker';
+SELECT dblink_disconnect('blocker') IS NOT NULL AS disconnected;
+RESET safemigrate.cancel_blockers_after;
+RESET safemigrate.lock_timeout;
+DROP EXTENSION dblink;
+
 -- Ordinary roles cannot loosen the limits.
 CREATE ROLE regress_sm_locks;
 SET ROLE regress_sm_locks;
 SET safemigrate.lock_timeout = '1h';
 SET safemigrate.statement_timeout = 0;
+SET safemigrate.cancel_blockers_after = '1s';
 RESET ROLE;
 DROP ROLE regress_sm_locks;
 

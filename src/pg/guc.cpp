@@ -113,6 +113,17 @@ int sm_statement_timeout_ms = 30000;
  */
 int sm_online_statement_timeout_ms = 0;
 
+/*
+ * safemigrate.cancel_blockers_after
+ *
+ * A superuser policy for migrations that must get through: sessions whose
+ * transaction has been open longer than this and that hold a lock the
+ * migration waits for are cancelled (a running query) or terminated (idle in
+ * transaction) between two short waits, with a WARNING naming them.  0, the
+ * default, never touches other sessions.
+ */
+int sm_cancel_blockers_after_ms = 0;
+
 namespace {
 
 /* Split "a, b,c" into palloc'd ids (lower-cased); returns the count. */
@@ -253,6 +264,11 @@ sm_define_gucs()
 	DefineCustomIntVariable("safemigrate.online_statement_timeout",
 							gettext_noop("The longest an online DDL step (CONCURRENTLY, VALIDATE) may run; 0 means no limit."),
 							NULL, &sm_online_statement_timeout_ms, 0, 0, INT_MAX, PGC_SUSET, GUC_UNIT_MS, NULL, NULL,
+							NULL);
+
+	DefineCustomIntVariable("safemigrate.cancel_blockers_after",
+							gettext_noop("Cancels or terminates sessions that block a migration's lock for longer than this; 0 never does."),
+							NULL, &sm_cancel_blockers_after_ms, 0, 0, INT_MAX, PGC_SUSET, GUC_UNIT_MS, NULL, NULL,
 							NULL);
 
 	SM_RESERVE_GUC_PREFIX("safemigrate");

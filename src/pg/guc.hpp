@@ -22,6 +22,7 @@ extern int sm_statement_timeout_ms;
 extern int sm_online_statement_timeout_ms;
 extern int sm_lock_wait_ms;
 extern int sm_lock_retries;
+extern int sm_cancel_blockers_after_ms;
 
 /* Define every safemigrate.* GUC and reserve the prefix.  Called from _PG_init. */
 void sm_define_gucs();

@@ -137,6 +137,66 @@ queued_wait(Oid relid, int lockmode, int wait_ms)
 	return got;
 }
 
+/*
+ * safemigrate.cancel_blockers_after: cancel (running query) or terminate
+ * (idle in transaction) the sessions holding a conflicting lock whose
+ * transaction is older than the bound.  Only sessions the current user may
+ * signal (superuser, or pg_signal_backend for non-superuser backends).
+ *
+ * C-style frame; may ereport.
+ */
+void
+cancel_old_blockers(Oid relid, int lockmode)
+{
+	Datum modes[8];
+	int nmodes = 0;
+	for (int m = 1; m <= 8; ++m)
+		if (core::lock_conflicts(static_cast<core::LockMode>(lockmode), static_cast<core::LockMode>(m)))
+			modes[nmodes++] = CStringGetTextDatum(core::lock_mode_name(static_cast<core::LockMode>(m)));
+	ArrayType *arr = construct_array(modes, nmodes, TEXTOID, -1, false, TYPALIGN_INT);
+
+	MemoryContext caller = CurrentMemoryContext;
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	Oid argtypes[3] = {OIDOID, TEXTARRAYOID, INT4OID};
+	Datum values[3] = {ObjectIdGetDatum(relid), PointerGetDatum(arr), Int32GetDatum(sm_cancel_blockers_after_ms)};
+	int rc = SPI_execute_with_args(
+		"SELECT format('pid %s (role %s, application %s, %s, transaction open for %s)', a.pid, a.usename, "
+		"quote_literal(coalesce(a.application_name, '')), a.state, date_trunc('second', clock_timestamp() - a.xact_start)), "
+		"CASE WHEN a.state = 'active' THEN pg_catalog.pg_cancel_backend(a.pid) "
+		"ELSE pg_catalog.pg_terminate_backend(a.pid) END "
+		"FROM pg_catalog.pg_stat_activity a JOIN pg_catalog.pg_roles r ON r.rolname = a.usename "
+		"WHERE a.pid IN (SELECT l.pid FROM pg_catalog.pg_locks l WHERE l.locktype = 'relation' "
+		"AND l.relation = $1 AND l.granted AND l.mode = ANY ($2) AND l.pid <> pg_catalog.pg_backend_pid() "
+		"AND l.database = (SELECT d.oid FROM pg_catalog.pg_database d WHERE d.datname = current_database())) "
+		"AND clock_timestamp() - a.xact_start > $3 * interval '1 millisecond' "
+		"AND ((SELECT rolsuper FROM pg_catalog.pg_roles WHERE rolname = current_user) "
+		"     OR (NOT r.rolsuper AND pg_catalog.pg_has_role(current_user, 'pg_signal_backend', 'MEMBER')))",
+		3, argtypes, values, NULL, false, 0);
+	StringInfoData buf;
+	MemoryContext spi = MemoryContextSwitchTo(caller);
+	initStringInfo(&buf);
+	int n = 0;
+	if (rc == SPI_OK_SELECT)
+	{
+		for (uint64 i = 0; i < SPI_processed; ++i)
+		{
+			char *who = SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1);
+			appendStringInfo(&buf, "%s%s", n > 0 ? "; " : "", who ? who : "?");
+			n++;
+		}
+	}
+	MemoryContextSwitchTo(spi);
+	SPI_finish();
+	MemoryContextSwitchTo(caller);
+	if (n > 0)
+		ereport(WARNING,
+				(errmsg("pg_safemigrate cancelled or terminated %d session(s) blocking the migration for longer than "
+						"safemigrate.cancel_blockers_after",
+						n),
+				 errdetail("%s.", buf.data)));
+}
+
 } // namespace
 
 int
@@ -188,6 +248,9 @@ sm_prelock(unsigned int relid_arg, int lockmode)
 							 attempt + 1, sm_lock_wait_ms, nsp, relname,
 							 core::lock_mode_name(static_cast<core::LockMode>(lockmode)))));
 		}
+
+		if (sm_cancel_blockers_after_ms > 0)
+			cancel_old_blockers(relid, lockmode);
 
 		/* Back off, with jitter, out of the queue: other sessions go on meanwhile. */
 		long pause = (long) sm_lock_wait_ms * Min(1L << Min(attempt, 3), 8L);
