@@ -10,7 +10,11 @@
 EXTENSION = pg_safemigrate
 EXTVERSION = $(shell sed -n "s/^default_version = '\(.*\)'/\1/p" $(EXTENSION).control)
 MODULE_big = pg_safemigrate
-DATA = $(wildcard pg_safemigrate--*.sql)
+# Install scripts: the first version's by hand, every later full script built
+# from it and the upgrade scripts (so a fresh install and an upgrade cannot
+# drift apart; sql/01_install.sql also compares them).
+DATA = pg_safemigrate--0.1.0.sql pg_safemigrate--0.1.0--0.2.0.sql
+DATA_built = pg_safemigrate--$(EXTVERSION).sql
 # The command-line tool (pg_safemigrate check FILE...), installed into pg_config --bindir.
 SCRIPTS = tools/pg_safemigrate
 
@@ -46,6 +50,12 @@ include $(PGXS)
 ifneq ($(filter 13 14 15 16 17,$(MAJORVERSION)),$(MAJORVERSION))
 $(error pg_safemigrate supports PostgreSQL 13 to 17, not $(MAJORVERSION))
 endif
+
+pg_safemigrate--0.2.0.sql: pg_safemigrate--0.1.0.sql pg_safemigrate--0.1.0--0.2.0.sql
+	{ echo '/* pg_safemigrate--0.2.0.sql: install script of pg_safemigrate 0.2.0 (built by make from'; \
+	  echo '   pg_safemigrate--0.1.0.sql and pg_safemigrate--0.1.0--0.2.0.sql: edit those) */'; \
+	  sed '1d' pg_safemigrate--0.1.0.sql; \
+	  sed '1,/\\quit/d' pg_safemigrate--0.1.0--0.2.0.sql; } > $@
 
 -include $(OBJS:.o=.d)
 

@@ -530,6 +530,19 @@ query_base_relations(Node *query, const RelationFacts **out, int *nout)
 	*nout = k;
 }
 
+/* The relations the query of view (or materialized view) relid reads, from its rule's dependencies. */
+void
+view_base_tables(Oid relid, const RelationFacts **out, int *nout)
+{
+	facts_from_query("SELECT DISTINCT d.refobjid FROM pg_catalog.pg_depend d "
+					 "JOIN pg_catalog.pg_rewrite r ON r.oid = d.objid "
+					 "JOIN pg_catalog.pg_class c ON c.oid = d.refobjid "
+					 "WHERE r.ev_class = $1 AND d.classid = 'pg_catalog.pg_rewrite'::pg_catalog.regclass "
+					 "AND d.refclassid = 'pg_catalog.pg_class'::pg_catalog.regclass AND d.refobjid <> $1 "
+					 "AND c.relkind IN ('r', 'p', 'm', 'f', 'v')",
+					 relid, (Datum) 0, InvalidOid, out, nout);
+}
+
 /* Concatenate two fact arrays. */
 void
 append_facts(const RelationFacts **a, int *na, const RelationFacts *b, int nb)
@@ -1846,14 +1859,7 @@ sm_extract(Node *parsetree, core::Statement *out)
 			if (OidIsValid(relid) && !r->skipData)
 			{
 				/* The view's query reads its base tables (AccessShareLock). */
-				facts_from_query(
-					"SELECT DISTINCT d.refobjid FROM pg_catalog.pg_depend d "
-					"JOIN pg_catalog.pg_rewrite r ON r.oid = d.objid "
-					"JOIN pg_catalog.pg_class c ON c.oid = d.refobjid "
-					"WHERE r.ev_class = $1 AND d.classid = 'pg_catalog.pg_rewrite'::pg_catalog.regclass "
-					"AND d.refclassid = 'pg_catalog.pg_class'::pg_catalog.regclass AND d.refobjid <> $1 "
-					"AND c.relkind IN ('r', 'p', 'm', 'f', 'v')",
-					relid, (Datum) 0, InvalidOid, &out->partners, &out->npartners);
+				view_base_tables(relid, &out->partners, &out->npartners);
 				out->partner_lock = LockMode::AccessShare;
 			}
 			Relation rel = OidIsValid(relid) ? probe_open(relid) : NULL;
@@ -2076,14 +2082,7 @@ sm_extract(Node *parsetree, core::Statement *out)
 					continue;
 				const RelationFacts *base;
 				int nbase;
-				facts_from_query(
-					"SELECT DISTINCT d.refobjid FROM pg_catalog.pg_depend d "
-					"JOIN pg_catalog.pg_rewrite r ON r.oid = d.objid "
-					"JOIN pg_catalog.pg_class c ON c.oid = d.refobjid "
-					"WHERE r.ev_class = $1 AND d.classid = 'pg_catalog.pg_rewrite'::pg_catalog.regclass "
-					"AND d.refclassid = 'pg_catalog.pg_class'::pg_catalog.regclass AND d.refobjid <> $1 "
-					"AND c.relkind IN ('r', 'p', 'm', 'f', 'v')",
-					relid, (Datum) 0, InvalidOid, &base, &nbase);
+				view_base_tables(relid, &base, &nbase);
 				append_facts(&out->partners, &out->npartners, base, nbase);
 			}
 			out->partner_lock = out->lock_mode;

@@ -40,6 +40,18 @@ namespace safemigrate::pg {
 
 namespace {
 
+/* The pg_locks.mode names of the modes that conflict with lockmode, as a text[]. */
+ArrayType *
+conflicting_modes(int lockmode)
+{
+	Datum modes[8];
+	int nmodes = 0;
+	for (int m = 1; m <= 8; ++m)
+		if (core::lock_conflicts(static_cast<core::LockMode>(lockmode), static_cast<core::LockMode>(m)))
+			modes[nmodes++] = CStringGetTextDatum(core::lock_mode_name(static_cast<core::LockMode>(m)));
+	return construct_array(modes, nmodes, TEXTOID, -1, false, TYPALIGN_INT);
+}
+
 /*
  * "pid 4711 (role app, application "worker", idle in transaction, transaction
  * open for 00:00:12, query started 10:01:02: SELECT ...); pid ..." for the
@@ -50,12 +62,7 @@ namespace {
 char *
 describe_blockers(Oid relid, int lockmode, int *count)
 {
-	Datum modes[8];
-	int nmodes = 0;
-	for (int m = 1; m <= 8; ++m)
-		if (core::lock_conflicts(static_cast<core::LockMode>(lockmode), static_cast<core::LockMode>(m)))
-			modes[nmodes++] = CStringGetTextDatum(core::lock_mode_name(static_cast<core::LockMode>(m)));
-	ArrayType *arr = construct_array(modes, nmodes, TEXTOID, -1, false, TYPALIGN_INT);
+	ArrayType *arr = conflicting_modes(lockmode);
 
 	MemoryContext caller = CurrentMemoryContext;
 	if (SPI_connect() != SPI_OK_CONNECT)
@@ -148,12 +155,7 @@ queued_wait(Oid relid, int lockmode, int wait_ms)
 void
 cancel_old_blockers(Oid relid, int lockmode)
 {
-	Datum modes[8];
-	int nmodes = 0;
-	for (int m = 1; m <= 8; ++m)
-		if (core::lock_conflicts(static_cast<core::LockMode>(lockmode), static_cast<core::LockMode>(m)))
-			modes[nmodes++] = CStringGetTextDatum(core::lock_mode_name(static_cast<core::LockMode>(m)));
-	ArrayType *arr = construct_array(modes, nmodes, TEXTOID, -1, false, TYPALIGN_INT);
+	ArrayType *arr = conflicting_modes(lockmode);
 
 	MemoryContext caller = CurrentMemoryContext;
 	if (SPI_connect() != SPI_OK_CONNECT)

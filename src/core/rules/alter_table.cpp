@@ -214,6 +214,35 @@ mark_steps_rewritable(Assessment &a, const Ctx &x)
 	a.rewritable = true;
 }
 
+/*
+ * The steps ADD ... NOT VALID, then VALIDATE CONSTRAINT (in another
+ * transaction).  label names the constraint when the statement does not
+ * ("fkey", "check", as PostgreSQL's ChooseConstraintName).  False when the
+ * subcommand's text is unknown (only a hint then).
+ */
+bool
+not_valid_then_validate(Assessment &a, const Ctx &x, std::string_view label)
+{
+	std::string name = constraint_name_of(x.part);
+	if (name.empty())
+		name = quote_ident(default_name(x.rel.name, x.c.first_column, label));
+	if (x.part.empty())
+	{
+		a.hint = "Add the constraint with NOT VALID, then run " + x.prefix + " VALIDATE CONSTRAINT " + name +
+				 "; in a separate transaction.";
+		return false;
+	}
+	/* An interrupted earlier run left it NOT VALID: only the validation is left to do. */
+	if (!exists_not_valid(x.stmt, name))
+		a.safe_sql.push_back(x.prefix + " " + with_not_valid(with_constraint_name(x.part, name)) + ";");
+	a.safe_sql.push_back(x.prefix + " VALIDATE CONSTRAINT " + name + ";");
+	a.hint = run_instead(a.safe_sql) +
+			 "  NOT VALID is instant and already checks new rows; VALIDATE scans under a "
+			 "ShareUpdateExclusiveLock, which blocks neither reads nor writes.";
+	mark_steps_rewritable(a, x);
+	return true;
+}
+
 void
 add_foreign_key(Assessment &a, const Ctx &x)
 {
@@ -225,23 +254,8 @@ add_foreign_key(Assessment &a, const Ctx &x)
 		a.hint = "Add the constraint NOT VALID, then VALIDATE CONSTRAINT in a separate transaction.";
 		return;
 	}
-	std::string name = constraint_name_of(x.part);
-	if (name.empty())
-		name = quote_ident(default_name(x.rel.name, x.c.first_column, "fkey"));
-	if (x.part.empty())
-	{
-		a.hint = "Add the constraint with NOT VALID, then run " + x.prefix + " VALIDATE CONSTRAINT " +
-				 name + "; in a separate transaction.";
+	if (!not_valid_then_validate(a, x, "fkey"))
 		return;
-	}
-	/* An interrupted earlier run left it NOT VALID: only the validation is left to do. */
-	if (!exists_not_valid(x.stmt, name))
-		a.safe_sql.push_back(x.prefix + " " + with_not_valid(with_constraint_name(x.part, name)) + ";");
-	a.safe_sql.push_back(x.prefix + " VALIDATE CONSTRAINT " + name + ";");
-	a.hint = run_instead(a.safe_sql) +
-			 "  NOT VALID is instant and already checks new rows; VALIDATE scans under a "
-			 "ShareUpdateExclusiveLock, which blocks neither reads nor writes.";
-	mark_steps_rewritable(a, x);
 	if (!x.c.fk_columns_indexed)
 		a.hint += "  No index leads with the referencing columns: consider CREATE INDEX CONCURRENTLY on "
 				  "them first, or every DELETE/UPDATE of the referenced table scans " + quoted(x.rel) + ".";
@@ -251,21 +265,7 @@ void
 add_check(Assessment &a, const Ctx &x)
 {
 	scan_texts(a, x, rule::add_check_validating, "ADD CHECK", "the whole table has been scanned");
-	std::string name = constraint_name_of(x.part);
-	if (name.empty())
-		name = quote_ident(default_name(x.rel.name, x.c.first_column, "check"));
-	if (x.part.empty())
-	{
-		a.hint = "Add the constraint with NOT VALID, then VALIDATE CONSTRAINT in a separate transaction.";
-		return;
-	}
-	if (!exists_not_valid(x.stmt, name))
-		a.safe_sql.push_back(x.prefix + " " + with_not_valid(with_constraint_name(x.part, name)) + ";");
-	a.safe_sql.push_back(x.prefix + " VALIDATE CONSTRAINT " + name + ";");
-	a.hint = run_instead(a.safe_sql) +
-			 "  NOT VALID is instant and already checks new rows; VALIDATE scans under a "
-			 "ShareUpdateExclusiveLock, which blocks neither reads nor writes.";
-	mark_steps_rewritable(a, x);
+	(void) not_valid_then_validate(a, x, "check");
 }
 
 void
