@@ -35,6 +35,16 @@ total=$(sed -n 's/.*tests failed out of \([0-9]*\).*/\1/p' build/ctest.log)
 nfail=$(sed -n 's/.*, \([0-9]*\) tests failed out of.*/\1/p' build/ctest.log)
 if [ -z "$total" ]; then record unit 0 1; else record unit $((total - nfail)) "$nfail"; fi
 
+# The same unit tests under AddressSanitizer and UndefinedBehaviorSanitizer.
+sm_say "unit tests under ASan + UBSan"
+cmake -S . -B build/asan -DCMAKE_BUILD_TYPE=Debug -DSAFEMIGRATE_SANITIZE=ON >build/asan.log 2>&1 &&
+	cmake --build build/asan -j2 >>build/asan.log 2>&1 || { cat build/asan.log; exit 1; }
+(cd build/asan && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 ctest --output-on-failure) >build/ctest-asan.log 2>&1 || true
+tail -n 3 build/ctest-asan.log
+total=$(sed -n 's/.*tests failed out of \([0-9]*\).*/\1/p' build/ctest-asan.log)
+nfail=$(sed -n 's/.*, \([0-9]*\) tests failed out of.*/\1/p' build/ctest-asan.log)
+if [ -z "$total" ]; then cat build/ctest-asan.log; record unit-asan 0 1; else record unit-asan $((total - nfail)) "$nfail"; fi
+
 # --- 2. a server with the library preloaded ----------------------------------
 sm_say "throwaway cluster"
 sm_cluster_start main preload
