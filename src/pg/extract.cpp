@@ -71,7 +71,10 @@ extern "C" {
 #include "utils/hsearch.h"
 #include "utils/partcache.h"
 #include "utils/ruleutils.h"
+#include "utils/guc.h"
+#include "utils/snapmgr.h"
 #include "utils/timestamp.h"
+#include "access/xact.h"
 #include "utils/typcache.h"
 }
 
@@ -427,6 +430,36 @@ facts_for_rangevars(List *rangevars, core::Statement *out)
 		out->relation = facts[0];
 }
 
+} // namespace
+
+/* Cannot ereport. */
+bool
+sm_may_take_snapshot()
+{
+	return !(IsolationUsesXactSnapshot() && !FirstSnapshotSet);
+}
+
+/*
+ * SPI_execute_with_args with search_path = pg_catalog, pg_temp: the hook's
+ * catalog queries call functions and operators that a schema earlier in the
+ * caller's search_path must not be able to replace.  The GUC level is popped
+ * here, or by the (sub)transaction abort after an error.
+ *
+ * C-style frame; may ereport.
+ */
+int
+sm_spi_execute_pinned(const char *sql, int nargs, Oid *argtypes, Datum *values, bool read_only)
+{
+	int nest = NewGUCNestLevel();
+	(void) set_config_option("search_path", "pg_catalog, pg_temp", PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE, true,
+							 0, false);
+	int rc = SPI_execute_with_args(sql, nargs, argtypes, values, NULL, read_only, 0);
+	AtEOXact_GUC(true, nest);
+	return rc;
+}
+
+namespace {
+
 /*
  * Run a catalog query returning one oid column, with up to two parameters,
  * and return the facts of each relation it names (duplicates removed by the
@@ -445,7 +478,7 @@ facts_from_query(const char *sql, Oid arg1, Datum arg2, Oid arg2type, const Rela
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
-	int rc = SPI_execute_with_args(sql, nargs, argtypes, values, NULL, false, 0);
+	int rc = sm_spi_execute_pinned(sql, nargs, argtypes, values, false);
 	if (rc != SPI_OK_SELECT)
 		elog(ERROR, "catalog query failed: %s", SPI_result_code_string(rc));
 	int n = (int) SPI_processed;
@@ -1259,9 +1292,9 @@ extract_alter_table(const AlterTableStmt *stmt, core::Statement *out)
 			elog(ERROR, "SPI_connect failed");
 		Oid argtypes[1] = {OIDOID};
 		Datum values[1] = {ObjectIdGetDatum(relid)};
-		if (SPI_execute_with_args("SELECT conname::text FROM pg_catalog.pg_constraint "
+		if (sm_spi_execute_pinned("SELECT conname::text FROM pg_catalog.pg_constraint "
 								  "WHERE conrelid = $1 AND NOT convalidated ORDER BY 1",
-								  1, argtypes, values, NULL, true, 0) == SPI_OK_SELECT)
+								  1, argtypes, values, true) == SPI_OK_SELECT)
 			n = (int) SPI_processed;
 		MemoryContext spi = MemoryContextSwitchTo(caller);
 		std::string_view *names = (std::string_view *) palloc(sizeof(std::string_view) * Max(n, 1));
@@ -2073,10 +2106,18 @@ sm_extract(Node *parsetree, core::Statement *out)
 			out->lock_mode = lock_mode_of(l->mode);
 			facts_for_rangevars(l->relations, out);
 			out->only = l->relations != NIL && !((RangeVar *) linitial(l->relations))->inh;
-			/* LOCK on a view locks the tables of its query in the same mode (LockViewRecurse). */
+			/*
+			 * LOCK on a view locks the tables of its query in the same mode
+			 * (LockViewRecurse).  Not when a catalog query would fix the
+			 * transaction snapshot of a REPEATABLE READ transaction before
+			 * its lock (LOCK runs without a snapshot; "LOCK first" must keep
+			 * working): the view's tables are then not judged.
+			 */
 			ListCell *lc;
 			foreach (lc, l->relations)
 			{
+				if (!sm_may_take_snapshot())
+					break;
 				Oid relid = RangeVarGetRelid((RangeVar *) lfirst(lc), NoLock, true);
 				if (!OidIsValid(relid) || get_rel_relkind(relid) != RELKIND_VIEW)
 					continue;

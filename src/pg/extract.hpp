@@ -13,6 +13,8 @@
  */
 #pragma once
 
+#include <cstdint>
+
 #include "core/statement.hpp"
 
 struct MemoryContextData;
@@ -38,5 +40,14 @@ bool sm_has_rules(const Node *parsetree);
 
 /* Facts of one statement: kind, command tag, relations, subcommands. */
 void sm_extract(Node *parsetree, core::Statement *out);
+
+/* SPI_execute_with_args under search_path = pg_catalog, pg_temp (argtypes: Oid[], values: Datum[]). */
+int sm_spi_execute_pinned(const char *sql, int nargs, unsigned int *argtypes, uintptr_t *values, bool read_only);
+
+/*
+ * False while a query would fix the transaction snapshot of a REPEATABLE READ
+ * or SERIALIZABLE transaction that has none yet (LOCK TABLE runs without one).
+ */
+bool sm_may_take_snapshot();
 
 } // namespace safemigrate::pg

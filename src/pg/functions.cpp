@@ -133,6 +133,9 @@ extract_guarded(Node *parsetree, core::Statement *stmt)
 		RollbackAndReleaseCurrentSubTransaction();
 		MemoryContextSwitchTo(oldcxt);
 		CurrentResourceOwner = oldowner;
+		/* A cancel or statement_timeout ends check() itself, as in PL/pgSQL's OTHERS. */
+		if (edata->sqlerrcode == ERRCODE_QUERY_CANCELED || edata->sqlerrcode == ERRCODE_OUT_OF_MEMORY)
+			ReThrowError(edata);
 		error = edata->message;
 	}
 	PG_END_TRY();

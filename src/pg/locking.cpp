@@ -21,6 +21,7 @@
  *-------------------------------------------------------------------------
  */
 #include "core/lock_mode.hpp"
+#include "pg/extract.hpp"
 #include "pg/guc.hpp"
 #include "pg/locking.hpp"
 
@@ -69,7 +70,7 @@ describe_blockers(Oid relid, int lockmode, int *count)
 		elog(ERROR, "SPI_connect failed");
 	Oid argtypes[2] = {OIDOID, TEXTARRAYOID};
 	Datum values[2] = {ObjectIdGetDatum(relid), PointerGetDatum(arr)};
-	int rc = SPI_execute_with_args(
+	int rc = sm_spi_execute_pinned(
 		"SELECT format('pid %s (role %s, application %s, %s, transaction open for %s, query started %s: %s)', "
 		"a.pid, a.usename, quote_literal(coalesce(a.application_name, '')), coalesce(a.state, 'unknown state'), "
 		"date_trunc('second', clock_timestamp() - a.xact_start), to_char(a.query_start, 'HH24:MI:SS'), "
@@ -79,7 +80,7 @@ describe_blockers(Oid relid, int lockmode, int *count)
 		"AND l.relation = $1 AND l.granted AND l.mode = ANY ($2) AND l.pid <> pg_catalog.pg_backend_pid() "
 		"AND l.database = (SELECT d.oid FROM pg_catalog.pg_database d WHERE d.datname = current_database())) "
 		"ORDER BY a.xact_start NULLS LAST, a.pid",
-		2, argtypes, values, NULL, true, 0);
+		2, argtypes, values, true);
 	StringInfoData buf;
 	MemoryContext spi = MemoryContextSwitchTo(caller);
 	initStringInfo(&buf);
@@ -162,7 +163,7 @@ cancel_old_blockers(Oid relid, int lockmode)
 		elog(ERROR, "SPI_connect failed");
 	Oid argtypes[3] = {OIDOID, TEXTARRAYOID, INT4OID};
 	Datum values[3] = {ObjectIdGetDatum(relid), PointerGetDatum(arr), Int32GetDatum(sm_cancel_blockers_after_ms)};
-	int rc = SPI_execute_with_args(
+	int rc = sm_spi_execute_pinned(
 		"SELECT format('pid %s (role %s, application %s, %s, transaction open for %s)', a.pid, a.usename, "
 		"quote_literal(coalesce(a.application_name, '')), a.state, date_trunc('second', clock_timestamp() - a.xact_start)), "
 		"CASE WHEN a.state = 'active' THEN pg_catalog.pg_cancel_backend(a.pid) "
@@ -174,7 +175,7 @@ cancel_old_blockers(Oid relid, int lockmode)
 		"AND clock_timestamp() - a.xact_start > $3 * interval '1 millisecond' "
 		"AND ((SELECT rolsuper FROM pg_catalog.pg_roles WHERE rolname = current_user) "
 		"     OR (NOT r.rolsuper AND pg_catalog.pg_has_role(current_user, 'pg_signal_backend', 'MEMBER')))",
-		3, argtypes, values, NULL, false, 0);
+		3, argtypes, values, false);
 	StringInfoData buf;
 	MemoryContext spi = MemoryContextSwitchTo(caller);
 	initStringInfo(&buf);
@@ -251,7 +252,8 @@ sm_prelock(unsigned int relid_arg, int lockmode)
 							 core::lock_mode_name(static_cast<core::LockMode>(lockmode)))));
 		}
 
-		if (sm_cancel_blockers_after_ms > 0)
+		/* Not while the query would fix a REPEATABLE READ snapshot before the lock (LOCK TABLE). */
+		if (sm_cancel_blockers_after_ms > 0 && sm_may_take_snapshot())
 			cancel_old_blockers(relid, lockmode);
 
 		/* Back off, with jitter, out of the queue: other sessions go on meanwhile. */

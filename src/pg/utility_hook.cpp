@@ -38,7 +38,10 @@
 #include "pg/compat.hpp"
 
 extern "C" {
+#include "catalog/pg_class.h"
 #include "catalog/pg_index.h"
+#include "commands/defrem.h"
+#include "utils/lsyscache.h"
 #include "parser/parser.h"
 #include "utils/snapmgr.h"
 #include "nodes/makefuncs.h"
@@ -212,22 +215,59 @@ judge(PlannedStmt *pstmt, const char *queryString, ProcessUtilityContext context
  *
  * C-style frame; may ereport.
  */
-/* Statements that commit internally: no GUC nest level may span them (pg-facts 4.3). */
+/* The relkind of a named relation, or 0 when it does not exist.  May ereport. */
+char
+relkind_of(RangeVar *rv)
+{
+	Oid relid = rv != NULL ? RangeVarGetRelid(rv, NoLock, true) : InvalidOid;
+	return OidIsValid(relid) ? get_rel_relkind(relid) : '\0';
+}
+
+/*
+ * Statements that commit internally (pg-facts 4.3): no GUC nest level may
+ * span them, and a pre-lock would be released by their first commit.
+ * VACUUM (and ANALYZE of several tables outside a transaction block), CLUSTER
+ * without a table or of a partitioned table (cluster_multiple_rels),
+ * REINDEX SCHEMA / DATABASE / SYSTEM, REINDEX of a partitioned table or index
+ * (ReindexPartitions, PG 14+), and the CONCURRENTLY forms.
+ *
+ * C-style frame; may ereport.
+ */
 bool
 commits_internally(const Node *tree)
 {
 	switch (nodeTag(tree))
 	{
 		case T_VacuumStmt:
-		case T_ClusterStmt:
 			return true;
+		case T_ClusterStmt:
+		{
+			RangeVar *rv = ((const ClusterStmt *) tree)->relation;
+			return rv == NULL || relkind_of(rv) == RELKIND_PARTITIONED_TABLE;
+		}
 		case T_IndexStmt:
 			return ((const IndexStmt *) tree)->concurrent;
 		case T_DropStmt:
 			return ((const DropStmt *) tree)->concurrent;
 		case T_ReindexStmt:
-			return ((const ReindexStmt *) tree)->kind != REINDEX_OBJECT_INDEX &&
-				   ((const ReindexStmt *) tree)->kind != REINDEX_OBJECT_TABLE;
+		{
+			const ReindexStmt *r = (const ReindexStmt *) tree;
+			if (r->kind != REINDEX_OBJECT_INDEX && r->kind != REINDEX_OBJECT_TABLE)
+				return true;
+#if PG_VERSION_NUM >= 140000
+			ListCell *lc;
+			foreach (lc, r->params)
+			{
+				DefElem *opt = (DefElem *) lfirst(lc);
+				if (strcmp(opt->defname, "concurrently") == 0 && defGetBoolean(opt))
+					return true;
+			}
+			char kind = relkind_of(r->relation);
+			return kind == RELKIND_PARTITIONED_TABLE || kind == RELKIND_PARTITIONED_INDEX;
+#else
+			return r->concurrent;
+#endif
+		}
 		default:
 			return false;
 	}
@@ -248,7 +288,14 @@ run_with_limits(const SmVerdict *v, SM_PU_PARAMS)
 {
 	bool blocking = v->lock > core::LockMode::ShareUpdateExclusive;
 	bool online = v->lock == core::LockMode::ShareUpdateExclusive;
+	bool commits = commits_internally(pstmt->utilityStmt);
 
+	/*
+	 * A statement that commits internally releases the pre-locks at its first
+	 * commit and takes its locks again under lock_timeout (below); the
+	 * pre-lock still makes it wait in steps and name the blockers when the
+	 * table is busy now.
+	 */
 	for (int i = 0; i < v->nlocks; ++i)
 	{
 		Oid relid = RangeVarGetRelid(makeRangeVarFromNameList(stringToQualifiedNameList(v->lock_relations[i])),
@@ -271,14 +318,24 @@ run_with_limits(const SmVerdict *v, SM_PU_PARAMS)
 		}
 	}
 
+	/*
+	 * lock_timeout: a GUC level for a statement that stays in one
+	 * transaction.  One that commits internally would carry the level across
+	 * its commits (and a SET would outlive an error after one), so there the
+	 * variable ProcSleep reads is set directly and restored below.
+	 */
 	int nest = -1;
-	if (blocking && !commits_internally(pstmt->utilityStmt))
+	int saved_lock_timeout = LockTimeout;
+	bool direct = blocking && commits;
+	if (blocking && !commits)
 	{
 		char ms[32];
 		snprintf(ms, sizeof ms, "%d", sm_effective_lock_timeout());
 		nest = NewGUCNestLevel();
 		(void) set_config_option("lock_timeout", ms, PGC_SUSET, PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);
 	}
+	else if (direct)
+		LockTimeout = sm_effective_lock_timeout();
 
 	PG_TRY();
 	{
@@ -286,8 +343,14 @@ run_with_limits(const SmVerdict *v, SM_PU_PARAMS)
 	}
 	PG_FINALLY();
 	{
-		/* The session's statement_timeout, as it was (transaction abort pops the GUC level). */
-		if (rearm)
+		if (direct)
+			LockTimeout = saved_lock_timeout;
+		/*
+		 * The session's statement_timeout, as it was (transaction abort pops
+		 * the GUC level); not once ours has fired: re-arming would clear the
+		 * indicator that makes the pending cancel say "statement timeout".
+		 */
+		if (rearm && !get_timeout_indicator(STATEMENT_TIMEOUT, false))
 		{
 			if (had)
 				enable_timeout_at(STATEMENT_TIMEOUT, old_fin);
