@@ -150,6 +150,18 @@ sm_cluster_start nopreload no-preload
 run_regress nopreload build/nopreload installcheck ISOLATION= REGRESS=preload_required \
 	REGRESS_OPTS="--inputdir=test/nopreload --outputdir=build/nopreload"
 
+# --- 6. a migration whose backend dies mid-rewrite ----------------------------
+# Its own cluster: kill -9 makes the postmaster restart every backend.
+sm_say "backend terminated / killed during a rewrite (test/crash)"
+sm_cluster_start crash
+bash test/crash/run.sh >build/crash.log 2>&1 || true
+cat build/crash.log
+if line=$(grep -E '^crash: [0-9]+ passed, [0-9]+ failed$' build/crash.log | tail -1); then
+	record crash "$(sed 's/^crash: \([0-9]*\) passed.*/\1/' <<<"$line")" "$(sed 's/.*, \([0-9]*\) failed$/\1/' <<<"$line")"
+else
+	record crash 0 1
+fi
+
 sm_cluster_stop
 echo
 echo "suites with failures: ${failures[*]:-none}"

@@ -215,8 +215,19 @@ void
 sm_prelock(unsigned int relid_arg, int lockmode)
 {
 	Oid relid = (Oid) relid_arg;
-	/* Only the owner may queue for it: others get PostgreSQL's permission error first. */
-	if (!pg_class_ownercheck(relid, GetUserId()))
+	/*
+	 * Only a user who could take this lock anyway may queue for it; others get
+	 * PostgreSQL's permission error first.  The owner; a user with UPDATE,
+	 * DELETE or TRUNCATE (LOCK TABLE takes any mode with them); for the
+	 * table a foreign key references or a trigger is created on, a user with
+	 * REFERENCES or TRIGGER (ShareRowExclusiveLock).
+	 */
+	Oid user = GetUserId();
+	bool may = pg_class_ownercheck(relid, user) ||
+			   pg_class_aclcheck(relid, user, ACL_UPDATE | ACL_DELETE | ACL_TRUNCATE) == ACLCHECK_OK ||
+			   (lockmode <= ShareRowExclusiveLock &&
+				pg_class_aclcheck(relid, user, ACL_REFERENCES | ACL_TRIGGER) == ACLCHECK_OK);
+	if (!may)
 		return;
 	if (ConditionalLockRelationOid(relid, lockmode))
 		return;

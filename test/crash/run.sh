@@ -1,0 +1,136 @@
+#!/usr/bin/env bash
+# test/crash/run.sh: a migration whose backend dies in the middle of a rewrite.
+#
+# A rewritten statement runs its safe steps in transactions of their own, so a
+# backend that is terminated (pg_terminate_backend) or killed (kill -9, which
+# makes the postmaster restart every backend and recover) between or during
+# steps leaves the steps before it committed.  That must be a valid state, no
+# lock may outlive the backend, and running the original statement again must
+# finish the migration.
+#
+# Expects PGHOST/PGPORT/PGUSER to point at a throwaway cluster that preloads
+# pg_safemigrate (it is crashed on purpose; do not point it at anything else),
+# and to be allowed to send signals to its backends (root or the cluster owner).
+# The victim is made slow where it must be caught (a CHECK that sleeps per row,
+# an index expression that sleeps per row); the test waits for a catalog
+# condition, not for a fixed time.  Prints "ok - ..." / "not ok - ...", then
+# "crash: N passed, M failed".
+
+set -uo pipefail
+
+db=safemigrate_crash
+passed=0
+failed=0
+victim_log=$(mktemp "${TMPDIR:-/tmp}/pg_safemigrate_crash.XXXXXX")
+
+sql() { psql -X -q -At -v ON_ERROR_STOP=1 -d "$db" "$@"; }
+check() { # check NAME EXPECTED ACTUAL
+	if [ "$2" = "$3" ]; then
+		passed=$((passed + 1)); echo "ok - $1"
+	else
+		failed=$((failed + 1)); echo "not ok - $1"; echo "#   expected: $2"; echo "#   actual:   $3"
+	fi
+}
+# wait_for SQL: poll (at most 30 s) until the query returns t.
+wait_for() {
+	local i
+	for i in $(seq 300); do
+		[ "$(sql -c "$1" 2>/dev/null)" = t ] && return 0
+		sleep 0.1
+	done
+	echo "# timed out waiting for: $1"
+	return 1
+}
+# wait_up: the server accepts connections again (after a crash restart).
+wait_up() {
+	local i
+	for i in $(seq 600); do
+		psql -X -q -At -d "$db" -c 'SELECT 1' >/dev/null 2>&1 && return 0
+		sleep 0.1
+	done
+	return 1
+}
+victim_pid() { sql -c "SELECT pid FROM pg_stat_activity WHERE application_name = 'crash_victim'"; }
+
+# strike: end the victim ($how: terminate or kill9) and wait until the server
+# takes connections again.  After kill -9 the postmaster ends every backend
+# and restarts; a sentinel session tells when that has happened (it is ended
+# too), so the checks that follow do not run on the server about to restart.
+strike() {
+	local pid sentinel
+	pid=$(victim_pid)
+	if [ -z "$pid" ]; then
+		echo "# the victim had ended already:"; cat "$victim_log"
+	elif [ "$how" = terminate ]; then
+		sql -c "SELECT pg_terminate_backend($pid)" >/dev/null
+	else
+		PGAPPNAME=crash_sentinel psql -X -q -d "$db" -c "SELECT pg_sleep(3600)" >/dev/null 2>&1 &
+		sentinel=$!
+		wait_for "SELECT EXISTS (SELECT FROM pg_stat_activity WHERE application_name = 'crash_sentinel')"
+		kill -9 "$pid"
+		wait "$sentinel"
+	fi
+	wait "$victim_job"
+	wait_up
+}
+
+psql -X -q -v ON_ERROR_STOP=1 -d postgres -c "DROP DATABASE IF EXISTS $db" -c "CREATE DATABASE $db" \
+	-c "ALTER DATABASE $db SET safemigrate.small_table_rows = 0" || exit 1
+sql <<'SQL' || exit 1
+SET safemigrate.mode = off;
+CREATE EXTENSION pg_safemigrate;
+-- Slow per row, so that the step that checks existing rows can be caught.
+CREATE FUNCTION slow_positive(v int) RETURNS boolean IMMUTABLE LANGUAGE plpgsql AS $$
+BEGIN PERFORM pg_sleep(0.005); RETURN v > 0; END $$;
+CREATE FUNCTION slow_key(v int) RETURNS int IMMUTABLE LANGUAGE plpgsql AS $$
+BEGIN PERFORM pg_sleep(0.005); RETURN v; END $$;
+CREATE TABLE orders (id int PRIMARY KEY, amount int NOT NULL);
+INSERT INTO orders SELECT g, g FROM generate_series(1, 1000) g;
+ANALYZE orders;
+SQL
+
+# run_victim SQL: run it in the background as the session to kill.
+run_victim() {
+	PGAPPNAME=crash_victim psql -X -q -d "$db" -c "$1" >"$victim_log" 2>&1 &
+	victim_job=$!
+}
+
+for how in terminate kill9; do
+	# --- ADD CHECK, rewritten as ADD ... NOT VALID + VALIDATE ------------------
+	run_victim "ALTER TABLE orders ADD CONSTRAINT orders_amount_${how} CHECK (slow_positive(amount))"
+	# Step 1 committed: the NOT VALID constraint exists; step 2 (VALIDATE) is scanning.
+	wait_for "SELECT EXISTS (SELECT FROM pg_constraint WHERE conname = 'orders_amount_${how}' AND NOT convalidated)
+	          AND EXISTS (SELECT FROM pg_stat_activity WHERE application_name = 'crash_victim' AND wait_event = 'PgSleep')"
+	strike
+	check "$how during VALIDATE: the NOT VALID constraint of step 1 stays" "f" \
+		"$(sql -c "SELECT convalidated FROM pg_constraint WHERE conname = 'orders_amount_${how}'")"
+	check "$how during VALIDATE: no lock on the table outlives the backend" "0" \
+		"$(sql -c "SELECT count(*) FROM pg_locks WHERE relation = 'orders'::regclass")"
+	check "$how during VALIDATE: new rows are already checked" "violates check constraint" \
+		"$(sql -c "INSERT INTO orders VALUES (100000, -1)" 2>&1 | grep -o 'violates check constraint')"
+	out=$(sql -c "ALTER TABLE orders ADD CONSTRAINT orders_amount_${how} CHECK (slow_positive(amount))" 2>&1)
+	check "$how during VALIDATE: the statement run again finishes the migration" "t" \
+		"$(sql -c "SELECT convalidated FROM pg_constraint WHERE conname = 'orders_amount_${how}'")"
+	[ -n "$out" ] && echo "# $out" | head -3
+
+	# --- CREATE INDEX, rewritten as CREATE INDEX CONCURRENTLY -----------------
+	run_victim "CREATE INDEX orders_key_${how} ON orders (slow_key(amount))"
+	wait_for "SELECT EXISTS (SELECT FROM pg_class WHERE relname = 'orders_key_${how}')
+	          AND EXISTS (SELECT FROM pg_stat_activity WHERE application_name = 'crash_victim' AND wait_event = 'PgSleep')"
+	strike
+	check "$how during CREATE INDEX CONCURRENTLY: the index is left INVALID, not half-valid" "f" \
+		"$(sql -c "SELECT indisvalid FROM pg_index WHERE indexrelid = 'orders_key_${how}'::regclass")"
+	out=$(sql -c "CREATE INDEX orders_key_${how} ON orders (slow_key(amount))" 2>&1)
+	check "$how during CREATE INDEX CONCURRENTLY: running it again names the DROP INDEX CONCURRENTLY to run" \
+		"DROP INDEX CONCURRENTLY" "$(grep -o 'DROP INDEX CONCURRENTLY' <<<"$out" | head -1)"
+	sql -c "DROP INDEX CONCURRENTLY orders_key_${how}" >/dev/null
+	sql -c "CREATE INDEX orders_key_${how} ON orders (slow_key(amount))" >/dev/null 2>&1
+	check "$how during CREATE INDEX CONCURRENTLY: after the DROP it builds a valid index" "t" \
+		"$(sql -c "SELECT indisvalid FROM pg_index WHERE indexrelid = 'orders_key_${how}'::regclass")"
+	check "$how: no rows lost" "1000" "$(sql -c "SELECT count(*) FROM orders")"
+done
+
+rm -f "$victim_log"
+psql -X -q -d postgres -c "DROP DATABASE IF EXISTS $db" >/dev/null 2>&1
+echo "crash: $passed passed, $failed failed"
+[ "$failed" -eq 0 ]
