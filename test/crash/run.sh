@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # test/crash/run.sh: a migration whose backend dies in the middle of a rewrite.
 #
-# A rewritten statement runs its safe steps in transactions of their own, so a
-# backend that is terminated (pg_terminate_backend) or killed (kill -9, which
+# A rewritten statement runs its safe steps in transactions of their own (and
+# waits for its locks in subtransactions), so a backend that is terminated (pg_terminate_backend) or killed (kill -9, which
 # makes the postmaster restart every backend and recover) between or during
 # steps leaves the steps before it committed.  That must be a valid state, no
 # lock may outlive the backend, and running the original statement again must
@@ -84,6 +84,9 @@ CREATE FUNCTION slow_positive(v int) RETURNS boolean IMMUTABLE LANGUAGE plpgsql 
 BEGIN PERFORM pg_sleep(0.005); RETURN v > 0; END $$;
 CREATE FUNCTION slow_key(v int) RETURNS int IMMUTABLE LANGUAGE plpgsql AS $$
 BEGIN PERFORM pg_sleep(0.005); RETURN v; END $$;
+CREATE TABLE customers (id int PRIMARY KEY, email text);
+INSERT INTO customers SELECT g, 'c' || g || '@example.com' FROM generate_series(1, 1000) g;
+ANALYZE customers;
 CREATE TABLE orders (id int PRIMARY KEY, amount int NOT NULL);
 INSERT INTO orders SELECT g, g FROM generate_series(1, 1000) g;
 ANALYZE orders;
@@ -128,6 +131,31 @@ for how in terminate kill9; do
 	check "$how during CREATE INDEX CONCURRENTLY: after the DROP it builds a valid index" "t" \
 		"$(sql -c "SELECT indisvalid FROM pg_index WHERE indexrelid = 'orders_key_${how}'::regclass")"
 	check "$how: no rows lost" "1000" "$(sql -c "SELECT count(*) FROM orders")"
+
+	# --- SET NOT NULL (4 steps), ended while it waits in the lock protocol ----
+	# A reader holds the table; the victim waits for step 1's lock in short
+	# waits (subtransactions) with backoffs in between.
+	psql -X -q -d "$db" -c "SET application_name = 'crash_reader'" \
+		-c "BEGIN" -c "SELECT count(*) FROM customers" -c "SELECT pg_sleep(3600)" >/dev/null 2>&1 &
+	reader=$!
+	wait_for "SELECT EXISTS (SELECT FROM pg_stat_activity WHERE application_name = 'crash_reader' AND wait_event = 'PgSleep')"
+	PGOPTIONS="-c safemigrate.lock_timeout=60s -c safemigrate.lock_retries=10000" \
+		run_victim "ALTER TABLE customers ALTER COLUMN email SET NOT NULL"
+	wait_for "SELECT EXISTS (SELECT FROM pg_stat_activity WHERE application_name = 'crash_victim'
+	                           AND wait_event_type IN ('Lock', 'Extension'))"
+	strike
+	[ "$how" = terminate ] && sql -c "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'crash_reader'" >/dev/null
+	wait "$reader"
+	check "$how while waiting for the lock: nothing changed" "f|0" \
+		"$(sql -c "SELECT attnotnull, (SELECT count(*) FROM pg_constraint WHERE conrelid = 'customers'::regclass AND contype = 'c')
+		            FROM pg_attribute WHERE attrelid = 'customers'::regclass AND attname = 'email'")"
+	check "$how while waiting for the lock: no lock outlives the backend" "0" \
+		"$(sql -c "SELECT count(*) FROM pg_locks WHERE relation = 'customers'::regclass")"
+	sql -c "ALTER TABLE customers ALTER COLUMN email SET NOT NULL" >/dev/null 2>&1
+	check "$how while waiting for the lock: run again, all four steps finish (NOT NULL, no helper CHECK left)" "t|0" \
+		"$(sql -c "SELECT attnotnull, (SELECT count(*) FROM pg_constraint WHERE conrelid = 'customers'::regclass AND contype = 'c')
+		            FROM pg_attribute WHERE attrelid = 'customers'::regclass AND attname = 'email'")"
+	sql -c "ALTER TABLE customers ALTER COLUMN email DROP NOT NULL" >/dev/null
 done
 
 rm -f "$victim_log"
