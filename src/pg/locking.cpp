@@ -216,8 +216,9 @@ sm_prelock(unsigned int relid_arg, int lockmode)
 {
 	Oid relid = (Oid) relid_arg;
 	/*
-	 * Only a user who could take this lock anyway may queue for it; others get
-	 * PostgreSQL's permission error first.  The owner; a user with UPDATE,
+	 * Only a user who could take this lock anyway may queue for it (for the
+	 * others PostgreSQL's own checks decide; it may wait for the lock under
+	 * lock_timeout before it reports the missing privilege).  The owner; a user with UPDATE,
 	 * DELETE or TRUNCATE (LOCK TABLE takes any mode with them); for the
 	 * table a foreign key references or a trigger is created on, a user with
 	 * REFERENCES or TRIGGER (ShareRowExclusiveLock).

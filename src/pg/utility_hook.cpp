@@ -210,11 +210,6 @@ judge(PlannedStmt *pstmt, const char *queryString, ProcessUtilityContext context
 	return NULL;
 }
 
-/*
- * ProcessUtility hook: judge DDL that has rules, then run the statement.
- *
- * C-style frame; may ereport.
- */
 /* The relkind of a named relation, or 0 when it does not exist.  May ereport. */
 char
 relkind_of(RangeVar *rv)
