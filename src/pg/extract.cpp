@@ -432,6 +432,41 @@ facts_for_rangevars(List *rangevars, core::Statement *out)
 
 } // namespace
 
+/*
+ * Run fn(arg) in an internal subtransaction.  Returns NULL when it succeeded
+ * (what it did then belongs to the enclosing transaction), or a copy of the
+ * error it raised, the subtransaction rolled back.  Either way the caller's
+ * memory context and resource owner are current again.
+ *
+ * C-style frame, and fn must be one: the error longjmps out of it.
+ */
+ErrorData *
+sm_try_in_subtransaction(void (*fn)(void *), void *arg)
+{
+	MemoryContext oldcxt = CurrentMemoryContext;
+	ResourceOwner oldowner = CurrentResourceOwner;
+	ErrorData *volatile edata = NULL;
+
+	BeginInternalSubTransaction(NULL);
+	MemoryContextSwitchTo(oldcxt);
+	PG_TRY();
+	{
+		fn(arg);
+		ReleaseCurrentSubTransaction();
+	}
+	PG_CATCH();
+	{
+		MemoryContextSwitchTo(oldcxt);
+		edata = CopyErrorData();
+		FlushErrorState();
+		RollbackAndReleaseCurrentSubTransaction();
+	}
+	PG_END_TRY();
+	MemoryContextSwitchTo(oldcxt);
+	CurrentResourceOwner = oldowner;
+	return edata;
+}
+
 /* Cannot ereport. */
 bool
 sm_may_take_snapshot()

@@ -17,6 +17,7 @@
 
 #include "core/statement.hpp"
 
+struct ErrorData;
 struct MemoryContextData;
 struct Node;
 struct PlannedStmt;
@@ -40,6 +41,13 @@ bool sm_has_rules(const Node *parsetree);
 
 /* Facts of one statement: kind, command tag, relations, subcommands. */
 void sm_extract(Node *parsetree, core::Statement *out);
+
+/*
+ * fn(arg) in an internal subtransaction: NULL on success, else a copy of its
+ * error (subtransaction rolled back).  fn may ereport; it must hold no C++
+ * object with a destructor.
+ */
+ErrorData *sm_try_in_subtransaction(void (*fn)(void *), void *arg);
 
 /* SPI_execute_with_args under search_path = pg_catalog, pg_temp (argtypes: Oid[], values: Datum[]). */
 int sm_spi_execute_pinned(const char *sql, int nargs, unsigned int *argtypes, uintptr_t *values, bool read_only);

@@ -109,37 +109,30 @@ mark_all_created(const Created *created, core::Statement *stmt)
  *
  * C-style frame; may ereport (only errors outside the subtransaction).
  */
+struct ExtractArgs
+{
+	Node *parsetree;
+	core::Statement *stmt;
+};
+
+void
+extract_step(void *arg)
+{
+	ExtractArgs *a = (ExtractArgs *) arg;
+	sm_extract(a->parsetree, a->stmt);
+}
+
 char *
 extract_guarded(Node *parsetree, core::Statement *stmt)
 {
-	MemoryContext oldcxt = CurrentMemoryContext;
-	ResourceOwner oldowner = CurrentResourceOwner;
-	char *volatile error = NULL;
-
-	BeginInternalSubTransaction(NULL);
-	MemoryContextSwitchTo(oldcxt);
-	PG_TRY();
-	{
-		sm_extract(parsetree, stmt);
-		ReleaseCurrentSubTransaction();
-		MemoryContextSwitchTo(oldcxt);
-		CurrentResourceOwner = oldowner;
-	}
-	PG_CATCH();
-	{
-		MemoryContextSwitchTo(oldcxt);
-		ErrorData *edata = CopyErrorData();
-		FlushErrorState();
-		RollbackAndReleaseCurrentSubTransaction();
-		MemoryContextSwitchTo(oldcxt);
-		CurrentResourceOwner = oldowner;
-		/* A cancel or statement_timeout ends check() itself, as in PL/pgSQL's OTHERS. */
-		if (edata->sqlerrcode == ERRCODE_QUERY_CANCELED || edata->sqlerrcode == ERRCODE_OUT_OF_MEMORY)
-			ReThrowError(edata);
-		error = edata->message;
-	}
-	PG_END_TRY();
-	return error;
+	ExtractArgs a = {parsetree, stmt};
+	ErrorData *edata = sm_try_in_subtransaction(extract_step, &a);
+	if (edata == NULL)
+		return NULL;
+	/* A cancel or statement_timeout ends check() itself, as in PL/pgSQL's OTHERS. */
+	if (edata->sqlerrcode == ERRCODE_QUERY_CANCELED || edata->sqlerrcode == ERRCODE_OUT_OF_MEMORY)
+		ReThrowError(edata);
+	return edata->message;
 }
 
 /* Parse the script; a syntax error points into the migration text, not the calling query. */

@@ -126,6 +126,22 @@ int sm_cancel_blockers_after_ms = 0;
 
 namespace {
 
+/*
+ * The next id of a list like "a, b,c" from *p: its start, and its length (0
+ * at the end of the list); *p moves past it.  Allocates nothing, so it also
+ * serves the check hook, which runs outside a transaction.
+ */
+int
+next_id(const char **p, const char **start)
+{
+	while (**p == ',' || **p == ' ' || **p == '\t')
+		(*p)++;
+	*start = *p;
+	while (**p && **p != ',' && **p != ' ' && **p != '\t')
+		(*p)++;
+	return (int) (*p - *start);
+}
+
 /* Split "a, b,c" into palloc'd ids (lower-cased); returns the count. */
 int
 split_ids(const char *list, char ***ids)
@@ -134,25 +150,19 @@ split_ids(const char *list, char ***ids)
 	int cap = 8;
 	*ids = (char **) palloc(sizeof(char *) * cap);
 	const char *p = list ? list : "";
-	while (*p)
+	const char *start;
+	int len;
+	while ((len = next_id(&p, &start)) > 0)
 	{
-		while (*p == ',' || *p == ' ' || *p == '\t')
-			p++;
-		const char *start = p;
-		while (*p && *p != ',' && *p != ' ' && *p != '\t')
-			p++;
-		if (p > start)
+		if (n == cap)
 		{
-			if (n == cap)
-			{
-				cap *= 2;
-				*ids = (char **) repalloc(*ids, sizeof(char *) * cap);
-			}
-			char *id = pnstrdup(start, p - start);
-			for (char *c = id; *c; c++)
-				*c = pg_tolower((unsigned char) *c);
-			(*ids)[n++] = id;
+			cap *= 2;
+			*ids = (char **) repalloc(*ids, sizeof(char *) * cap);
 		}
+		char *id = pnstrdup(start, len);
+		for (char *c = id; *c; c++)
+			*c = pg_tolower((unsigned char) *c);
+		(*ids)[n++] = id;
 	}
 	return n;
 }
@@ -174,26 +184,20 @@ check_allow(char **newval, void **extra, GucSource source) noexcept
 {
 	/* Runs outside a transaction too (postgresql.conf): parse without palloc'd state. */
 	const char *p = *newval ? *newval : "";
-	while (*p)
+	const char *start;
+	int len;
+	while ((len = next_id(&p, &start)) > 0)
 	{
-		while (*p == ',' || *p == ' ' || *p == '\t')
-			p++;
-		const char *start = p;
-		while (*p && *p != ',' && *p != ' ' && *p != '\t')
-			p++;
-		if (p > start)
+		char id[128];
+		int n = Min(len, (int) sizeof(id) - 1);
+		for (int i = 0; i < n; ++i)
+			id[i] = pg_tolower((unsigned char) start[i]);
+		id[n] = '\0';
+		if (!known_rule(id))
 		{
-			char id[128];
-			int len = (int) Min(p - start, (long) sizeof(id) - 1);
-			for (int i = 0; i < len; ++i)
-				id[i] = pg_tolower((unsigned char) start[i]);
-			id[len] = '\0';
-			if (!known_rule(id))
-			{
-				GUC_check_errmsg("unknown rule \"%s\"", id);
-				GUC_check_errhint("SELECT rule FROM safemigrate.rules lists the rule ids.");
-				return false;
-			}
+			GUC_check_errmsg("unknown rule \"%s\"", id);
+			GUC_check_errhint("SELECT rule FROM safemigrate.rules lists the rule ids.");
+			return false;
 		}
 	}
 	return true;

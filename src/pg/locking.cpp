@@ -41,6 +41,15 @@ namespace safemigrate::pg {
 
 namespace {
 
+/*
+ * The other sessions of this database holding a lock on relation $1 in one of
+ * the modes $2 (text[], from conflicting_modes).
+ */
+#define BLOCKER_PIDS_SQL                                                                                     \
+	"(SELECT l.pid FROM pg_catalog.pg_locks l WHERE l.locktype = 'relation' "                                  \
+	"AND l.relation = $1 AND l.granted AND l.mode = ANY ($2) AND l.pid <> pg_catalog.pg_backend_pid() "        \
+	"AND l.database = (SELECT d.oid FROM pg_catalog.pg_database d WHERE d.datname = current_database()))"
+
 /* The pg_locks.mode names of the modes that conflict with lockmode, as a text[]. */
 ArrayType *
 conflicting_modes(int lockmode)
@@ -76,9 +85,7 @@ describe_blockers(Oid relid, int lockmode, int *count)
 		"date_trunc('second', clock_timestamp() - a.xact_start), to_char(a.query_start, 'HH24:MI:SS'), "
 		"left(regexp_replace(a.query, '\\s+', ' ', 'g'), 60)) "
 		"FROM pg_catalog.pg_stat_activity a "
-		"WHERE a.pid IN (SELECT l.pid FROM pg_catalog.pg_locks l WHERE l.locktype = 'relation' "
-		"AND l.relation = $1 AND l.granted AND l.mode = ANY ($2) AND l.pid <> pg_catalog.pg_backend_pid() "
-		"AND l.database = (SELECT d.oid FROM pg_catalog.pg_database d WHERE d.datname = current_database())) "
+		"WHERE a.pid IN " BLOCKER_PIDS_SQL " "
 		"ORDER BY a.xact_start NULLS LAST, a.pid",
 		2, argtypes, values, true);
 	StringInfoData buf;
@@ -107,42 +114,36 @@ describe_blockers(Oid relid, int lockmode, int *count)
  *
  * C-style frame; may ereport.
  */
+struct QueuedWait
+{
+	Oid relid;
+	int lockmode;
+	int wait_ms;
+};
+
+/* Inside the subtransaction: a GUC level there, so its release or abort pops it.  May ereport. */
+void
+queued_wait_step(void *arg)
+{
+	const QueuedWait *w = (const QueuedWait *) arg;
+	char ms[32];
+	snprintf(ms, sizeof ms, "%d", w->wait_ms);
+	(void) NewGUCNestLevel();
+	(void) set_config_option("lock_timeout", ms, PGC_SUSET, PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);
+	LockRelationOid(w->relid, w->lockmode);
+}
+
 bool
 queued_wait(Oid relid, int lockmode, int wait_ms)
 {
-	MemoryContext oldcxt = CurrentMemoryContext;
-	ResourceOwner oldowner = CurrentResourceOwner;
-	volatile bool got = false;
-
-	BeginInternalSubTransaction(NULL);
-	MemoryContextSwitchTo(oldcxt);
-	PG_TRY();
-	{
-		char ms[32];
-		snprintf(ms, sizeof ms, "%d", wait_ms);
-		/* A GUC level inside the subtransaction: its release or abort pops it. */
-		(void) NewGUCNestLevel();
-		(void) set_config_option("lock_timeout", ms, PGC_SUSET, PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);
-		LockRelationOid(relid, lockmode);
-		got = true;
-		ReleaseCurrentSubTransaction();
-		MemoryContextSwitchTo(oldcxt);
-		CurrentResourceOwner = oldowner;
-	}
-	PG_CATCH();
-	{
-		MemoryContextSwitchTo(oldcxt);
-		ErrorData *edata = CopyErrorData();
-		FlushErrorState();
-		RollbackAndReleaseCurrentSubTransaction();
-		MemoryContextSwitchTo(oldcxt);
-		CurrentResourceOwner = oldowner;
-		if (edata->sqlerrcode != ERRCODE_LOCK_NOT_AVAILABLE)
-			ReThrowError(edata);
-		FreeErrorData(edata);
-	}
-	PG_END_TRY();
-	return got;
+	QueuedWait w = {relid, lockmode, wait_ms};
+	ErrorData *edata = sm_try_in_subtransaction(queued_wait_step, &w);
+	if (edata == NULL)
+		return true;
+	if (edata->sqlerrcode != ERRCODE_LOCK_NOT_AVAILABLE)
+		ReThrowError(edata);
+	FreeErrorData(edata);
+	return false;
 }
 
 /*
@@ -169,9 +170,7 @@ cancel_old_blockers(Oid relid, int lockmode)
 		"CASE WHEN a.state = 'active' THEN pg_catalog.pg_cancel_backend(a.pid) "
 		"ELSE pg_catalog.pg_terminate_backend(a.pid) END "
 		"FROM pg_catalog.pg_stat_activity a JOIN pg_catalog.pg_roles r ON r.rolname = a.usename "
-		"WHERE a.pid IN (SELECT l.pid FROM pg_catalog.pg_locks l WHERE l.locktype = 'relation' "
-		"AND l.relation = $1 AND l.granted AND l.mode = ANY ($2) AND l.pid <> pg_catalog.pg_backend_pid() "
-		"AND l.database = (SELECT d.oid FROM pg_catalog.pg_database d WHERE d.datname = current_database())) "
+		"WHERE a.pid IN " BLOCKER_PIDS_SQL " "
 		"AND clock_timestamp() - a.xact_start > $3 * interval '1 millisecond' "
 		"AND ((SELECT rolsuper FROM pg_catalog.pg_roles WHERE rolname = current_user) "
 		"     OR (NOT r.rolsuper AND pg_catalog.pg_has_role(current_user, 'pg_signal_backend', 'MEMBER')))",
