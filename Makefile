@@ -13,7 +13,8 @@ MODULE_big = pg_safemigrate
 # Install scripts: the first version's by hand, every later full script built
 # from it and the upgrade scripts (so a fresh install and an upgrade cannot
 # drift apart; sql/01_install.sql also compares them).
-DATA = pg_safemigrate--0.1.0.sql pg_safemigrate--0.1.0--0.2.0.sql
+UPGRADES = pg_safemigrate--0.1.0--0.2.0.sql pg_safemigrate--0.2.0--0.3.0.sql
+DATA = pg_safemigrate--0.1.0.sql $(UPGRADES)
 DATA_built = pg_safemigrate--$(EXTVERSION).sql
 # The command-line tool (pg_safemigrate check FILE...), installed into pg_config --bindir.
 SCRIPTS = tools/pg_safemigrate
@@ -51,11 +52,13 @@ ifneq ($(filter 13 14 15 16 17,$(MAJORVERSION)),$(MAJORVERSION))
 $(error pg_safemigrate supports PostgreSQL 13 to 17, not $(MAJORVERSION))
 endif
 
-pg_safemigrate--0.2.0.sql: pg_safemigrate--0.1.0.sql pg_safemigrate--0.1.0--0.2.0.sql
-	{ echo '/* pg_safemigrate--0.2.0.sql: install script of pg_safemigrate 0.2.0 (built by make from'; \
-	  echo '   pg_safemigrate--0.1.0.sql and pg_safemigrate--0.1.0--0.2.0.sql: edit those) */'; \
+# The full script of the current version: the first version's script followed
+# by every upgrade script (each without its header and \quit guard), in order.
+pg_safemigrate--$(EXTVERSION).sql: pg_safemigrate--0.1.0.sql $(UPGRADES)
+	{ echo '/* pg_safemigrate--$(EXTVERSION).sql: install script of pg_safemigrate $(EXTVERSION) (built by make from'; \
+	  echo '   pg_safemigrate--0.1.0.sql and the upgrade scripts: edit those) */'; \
 	  sed '1d' pg_safemigrate--0.1.0.sql; \
-	  sed '1,/\\quit/d' pg_safemigrate--0.1.0--0.2.0.sql; } > $@
+	  for f in $(UPGRADES); do sed '1,/\\quit/d' $$f; done; } > $@
 
 -include $(OBJS:.o=.d)
 

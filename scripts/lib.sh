@@ -39,7 +39,18 @@ sm_install_deps() {
 	export PG_CONFIG="$PG_BINDIR/pg_config"
 }
 
+# Only one checkout at a time may install into this machine's PostgreSQL and
+# test against it: sm_build takes an exclusive lock on SM_INSTALL_LOCK (held on
+# fd 9 until the script exits; clusters are started with fd 9 closed).
+SM_INSTALL_LOCK=${SM_INSTALL_LOCK:-/tmp/pg_safemigrate.install.lock}
+
 sm_build() {
+	# Re-entrant: scripts run by a script that holds the lock inherit it.
+	if [ -z "${SM_INSTALL_LOCKED:-}" ] && command -v flock >/dev/null; then
+		exec 9>>"$SM_INSTALL_LOCK"
+		flock 9
+		export SM_INSTALL_LOCKED=1
+	fi
 	sm_say "building and installing pg_safemigrate (PGXS, C++17)"
 	make -C "$SM_ROOT" -j2 PG_CONFIG="$PG_CONFIG" ERROR_ON_WARNING=1 >"$SM_ROOT/build.log" 2>&1 ||
 		{ cat "$SM_ROOT/build.log"; return 1; }
@@ -92,7 +103,7 @@ sm_cluster_start() {
 		echo "log_line_prefix = '%m [%p] %q%a '"
 		echo "max_prepared_transactions = 10"
 	} | sm_as_owner tee -a "$dir/data/postgresql.conf" >/dev/null
-	sm_as_owner "$PG_BINDIR/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 start >/dev/null ||
+	sm_as_owner "$PG_BINDIR/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 start >/dev/null 9>&- ||
 		{ cat "$dir/server.log"; return 1; }
 	SM_CLUSTERS+=("$dir")
 	printf -v "SM_DIR_$name" '%s' "$dir"

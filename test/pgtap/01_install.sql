@@ -6,8 +6,8 @@ SELECT plan(9);
 
 SELECT has_extension('pg_safemigrate', 'pg_safemigrate is installed');
 SELECT has_schema('safemigrate', 'schema safemigrate exists');
-SELECT is((SELECT extversion FROM pg_extension WHERE extname = 'pg_safemigrate'), '0.2.0',
-          'version 0.2.0');
+SELECT is((SELECT extversion FROM pg_extension WHERE extname = 'pg_safemigrate'), '0.3.0',
+          'version 0.3.0');
 SELECT is((SELECT extrelocatable FROM pg_extension WHERE extname = 'pg_safemigrate'), false,
           'not relocatable');
 SELECT has_function('safemigrate', 'assert_preloaded', ARRAY[]::text[],

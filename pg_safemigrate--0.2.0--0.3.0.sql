@@ -1,0 +1,16 @@
+/* pg_safemigrate--0.2.0--0.3.0.sql: upgrade to 0.3.0, the DDL audit and the backfill procedures */
+
+-- complain if script is sourced in psql, rather than via ALTER EXTENSION
+\echo Use "ALTER EXTENSION pg_safemigrate UPDATE TO '0.3.0'" to load this file. \quit
+
+-------------------------------------------------------------------------------
+-- Audit of every DDL attempt (filled by the background worker)
+-------------------------------------------------------------------------------
+
+-- (audit objects go here)
+
+-------------------------------------------------------------------------------
+-- Backfill and expand-contract procedures
+-------------------------------------------------------------------------------
+
+-- (backfill objects go here)
