@@ -48,6 +48,8 @@ if [ -z "$total" ]; then cat build/ctest-asan.log; record unit-asan 0 1; else re
 # --- 2. a server with the library preloaded ----------------------------------
 sm_say "throwaway cluster"
 sm_cluster_start main preload
+# The audit of the whole cluster lands in safemigrate.database (postgres).
+psql -X -q -v ON_ERROR_STOP=1 -d postgres -c "CREATE EXTENSION pg_safemigrate"
 # A test-only extension whose script runs DDL the policy would reject: it
 # proves that extension scripts pass through.
 "${SUDO[@]}" install -m 644 test/extension/safemigrate_testext.control test/extension/safemigrate_testext--1.0.sql \
@@ -120,6 +122,15 @@ else
 	record oracle "$oracle_ok" "$oracle_bad"
 fi
 
+sm_say "audit under load: 8 clients, 10,000 DDL statements (test/audit/load.sh)"
+bash test/audit/load.sh 1 >build/audit-load.log 2>&1 && rc=0 || rc=$?
+cat build/audit-load.log
+if line=$(grep -E '^audit-load: [0-9]+ passed, [0-9]+ failed$' build/audit-load.log | tail -1); then
+	record audit-load "$(sed 's/^audit-load: \([0-9]*\) passed.*/\1/' <<<"$line")" "$(sed 's/.*, \([0-9]*\) failed$/\1/' <<<"$line")"
+else
+	record audit-load 0 1
+fi
+
 # --- 4. binary-upgrade mode passes through -----------------------------------
 # pg_upgrade runs the new server with -b; the same statement that enforce mode
 # rejects must then run.  Checked in single-user mode on the stopped cluster.
@@ -149,6 +160,16 @@ sm_say "CREATE EXTENSION without shared_preload_libraries"
 sm_cluster_start nopreload no-preload
 run_regress nopreload build/nopreload installcheck ISOLATION= REGRESS=preload_required \
 	REGRESS_OPTS="--inputdir=test/nopreload --outputdir=build/nopreload"
+
+# --- 5b. the audit with a full queue (its own cluster: a tiny queue and an audit database without the extension)
+sm_say "audit with a full queue (test/audit/full.sh)"
+bash test/audit/full.sh >build/audit-full.log 2>&1 || true
+cat build/audit-full.log
+if line=$(grep -E '^audit-full: [0-9]+ passed, [0-9]+ failed$' build/audit-full.log | tail -1); then
+	record audit-full "$(sed 's/^audit-full: \([0-9]*\) passed.*/\1/' <<<"$line")" "$(sed 's/.*, \([0-9]*\) failed$/\1/' <<<"$line")"
+else
+	record audit-full 0 1
+fi
 
 # --- 6. a migration whose backend dies mid-rewrite ----------------------------
 # Its own cluster: kill -9 makes the postmaster restart every backend.
