@@ -163,6 +163,9 @@ sub names_in {
 	while ($s =~ /\b(?:TABLE|INDEX|VIEW|SEQUENCE|CONSTRAINT|ON|REFERENCES|ONLY|OF|PARTITION|INTO|STATISTICS|TRIGGER|POLICY|RULE|SCHEMA)\s+(?:(?:IF\s+(?:NOT\s+)?EXISTS|ONLY|CONCURRENTLY)\s+)*($qname)/gi) {
 		add_qname(\%n, $1);
 	}
+	while ($s =~ /\b(?:CREATE|ALTER|DROP)\s+(?:TYPE|DOMAIN|FUNCTION|PROCEDURE|MATERIALIZED\s+VIEW|FOREIGN\s+TABLE)\s+(?:IF\s+(?:NOT\s+)?EXISTS\s+)?($qname)/gi) {
+		add_qname(\%n, $1);
+	}
 	while ($s =~ /\bRENAME\s+TO\s+($qname)/gi) {
 		add_qname(\%n, $1);
 	}
@@ -252,17 +255,36 @@ sub classify_test {
 	my $next_stmt = 0;
 	my $rejected_here = 0;
 	my $rewrites = $taint->{'  rewritten'} ||= {};
-	for my $grp (@groups) {
-		$cnt->{hunks}++;
-		# Statements before this group that name a tainted relation taint what they name
-		# (CREATE TABLE t2 AS SELECT * FROM t1 INTO ..., ATTACH PARTITION, REFERENCES).
-		while ($next_stmt < @stmts && $stmts[$next_stmt][0] < $grp->{pos}) {
+	my $deps = $taint->{'  created with'} ||= {};
+	# Statements up to line index $upto: one that names a tainted relation
+	# taints what it names (CREATE TABLE t2 AS SELECT * FROM t1, ATTACH
+	# PARTITION, REFERENCES); a CREATE records which names it created together
+	# (an index ON t, a partition OF t), for a later rejected DROP of t.
+	my $scan = sub {
+		my ($upto) = @_;
+		while ($next_stmt < @stmts && $stmts[$next_stmt][0] < $upto) {
 			my $st = $stmts[$next_stmt++][1];
+			my $n = names_in($st);
 			if (mentions($st, $taint)) {
-				my $n = names_in($st);
 				$taint->{$_} = 1 for keys %$n;
 			}
+			if ($st =~ /^\s*CREATE\b/mi && keys %$n > 1) {
+				for my $a (keys %$n) { $deps->{$_}{$a} = 1 for grep { $_ ne $a } keys %$n; }
+			}
 		}
+	};
+	# Taint names, and what was created together with them before.
+	my $taint_names = sub {
+		my @todo = @_;
+		while (defined(my $x = shift @todo)) {
+			next if $taint->{$x};
+			$taint->{$x} = 1;
+			push @todo, keys %{ $deps->{$x} || {} };
+		}
+	};
+	for my $grp (@groups) {
+		$cnt->{hunks}++;
+		$scan->($grp->{pos});
 		# Take our message blocks out of the added lines.
 		my (@left_plus, $has_ours, $has_ours_error, $has_rewrite, @ourmsgs);
 		my $in_block = 0;
@@ -293,7 +315,7 @@ sub classify_test {
 		my $stmt = statement_before($newlines, $grp->{pos});
 		if ($has_ours_error) {
 			my $n = names_in($stmt, @ourmsgs);
-			$taint->{$_} = 1 for keys %$n;
+			$taint_names->(keys %$n);
 			$rejected_here = 1;
 		}
 		if ($has_rewrite) {
@@ -348,6 +370,7 @@ sub classify_test {
 			. "\n  statement: " . join("\n  ", split /\n/, $stmt) . "\n"
 			. join('', map { "  -$_\n" } @left_minus) . join('', map { "  +$_\n" } @left_plus);
 	}
+	$scan->(scalar @$newlines);
 }
 
 my ($bst, $border) = statuses($base);
