@@ -22,10 +22,12 @@
 # output that differs from the baseline's, unless both passed, is diffed
 # against it) and test/pg_core_regress/classify.pl sorts the diff hunks into
 # ours (our rule errors and warnings, rewrite notices, lock-protocol errors),
-# cascade (a later consequence of a statement we rejected, see classify.pl)
-# and unexplained.  One summary line per run:
+# cascade (a later consequence of a statement we rejected, see classify.pl),
+# after_rewrite, known (test/pg_core_regress/known_differences) and
+# unexplained.  One summary line per run:
 #
-#   pg_core_regress: mode=M tests=N passed=P failed=F crashes=C same_as_baseline=yes|no hunks=H ours=O cascade=K unexplained=U
+#   pg_core_regress: mode=M tests=N passed=P failed=F crashes=C connection_lost=L same_as_baseline=yes|no
+#                    hunks=H ours=O cascade=K after_rewrite=R known=W unexplained=U
 #
 # --subset runs test/pg_core_regress/subset_schedule (the DDL-heavy files)
 # instead of the whole parallel_schedule.  --check makes the exit status

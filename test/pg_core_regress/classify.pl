@@ -19,18 +19,32 @@
 #               removed lines, if any, are the output of the statement our
 #               ERROR rejected (it did not run).
 #   cascade     no message of ours, but a consequence of a statement we
-#               rejected earlier in the same file: the group's statement (the
-#               echoed SQL before it) or its changed lines name a relation
-#               that an earlier rejected statement named (as the object of
-#               TABLE, INDEX, VIEW, SEQUENCE, CONSTRAINT, ON, REFERENCES,
-#               ONLY, OF, PARTITION, INTO, or in a DROP's list, or quoted and
-#               schema-qualified in our message), or that an earlier cascade
-#               group's statement named (the rejected DROP TABLE t leaves t,
-#               so CREATE TABLE t fails, so t's new index is another one).
-#   unexplained anything else, listed in DIR/RUN/unexplained.txt.
+#               rejected earlier in the run (in schedule order): the group's
+#               statement, that statement's output or the removed lines name
+#               a tainted relation.  Tainted are: the relations a rejected
+#               statement names (as the object of TABLE, INDEX, VIEW,
+#               SEQUENCE, CONSTRAINT, ON, REFERENCES, ONLY, OF, PARTITION,
+#               INTO, STATISTICS, TRIGGER, POLICY, RULE, SCHEMA, RENAME TO,
+#               CREATE/ALTER/DROP TYPE, DOMAIN, FUNCTION ..., in a DROP's
+#               list, or quoted and schema-qualified in our message) and what
+#               an earlier CREATE created together with them (the index ON a
+#               table whose DROP we rejected survives too); then whatever a
+#               later statement that names a tainted relation names (CREATE
+#               TABLE t2 AS SELECT * FROM t1), and the statement of every
+#               cascade group.  Names PostgreSQL derives from a tainted one
+#               (t_pkey, t_a_key, _t) count as it.  Also a cascade: the rest
+#               of a transaction block our ERROR aborted ("current transaction
+#               is aborted").
+#   after_rewrite
+#               the same for relations a statement we rewrote (CONCURRENTLY,
+#               steps) named, when no rejection explains the group.
+#   known       listed in --known FILE with the reason (see that file).
+#   unexplained anything else, listed in DIR/RUN/unexplained.txt (cascade.txt,
+#               after_rewrite.txt and known.txt list the others).
 #
 # Prints one line per run:
-#   pg_core_regress: mode=RUN tests=N passed=P failed=F crashes=C connection_lost=L same_as_baseline=yes|no hunks=H ours=O cascade=K unexplained=U
+#   pg_core_regress: mode=RUN tests=N passed=P failed=F crashes=C connection_lost=L same_as_baseline=yes|no
+#                    hunks=H ours=O cascade=K after_rewrite=R known=W unexplained=U
 # and one line with our messages per rule.  Crashes are server-log lines of a
 # backend that died (terminated by signal, was terminated, TRAP:, PANIC:);
 # connection_lost counts result files where psql lost the server.  With
@@ -172,12 +186,6 @@ sub names_in {
 	while ($s =~ /\bDROP\s+(?:TABLE|INDEX|VIEW|SEQUENCE|MATERIALIZED\s+VIEW)\s+(?:IF\s+EXISTS\s+)?((?:$qname\s*,\s*)*$qname)/gi) {
 		add_qname(\%n, $_) for split /\s*,\s*/, $1;
 	}
-	for my $m (@msgs) {
-		while ($m =~ /"([^"]+)\.([^"]+)"/g) {
-			$n{$2} = 1;
-			$n{$1} = 1 unless $1 eq 'public';
-		}
-	}
 	# Words that the keyword patterns catch but that name nothing.
 	delete @n{qw(table index view sequence constraint only of partition into values select conflict update delete
 		insert commit drop foreign primary unique check not null default the on using to as for set add with where
@@ -185,6 +193,13 @@ sub names_in {
 		trigger function type schema role database range list hash key system all each row statement when cascade
 		restrict owned data attribute)};
 	delete @n{ grep { length($_) < 2 || /^pg_/ } keys %n };
+	# The relation our message names (quoted and schema-qualified), however short its name.
+	for my $m (@msgs) {
+		while ($m =~ /"([^"]+)\.([^"]+)"/g) {
+			$n{$2} = 1;
+			$n{$1} = 1 unless $1 eq 'public';
+		}
+	}
 	return \%n;
 }
 
