@@ -59,6 +59,7 @@ while [ $# -gt 0 ]; do
 	*) echo "unknown argument: $1" >&2; exit 2 ;;
 	esac
 done
+OUTDIR=$(realpath -m "$OUTDIR")
 for m in $MODES; do
 	case $m in off | warn | enforce) ;; *) echo "unknown mode: $m (off, warn, enforce)" >&2; exit 2 ;; esac
 done
