@@ -105,7 +105,10 @@ pg_source() {
 		"${SUDO[@]}" apt-get update -q >/dev/null
 	fi
 	sm_say "fetching the PostgreSQL $PG_MAJOR source (apt-get source) into $CACHE"
-	(cd "$CACHE" && { apt-get source -q "postgresql-$PG_MAJOR=$installed" || apt-get source -q "postgresql-$PG_MAJOR"; }) \
+	# The installed version; else the candidate; else bookworm's own (a security
+	# update's source may be indexed but not downloadable from a mirror).
+	(cd "$CACHE" && { apt-get source -q "postgresql-$PG_MAJOR=$installed" || apt-get source -q "postgresql-$PG_MAJOR" ||
+		apt-get source -q "postgresql-$PG_MAJOR/bookworm"; }) \
 		>"$CACHE/apt-get-source.log" 2>&1 || { cat "$CACHE/apt-get-source.log"; return 1; }
 	for d in "$CACHE/postgresql-$PG_MAJOR-$upstream" $(ls -d "$CACHE"/postgresql-"$PG_MAJOR"-*/ 2>/dev/null | sort -V -r); do
 		if [ -f "$d/src/test/regress/parallel_schedule" ]; then
