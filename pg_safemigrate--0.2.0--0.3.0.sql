@@ -155,3 +155,12 @@ REVOKE ALL ON FUNCTION safemigrate.purge_audit(interval) FROM PUBLIC;
 -------------------------------------------------------------------------------
 
 -- (backfill objects go here)
+
+-------------------------------------------------------------------------------
+-- Fixes
+-------------------------------------------------------------------------------
+
+-- The rule catalogue is constant data: parallel safe, as an immutable function
+-- should be (PostgreSQL's own opr_sanity test lists immutable functions that
+-- are parallel unsafe, and found this one).
+ALTER FUNCTION safemigrate.rule_catalogue() PARALLEL SAFE;

@@ -171,6 +171,27 @@ else
 	record audit-full 0 1
 fi
 
+# --- PostgreSQL's own regression suite under the hook -----------------------
+# The DDL-heavy files of PostgreSQL 15's core suite (test/pg_core_regress/
+# subset_schedule) on throwaway clusters: without the library (the baseline),
+# then preloaded in modes off, warn and enforce.  Checks: mode off gives the
+# baseline's results exactly; no run crashes a backend or loses a connection;
+# every difference in warn and enforce is our own message, a consequence of a
+# statement we rejected or rewrote, or a listed known difference.  The whole
+# schedule: bash scripts/pg_core_regress.sh (README).
+sm_say "PostgreSQL's core regression suite, DDL-heavy subset (scripts/pg_core_regress.sh --subset)"
+bash scripts/pg_core_regress.sh --subset --no-build --outdir build/pg_core_regress >build/pg_core_regress.log 2>&1 || true
+grep -E '^(pg_core_regress: |  |elapsed: )' build/pg_core_regress.log || tail -n 30 build/pg_core_regress.log
+core_ok=0 core_bad=0
+core_check() { if grep -qE "$1" build/pg_core_regress.log; then core_ok=$((core_ok + 1)); else core_bad=$((core_bad + 1)); echo "not satisfied: $2"; fi; }
+core_check '^pg_core_regress: mode=baseline tests=[1-9][0-9]* .* crashes=0 connection_lost=0$' "the baseline ran without a crash"
+core_check '^pg_core_regress: mode=off .* crashes=0 connection_lost=0 same_as_baseline=yes ' "mode off gives the baseline's results"
+for m in warn enforce; do
+	core_check "^pg_core_regress: mode=$m tests=[1-9][0-9]* .* crashes=0 connection_lost=0 " "mode $m: no crash, no lost connection"
+	core_check "^pg_core_regress: mode=$m .* unexplained=0\$" "mode $m: every difference explained (build/pg_core_regress/$m/unexplained.txt)"
+done
+record pg-core-regress "$core_ok" "$core_bad"
+
 # --- 6. a migration whose backend dies mid-rewrite ----------------------------
 # Its own cluster: kill -9 makes the postmaster restart every backend.
 sm_say "backend terminated / killed during a rewrite (test/crash)"

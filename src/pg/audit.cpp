@@ -308,6 +308,7 @@ enqueue(const SmAttempt *a, core::AuditOutcome outcome)
 	{
 		Latch *latch = NULL;
 		bool done = false;
+		bool hopeless = false;
 		LWLockAcquire(sm_audit_shared->lock, LW_EXCLUSIVE);
 		if (sm_audit_shared->head + len - sm_audit_shared->tail <= sm_audit_shared->capacity)
 		{
@@ -317,12 +318,14 @@ enqueue(const SmAttempt *a, core::AuditOutcome outcome)
 			done = true;
 		}
 		latch = sm_audit_shared->worker_latch;
+		/* No writer, or one that cannot write: waiting for room would only delay the DDL. */
+		hopeless = latch == NULL || sm_audit_shared->writer_stalled;
 		LWLockRelease(sm_audit_shared->lock);
 		if (latch != NULL)
 			SetLatch(latch);
 		if (done)
 			return;
-		if (waited_ms >= SM_AUDIT_FULL_WAIT_MS)
+		if (hopeless || waited_ms >= SM_AUDIT_FULL_WAIT_MS)
 			break;
 		pg_usleep(1000L);
 	}

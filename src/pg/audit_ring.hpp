@@ -80,6 +80,7 @@ struct SmAuditShared
 	uint64 events_failed; /* rows the worker could not insert (logged instead) */
 	int worker_pid;
 	Latch *worker_latch;
+	bool writer_stalled; /* the writer cannot write now (extension missing): do not wait for room */
 	/* Set once at startup. */
 	uint64 capacity;
 	pg_atomic_uint64 next_id;

@@ -273,6 +273,14 @@ insert_batch(char *buf, uint32 *offsets, int from, int to, bool *extension_missi
 }
 
 void
+set_stalled(bool stalled)
+{
+	LWLockAcquire(sm_audit_shared->lock, LW_EXCLUSIVE);
+	sm_audit_shared->writer_stalled = stalled;
+	LWLockRelease(sm_audit_shared->lock);
+}
+
+void
 advance_tail(uint64 new_tail, int nwritten, int nfailed)
 {
 	LWLockAcquire(sm_audit_shared->lock, LW_EXCLUSIVE);
@@ -326,8 +334,11 @@ drain(char *buf, uint64 bufsize, uint32 *offsets, bool *warned_missing)
 								sm_audit_database),
 						 errhint("Run CREATE EXTENSION pg_safemigrate in database \"%s\".", sm_audit_database)));
 			*warned_missing = true;
+			set_stalled(true);
 			return false;
 		}
+		if (*warned_missing)
+			set_stalled(false);
 		*warned_missing = false;
 		advance_tail(pos, n, 0);
 		return true;
@@ -418,8 +429,13 @@ sm_audit_worker_main(Datum arg) noexcept
 		LWLockRelease(sm_audit_shared->lock);
 		if (more && progress)
 			continue;
-		/* Idle, or waiting for the extension / after errors: sleep until woken or a second passes. */
-		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH, more ? 1000 : 10000,
-						 PG_WAIT_EXTENSION);
+		if (!progress)
+		{
+			/* Waiting for the extension, or after errors: a second, whatever the sessions queue meanwhile. */
+			(void) WaitLatch(NULL, WL_TIMEOUT | WL_EXIT_ON_PM_DEATH, 1000, PG_WAIT_EXTENSION);
+			continue;
+		}
+		/* Idle: until a session queues an event (or ten seconds pass). */
+		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH, 10000, PG_WAIT_EXTENSION);
 	}
 }
