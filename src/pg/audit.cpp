@@ -596,6 +596,36 @@ sm_audit_wanted(const Node *tree, int context) noexcept
 	}
 }
 
+namespace {
+
+/* True for statements whose text may hold a password: the audit keeps a placeholder instead. */
+bool
+holds_secret(const Node *tree)
+{
+	List *options = NIL;
+	switch (nodeTag(tree))
+	{
+		case T_CreateUserMappingStmt:
+		case T_AlterUserMappingStmt:
+			return true;
+		case T_CreateRoleStmt:
+			options = ((const CreateRoleStmt *) tree)->options;
+			break;
+		case T_AlterRoleStmt:
+			options = ((const AlterRoleStmt *) tree)->options;
+			break;
+		default:
+			return false;
+	}
+	ListCell *lc;
+	foreach (lc, options)
+		if (strcmp(((DefElem *) lfirst(lc))->defname, "password") == 0)
+			return true;
+	return false;
+}
+
+} // namespace
+
 SmAttempt *
 sm_audit_begin(const PlannedStmt *pstmt, const char *query_string, int64 attempt_id, int step)
 {
@@ -620,7 +650,9 @@ sm_audit_begin(const PlannedStmt *pstmt, const char *query_string, int64 attempt
 	a->str[SM_S_APP] = keep(application_name);
 	a->str[SM_S_CLIENT] = client_addr;
 	a->str[SM_S_TAG] = GetCommandTagName(CreateCommandTag(pstmt->utilityStmt));
-	a->str[SM_S_STATEMENT] = keep(sm_statement_text(pstmt, query_string));
+	a->str[SM_S_STATEMENT] = holds_secret(pstmt->utilityStmt)
+								 ? "(statement not recorded: it may contain a password)"
+								 : keep(sm_statement_text(pstmt, query_string));
 	a->str[SM_S_MIGRATION] = sm_migration_id != NULL && sm_migration_id[0] != '\0' ? keep(sm_migration_id) : NULL;
 	a->next = inflight;
 	inflight = a;
