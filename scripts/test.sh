@@ -45,6 +45,17 @@ total=$(sed -n 's/.*tests failed out of \([0-9]*\).*/\1/p' build/ctest-asan.log)
 nfail=$(sed -n 's/.*, \([0-9]*\) tests failed out of.*/\1/p' build/ctest-asan.log)
 if [ -z "$total" ]; then cat build/ctest-asan.log; record unit-asan 0 1; else record unit-asan $((total - nfail)) "$nfail"; fi
 
+# The core's entry points under libFuzzer (clang, ASan + UBSan), for a minute.
+sm_say "fuzzing the core (test/fuzz/run.sh, 60 s)"
+bash test/fuzz/run.sh 60 >build/fuzz.log 2>&1 || true
+tail -n 4 build/fuzz.log
+if line=$(grep -E '^fuzz: [0-9]+ passed, [0-9]+ failed$' build/fuzz.log | tail -1); then
+	record fuzz "$(sed 's/^fuzz: \([0-9]*\) passed.*/\1/' <<<"$line")" "$(sed 's/.*, \([0-9]*\) failed$/\1/' <<<"$line")"
+else
+	cat build/fuzz.log
+	record fuzz 0 1
+fi
+
 # --- 2. a server with the library preloaded ----------------------------------
 sm_say "throwaway cluster"
 sm_cluster_start main preload
