@@ -203,6 +203,21 @@ for m in warn enforce; do
 done
 record pg-core-regress "$core_ok" "$core_bad"
 
+# --- 5c. SQL-level fuzz: mutated DDL of our and PostgreSQL's regression tests through check() and the hook
+sm_say "SQL-level fuzz (test/fuzz/sql_fuzz.sh, 10,000 mutants)"
+sm_cluster_start sqlfuzz preload
+bash test/fuzz/sql_fuzz.sh 10000 >build/sql-fuzz.log 2>&1 || true
+cat build/sql-fuzz.log
+if grep -E 'terminated by signal|TRAP:|PANIC:' "$SM_DIR_sqlfuzz/server.log"; then
+	echo "not ok - the server log of the SQL fuzz shows a crash"
+	record sql-fuzz-log 0 1
+fi
+if line=$(grep -E '^sql-fuzz: [0-9]+ passed, [0-9]+ failed$' build/sql-fuzz.log | tail -1); then
+	record sql-fuzz "$(sed 's/^sql-fuzz: \([0-9]*\) passed.*/\1/' <<<"$line")" "$(sed 's/.*, \([0-9]*\) failed$/\1/' <<<"$line")"
+else
+	record sql-fuzz 0 1
+fi
+
 # --- 6. a migration whose backend dies mid-rewrite ----------------------------
 # Its own cluster: kill -9 makes the postmaster restart every backend.
 sm_say "backend terminated / killed during a rewrite (test/crash)"
