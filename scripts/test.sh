@@ -222,7 +222,7 @@ fi
 # Its own cluster: kill -9 makes the postmaster restart every backend.
 sm_say "backend terminated / killed during a rewrite (test/crash)"
 sm_cluster_start crash
-bash test/crash/run.sh >build/crash.log 2>&1 || true
+CRASH_PGDATA="$SM_DIR_crash/data" bash test/crash/run.sh >build/crash.log 2>&1 || true
 cat build/crash.log
 if line=$(grep -E '^crash: [0-9]+ passed, [0-9]+ failed$' build/crash.log | tail -1); then
 	record crash "$(sed 's/^crash: \([0-9]*\) passed.*/\1/' <<<"$line")" "$(sed 's/.*, \([0-9]*\) failed$/\1/' <<<"$line")"

@@ -176,6 +176,36 @@ for how in terminate kill9; do
 	sql -c "ALTER TABLE customers ALTER COLUMN email DROP NOT NULL" >/dev/null
 done
 
+# --- immediate shutdown of the whole server during a rewrite ---------------
+# (CRASH_PGDATA: the cluster's data directory, to stop and start it.)  The
+# events the audit writer had written before are in the table after the
+# restart, and with safemigrate.log_level = log every queued event is also in
+# the server log; the statement in flight has no event (documented).
+if [ -n "${CRASH_PGDATA:-}" ]; then
+	pgctl() { if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$(dirname "$(command -v psql)")/pg_ctl" "$@"; else pg_ctl "$@"; fi; }
+	PGOPTIONS="-c safemigrate.log_level=log" run_victim "ALTER TABLE orders ADD CONSTRAINT orders_amount_immediate CHECK (slow_positive(amount))"
+	wait_for "SELECT EXISTS (SELECT FROM pg_constraint WHERE conname = 'orders_amount_immediate' AND NOT convalidated)
+	          AND EXISTS (SELECT FROM pg_stat_activity WHERE application_name = 'crash_victim' AND wait_event = 'PgSleep')"
+	# Step 1 committed and was queued: wait until the writer has written it, then crash.
+	audit "SELECT 1" >/dev/null
+	pgctl -D "$CRASH_PGDATA" -m immediate -w stop >/dev/null 2>&1
+	wait "$victim_job"
+	pgctl -D "$CRASH_PGDATA" -l "$CRASH_PGDATA/../server.log" -w start >/dev/null 2>&1 3>&- 4>&- 5>&- 6>&- 7>&- 8>&- 9>&-
+	wait_up
+	check "immediate shutdown during VALIDATE: the NOT VALID constraint of step 1 stays" "f" \
+		"$(sql -c "SELECT convalidated FROM pg_constraint WHERE conname = 'orders_amount_immediate'")"
+	check "immediate shutdown during VALIDATE: step 1's audit row survived the restart" "1|allowed|committed" \
+		"$(audit "SELECT concat_ws('|', step, action, outcome) FROM safemigrate.ddl_audit
+		           WHERE application_name = 'crash_victim' AND step = 1
+		             AND statement LIKE '%orders_amount_immediate%NOT VALID%'")"
+	check "immediate shutdown during VALIDATE: step 1's event is also in the server log" "1" \
+		"$(grep -c 'pg_safemigrate audit: .*step=1 action=allowed outcome=committed .*orders_amount_immediate' "$CRASH_PGDATA/../server.log")"
+	sql -c "ALTER TABLE orders ADD CONSTRAINT orders_amount_immediate CHECK (slow_positive(amount))" >/dev/null 2>&1
+	check "immediate shutdown during VALIDATE: the statement run again finishes the migration" "t" \
+		"$(sql -c "SELECT convalidated FROM pg_constraint WHERE conname = 'orders_amount_immediate'")"
+	check "immediate shutdown: no rows lost" "1000" "$(sql -c "SELECT count(*) FROM orders WHERE id <= 1000")"
+fi
+
 rm -f "$victim_log"
 psql -X -q -d postgres -c "DROP DATABASE IF EXISTS $db" >/dev/null 2>&1
 echo "crash: $passed passed, $failed failed"
