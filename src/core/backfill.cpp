@@ -40,12 +40,17 @@ param_list(const std::vector<BackfillKey> &keys, int first)
 	return keys.size() == 1 ? s : "(" + s + ")";
 }
 
+/*
+ * The key queries read the table as "r" and name the key columns r.k: an
+ * unqualified name in ORDER BY would mean the output column of the same name,
+ * which is the key cast to text (and text order is not key order).
+ */
 std::string
 text_columns(const std::vector<BackfillKey> &keys)
 {
 	std::string s;
 	for (std::size_t i = 0; i < keys.size(); ++i)
-		s += (i ? ", " : "") + keys[i].name + "::text";
+		s += (i ? ", r." : "r.") + keys[i].name + "::text";
 	return s;
 }
 
@@ -54,7 +59,7 @@ order_by(const std::vector<BackfillKey> &keys, bool desc)
 {
 	std::string s;
 	for (std::size_t i = 0; i < keys.size(); ++i)
-		s += (i ? ", " : "") + keys[i].name + (desc ? " DESC" : "");
+		s += (i ? ", r." : "r.") + keys[i].name + (desc ? " DESC" : "");
 	return s;
 }
 
@@ -130,13 +135,14 @@ keyset_sql(std::string_view table, const std::vector<BackfillKey> &keys, std::st
 {
 	const int n = static_cast<int>(keys.size());
 	const std::string k = key_list(keys);
-	const std::string t(table);
+	const std::string rk = key_list(keys, "r.");
+	const std::string t = std::string(table) + " AS r";
 	KeysetSql sql;
 	sql.upper = "SELECT " + text_columns(keys) + " FROM " + t + " ORDER BY " + order_by(keys, true) + " LIMIT 1";
-	sql.next_first = "SELECT " + text_columns(keys) + " FROM " + t + " WHERE " + k + " <= " + param_list(keys, 1) +
+	sql.next_first = "SELECT " + text_columns(keys) + " FROM " + t + " WHERE " + rk + " <= " + param_list(keys, 1) +
 					 " ORDER BY " + order_by(keys, false) + " OFFSET $" + std::to_string(n + 1) + " LIMIT 1";
-	sql.next_after = "SELECT " + text_columns(keys) + " FROM " + t + " WHERE " + k + " > " + param_list(keys, 1) +
-					 " AND " + k + " <= " + param_list(keys, n + 1) + " ORDER BY " + order_by(keys, false) +
+	sql.next_after = "SELECT " + text_columns(keys) + " FROM " + t + " WHERE " + rk + " > " + param_list(keys, 1) +
+					 " AND " + rk + " <= " + param_list(keys, n + 1) + " ORDER BY " + order_by(keys, false) +
 					 " OFFSET $" + std::to_string(2 * n + 1) + " LIMIT 1";
 	sql.update_first = update_head(table, set_clause) + k + " <= " + param_list(keys, 1) + condition(where_clause);
 	sql.update_after = update_head(table, set_clause) + k + " > " + param_list(keys, 1) + " AND " + k +

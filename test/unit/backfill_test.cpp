@@ -9,10 +9,11 @@ using namespace safemigrate::core;
 TEST(Backfill, KeysetSqlSingleKey)
 {
 	KeysetSql s = keyset_sql("public.t", {{"id", "bigint"}}, "b = a", "b IS NULL");
-	EXPECT_EQ(s.upper, "SELECT id::text FROM public.t ORDER BY id DESC LIMIT 1");
-	EXPECT_EQ(s.next_first, "SELECT id::text FROM public.t WHERE id <= $1::bigint ORDER BY id OFFSET $2 LIMIT 1");
-	EXPECT_EQ(s.next_after,
-			  "SELECT id::text FROM public.t WHERE id > $1::bigint AND id <= $2::bigint ORDER BY id OFFSET $3 LIMIT 1");
+	EXPECT_EQ(s.upper, "SELECT r.id::text FROM public.t AS r ORDER BY r.id DESC LIMIT 1");
+	EXPECT_EQ(s.next_first,
+			  "SELECT r.id::text FROM public.t AS r WHERE r.id <= $1::bigint ORDER BY r.id OFFSET $2 LIMIT 1");
+	EXPECT_EQ(s.next_after, "SELECT r.id::text FROM public.t AS r WHERE r.id > $1::bigint AND r.id <= $2::bigint "
+							"ORDER BY r.id OFFSET $3 LIMIT 1");
 	EXPECT_EQ(s.update_first, "UPDATE public.t SET\nb = a\nWHERE id <= $1::bigint\n  AND (\nb IS NULL\n)");
 	EXPECT_EQ(s.update_after,
 			  "UPDATE public.t SET\nb = a\nWHERE id > $1::bigint AND id <= $2::bigint\n  AND (\nb IS NULL\n)");
@@ -21,12 +22,20 @@ TEST(Backfill, KeysetSqlSingleKey)
 TEST(Backfill, KeysetSqlCompositeKeyUsesRowComparison)
 {
 	KeysetSql s = keyset_sql("s.\"T\"", {{"a", "integer"}, {"\"B\"", "text"}}, "c = 1", "");
-	EXPECT_EQ(s.upper, "SELECT a::text, \"B\"::text FROM s.\"T\" ORDER BY a DESC, \"B\" DESC LIMIT 1");
-	EXPECT_EQ(s.next_after, "SELECT a::text, \"B\"::text FROM s.\"T\" WHERE (a, \"B\") > ($1::integer, $2::text) "
-							"AND (a, \"B\") <= ($3::integer, $4::text) ORDER BY a, \"B\" OFFSET $5 LIMIT 1");
+	EXPECT_EQ(s.upper, "SELECT r.a::text, r.\"B\"::text FROM s.\"T\" AS r ORDER BY r.a DESC, r.\"B\" DESC LIMIT 1");
+	EXPECT_EQ(s.next_after, "SELECT r.a::text, r.\"B\"::text FROM s.\"T\" AS r WHERE (r.a, r.\"B\") > ($1::integer, "
+							"$2::text) AND (r.a, r.\"B\") <= ($3::integer, $4::text) ORDER BY r.a, r.\"B\" OFFSET $5 LIMIT 1");
 	EXPECT_EQ(s.update_after,
 			  "UPDATE s.\"T\" SET\nc = 1\nWHERE (a, \"B\") > ($1::integer, $2::text) AND (a, \"B\") <= ($3::integer, $4::text)");
 	EXPECT_EQ(s.update_first, "UPDATE s.\"T\" SET\nc = 1\nWHERE (a, \"B\") <= ($1::integer, $2::text)");
+}
+
+// The key is ordered as the key, not as its text: ORDER BY names the table's column, not the text output column.
+TEST(Backfill, KeyQueriesOrderByTheTableColumn)
+{
+	KeysetSql s = keyset_sql("t", {{"id", "integer"}}, "b = a", "");
+	EXPECT_NE(s.upper.find("ORDER BY r.id DESC"), std::string::npos);
+	EXPECT_EQ(s.upper.find("ORDER BY id"), std::string::npos);
 }
 
 TEST(Backfill, TidSql)
