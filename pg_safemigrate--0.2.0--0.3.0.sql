@@ -114,19 +114,20 @@ BEGIN
   IF j.status IN ('done', 'cancelled') THEN
     RAISE EXCEPTION 'backfill job % is already %', job_id, j.status USING ERRCODE = 'object_not_in_prerequisite_state';
   END IF;
-  IF request = 'pause' AND j.status = 'paused' THEN
+  IF _backfill_request.request = 'pause' AND j.status = 'paused' THEN
     RETURN 'paused';
   END IF;
   IF safemigrate._backfill_running(job_id) THEN
     UPDATE safemigrate.backfill_jobs b SET request = _backfill_request.request
      WHERE b.job_id = _backfill_request.job_id;
-    RETURN request || ' requested: the job stops after its current batch';
+    RETURN _backfill_request.request || ' requested: the job stops after its current batch';
   END IF;
   UPDATE safemigrate.backfill_jobs b
-     SET status = CASE request WHEN 'pause' THEN 'paused' ELSE 'cancelled' END, request = NULL, pid = NULL,
-         throttled = NULL, finished_at = CASE request WHEN 'cancel' THEN clock_timestamp() END
+     SET status = CASE _backfill_request.request WHEN 'pause' THEN 'paused' ELSE 'cancelled' END, request = NULL,
+         pid = NULL, throttled = NULL,
+         finished_at = CASE _backfill_request.request WHEN 'cancel' THEN clock_timestamp() END
    WHERE b.job_id = _backfill_request.job_id;
-  RETURN CASE request WHEN 'pause' THEN 'paused' ELSE 'cancelled' END;
+  RETURN CASE _backfill_request.request WHEN 'pause' THEN 'paused' ELSE 'cancelled' END;
 END
 $fn$;
 COMMENT ON FUNCTION safemigrate._backfill_request(bigint, text) IS 'Internal helper of backfill_pause/backfill_cancel';
@@ -203,9 +204,11 @@ AS $fn$
 BEGIN
   -- pg_safemigrate expansion %3$s: keeps %1$I and %2$I equal, whichever the application writes
   IF TG_OP = 'INSERT' THEN
+    -- The new column has no default: a value in it was written by the application, and wins
+    -- over the old column's default.
     IF NEW.%2$I IS NULL THEN
       NEW.%2$I := NEW.%1$I;
-    ELSIF NEW.%1$I IS NULL THEN
+    ELSE
       NEW.%1$I := NEW.%2$I;
     END IF;
   ELSIF NEW.%2$I IS NOT DISTINCT FROM OLD.%2$I THEN
@@ -231,7 +234,8 @@ COMMENT ON FUNCTION safemigrate._expansion_sync_body(safemigrate.expansions) IS 
 
 -- Shared second half of both expand procedures: DDL (each step committed,
 -- each skipped when already done), the backfill job, and the backfill itself.
-CREATE PROCEDURE safemigrate._expand_run(id int, batch_size int, max_replica_lag bigint, run_backfill boolean)
+CREATE PROCEDURE safemigrate._expand_run(id int, batch_size int, max_replica_lag bigint, lock_timeout_ms int,
+                                          run_backfill boolean)
 LANGUAGE plpgsql
 AS $fn$
 DECLARE
@@ -287,7 +291,8 @@ BEGIN
     UPDATE safemigrate.expansions x
        SET job_id = safemigrate.backfill_create(e.relid::regclass, set_clause, where_clause,
                                                 batch_size => _expand_run.batch_size,
-                                                max_replica_lag => _expand_run.max_replica_lag),
+                                                max_replica_lag => _expand_run.max_replica_lag,
+                                                lock_timeout_ms => _expand_run.lock_timeout_ms),
            updated_at = clock_timestamp()
      WHERE x.expansion_id = id
     RETURNING * INTO e;
@@ -316,7 +321,7 @@ BEGIN
   COMMIT;
 END
 $fn$;
-COMMENT ON PROCEDURE safemigrate._expand_run(int, int, bigint, boolean) IS 'Internal helper of the expand procedures';
+COMMENT ON PROCEDURE safemigrate._expand_run(int, int, bigint, int, boolean) IS 'Internal helper of the expand procedures';
 
 -- Finds the open expansion of the same change, or records a new one.
 CREATE FUNCTION safemigrate._expansion_for(rel regclass, kind text, old_column name, new_column name,
@@ -329,8 +334,9 @@ DECLARE
   nsp text;
 BEGIN
   IF rel IS NULL OR old_column IS NULL OR new_column IS NULL OR (kind = 'alter column type' AND new_type IS NULL) THEN
-    RAISE EXCEPTION 'the table, the column names% must not be NULL',
-      CASE WHEN kind = 'alter column type' THEN ' and the new type' ELSE '' END
+    RAISE EXCEPTION '%',
+      CASE WHEN kind = 'alter column type' THEN 'the table, the column name and the new type must not be NULL'
+           ELSE 'the table and the column names must not be NULL' END
       USING ERRCODE = 'null_value_not_allowed';
   END IF;
   SELECT x.expansion_id INTO id FROM safemigrate.expansions x
@@ -370,22 +376,22 @@ COMMENT ON FUNCTION safemigrate._expansion_for(regclass, text, name, name, text,
   'Internal helper of the expand procedures';
 
 CREATE PROCEDURE safemigrate.expand_rename_column("table" regclass, old_column name, new_column name,
-  batch_size int DEFAULT 5000, max_replica_lag bigint DEFAULT 16777216, run_backfill boolean DEFAULT true,
-  INOUT expansion_id int DEFAULT NULL)
+  batch_size int DEFAULT 5000, max_replica_lag bigint DEFAULT 16777216, lock_timeout_ms int DEFAULT 200,
+  run_backfill boolean DEFAULT true, INOUT expansion_id int DEFAULT NULL)
 LANGUAGE plpgsql
 AS $fn$
 BEGIN
   expansion_id := safemigrate._expansion_for("table", 'rename column', old_column, new_column, NULL, NULL);
   COMMIT;
-  CALL safemigrate._expand_run(expansion_id, batch_size, max_replica_lag, run_backfill);
+  CALL safemigrate._expand_run(expansion_id, batch_size, max_replica_lag, lock_timeout_ms, run_backfill);
 END
 $fn$;
-COMMENT ON PROCEDURE safemigrate.expand_rename_column(regclass, name, name, int, bigint, boolean, int) IS
+COMMENT ON PROCEDURE safemigrate.expand_rename_column(regclass, name, name, int, bigint, int, boolean, int) IS
   'Expand step of a column rename: adds the new column, a trigger keeping both in sync, and backfills it';
 
 CREATE PROCEDURE safemigrate.expand_alter_column_type("table" regclass, "column" name, new_type text,
   using_expr text DEFAULT NULL, batch_size int DEFAULT 5000, max_replica_lag bigint DEFAULT 16777216,
-  run_backfill boolean DEFAULT true, INOUT expansion_id int DEFAULT NULL)
+  lock_timeout_ms int DEFAULT 200, run_backfill boolean DEFAULT true, INOUT expansion_id int DEFAULT NULL)
 LANGUAGE plpgsql
 AS $fn$
 BEGIN
@@ -396,10 +402,10 @@ BEGIN
                                              left("column" || '_new', 63)::name, new_type,
                                              coalesce(using_expr, pg_catalog.quote_ident("column")));
   COMMIT;
-  CALL safemigrate._expand_run(expansion_id, batch_size, max_replica_lag, run_backfill);
+  CALL safemigrate._expand_run(expansion_id, batch_size, max_replica_lag, lock_timeout_ms, run_backfill);
 END
 $fn$;
-COMMENT ON PROCEDURE safemigrate.expand_alter_column_type(regclass, name, text, text, int, bigint, boolean, int) IS
+COMMENT ON PROCEDURE safemigrate.expand_alter_column_type(regclass, name, text, text, int, bigint, int, boolean, int) IS
   'Expand step of a column type change: adds column_new of the new type, a trigger converting with USING, and backfills it';
 
 CREATE PROCEDURE safemigrate.contract(expansion_id int)
@@ -544,7 +550,9 @@ BEGIN
     END IF;
     EXECUTE pg_catalog.format('ALTER TABLE %s ALTER COLUMN %I SET NOT NULL', "table", "column");
   END IF;
-  EXECUTE pg_catalog.format('ALTER TABLE %s DROP CONSTRAINT IF EXISTS %I', "table", con);
+  IF EXISTS (SELECT FROM pg_catalog.pg_constraint WHERE conrelid = "table" AND conname = con) THEN
+    EXECUTE pg_catalog.format('ALTER TABLE %s DROP CONSTRAINT %I', "table", con);
+  END IF;
   COMMIT;
 END
 $fn$;

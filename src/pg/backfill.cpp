@@ -412,7 +412,7 @@ check_int_arg(FunctionCallInfo fcinfo, int argno, const char *name, int64 min, i
  * SPI is connected.  Returns the job id.
  */
 int64
-create_job(FunctionCallInfo fcinfo)
+create_job(FunctionCallInfo fcinfo, bool *empty)
 {
 	const char *names[] = {"table", "set_clause", "where_clause", "batch_size", "target_batch_ms",
 						   "min_batch_size", "max_batch_size", "pause_ms", "max_replica_lag",
@@ -565,6 +565,7 @@ create_job(FunctionCallInfo fcinfo)
 	SPI_freetuptable(SPI_tuptable);
 	if (job.empty)
 		ereport(NOTICE, (errmsg("backfill job " INT64_FORMAT ": %s is empty, nothing to do", id, job.table)));
+	*empty = job.empty;
 	return id;
 }
 
@@ -1128,7 +1129,8 @@ safemigrate_backfill_create(PG_FUNCTION_ARGS)
 {
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "pg_safemigrate: SPI_connect failed");
-	int64 id = create_job(fcinfo);
+	bool empty;
+	int64 id = create_job(fcinfo, &empty);
 	SPI_finish();
 	PG_RETURN_INT64(id);
 }
@@ -1140,13 +1142,17 @@ safemigrate_backfill(PG_FUNCTION_ARGS)
 	require_nonatomic(fcinfo, "safemigrate.backfill");
 	if (SPI_connect_ext(SPI_OPT_NONATOMIC) != SPI_OK_CONNECT)
 		elog(ERROR, "pg_safemigrate: SPI_connect failed");
-	int64 id = create_job(fcinfo);
+	bool empty;
+	int64 id = create_job(fcinfo, &empty);
 	commit();
-	ereport(NOTICE, (errmsg("backfill job " INT64_FORMAT " created", id),
-					 errhint("If it stops, CALL safemigrate.backfill_resume(" INT64_FORMAT ") goes on from the last "
-							 "committed batch.",
-							 id)));
-	run_job(id);
+	if (!empty)
+	{
+		ereport(NOTICE, (errmsg("backfill job " INT64_FORMAT " created", id),
+						 errhint("If it stops, CALL safemigrate.backfill_resume(" INT64_FORMAT ") goes on from the "
+								 "last committed batch.",
+								 id)));
+		run_job(id);
+	}
 	SPI_finish();
 	PG_RETURN_VOID();
 }
