@@ -57,7 +57,8 @@ CALL safemigrate.expand_alter_column_type('orders', 'total', 'int', using_expr =
 SELECT expansion_id, status, backfill_status, rows_done, next_step FROM safemigrate.expansion_status;
 UPDATE orders SET total = 16 WHERE total = 15;
 CALL safemigrate.expand_alter_column_type('orders', 'total', 'int', using_expr => '(1000000 / (total - 15))::int');
-SELECT count(*) FILTER (WHERE total_new = (1000000 / (total - 15))::int) AS converted, count(*) AS total FROM orders;
+SELECT count(*) FILTER (WHERE total_new IS NOT DISTINCT FROM (1000000 / (total - 15))::int) AS converted,
+       count(*) AS total FROM orders;
 -- Abort: back to the original shape.
 CALL safemigrate.expand_abort(3);
 \d orders
@@ -79,8 +80,8 @@ BEGIN;
 CALL safemigrate.expand_rename_column('orders', 'qty', 'quantity');
 ROLLBACK;
 
--- SET NOT NULL without a long lock.  The plain statement is rejected.
-ALTER TABLE orders ALTER COLUMN total SET NOT NULL;
+-- SET NOT NULL without a long lock (the steps the hook's rewrite of a plain SET NOT NULL also runs).
+UPDATE orders SET total = 0 WHERE total IS NULL;
 CALL safemigrate.set_not_null('orders', 'total');
 \d orders
 CALL safemigrate.set_not_null('orders', 'total');
