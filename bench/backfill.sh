@@ -17,6 +17,8 @@
 #   -n ROWS           rows in the table (default 2000000)
 #   --rate TPS        the load's rate, pgbench --rate (default 200, 4 clients)
 #   --baseline S      how long the load runs alone for the baseline (default 20)
+#   --args 'ARGS'     extra arguments for safemigrate.backfill, e.g. --args 'pause_ms => 10'
+#   --methods 'LIST'  run only these (default 'none update limit backfill'; none is the baseline)
 #   --keep            keep the per-run files (pgbench logs) in bench/.cache/backfill/
 #
 # Per method: a fresh copy of the fixture database (createdb -T), the load starts (pgbench -c 4
@@ -36,13 +38,15 @@
 source "$(dirname "${BASH_SOURCE[0]}")/../scripts/lib.sh"
 source "$SM_ROOT/bench/lib/common.sh"
 
-rows=2000000 rate=200 clients=4 jobs=2 baseline=20 keep=0 warmup=3
+rows=2000000 rate=200 clients=4 jobs=2 baseline=20 keep=0 warmup=3 bf_args="" methods="none update limit backfill"
 while [ $# -gt 0 ]; do
 	case $1 in
 	-n) rows=$2; shift 2 ;;
 	--rate) rate=$2; shift 2 ;;
 	--baseline) baseline=$2; shift 2 ;;
 	--keep) keep=1; shift ;;
+	--args) bf_args=", $2"; shift 2 ;;
+	--methods) methods=$2; shift 2 ;;
 	-h | --help) awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"; exit 0 ;;
 	*) echo "unknown argument: $1 (see --help)" >&2; exit 2 ;;
 	esac
@@ -125,7 +129,7 @@ run_one() {
 	none) sleep "$baseline" ;;
 	update) psql -X -q -v ON_ERROR_STOP=1 -d "$db" -c "UPDATE bt SET b = a" >"$dir/method.out" 2>&1 || rc=$? ;;
 	limit) psql -X -q -v ON_ERROR_STOP=1 -d "$db" -c "CALL limit_loop()" >"$dir/method.out" 2>&1 || rc=$? ;;
-	backfill) psql -X -q -v ON_ERROR_STOP=1 -d "$db" -c "CALL safemigrate.backfill('bt', 'b = a', 'b IS NULL')" \
+	backfill) psql -X -q -v ON_ERROR_STOP=1 -d "$db" -c "CALL safemigrate.backfill('bt', 'b = a', 'b IS NULL'$bf_args)" \
 		>"$dir/method.out" 2>&1 || rc=$? ;;
 	esac
 	t1=$(bench_now)
@@ -168,7 +172,8 @@ fmt='%-9s %8s %9s %11s %7s %9s %9s %8s %7s %4s  %s\n'
 # shellcheck disable=SC2059
 printf "$fmt" method seconds rows/s longest_ms txns p99_ms max_ms heap_MB growth b=a notes
 declare -A R
-for m in none update limit backfill; do
+[ -z "$bf_args" ] || echo "backfill arguments: ${bf_args#, }"
+for m in $methods; do
 	m_batches=""
 	run_one "$m"
 	# shellcheck disable=SC2059

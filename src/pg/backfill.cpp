@@ -633,7 +633,8 @@ load_job(Job *job, int64 id)
 		job->upper_block = upper ? pg_strtoint64(upper[0]) : 0;
 		job->reached_block = reached ? pg_strtoint64(reached[0]) : 0;
 		job->empty = job->upper_block == 0;
-		job->rows_per_page = reltuples > 0 && job->upper_block > 0 ? (double) reltuples / job->upper_block : 0;
+		/* Never analyzed: assume 50 rows per page; the batch size adapts to the time a batch takes anyway. */
+		job->rows_per_page = reltuples > 0 && job->upper_block > 0 ? (double) reltuples / job->upper_block : 50;
 	}
 	MemoryContextSwitchTo(old);
 	SPI_freetuptable(SPI_tuptable);
@@ -939,9 +940,10 @@ run_loop(Job *job)
 	TimestampTz last_notice = GetCurrentTimestamp();
 	for (;;)
 	{
-		TimestampTz wall_start = GetCurrentTimestamp();
 		CHECK_FOR_INTERRUPTS();
+		/* Time spent waiting for a throttle is counted by wait_for_throttles() itself. */
 		char request = wait_for_throttles(job);
+		TimestampTz wall_start = GetCurrentTimestamp();
 		int retries = 0;
 		Batch b;
 		double ms = 0;
