@@ -172,6 +172,9 @@ fmt='%-9s %8s %9s %11s %7s %9s %9s %8s %7s %4s  %s\n'
 # shellcheck disable=SC2059
 printf "$fmt" method seconds rows/s longest_ms txns p99_ms max_ms heap_MB growth b=a notes
 declare -A R
+for m in none update limit backfill; do
+	for k in s rps longest n p99 max size bloat ok; do R[$m.$k]=NA; done
+done
 [ -z "$bf_args" ] || echo "backfill arguments: ${bf_args#, }"
 for m in $methods; do
 	m_batches=""
