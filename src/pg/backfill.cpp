@@ -295,7 +295,7 @@ void
 prepare_job(Job *job, bool creating)
 {
 	FenceError err;
-	Oid types[64];
+	Oid types[2 * 32 + 1]; /* up to 32 key columns (find_key), twice, and the offset */
 	char *update_sql;
 	if (job->nkeys > 0)
 	{

@@ -58,7 +58,7 @@ EOF
 
 # The standby: a base backup of the primary with its recovery settings (-R), on its own port and socket.
 sport=$(sm_free_port)
-sm_as_owner "$PG_BINDIR/pg_basebackup" -h "$primary_dir" -p "$PGPORT" -U postgres -D "$standby/data" -R -X stream \
+sm_as_owner "$PG_BINDIR/pg_basebackup" -h "$primary_dir" -p "$PGPORT" -U postgres -D "$standby/data" -R -X stream -c fast \
 	>"$standby/basebackup.log" 2>&1
 check "pg_basebackup of the primary" $?
 {
