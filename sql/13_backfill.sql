@@ -168,7 +168,39 @@ SELECT dblink_disconnect('other');
 SELECT pg_advisory_unlock(1397571142, :busy_job);
 CALL safemigrate.backfill_resume(:busy_job);
 
+-- Autovacuum behind: with max_dead_tuples, the backfill waits while the table has more dead tuples
+-- than that (as the statistics system counts them), and reports it; a pause request ends the wait.
+CREATE TABLE bf_dead (id int PRIMARY KEY, a int NOT NULL, b int) WITH (autovacuum_enabled = false);
+INSERT INTO bf_dead SELECT g, g, NULL FROM generate_series(1, 1000) g;
+UPDATE bf_dead SET a = a;
+SELECT pg_stat_force_next_flush();
+SELECT n_dead_tup > 100 AS dead_tuples_counted FROM pg_stat_user_tables WHERE relid = 'bf_dead'::regclass;
+SELECT dblink_connect('runner', :'connstr');
+SELECT dblink_send_query('runner', $$CALL safemigrate.backfill('bf_dead', 'b = a', 'b IS NULL', max_dead_tuples => 100)$$);
+DO $$
+DECLARE
+  deadline timestamptz := clock_timestamp() + interval '60 s';
+BEGIN
+  WHILE NOT EXISTS (SELECT FROM safemigrate.backfill_jobs WHERE table_name = 'public.bf_dead'
+                     AND throttled LIKE '% dead tuples, more than max_dead_tuples 100: waiting for autovacuum') LOOP
+    IF clock_timestamp() > deadline THEN
+      RAISE EXCEPTION 'the backfill never waited for autovacuum';
+    END IF;
+    PERFORM pg_sleep(0.01);
+  END LOOP;
+END $$;
+SELECT job_id AS dead_job FROM safemigrate.backfill_jobs WHERE table_name = 'public.bf_dead' \gset
+SELECT status, running, rows_done, throttle_waits FROM safemigrate.backfill_progress WHERE job_id = :dead_job;
+SELECT safemigrate.backfill_pause(:dead_job);
+SELECT * FROM dblink_get_result('runner') AS r(status text);
+SELECT dblink_disconnect('runner');
+SELECT status, running, rows_done, throttled FROM safemigrate.backfill_progress WHERE job_id = :dead_job;
+-- After a VACUUM the dead tuples are gone: resumed, it runs through.
+VACUUM bf_dead;
+CALL safemigrate.backfill_resume(:dead_job);
+SELECT status, rows_done, throttle_waits FROM safemigrate.backfill_progress WHERE job_id = :dead_job;
+
 DROP FUNCTION bf_in_function();
 /* safemigrate: expand-contract */ DROP VIEW bf_view;
-/* safemigrate: expand-contract */ DROP TABLE bf, bf_comp, bf_heap, bf_empty, bf_kill;
+/* safemigrate: expand-contract */ DROP TABLE bf, bf_comp, bf_heap, bf_empty, bf_kill, bf_dead;
 DROP EXTENSION dblink;
