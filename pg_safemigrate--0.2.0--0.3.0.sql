@@ -61,7 +61,7 @@ COMMENT ON TABLE safemigrate.backfill_jobs IS
 
 CREATE FUNCTION safemigrate.backfill_create("table" regclass, set_clause text, where_clause text DEFAULT NULL,
   batch_size int DEFAULT 5000, target_batch_ms int DEFAULT 200, min_batch_size int DEFAULT 100,
-  max_batch_size int DEFAULT 50000, pause_ms int DEFAULT 0, max_replica_lag bigint DEFAULT 16777216,
+  max_batch_size int DEFAULT 5000, pause_ms int DEFAULT 0, max_replica_lag bigint DEFAULT 16777216,
   max_dead_tuples bigint DEFAULT NULL, lock_timeout_ms int DEFAULT 200, max_retries int DEFAULT 20)
 RETURNS bigint
 LANGUAGE C VOLATILE
@@ -73,7 +73,7 @@ COMMENT ON FUNCTION safemigrate.backfill_create(regclass, text, text, int, int, 
 -- and the procedure commits after every batch.
 CREATE PROCEDURE safemigrate.backfill("table" regclass, set_clause text, where_clause text DEFAULT NULL,
   batch_size int DEFAULT 5000, target_batch_ms int DEFAULT 200, min_batch_size int DEFAULT 100,
-  max_batch_size int DEFAULT 50000, pause_ms int DEFAULT 0, max_replica_lag bigint DEFAULT 16777216,
+  max_batch_size int DEFAULT 5000, pause_ms int DEFAULT 0, max_replica_lag bigint DEFAULT 16777216,
   max_dead_tuples bigint DEFAULT NULL, lock_timeout_ms int DEFAULT 200, max_retries int DEFAULT 20)
 LANGUAGE C
 AS 'MODULE_PATHNAME', 'safemigrate_backfill';

@@ -72,7 +72,7 @@ std::string where_clause_problem(std::string_view where_clause);
 struct BatchSizing
 {
 	int min_rows = 100;
-	int max_rows = 50000;
+	int max_rows = 5000;
 	double target_ms = 200;
 };
 
