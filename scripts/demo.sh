@@ -4,8 +4,8 @@
 # Installs what is missing, builds and installs pg_safemigrate, starts a
 # throwaway PostgreSQL 15 cluster that preloads it, loads a clinic schema
 # (200,000 patients, 500,000 appointments), runs a short migration that shows a
-# rejection with its hint and then the safe statement succeeding, and removes
-# the cluster again.  Nothing is left running.
+# rejection with its hint and then the safe statement succeeding, shows the
+# audit of every DDL attempt, and removes the cluster again.  Nothing is left running.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 trap sm_cluster_stop EXIT
 
@@ -13,12 +13,22 @@ sm_install_deps
 sm_build
 sm_say "throwaway cluster with shared_preload_libraries = 'pg_safemigrate'"
 sm_cluster_start demo preload
+# The audit of the whole cluster is written to database postgres.
+psql -X -q -d postgres -c "CREATE EXTENSION pg_safemigrate"
 createdb clinic
 export PGDATABASE=clinic
 sm_say "loading demo/schema.sql (200,000 patients, 500,000 appointments)"
 psql -X -q -v ON_ERROR_STOP=1 -f "$SM_ROOT/demo/schema.sql"
 sm_say "running demo/migration.sql"
 (cd "$SM_ROOT" && psql -X -e -f demo/migration.sql 2>&1)
+sm_say "the audit (database postgres): every DDL attempt above, with its action, the outcome of its transaction and its duration"
+psql -X -q -d postgres -c "SELECT safemigrate.audit_wait(30000) AS all_written" \
+	-c "SELECT to_char(started_at, 'HH24:MI:SS.MS') AS started, step,
+	           round(extract(epoch FROM duration) * 1000, 1) AS ms, round(extract(epoch FROM lock_wait) * 1000) AS lock_wait_ms,
+	           retries, command_tag, action, outcome, sqlstate, rules, left(statement, 60) AS statement
+	      FROM safemigrate.ddl_audit WHERE database_name = 'clinic' ORDER BY id" \
+	-c "SELECT left(blockers, 100) AS blockers_named_in_the_audit FROM safemigrate.ddl_audit
+	     WHERE database_name = 'clinic' AND blockers IS NOT NULL ORDER BY id LIMIT 1"
 sm_say "the same check from the command line (tools/pg_safemigrate, exit status 1: something would be rejected)"
 "$SM_ROOT/tools/pg_safemigrate" check "$SM_ROOT/demo/migration_002.sql" | head -40 || true
 sm_say "stopping and removing the cluster"

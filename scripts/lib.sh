@@ -10,7 +10,7 @@ set -euo pipefail
 
 SM_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 PG_MAJOR=15
-PG_BINDIR=/usr/lib/postgresql/$PG_MAJOR/bin
+PG_BINDIR=${SM_PG_BINDIR:-/usr/lib/postgresql/$PG_MAJOR/bin}  # SM_PG_BINDIR: a private copy for development
 SM_PACKAGES=(
 	"postgresql-$PG_MAJOR" "postgresql-server-dev-$PG_MAJOR" "postgresql-client-$PG_MAJOR"
 	"postgresql-$PG_MAJOR-pgtap" libtap-parser-sourcehandler-pgtap-perl
@@ -41,7 +41,8 @@ sm_install_deps() {
 
 # Only one checkout at a time may install into this machine's PostgreSQL and
 # test against it: sm_build takes an exclusive lock on SM_INSTALL_LOCK (held on
-# fd 9 until the script exits; clusters are started with fd 9 closed).
+# fd 9 until the script exits; clusters are started with fds 3-9 closed, so
+# that no postmaster inherits a lock taken with flock(1) or by this script).
 SM_INSTALL_LOCK=${SM_INSTALL_LOCK:-/tmp/pg_safemigrate.install.lock}
 
 sm_build() {
@@ -103,7 +104,7 @@ sm_cluster_start() {
 		echo "log_line_prefix = '%m [%p] %q%a '"
 		echo "max_prepared_transactions = 10"
 	} | sm_as_owner tee -a "$dir/data/postgresql.conf" >/dev/null
-	sm_as_owner "$PG_BINDIR/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 start >/dev/null 9>&- ||
+	sm_as_owner "$PG_BINDIR/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 start >/dev/null 3>&- 4>&- 5>&- 6>&- 7>&- 8>&- 9>&- ||
 		{ cat "$dir/server.log"; return 1; }
 	SM_CLUSTERS+=("$dir")
 	printf -v "SM_DIR_$name" '%s' "$dir"

@@ -48,6 +48,8 @@ if [ -z "$total" ]; then cat build/ctest-asan.log; record unit-asan 0 1; else re
 # --- 2. a server with the library preloaded ----------------------------------
 sm_say "throwaway cluster"
 sm_cluster_start main preload
+# The audit of the whole cluster lands in safemigrate.database (postgres).
+psql -X -q -v ON_ERROR_STOP=1 -d postgres -c "CREATE EXTENSION pg_safemigrate"
 # A test-only extension whose script runs DDL the policy would reject: it
 # proves that extension scripts pass through.
 "${SUDO[@]}" install -m 644 test/extension/safemigrate_testext.control test/extension/safemigrate_testext--1.0.sql \
@@ -120,6 +122,15 @@ else
 	record oracle "$oracle_ok" "$oracle_bad"
 fi
 
+sm_say "audit under load: 8 clients, 10,000 DDL statements (test/audit/load.sh)"
+bash test/audit/load.sh 1 >build/audit-load.log 2>&1 && rc=0 || rc=$?
+cat build/audit-load.log
+if line=$(grep -E '^audit-load: [0-9]+ passed, [0-9]+ failed$' build/audit-load.log | tail -1); then
+	record audit-load "$(sed 's/^audit-load: \([0-9]*\) passed.*/\1/' <<<"$line")" "$(sed 's/.*, \([0-9]*\) failed$/\1/' <<<"$line")"
+else
+	record audit-load 0 1
+fi
+
 # --- 4. binary-upgrade mode passes through -----------------------------------
 # pg_upgrade runs the new server with -b; the same statement that enforce mode
 # rejects must then run.  Checked in single-user mode on the stopped cluster.
@@ -149,6 +160,37 @@ sm_say "CREATE EXTENSION without shared_preload_libraries"
 sm_cluster_start nopreload no-preload
 run_regress nopreload build/nopreload installcheck ISOLATION= REGRESS=preload_required \
 	REGRESS_OPTS="--inputdir=test/nopreload --outputdir=build/nopreload"
+
+# --- 5b. the audit with a full queue (its own cluster: a tiny queue and an audit database without the extension)
+sm_say "audit with a full queue (test/audit/full.sh)"
+bash test/audit/full.sh >build/audit-full.log 2>&1 || true
+cat build/audit-full.log
+if line=$(grep -E '^audit-full: [0-9]+ passed, [0-9]+ failed$' build/audit-full.log | tail -1); then
+	record audit-full "$(sed 's/^audit-full: \([0-9]*\) passed.*/\1/' <<<"$line")" "$(sed 's/.*, \([0-9]*\) failed$/\1/' <<<"$line")"
+else
+	record audit-full 0 1
+fi
+
+# --- PostgreSQL's own regression suite under the hook -----------------------
+# The DDL-heavy files of PostgreSQL 15's core suite (test/pg_core_regress/
+# subset_schedule) on throwaway clusters: without the library (the baseline),
+# then preloaded in modes off, warn and enforce.  Checks: mode off gives the
+# baseline's results exactly; no run crashes a backend or loses a connection;
+# every difference in warn and enforce is our own message, a consequence of a
+# statement we rejected or rewrote, or a listed known difference.  The whole
+# schedule: bash scripts/pg_core_regress.sh (README).
+sm_say "PostgreSQL's core regression suite, DDL-heavy subset (scripts/pg_core_regress.sh --subset)"
+bash scripts/pg_core_regress.sh --subset --no-build --outdir build/pg_core_regress >build/pg_core_regress.log 2>&1 || true
+grep -E '^(pg_core_regress: |  |elapsed: )' build/pg_core_regress.log || tail -n 30 build/pg_core_regress.log
+core_ok=0 core_bad=0
+core_check() { if grep -qE "$1" build/pg_core_regress.log; then core_ok=$((core_ok + 1)); else core_bad=$((core_bad + 1)); echo "not satisfied: $2"; fi; }
+core_check '^pg_core_regress: mode=baseline tests=[1-9][0-9]* .* crashes=0 connection_lost=0$' "the baseline ran without a crash"
+core_check '^pg_core_regress: mode=off .* crashes=0 connection_lost=0 same_as_baseline=yes ' "mode off gives the baseline's results"
+for m in warn enforce; do
+	core_check "^pg_core_regress: mode=$m tests=[1-9][0-9]* .* crashes=0 connection_lost=0 " "mode $m: no crash, no lost connection"
+	core_check "^pg_core_regress: mode=$m .* unexplained=0\$" "mode $m: every difference explained (build/pg_core_regress/$m/unexplained.txt)"
+done
+record pg-core-regress "$core_ok" "$core_bad"
 
 # --- 6. a migration whose backend dies mid-rewrite ----------------------------
 # Its own cluster: kill -9 makes the postmaster restart every backend.

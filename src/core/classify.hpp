@@ -39,6 +39,7 @@ struct Assessment
 	Category category = Category::InstantSafe;
 	const RuleInfo *rule = nullptr; /* the rule that matches, even when exempt */
 	bool exempt = false;			/* the rule matches, but the relation is invisible/empty */
+	bool overridden = false;		/* exempt through a safemigrate:allow override comment */
 	bool rewritable = false;		/* the hook can run the CONCURRENTLY form of the statement itself */
 
 	/* Size of the relation, for the small-table exemption of the policy. */

@@ -164,6 +164,7 @@ apply_policy(const Statement &stmt, const Settings &settings, Assessments &rows)
 			if (settings.may_override)
 			{
 				row.exempt = true;
+				row.overridden = true;
 				row.reason = "overridden by /* safemigrate:allow " + id + " */ (member of safemigrate_override)";
 			}
 			else

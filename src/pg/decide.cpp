@@ -11,6 +11,7 @@
 #include <iterator>
 #include <string>
 
+#include "core/audit.hpp"
 #include "core/policy.hpp"
 #include "pg/decide.hpp"
 
@@ -87,6 +88,14 @@ sm_decide(const core::Statement &stmt, const core::Settings &settings, MemoryCon
 				throw std::bad_alloc();
 			for (std::size_t i = 0; i < v.safe_steps.size(); ++i)
 				out->steps[i] = copy_out(cxt, v.safe_steps[i]);
+			core::AuditSummary sum = core::summarize(rows);
+			out->category = rows.empty() ? nullptr : core::category_name(sum.category);
+			out->rewrites = sum.rewrites;
+			out->overridden = sum.overridden;
+			out->estimated_rows = sum.estimated_rows;
+			out->rules = copy_out(cxt, sum.rules);
+			out->objects = copy_out(cxt, sum.objects);
+			out->lock_summary = copy_out(cxt, sum.lock_modes);
 		},
 		err);
 }

@@ -40,6 +40,14 @@ struct SmVerdict
 	int nlocks;
 	char **lock_relations;
 	core::LockMode *lock_modes;
+	/* For the audit (core::summarize). */
+	const char *category; /* static storage */
+	bool rewrites;
+	bool overridden;
+	double estimated_rows;
+	char *rules;
+	char *objects;
+	char *lock_summary;
 };
 
 /* Plain-data copy of one core::Assessment plus the action the policy takes on it. */

@@ -1153,6 +1153,58 @@ extract_named_constraint(Oid relid, const char *name, Subcommand *c)
 		c->constraint = ConstraintKind::Exclusion;
 }
 
+/* Arguments and result of attach_implied_step. */
+struct AttachImplied
+{
+	Oid relid;
+	Oid attachid;
+	PartitionBoundSpec *bound;
+	bool implied;
+};
+
+/*
+ * Is the bound implied by the partition's valid CHECKs?  Transforms the bound
+ * and maps the parent's columns to the partition's, which raises errors for
+ * statements that PostgreSQL rejects, in its own order and words, only later
+ * (not a partitioned table, a missing column, a bad bound): so it runs in a
+ * subtransaction and an error only means "not known to be implied".
+ *
+ * C-style frame; may ereport.
+ */
+void
+attach_implied_step(void *arg)
+{
+	AttachImplied *a = (AttachImplied *) arg;
+	Relation parent = probe_open(a->relid);
+	if (parent == NULL)
+		return;
+	/* Not a partitioned table (no partition key): PostgreSQL itself rejects the ATTACH. */
+	if (parent->rd_rel->relkind != RELKIND_PARTITIONED_TABLE || RelationGetPartitionKey(parent) == NULL)
+	{
+		probe_close(parent);
+		return;
+	}
+	Relation attach = probe_open(a->attachid);
+	if (attach != NULL)
+	{
+		ParseState *pstate = make_parsestate(NULL);
+		PartitionBoundSpec *bound = transformPartitionBound(pstate, parent, copy_node(a->bound));
+		List *constraint = list_concat(get_qual_from_partbound(parent, bound),
+									   RelationGetPartitionQual(parent));
+		if (constraint != NIL)
+		{
+			constraint = (List *) eval_const_expressions(NULL, (Node *) constraint);
+			constraint = (List *) canonicalize_qual((Expr *) constraint, false);
+			constraint = list_make1(make_ands_explicit(constraint));
+			constraint = map_partition_varattnos(constraint, 1, attach, parent);
+			a->implied = PartConstraintImpliedByRelConstraint(attach, constraint);
+		}
+		free_parsestate(pstate);
+		probe_close(attach);
+	}
+	probe_close(parent);
+}
+
 /* ATTACH PARTITION: is the bound implied by the partition's valid CHECKs (QueuePartitionConstraintValidation)? */
 void
 extract_attach(Oid relid, PartitionCmd *cmd, Subcommand *c)
@@ -1168,29 +1220,16 @@ extract_attach(Oid relid, PartitionCmd *cmd, Subcommand *c)
 	Oid attachid = cmd->name ? RangeVarGetRelid(cmd->name, NoLock, true) : InvalidOid;
 	if (!OidIsValid(attachid) || cmd->bound == NULL)
 		return;
-	Relation parent = probe_open(relid);
-	if (parent == NULL)
-		return;
-	Relation attach = probe_open(attachid);
-	if (attach != NULL)
+	AttachImplied a = {relid, attachid, cmd->bound, false};
+	ErrorData *edata = sm_try_in_subtransaction(attach_implied_step, &a);
+	if (edata != NULL)
 	{
-		ParseState *pstate = make_parsestate(NULL);
-		PartitionBoundSpec *bound = transformPartitionBound(pstate, parent,
-															copy_node(cmd->bound));
-		List *constraint = list_concat(get_qual_from_partbound(parent, bound),
-									   RelationGetPartitionQual(parent));
-		if (constraint != NIL)
-		{
-			constraint = (List *) eval_const_expressions(NULL, (Node *) constraint);
-			constraint = (List *) canonicalize_qual((Expr *) constraint, false);
-			constraint = list_make1(make_ands_explicit(constraint));
-			constraint = map_partition_varattnos(constraint, 1, attach, parent);
-			c->partition_constraint_implied = PartConstraintImpliedByRelConstraint(attach, constraint);
-		}
-		free_parsestate(pstate);
-		probe_close(attach);
+		if (edata->sqlerrcode == ERRCODE_QUERY_CANCELED || edata->sqlerrcode == ERRCODE_OUT_OF_MEMORY)
+			ReThrowError(edata);
+		FreeErrorData(edata);
+		return;
 	}
-	probe_close(parent);
+	c->partition_constraint_implied = a.implied;
 }
 
 AlterKind

@@ -16,6 +16,7 @@
 #include <string_view>
 
 #include "core/settings.hpp"
+#include "pg/audit.hpp"
 #include "pg/decide.hpp"
 #include "pg/guc.hpp"
 
@@ -274,6 +275,8 @@ sm_define_gucs()
 							gettext_noop("Cancels or terminates sessions that block a migration's lock for longer than this; 0 never does."),
 							NULL, &sm_cancel_blockers_after_ms, 0, 0, INT_MAX, PGC_SUSET, GUC_UNIT_MS, NULL, NULL,
 							NULL);
+
+	sm_audit_define_gucs();
 
 	SM_RESERVE_GUC_PREFIX("safemigrate");
 }

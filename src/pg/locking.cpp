@@ -21,6 +21,7 @@
  *-------------------------------------------------------------------------
  */
 #include "core/lock_mode.hpp"
+#include "pg/audit.hpp"
 #include "pg/extract.hpp"
 #include "pg/guc.hpp"
 #include "pg/locking.hpp"
@@ -234,18 +235,23 @@ sm_prelock(unsigned int relid_arg, int lockmode)
 
 	int budget_ms = sm_effective_lock_timeout();
 	TimestampTz start = GetCurrentTimestamp();
+	char *seen = NULL; /* who blocked the first short wait, for the audit */
 	for (int attempt = 0;; ++attempt)
 	{
 		long elapsed_ms = (long) ((GetCurrentTimestamp() - start) / 1000);
 		int wait_ms = (int) Min((long) sm_lock_wait_ms, Max(1L, budget_ms - elapsed_ms));
 		if (queued_wait(relid, lockmode, wait_ms))
+		{
+			sm_audit_note_lock_wait(GetCurrentTimestamp() - start, attempt, seen);
 			return;
+		}
 
 		elapsed_ms = (long) ((GetCurrentTimestamp() - start) / 1000);
 		if (elapsed_ms >= budget_ms || attempt + 1 > sm_lock_retries)
 		{
 			int nblockers = 0;
 			char *blockers = describe_blockers(relid, lockmode, &nblockers);
+			sm_audit_note_lock_wait(GetCurrentTimestamp() - start, attempt + 1, nblockers > 0 ? blockers : seen);
 			char *relname = get_rel_name(relid);
 			char *nsp = get_namespace_name(get_rel_namespace(relid));
 			ereport(ERROR,
@@ -261,6 +267,12 @@ sm_prelock(unsigned int relid_arg, int lockmode)
 							 "the blocking transactions.",
 							 attempt + 1, sm_lock_wait_ms, nsp, relname,
 							 core::lock_mode_name(static_cast<core::LockMode>(lockmode)))));
+		}
+
+		if (attempt == 0 && sm_audit && sm_may_take_snapshot())
+		{
+			int nseen = 0;
+			seen = describe_blockers(relid, lockmode, &nseen);
 		}
 
 		/* Not while the query would fix a REPEATABLE READ snapshot before the lock (LOCK TABLE). */

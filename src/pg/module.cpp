@@ -1,8 +1,8 @@
 /*-------------------------------------------------------------------------
  *
  * module.cpp
- *	  Module entry points: magic block, _PG_init, and the install-time check
- *	  that the library was preloaded.
+ *	  Module entry points: magic block, _PG_init (settings, audit, hook), and
+ *	  the install-time check that the library was preloaded.
  *
  * A policy that a session escapes by not loading the library is no policy:
  * the hook must be in every backend, so pg_safemigrate only works from
@@ -14,6 +14,7 @@
  *
  *-------------------------------------------------------------------------
  */
+#include "pg/audit.hpp"
 #include "pg/guc.hpp"
 #include "pg/utility_hook.hpp"
 
@@ -46,6 +47,7 @@ _PG_init(void) noexcept
 		return;
 	sm_preloaded = true;
 	safemigrate::pg::sm_define_gucs();
+	safemigrate::pg::sm_audit_init();
 	safemigrate::pg::sm_install_utility_hook();
 }
 

@@ -28,6 +28,7 @@
 
 #include "core/settings.hpp"
 #include "core/statement.hpp"
+#include "pg/audit.hpp"
 #include "pg/decide.hpp"
 #include "pg/extract.hpp"
 #include "pg/guc.hpp"
@@ -155,6 +156,17 @@ rewrite_concurrently(PlannedStmt *pstmt, const SmVerdict *verdict)
 	return copy;
 }
 
+/* The steps of a rewrite (each ends with a semicolon) as one text.  May ereport. */
+char *
+join_steps(const SmVerdict *v)
+{
+	StringInfoData buf;
+	initStringInfo(&buf);
+	for (int i = 0; i < v->nsteps; ++i)
+		appendStringInfo(&buf, "%s%s", i > 0 ? " " : "", v->steps[i]);
+	return buf.data;
+}
+
 /*
  * Judge one statement and raise the rejection or warning it deserves.
  * Returns the statement to run instead when the policy rewrites it, or NULL.
@@ -163,7 +175,8 @@ rewrite_concurrently(PlannedStmt *pstmt, const SmVerdict *verdict)
  * destructible Statement and inside sm_decide's fence.
  */
 PlannedStmt *
-judge(PlannedStmt *pstmt, const char *queryString, ProcessUtilityContext context, SmVerdict *verdict_out)
+judge(PlannedStmt *pstmt, const char *queryString, ProcessUtilityContext context, SmVerdict *verdict_out,
+	  SmAttempt *attempt)
 {
 	Node *parsetree = pstmt->utilityStmt;
 	core::Statement stmt;
@@ -190,6 +203,16 @@ judge(PlannedStmt *pstmt, const char *queryString, ProcessUtilityContext context
 				 errmsg("pg_safemigrate could not classify the statement: %s", ferr.message)));
 
 	*verdict_out = verdict;
+	if (attempt != NULL)
+	{
+		sm_audit_set_verdict(attempt, &verdict);
+		if (verdict.action != core::Action::Allow)
+			sm_audit_set_action(attempt, verdict.action == core::Action::Rewrite ? core::AuditAction::Rewritten
+										 : verdict.action == core::Action::Warn	 ? core::AuditAction::Warned
+																				 : core::AuditAction::Rejected);
+		if (verdict.action == core::Action::Rewrite && verdict.nsteps > 0)
+			sm_audit_set_executed(attempt, join_steps(&verdict));
+	}
 	if (verdict.action == core::Action::Allow)
 		return NULL;
 	if (verdict.action == core::Action::Rewrite)
@@ -374,6 +397,38 @@ step_error_context(void *arg)
 }
 
 /*
+ * One step of a multi-step rewrite, judged and run under the DDL limits, and
+ * audited as a step of the attempt (when there is one).
+ *
+ * C-style frame; may ereport.
+ */
+void
+run_step(const char *text, PlannedStmt *step, SmAttempt *sa, ParamListInfo params, QueryEnvironment *queryEnv)
+{
+	PG_TRY();
+	{
+		SmVerdict sv;
+		PlannedStmt *rewritten = judge(step, text, PROCESS_UTILITY_TOPLEVEL, &sv, sa);
+#if PG_VERSION_NUM >= 140000
+		run_with_limits(&sv, rewritten ? rewritten : step, text, false, PROCESS_UTILITY_TOPLEVEL, params, queryEnv,
+						None_Receiver, NULL);
+#else
+		run_with_limits(&sv, rewritten ? rewritten : step, text, PROCESS_UTILITY_TOPLEVEL, params, queryEnv,
+						None_Receiver, NULL);
+#endif
+	}
+	PG_CATCH();
+	{
+		if (sa != NULL)
+			sm_audit_failed(sa);
+		PG_RE_THROW();
+	}
+	PG_END_TRY();
+	if (sa != NULL)
+		sm_audit_succeeded(sa);
+}
+
+/*
  * Multi-step rewrite of an ALTER TABLE (NOT VALID + VALIDATE, SET NOT NULL
  * through a validated CHECK, UNIQUE / PRIMARY KEY through CREATE UNIQUE
  * INDEX CONCURRENTLY + USING INDEX): each step of the safe SQL runs in its
@@ -389,7 +444,7 @@ step_error_context(void *arg)
  * C-style frame; may ereport.
  */
 void
-run_steps(const SmVerdict *v, SM_PU_PARAMS)
+run_steps(const SmVerdict *v, SmAttempt *attempt, SM_PU_PARAMS)
 {
 	MemoryContext keep = CurrentMemoryContext;
 	int n = v->nsteps;
@@ -447,15 +502,9 @@ run_steps(const SmVerdict *v, SM_PU_PARAMS)
 		errcb.previous = error_context_stack;
 		error_context_stack = &errcb;
 
-		SmVerdict sv;
-		PlannedStmt *rewritten = judge(step, v->steps[i], PROCESS_UTILITY_TOPLEVEL, &sv);
-#if PG_VERSION_NUM >= 140000
-		run_with_limits(&sv, rewritten ? rewritten : step, v->steps[i], false, PROCESS_UTILITY_TOPLEVEL,
-						params, queryEnv, None_Receiver, NULL);
-#else
-		run_with_limits(&sv, rewritten ? rewritten : step, v->steps[i], PROCESS_UTILITY_TOPLEVEL, params,
-						queryEnv, None_Receiver, NULL);
-#endif
+		run_step(v->steps[i], step,
+				 attempt != NULL ? sm_audit_begin(step, v->steps[i], sm_audit_id(attempt), i + 1) : NULL, params,
+				 queryEnv);
 		error_context_stack = errcb.previous;
 		MemoryContextSwitchTo(keep);
 	}
@@ -467,38 +516,125 @@ run_steps(const SmVerdict *v, SM_PU_PARAMS)
 }
 
 /*
- * ProcessUtility hook: judge DDL that has rules, then run the statement (or
- * its rewrite) under the DDL limits.
+ * The policy's part of the hook: judge the statement, then run it (or its
+ * rewrite) under the DDL limits.  attempt: the audit record, or NULL.
+ *
+ * C-style frame; may ereport.
+ */
+void
+enforce_and_run(SmAttempt *attempt, SM_PU_PARAMS)
+{
+	SmVerdict verdict;
+	PlannedStmt *rewritten = judge(pstmt, queryString, context, &verdict, attempt);
+	if (verdict.action == core::Action::Rewrite && rewritten == NULL)
+	{
+		run_steps(&verdict, attempt, SM_PU_ARGS);
+		return;
+	}
+	if (rewritten != NULL)
+	{
+		/* Our own copy: PostgreSQL may scribble on it. */
+		pstmt = rewritten;
+#if PG_VERSION_NUM >= 140000
+		readOnlyTree = false;
+#endif
+	}
+	run_with_limits(&verdict, SM_PU_ARGS);
+}
+
+/* What observe() classifies. */
+struct ObserveArgs
+{
+	PlannedStmt *pstmt;
+	const char *query_string;
+	ProcessUtilityContext context;
+	SmAttempt *attempt;
+};
+
+/* Inside a subtransaction: classify for the audit only.  May ereport. */
+void
+observe_step(void *arg)
+{
+	ObserveArgs *o = (ObserveArgs *) arg;
+	core::Statement stmt;
+	stmt.text = sm_statement_text(o->pstmt, o->query_string);
+	stmt.top_level = o->context == PROCESS_UTILITY_TOPLEVEL;
+	stmt.in_transaction_block = IsInTransactionBlock(stmt.top_level);
+	stmt.server_version_num = PG_VERSION_NUM;
+	sm_extract(o->pstmt->utilityStmt, &stmt);
+	core::Settings settings = sm_current_settings();
+	settings.mode = core::Mode::Off;
+	SmVerdict verdict;
+	FenceError ferr;
+	if (sm_decide(stmt, settings, CurrentMemoryContext, &verdict, &ferr))
+		sm_audit_set_verdict(o->attempt, &verdict);
+}
+
+/*
+ * Classify a statement the policy does not act on (mode off, or a database
+ * without the extension) for its audit row.  In a subtransaction, so that a
+ * failure of the classification (e.g. a missing table, which the statement
+ * itself will report) changes nothing: the row is then unclassified.
+ *
+ * C-style frame; may ereport (only for errors outside the classification).
+ */
+void
+observe(SmAttempt *attempt, PlannedStmt *pstmt, const char *queryString, ProcessUtilityContext context)
+{
+	if (!sm_has_rules(pstmt->utilityStmt))
+		return;
+	ObserveArgs o = {pstmt, queryString, context, attempt};
+	MemoryContext cxt = CurrentMemoryContext;
+	ErrorData *edata = sm_try_in_subtransaction(observe_step, &o);
+	MemoryContextSwitchTo(cxt);
+	if (edata != NULL)
+	{
+		/* A cancel or out-of-memory is not a classification failure: let it through. */
+		if (edata->sqlerrcode == ERRCODE_QUERY_CANCELED || edata->sqlerrcode == ERRCODE_OUT_OF_MEMORY)
+			ReThrowError(edata);
+		FreeErrorData(edata);
+	}
+}
+
+/*
+ * ProcessUtility hook: audit DDL attempts; judge DDL that has rules, then run
+ * the statement (or its rewrite) under the DDL limits.
  *
  * C-style frame; may ereport.
  */
 extern "C" void
 sm_ProcessUtility(SM_PU_PARAMS) noexcept
 {
-	if (sm_mode != static_cast<int>(core::Mode::Off) && sm_has_rules(pstmt->utilityStmt) &&
-		!IsBinaryUpgrade && !creating_extension &&
-		OidIsValid(get_extension_oid("pg_safemigrate", true)))
+	bool enforce = sm_mode != static_cast<int>(core::Mode::Off) && sm_has_rules(pstmt->utilityStmt) &&
+				   !IsBinaryUpgrade && !creating_extension &&
+				   OidIsValid(get_extension_oid("pg_safemigrate", true));
+	if (!sm_audit_wanted(pstmt->utilityStmt, context))
 	{
-		SmVerdict verdict;
-		PlannedStmt *rewritten = judge(pstmt, queryString, context, &verdict);
-		if (verdict.action == core::Action::Rewrite && rewritten == NULL)
-		{
-			run_steps(&verdict, SM_PU_ARGS);
-			return;
-		}
-		if (rewritten != NULL)
-		{
-			/* Our own copy: PostgreSQL may scribble on it. */
-			pstmt = rewritten;
-#if PG_VERSION_NUM >= 140000
-			readOnlyTree = false;
-#endif
-		}
-		run_with_limits(&verdict, SM_PU_ARGS);
+		if (enforce)
+			enforce_and_run(NULL, SM_PU_ARGS);
+		else
+			call_next(SM_PU_ARGS);
 		return;
 	}
 
-	call_next(SM_PU_ARGS);
+	SmAttempt *attempt = sm_audit_begin(pstmt, queryString, 0, 0);
+	PG_TRY();
+	{
+		if (enforce)
+			enforce_and_run(attempt, SM_PU_ARGS);
+		else
+		{
+			observe(attempt, pstmt, queryString, context);
+			call_next(SM_PU_ARGS);
+		}
+	}
+	PG_CATCH();
+	{
+		sm_audit_failed(attempt);
+		PG_RE_THROW();
+	}
+	PG_END_TRY();
+	sm_audit_succeeded(attempt);
 }
 
 } // namespace

@@ -208,6 +208,9 @@ mark_steps_rewritable(Assessment &a, const Ctx &x)
 {
 	if (x.stmt.nsubcommands != 1 || a.safe_sql.empty())
 		return;
+	/* On a view (or anything but a table) PostgreSQL rejects the statement and the steps alike: no rewrite. */
+	if (x.rel.kind != RelationKind::Table && x.rel.kind != RelationKind::PartitionedTable)
+		return;
 	for (const std::string &step : a.safe_sql)
 		if (step.rfind("--", 0) == 0 || step.find('<') != std::string::npos)
 			return;

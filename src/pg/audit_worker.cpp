@@ -1,0 +1,441 @@
+/*-------------------------------------------------------------------------
+ *
+ * audit_worker.cpp
+ *	  The audit writer: a background worker connected to safemigrate.database
+ *	  that drains the ring buffer into safemigrate.ddl_audit.
+ *
+ * Invariants:
+ *	- An event leaves the ring only after the transaction that inserted its
+ *	  row has committed (tail advances after the commit).  A crash of the
+ *	  worker between the commit and the advance re-inserts the same ids,
+ *	  which ON CONFLICT (id) DO NOTHING ignores.
+ *	- A batch that fails is retried one event per transaction; an event that
+ *	  cannot be inserted on its own (e.g. text not valid in the audit
+ *	  database's encoding) goes to the server log and is counted, so one bad
+ *	  event never stops the audit.
+ *	- While the extension is missing in safemigrate.database the events wait
+ *	  in the ring (and, when it is full, go to the server log).
+ *
+ * Copyright (c) 2026, pg_safemigrate developers
+ *
+ *-------------------------------------------------------------------------
+ */
+#include <cstring>
+
+#include "core/audit.hpp"
+#include "pg/audit.hpp"
+
+#include "pg/postgres.hpp"
+#include "pg/compat.hpp"
+#include "pg/audit_ring.hpp"
+
+extern "C" {
+#include "executor/spi.h"
+#include "mb/pg_wchar.h"
+#include "pgstat.h"
+#include "postmaster/bgworker.h"
+#include "postmaster/interrupt.h"
+#include "storage/ipc.h"
+#include "storage/proc.h"
+#include "tcop/tcopprot.h"
+#include "utils/array.h"
+#include "utils/lsyscache.h"
+#include "utils/snapmgr.h"
+
+PGDLLEXPORT void sm_audit_worker_main(Datum arg) noexcept;
+}
+
+namespace safemigrate::pg {
+
+namespace {
+
+/* Events per transaction of the writer. */
+constexpr int kBatch = 500;
+constexpr int kNParams = 29;
+
+/*
+ * One INSERT per batch: the columns come as arrays, one element per event,
+ * unnested into rows (one executor run instead of one per event).
+ */
+const char *const kInsertSql =
+	"INSERT INTO safemigrate.ddl_audit (id, attempt_id, step, started_at, finished_at, lock_wait, database_name, "
+	"session_user_name, current_user_name, application_name, client_addr, backend_pid, transaction_id, "
+	"command_tag, objects, statement, category, rules, action, executed_sql, lock_modes, table_rewritten, "
+	"estimated_rows, retries, blockers, sqlstate, message, outcome, migration_id) "
+	"SELECT c1, nullif(c2, 0), c3, c4, c5, c6 * interval '1 microsecond', c7, c8, c9, c10, c11, c12, "
+	"nullif(c13, 0), c14, c15, c16, c17, pg_catalog.string_to_array(c18, ', '), "
+	"c19, c20, c21, c22, c23, c24, c25, c26, c27, c28, c29 "
+	"FROM ROWS FROM (pg_catalog.unnest($1), pg_catalog.unnest($2), pg_catalog.unnest($3), pg_catalog.unnest($4), "
+	"pg_catalog.unnest($5), pg_catalog.unnest($6), pg_catalog.unnest($7), pg_catalog.unnest($8), "
+	"pg_catalog.unnest($9), pg_catalog.unnest($10), pg_catalog.unnest($11), pg_catalog.unnest($12), "
+	"pg_catalog.unnest($13), pg_catalog.unnest($14), pg_catalog.unnest($15), pg_catalog.unnest($16), "
+	"pg_catalog.unnest($17), pg_catalog.unnest($18), pg_catalog.unnest($19), pg_catalog.unnest($20), "
+	"pg_catalog.unnest($21), pg_catalog.unnest($22), pg_catalog.unnest($23), pg_catalog.unnest($24), "
+	"pg_catalog.unnest($25), pg_catalog.unnest($26), pg_catalog.unnest($27), pg_catalog.unnest($28), "
+	"pg_catalog.unnest($29)) "
+	"AS u(c1, c2, c3, c4, c5, c6, c7, c8, c9, c10, c11, c12, c13, c14, c15, c16, c17, c18, c19, c20, c21, c22, "
+	"c23, c24, c25, c26, c27, c28, c29) "
+	"ON CONFLICT (id) DO NOTHING";
+
+/* Element type of each column's array parameter. */
+const Oid kElemTypes[kNParams] = {INT8OID, INT8OID, INT4OID, TIMESTAMPTZOID, TIMESTAMPTZOID, INT8OID, TEXTOID,
+								  TEXTOID, TEXTOID, TEXTOID, TEXTOID, INT4OID, INT8OID, TEXTOID, TEXTOID,
+								  TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, BOOLOID, FLOAT8OID,
+								  INT4OID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID};
+
+SPIPlanPtr insert_plan = NULL;
+
+/* A copy of one record out of the ring. */
+struct Event
+{
+	const SmAuditRecord *rec;
+	const char *str[SM_S_COUNT];
+};
+
+/* Copy [tail, tail+n bytes) out of the ring into buf (unwrapping). */
+void
+ring_read(uint64 pos, char *dst, uint64 len)
+{
+	uint64 cap = sm_audit_shared->capacity;
+	uint64 off = pos % cap;
+	uint64 first = Min(len, cap - off);
+	memcpy(dst, sm_audit_shared->ring + off, first);
+	if (first < len)
+		memcpy(dst + first, sm_audit_shared->ring, len - first);
+}
+
+/* Text of a record field, converted to the audit database's encoding; NULL when empty. May ereport. */
+Datum
+text_field(const SmAuditRecord *r, const char *base, int f, bool *isnull)
+{
+	uint32 len = r->len[f];
+	if (len == 0)
+	{
+		*isnull = true;
+		return (Datum) 0;
+	}
+	const char *off = base;
+	for (int i = 0; i < f; ++i)
+		off += r->len[i];
+	char *s = pnstrdup(off, len);
+	char *conv = pg_any_to_server(s, (int) len, r->encoding);
+	*isnull = false;
+	return CStringGetTextDatum(conv);
+}
+
+/* The column values of one event.  May ereport (encoding conversion). */
+void
+fill_row(const SmAuditRecord *r, Datum *v, bool *n)
+{
+	const char *base = (const char *) r + sizeof(SmAuditRecord);
+	for (int i = 0; i < kNParams; ++i)
+		n[i] = false;
+#define TEXT(i, f) v[i] = text_field(r, base, f, &n[i])
+	v[0] = Int64GetDatum(r->id);
+	v[1] = Int64GetDatum(r->attempt_id);
+	v[2] = Int32GetDatum(r->step);
+	v[3] = TimestampTzGetDatum(r->started);
+	v[4] = TimestampTzGetDatum(r->finished);
+	v[5] = Int64GetDatum(r->lock_wait_us);
+	TEXT(6, SM_S_DATABASE);
+	TEXT(7, SM_S_SESSION_USER);
+	TEXT(8, SM_S_CURRENT_USER);
+	TEXT(9, SM_S_APP);
+	TEXT(10, SM_S_CLIENT);
+	v[11] = Int32GetDatum(r->pid);
+	v[12] = Int64GetDatum((int64) r->xid);
+	TEXT(13, SM_S_TAG);
+	TEXT(14, SM_S_OBJECTS);
+	TEXT(15, SM_S_STATEMENT);
+	TEXT(16, SM_S_CATEGORY);
+	TEXT(17, SM_S_RULES);
+	v[18] = CStringGetTextDatum(core::audit_action_name(static_cast<core::AuditAction>(r->action)));
+	TEXT(19, SM_S_EXECUTED);
+	TEXT(20, SM_S_LOCKS);
+	v[21] = BoolGetDatum(r->rewrites);
+	n[21] = !r->classified;
+	v[22] = Float8GetDatum(r->estimated_rows);
+	n[22] = r->estimated_rows < 0;
+	v[23] = Int32GetDatum(r->retries);
+	TEXT(24, SM_S_BLOCKERS);
+	v[25] = CStringGetTextDatum(r->sqlstate);
+	n[25] = r->sqlstate[0] == '\0';
+	TEXT(26, SM_S_MESSAGE);
+	v[27] = CStringGetTextDatum(core::audit_outcome_name(static_cast<core::AuditOutcome>(r->outcome)));
+	TEXT(28, SM_S_MIGRATION);
+#undef TEXT
+}
+
+/* Insert events [from, to) of buf with one statement.  May ereport. */
+void
+insert_events(char *buf, const uint32 *offsets, int from, int to)
+{
+	int n = to - from;
+	Datum *vals = (Datum *) palloc(sizeof(Datum) * kNParams * n);
+	bool *nulls = (bool *) palloc(sizeof(bool) * kNParams * n);
+	for (int e = 0; e < n; ++e)
+	{
+		Datum v[kNParams];
+		bool isnull[kNParams];
+		fill_row((const SmAuditRecord *) (buf + offsets[from + e]), v, isnull);
+		for (int c = 0; c < kNParams; ++c)
+		{
+			vals[c * n + e] = v[c];
+			nulls[c * n + e] = isnull[c];
+		}
+	}
+	Datum params[kNParams];
+	int dims[1] = {n};
+	int lbs[1] = {1};
+	for (int c = 0; c < kNParams; ++c)
+	{
+		int16 typlen;
+		bool typbyval;
+		char typalign;
+		get_typlenbyvalalign(kElemTypes[c], &typlen, &typbyval, &typalign);
+		params[c] = PointerGetDatum(construct_md_array(&vals[c * n], &nulls[c * n], 1, dims, lbs, kElemTypes[c],
+													   typlen, typbyval, typalign));
+	}
+	int rc = SPI_execute_plan(insert_plan, params, NULL, false, 0);
+	if (rc != SPI_OK_INSERT)
+		elog(ERROR, "pg_safemigrate audit writer: INSERT failed: %s", SPI_result_code_string(rc));
+}
+
+void
+prepare_insert()
+{
+	if (insert_plan != NULL)
+		return;
+	Oid types[kNParams];
+	for (int c = 0; c < kNParams; ++c)
+		types[c] = get_array_type(kElemTypes[c]);
+	SPIPlanPtr plan = SPI_prepare(kInsertSql, kNParams, types);
+	if (plan == NULL)
+		elog(ERROR, "pg_safemigrate audit writer: SPI_prepare failed: %s", SPI_result_code_string(SPI_result));
+	if (SPI_keepplan(plan) != 0)
+		elog(ERROR, "pg_safemigrate audit writer: SPI_keepplan failed");
+	insert_plan = plan;
+}
+
+/*
+ * Insert records [from, to) of buf in one transaction.  True when committed;
+ * false (transaction rolled back, error logged) otherwise.
+ * C-style frame.
+ */
+bool
+insert_batch(char *buf, uint32 *offsets, int from, int to, bool *extension_missing)
+{
+	MemoryContext old = CurrentMemoryContext;
+	volatile bool ok = true;
+	*extension_missing = false;
+	SetCurrentStatementStartTimestamp();
+	StartTransactionCommand();
+	PG_TRY();
+	{
+		if (SPI_connect() != SPI_OK_CONNECT)
+			elog(ERROR, "pg_safemigrate audit writer: SPI_connect failed");
+		PushActiveSnapshot(GetTransactionSnapshot());
+		if (!OidIsValid(get_extension_oid("pg_safemigrate", true)))
+			*extension_missing = true;
+		else
+		{
+			pgstat_report_activity(STATE_RUNNING, "writing audit rows");
+			prepare_insert();
+			if (to > from)
+				insert_events(buf, offsets, from, to);
+		}
+		SPI_finish();
+		PopActiveSnapshot();
+		CommitTransactionCommand();
+	}
+	PG_CATCH();
+	{
+		MemoryContextSwitchTo(old);
+		ErrorData *edata = CopyErrorData();
+		FlushErrorState();
+		AbortCurrentTransaction();
+		/* A prepared plan may refer to a dropped table: prepare again next time. */
+		if (insert_plan != NULL)
+		{
+			SPI_freeplan(insert_plan);
+			insert_plan = NULL;
+		}
+		ereport(LOG,
+				(errmsg("pg_safemigrate audit writer could not insert %d audit row(s): %s", to - from,
+						edata->message)));
+		FreeErrorData(edata);
+		ok = false;
+	}
+	PG_END_TRY();
+	MemoryContextSwitchTo(old);
+	pgstat_report_activity(STATE_IDLE, NULL);
+	return ok;
+}
+
+void
+set_stalled(bool stalled)
+{
+	LWLockAcquire(sm_audit_shared->lock, LW_EXCLUSIVE);
+	sm_audit_shared->writer_stalled = stalled;
+	LWLockRelease(sm_audit_shared->lock);
+}
+
+void
+advance_tail(uint64 new_tail, int nwritten, int nfailed)
+{
+	LWLockAcquire(sm_audit_shared->lock, LW_EXCLUSIVE);
+	sm_audit_shared->tail = new_tail;
+	sm_audit_shared->events_written += nwritten;
+	sm_audit_shared->events_failed += nfailed;
+	LWLockRelease(sm_audit_shared->lock);
+}
+
+/*
+ * Write what is in the ring now.  Returns true when it made progress or the
+ * ring is empty, false when it has to wait (extension missing, errors).
+ */
+bool
+drain(char *buf, uint64 bufsize, uint32 *offsets, bool *warned_missing)
+{
+	LWLockAcquire(sm_audit_shared->lock, LW_SHARED);
+	uint64 head = sm_audit_shared->head;
+	uint64 tail = sm_audit_shared->tail;
+	LWLockRelease(sm_audit_shared->lock);
+	if (head == tail)
+		return true;
+
+	/* Copy whole records, up to kBatch of them or the buffer's size. */
+	uint64 pos = tail;
+	int n = 0;
+	uint64 used = 0;
+	while (pos < head && n < kBatch)
+	{
+		uint32 total;
+		char hdr[sizeof(uint32)];
+		ring_read(pos, hdr, sizeof hdr);
+		memcpy(&total, hdr, sizeof total);
+		if (used + total > bufsize)
+			break;
+		ring_read(pos, buf + used, total);
+		offsets[n++] = (uint32) used;
+		used += total;
+		pos += total;
+	}
+
+	bool missing = false;
+	if (insert_batch(buf, offsets, 0, n, &missing))
+	{
+		if (missing)
+		{
+			if (!*warned_missing)
+				ereport(LOG,
+						(errmsg("pg_safemigrate audit: extension pg_safemigrate is not installed in database \"%s\"; "
+								"audit events wait in shared memory",
+								sm_audit_database),
+						 errhint("Run CREATE EXTENSION pg_safemigrate in database \"%s\".", sm_audit_database)));
+			*warned_missing = true;
+			set_stalled(true);
+			return false;
+		}
+		if (*warned_missing)
+			set_stalled(false);
+		*warned_missing = false;
+		advance_tail(pos, n, 0);
+		return true;
+	}
+
+	/* The batch failed: one event per transaction, so that only a bad event is set aside. */
+	int written = 0, failed = 0;
+	for (int i = 0; i < n; ++i)
+	{
+		if (insert_batch(buf, offsets, i, i + 1, &missing) && !missing)
+			written++;
+		else if (missing)
+			return false;
+		else
+		{
+			failed++;
+			const SmAuditRecord *r = (const SmAuditRecord *) (buf + offsets[i]);
+			char *line = sm_audit_event_line(r);
+			ereport(LOG, (errmsg("pg_safemigrate audit event %lld could not be written to the table: written to the "
+								 "server log only",
+								 (long long) r->id),
+						  line != NULL ? errdetail_internal("%s", line) : 0));
+		}
+	}
+	advance_tail(pos, written, failed);
+	return true;
+}
+
+extern "C" void
+worker_shmem_exit(int code, Datum arg) noexcept
+{
+	LWLockAcquire(sm_audit_shared->lock, LW_EXCLUSIVE);
+	sm_audit_shared->worker_pid = 0;
+	sm_audit_shared->worker_latch = NULL;
+	LWLockRelease(sm_audit_shared->lock);
+}
+
+} // namespace
+
+} // namespace safemigrate::pg
+
+using namespace safemigrate::pg;
+
+/*
+ * Entry point of the audit writer.  C-style frame; may ereport (an error
+ * ends the worker, which the postmaster restarts after bgw_restart_time).
+ */
+extern "C" void
+sm_audit_worker_main(Datum arg) noexcept
+{
+	pqsignal(SIGHUP, SignalHandlerForConfigReload);
+	pqsignal(SIGTERM, die);
+	BackgroundWorkerUnblockSignals();
+	BackgroundWorkerInitializeConnection(sm_audit_database, NULL, 0);
+	pgstat_report_appname("pg_safemigrate audit writer");
+	/* The writer's own statements are not DDL, but never audit them anyway. */
+	SetConfigOption("safemigrate.audit", "off", PGC_SUSET, PGC_S_OVERRIDE);
+
+	before_shmem_exit(worker_shmem_exit, (Datum) 0);
+	LWLockAcquire(sm_audit_shared->lock, LW_EXCLUSIVE);
+	sm_audit_shared->worker_pid = MyProcPid;
+	sm_audit_shared->worker_latch = &MyProc->procLatch;
+	LWLockRelease(sm_audit_shared->lock);
+
+	MemoryContext cxt = AllocSetContextCreate(TopMemoryContext, "pg_safemigrate audit writer", ALLOCSET_DEFAULT_SIZES);
+	uint64 bufsize = Min(sm_audit_shared->capacity, (uint64) 8 * 1024 * 1024);
+	char *buf = (char *) MemoryContextAllocHuge(cxt, bufsize);
+	uint32 *offsets = (uint32 *) MemoryContextAlloc(cxt, sizeof(uint32) * kBatch);
+	bool warned_missing = false;
+	MemoryContext loop_cxt = AllocSetContextCreate(cxt, "pg_safemigrate audit batch", ALLOCSET_DEFAULT_SIZES);
+
+	for (;;)
+	{
+		CHECK_FOR_INTERRUPTS();
+		if (ConfigReloadPending)
+		{
+			ConfigReloadPending = false;
+			ProcessConfigFile(PGC_SIGHUP);
+		}
+		ResetLatch(MyLatch);
+		MemoryContextSwitchTo(loop_cxt);
+		bool progress = drain(buf, bufsize, offsets, &warned_missing);
+		MemoryContextSwitchTo(cxt);
+		MemoryContextReset(loop_cxt);
+
+		LWLockAcquire(sm_audit_shared->lock, LW_SHARED);
+		bool more = sm_audit_shared->head != sm_audit_shared->tail;
+		LWLockRelease(sm_audit_shared->lock);
+		if (more && progress)
+			continue;
+		if (!progress)
+		{
+			/* Waiting for the extension, or after errors: a second, whatever the sessions queue meanwhile. */
+			(void) WaitLatch(NULL, WL_TIMEOUT | WL_EXIT_ON_PM_DEATH, 1000, PG_WAIT_EXTENSION);
+			continue;
+		}
+		/* Idle: until a session queues an event (or ten seconds pass). */
+		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH, 10000, PG_WAIT_EXTENSION);
+	}
+}
