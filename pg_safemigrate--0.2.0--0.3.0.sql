@@ -17,7 +17,7 @@ CREATE TABLE safemigrate.ddl_audit (
   step              integer NOT NULL DEFAULT 0,
   started_at        timestamptz NOT NULL,
   finished_at       timestamptz NOT NULL,
-  duration          interval GENERATED ALWAYS AS (finished_at - started_at) STORED,
+  duration          interval NOT NULL,  -- finished_at - started_at
   lock_wait         interval NOT NULL,
   database_name     text,
   session_user_name text,

@@ -58,9 +58,12 @@ SET safemigrate.mode = warn;
 CREATE INDEX visits_at_idx ON visits (at);
 RESET safemigrate.mode;
 /* safemigrate: concurrent */ DROP INDEX CONCURRENTLY visits_at_idx;
--- An INVALID index left by a failed CONCURRENTLY build is named, with the fix.
+-- An INVALID index left by a failed CONCURRENTLY build is dropped first
+-- (DROP INDEX CONCURRENTLY), then the index is built: two steps.
 CREATE INDEX CONCURRENTLY visits_bad_idx ON visits ((1 / (id - 5000)));
+SELECT indisvalid FROM pg_index WHERE indexrelid = 'visits_bad_idx'::regclass;
 CREATE INDEX visits_bad_idx ON visits (at);
+SELECT indisvalid, pg_get_indexdef(indexrelid) FROM pg_index WHERE indexrelid = 'visits_bad_idx'::regclass;
 DROP INDEX CONCURRENTLY visits_bad_idx;
 
 -- Small tables (fewer rows than small_table_rows and smaller than

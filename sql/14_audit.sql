@@ -151,8 +151,8 @@ CREATE ROLE audit_user LOGIN;
 SET safemigrate.mode = off;
 SET ROLE audit_user;
 SELECT count(*) FROM safemigrate.ddl_audit;
-INSERT INTO safemigrate.ddl_audit (id, started_at, finished_at, lock_wait, action, outcome)
-  VALUES (1, now(), now(), '0', 'allowed', 'committed');
+INSERT INTO safemigrate.ddl_audit (id, started_at, finished_at, duration, lock_wait, action, outcome)
+  VALUES (1, now(), now(), '0', '0', 'allowed', 'committed');
 UPDATE safemigrate.ddl_audit SET action = 'allowed';
 DELETE FROM safemigrate.ddl_audit;
 TRUNCATE safemigrate.ddl_audit;

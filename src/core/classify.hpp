@@ -41,6 +41,15 @@ struct Assessment
 	bool exempt = false;			/* the rule matches, but the relation is invisible/empty */
 	bool overridden = false;		/* exempt through a safemigrate:allow override comment */
 	bool rewritable = false;		/* the hook can run the CONCURRENTLY form of the statement itself */
+	/*
+	 * ALTER TABLE: the index of the subcommand this row is the main row of
+	 * (-1 for rows of partitions, partners and other statements), the
+	 * subcommand alone as a statement, and whether safe_sql are steps the
+	 * hook can run (SQL only, on a table).
+	 */
+	int subcommand = -1;
+	std::string own_step;
+	bool steps_ok = false;
 
 	/* Size of the relation, for the small-table exemption of the policy. */
 	bool size_known = false;

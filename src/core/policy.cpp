@@ -8,6 +8,8 @@
  *-------------------------------------------------------------------------
  */
 #include "core/policy.hpp"
+
+#include <optional>
 #include "core/sql_text.hpp"
 
 #include <algorithm>
@@ -112,7 +114,49 @@ listed(const Settings &settings, std::string_view id)
 
 const char *const kCategoryNames[] = {"instant-safe", "concurrent", "expand-contract"};
 
+std::string
+join_steps(const SafeSteps &steps)
+{
+	std::string out;
+	for (const std::string &step : steps)
+		out += (out.empty() ? "" : " ") + step;
+	return out;
+}
+
 } // namespace
+
+std::optional<SafeSteps>
+split_plan(const Assessments &rows)
+{
+	SafeSteps plan;
+	bool any_main = false;
+	for (const Assessment &row : rows)
+	{
+		if (row.subcommand < 0)
+		{
+			/* A partition's or partner's row: covered by the steps of its subcommand, if those are steps. */
+			if (row.violates() && !row.steps_ok)
+				return std::nullopt;
+			continue;
+		}
+		any_main = true;
+		if (row.violates())
+		{
+			if (!row.steps_ok)
+				return std::nullopt;
+			plan.insert(plan.end(), row.safe_sql.begin(), row.safe_sql.end());
+		}
+		else
+		{
+			if (row.own_step.empty())
+				return std::nullopt;
+			plan.push_back(row.own_step);
+		}
+	}
+	if (!any_main)
+		return std::nullopt;
+	return plan;
+}
 
 Action
 row_action(const Statement &stmt, const Assessment &row, const Settings &settings)
@@ -279,6 +323,24 @@ decide(const Statement &stmt, const Assessments &rows, const Settings &settings)
 	{
 		v.reason = rows.empty() ? "no rule applies to this statement" : rows.front().reason;
 		return v;
+	}
+	/*
+	 * An ALTER TABLE with several subcommands: split into steps, in order,
+	 * each subcommand alone or, where it breaks a rule, its safe steps.
+	 */
+	if (stmt.kind == StatementKind::AlterTable && stmt.nsubcommands > 1)
+	{
+		std::optional<SafeSteps> plan = split_plan(rows);
+		if (plan)
+		{
+			v.safe_steps = std::move(*plan);
+			v.hint += "  The whole statement, split into steps each in its own transaction: " +
+					  join_steps(v.safe_steps);
+			all_rewritable = settings.mode == Mode::Enforce && settings.rewrite && stmt.top_level &&
+							 !stmt.in_transaction_block;
+		}
+		else
+			all_rewritable = false;
 	}
 	v.action = all_rewritable && !v.safe_steps.empty() ? Action::Rewrite
 			   : settings.mode == Mode::Warn			? Action::Warn

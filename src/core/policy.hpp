@@ -21,11 +21,20 @@
 #include "core/verdict.hpp"
 
 #include <cstdint>
+#include <optional>
 #include <string>
 
 namespace safemigrate::core {
 
 Verdict evaluate(const Statement &stmt, const Settings &settings);
+
+/*
+ * An ALTER TABLE with several subcommands as steps, in order: each
+ * subcommand alone, or its safe steps where it breaks a rule (after the
+ * policy's exemptions).  nullopt when some subcommand that breaks a rule has
+ * no executable steps, or a subcommand's text is unknown.
+ */
+std::optional<SafeSteps> split_plan(const Assessments &rows);
 
 /*
  * The policy's own exemptions and rules, on top of the classification:

@@ -58,11 +58,11 @@ constexpr int kNParams = 29;
  * unnested into rows (one executor run instead of one per event).
  */
 const char *const kInsertSql =
-	"INSERT INTO safemigrate.ddl_audit (id, attempt_id, step, started_at, finished_at, lock_wait, database_name, "
+	"INSERT INTO safemigrate.ddl_audit (id, attempt_id, step, started_at, finished_at, duration, lock_wait, database_name, "
 	"session_user_name, current_user_name, application_name, client_addr, backend_pid, transaction_id, "
 	"command_tag, objects, statement, category, rules, action, executed_sql, lock_modes, table_rewritten, "
 	"estimated_rows, retries, blockers, sqlstate, message, outcome, migration_id) "
-	"SELECT c1, nullif(c2, 0), c3, c4, c5, c6 * interval '1 microsecond', c7, c8, c9, c10, c11, c12, "
+	"SELECT c1, nullif(c2, 0), c3, c4, c5, c5 - c4, c6 * interval '1 microsecond', c7, c8, c9, c10, c11, c12, "
 	"nullif(c13, 0), c14, c15, c16, c17, pg_catalog.string_to_array(c18, ', '), "
 	"c19, c20, c21, c22, c23, c24, c25, c26, c27, c28, c29 "
 	"FROM ROWS FROM (pg_catalog.unnest($1), pg_catalog.unnest($2), pg_catalog.unnest($3), pg_catalog.unnest($4), "

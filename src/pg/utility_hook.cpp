@@ -40,6 +40,7 @@
 
 extern "C" {
 #include "catalog/pg_class.h"
+#include "executor/spi.h"
 #include "catalog/pg_index.h"
 #include "commands/defrem.h"
 #include "utils/lsyscache.h"
@@ -83,6 +84,53 @@ copy_node(const T *node)
 }
 
 /*
+ * An INVALID index with the name a CREATE INDEX asks for, left by a
+ * CONCURRENTLY build that failed or whose session ended: its OID, or
+ * InvalidOid.  When another session is building it right now
+ * (pg_stat_progress_create_index), the statement is refused: dropping it
+ * would break that build.
+ *
+ * C-style frame; may ereport.
+ */
+Oid
+stale_invalid_index(const IndexStmt *stmt)
+{
+	if (stmt->idxname == NULL)
+		return InvalidOid;
+	Oid relid = RangeVarGetRelid(stmt->relation, NoLock, true);
+	Oid idx = OidIsValid(relid) ? get_relname_relid(stmt->idxname, get_rel_namespace(relid)) : InvalidOid;
+	HeapTuple tup = OidIsValid(idx) ? SearchSysCache1(INDEXRELID, ObjectIdGetDatum(idx)) : NULL;
+	if (tup == NULL || !HeapTupleIsValid(tup))
+		return InvalidOid;
+	bool invalid = !((Form_pg_index) GETSTRUCT(tup))->indisvalid;
+	ReleaseSysCache(tup);
+	if (!invalid)
+		return InvalidOid;
+
+	MemoryContext caller = CurrentMemoryContext;
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	Oid argtypes[1] = {OIDOID};
+	Datum values[1] = {ObjectIdGetDatum(idx)};
+	int rc = sm_spi_execute_pinned("SELECT pid FROM pg_catalog.pg_stat_progress_create_index WHERE index_relid = $1",
+								   1, argtypes, values, true);
+	int builder = rc == SPI_OK_SELECT && SPI_processed > 0
+					  ? DatumGetInt32(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &invalid))
+					  : 0;
+	SPI_finish();
+	MemoryContextSwitchTo(caller);
+	if (builder != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_IN_USE),
+				 errmsg("index \"%s\" is being built by another session", stmt->idxname),
+				 errdetail("Session %d runs CREATE INDEX CONCURRENTLY for it; the index stays INVALID until that "
+						   "build ends.",
+						   builder),
+				 errhint("Wait until that CREATE INDEX CONCURRENTLY has finished, then run the statement again.")));
+	return idx;
+}
+
+/*
  * Automatic rewrite: the same statement with CONCURRENTLY, on a copy of the
  * parse tree.  Returns the PlannedStmt to run.  Only called at top level
  * outside a transaction block (the core checks), where the CONCURRENTLY form
@@ -98,33 +146,8 @@ rewrite_concurrently(PlannedStmt *pstmt, const SmVerdict *verdict)
 	switch (nodeTag(tree))
 	{
 		case T_IndexStmt:
-		{
-			IndexStmt *stmt = (IndexStmt *) tree;
-			/*
-			 * An INVALID index of the same name, left by a CONCURRENTLY build
-			 * that failed, would make the build fail at once: say what to do.
-			 */
-			if (stmt->idxname != NULL)
-			{
-				Oid relid = RangeVarGetRelid(stmt->relation, NoLock, true);
-				Oid idx = OidIsValid(relid) ? get_relname_relid(stmt->idxname, get_rel_namespace(relid)) : InvalidOid;
-				HeapTuple tup = OidIsValid(idx) ? SearchSysCache1(INDEXRELID, ObjectIdGetDatum(idx)) : NULL;
-				if (tup != NULL && HeapTupleIsValid(tup))
-				{
-					bool invalid = !((Form_pg_index) GETSTRUCT(tup))->indisvalid;
-					ReleaseSysCache(tup);
-					if (invalid)
-						ereport(ERROR,
-								(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-								 errmsg("index \"%s\" exists but is invalid, left by an interrupted CONCURRENTLY build",
-										stmt->idxname),
-								 errhint("Run DROP INDEX CONCURRENTLY %s; then run the statement again.",
-										 quote_identifier(stmt->idxname))));
-				}
-			}
-			stmt->concurrent = true;
+			((IndexStmt *) tree)->concurrent = true;
 			break;
-		}
 		case T_DropStmt:
 			((DropStmt *) tree)->concurrent = true;
 			break;
@@ -221,6 +244,28 @@ judge(PlannedStmt *pstmt, const char *queryString, ProcessUtilityContext context
 		if (IsA(parsetree, AlterTableStmt) &&
 			((AlterTableCmd *) linitial(((AlterTableStmt *) parsetree)->cmds))->subtype != AT_DetachPartition)
 			return NULL;
+		/*
+		 * An INVALID index of the same name, left by an earlier CONCURRENTLY
+		 * build that failed, would make the build fail at once: drop it
+		 * first (DROP INDEX CONCURRENTLY), then build, as two steps.
+		 */
+		if (IsA(parsetree, IndexStmt) && verdict.nsteps == 1)
+		{
+			Oid stale = stale_invalid_index((IndexStmt *) parsetree);
+			if (OidIsValid(stale))
+			{
+				char **steps = (char **) palloc(sizeof(char *) * 2);
+				steps[0] = psprintf("DROP INDEX CONCURRENTLY %s;",
+									quote_qualified_identifier(get_namespace_name(get_rel_namespace(stale)),
+															   get_rel_name(stale)));
+				steps[1] = verdict.steps[0];
+				verdict_out->steps = steps;
+				verdict_out->nsteps = 2;
+				if (attempt != NULL)
+					sm_audit_set_executed(attempt, join_steps(verdict_out));
+				return NULL;
+			}
+		}
 		verdict_out->nlocks = 0; /* the CONCURRENTLY form blocks nobody: no pre-lock */
 		verdict_out->lock = core::LockMode::ShareUpdateExclusive;
 		return rewrite_concurrently(pstmt, &verdict);
@@ -463,8 +508,11 @@ run_steps(const SmVerdict *v, SmAttempt *attempt, SM_PU_PARAMS)
 					v->rule_id, n, all.data),
 			 errdetail("%s", v->detail)));
 
-	AlterTableStmt *atstmt = (AlterTableStmt *) pstmt->utilityStmt;
-	Oid relid = RangeVarGetRelid(atstmt->relation, NoLock, true);
+	Node *tree = pstmt->utilityStmt;
+	RangeVar *rel = IsA(tree, AlterTableStmt) ? ((AlterTableStmt *) tree)->relation
+					: IsA(tree, IndexStmt)	  ? ((IndexStmt *) tree)->relation
+											  : NULL;
+	Oid relid = rel != NULL ? RangeVarGetRelid(rel, NoLock, true) : InvalidOid;
 	LockRelId lrid = {relid, MyDatabaseId};
 	bool session_locked = false;
 

@@ -417,4 +417,61 @@ TEST(Policy, DecideNamesEveryBrokenRule)
 	EXPECT_EQ(v.lock, LockMode::AccessExclusive);
 }
 
+TEST(Policy, SeveralSubcommandsAreSplitIntoSteps)
+{
+	Subcommand subs[] = {sub(AlterKind::AddColumn),
+						 sub(AlterKind::AddConstraint, [](Subcommand &s) { s.constraint = ConstraintKind::Check; })};
+	Statement s = alter(subs, 2, "ALTER TABLE t ADD COLUMN d int, ADD CONSTRAINT t_d CHECK (d > 0)");
+	s.top_level = true;
+	Verdict v = evaluate(s, Settings{});
+	EXPECT_EQ(v.action, Action::Rewrite);
+	ASSERT_EQ(v.safe_steps.size(), 3u);
+	EXPECT_EQ(v.safe_steps[0], "ALTER TABLE t ADD COLUMN d int;");
+	EXPECT_EQ(v.safe_steps[1], "ALTER TABLE t ADD CONSTRAINT t_d CHECK (d > 0) NOT VALID;");
+	EXPECT_EQ(v.safe_steps[2], "ALTER TABLE t VALIDATE CONSTRAINT t_d;");
+
+	// Inside a transaction block: rejected, with the whole plan in the hint.
+	s.in_transaction_block = true;
+	v = evaluate(s, Settings{});
+	EXPECT_EQ(v.action, Action::Reject);
+	EXPECT_EQ(v.safe_steps.size(), 3u);
+	EXPECT_NE(v.hint.find("The whole statement, split into steps each in its own transaction: ALTER TABLE t ADD "
+						  "COLUMN d int; ALTER TABLE t ADD CONSTRAINT t_d CHECK (d > 0) NOT VALID; ALTER TABLE t "
+						  "VALIDATE CONSTRAINT t_d;"),
+			  std::string::npos);
+}
+
+TEST(Policy, SplitNeedsStepsForEveryBrokenRule)
+{
+	// A volatile default has no steps the hook could run (expand-contract): no plan, rejected.
+	Subcommand subs[] = {sub(AlterKind::AddConstraint, [](Subcommand &s) { s.constraint = ConstraintKind::Check; }),
+						 sub(AlterKind::AddColumn, [](Subcommand &s) { s.has_default = s.default_volatile = true; })};
+	Statement s = alter(subs, 2, "ALTER TABLE t ADD CONSTRAINT t_c CHECK (c > 0), ADD COLUMN d float8 DEFAULT random()");
+	s.top_level = true;
+	Verdict v = evaluate(s, Settings{});
+	EXPECT_EQ(v.action, Action::Reject);
+	EXPECT_EQ(v.hint.find("The whole statement"), std::string::npos);
+
+	// Without the statement's text the subcommands cannot be written out alone.
+	Subcommand two[] = {sub(AlterKind::AddColumn),
+						sub(AlterKind::AddConstraint, [](Subcommand &c) { c.constraint = ConstraintKind::Check; })};
+	Statement blind = alter(two, 2);
+	blind.top_level = true;
+	EXPECT_EQ(evaluate(blind, Settings{}).action, Action::Reject);
+	EXPECT_FALSE(split_plan(assess(blind, Settings{})).has_value());
+}
+
+TEST(Policy, SplitKeepsSafeSubcommandsAsWritten)
+{
+	// Nothing breaks a rule: no plan is needed, the statement runs as written.
+	Subcommand subs[] = {sub(AlterKind::AddColumn), sub(AlterKind::AddColumn)};
+	Statement s = alter(subs, 2, "ALTER TABLE t ADD COLUMN a int, ADD COLUMN b text");
+	s.top_level = true;
+	EXPECT_EQ(evaluate(s, Settings{}).action, Action::Allow);
+	std::optional<SafeSteps> plan = split_plan(assess(s, Settings{}));
+	ASSERT_TRUE(plan.has_value());
+	ASSERT_EQ(plan->size(), 2u);
+	EXPECT_EQ((*plan)[1], "ALTER TABLE t ADD COLUMN b text;");
+}
+
 } // namespace

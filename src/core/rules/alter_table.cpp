@@ -201,12 +201,13 @@ exists_not_valid(const Statement &stmt, std::string name)
 
 /*
  * The hook can run the safe steps itself, each in its own transaction, when
- * the statement is this single subcommand and every step is SQL.
+ * every step is SQL: at once when the statement is this single subcommand,
+ * as part of the whole statement's plan when there are several.
  */
 void
 mark_steps_rewritable(Assessment &a, const Ctx &x)
 {
-	if (x.stmt.nsubcommands != 1 || a.safe_sql.empty())
+	if (a.safe_sql.empty())
 		return;
 	/* On a view (or anything but a table) PostgreSQL rejects the statement and the steps alike: no rewrite. */
 	if (x.rel.kind != RelationKind::Table && x.rel.kind != RelationKind::PartitionedTable)
@@ -214,7 +215,9 @@ mark_steps_rewritable(Assessment &a, const Ctx &x)
 	for (const std::string &step : a.safe_sql)
 		if (step.rfind("--", 0) == 0 || step.find('<') != std::string::npos)
 			return;
-	a.rewritable = true;
+	a.steps_ok = true;
+	/* Several subcommands: the policy plans the whole statement (policy.cpp split_plan). */
+	a.rewritable = x.stmt.nsubcommands == 1;
 }
 
 /*
@@ -855,6 +858,9 @@ classify_alter_table(const Statement &stmt, Assessments &out)
 		Ctx x{stmt, c, rel, lock, prefix, texts ? parts->parts[i] : std::string()};
 		std::size_t main_row = out.size();
 		classify_subcommand(x, out);
+		out[main_row].subcommand = i;
+		if (texts)
+			out[main_row].own_step = prefix + " " + parts->parts[i] + ";";
 		bool rewrites = out[main_row].rewrites;
 		bool scans = out[main_row].scans;
 		std::string command = out[main_row].command;
