@@ -15,6 +15,7 @@ SM_PACKAGES=(
 	"postgresql-$PG_MAJOR" "postgresql-server-dev-$PG_MAJOR" "postgresql-client-$PG_MAJOR"
 	"postgresql-$PG_MAJOR-pgtap" libtap-parser-sourcehandler-pgtap-perl
 	g++ make cmake libboost-dev libgtest-dev
+	clang libclang-rt-14-dev # the core's libFuzzer target (test/fuzz)
 )
 
 if [ "$(id -u)" -eq 0 ]; then

@@ -45,6 +45,17 @@ total=$(sed -n 's/.*tests failed out of \([0-9]*\).*/\1/p' build/ctest-asan.log)
 nfail=$(sed -n 's/.*, \([0-9]*\) tests failed out of.*/\1/p' build/ctest-asan.log)
 if [ -z "$total" ]; then cat build/ctest-asan.log; record unit-asan 0 1; else record unit-asan $((total - nfail)) "$nfail"; fi
 
+# The core's entry points under libFuzzer (clang, ASan + UBSan), for a minute.
+sm_say "fuzzing the core (test/fuzz/run.sh, 60 s)"
+bash test/fuzz/run.sh 60 >build/fuzz.log 2>&1 || true
+tail -n 4 build/fuzz.log
+if line=$(grep -E '^fuzz: [0-9]+ passed, [0-9]+ failed$' build/fuzz.log | tail -1); then
+	record fuzz "$(sed 's/^fuzz: \([0-9]*\) passed.*/\1/' <<<"$line")" "$(sed 's/.*, \([0-9]*\) failed$/\1/' <<<"$line")"
+else
+	cat build/fuzz.log
+	record fuzz 0 1
+fi
+
 # --- 2. a server with the library preloaded ----------------------------------
 sm_say "throwaway cluster"
 sm_cluster_start main preload
@@ -191,6 +202,21 @@ for m in warn enforce; do
 	core_check "^pg_core_regress: mode=$m .* unexplained=0\$" "mode $m: every difference explained (build/pg_core_regress/$m/unexplained.txt)"
 done
 record pg-core-regress "$core_ok" "$core_bad"
+
+# --- 5c. SQL-level fuzz: mutated DDL of our and PostgreSQL's regression tests through check() and the hook
+sm_say "SQL-level fuzz (test/fuzz/sql_fuzz.sh, 10,000 mutants)"
+sm_cluster_start sqlfuzz preload
+bash test/fuzz/sql_fuzz.sh 10000 >build/sql-fuzz.log 2>&1 || true
+cat build/sql-fuzz.log
+if grep -E 'terminated by signal|TRAP:|PANIC:' "$SM_DIR_sqlfuzz/server.log"; then
+	echo "not ok - the server log of the SQL fuzz shows a crash"
+	record sql-fuzz-log 0 1
+fi
+if line=$(grep -E '^sql-fuzz: [0-9]+ passed, [0-9]+ failed$' build/sql-fuzz.log | tail -1); then
+	record sql-fuzz "$(sed 's/^sql-fuzz: \([0-9]*\) passed.*/\1/' <<<"$line")" "$(sed 's/.*, \([0-9]*\) failed$/\1/' <<<"$line")"
+else
+	record sql-fuzz 0 1
+fi
 
 # --- 6. a migration whose backend dies mid-rewrite ----------------------------
 # Its own cluster: kill -9 makes the postmaster restart every backend.
