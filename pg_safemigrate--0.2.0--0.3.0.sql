@@ -154,7 +154,564 @@ REVOKE ALL ON FUNCTION safemigrate.purge_audit(interval) FROM PUBLIC;
 -- Backfill and expand-contract procedures
 -------------------------------------------------------------------------------
 
--- (backfill objects go here)
+-- One row per backfill: what it does, how far it got, and how it is throttled.
+-- The procedure updates its row in the same transaction as each batch, so the
+-- key reached is exactly what is committed: a backfill killed at any point
+-- resumes after the last committed batch.
+CREATE TABLE safemigrate.backfill_jobs (
+  job_id           bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  owner            name NOT NULL DEFAULT current_user,
+  relid            oid NOT NULL,
+  table_name       text NOT NULL,
+  set_clause       text NOT NULL,
+  where_clause     text,
+  key_columns      text[],                 -- quoted primary key columns; NULL: batches of heap pages (TID ranges)
+  key_types        text[],
+  key_upper        text[],                 -- the last key when the job was created (pages: the block count); NULL: empty table
+  key_reached      text[],                 -- the last key done (pages: the first block not done); NULL: none yet
+  rows_estimated   bigint,                 -- pg_class.reltuples when the job was created
+  rows_done        bigint NOT NULL DEFAULT 0,
+  batches          bigint NOT NULL DEFAULT 0,
+  batch_size       int NOT NULL,           -- current batch size (rows)
+  target_batch_ms  int NOT NULL,
+  min_batch_size   int NOT NULL,
+  max_batch_size   int NOT NULL,
+  pause_ms         int NOT NULL,
+  max_replica_lag  bigint,                 -- bytes of replay lag; NULL: not checked
+  max_dead_tuples  bigint,                 -- pg_stat_user_tables.n_dead_tup; NULL: not checked
+  lock_timeout_ms  int NOT NULL,
+  max_retries      int NOT NULL,
+  status           text NOT NULL DEFAULT 'created'
+                   CHECK (status IN ('created', 'running', 'paused', 'failed', 'cancelled', 'done')),
+  request          text CHECK (request IN ('pause', 'cancel')),
+  throttled        text,                   -- why the job is waiting right now, or NULL
+  throttle_waits   bigint NOT NULL DEFAULT 0,
+  throttle_ms      double precision NOT NULL DEFAULT 0,
+  retries          bigint NOT NULL DEFAULT 0,
+  longest_batch_ms double precision NOT NULL DEFAULT 0,
+  elapsed_ms       double precision NOT NULL DEFAULT 0,  -- time spent running (batches, pauses, waits)
+  last_error       text,
+  pid              int,
+  created_at       timestamptz NOT NULL DEFAULT clock_timestamp(),
+  started_at       timestamptz,
+  last_progress    timestamptz,
+  finished_at      timestamptz
+);
+COMMENT ON TABLE safemigrate.backfill_jobs IS
+  'pg_safemigrate: one row per backfill (safemigrate.backfill), with the key reached and its progress';
+
+CREATE FUNCTION safemigrate.backfill_create("table" regclass, set_clause text, where_clause text DEFAULT NULL,
+  batch_size int DEFAULT 5000, target_batch_ms int DEFAULT 200, min_batch_size int DEFAULT 100,
+  max_batch_size int DEFAULT 5000, pause_ms int DEFAULT 0, max_replica_lag bigint DEFAULT 16777216,
+  max_dead_tuples bigint DEFAULT NULL, lock_timeout_ms int DEFAULT 200, max_retries int DEFAULT 20)
+RETURNS bigint
+LANGUAGE C VOLATILE
+AS 'MODULE_PATHNAME', 'safemigrate_backfill_create';
+COMMENT ON FUNCTION safemigrate.backfill_create(regclass, text, text, int, int, int, int, int, bigint, bigint, int, int) IS
+  'Creates a backfill job without running it (the key range is fixed now); run it with CALL safemigrate.backfill_resume(job_id)';
+
+-- Not SECURITY DEFINER and without SET clauses: either would make CALL atomic,
+-- and the procedure commits after every batch.
+CREATE PROCEDURE safemigrate.backfill("table" regclass, set_clause text, where_clause text DEFAULT NULL,
+  batch_size int DEFAULT 5000, target_batch_ms int DEFAULT 200, min_batch_size int DEFAULT 100,
+  max_batch_size int DEFAULT 5000, pause_ms int DEFAULT 0, max_replica_lag bigint DEFAULT 16777216,
+  max_dead_tuples bigint DEFAULT NULL, lock_timeout_ms int DEFAULT 200, max_retries int DEFAULT 20)
+LANGUAGE C
+AS 'MODULE_PATHNAME', 'safemigrate_backfill';
+COMMENT ON PROCEDURE safemigrate.backfill(regclass, text, text, int, int, int, int, int, bigint, bigint, int, int) IS
+  'UPDATE table SET set_clause WHERE where_clause in batches on the primary key (or heap pages), committing after each';
+
+CREATE PROCEDURE safemigrate.backfill_resume(job_id bigint)
+LANGUAGE C
+AS 'MODULE_PATHNAME', 'safemigrate_backfill_resume';
+COMMENT ON PROCEDURE safemigrate.backfill_resume(bigint) IS
+  'Runs a created, paused, failed or interrupted backfill job from the last committed batch';
+
+-- A running job holds a session-level advisory lock (classid 1397571142 = "SMBF", objid = job id).
+CREATE FUNCTION safemigrate._backfill_running(job_id bigint)
+RETURNS boolean
+LANGUAGE sql STABLE STRICT
+AS $fn$
+  SELECT EXISTS (SELECT FROM pg_catalog.pg_locks l
+                  WHERE l.locktype = 'advisory' AND l.classid = 1397571142::oid
+                    AND l.objid = $1::oid AND l.objsubid = 2 AND l.granted
+                    AND l.database = (SELECT d.oid FROM pg_catalog.pg_database d
+                                       WHERE d.datname = pg_catalog.current_database()))
+$fn$;
+COMMENT ON FUNCTION safemigrate._backfill_running(bigint) IS 'Internal: true while a session runs the backfill job';
+
+CREATE FUNCTION safemigrate._backfill_request(job_id bigint, request text)
+RETURNS text
+LANGUAGE plpgsql VOLATILE STRICT
+AS $fn$
+DECLARE
+  j safemigrate.backfill_jobs;
+BEGIN
+  SELECT * INTO j FROM safemigrate.backfill_jobs b WHERE b.job_id = _backfill_request.job_id FOR UPDATE;
+  IF NOT FOUND THEN
+    RAISE EXCEPTION 'backfill job % does not exist', job_id
+      USING ERRCODE = 'undefined_object', HINT = 'The jobs are listed in safemigrate.backfill_progress.';
+  END IF;
+  IF j.status IN ('done', 'cancelled') THEN
+    RAISE EXCEPTION 'backfill job % is already %', job_id, j.status USING ERRCODE = 'object_not_in_prerequisite_state';
+  END IF;
+  IF _backfill_request.request = 'pause' AND j.status = 'paused' THEN
+    RETURN 'paused';
+  END IF;
+  IF safemigrate._backfill_running(job_id) THEN
+    UPDATE safemigrate.backfill_jobs b SET request = _backfill_request.request
+     WHERE b.job_id = _backfill_request.job_id;
+    RETURN _backfill_request.request || ' requested: the job stops after its current batch';
+  END IF;
+  UPDATE safemigrate.backfill_jobs b
+     SET status = CASE _backfill_request.request WHEN 'pause' THEN 'paused' ELSE 'cancelled' END, request = NULL,
+         pid = NULL, throttled = NULL,
+         finished_at = CASE _backfill_request.request WHEN 'cancel' THEN clock_timestamp() END
+   WHERE b.job_id = _backfill_request.job_id;
+  RETURN CASE _backfill_request.request WHEN 'pause' THEN 'paused' ELSE 'cancelled' END;
+END
+$fn$;
+COMMENT ON FUNCTION safemigrate._backfill_request(bigint, text) IS 'Internal helper of backfill_pause/backfill_cancel';
+
+CREATE FUNCTION safemigrate.backfill_pause(job_id bigint)
+RETURNS text LANGUAGE sql VOLATILE STRICT
+AS $fn$ SELECT safemigrate._backfill_request($1, 'pause') $fn$;
+COMMENT ON FUNCTION safemigrate.backfill_pause(bigint) IS
+  'Stops a backfill after its current batch (from any session); CALL safemigrate.backfill_resume(job_id) goes on';
+
+CREATE FUNCTION safemigrate.backfill_cancel(job_id bigint)
+RETURNS text LANGUAGE sql VOLATILE STRICT
+AS $fn$ SELECT safemigrate._backfill_request($1, 'cancel') $fn$;
+COMMENT ON FUNCTION safemigrate.backfill_cancel(bigint) IS
+  'Stops a backfill for good after its current batch (from any session); the rows already done stay done';
+
+CREATE VIEW safemigrate.backfill_progress AS
+  SELECT j.job_id, j.table_name, j.set_clause, j.where_clause,
+         CASE WHEN j.key_columns IS NULL THEN 'heap pages' ELSE 'primary key' END AS batching,
+         j.status, safemigrate._backfill_running(j.job_id) AS running, j.request, j.throttled,
+         j.rows_done, j.rows_estimated, j.batches, j.batch_size,
+         CASE WHEN j.status = 'done' THEN 100.0
+              WHEN j.key_columns IS NULL AND j.key_upper IS NOT NULL AND j.key_reached IS NOT NULL
+                THEN round(100.0 * least(j.key_reached[1]::numeric / greatest(j.key_upper[1]::numeric, 1), 1), 1)
+              WHEN j.rows_estimated > 0 THEN round(100.0 * least(j.rows_done::numeric / j.rows_estimated, 0.999), 1)
+         END AS percent,
+         round((j.rows_done / nullif(j.elapsed_ms, 0) * 1000)::numeric, 1) AS rows_per_second,
+         CASE WHEN j.status = 'done' THEN interval '0'
+              WHEN j.rows_done > 0 AND j.elapsed_ms > 0 AND j.key_columns IS NULL AND j.key_reached IS NOT NULL
+                THEN make_interval(secs => (j.elapsed_ms / 1000) * greatest(j.key_upper[1]::numeric - j.key_reached[1]::numeric, 0)
+                                          / greatest(j.key_reached[1]::numeric, 1))
+              WHEN j.rows_done > 0 AND j.elapsed_ms > 0 AND j.rows_estimated IS NOT NULL
+                THEN make_interval(secs => greatest(j.rows_estimated - j.rows_done, 0) * (j.elapsed_ms / 1000) / j.rows_done)
+         END AS eta,
+         round(j.longest_batch_ms::numeric, 1) AS longest_batch_ms, j.retries, j.throttle_waits,
+         round(j.throttle_ms::numeric) AS throttle_ms, j.key_reached, j.key_upper, j.last_error, j.pid,
+         j.created_at, j.started_at, j.last_progress, j.finished_at
+    FROM safemigrate.backfill_jobs j
+   -- The view runs as its owner, whom row-level security does not restrict: filter here.
+   WHERE j.owner = current_user OR (SELECT r.rolsuper FROM pg_catalog.pg_roles r WHERE r.rolname = current_user);
+COMMENT ON VIEW safemigrate.backfill_progress IS
+  'Every backfill job with its progress, rate (rows/s while running) and estimated time to completion';
+
+-- Expand-contract: one row per expansion (rename a column, change a column's type).
+CREATE TABLE safemigrate.expansions (
+  expansion_id   int GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  owner          name NOT NULL DEFAULT current_user,
+  relid          oid NOT NULL,
+  table_name     text NOT NULL,
+  kind           text NOT NULL CHECK (kind IN ('rename column', 'alter column type')),
+  old_column     name NOT NULL,
+  new_column     name NOT NULL,
+  new_type       text,
+  using_expr     text,
+  sync_function  text NOT NULL,         -- qualified, quoted
+  sync_trigger   name NOT NULL,
+  job_id         bigint,
+  status         text NOT NULL DEFAULT 'expanding'
+                 CHECK (status IN ('expanding', 'backfilling', 'expanded', 'contracted', 'aborted')),
+  created_at     timestamptz NOT NULL DEFAULT clock_timestamp(),
+  updated_at     timestamptz NOT NULL DEFAULT clock_timestamp()
+);
+COMMENT ON TABLE safemigrate.expansions IS
+  'pg_safemigrate: one row per expand-contract change (expand_rename_column, expand_alter_column_type)';
+
+-- The sync trigger's function: generated per expansion, so that it names the
+-- columns directly (no dynamic SQL per row).
+CREATE FUNCTION safemigrate._expansion_sync_body(e safemigrate.expansions)
+RETURNS text
+LANGUAGE sql IMMUTABLE STRICT
+AS $fn$
+  SELECT CASE e.kind
+    WHEN 'rename column' THEN pg_catalog.format($body$
+BEGIN
+  -- pg_safemigrate expansion %3$s: keeps %1$I and %2$I equal, whichever the application writes
+  IF TG_OP = 'INSERT' THEN
+    -- The new column has no default: a value in it was written by the application, and wins
+    -- over the old column's default.
+    IF NEW.%2$I IS NULL THEN
+      NEW.%2$I := NEW.%1$I;
+    ELSE
+      NEW.%1$I := NEW.%2$I;
+    END IF;
+  ELSIF NEW.%2$I IS NOT DISTINCT FROM OLD.%2$I THEN
+    NEW.%2$I := NEW.%1$I;
+  ELSIF NEW.%1$I IS NOT DISTINCT FROM OLD.%1$I THEN
+    NEW.%1$I := NEW.%2$I;
+  END IF;
+  RETURN NEW;
+END
+$body$, e.old_column, e.new_column, e.expansion_id)
+    ELSE pg_catalog.format($body$
+BEGIN
+  -- pg_safemigrate expansion %5$s: %2$I follows %1$I converted with USING %4$s
+  IF TG_OP = 'INSERT' OR NEW.%1$I IS DISTINCT FROM OLD.%1$I OR NEW.%2$I IS NOT DISTINCT FROM OLD.%2$I THEN
+    NEW.%2$I := (SELECT (%4$s)::%3$s FROM (SELECT NEW.*) AS r);
+  END IF;
+  RETURN NEW;
+END
+$body$, e.old_column, e.new_column, e.new_type, e.using_expr, e.expansion_id)
+  END
+$fn$;
+COMMENT ON FUNCTION safemigrate._expansion_sync_body(safemigrate.expansions) IS 'Internal helper of the expand procedures';
+
+-- Shared second half of both expand procedures: DDL (each step committed,
+-- each skipped when already done), the backfill job, and the backfill itself.
+CREATE PROCEDURE safemigrate._expand_run(id int, batch_size int, max_replica_lag bigint, lock_timeout_ms int,
+                                          run_backfill boolean)
+LANGUAGE plpgsql
+AS $fn$
+DECLARE
+  e safemigrate.expansions;
+  old_type text;
+  set_clause text;
+  where_clause text;
+  jstatus text;
+BEGIN
+  SELECT * INTO e FROM safemigrate.expansions x WHERE x.expansion_id = id;
+  IF e.status IN ('contracted', 'aborted') THEN
+    RAISE EXCEPTION 'expansion % is already %', id, e.status USING ERRCODE = 'object_not_in_prerequisite_state';
+  END IF;
+  -- 1. the new column (catalog-only: no default)
+  IF NOT EXISTS (SELECT FROM pg_catalog.pg_attribute
+                  WHERE attrelid = e.relid AND attname = e.new_column AND NOT attisdropped) THEN
+    IF e.kind = 'rename column' THEN
+      SELECT pg_catalog.format_type(a.atttypid, a.atttypmod)
+             || CASE WHEN a.attcollation <> t.typcollation
+                     THEN ' COLLATE ' || (SELECT pg_catalog.quote_ident(n.nspname) || '.' || pg_catalog.quote_ident(c.collname)
+                                            FROM pg_catalog.pg_collation c JOIN pg_catalog.pg_namespace n ON n.oid = c.collnamespace
+                                           WHERE c.oid = a.attcollation)
+                     ELSE '' END
+        INTO old_type
+        FROM pg_catalog.pg_attribute a JOIN pg_catalog.pg_type t ON t.oid = a.atttypid
+       WHERE a.attrelid = e.relid AND a.attname = e.old_column;
+    ELSE
+      old_type := e.new_type;
+    END IF;
+    EXECUTE pg_catalog.format('ALTER TABLE %s ADD COLUMN %I %s', e.relid::regclass, e.new_column, old_type);
+  END IF;
+  -- 2. the sync trigger
+  EXECUTE pg_catalog.format('CREATE OR REPLACE FUNCTION %s() RETURNS trigger LANGUAGE plpgsql AS %L',
+                            e.sync_function, safemigrate._expansion_sync_body(e));
+  IF NOT EXISTS (SELECT FROM pg_catalog.pg_trigger WHERE tgrelid = e.relid AND tgname = e.sync_trigger) THEN
+    EXECUTE pg_catalog.format('CREATE TRIGGER %I BEFORE INSERT OR UPDATE ON %s FOR EACH ROW EXECUTE FUNCTION %s()',
+                              e.sync_trigger, e.relid::regclass, e.sync_function);
+  END IF;
+  UPDATE safemigrate.expansions x SET status = 'backfilling', updated_at = clock_timestamp()
+   WHERE x.expansion_id = id AND x.status = 'expanding';
+  -- Every write from now on fires the trigger: the backfill's key range, fixed after this commit, covers the rest.
+  COMMIT;
+  -- 3. the backfill job
+  SELECT * INTO e FROM safemigrate.expansions x WHERE x.expansion_id = id;
+  IF e.job_id IS NULL THEN
+    IF e.kind = 'rename column' THEN
+      set_clause := pg_catalog.format('%I = %I', e.new_column, e.old_column);
+      where_clause := pg_catalog.format('%I IS DISTINCT FROM %I', e.new_column, e.old_column);
+    ELSE
+      set_clause := pg_catalog.format('%I = (%s)::%s', e.new_column, e.using_expr, e.new_type);
+      where_clause := pg_catalog.format('%I IS DISTINCT FROM (%s)::%s', e.new_column, e.using_expr, e.new_type);
+    END IF;
+    UPDATE safemigrate.expansions x
+       SET job_id = safemigrate.backfill_create(e.relid::regclass, set_clause, where_clause,
+                                                batch_size => _expand_run.batch_size,
+                                                max_replica_lag => _expand_run.max_replica_lag,
+                                                lock_timeout_ms => _expand_run.lock_timeout_ms),
+           updated_at = clock_timestamp()
+     WHERE x.expansion_id = id
+    RETURNING * INTO e;
+    COMMIT;
+  END IF;
+  -- 4. the backfill
+  SELECT status INTO jstatus FROM safemigrate.backfill_jobs j WHERE j.job_id = e.job_id;
+  IF run_backfill AND jstatus IS DISTINCT FROM 'done' THEN
+    IF jstatus = 'cancelled' THEN
+      RAISE EXCEPTION 'expansion %: its backfill job % was cancelled', id, e.job_id
+        USING ERRCODE = 'object_not_in_prerequisite_state',
+              HINT = pg_catalog.format('Abort it with CALL safemigrate.expand_abort(%s) and start again.', id);
+    END IF;
+    CALL safemigrate.backfill_resume(e.job_id);
+    SELECT status INTO jstatus FROM safemigrate.backfill_jobs j WHERE j.job_id = e.job_id;
+  END IF;
+  IF jstatus = 'done' THEN
+    UPDATE safemigrate.expansions x SET status = 'expanded', updated_at = clock_timestamp()
+     WHERE x.expansion_id = id AND x.status = 'backfilling';
+    RAISE NOTICE 'expansion %: % is expanded; once the application uses the new shape, CALL safemigrate.contract(%)',
+      id, e.table_name, id;
+  ELSE
+    RAISE NOTICE 'expansion %: the backfill (job %) is %; CALL safemigrate.backfill_resume(%), then safemigrate.contract(%)',
+      id, e.job_id, coalesce(jstatus, 'missing'), e.job_id, id;
+  END IF;
+  COMMIT;
+END
+$fn$;
+COMMENT ON PROCEDURE safemigrate._expand_run(int, int, bigint, int, boolean) IS 'Internal helper of the expand procedures';
+
+-- Finds the open expansion of the same change, or records a new one.
+CREATE FUNCTION safemigrate._expansion_for(rel regclass, kind text, old_column name, new_column name,
+                                           new_type text, using_expr text)
+RETURNS int
+LANGUAGE plpgsql VOLATILE
+AS $fn$
+DECLARE
+  id int;
+  nsp text;
+BEGIN
+  IF rel IS NULL OR old_column IS NULL OR new_column IS NULL OR (kind = 'alter column type' AND new_type IS NULL) THEN
+    RAISE EXCEPTION '%',
+      CASE WHEN kind = 'alter column type' THEN 'the table, the column name and the new type must not be NULL'
+           ELSE 'the table and the column names must not be NULL' END
+      USING ERRCODE = 'null_value_not_allowed';
+  END IF;
+  SELECT x.expansion_id INTO id FROM safemigrate.expansions x
+   WHERE x.relid = rel AND x.kind = _expansion_for.kind AND x.old_column = _expansion_for.old_column
+     AND x.new_column = _expansion_for.new_column AND x.status NOT IN ('contracted', 'aborted');
+  IF FOUND THEN
+    RETURN id;   -- restarted: go on where it stopped
+  END IF;
+  IF (SELECT relkind FROM pg_catalog.pg_class WHERE oid = rel) NOT IN ('r', 'p') THEN
+    RAISE EXCEPTION '"%" is not a table', rel USING ERRCODE = 'wrong_object_type';
+  END IF;
+  IF NOT EXISTS (SELECT FROM pg_catalog.pg_attribute
+                  WHERE attrelid = rel AND attname = old_column AND attnum > 0 AND NOT attisdropped) THEN
+    RAISE EXCEPTION 'column "%" of relation "%" does not exist', old_column, rel USING ERRCODE = 'undefined_column';
+  END IF;
+  IF EXISTS (SELECT FROM pg_catalog.pg_attribute
+              WHERE attrelid = rel AND attname = new_column AND NOT attisdropped) THEN
+    RAISE EXCEPTION 'column "%" of relation "%" already exists', new_column, rel USING ERRCODE = 'duplicate_column';
+  END IF;
+  IF new_type IS NOT NULL THEN
+    PERFORM new_type::regtype;   -- an unknown type is an error now, not after the first steps
+  END IF;
+  SELECT n.nspname INTO nsp FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+   WHERE c.oid = rel;
+  INSERT INTO safemigrate.expansions AS x (relid, table_name, kind, old_column, new_column, new_type, using_expr,
+                                           sync_function, sync_trigger)
+  VALUES (rel, rel::text, kind, old_column, new_column, new_type, using_expr, '', '')
+  RETURNING x.expansion_id INTO id;
+  UPDATE safemigrate.expansions x
+     SET sync_function = pg_catalog.quote_ident(nsp) || '.' || pg_catalog.quote_ident('safemigrate_sync_' || id),
+         sync_trigger = 'safemigrate_sync_' || id
+   WHERE x.expansion_id = id;
+  RETURN id;
+END
+$fn$;
+COMMENT ON FUNCTION safemigrate._expansion_for(regclass, text, name, name, text, text) IS
+  'Internal helper of the expand procedures';
+
+CREATE PROCEDURE safemigrate.expand_rename_column("table" regclass, old_column name, new_column name,
+  batch_size int DEFAULT 5000, max_replica_lag bigint DEFAULT 16777216, lock_timeout_ms int DEFAULT 200,
+  run_backfill boolean DEFAULT true, INOUT expansion_id int DEFAULT NULL)
+LANGUAGE plpgsql
+AS $fn$
+BEGIN
+  expansion_id := safemigrate._expansion_for("table", 'rename column', old_column, new_column, NULL, NULL);
+  COMMIT;
+  CALL safemigrate._expand_run(expansion_id, batch_size, max_replica_lag, lock_timeout_ms, run_backfill);
+END
+$fn$;
+COMMENT ON PROCEDURE safemigrate.expand_rename_column(regclass, name, name, int, bigint, int, boolean, int) IS
+  'Expand step of a column rename: adds the new column, a trigger keeping both in sync, and backfills it';
+
+CREATE PROCEDURE safemigrate.expand_alter_column_type("table" regclass, "column" name, new_type text,
+  using_expr text DEFAULT NULL, batch_size int DEFAULT 5000, max_replica_lag bigint DEFAULT 16777216,
+  lock_timeout_ms int DEFAULT 200, run_backfill boolean DEFAULT true, INOUT expansion_id int DEFAULT NULL)
+LANGUAGE plpgsql
+AS $fn$
+BEGIN
+  IF "column" IS NULL THEN
+    RAISE EXCEPTION 'the column name must not be NULL' USING ERRCODE = 'null_value_not_allowed';
+  END IF;
+  expansion_id := safemigrate._expansion_for("table", 'alter column type', "column",
+                                             left("column" || '_new', 63)::name, new_type,
+                                             coalesce(using_expr, pg_catalog.quote_ident("column")));
+  COMMIT;
+  CALL safemigrate._expand_run(expansion_id, batch_size, max_replica_lag, lock_timeout_ms, run_backfill);
+END
+$fn$;
+COMMENT ON PROCEDURE safemigrate.expand_alter_column_type(regclass, name, text, text, int, bigint, int, boolean, int) IS
+  'Expand step of a column type change: adds column_new of the new type, a trigger converting with USING, and backfills it';
+
+CREATE PROCEDURE safemigrate.contract(expansion_id int)
+LANGUAGE plpgsql
+AS $fn$
+DECLARE
+  e safemigrate.expansions;
+  j safemigrate.backfill_jobs;
+  def text;
+BEGIN
+  SELECT * INTO e FROM safemigrate.expansions x WHERE x.expansion_id = contract.expansion_id FOR UPDATE;
+  IF NOT FOUND THEN
+    RAISE EXCEPTION 'expansion % does not exist', expansion_id USING ERRCODE = 'undefined_object';
+  END IF;
+  IF e.status = 'contracted' THEN
+    RAISE NOTICE 'expansion % is already contracted', expansion_id;
+    RETURN;
+  ELSIF e.status = 'aborted' THEN
+    RAISE EXCEPTION 'expansion % was aborted', expansion_id USING ERRCODE = 'object_not_in_prerequisite_state';
+  END IF;
+  SELECT * INTO j FROM safemigrate.backfill_jobs b WHERE b.job_id = e.job_id;
+  IF j.status IS DISTINCT FROM 'done' THEN
+    RAISE EXCEPTION 'expansion %: the backfill of % is not complete', expansion_id, e.table_name
+      USING ERRCODE = 'object_not_in_prerequisite_state',
+            DETAIL = CASE WHEN j.job_id IS NULL THEN 'No backfill job was created yet.'
+                          ELSE pg_catalog.format('Backfill job %s is %s after %s rows.', j.job_id, j.status, j.rows_done) END,
+            HINT = CASE WHEN j.job_id IS NULL THEN pg_catalog.format('Run the expand procedure again.')
+                        ELSE pg_catalog.format('Finish it with CALL safemigrate.backfill_resume(%s), then contract.', j.job_id) END;
+  END IF;
+  -- One short transaction: the trigger goes, then the old shape.
+  EXECUTE pg_catalog.format('DROP TRIGGER IF EXISTS %I ON %s', e.sync_trigger, e.relid::regclass);
+  EXECUTE pg_catalog.format('DROP FUNCTION IF EXISTS %s()', e.sync_function);
+  IF e.kind = 'rename column' THEN
+    SELECT pg_catalog.pg_get_expr(d.adbin, d.adrelid) INTO def
+      FROM pg_catalog.pg_attrdef d JOIN pg_catalog.pg_attribute a ON a.attrelid = d.adrelid AND a.attnum = d.adnum
+     WHERE d.adrelid = e.relid AND a.attname = e.old_column;
+    IF def IS NOT NULL THEN
+      EXECUTE pg_catalog.format('ALTER TABLE %s ALTER COLUMN %I SET DEFAULT %s', e.relid::regclass, e.new_column, def);
+    END IF;
+    EXECUTE pg_catalog.format('/* safemigrate: expand-contract */ ALTER TABLE %s DROP COLUMN %I',
+                              e.relid::regclass, e.old_column);
+  ELSE
+    EXECUTE pg_catalog.format('/* safemigrate: expand-contract */ ALTER TABLE %s DROP COLUMN %I',
+                              e.relid::regclass, e.old_column);
+    EXECUTE pg_catalog.format('/* safemigrate: expand-contract */ ALTER TABLE %s RENAME COLUMN %I TO %I',
+                              e.relid::regclass, e.new_column, e.old_column);
+  END IF;
+  UPDATE safemigrate.expansions x SET status = 'contracted', updated_at = clock_timestamp()
+   WHERE x.expansion_id = contract.expansion_id;
+  COMMIT;
+END
+$fn$;
+COMMENT ON PROCEDURE safemigrate.contract(int) IS
+  'Contract step of an expansion: drops the sync trigger and the old column (after a complete backfill)';
+
+CREATE PROCEDURE safemigrate.expand_abort(expansion_id int)
+LANGUAGE plpgsql
+AS $fn$
+DECLARE
+  e safemigrate.expansions;
+BEGIN
+  SELECT * INTO e FROM safemigrate.expansions x WHERE x.expansion_id = expand_abort.expansion_id FOR UPDATE;
+  IF NOT FOUND THEN
+    RAISE EXCEPTION 'expansion % does not exist', expansion_id USING ERRCODE = 'undefined_object';
+  END IF;
+  IF e.status = 'aborted' THEN
+    RAISE NOTICE 'expansion % is already aborted', expansion_id;
+    RETURN;
+  ELSIF e.status = 'contracted' THEN
+    RAISE EXCEPTION 'expansion % is contracted: the old shape is gone', expansion_id
+      USING ERRCODE = 'object_not_in_prerequisite_state';
+  END IF;
+  IF e.job_id IS NOT NULL AND safemigrate._backfill_running(e.job_id) THEN
+    RAISE EXCEPTION 'expansion %: its backfill job % is running', expansion_id, e.job_id
+      USING ERRCODE = 'object_in_use',
+            HINT = pg_catalog.format('Stop it with SELECT safemigrate.backfill_cancel(%s), then abort again.', e.job_id);
+  END IF;
+  EXECUTE pg_catalog.format('DROP TRIGGER IF EXISTS %I ON %s', e.sync_trigger, e.relid::regclass);
+  EXECUTE pg_catalog.format('DROP FUNCTION IF EXISTS %s()', e.sync_function);
+  IF EXISTS (SELECT FROM pg_catalog.pg_attribute
+              WHERE attrelid = e.relid AND attname = e.new_column AND NOT attisdropped) THEN
+    EXECUTE pg_catalog.format('/* safemigrate: expand-contract */ ALTER TABLE %s DROP COLUMN %I',
+                              e.relid::regclass, e.new_column);
+  END IF;
+  UPDATE safemigrate.backfill_jobs b SET status = 'cancelled', request = NULL, finished_at = clock_timestamp()
+   WHERE b.job_id = e.job_id AND b.status NOT IN ('done', 'cancelled');
+  UPDATE safemigrate.expansions x SET status = 'aborted', updated_at = clock_timestamp()
+   WHERE x.expansion_id = expand_abort.expansion_id;
+  COMMIT;
+END
+$fn$;
+COMMENT ON PROCEDURE safemigrate.expand_abort(int) IS
+  'Returns the table to its original shape: drops the sync trigger and the new column';
+
+CREATE VIEW safemigrate.expansion_status AS
+  SELECT x.expansion_id, x.table_name, x.kind, x.old_column, x.new_column, x.new_type, x.using_expr, x.status,
+         x.job_id, p.status AS backfill_status, p.rows_done, p.percent, p.eta,
+         CASE x.status
+           WHEN 'expanding' THEN 'run the expand procedure again'
+           WHEN 'backfilling' THEN pg_catalog.format('CALL safemigrate.backfill_resume(%s)', x.job_id)
+           WHEN 'expanded' THEN pg_catalog.format('switch the application, then CALL safemigrate.contract(%s)', x.expansion_id)
+         END AS next_step,
+         x.created_at, x.updated_at
+    FROM safemigrate.expansions x
+    LEFT JOIN safemigrate.backfill_progress p ON p.job_id = x.job_id
+   WHERE x.status NOT IN ('contracted', 'aborted')
+     AND (x.owner = current_user OR (SELECT r.rolsuper FROM pg_catalog.pg_roles r WHERE r.rolname = current_user));
+COMMENT ON VIEW safemigrate.expansion_status IS 'Expansions in progress, with their backfill and the next step';
+
+CREATE PROCEDURE safemigrate.set_not_null("table" regclass, "column" name)
+LANGUAGE plpgsql
+AS $fn$
+/*
+ * SET NOT NULL without a long lock, each step committed and skipped when
+ * already done: CHECK (col IS NOT NULL) NOT VALID (instant), VALIDATE (scans
+ * under a ShareUpdateExclusiveLock), SET NOT NULL (the valid CHECK proves it:
+ * no scan), DROP the CHECK.
+ */
+DECLARE
+  con name;
+  valid boolean;
+BEGIN
+  IF "table" IS NULL OR "column" IS NULL THEN
+    RAISE EXCEPTION 'the table and the column name must not be NULL' USING ERRCODE = 'null_value_not_allowed';
+  END IF;
+  IF NOT EXISTS (SELECT FROM pg_catalog.pg_attribute
+                  WHERE attrelid = "table" AND attname = "column" AND attnum > 0 AND NOT attisdropped) THEN
+    RAISE EXCEPTION 'column "%" of relation "%" does not exist', "column", "table" USING ERRCODE = 'undefined_column';
+  END IF;
+  con := left((SELECT relname FROM pg_catalog.pg_class WHERE oid = "table") || '_' || "column" || '_not_null', 63);
+  IF (SELECT attnotnull FROM pg_catalog.pg_attribute WHERE attrelid = "table" AND attname = "column") THEN
+    RAISE NOTICE 'column "%" of "%" is already NOT NULL', "column", "table";
+  ELSE
+    SELECT convalidated INTO valid FROM pg_catalog.pg_constraint WHERE conrelid = "table" AND conname = con;
+    IF valid IS NULL THEN
+      EXECUTE pg_catalog.format('ALTER TABLE %s ADD CONSTRAINT %I CHECK (%I IS NOT NULL) NOT VALID', "table", con, "column");
+      COMMIT;
+    END IF;
+    IF valid IS NOT TRUE THEN
+      EXECUTE pg_catalog.format('ALTER TABLE %s VALIDATE CONSTRAINT %I', "table", con);
+      COMMIT;
+    END IF;
+    EXECUTE pg_catalog.format('ALTER TABLE %s ALTER COLUMN %I SET NOT NULL', "table", "column");
+  END IF;
+  IF EXISTS (SELECT FROM pg_catalog.pg_constraint WHERE conrelid = "table" AND conname = con) THEN
+    EXECUTE pg_catalog.format('ALTER TABLE %s DROP CONSTRAINT %I', "table", con);
+  END IF;
+  COMMIT;
+END
+$fn$;
+COMMENT ON PROCEDURE safemigrate.set_not_null(regclass, name) IS
+  'SET NOT NULL without a long lock: CHECK NOT VALID, VALIDATE, SET NOT NULL, DROP the CHECK (each committed)';
+
+-- pg_dump keeps the jobs and expansions (they describe the schema's state).
+SELECT pg_catalog.pg_extension_config_dump('safemigrate.backfill_jobs', '');
+SELECT pg_catalog.pg_extension_config_dump('safemigrate.expansions', '');
+
+-- Anyone may backfill the tables they may update; each user sees and controls
+-- only their own jobs and expansions (superusers all of them).
+ALTER TABLE safemigrate.backfill_jobs ENABLE ROW LEVEL SECURITY;
+CREATE POLICY backfill_jobs_owner ON safemigrate.backfill_jobs USING (owner = current_user);
+ALTER TABLE safemigrate.expansions ENABLE ROW LEVEL SECURITY;
+CREATE POLICY expansions_owner ON safemigrate.expansions USING (owner = current_user);
+GRANT SELECT, INSERT, UPDATE ON safemigrate.backfill_jobs, safemigrate.expansions TO PUBLIC;
+GRANT SELECT ON safemigrate.backfill_progress, safemigrate.expansion_status TO PUBLIC;
 
 -------------------------------------------------------------------------------
 -- Fixes

@@ -230,6 +230,18 @@ else
 	record crash 0 1
 fi
 
+# --- 7. the backfill's replica-lag throttle against a streaming standby -----
+# test/replica/run.sh makes the standby itself (pg_basebackup of this primary) and removes it.
+sm_say "backfill paused and resumed by a standby's replay lag (test/replica)"
+sm_cluster_start replica
+bash test/replica/run.sh >build/replica.log 2>&1 || true
+cat build/replica.log
+if line=$(grep -E '^replica: [0-9]+ passed, [0-9]+ failed$' build/replica.log | tail -1); then
+	record replica "$(sed 's/^replica: \([0-9]*\) passed.*/\1/' <<<"$line")" "$(sed 's/.*, \([0-9]*\) failed$/\1/' <<<"$line")"
+else
+	record replica 0 1
+fi
+
 sm_cluster_stop
 echo
 echo "suites with failures: ${failures[*]:-none}"

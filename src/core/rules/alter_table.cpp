@@ -432,6 +432,16 @@ add_column(Assessment &a, const Ctx &x)
 								 : "catalog-only change";
 }
 
+/* A SQL string literal of s (for the helper calls the hints name). */
+std::string
+sql_literal(std::string_view s)
+{
+	std::string out = "'";
+	for (char ch : s)
+		out += ch == '\'' ? std::string("''") : std::string(1, ch);
+	return out + "'";
+}
+
 void
 alter_column_type(Assessment &a, const Ctx &x)
 {
@@ -473,12 +483,16 @@ alter_column_type(Assessment &a, const Ctx &x)
 	rewrite_texts(a, x, rule::alter_column_type_rewrite, "ALTER COLUMN \"" + std::string(x.c.column) + "\" TYPE " + type,
 				  "the new type is not binary-coercible from the old one");
 	std::string tmp = quote_ident(std::string(x.c.column) + "_new");
+	std::string helper = "CALL safemigrate.expand_alter_column_type(" + sql_literal(x.rel.qualified_name) + ", " +
+						 sql_literal(x.c.column) + ", " + sql_literal(type) + ")";
 	a.safe_sql.push_back(x.prefix + " ADD COLUMN " + tmp + " " + type + ";");
 	expand_contract_hint(a, "add " + tmp + " " + type +
 								" (instant), keep it in sync with a trigger on INSERT and UPDATE, fill "
 								"the existing rows in batches, move readers to it, then in one short "
 								"transaction drop the trigger and swap the names; drop the old column "
-								"once nothing uses it.");
+								"once nothing uses it.  " + helper +
+								" does the expand steps (add using_expr => '...' for a USING expression), "
+								"CALL safemigrate.contract(<expansion_id>) the swap.");
 }
 
 /* One row per subcommand on the main table, plus rows for other relations. */

@@ -27,6 +27,17 @@ using namespace detail;
 
 namespace {
 
+/* A SQL string literal of s (for the helper calls the hints name). */
+std::string
+sql_literal(std::string_view s)
+{
+	std::string out = "'";
+	for (char ch : s)
+		out += ch == '\'' ? std::string("''") : std::string(1, ch);
+	return out + "'";
+}
+
+
 const RelationFacts kNoRelation{};
 
 /* Rows for every target of a multi-relation statement (DROP, TRUNCATE, LOCK). */
@@ -162,16 +173,24 @@ classify_relation_ddl(const Statement &stmt, Assessments &out)
 			a.breaks_clients = rel.kind != RelationKind::Index;
 			if (!a.breaks_clients)
 				return;
+			std::string helper = "CALL safemigrate.expand_rename_column(" + sql_literal(rel.qualified_name) + ", " +
+								 sql_literal(stmt.old_name) + ", " + sql_literal(stmt.new_name) + ")";
 			breaking_rule(a, stmt, rel, rule::rename_column,
 						  "RENAME COLUMN " + quote_ident(stmt.old_name) + " TO " + quote_ident(stmt.new_name),
 						  "Queries, inserts and ORM models that still name column " +
 							  quote_ident(stmt.old_name) + " fail",
 						  "add the new column, keep both in sync with a trigger, fill it in batches, move "
-						  "the application to the new name, then drop the old column.");
+						  "the application to the new name, then drop the old column.  " + helper +
+							  " does the first three steps, CALL safemigrate.contract(<expansion_id>) the last.");
 			if (a.violates())
+			{
 				a.safe_sql.push_back("-- add " + quote_ident(stmt.new_name) +
 									 ", sync both columns with a trigger, backfill in batches, switch the "
 									 "application, drop " + quote_ident(stmt.old_name));
+				a.safe_sql.push_back(helper + ";");
+				a.safe_sql.push_back("-- once the application uses " + quote_ident(stmt.new_name) +
+									 ": CALL safemigrate.contract(<expansion_id>);");
+			}
 			if (!stmt.only)
 				add_children(out, out.back().command, rel, LockMode::AccessExclusive, false, false);
 			return;

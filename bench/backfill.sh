@@ -1,0 +1,201 @@
+#!/usr/bin/env bash
+# bench/backfill.sh: filling a new column on a big table while an OLTP load runs, three ways side
+# by side in one run on the same data:
+#
+#   update     one UPDATE bt SET b = a (one transaction, every row locked until the end)
+#   limit      the seed's loop: UPDATE bt SET b = a WHERE id IN (SELECT id FROM bt WHERE b IS NULL
+#              LIMIT 5000), committed after each batch, until no row is left (each batch rescans
+#              the rows already done)
+#   backfill   CALL safemigrate.backfill('bt', 'b = a', 'b IS NULL') with its defaults (keyset
+#              batches from 5000 rows adapting to 200 ms, lock_timeout 200 ms per batch)
+#
+# and, first, the load alone ("none") for its baseline latency.  A benchmark, not a test: it prints
+# what it measured and exits 0 unless it cannot run at all.
+#
+#   bash bench/backfill.sh [-n ROWS] [--rate TPS] [--baseline SECONDS] [--keep]
+#
+#   -n ROWS           rows in the table (default 2000000)
+#   --rate TPS        the load's rate, pgbench --rate (default 200, 4 clients)
+#   --baseline S      how long the load runs alone for the baseline (default 20)
+#   --args 'ARGS'     extra arguments for safemigrate.backfill, e.g. --args 'pause_ms => 10'
+#   --methods 'LIST'  run only these (default 'none update limit backfill'; none is the baseline)
+#   --keep            keep the per-run files (pgbench logs) in bench/.cache/backfill/
+#
+# Per method: a fresh copy of the fixture database (createdb -T), the load starts (pgbench -c 4
+# -j 2 --rate, per-transaction logs; a transaction reads and updates one random row), 3 s later
+# the method runs; when it ends the load is stopped.  Measured: the method's wall time and rows/s;
+# its longest batch, which is how long it holds row locks at a stretch (update: the whole
+# statement; limit: the slowest batch; backfill: longest_batch_ms of its job); the load's p99 and
+# max latency over the transactions that started while the method ran; the table's size after it
+# (bloat: old row versions not yet reused); and whether every row got b = a.
+#
+# It uses the extension already installed (no build; `make install` first) and starts its own
+# throwaway cluster that preloads it (fsync = off, like every cluster of scripts/lib.sh), removed at
+# the end.  BENCH_PG_BINDIR=/path/to/bin runs it against another PostgreSQL 15 installation.
+# About 3 minutes for 2,000,000 rows on 2 cores.  The last line is machine-readable:
+#   BENCH backfill rows=N update_s=... limit_s=... backfill_s=... throughput_ratio=... longest_batch_ms=...
+#         baseline_p99_ms=... backfill_p99_ms=... p99_ratio=... ...
+source "$(dirname "${BASH_SOURCE[0]}")/../scripts/lib.sh"
+source "$SM_ROOT/bench/lib/common.sh"
+
+rows=2000000 rate=200 clients=4 jobs=2 baseline=20 keep=0 warmup=3 bf_args="" methods="none update limit backfill"
+while [ $# -gt 0 ]; do
+	case $1 in
+	-n) rows=$2; shift 2 ;;
+	--rate) rate=$2; shift 2 ;;
+	--baseline) baseline=$2; shift 2 ;;
+	--keep) keep=1; shift ;;
+	--args) bf_args=", $2"; shift 2 ;;
+	--methods) methods=$2; shift 2 ;;
+	-h | --help) awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"; exit 0 ;;
+	*) echo "unknown argument: $1 (see --help)" >&2; exit 2 ;;
+	esac
+done
+case $rows in '' | *[!0-9]* | 0) echo "-n wants a positive number" >&2; exit 2 ;; esac
+
+PG_BINDIR=${BENCH_PG_BINDIR:-$PG_BINDIR}
+work=$(mktemp -d /tmp/pg_safemigrate_backfill_runs.XXXXXX)
+chmod 777 "$work"
+cleanup() {
+	sm_cluster_stop
+	if [ "$keep" = 1 ]; then
+		rm -rf "$BENCH_CACHE/backfill"
+		mkdir -p "$BENCH_CACHE"
+		mv "$work" "$BENCH_CACHE/backfill" 2>/dev/null || true
+	fi
+	rm -rf "$work"
+}
+trap cleanup EXIT
+
+sm_install_deps
+so=$("$PG_CONFIG" --pkglibdir)/pg_safemigrate.so
+[ -f "$so" ] || { bench_warn "$so is not installed (make install first)"; exit 1; }
+echo "timing the installed $so ($(date -r "$so" '+%F %T'))"
+sm_cluster_start backfill preload
+bench_env_line
+
+bench_say "fixture: bt with $rows rows"
+createdb fixture
+psql -X -q -v ON_ERROR_STOP=1 -d fixture <<EOF
+CREATE EXTENSION pg_safemigrate;
+CREATE TABLE bt (id bigint PRIMARY KEY, a int NOT NULL, v int NOT NULL DEFAULT 0, payload text NOT NULL, b int);
+INSERT INTO bt (id, a, payload) SELECT g, g % 100000, md5(g::text) || md5((g + 1)::text) FROM generate_series(1, $rows) g;
+CREATE TABLE bench_ctl (stop boolean NOT NULL);
+INSERT INTO bench_ctl VALUES (false);
+CREATE TABLE limit_batches (ms double precision, n int);
+-- The seed's loop, as a procedure that commits after every batch.
+CREATE PROCEDURE limit_loop() LANGUAGE plpgsql AS \$\$
+DECLARE
+  n int;
+  t timestamptz;
+BEGIN
+  LOOP
+    t := clock_timestamp();
+    UPDATE bt SET b = a WHERE id IN (SELECT id FROM bt WHERE b IS NULL LIMIT 5000);
+    GET DIAGNOSTICS n = ROW_COUNT;
+    INSERT INTO limit_batches VALUES (extract(epoch FROM clock_timestamp() - t) * 1000, n);
+    COMMIT;
+    EXIT WHEN n = 0;
+  END LOOP;
+END \$\$;
+VACUUM ANALYZE bt;
+EOF
+echo "bt: $(psql -X -At -d fixture -c "SELECT pg_size_pretty(pg_relation_size('bt')) || ' heap, ' ||
+	pg_size_pretty(pg_total_relation_size('bt')) || ' with its index'")"
+
+# The load: one random row read and updated per transaction; the first command ends the client
+# (division by zero) once bench_ctl.stop is set, so that pgbench exits and writes its logs.
+cat >"$work/load.sql" <<EOF
+\\set id random(1, $rows)
+SELECT 1 / (1 - stop::int) FROM bench_ctl;
+SELECT v FROM bt WHERE id = :id;
+UPDATE bt SET v = v + 1 WHERE id = :id;
+EOF
+
+# run_one METHOD: sets the m_* values
+run_one() {
+	local m=$1 db=bench_$1 dir=$work/$1 pgb_pid t0 t1 rc=0
+	mkdir -p "$dir"
+	chmod 777 "$dir"
+	createdb -T fixture "$db"
+	psql -X -q -d "$db" -c CHECKPOINT
+	m_size_before=$(psql -X -At -d "$db" -c "SELECT pg_relation_size('bt')")
+	PGOPTIONS='-c statement_timeout=0' pgbench -n -f "$work/load.sql" -c "$clients" -j "$jobs" -T 3600 \
+		--rate "$rate" -l --log-prefix="$dir/tx" "$db" >"$dir/pgbench.out" 2>&1 &
+	pgb_pid=$!
+	sleep "$warmup"
+	t0=$(bench_now)
+	case $m in
+	none) sleep "$baseline" ;;
+	update) psql -X -q -v ON_ERROR_STOP=1 -d "$db" -c "UPDATE bt SET b = a" >"$dir/method.out" 2>&1 || rc=$? ;;
+	limit) psql -X -q -v ON_ERROR_STOP=1 -d "$db" -c "CALL limit_loop()" >"$dir/method.out" 2>&1 || rc=$? ;;
+	backfill) psql -X -q -v ON_ERROR_STOP=1 -d "$db" -c "CALL safemigrate.backfill('bt', 'b = a', 'b IS NULL'$bf_args)" \
+		>"$dir/method.out" 2>&1 || rc=$? ;;
+	esac
+	t1=$(bench_now)
+	psql -X -q -d "$db" -c "UPDATE bench_ctl SET stop = true"
+	wait "$pgb_pid" || true
+	[ "$rc" = 0 ] || { bench_warn "$m failed:"; cat "$dir/method.out"; }
+	m_s=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", b - a }')
+	m_rps=$(awk -v r="$rows" -v s="$m_s" 'BEGIN { printf "%.0f", r / s }')
+	case $m in
+	none) m_longest=NA m_rps=NA ;;
+	update) m_longest=$(awk -v s="$m_s" 'BEGIN { printf "%.0f", s * 1000 }') ;;
+	limit) m_longest=$(psql -X -At -d "$db" -c "SELECT round(max(ms)) FROM limit_batches")
+		m_batches=$(psql -X -At -d "$db" -c "SELECT count(*) FROM limit_batches") ;;
+	backfill) m_longest=$(psql -X -At -d "$db" -c "SELECT round(longest_batch_ms) FROM safemigrate.backfill_jobs")
+		m_batches=$(psql -X -At -d "$db" -c "SELECT batches || ' batches, last size ' || batch_size || ', ' ||
+			retries || ' retries' FROM safemigrate.backfill_jobs") ;;
+	esac
+	m_size=$(psql -X -At -d "$db" -c "SELECT pg_relation_size('bt')")
+	m_bloat=$(awk -v a="$m_size" -v b="$m_size_before" 'BEGIN { printf "%.2f", a / b }')
+	m_size=$(awk -v a="$m_size" 'BEGIN { printf "%.0f", a / 1048576 }')
+	m_ok=$(psql -X -At -d "$db" -c "SELECT CASE WHEN count(*) FILTER (WHERE b IS DISTINCT FROM a) = 0 THEN 'yes' ELSE 'NO' END FROM bt")
+	[ "$m" = none ] && m_ok=-
+	# pgbench 15 log: client tx latency_us script epoch_s epoch_us [lag_us]; with --rate the latency
+	# counts from the scheduled start, so a transaction held up also delays the ones after it.
+	# Only the transactions that started while the method ran count.
+	read -r m_n m_p99 m_max < <(cat "$dir"/tx.* 2>/dev/null | awk -v t0="$t0" -v t1="$t1" '
+		$3 ~ /^[0-9]+$/ { end = $5 + $6 / 1e6; start = end - $3 / 1e6; if (start >= t0 && start <= t1) print $3 / 1000 }' |
+		sort -g | awk '
+		{ n++; v[n] = $1 }
+		END {
+			if (n == 0) { print 0, "NA", "NA"; exit }
+			i = int(n * 0.99 + 0.999999); if (i < 1) i = 1; if (i > n) i = n
+			printf "%d %.1f %.1f\n", n, v[i], v[n]
+		}')
+	dropdb "$db"
+}
+
+bench_say "load: pgbench -c $clients -j $jobs --rate $rate (read + update of a random row); each method starts ${warmup}s after it"
+fmt='%-9s %8s %9s %11s %7s %9s %9s %8s %7s %4s  %s\n'
+# shellcheck disable=SC2059
+printf "$fmt" method seconds rows/s longest_ms txns p99_ms max_ms heap_MB growth b=a notes
+declare -A R
+for m in none update limit backfill; do
+	for k in s rps longest n p99 max size bloat ok; do R[$m.$k]=NA; done
+done
+[ -z "$bf_args" ] || echo "backfill arguments: ${bf_args#, }"
+for m in $methods; do
+	m_batches=""
+	run_one "$m"
+	# shellcheck disable=SC2059
+	printf "$fmt" "$m" "$m_s" "$m_rps" "$m_longest" "$m_n" "$m_p99" "$m_max" "$m_size" "$m_bloat" "$m_ok" "$m_batches"
+	for k in s rps longest n p99 max size bloat ok; do
+		vn=m_$k
+		R[$m.$k]=${!vn}
+	done
+done
+
+tr=$(bench_ratio "${R[backfill.rps]}" "${R[update.rps]}")
+p99r=$(bench_ratio "${R[backfill.p99]}" "${R[none.p99]}")
+echo
+echo "backfill vs single UPDATE: throughput ${tr}x (target >= 0.8), longest batch ${R[backfill.longest]} ms (target <= 500)"
+echo "load p99 during the backfill: ${R[backfill.p99]} ms = ${p99r}x its ${R[none.p99]} ms without a backfill (target <= 2)"
+echo "BENCH backfill rows=$rows update_s=${R[update.s]} limit_s=${R[limit.s]} backfill_s=${R[backfill.s]}" \
+	"update_rps=${R[update.rps]} limit_rps=${R[limit.rps]} backfill_rps=${R[backfill.rps]} throughput_ratio=$tr" \
+	"update_longest_ms=${R[update.longest]} limit_longest_ms=${R[limit.longest]} longest_batch_ms=${R[backfill.longest]}" \
+	"baseline_p99_ms=${R[none.p99]} update_p99_ms=${R[update.p99]} limit_p99_ms=${R[limit.p99]} backfill_p99_ms=${R[backfill.p99]}" \
+	"p99_ratio=$p99r baseline_max_ms=${R[none.max]} update_max_ms=${R[update.max]} limit_max_ms=${R[limit.max]}" \
+	"backfill_max_ms=${R[backfill.max]} update_growth=${R[update.bloat]} limit_growth=${R[limit.bloat]}" \
+	"backfill_growth=${R[backfill.bloat]}"

@@ -1,0 +1,204 @@
+/*-------------------------------------------------------------------------
+ *
+ * backfill.cpp
+ *	  Pure parts of safemigrate.backfill() (see backfill.hpp).
+ *
+ * Copyright (c) 2026, pg_safemigrate developers
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "core/backfill.hpp"
+
+#include "core/sql_text.hpp"
+
+#include <algorithm>
+#include <cctype>
+#include <cmath>
+#include <cstdio>
+
+namespace safemigrate::core {
+
+namespace {
+
+/* "(k1, k2)" or "k1" */
+std::string
+key_list(const std::vector<BackfillKey> &keys, std::string_view prefix = "")
+{
+	std::string s;
+	for (std::size_t i = 0; i < keys.size(); ++i)
+		s += (i ? ", " : "") + std::string(prefix) + keys[i].name;
+	return keys.size() == 1 ? s : "(" + s + ")";
+}
+
+/* "($1::integer, $2::text)" with parameters numbered from first */
+std::string
+param_list(const std::vector<BackfillKey> &keys, int first)
+{
+	std::string s;
+	for (std::size_t i = 0; i < keys.size(); ++i)
+		s += (i ? ", " : "") + ("$" + std::to_string(first + static_cast<int>(i))) + "::" + keys[i].type;
+	return keys.size() == 1 ? s : "(" + s + ")";
+}
+
+/*
+ * The key queries read the table as "r" and name the key columns r.k: an
+ * unqualified name in ORDER BY would mean the output column of the same name,
+ * which is the key cast to text (and text order is not key order).
+ */
+std::string
+text_columns(const std::vector<BackfillKey> &keys)
+{
+	std::string s;
+	for (std::size_t i = 0; i < keys.size(); ++i)
+		s += (i ? ", r." : "r.") + keys[i].name + "::text";
+	return s;
+}
+
+std::string
+order_by(const std::vector<BackfillKey> &keys, bool desc)
+{
+	std::string s;
+	for (std::size_t i = 0; i < keys.size(); ++i)
+		s += (i ? ", r." : "r.") + keys[i].name + (desc ? " DESC" : "");
+	return s;
+}
+
+/*
+ * The caller's texts are put on lines of their own: a "--" comment at the end
+ * of the SET list then cannot swallow the key bounds that follow it.
+ */
+std::string
+condition(std::string_view where_clause)
+{
+	return where_clause.empty() ? std::string() : "\n  AND (\n" + std::string(where_clause) + "\n)";
+}
+
+std::string
+update_head(std::string_view table, std::string_view set_clause)
+{
+	return "UPDATE " + std::string(table) + " SET\n" + std::string(set_clause) + "\nWHERE ";
+}
+
+/* Shared checks of both texts; "" if fine. */
+std::string
+common_problem(std::string_view text, std::string_view what, bool is_set)
+{
+	int depth = 0;
+	auto toks = tokenize(text);
+	if (toks.empty())
+		return std::string(what) + " is empty";
+	for (std::size_t i = 0; i < toks.size(); ++i)
+	{
+		const Token &t = toks[i];
+		std::string_view s = t.text(text);
+		if (t.kind == Token::Kind::Punct)
+		{
+			if (s == "(")
+				++depth;
+			else if (s == ")" && --depth < 0)
+				return std::string(what) + " has an unbalanced \")\"";
+			else if (s == ";")
+				return std::string(what) + " must not contain \";\": it is one part of the batch statement";
+			else if (s == "$" && i + 1 < toks.size() && toks[i + 1].kind == Token::Kind::Number &&
+					 toks[i + 1].begin == t.end)
+				return std::string(what) + " must not use parameter references such as $1";
+		}
+		else if (is_set && depth == 0 && t.kind == Token::Kind::Word)
+		{
+			for (std::string_view kw : {"WHERE", "FROM", "RETURNING"})
+				if (is_keyword(text, t, kw))
+					return std::string(what) + " must be only the list of assignments, without " + std::string(kw) +
+						   (kw == "WHERE" ? ": pass the condition as where_clause" : "");
+		}
+	}
+	/* "$1" may also be scanned as one token by the tokenizer. */
+	for (std::size_t p = text.find('$'); p != std::string_view::npos; p = text.find('$', p + 1))
+	{
+		bool inside = false;
+		for (const Token &t : toks)
+			if (t.kind == Token::Kind::String && p >= t.begin && p < t.end)
+				inside = true;
+		if (!inside && p + 1 < text.size() && text[p + 1] >= '0' && text[p + 1] <= '9' &&
+			(p == 0 || !(std::isalnum(static_cast<unsigned char>(text[p - 1])) || text[p - 1] == '_')))
+			return std::string(what) + " must not use parameter references such as $1";
+	}
+	if (depth != 0)
+		return std::string(what) + " has an unbalanced \"(\"";
+	return std::string();
+}
+
+} // namespace
+
+KeysetSql
+keyset_sql(std::string_view table, const std::vector<BackfillKey> &keys, std::string_view set_clause,
+		   std::string_view where_clause)
+{
+	const int n = static_cast<int>(keys.size());
+	const std::string k = key_list(keys);
+	const std::string rk = key_list(keys, "r.");
+	const std::string t = std::string(table) + " AS r";
+	KeysetSql sql;
+	sql.upper = "SELECT " + text_columns(keys) + " FROM " + t + " ORDER BY " + order_by(keys, true) + " LIMIT 1";
+	sql.next_first = "SELECT " + text_columns(keys) + " FROM " + t + " WHERE " + rk + " <= " + param_list(keys, 1) +
+					 " ORDER BY " + order_by(keys, false) + " OFFSET $" + std::to_string(n + 1) + " LIMIT 1";
+	sql.next_after = "SELECT " + text_columns(keys) + " FROM " + t + " WHERE " + rk + " > " + param_list(keys, 1) +
+					 " AND " + rk + " <= " + param_list(keys, n + 1) + " ORDER BY " + order_by(keys, false) +
+					 " OFFSET $" + std::to_string(2 * n + 1) + " LIMIT 1";
+	sql.update_first = update_head(table, set_clause) + k + " <= " + param_list(keys, 1) + condition(where_clause);
+	sql.update_after = update_head(table, set_clause) + k + " > " + param_list(keys, 1) + " AND " + k +
+					   " <= " + param_list(keys, n + 1) + condition(where_clause);
+	return sql;
+}
+
+std::string
+tid_update_sql(std::string_view table, std::string_view set_clause, std::string_view where_clause)
+{
+	return update_head(table, set_clause) + "ctid >= $1::pg_catalog.tid AND ctid < $2::pg_catalog.tid" +
+		   condition(where_clause);
+}
+
+std::string
+set_clause_problem(std::string_view set_clause)
+{
+	return common_problem(set_clause, "set_clause", true);
+}
+
+std::string
+where_clause_problem(std::string_view where_clause)
+{
+	return common_problem(where_clause, "where_clause", false);
+}
+
+int
+adapt_batch_size(int current, double elapsed_ms, const BatchSizing &sizing)
+{
+	double factor = elapsed_ms > 0 ? sizing.target_ms / elapsed_ms : 2.0;
+	factor = std::clamp(factor, 0.5, 2.0);
+	double next = std::round(static_cast<double>(current) * factor);
+	next = std::clamp(next, static_cast<double>(sizing.min_rows), static_cast<double>(sizing.max_rows));
+	return static_cast<int>(next);
+}
+
+long
+pages_for_rows(long rows, double rows_per_page)
+{
+	if (!(rows_per_page > 0))
+		rows_per_page = 1;
+	double pages = std::ceil(static_cast<double>(rows) / rows_per_page);
+	return pages < 1 ? 1 : static_cast<long>(std::min(pages, 1e9));
+}
+
+std::string
+format_ms(double ms)
+{
+	char buf[64];
+	if (ms < 1000)
+		std::snprintf(buf, sizeof buf, "%.0f ms", ms);
+	else if (ms < 60000)
+		std::snprintf(buf, sizeof buf, "%.1f s", ms / 1000);
+	else
+		std::snprintf(buf, sizeof buf, "%.0f min %.0f s", std::floor(ms / 60000), std::fmod(ms, 60000) / 1000);
+	return buf;
+}
+
+} // namespace safemigrate::core

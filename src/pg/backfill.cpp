@@ -1,0 +1,1173 @@
+/*-------------------------------------------------------------------------
+ *
+ * backfill.cpp
+ *	  safemigrate.backfill(), backfill_create() and backfill_resume(): an
+ *	  UPDATE of a whole table in short batches, each committed on its own.
+ *
+ * A job is a row of safemigrate.backfill_jobs.  backfill_create() checks the
+ * caller's texts, prepares the batch statement once (so that an unknown
+ * column is an error before any job exists), fixes the key range (the last
+ * primary key, or the heap's block count for a table without one) and
+ * inserts the job.  Rows inserted after that are not the job's: the
+ * application's dual write (or the expand trigger) covers them, so the job
+ * ends even under heavy inserts.
+ *
+ * Running a job (the procedures; CALL must be non-atomic, since every batch
+ * commits):
+ *   - keyset batches: the last key of the next batch_size rows is found with
+ *     a bounded index scan from the key reached, then
+ *     UPDATE ... WHERE key > reached AND key <= that key AND (where_clause);
+ *     each batch costs the same whatever the position, unlike the
+ *     "WHERE new IS NULL LIMIT n" loop that rescans the rows already done;
+ *   - TID-range batches (no primary key): ctid >= '(p,0)' AND ctid < '(q,0)';
+ *   - the batch and the job row's new key reached commit together, so a
+ *     backend killed anywhere resumes exactly after the last committed batch
+ *     and no batch is applied twice;
+ *   - each batch runs in a subtransaction with SET LOCAL lock_timeout; a lock
+ *     timeout or deadlock is retried (max_retries times per batch), any other
+ *     error marks the job failed (resumable) and is raised again;
+ *   - the batch size follows target_batch_ms between the bounds;
+ *   - between batches: pause_ms, a wait while the replicas' replay lag
+ *     exceeds max_replica_lag bytes or the table's dead tuples exceed
+ *     max_dead_tuples, and the pause/cancel requests of other sessions;
+ *   - a running job holds a session advisory lock (classid "SMBF" =
+ *     1397571142, objid = job id), which tells other sessions it is running.
+ *
+ * C-style C++ (CONVENTIONS.md §2.3): only trivially destructible locals; the
+ * core's texts come through the fences of backfill_fence.cpp.
+ *
+ * Copyright (c) 2026, pg_safemigrate developers
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "pg/backfill_fence.hpp"
+#include "pg/extract.hpp"
+
+#include "pg/postgres.hpp"
+
+extern "C" {
+#include "access/xlog.h"
+#include "catalog/pg_type.h"
+#include "executor/spi.h"
+#include "optimizer/optimizer.h"
+#include "pgstat.h"
+#include "storage/latch.h"
+#include "storage/lock.h"
+#include "utils/array.h"
+#include "utils/plancache.h"
+#include "utils/timestamp.h"
+
+PG_FUNCTION_INFO_V1(safemigrate_backfill);
+PG_FUNCTION_INFO_V1(safemigrate_backfill_create);
+PG_FUNCTION_INFO_V1(safemigrate_backfill_resume);
+}
+
+namespace safemigrate::pg {
+
+namespace {
+
+/* "SMBF": the advisory lock class of running jobs (safemigrate._backfill_running()). */
+constexpr int32 kAdvisoryClass = 1397571142;
+/* A NOTICE with the job's progress at most this often. */
+constexpr long kProgressIntervalMs = 10000;
+/* How often a throttled job checks again. */
+constexpr long kThrottlePollMs = 100;
+
+struct Job
+{
+	int64 id;
+	Oid relid;
+	char *table; /* quoted, qualified */
+	int nkeys;	 /* 0: TID ranges */
+	char **keys;
+	char **types;
+	char *set_clause;
+	char *where_clause; /* NULL: none */
+	bool empty;			/* nothing to do: the table was empty when the job was created */
+	char **upper;		/* keyset: the last key */
+	char **reached;		/* keyset: the last key done; NULL before the first batch */
+	int64 upper_block;	/* TID ranges: blocks when the job was created */
+	int64 reached_block;
+	double rows_per_page;
+	int batch_size;
+	int target_ms;
+	int min_batch;
+	int max_batch;
+	int pause_ms;
+	int64 max_lag; /* -1: not checked */
+	int64 max_dead;
+	int lock_timeout_ms;
+	int max_retries;
+	/* keyset statements, kept across commits */
+	SPIPlanPtr next_first;
+	SPIPlanPtr next_after;
+	SPIPlanPtr update_first;
+	SPIPlanPtr update_after;
+	SPIPlanPtr update_tid;
+	MemoryContext cxt;	   /* the job's memory: lives across commits */
+	MemoryContext keycxt;  /* the current key reached */
+	MemoryContext batchcxt; /* reset per batch */
+};
+
+/* The options as passed to backfill()/backfill_create(), argument 3 onwards. */
+struct Options
+{
+	int batch_size;
+	int target_ms;
+	int min_batch;
+	int max_batch;
+	int pause_ms;
+	int64 max_lag;
+	int64 max_dead;
+	int lock_timeout_ms;
+	int max_retries;
+};
+
+[[noreturn]] void
+fence_failed(const FenceError &err)
+{
+	ereport(ERROR, (errcode(err.kind == FenceFailure::OutOfMemory ? ERRCODE_OUT_OF_MEMORY : ERRCODE_INTERNAL_ERROR),
+					errmsg("pg_safemigrate internal error: %s", err.message)));
+}
+
+/*
+ * A query on the extension's own tables and the catalogs, with search_path
+ * pinned to pg_catalog, pg_temp: a schema earlier in the caller's path must
+ * not replace the functions and operators they use.
+ */
+int
+exec_pinned(const char *sql, int nargs, Oid *types, Datum *values, const char *nulls, bool read_only)
+{
+	int nest = NewGUCNestLevel();
+	(void) set_config_option("search_path", "pg_catalog, pg_temp", PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE, true,
+							 0, false);
+	/* Never read-only: after a commit there is no active snapshot, and only a
+	 * non-read-only execution takes a fresh one. */
+	(void) read_only;
+	int rc = SPI_execute_with_args(sql, nargs, types, values, nulls, false, 0);
+	AtEOXact_GUC(true, nest);
+	if (rc < 0)
+		elog(ERROR, "pg_safemigrate: SPI_execute_with_args failed: %s", SPI_result_code_string(rc));
+	return rc;
+}
+
+void
+commit()
+{
+	SPI_commit();
+	SPI_start_transaction();
+}
+
+bool
+nonatomic_call(FunctionCallInfo fcinfo)
+{
+	return fcinfo->context != NULL && IsA(fcinfo->context, CallContext) &&
+		   !castNode(CallContext, fcinfo->context)->atomic;
+}
+
+void
+require_nonatomic(FunctionCallInfo fcinfo, const char *what)
+{
+	if (!nonatomic_call(fcinfo))
+		ereport(ERROR, (errcode(ERRCODE_ACTIVE_SQL_TRANSACTION),
+						errmsg("%s cannot run inside a transaction block", what),
+						errdetail("It commits after every batch."),
+						errhint("Run CALL %s(...) on its own, outside BEGIN ... COMMIT and not from a function; "
+								"safemigrate.backfill_create() only creates the job and may run anywhere.",
+								what)));
+}
+
+/* text[] → char ** (in the current memory context) */
+char **
+text_array(Datum d, int *n)
+{
+	Datum *elems;
+	bool *nulls;
+	deconstruct_array(DatumGetArrayTypeP(d), TEXTOID, -1, false, TYPALIGN_INT, &elems, &nulls, n);
+	char **out = (char **) palloc(sizeof(char *) * (*n + 1));
+	for (int i = 0; i < *n; ++i)
+		out[i] = nulls[i] ? NULL : TextDatumGetCString(elems[i]);
+	return out;
+}
+
+Datum
+make_text_array(char **vals, int n)
+{
+	Datum *elems = (Datum *) palloc(sizeof(Datum) * (n > 0 ? n : 1));
+	for (int i = 0; i < n; ++i)
+		elems[i] = CStringGetTextDatum(vals[i]);
+	return PointerGetDatum(construct_array(elems, n, TEXTOID, -1, false, TYPALIGN_INT));
+}
+
+char *
+get_text(HeapTuple tup, TupleDesc desc, int col)
+{
+	bool isnull;
+	Datum d = SPI_getbinval(tup, desc, col, &isnull);
+	return isnull ? NULL : TextDatumGetCString(d);
+}
+
+int64
+get_int64(HeapTuple tup, TupleDesc desc, int col, int64 if_null)
+{
+	bool isnull;
+	Datum d = SPI_getbinval(tup, desc, col, &isnull);
+	return isnull ? if_null : DatumGetInt64(d);
+}
+
+int32
+get_int32(HeapTuple tup, TupleDesc desc, int col)
+{
+	bool isnull;
+	Datum d = SPI_getbinval(tup, desc, col, &isnull);
+	return isnull ? 0 : DatumGetInt32(d);
+}
+
+char *
+qualified_name(Oid relid)
+{
+	char *rel = get_rel_name(relid);
+	if (rel == NULL)
+		return NULL;
+	return quote_qualified_identifier(get_namespace_name(get_rel_namespace(relid)), rel);
+}
+
+double
+elapsed_ms(TimestampTz since)
+{
+	return (double) (GetCurrentTimestamp() - since) / 1000.0;
+}
+
+/* Sleep ms milliseconds, or less if the latch is set; interrupts are served. */
+void
+sleep_ms(long ms)
+{
+	(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH, ms, PG_WAIT_EXTENSION);
+	ResetLatch(MyLatch);
+	CHECK_FOR_INTERRUPTS();
+}
+
+/* Error context while the caller's texts are prepared. */
+void
+prepare_context(void *arg)
+{
+	errcontext("batch statement of safemigrate.backfill: %s", (const char *) arg);
+}
+
+SPIPlanPtr
+prepare_kept(const char *sql, int nargs, Oid *types)
+{
+	ErrorContextCallback cb;
+	cb.callback = prepare_context;
+	cb.arg = (void *) sql;
+	cb.previous = error_context_stack;
+	error_context_stack = &cb;
+	SPIPlanPtr plan = SPI_prepare_cursor(sql, nargs, types, CURSOR_OPT_CUSTOM_PLAN);
+	error_context_stack = cb.previous;
+	if (plan == NULL)
+		elog(ERROR, "pg_safemigrate: SPI_prepare failed: %s", SPI_result_code_string(SPI_result));
+	if (SPI_keepplan(plan) != 0)
+		elog(ERROR, "pg_safemigrate: SPI_keepplan failed");
+	return plan;
+}
+
+/* Does the prepared UPDATE's SET list call functions that are not immutable (now(), random())? */
+bool
+set_list_is_mutable(SPIPlanPtr plan)
+{
+	ListCell *lc;
+	foreach (lc, SPI_plan_get_plan_sources(plan))
+	{
+		CachedPlanSource *ps = (CachedPlanSource *) lfirst(lc);
+		ListCell *lq;
+		foreach (lq, ps->query_list)
+		{
+			Query *q = lfirst_node(Query, lq);
+			if (q->commandType == CMD_UPDATE && contain_mutable_functions((Node *) q->targetList))
+				return true;
+		}
+	}
+	return false;
+}
+
+/* The statements of a job: texts from the core, prepared and kept. */
+void
+prepare_job(Job *job, bool creating)
+{
+	FenceError err;
+	Oid types[2 * 32 + 1]; /* up to 32 key columns (find_key), twice, and the offset */
+	char *update_sql;
+	if (job->nkeys > 0)
+	{
+		SmKeysetSql sql;
+		if (!sm_backfill_keyset_sql(job->table, job->nkeys, job->keys, job->types, job->set_clause,
+									job->where_clause, job->cxt, &sql, &err))
+			fence_failed(err);
+		for (int i = 0; i < 2 * job->nkeys; ++i)
+			types[i] = TEXTOID;
+		types[job->nkeys] = INT8OID;
+		job->next_first = prepare_kept(sql.next_first, job->nkeys + 1, types);
+		types[job->nkeys] = TEXTOID;
+		types[2 * job->nkeys] = INT8OID;
+		job->next_after = prepare_kept(sql.next_after, 2 * job->nkeys + 1, types);
+		job->update_first = prepare_kept(sql.update_first, job->nkeys, types);
+		job->update_after = prepare_kept(sql.update_after, 2 * job->nkeys, types);
+		update_sql = sql.update_after;
+		if (creating)
+		{
+			/* The job's bound: the last key now. */
+			int rc = SPI_execute(sql.upper, false, 1);
+			if (rc != SPI_OK_SELECT)
+				elog(ERROR, "pg_safemigrate: could not read the last key of %s", job->table);
+			if (SPI_processed == 0)
+				job->empty = true;
+			else
+			{
+				MemoryContext old = MemoryContextSwitchTo(job->cxt);
+				job->upper = (char **) palloc(sizeof(char *) * job->nkeys);
+				for (int i = 0; i < job->nkeys; ++i)
+					job->upper[i] = get_text(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, i + 1);
+				MemoryContextSwitchTo(old);
+			}
+			SPI_freetuptable(SPI_tuptable);
+		}
+	}
+	else
+	{
+		if (!sm_backfill_tid_sql(job->table, job->set_clause, job->where_clause, job->cxt, &update_sql, &err))
+			fence_failed(err);
+		types[0] = TEXTOID;
+		types[1] = TEXTOID;
+		job->update_tid = prepare_kept(update_sql, 2, types);
+	}
+	if (creating && set_list_is_mutable(job->next_first ? job->update_after : job->update_tid))
+		ereport(NOTICE, (errmsg("set_clause calls functions that are not immutable (such as now() or random()): "
+								"each batch is its own transaction, so their values differ between batches"),
+						 errhint("Compute the value once and pass it as a constant if every row must get the "
+								 "same one.")));
+}
+
+void
+free_plans(Job *job)
+{
+	SPIPlanPtr *plans[] = {&job->next_first, &job->next_after, &job->update_first, &job->update_after,
+						   &job->update_tid};
+	for (SPIPlanPtr *p : plans)
+		if (*p != NULL)
+		{
+			SPI_freeplan(*p);
+			*p = NULL;
+		}
+}
+
+/* The table's primary key columns (quoted) and their types, in key order. */
+void
+find_key(Job *job)
+{
+	Oid types[1] = {OIDOID};
+	Datum values[1] = {ObjectIdGetDatum(job->relid)};
+	exec_pinned("SELECT quote_ident(a.attname), format_type(a.atttypid, NULL) "
+				"  FROM pg_index i, unnest(i.indkey::int2[]) WITH ORDINALITY AS k(attnum, n), pg_attribute a "
+				" WHERE i.indrelid = $1 AND i.indisprimary AND a.attrelid = i.indrelid AND a.attnum = k.attnum "
+				" ORDER BY k.n",
+				1, types, values, NULL, true);
+	int n = (int) SPI_processed;
+	if (n > 32)
+		ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+						errmsg("the primary key of %s has more than 32 columns", job->table)));
+	MemoryContext old = MemoryContextSwitchTo(job->cxt);
+	job->nkeys = n;
+	job->keys = (char **) palloc(sizeof(char *) * (n + 1));
+	job->types = (char **) palloc(sizeof(char *) * (n + 1));
+	for (int i = 0; i < n; ++i)
+	{
+		job->keys[i] = get_text(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1);
+		job->types[i] = get_text(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 2);
+	}
+	MemoryContextSwitchTo(old);
+	SPI_freetuptable(SPI_tuptable);
+}
+
+MemoryContext
+job_context()
+{
+	return AllocSetContextCreate(TopMemoryContext, "safemigrate backfill", ALLOCSET_DEFAULT_SIZES);
+}
+
+void
+check_int_arg(FunctionCallInfo fcinfo, int argno, const char *name, int64 min, int64 max)
+{
+	if (PG_ARGISNULL(argno))
+		ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("%s must not be NULL", name)));
+	/* Arguments 8 and 9 (max_replica_lag, max_dead_tuples) are bigint, the others int. */
+	int64 v = (argno == 8 || argno == 9) ? PG_GETARG_INT64(argno) : PG_GETARG_INT32(argno);
+	if (v < min || v > max)
+		ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+						errmsg("%s must be between " INT64_FORMAT " and " INT64_FORMAT ", not " INT64_FORMAT, name, min,
+							   max, v)));
+}
+
+/*
+ * Check the arguments of backfill()/backfill_create() and insert the job.
+ * SPI is connected.  Returns the job id.
+ */
+int64
+create_job(FunctionCallInfo fcinfo, bool *empty)
+{
+	const char *names[] = {"table", "set_clause", "where_clause", "batch_size", "target_batch_ms",
+						   "min_batch_size", "max_batch_size", "pause_ms", "max_replica_lag",
+						   "max_dead_tuples", "lock_timeout_ms", "max_retries"};
+	if (PG_ARGISNULL(0))
+		ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("table must not be NULL")));
+	if (PG_ARGISNULL(1))
+		ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("set_clause must not be NULL"),
+						errhint("Pass the assignments of the UPDATE, for example 'new_col = old_col'.")));
+	check_int_arg(fcinfo, 3, names[3], 1, 10000000);
+	check_int_arg(fcinfo, 4, names[4], 1, 3600000);
+	check_int_arg(fcinfo, 5, names[5], 1, 10000000);
+	check_int_arg(fcinfo, 6, names[6], 1, 10000000);
+	check_int_arg(fcinfo, 7, names[7], 0, 3600000);
+	if (!PG_ARGISNULL(8))
+		check_int_arg(fcinfo, 8, names[8], 0, PG_INT64_MAX);
+	if (!PG_ARGISNULL(9))
+		check_int_arg(fcinfo, 9, names[9], 0, PG_INT64_MAX);
+	check_int_arg(fcinfo, 10, names[10], 0, 3600000);
+	check_int_arg(fcinfo, 11, names[11], 0, 1000000);
+	Options o;
+	o.batch_size = PG_GETARG_INT32(3);
+	o.target_ms = PG_GETARG_INT32(4);
+	o.min_batch = PG_GETARG_INT32(5);
+	o.max_batch = PG_GETARG_INT32(6);
+	o.pause_ms = PG_GETARG_INT32(7);
+	o.max_lag = PG_ARGISNULL(8) ? -1 : PG_GETARG_INT64(8);
+	o.max_dead = PG_ARGISNULL(9) ? -1 : PG_GETARG_INT64(9);
+	o.lock_timeout_ms = PG_GETARG_INT32(10);
+	o.max_retries = PG_GETARG_INT32(11);
+	if (o.min_batch > o.max_batch)
+		ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+						errmsg("min_batch_size (%d) is greater than max_batch_size (%d)", o.min_batch, o.max_batch)));
+	if (o.batch_size < o.min_batch || o.batch_size > o.max_batch)
+		ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+						errmsg("batch_size (%d) is not between min_batch_size (%d) and max_batch_size (%d)",
+							   o.batch_size, o.min_batch, o.max_batch)));
+
+	Job job;
+	memset(&job, 0, sizeof job);
+	job.cxt = CurrentMemoryContext;
+	job.relid = PG_GETARG_OID(0);
+	char relkind = get_rel_relkind(job.relid);
+	job.table = qualified_name(job.relid);
+	if (job.table == NULL)
+		ereport(ERROR, (errcode(ERRCODE_UNDEFINED_TABLE), errmsg("relation with OID %u does not exist", job.relid)));
+	if (relkind != RELKIND_RELATION && relkind != RELKIND_PARTITIONED_TABLE)
+		ereport(ERROR, (errcode(ERRCODE_WRONG_OBJECT_TYPE), errmsg("\"%s\" is not a table", job.table)));
+	job.set_clause = TextDatumGetCString(PG_GETARG_DATUM(1));
+	job.where_clause = PG_ARGISNULL(2) ? NULL : TextDatumGetCString(PG_GETARG_DATUM(2));
+	char problem[256];
+	FenceError err;
+	if (!sm_backfill_clause_problem(job.set_clause, true, problem, sizeof problem, &err))
+		fence_failed(err);
+	if (problem[0] == '\0' && job.where_clause != NULL &&
+		!sm_backfill_clause_problem(job.where_clause, false, problem, sizeof problem, &err))
+		fence_failed(err);
+	if (problem[0] != '\0')
+		ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE), errmsg("%s", problem)));
+
+	find_key(&job);
+	if (job.nkeys == 0 && relkind == RELKIND_PARTITIONED_TABLE)
+		ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+						errmsg("partitioned table %s has no primary key", job.table),
+						errhint("Backfill each partition on its own: partitions without a key are batched by heap "
+								"pages.")));
+	prepare_job(&job, true);
+	free_plans(&job);
+
+	/* TID ranges: the block count now, and the rows per page for the batch size. */
+	Oid types[2] = {OIDOID, TEXTARRAYOID};
+	Datum values[2] = {ObjectIdGetDatum(job.relid), 0};
+	exec_pinned("SELECT (pg_relation_size($1) / current_setting('block_size')::int)::int8, "
+				"       CASE WHEN reltuples >= 0 THEN reltuples::int8 END "
+				"  FROM pg_class WHERE oid = $1",
+				1, types, values, NULL, true);
+	int64 blocks = get_int64(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, 0);
+	int64 reltuples = get_int64(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, -1);
+	SPI_freetuptable(SPI_tuptable);
+	char blockbuf[32];
+	snprintf(blockbuf, sizeof blockbuf, INT64_FORMAT, blocks);
+	char *blockp = blockbuf;
+	if (job.nkeys == 0)
+	{
+		job.empty = blocks == 0;
+		if (job.where_clause == NULL)
+			ereport(NOTICE, (errmsg("%s has no primary key: the backfill runs in batches of heap pages", job.table),
+							 errdetail("An updated row can move to a later page and be visited again."),
+							 errhint("Pass a where_clause that is false for the rows already done, for example "
+									 "'new_col IS DISTINCT FROM old_col'.")));
+	}
+
+	Oid itypes[19] = {OIDOID,  TEXTOID, TEXTOID, TEXTOID, TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID,
+					  INT8OID, INT4OID, INT4OID, INT4OID, INT4OID,		INT4OID,	  INT8OID,
+					  INT8OID, INT4OID, INT4OID, TEXTOID, TEXTOID};
+	Datum ivalues[19];
+	char inulls[20];
+	memset(inulls, ' ', sizeof inulls);
+	inulls[19] = '\0';
+	ivalues[0] = ObjectIdGetDatum(job.relid);
+	ivalues[1] = CStringGetTextDatum(job.table);
+	ivalues[2] = CStringGetTextDatum(job.set_clause);
+	if (job.where_clause)
+		ivalues[3] = CStringGetTextDatum(job.where_clause);
+	else
+		inulls[3] = 'n';
+	if (job.nkeys > 0)
+	{
+		ivalues[4] = make_text_array(job.keys, job.nkeys);
+		ivalues[5] = make_text_array(job.types, job.nkeys);
+		if (job.empty)
+			inulls[6] = 'n';
+		else
+			ivalues[6] = make_text_array(job.upper, job.nkeys);
+	}
+	else
+	{
+		inulls[4] = inulls[5] = 'n';
+		ivalues[6] = make_text_array(&blockp, 1);
+	}
+	if (reltuples >= 0)
+		ivalues[7] = Int64GetDatum(reltuples);
+	else
+		inulls[7] = 'n';
+	ivalues[8] = Int32GetDatum(o.batch_size);
+	ivalues[9] = Int32GetDatum(o.target_ms);
+	ivalues[10] = Int32GetDatum(o.min_batch);
+	ivalues[11] = Int32GetDatum(o.max_batch);
+	ivalues[12] = Int32GetDatum(o.pause_ms);
+	if (o.max_lag >= 0)
+		ivalues[13] = Int64GetDatum(o.max_lag);
+	else
+		inulls[13] = 'n';
+	if (o.max_dead >= 0)
+		ivalues[14] = Int64GetDatum(o.max_dead);
+	else
+		inulls[14] = 'n';
+	ivalues[15] = Int32GetDatum(o.lock_timeout_ms);
+	ivalues[16] = Int32GetDatum(o.max_retries);
+	ivalues[17] = CStringGetTextDatum(job.empty ? "done" : "created");
+	inulls[18] = 'n';
+	ivalues[18] = (Datum) 0;
+	exec_pinned("INSERT INTO safemigrate.backfill_jobs (relid, table_name, set_clause, where_clause, key_columns, "
+				"  key_types, key_upper, rows_estimated, batch_size, target_batch_ms, min_batch_size, max_batch_size, "
+				"  pause_ms, max_replica_lag, max_dead_tuples, lock_timeout_ms, max_retries, status, finished_at) "
+				"VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, "
+				"  CASE WHEN $18 = 'done' THEN clock_timestamp() END) RETURNING job_id",
+				18, itypes, ivalues, inulls, false);
+	int64 id = get_int64(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, 0);
+	SPI_freetuptable(SPI_tuptable);
+	if (job.empty)
+		ereport(NOTICE, (errmsg("backfill job " INT64_FORMAT ": %s is empty, nothing to do", id, job.table)));
+	*empty = job.empty;
+	return id;
+}
+
+/* Load a job for running, lock its row, and mark it running. */
+const char *
+load_job(Job *job, int64 id)
+{
+	Oid types[1] = {INT8OID};
+	Datum values[1] = {Int64GetDatum(id)};
+	exec_pinned("SELECT relid, set_clause, where_clause, key_columns, key_types, key_upper, key_reached, "
+				"       batch_size, target_batch_ms, min_batch_size, max_batch_size, pause_ms, "
+				"       coalesce(max_replica_lag, -1), coalesce(max_dead_tuples, -1), lock_timeout_ms, max_retries, "
+				"       status, rows_estimated "
+				"  FROM safemigrate.backfill_jobs WHERE job_id = $1 FOR UPDATE",
+				1, types, values, NULL, false);
+	if (SPI_processed == 0)
+		ereport(ERROR, (errcode(ERRCODE_UNDEFINED_OBJECT), errmsg("backfill job " INT64_FORMAT " does not exist", id),
+						errhint("The jobs are listed in safemigrate.backfill_progress.")));
+	HeapTuple tup = SPI_tuptable->vals[0];
+	TupleDesc desc = SPI_tuptable->tupdesc;
+	MemoryContext old = MemoryContextSwitchTo(job->cxt);
+	bool isnull;
+	job->id = id;
+	job->relid = DatumGetObjectId(SPI_getbinval(tup, desc, 1, &isnull));
+	job->set_clause = get_text(tup, desc, 2);
+	job->where_clause = get_text(tup, desc, 3);
+	Datum d = SPI_getbinval(tup, desc, 4, &isnull);
+	if (!isnull)
+	{
+		int n2;
+		job->keys = text_array(d, &job->nkeys);
+		job->types = text_array(SPI_getbinval(tup, desc, 5, &isnull), &n2);
+	}
+	d = SPI_getbinval(tup, desc, 6, &isnull);
+	int nupper = 0;
+	char **upper = isnull ? NULL : text_array(d, &nupper);
+	d = SPI_getbinval(tup, desc, 7, &isnull);
+	int nreached = 0;
+	char **reached = isnull ? NULL : text_array(d, &nreached);
+	job->batch_size = get_int32(tup, desc, 8);
+	job->target_ms = get_int32(tup, desc, 9);
+	job->min_batch = get_int32(tup, desc, 10);
+	job->max_batch = get_int32(tup, desc, 11);
+	job->pause_ms = get_int32(tup, desc, 12);
+	job->max_lag = get_int64(tup, desc, 13, -1);
+	job->max_dead = get_int64(tup, desc, 14, -1);
+	job->lock_timeout_ms = get_int32(tup, desc, 15);
+	job->max_retries = get_int32(tup, desc, 16);
+	const char *status = get_text(tup, desc, 17);
+	int64 reltuples = get_int64(tup, desc, 18, -1);
+	if (job->nkeys > 0)
+	{
+		job->empty = upper == NULL;
+		job->upper = upper;
+		if (reached != NULL)
+		{
+			MemoryContextSwitchTo(job->keycxt);
+			job->reached = (char **) palloc(sizeof(char *) * job->nkeys);
+			for (int i = 0; i < job->nkeys; ++i)
+				job->reached[i] = pstrdup(reached[i]);
+		}
+	}
+	else
+	{
+		job->upper_block = upper ? pg_strtoint64(upper[0]) : 0;
+		job->reached_block = reached ? pg_strtoint64(reached[0]) : 0;
+		job->empty = job->upper_block == 0;
+		/* Never analyzed: assume 50 rows per page; the batch size adapts to the time a batch takes anyway. */
+		job->rows_per_page = reltuples > 0 && job->upper_block > 0 ? (double) reltuples / job->upper_block : 50;
+	}
+	MemoryContextSwitchTo(old);
+	SPI_freetuptable(SPI_tuptable);
+	job->table = qualified_name(job->relid);
+	if (job->table == NULL)
+		ereport(ERROR, (errcode(ERRCODE_UNDEFINED_TABLE),
+						errmsg("the table of backfill job " INT64_FORMAT " no longer exists", id)));
+	job->table = MemoryContextStrdup(job->cxt, job->table);
+	return MemoryContextStrdup(job->cxt, status);
+}
+
+/* One statement of the job's own bookkeeping, with the job id as $1. */
+void
+job_update(int64 id, const char *sql, int nargs, Oid *types, Datum *values, const char *nulls)
+{
+	Oid t[8];
+	Datum v[8];
+	char n[9];
+	t[0] = INT8OID;
+	v[0] = Int64GetDatum(id);
+	n[0] = ' ';
+	for (int i = 0; i < nargs; ++i)
+	{
+		t[i + 1] = types[i];
+		v[i + 1] = values[i];
+		n[i + 1] = nulls ? nulls[i] : ' ';
+	}
+	n[nargs + 1] = '\0';
+	exec_pinned(sql, nargs + 1, t, v, n, false);
+}
+
+/* The pause/cancel request of another session, if any: 'p', 'c' or 0. */
+char
+read_request(int64 id)
+{
+	Oid types[1] = {INT8OID};
+	Datum values[1] = {Int64GetDatum(id)};
+	exec_pinned("SELECT request FROM safemigrate.backfill_jobs WHERE job_id = $1", 1, types, values, NULL, true);
+	char r = 0;
+	if (SPI_processed > 0)
+	{
+		char *s = get_text(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
+		r = s ? s[0] : 0;
+	}
+	SPI_freetuptable(SPI_tuptable);
+	return r;
+}
+
+int64
+scalar_int64(const char *sql, Oid arg)
+{
+	Oid types[1] = {OIDOID};
+	Datum values[1] = {ObjectIdGetDatum(arg)};
+	exec_pinned(sql, 1, types, values, NULL, true);
+	int64 v = SPI_processed > 0 ? get_int64(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, 0) : 0;
+	SPI_freetuptable(SPI_tuptable);
+	return v;
+}
+
+/*
+ * Why the job must wait now (replica lag, dead tuples), into buf; false if
+ * it need not.
+ */
+bool
+throttle_reason(Job *job, char *buf, size_t len)
+{
+	if (job->max_lag >= 0 && !RecoveryInProgress())
+	{
+		int64 lag = scalar_int64("SELECT coalesce(max(pg_wal_lsn_diff(pg_current_wal_lsn(), replay_lsn)), 0)::int8 "
+								 "  FROM pg_stat_replication WHERE $1 IS NOT NULL",
+								 job->relid);
+		if (lag > job->max_lag)
+		{
+			snprintf(buf, len, "replica replay lag " INT64_FORMAT " bytes exceeds max_replica_lag " INT64_FORMAT,
+					 lag, job->max_lag);
+			return true;
+		}
+	}
+	if (job->max_dead >= 0)
+	{
+		int64 dead = scalar_int64("SELECT coalesce(pg_stat_get_dead_tuples($1), 0)", job->relid);
+		if (dead > job->max_dead)
+		{
+			snprintf(buf, len, "%s has " INT64_FORMAT " dead tuples, more than max_dead_tuples " INT64_FORMAT
+							   ": waiting for autovacuum",
+					 job->table, dead, job->max_dead);
+			return true;
+		}
+	}
+	return false;
+}
+
+/*
+ * Wait while a throttle applies, reporting the pause and the resumption.
+ * Returns a pause/cancel request that arrived meanwhile ('p', 'c') or 0.
+ * Each check is its own short transaction: a waiting job holds no snapshot.
+ */
+char
+wait_for_throttles(Job *job)
+{
+	char reason[256];
+	TimestampTz since = 0;
+	char request = 0;
+	while (throttle_reason(job, reason, sizeof reason))
+	{
+		if (since == 0)
+		{
+			since = GetCurrentTimestamp();
+			ereport(NOTICE, (errmsg("backfill job " INT64_FORMAT ": pausing: %s", job->id, reason)));
+			Oid types[1] = {TEXTOID};
+			Datum values[1] = {CStringGetTextDatum(reason)};
+			job_update(job->id, "UPDATE safemigrate.backfill_jobs SET throttled = $2, throttle_waits = throttle_waits + 1 "
+								" WHERE job_id = $1",
+					   1, types, values, NULL);
+		}
+		commit();
+		request = read_request(job->id);
+		if (request != 0)
+			break;
+		sleep_ms(kThrottlePollMs);
+	}
+	if (since != 0)
+	{
+		double waited = elapsed_ms(since);
+		char buf[64];
+		sm_backfill_format_ms(waited, buf, sizeof buf);
+		if (request == 0)
+			ereport(NOTICE, (errmsg("backfill job " INT64_FORMAT ": resuming after %s", job->id, buf)));
+		Oid types[1] = {FLOAT8OID};
+		Datum values[1] = {Float8GetDatum(waited)};
+		job_update(job->id,
+				   "UPDATE safemigrate.backfill_jobs SET throttled = NULL, throttle_ms = throttle_ms + $2, "
+				   "  elapsed_ms = elapsed_ms + $2 WHERE job_id = $1",
+				   1, types, values, NULL);
+		commit();
+	}
+	return request;
+}
+
+/* One batch: its arguments and results (run in a subtransaction). */
+struct Batch
+{
+	Job *job;
+	int rows;		 /* batch size */
+	char **hi;		 /* keyset: the last key of this batch (batchcxt) */
+	int64 hi_block;	 /* TID ranges: the first block after this batch */
+	bool last;		 /* this batch reaches the job's bound */
+	uint64 updated;
+};
+
+void
+run_batch(void *arg)
+{
+	Batch *b = (Batch *) arg;
+	Job *job = b->job;
+	Datum values[65];
+	char nulls[66];
+	memset(nulls, ' ', sizeof nulls);
+	nulls[65] = '\0';
+	int rc;
+	if (job->nkeys > 0)
+	{
+		int n = job->nkeys;
+		int k = 0;
+		if (job->reached)
+			for (int i = 0; i < n; ++i)
+				values[k++] = CStringGetTextDatum(job->reached[i]);
+		for (int i = 0; i < n; ++i)
+			values[k++] = CStringGetTextDatum(job->upper[i]);
+		values[k] = Int64GetDatum((int64) b->rows - 1);
+		rc = SPI_execute_plan(job->reached ? job->next_after : job->next_first, values, nulls, false, 1);
+		if (rc != SPI_OK_SELECT)
+			elog(ERROR, "pg_safemigrate: the key query of the backfill failed: %s", SPI_result_code_string(rc));
+		if (SPI_processed > 0)
+		{
+			b->hi = (char **) palloc(sizeof(char *) * n);
+			for (int i = 0; i < n; ++i)
+				b->hi[i] = get_text(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, i + 1);
+			b->last = false;
+		}
+		else
+		{
+			b->hi = job->upper;
+			b->last = true;
+		}
+		SPI_freetuptable(SPI_tuptable);
+		k = 0;
+		if (job->reached)
+			for (int i = 0; i < n; ++i)
+				values[k++] = CStringGetTextDatum(job->reached[i]);
+		for (int i = 0; i < n; ++i)
+			values[k++] = CStringGetTextDatum(b->hi[i]);
+		rc = SPI_execute_plan(job->reached ? job->update_after : job->update_first, values, nulls, false, 0);
+	}
+	else
+	{
+		long pages = sm_backfill_pages(b->rows, job->rows_per_page);
+		b->hi_block = job->reached_block + pages;
+		if (b->hi_block >= job->upper_block)
+		{
+			b->hi_block = job->upper_block;
+			b->last = true;
+		}
+		char lo[48], hi[48];
+		snprintf(lo, sizeof lo, "(" INT64_FORMAT ",0)", job->reached_block);
+		snprintf(hi, sizeof hi, "(" INT64_FORMAT ",0)", b->hi_block);
+		values[0] = CStringGetTextDatum(lo);
+		values[1] = CStringGetTextDatum(hi);
+		rc = SPI_execute_plan(job->update_tid, values, nulls, false, 0);
+	}
+	if (rc != SPI_OK_UPDATE && rc != SPI_OK_UPDATE_RETURNING)
+		elog(ERROR, "pg_safemigrate: the batch UPDATE failed: %s", SPI_result_code_string(rc));
+	b->updated = SPI_processed;
+	SPI_freetuptable(SPI_tuptable);
+}
+
+bool
+retryable(int sqlerrcode)
+{
+	return sqlerrcode == ERRCODE_LOCK_NOT_AVAILABLE || sqlerrcode == ERRCODE_T_R_DEADLOCK_DETECTED ||
+		   sqlerrcode == ERRCODE_T_R_SERIALIZATION_FAILURE;
+}
+
+/* Record where the job stands after a batch, in the batch's transaction. */
+char
+record_batch(Job *job, Batch *b, double ms, double wall_ms, int retries)
+{
+	Oid types[6] = {TEXTARRAYOID, INT8OID, INT4OID, FLOAT8OID, FLOAT8OID, INT4OID};
+	Datum values[6];
+	if (job->nkeys > 0)
+		values[0] = make_text_array(b->hi, job->nkeys);
+	else
+	{
+		char buf[32];
+		char *p = buf;
+		snprintf(buf, sizeof buf, INT64_FORMAT, b->hi_block);
+		values[0] = make_text_array(&p, 1);
+	}
+	values[1] = Int64GetDatum((int64) b->updated);
+	values[2] = Int32GetDatum(job->batch_size);
+	values[3] = Float8GetDatum(ms);
+	values[4] = Float8GetDatum(wall_ms);
+	values[5] = Int32GetDatum(retries);
+	Oid t[7];
+	Datum v[7];
+	t[0] = INT8OID;
+	v[0] = Int64GetDatum(job->id);
+	for (int i = 0; i < 6; ++i)
+	{
+		t[i + 1] = types[i];
+		v[i + 1] = values[i];
+	}
+	exec_pinned("UPDATE safemigrate.backfill_jobs SET key_reached = $2, rows_done = rows_done + $3, "
+				"  batches = batches + 1, batch_size = $4, longest_batch_ms = greatest(longest_batch_ms, $5), "
+				"  elapsed_ms = elapsed_ms + $6, retries = retries + $7, last_progress = clock_timestamp() "
+				" WHERE job_id = $1 RETURNING request",
+				7, t, v, NULL, false);
+	char r = 0;
+	if (SPI_processed > 0)
+	{
+		char *s = get_text(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
+		r = s ? s[0] : 0;
+	}
+	SPI_freetuptable(SPI_tuptable);
+	return r;
+}
+
+/* Keep the new key reached (in a fresh key context) for the next batch. */
+void
+advance(Job *job, Batch *b)
+{
+	if (job->nkeys > 0)
+	{
+		MemoryContext fresh = AllocSetContextCreate(job->cxt, "safemigrate backfill key", ALLOCSET_SMALL_SIZES);
+		char **reached = (char **) MemoryContextAlloc(fresh, sizeof(char *) * job->nkeys);
+		for (int i = 0; i < job->nkeys; ++i)
+			reached[i] = MemoryContextStrdup(fresh, b->hi[i]);
+		MemoryContextDelete(job->keycxt);
+		job->keycxt = fresh;
+		job->reached = reached;
+	}
+	else
+		job->reached_block = b->hi_block;
+}
+
+void
+progress_notice(Job *job, int64 rows, int64 batches, double active_ms)
+{
+	char buf[64];
+	sm_backfill_format_ms(active_ms, buf, sizeof buf);
+	ereport(NOTICE, (errmsg("backfill job " INT64_FORMAT ": " INT64_FORMAT " rows in " INT64_FORMAT
+							" batches, %.0f rows/s, batch size %d (%s so far)",
+							job->id, rows, batches, active_ms > 0 ? rows * 1000.0 / active_ms : 0.0,
+							job->batch_size, buf)));
+}
+
+/* The job's main loop; SPI is connected (non-atomic), the job loaded and marked running. */
+void
+run_loop(Job *job)
+{
+	int64 rows = 0, batches = 0;
+	double active_ms = 0;
+	TimestampTz last_notice = GetCurrentTimestamp();
+	for (;;)
+	{
+		CHECK_FOR_INTERRUPTS();
+		/* Time spent waiting for a throttle is counted by wait_for_throttles() itself. */
+		char request = wait_for_throttles(job);
+		TimestampTz wall_start = GetCurrentTimestamp();
+		int retries = 0;
+		Batch b;
+		double ms = 0;
+		while (request == 0)
+		{
+			MemoryContextReset(job->batchcxt);
+			MemoryContext old = MemoryContextSwitchTo(job->batchcxt);
+			memset(&b, 0, sizeof b);
+			b.job = job;
+			b.rows = job->batch_size;
+			char lt[16];
+			snprintf(lt, sizeof lt, "%d", job->lock_timeout_ms);
+			(void) set_config_option("lock_timeout", lt, PGC_USERSET, PGC_S_SESSION, GUC_ACTION_LOCAL, true, 0,
+									 false);
+			TimestampTz t0 = GetCurrentTimestamp();
+			ErrorData *edata = sm_try_in_subtransaction(run_batch, &b);
+			ms = elapsed_ms(t0);
+			MemoryContextSwitchTo(old);
+			if (edata == NULL)
+				break;
+			if (retryable(edata->sqlerrcode) && retries < job->max_retries)
+			{
+				++retries;
+				ereport(NOTICE, (errmsg("backfill job " INT64_FORMAT ": batch retried (%d of %d): %s", job->id,
+										retries, job->max_retries, edata->message)));
+				FreeErrorData(edata);
+				/* End the transaction (nothing of the batch is in it), back off, try again. */
+				commit();
+				sleep_ms(Min(1000L, 20L << Min(retries, 6)));
+				request = read_request(job->id);
+				continue;
+			}
+			/* Not retried: the job stays resumable after the last committed batch. */
+			Oid types[2] = {TEXTOID, INT4OID};
+			Datum values[2] = {CStringGetTextDatum(edata->message ? edata->message : "error"),
+							   Int32GetDatum(retries)};
+			job_update(job->id,
+					   "UPDATE safemigrate.backfill_jobs SET status = 'failed', last_error = $2, pid = NULL, "
+					   "  request = NULL, throttled = NULL, retries = retries + $3 WHERE job_id = $1",
+					   2, types, values, NULL);
+			commit();
+			ereport(NOTICE, (errmsg("backfill job " INT64_FORMAT " failed after " INT64_FORMAT
+									" rows in this run; it can be resumed",
+									job->id, rows),
+							 errhint("Fix the cause, then CALL safemigrate.backfill_resume(" INT64_FORMAT ").",
+									 job->id)));
+			ReThrowError(edata);
+		}
+		if (request == 0)
+		{
+			rows += (int64) b.updated;
+			++batches;
+			active_ms += ms;
+			int next = sm_backfill_adapt(job->batch_size, ms, job->min_batch, job->max_batch, job->target_ms);
+			MemoryContext old = MemoryContextSwitchTo(job->batchcxt);
+			request = record_batch(job, &b, ms, elapsed_ms(wall_start), retries);
+			MemoryContextSwitchTo(old);
+			job->batch_size = next;
+			advance(job, &b);
+			if (b.last)
+			{
+				job_update(job->id,
+						   "UPDATE safemigrate.backfill_jobs SET status = 'done', finished_at = clock_timestamp(), "
+						   "  pid = NULL, request = NULL, throttled = NULL WHERE job_id = $1",
+						   0, NULL, NULL, NULL);
+				commit();
+				Oid types[1] = {INT8OID};
+				Datum values[1] = {Int64GetDatum(job->id)};
+				exec_pinned("SELECT rows_done FROM safemigrate.backfill_jobs WHERE job_id = $1", 1, types, values, NULL,
+							true);
+				int64 total = get_int64(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, 0);
+				SPI_freetuptable(SPI_tuptable);
+				/* The batch count depends on timing (adaptive sizes): backfill_progress has it. */
+				ereport(NOTICE, (errmsg("backfill job " INT64_FORMAT " on %s done: " INT64_FORMAT " rows updated",
+										job->id, job->table, total)));
+				return;
+			}
+			commit();
+			if (request == 0 && GetCurrentTimestamp() - last_notice >= kProgressIntervalMs * 1000L)
+			{
+				progress_notice(job, rows, batches, active_ms);
+				last_notice = GetCurrentTimestamp();
+			}
+			if (request == 0 && job->pause_ms > 0)
+				sleep_ms(job->pause_ms);
+		}
+		if (request != 0)
+		{
+			bool pause = request == 'p';
+			job_update(job->id,
+					   pause ? "UPDATE safemigrate.backfill_jobs SET status = 'paused', request = NULL, pid = NULL, "
+							   "  throttled = NULL WHERE job_id = $1"
+							 : "UPDATE safemigrate.backfill_jobs SET status = 'cancelled', request = NULL, pid = NULL, "
+							   "  throttled = NULL, finished_at = clock_timestamp() WHERE job_id = $1",
+					   0, NULL, NULL, NULL);
+			commit();
+			if (pause)
+				ereport(NOTICE, (errmsg("backfill job " INT64_FORMAT " paused after " INT64_FORMAT
+										" rows in this run",
+										job->id, rows),
+								 errhint("CALL safemigrate.backfill_resume(" INT64_FORMAT ") goes on from there.",
+										 job->id)));
+			else
+				ereport(NOTICE, (errmsg("backfill job " INT64_FORMAT " cancelled after " INT64_FORMAT
+										" rows in this run",
+										job->id, rows)));
+			return;
+		}
+	}
+}
+
+/* Run (or resume) a job.  SPI is connected non-atomically. */
+void
+run_job(int64 id)
+{
+	LOCKTAG tag;
+	SET_LOCKTAG_ADVISORY(tag, MyDatabaseId, (uint32) kAdvisoryClass, (uint32) id, 2);
+	if (id <= 0 || id > PG_INT32_MAX)
+		ereport(ERROR, (errcode(ERRCODE_UNDEFINED_OBJECT), errmsg("backfill job " INT64_FORMAT " does not exist", id)));
+	LockAcquireResult got = LockAcquire(&tag, ExclusiveLock, true, true);
+	if (got == LOCKACQUIRE_NOT_AVAIL)
+		ereport(ERROR, (errcode(ERRCODE_OBJECT_IN_USE),
+						errmsg("backfill job " INT64_FORMAT " is running in another session", id),
+						errhint("Pause it there with SELECT safemigrate.backfill_pause(" INT64_FORMAT ").", id)));
+	if (got == LOCKACQUIRE_ALREADY_HELD)
+	{
+		LockRelease(&tag, ExclusiveLock, true);
+		ereport(ERROR, (errcode(ERRCODE_OBJECT_IN_USE),
+						errmsg("backfill job " INT64_FORMAT " is already running in this session", id)));
+	}
+	/* The job lives in its own context; the pointer is not changed inside PG_TRY. */
+	MemoryContext cxt = job_context();
+	Job *const job = (Job *) MemoryContextAllocZero(cxt, sizeof(Job));
+	job->cxt = cxt;
+	PG_TRY();
+	{
+		job->keycxt = AllocSetContextCreate(job->cxt, "safemigrate backfill key", ALLOCSET_SMALL_SIZES);
+		job->batchcxt = AllocSetContextCreate(job->cxt, "safemigrate backfill batch", ALLOCSET_DEFAULT_SIZES);
+		const char *status = load_job(job, id);
+		if (strcmp(status, "done") == 0 || strcmp(status, "cancelled") == 0)
+		{
+			if (strcmp(status, "done") == 0)
+				ereport(NOTICE, (errmsg("backfill job " INT64_FORMAT " is already done", id)));
+			else
+				ereport(ERROR, (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+								errmsg("backfill job " INT64_FORMAT " was cancelled", id),
+								errhint("Start a new one with CALL safemigrate.backfill(...).")));
+		}
+		else
+		{
+			if (strcmp(status, "created") != 0)
+				ereport(NOTICE, (errmsg("backfill job " INT64_FORMAT " on %s: resuming (it was %s)", id, job->table,
+										status)));
+			job_update(id,
+					   "UPDATE safemigrate.backfill_jobs SET status = 'running', request = NULL, pid = pg_backend_pid(), "
+					   "  last_error = NULL, throttled = NULL, started_at = coalesce(started_at, clock_timestamp()) "
+					   " WHERE job_id = $1",
+					   0, NULL, NULL, NULL);
+			commit();
+			MemoryContext old = MemoryContextSwitchTo(job->cxt);
+			prepare_job(job, false);
+			MemoryContextSwitchTo(old);
+			run_loop(job);
+		}
+	}
+	PG_FINALLY();
+	{
+		free_plans(job);
+		LockRelease(&tag, ExclusiveLock, true);
+		MemoryContextDelete(cxt);
+	}
+	PG_END_TRY();
+}
+
+} // namespace
+
+} // namespace safemigrate::pg
+
+using namespace safemigrate::pg;
+
+/* safemigrate.backfill_create(table, set_clause, where_clause, options...) RETURNS bigint */
+extern "C" PGDLLEXPORT Datum
+safemigrate_backfill_create(PG_FUNCTION_ARGS)
+{
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "pg_safemigrate: SPI_connect failed");
+	bool empty;
+	int64 id = create_job(fcinfo, &empty);
+	SPI_finish();
+	PG_RETURN_INT64(id);
+}
+
+/* CALL safemigrate.backfill(table, set_clause, where_clause, options...) */
+extern "C" PGDLLEXPORT Datum
+safemigrate_backfill(PG_FUNCTION_ARGS)
+{
+	require_nonatomic(fcinfo, "safemigrate.backfill");
+	if (SPI_connect_ext(SPI_OPT_NONATOMIC) != SPI_OK_CONNECT)
+		elog(ERROR, "pg_safemigrate: SPI_connect failed");
+	bool empty;
+	int64 id = create_job(fcinfo, &empty);
+	commit();
+	if (!empty)
+	{
+		ereport(NOTICE, (errmsg("backfill job " INT64_FORMAT " created", id),
+						 errhint("If it stops, CALL safemigrate.backfill_resume(" INT64_FORMAT ") goes on from the "
+								 "last committed batch.",
+								 id)));
+		run_job(id);
+	}
+	SPI_finish();
+	PG_RETURN_VOID();
+}
+
+/* CALL safemigrate.backfill_resume(job_id) */
+extern "C" PGDLLEXPORT Datum
+safemigrate_backfill_resume(PG_FUNCTION_ARGS)
+{
+	require_nonatomic(fcinfo, "safemigrate.backfill_resume");
+	if (PG_ARGISNULL(0))
+		ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("job_id must not be NULL")));
+	if (SPI_connect_ext(SPI_OPT_NONATOMIC) != SPI_OK_CONNECT)
+		elog(ERROR, "pg_safemigrate: SPI_connect failed");
+	run_job(PG_GETARG_INT64(0));
+	SPI_finish();
+	PG_RETURN_VOID();
+}

@@ -1,0 +1,122 @@
+// Unit tests of the pure parts of safemigrate.backfill(): batch statements,
+// checks of the caller's texts, batch-size adaptation.
+#include "core/backfill.hpp"
+
+#include <gtest/gtest.h>
+
+using namespace safemigrate::core;
+
+TEST(Backfill, KeysetSqlSingleKey)
+{
+	KeysetSql s = keyset_sql("public.t", {{"id", "bigint"}}, "b = a", "b IS NULL");
+	EXPECT_EQ(s.upper, "SELECT r.id::text FROM public.t AS r ORDER BY r.id DESC LIMIT 1");
+	EXPECT_EQ(s.next_first,
+			  "SELECT r.id::text FROM public.t AS r WHERE r.id <= $1::bigint ORDER BY r.id OFFSET $2 LIMIT 1");
+	EXPECT_EQ(s.next_after, "SELECT r.id::text FROM public.t AS r WHERE r.id > $1::bigint AND r.id <= $2::bigint "
+							"ORDER BY r.id OFFSET $3 LIMIT 1");
+	EXPECT_EQ(s.update_first, "UPDATE public.t SET\nb = a\nWHERE id <= $1::bigint\n  AND (\nb IS NULL\n)");
+	EXPECT_EQ(s.update_after,
+			  "UPDATE public.t SET\nb = a\nWHERE id > $1::bigint AND id <= $2::bigint\n  AND (\nb IS NULL\n)");
+}
+
+TEST(Backfill, KeysetSqlCompositeKeyUsesRowComparison)
+{
+	KeysetSql s = keyset_sql("s.\"T\"", {{"a", "integer"}, {"\"B\"", "text"}}, "c = 1", "");
+	EXPECT_EQ(s.upper, "SELECT r.a::text, r.\"B\"::text FROM s.\"T\" AS r ORDER BY r.a DESC, r.\"B\" DESC LIMIT 1");
+	EXPECT_EQ(s.next_after, "SELECT r.a::text, r.\"B\"::text FROM s.\"T\" AS r WHERE (r.a, r.\"B\") > ($1::integer, "
+							"$2::text) AND (r.a, r.\"B\") <= ($3::integer, $4::text) ORDER BY r.a, r.\"B\" OFFSET $5 LIMIT 1");
+	EXPECT_EQ(s.update_after,
+			  "UPDATE s.\"T\" SET\nc = 1\nWHERE (a, \"B\") > ($1::integer, $2::text) AND (a, \"B\") <= ($3::integer, $4::text)");
+	EXPECT_EQ(s.update_first, "UPDATE s.\"T\" SET\nc = 1\nWHERE (a, \"B\") <= ($1::integer, $2::text)");
+}
+
+// The key is ordered as the key, not as its text: ORDER BY names the table's column, not the text output column.
+TEST(Backfill, KeyQueriesOrderByTheTableColumn)
+{
+	KeysetSql s = keyset_sql("t", {{"id", "integer"}}, "b = a", "");
+	EXPECT_NE(s.upper.find("ORDER BY r.id DESC"), std::string::npos);
+	EXPECT_EQ(s.upper.find("ORDER BY id"), std::string::npos);
+}
+
+TEST(Backfill, TidSql)
+{
+	EXPECT_EQ(tid_update_sql("t", "b = a", ""),
+			  "UPDATE t SET\nb = a\nWHERE ctid >= $1::pg_catalog.tid AND ctid < $2::pg_catalog.tid");
+	EXPECT_EQ(tid_update_sql("t", "b = a", "b <> a"),
+			  "UPDATE t SET\nb = a\nWHERE ctid >= $1::pg_catalog.tid AND ctid < $2::pg_catalog.tid\n  AND (\nb <> a\n)");
+}
+
+TEST(Backfill, LineCommentInSetListCannotSwallowTheBounds)
+{
+	KeysetSql s = keyset_sql("t", {{"id", "int"}}, "b = a -- all of them", "");
+	EXPECT_NE(s.update_after.find("-- all of them\nWHERE id > $1::int"), std::string::npos);
+}
+
+TEST(Backfill, SetClauseProblems)
+{
+	EXPECT_EQ(set_clause_problem("b = a, c = coalesce(c, 0) + 1"), "");
+	EXPECT_EQ(set_clause_problem("b = (SELECT max(x) FROM u WHERE u.id = t.id)"), "");
+	EXPECT_EQ(set_clause_problem("b = 'WHERE; $1'"), "");
+	EXPECT_EQ(set_clause_problem("b = $x$;$x$"), "");
+	EXPECT_EQ(set_clause_problem("   "), "set_clause is empty");
+	EXPECT_EQ(set_clause_problem("b = a WHERE b IS NULL"),
+			  "set_clause must be only the list of assignments, without WHERE: pass the condition as where_clause");
+	EXPECT_EQ(set_clause_problem("b = u.x FROM u"), "set_clause must be only the list of assignments, without FROM");
+	EXPECT_EQ(set_clause_problem("b = a RETURNING *"),
+			  "set_clause must be only the list of assignments, without RETURNING");
+	EXPECT_EQ(set_clause_problem("b = a; DELETE FROM t"),
+			  "set_clause must not contain \";\": it is one part of the batch statement");
+	EXPECT_EQ(set_clause_problem("b = $1"), "set_clause must not use parameter references such as $1");
+	EXPECT_EQ(set_clause_problem("b = (a"), "set_clause has an unbalanced \"(\"");
+	EXPECT_EQ(set_clause_problem("b = a)"), "set_clause has an unbalanced \")\"");
+}
+
+TEST(Backfill, WhereClauseProblems)
+{
+	EXPECT_EQ(where_clause_problem("b IS NULL AND a IN (SELECT x FROM u WHERE y)"), "");
+	EXPECT_EQ(where_clause_problem("b IS NULL) OR (true"), "where_clause has an unbalanced \")\"");
+	EXPECT_EQ(where_clause_problem("true; DROP TABLE t"),
+			  "where_clause must not contain \";\": it is one part of the batch statement");
+	EXPECT_EQ(where_clause_problem(""), "where_clause is empty");
+}
+
+TEST(Backfill, BatchSizeMovesTowardsTheTarget)
+{
+	BatchSizing sz{100, 50000, 200};
+	EXPECT_EQ(adapt_batch_size(5000, 200, sz), 5000);
+	EXPECT_EQ(adapt_batch_size(5000, 250, sz), 4000);
+	EXPECT_EQ(adapt_batch_size(5000, 160, sz), 6250);
+}
+
+TEST(Backfill, BatchSizeChangesAtMostTwofoldPerBatch)
+{
+	BatchSizing sz{100, 50000, 200};
+	EXPECT_EQ(adapt_batch_size(5000, 10, sz), 10000);
+	EXPECT_EQ(adapt_batch_size(5000, 0, sz), 10000);
+	EXPECT_EQ(adapt_batch_size(5000, 5000, sz), 2500);
+}
+
+TEST(Backfill, BatchSizeStaysWithinBounds)
+{
+	BatchSizing sz{1000, 8000, 200};
+	EXPECT_EQ(adapt_batch_size(6000, 1, sz), 8000);
+	EXPECT_EQ(adapt_batch_size(1500, 10000, sz), 1000);
+	BatchSizing fixed{100, 100, 200};
+	EXPECT_EQ(adapt_batch_size(100, 1, fixed), 100);
+	EXPECT_EQ(adapt_batch_size(100, 1e6, fixed), 100);
+}
+
+TEST(Backfill, PagesForRows)
+{
+	EXPECT_EQ(pages_for_rows(5000, 100), 50);
+	EXPECT_EQ(pages_for_rows(5001, 100), 51);
+	EXPECT_EQ(pages_for_rows(10, 100), 1);
+	EXPECT_EQ(pages_for_rows(10, 0), 10);
+}
+
+TEST(Backfill, FormatMs)
+{
+	EXPECT_EQ(format_ms(230.4), "230 ms");
+	EXPECT_EQ(format_ms(1500), "1.5 s");
+	EXPECT_EQ(format_ms(125000), "2 min 5 s");
+}
