@@ -10,7 +10,7 @@
 #
 # Uses the extension already installed (no build), starts its own throwaway
 # cluster that preloads it, and removes it at the end.  The last line is
-# machine-readable: RESULT audit_throughput off_stmt_s=... on_stmt_s=... ratio=...
+# machine-readable: BENCH audit_throughput rounds=N off_stmt_s=... on_stmt_s=... ratio=... exact=yes|no
 source "$(dirname "${BASH_SOURCE[0]}")/../scripts/lib.sh"
 trap sm_cluster_stop EXIT
 export PATH="$PG_BINDIR:$PATH"

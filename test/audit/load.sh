@@ -120,9 +120,10 @@ med() { printf '%s\n' "$@" | sort -n | awk '{a[NR]=$1} END {print (NR % 2) ? a[(
 moff=$(med "${t_off[@]}")
 mon=$(med "${t_on[@]}")
 awk -v off="$moff" -v on="$mon" -v n="$TOTAL" 'BEGIN {
-	printf "DDL throughput (median of rounds): audit off %.0f stmt/s, audit on %.0f stmt/s, ratio on/off %.2f\n", n / off, n / on, off / on
-	printf "RESULT audit_throughput off_stmt_s=%.0f on_stmt_s=%.0f ratio=%.3f\n", n / off, n / on, off / on }'
+	printf "DDL throughput (median of rounds): audit off %.0f stmt/s, audit on %.0f stmt/s, ratio on/off %.2f\n", n / off, n / on, off / on }'
 echo "audit-load: $passed passed, $failed failed"
+awk -v off="$moff" -v on="$mon" -v n="$TOTAL" -v r="$ROUNDS" -v ok="$failed" 'BEGIN {
+	printf "BENCH audit_throughput rounds=%d off_stmt_s=%.0f on_stmt_s=%.0f ratio=%.3f exact=%s\n", r, n / off, n / on, off / on, (ok == 0) ? "yes" : "no" }' 
 psql -X -q -d postgres -c "DROP DATABASE $DB"
 psql -X -q -d postgres -c "DELETE FROM safemigrate.ddl_audit WHERE migration_id LIKE 'on%-c%' OR migration_id LIKE 'off%-c%'"
 exit $status
