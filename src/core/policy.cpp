@@ -190,7 +190,8 @@ apply_policy(const Statement &stmt, const Settings &settings, Assessments &rows)
 		 * Never analyzed: no row estimate, but a heap page holds at most 291
 		 * tuples (MaxHeapTuplesPerPage for 8 kB pages), which bounds it.
 		 */
-		double nrows = row.rows >= 0 ? row.rows : static_cast<double>((row.bytes + 8191) / 8192) * 291.0;
+		double pages = row.bytes > 0 ? std::ceil(static_cast<double>(row.bytes) / 8192.0) : 0.0; /* no int64 overflow */
+		double nrows = row.rows >= 0 ? row.rows : pages * 291.0;
 		bool small = row.size_known && nrows < settings.small_table_rows && row.bytes < settings.small_table_bytes;
 		if (!row.rule->breaking && small)
 		{

@@ -417,6 +417,17 @@ TEST(Policy, DecideNamesEveryBrokenRule)
 	EXPECT_EQ(v.lock, LockMode::AccessExclusive);
 }
 
+TEST(Policy, HugeSizeOfANeverAnalyzedTableDoesNotOverflow)
+{
+	// Found by test/fuzz: (bytes + 8191) overflowed int64 for a size near its maximum.
+	Subcommand c = sub(AlterKind::SetNotNull);
+	Statement s = alter(&c, 1, "ALTER TABLE t ALTER c SET NOT NULL");
+	s.relation.estimated_rows = -1;
+	s.relation.size_known = true;
+	s.relation.bytes = INT64_MAX - 150;
+	EXPECT_EQ(evaluate(s, Settings{}).action, Action::Rewrite); // not exempt as a small table
+}
+
 TEST(Policy, SeveralSubcommandsAreSplitIntoSteps)
 {
 	Subcommand subs[] = {sub(AlterKind::AddColumn),
