@@ -204,6 +204,27 @@ if [ -n "${CRASH_PGDATA:-}" ]; then
 	check "immediate shutdown during VALIDATE: the statement run again finishes the migration" "t" \
 		"$(sql -c "SELECT convalidated FROM pg_constraint WHERE conname = 'orders_amount_immediate'")"
 	check "immediate shutdown: no rows lost" "1000" "$(sql -c "SELECT count(*) FROM orders WHERE id <= 1000")"
+
+	# --- immediate shutdown during a backfill -------------------------------
+	# Batches of 50 rows with a pause between them: the server is stopped
+	# (immediate) half-way; after the restart the job shows the last committed
+	# batch and backfill_resume finishes it, every row updated exactly once.
+	sql -c "SET safemigrate.mode = off" -c "ALTER TABLE orders ADD COLUMN doubled int" -c "ALTER TABLE orders ADD COLUMN touched int NOT NULL DEFAULT 0" >/dev/null
+	PGOPTIONS="-c statement_timeout=0" run_victim "CALL safemigrate.backfill('orders', 'doubled = amount * 2, touched = touched + 1', 'id <= 1000', batch_size => 50, min_batch_size => 50, max_batch_size => 50, pause_ms => 20)"
+	wait_for "SELECT EXISTS (SELECT FROM safemigrate.backfill_jobs WHERE table_name = 'public.orders' AND rows_done >= 200)"
+	pgctl -D "$CRASH_PGDATA" -m immediate -w stop >/dev/null 2>&1
+	wait "$victim_job"
+	pgctl -D "$CRASH_PGDATA" -l "$CRASH_PGDATA/../server.log" -w start >/dev/null 2>&1 3>&- 4>&- 5>&- 6>&- 7>&- 8>&- 9>&-
+	wait_up
+	job=$(sql -c "SELECT max(job_id) FROM safemigrate.backfill_jobs WHERE table_name = 'public.orders'")
+	check "immediate shutdown during a backfill: the job kept its progress (rows done = rows updated)" "t" \
+		"$(sql -c "SELECT rows_done = (SELECT count(*) FROM orders WHERE touched > 0) AND rows_done BETWEEN 200 AND 999
+		            FROM safemigrate.backfill_jobs WHERE job_id = $job")"
+	PGOPTIONS="-c statement_timeout=0" sql -c "CALL safemigrate.backfill_resume($job)" >/dev/null 2>&1
+	check "immediate shutdown during a backfill: resumed, done, every row updated exactly once and right" "done|1000|0" \
+		"$(sql -c "SELECT status, (SELECT count(*) FROM orders WHERE id <= 1000 AND touched = 1),
+		                   (SELECT count(*) FROM orders WHERE id <= 1000 AND doubled IS DISTINCT FROM amount * 2)
+		            FROM safemigrate.backfill_jobs WHERE job_id = $job" )"
 fi
 
 rm -f "$victim_log"
