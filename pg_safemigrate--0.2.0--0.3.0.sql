@@ -338,7 +338,7 @@ COMMENT ON TABLE safemigrate.expansions IS
 -- columns directly (no dynamic SQL per row).
 CREATE FUNCTION safemigrate._expansion_sync_body(e safemigrate.expansions)
 RETURNS text
-LANGUAGE sql IMMUTABLE STRICT
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
 AS $fn$
   SELECT CASE e.kind
     WHEN 'rename column' THEN pg_catalog.format($body$
