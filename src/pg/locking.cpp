@@ -283,12 +283,22 @@ sm_prelock(unsigned int relid_arg, int lockmode)
 		long pause = (long) sm_lock_wait_ms * Min(1L << Min(attempt, 3), 8L);
 		pause = (long) (pause * (0.5 + 0.5 * pg_prng_double(&pg_global_prng_state)));
 		pause = Min(pause, Max(0L, budget_ms - (long) ((GetCurrentTimestamp() - start) / 1000)));
-		if (pause > 0)
+		/*
+		 * The whole pause, also when the latch is already set: the lock
+		 * timeout that ended the wait sets it (handle_sig_alarm), and a
+		 * WaitLatch on a set latch returns at once, which would put us back
+		 * in the queue without any pause.
+		 */
+		TimestampTz resume = TimestampTzPlusMilliseconds(GetCurrentTimestamp(), pause);
+		for (;;)
 		{
-			(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH, pause, PG_WAIT_EXTENSION);
 			ResetLatch(MyLatch);
+			CHECK_FOR_INTERRUPTS();
+			long left_ms = (long) ((resume - GetCurrentTimestamp()) / 1000);
+			if (left_ms <= 0)
+				break;
+			(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH, left_ms, PG_WAIT_EXTENSION);
 		}
-		CHECK_FOR_INTERRUPTS();
 	}
 }
 
