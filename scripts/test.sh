@@ -20,6 +20,18 @@ record() {
 	[ "$3" -eq 0 ] || failures+=("$1")
 	echo "$1: $2 passed, $3 failed"
 }
+# record_from_log SUITE LOG: the counts of the last "SUITE: N passed, M failed"
+# line a test script printed into LOG; one failure when there is none.
+record_from_log() {
+	local line
+	line=$(grep -E "^$1: [0-9]+ passed, [0-9]+ failed\$" "$2" 2>/dev/null | tail -1 || true)
+	if [ -n "$line" ]; then
+		record "$1" "$(sed 's/^[^:]*: \([0-9]*\) passed.*/\1/' <<<"$line")" "$(sed 's/.*, \([0-9]*\) failed$/\1/' <<<"$line")"
+	else
+		[ "${3:-}" = show ] && cat "$2"
+		record "$1" 0 1
+	fi
+}
 
 sm_install_deps
 sm_build
@@ -49,12 +61,7 @@ if [ -z "$total" ]; then cat build/ctest-asan.log; record unit-asan 0 1; else re
 sm_say "fuzzing the core (test/fuzz/run.sh, 60 s)"
 bash test/fuzz/run.sh 60 >build/fuzz.log 2>&1 || true
 tail -n 4 build/fuzz.log
-if line=$(grep -E '^fuzz: [0-9]+ passed, [0-9]+ failed$' build/fuzz.log | tail -1); then
-	record fuzz "$(sed 's/^fuzz: \([0-9]*\) passed.*/\1/' <<<"$line")" "$(sed 's/.*, \([0-9]*\) failed$/\1/' <<<"$line")"
-else
-	cat build/fuzz.log
-	record fuzz 0 1
-fi
+record_from_log fuzz build/fuzz.log show
 
 # --- 2. a server with the library preloaded ----------------------------------
 sm_say "throwaway cluster"
@@ -109,11 +116,7 @@ psql -X -q -c "ALTER DATABASE safemigrate_cli SET safemigrate.small_table_rows =
 	-c "ALTER DATABASE safemigrate_cli SET safemigrate.rewrite = off"
 bash test/cli/run.sh safemigrate_cli >build/cli.log 2>&1 || true
 cat build/cli.log
-if line=$(grep -E '^cli: [0-9]+ passed, [0-9]+ failed$' build/cli.log | tail -1); then
-	record cli "$(sed 's/^cli: \([0-9]*\) passed.*/\1/' <<<"$line")" "$(sed 's/.*, \([0-9]*\) failed$/\1/' <<<"$line")"
-else
-	record cli 0 1
-fi
+record_from_log cli build/cli.log
 
 # --- 3. the classifier against what PostgreSQL 15 really does ---------------
 # test/oracle runs 330 statements on fixtures with data (each in a rolled-back
@@ -136,11 +139,7 @@ fi
 sm_say "audit under load: 8 clients, 10,000 DDL statements (test/audit/load.sh)"
 bash test/audit/load.sh 1 >build/audit-load.log 2>&1 && rc=0 || rc=$?
 cat build/audit-load.log
-if line=$(grep -E '^audit-load: [0-9]+ passed, [0-9]+ failed$' build/audit-load.log | tail -1); then
-	record audit-load "$(sed 's/^audit-load: \([0-9]*\) passed.*/\1/' <<<"$line")" "$(sed 's/.*, \([0-9]*\) failed$/\1/' <<<"$line")"
-else
-	record audit-load 0 1
-fi
+record_from_log audit-load build/audit-load.log
 
 # --- 4. binary-upgrade mode passes through -----------------------------------
 # pg_upgrade runs the new server with -b; the same statement that enforce mode
@@ -176,11 +175,7 @@ run_regress nopreload build/nopreload installcheck ISOLATION= REGRESS=preload_re
 sm_say "audit with a full queue (test/audit/full.sh)"
 bash test/audit/full.sh >build/audit-full.log 2>&1 || true
 cat build/audit-full.log
-if line=$(grep -E '^audit-full: [0-9]+ passed, [0-9]+ failed$' build/audit-full.log | tail -1); then
-	record audit-full "$(sed 's/^audit-full: \([0-9]*\) passed.*/\1/' <<<"$line")" "$(sed 's/.*, \([0-9]*\) failed$/\1/' <<<"$line")"
-else
-	record audit-full 0 1
-fi
+record_from_log audit-full build/audit-full.log
 
 # --- PostgreSQL's own regression suite under the hook -----------------------
 # The DDL-heavy files of PostgreSQL 15's core suite (test/pg_core_regress/
@@ -212,11 +207,7 @@ if grep -E 'terminated by signal|TRAP:|PANIC:' "$SM_DIR_sqlfuzz/server.log"; the
 	echo "not ok - the server log of the SQL fuzz shows a crash"
 	record sql-fuzz-log 0 1
 fi
-if line=$(grep -E '^sql-fuzz: [0-9]+ passed, [0-9]+ failed$' build/sql-fuzz.log | tail -1); then
-	record sql-fuzz "$(sed 's/^sql-fuzz: \([0-9]*\) passed.*/\1/' <<<"$line")" "$(sed 's/.*, \([0-9]*\) failed$/\1/' <<<"$line")"
-else
-	record sql-fuzz 0 1
-fi
+record_from_log sql-fuzz build/sql-fuzz.log
 
 # --- 6. a migration whose backend dies mid-rewrite ----------------------------
 # Its own cluster: kill -9 makes the postmaster restart every backend.
@@ -224,11 +215,7 @@ sm_say "backend terminated / killed during a rewrite (test/crash)"
 sm_cluster_start crash
 CRASH_PGDATA="$SM_DIR_crash/data" bash test/crash/run.sh >build/crash.log 2>&1 || true
 cat build/crash.log
-if line=$(grep -E '^crash: [0-9]+ passed, [0-9]+ failed$' build/crash.log | tail -1); then
-	record crash "$(sed 's/^crash: \([0-9]*\) passed.*/\1/' <<<"$line")" "$(sed 's/.*, \([0-9]*\) failed$/\1/' <<<"$line")"
-else
-	record crash 0 1
-fi
+record_from_log crash build/crash.log
 
 # --- 7. the backfill's replica-lag throttle against a streaming standby -----
 # test/replica/run.sh makes the standby itself (pg_basebackup of this primary) and removes it.
@@ -236,11 +223,7 @@ sm_say "backfill paused and resumed by a standby's replay lag (test/replica)"
 sm_cluster_start replica
 bash test/replica/run.sh >build/replica.log 2>&1 || true
 cat build/replica.log
-if line=$(grep -E '^replica: [0-9]+ passed, [0-9]+ failed$' build/replica.log | tail -1); then
-	record replica "$(sed 's/^replica: \([0-9]*\) passed.*/\1/' <<<"$line")" "$(sed 's/.*, \([0-9]*\) failed$/\1/' <<<"$line")"
-else
-	record replica 0 1
-fi
+record_from_log replica build/replica.log
 
 sm_cluster_stop
 echo

@@ -19,23 +19,6 @@
 
 namespace safemigrate::pg {
 
-namespace {
-
-/* Copy s into cxt; allocation failure becomes std::bad_alloc (no ereport). */
-char *
-copy_out(MemoryContext cxt, const std::string &s)
-{
-	if (s.size() + 1 > MaxAllocSize)
-		throw std::bad_array_new_length();
-	char *p = static_cast<char *>(MemoryContextAllocExtended(cxt, s.size() + 1, MCXT_ALLOC_NO_OOM));
-	if (p == nullptr)
-		throw std::bad_alloc();
-	std::memcpy(p, s.data(), s.size() + 1);
-	return p;
-}
-
-} // namespace
-
 /* noexcept fence; must not call PostgreSQL except the no-OOM allocator. */
 bool
 sm_backfill_keyset_sql(const char *table, int nkeys, char *const *names, char *const *types, const char *set,
@@ -47,11 +30,11 @@ sm_backfill_keyset_sql(const char *table, int nkeys, char *const *names, char *c
 			for (int i = 0; i < nkeys; ++i)
 				keys.push_back(core::BackfillKey{names[i], types[i]});
 			core::KeysetSql s = core::keyset_sql(table, keys, set, where ? where : "");
-			out->upper = copy_out(cxt, s.upper);
-			out->next_first = copy_out(cxt, s.next_first);
-			out->next_after = copy_out(cxt, s.next_after);
-			out->update_first = copy_out(cxt, s.update_first);
-			out->update_after = copy_out(cxt, s.update_after);
+			out->upper = sm_copy_out(cxt, s.upper);
+			out->next_first = sm_copy_out(cxt, s.next_first);
+			out->next_after = sm_copy_out(cxt, s.next_after);
+			out->update_first = sm_copy_out(cxt, s.update_first);
+			out->update_after = sm_copy_out(cxt, s.update_after);
 		},
 		err);
 }
@@ -61,7 +44,7 @@ bool
 sm_backfill_tid_sql(const char *table, const char *set, const char *where, MemoryContextData *cxt, char **out,
 					FenceError *err) noexcept
 {
-	return fence([&] { *out = copy_out(cxt, core::tid_update_sql(table, set, where ? where : "")); }, err);
+	return fence([&] { *out = sm_copy_out(cxt, core::tid_update_sql(table, set, where ? where : "")); }, err);
 }
 
 /* noexcept fence; no PostgreSQL call at all. */

@@ -19,14 +19,9 @@
 
 namespace safemigrate::pg {
 
-namespace {
-
-/*
- * Copy s into cxt without the possibility of an ereport: allocation failure
- * becomes std::bad_alloc, which the surrounding fence catches.
- */
+/* Declared in fence.hpp: allocation failure becomes std::bad_alloc, which the surrounding fence catches. */
 char *
-copy_out(MemoryContext cxt, const std::string &s)
+sm_copy_out(MemoryContextData *cxt, const std::string &s)
 {
 	if (s.size() + 1 > MaxAllocSize)
 		throw std::bad_array_new_length();
@@ -36,8 +31,6 @@ copy_out(MemoryContext cxt, const std::string &s)
 	std::memcpy(p, s.data(), s.size() + 1);
 	return p;
 }
-
-} // namespace
 
 /* noexcept fence; must not call PostgreSQL except the no-OOM allocator. */
 bool
@@ -65,7 +58,7 @@ sm_decide(const core::Statement &stmt, const core::Settings &settings, MemoryCon
 					++k;
 				if (k == out->nlocks)
 				{
-					out->lock_relations[k] = copy_out(cxt, a.relation);
+					out->lock_relations[k] = sm_copy_out(cxt, a.relation);
 					out->lock_modes[k] = a.lock;
 					out->nlocks++;
 				}
@@ -77,25 +70,25 @@ sm_decide(const core::Statement &stmt, const core::Settings &settings, MemoryCon
 			out->sqlstate = v.sqlstate;
 			out->lock = v.lock;
 			out->main_lock = v.main_lock;
-			out->reason = copy_out(cxt, v.reason);
-			out->message = copy_out(cxt, v.message);
-			out->detail = copy_out(cxt, v.detail);
-			out->hint = copy_out(cxt, v.hint);
+			out->reason = sm_copy_out(cxt, v.reason);
+			out->message = sm_copy_out(cxt, v.message);
+			out->detail = sm_copy_out(cxt, v.detail);
+			out->hint = sm_copy_out(cxt, v.hint);
 			out->nsteps = static_cast<int>(v.safe_steps.size());
 			out->steps = static_cast<char **>(MemoryContextAllocExtended(
 				cxt, sizeof(char *) * (v.safe_steps.size() + 1), MCXT_ALLOC_NO_OOM));
 			if (out->steps == nullptr)
 				throw std::bad_alloc();
 			for (std::size_t i = 0; i < v.safe_steps.size(); ++i)
-				out->steps[i] = copy_out(cxt, v.safe_steps[i]);
+				out->steps[i] = sm_copy_out(cxt, v.safe_steps[i]);
 			core::AuditSummary sum = core::summarize(rows);
 			out->category = rows.empty() ? nullptr : core::category_name(sum.category);
 			out->rewrites = sum.rewrites;
 			out->overridden = sum.overridden;
 			out->estimated_rows = sum.estimated_rows;
-			out->rules = copy_out(cxt, sum.rules);
-			out->objects = copy_out(cxt, sum.objects);
-			out->lock_summary = copy_out(cxt, sum.lock_modes);
+			out->rules = sm_copy_out(cxt, sum.rules);
+			out->objects = sm_copy_out(cxt, sum.objects);
+			out->lock_summary = sm_copy_out(cxt, sum.lock_modes);
 		},
 		err);
 }
@@ -116,8 +109,8 @@ sm_classify(const core::Statement &stmt, const core::Settings &settings, MemoryC
 			{
 				const core::Assessment &a = as[i];
 				SmRow &r = out[i];
-				r.command = copy_out(cxt, a.command);
-				r.relation = a.relation.empty() ? nullptr : copy_out(cxt, a.relation);
+				r.command = sm_copy_out(cxt, a.command);
+				r.relation = a.relation.empty() ? nullptr : sm_copy_out(cxt, a.relation);
 				r.lock = a.lock;
 				r.rewrites = a.rewrites;
 				r.scans = a.scans;
@@ -125,11 +118,11 @@ sm_classify(const core::Statement &stmt, const core::Settings &settings, MemoryC
 				r.category = core::category_name(a.category);
 				r.rule_id = a.rule ? a.rule->id : nullptr;
 				r.action = core::action_name(core::row_action(stmt, a, settings));
-				r.reason = copy_out(cxt, a.reason);
+				r.reason = sm_copy_out(cxt, a.reason);
 				std::string steps;
 				for (const std::string &step : a.safe_sql)
 					steps += (steps.empty() ? "" : "\n") + step;
-				r.safe_sql = steps.empty() ? nullptr : copy_out(cxt, steps);
+				r.safe_sql = steps.empty() ? nullptr : sm_copy_out(cxt, steps);
 			}
 			*rows = out;
 			*nrows = static_cast<int>(as.size());

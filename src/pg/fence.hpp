@@ -23,6 +23,9 @@
 #include <cstdio>
 #include <exception>
 #include <new>
+#include <string>
+
+struct MemoryContextData;
 
 namespace safemigrate::pg {
 
@@ -66,5 +69,12 @@ fence(F &&body, FenceError *err) noexcept
 	}
 	return false;
 }
+
+/*
+ * Copy s into cxt with the allocator that does not ereport; throws
+ * std::bad_alloc when memory runs out.  For use inside a fence only
+ * (defined in decide.cpp).
+ */
+char *sm_copy_out(MemoryContextData *cxt, const std::string &s);
 
 } // namespace safemigrate::pg
