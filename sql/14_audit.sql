@@ -79,6 +79,11 @@ SELECT dblink_exec('blocker', 'LOCK audit_t IN ACCESS SHARE MODE');
 SET safemigrate.lock_timeout = '300ms';
 \set VERBOSITY terse
 ALTER TABLE audit_t ADD COLUMN q int;
+-- The protocol backs off between its short waits (at least 50, 100, 200, 400
+-- ms after the first four): within 1 s it can stand in the queue at most 5
+-- times, where waits without pauses would be 10.
+SET safemigrate.lock_timeout = '1s';
+ALTER TABLE audit_t ADD COLUMN r int;
 \set VERBOSITY default
 RESET safemigrate.lock_timeout;
 SELECT dblink_exec('blocker', 'ROLLBACK');
@@ -113,6 +118,9 @@ SELECT sqlstate, retries > 0 AS retried, lock_wait >= interval '200 ms' AS waite
        blockers LIKE '%audit_blocker%' AS names_blocker, message LIKE 'could not lock table%' AS message
   FROM safemigrate.ddl_audit
  WHERE migration_id = 'regress-audit' AND statement LIKE '%ADD COLUMN q%';
+SELECT retries BETWEEN 1 AND 5 AS backed_off_between_waits
+  FROM safemigrate.ddl_audit
+ WHERE migration_id = 'regress-audit' AND statement LIKE '%ADD COLUMN r int%';
 -- The duration lies between the sleeps and the client's own measurement.
 SELECT duration >= interval '250 ms' AS at_least_the_sleeps,
        duration <= :'t1'::timestamptz - :'t0'::timestamptz AS within_client_time

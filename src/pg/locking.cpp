@@ -284,10 +284,8 @@ sm_prelock(unsigned int relid_arg, int lockmode)
 		pause = (long) (pause * (0.5 + 0.5 * pg_prng_double(&pg_global_prng_state)));
 		pause = Min(pause, Max(0L, budget_ms - (long) ((GetCurrentTimestamp() - start) / 1000)));
 		/*
-		 * The whole pause, also when the latch is already set: the lock
-		 * timeout that ended the wait sets it (handle_sig_alarm), and a
-		 * WaitLatch on a set latch returns at once, which would put us back
-		 * in the queue without any pause.
+		 * The whole pause, whatever sets the latch meanwhile (a WaitLatch on
+		 * a set latch returns at once): sleep until the deadline.
 		 */
 		TimestampTz resume = TimestampTzPlusMilliseconds(GetCurrentTimestamp(), pause);
 		for (;;)
