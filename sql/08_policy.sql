@@ -65,6 +65,17 @@ SELECT indisvalid FROM pg_index WHERE indexrelid = 'visits_bad_idx'::regclass;
 CREATE INDEX visits_bad_idx ON visits (at);
 SELECT indisvalid, pg_get_indexdef(indexrelid) FROM pg_index WHERE indexrelid = 'visits_bad_idx'::regclass;
 DROP INDEX CONCURRENTLY visits_bad_idx;
+-- A rewritten build that fails drops the INVALID index it left at once
+-- (the error's detail says so), so that running it again just works:
+-- a unique index on duplicates, an expression that fails on one row, and
+-- the CREATE UNIQUE INDEX CONCURRENTLY step of a rewritten ADD UNIQUE.
+CREATE UNIQUE INDEX visits_patient_uq ON visits (patient_id);
+CREATE INDEX ON visits ((1 / (id - 5000)));
+ALTER TABLE visits ADD CONSTRAINT visits_at_key UNIQUE (at);
+SELECT indexrelid::regclass, indisvalid FROM pg_index WHERE indrelid = 'visits'::regclass ORDER BY 1::text;
+CREATE UNIQUE INDEX visits_patient_uq ON visits (patient_id, id);
+SELECT indisvalid FROM pg_index WHERE indexrelid = 'visits_patient_uq'::regclass;
+DROP INDEX CONCURRENTLY visits_patient_uq;
 
 -- Small tables (fewer rows than small_table_rows and smaller than
 -- small_table_size) are exempt from lock rules, not from breaking rules.

@@ -39,9 +39,15 @@
 #include "pg/compat.hpp"
 
 extern "C" {
+#include "access/genam.h"
+#include "access/table.h"
+#include "access/xact.h"
 #include "catalog/pg_class.h"
 #include "executor/spi.h"
 #include "catalog/pg_index.h"
+#include "utils/fmgroids.h"
+#include "tcop/pquery.h"
+#include "utils/portal.h"
 #include "commands/defrem.h"
 #include "utils/lsyscache.h"
 #include "parser/parser.h"
@@ -128,6 +134,211 @@ stale_invalid_index(const IndexStmt *stmt)
 						   builder),
 				 errhint("Wait until that CREATE INDEX CONCURRENTLY has finished, then run the statement again.")));
 	return idx;
+}
+
+/*
+ * The concurrent index build the current top-level statement runs for a
+ * rewrite (CREATE INDEX made CONCURRENTLY, or the CREATE UNIQUE INDEX
+ * CONCURRENTLY step of a rewritten ADD UNIQUE / PRIMARY KEY): its table and
+ * the INVALID indexes the table had before, so that when the statement
+ * fails, the INVALID index its build left behind is dropped at once
+ * (drop_failed_build) and running the statement again just works.  owner is
+ * the top-level statement's PlannedStmt: only its own frame cleans up, not a
+ * nested DDL that fails inside the build (e.g. from an index expression).
+ * before lives in build_cxt, reset at each arming.
+ */
+struct BuildWatch
+{
+	const PlannedStmt *owner;
+	Oid relid;
+	int nbefore;
+	Oid *before;
+};
+BuildWatch build_watch = {NULL, InvalidOid, 0, NULL};
+MemoryContext build_cxt = NULL;
+
+/*
+ * The INVALID indexes of a table, from pg_index (no lock on the table: a
+ * catalog scan, safe while another session holds it).  Allocated in the
+ * current memory context.  C-style frame; may ereport.
+ */
+int
+invalid_indexes(Oid relid, Oid **out)
+{
+	int n = 0, cap = 4;
+	Oid *oids = (Oid *) palloc(sizeof(Oid) * cap);
+	Relation pg_index = table_open(IndexRelationId, AccessShareLock);
+	ScanKeyData key;
+	ScanKeyInit(&key, Anum_pg_index_indrelid, BTEqualStrategyNumber, F_OIDEQ, ObjectIdGetDatum(relid));
+	SysScanDesc scan = systable_beginscan(pg_index, IndexIndrelidIndexId, true, NULL, 1, &key);
+	HeapTuple tup;
+	while (HeapTupleIsValid(tup = systable_getnext(scan)))
+	{
+		Form_pg_index index = (Form_pg_index) GETSTRUCT(tup);
+		if (index->indisvalid)
+			continue;
+		if (n == cap)
+		{
+			cap *= 2;
+			oids = (Oid *) repalloc(oids, sizeof(Oid) * cap);
+		}
+		oids[n++] = index->indexrelid;
+	}
+	systable_endscan(scan);
+	table_close(pg_index, AccessShareLock);
+	*out = oids;
+	return n;
+}
+
+/* Watch the concurrent build that statement owner runs on relid.  C-style frame; may ereport. */
+void
+arm_build_watch(const PlannedStmt *owner, Oid relid)
+{
+	if (!OidIsValid(relid) || (build_watch.owner == owner && build_watch.relid == relid))
+		return;
+	if (build_cxt == NULL)
+		build_cxt = AllocSetContextCreate(TopMemoryContext, "pg_safemigrate build watch", ALLOCSET_SMALL_SIZES);
+	build_watch.owner = NULL;
+	MemoryContextReset(build_cxt);
+	MemoryContext old = MemoryContextSwitchTo(build_cxt);
+	build_watch.nbefore = invalid_indexes(relid, &build_watch.before);
+	MemoryContextSwitchTo(old);
+	build_watch.relid = relid;
+	build_watch.owner = owner;
+}
+
+/* Whether an index is being built by another session right now.  C-style frame; may ereport. */
+bool
+built_elsewhere(Oid index)
+{
+	MemoryContext caller = CurrentMemoryContext;
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	Oid argtypes[2] = {OIDOID, INT4OID};
+	Datum values[2] = {ObjectIdGetDatum(index), Int32GetDatum(MyProcPid)};
+	int rc = sm_spi_execute_pinned(
+		"SELECT 1 FROM pg_catalog.pg_stat_progress_create_index WHERE index_relid = $1 AND pid <> $2", 2, argtypes,
+		values, true);
+	bool busy = rc == SPI_OK_SELECT && SPI_processed > 0;
+	SPI_finish();
+	MemoryContextSwitchTo(caller);
+	return busy;
+}
+
+/*
+ * In the owner's PG_CATCH, with the statement's error current: roll back
+ * the failed transaction, drop (DROP INDEX CONCURRENTLY, under
+ * safemigrate.lock_timeout, audited like any DDL) each INVALID index of the
+ * watched table that was not there before and that no other session is
+ * building, say so in a NOTICE and in the error's detail, and rethrow the
+ * error.  The build's catalog entry was committed by its first phase, so
+ * only a new transaction can drop it; the abort and restart inside the
+ * running portal are what SPI_rollback does for procedures.  Only at top
+ * level outside a transaction block, where the rewrite ran.  When the drop
+ * fails too (e.g. a long transaction that could still use the index outlasts
+ * the lock timeout), the index stays and the next run of the statement drops
+ * it first (stale_invalid_index); a NOTICE says so.
+ *
+ * C-style frame; never returns.
+ */
+void
+drop_failed_build()
+{
+	Oid relid = build_watch.relid;
+	build_watch.owner = NULL;
+	MemoryContextSwitchTo(build_cxt);
+	ErrorData *edata = CopyErrorData();
+	FlushErrorState();
+	/* The abort releases the portal's snapshot, as in SPI_rollback (ForgetPortalSnapshots). */
+	if (ActivePortal != NULL)
+		ActivePortal->portalSnapshot = NULL;
+	AbortCurrentTransaction();
+	StartTransactionCommand();
+	MemoryContextSwitchTo(build_cxt);
+
+	int saved_lock_timeout = LockTimeout;
+	const char *volatile dropping = NULL;
+	PG_TRY();
+	{
+		/* One active snapshot, for the look-ups and then for each DROP (index_drop pops it before committing). */
+		PushActiveSnapshot(GetTransactionSnapshot());
+		Oid *now;
+		int nnow = invalid_indexes(relid, &now);
+		int ndrop = 0;
+		for (int i = 0; i < nnow; ++i)
+		{
+			bool known = false;
+			for (int j = 0; j < build_watch.nbefore && !known; ++j)
+				known = build_watch.before[j] == now[i];
+			if (!known && get_rel_name(now[i]) != NULL && !built_elsewhere(now[i]))
+				now[ndrop++] = now[i];
+		}
+		for (int i = 0; i < ndrop; ++i)
+		{
+			char *relname = get_rel_name(now[i]);
+			if (relname == NULL)
+				continue;
+			dropping = quote_qualified_identifier(get_namespace_name(get_rel_namespace(now[i])), relname);
+			char *sql = psprintf("DROP INDEX CONCURRENTLY %s", dropping);
+			List *parsed = raw_parser(sql, RAW_PARSE_DEFAULT);
+			RawStmt *raw = linitial_node(RawStmt, parsed);
+			PlannedStmt *drop = makeNode(PlannedStmt);
+			drop->commandType = CMD_UTILITY;
+			drop->canSetTag = false;
+			drop->utilityStmt = raw->stmt;
+			drop->stmt_location = -1;
+			/* lock_timeout bounds the waits for the table lock and for the transactions that may use the index. */
+			LockTimeout = sm_effective_lock_timeout();
+			if (!ActiveSnapshotSet())
+				PushActiveSnapshot(GetTransactionSnapshot());
+#if PG_VERSION_NUM >= 140000
+			ProcessUtility(drop, sql, false, PROCESS_UTILITY_TOPLEVEL, NULL, NULL, None_Receiver, NULL);
+#else
+			ProcessUtility(drop, sql, PROCESS_UTILITY_TOPLEVEL, NULL, NULL, None_Receiver, NULL);
+#endif
+			LockTimeout = saved_lock_timeout;
+			/* index_drop's last step (the catalog delete) is in the transaction it leaves open: commit it. */
+			if (ActiveSnapshotSet())
+				PopActiveSnapshot();
+			CommitTransactionCommand();
+			StartTransactionCommand();
+			MemoryContextSwitchTo(build_cxt);
+			ereport(NOTICE,
+					(errmsg("pg_safemigrate dropped the INVALID index %s that the failed build left behind", dropping),
+					 errdetail("Statement run: DROP INDEX CONCURRENTLY %s;", dropping)));
+			MemoryContextSwitchTo(build_cxt);
+			const char *note = psprintf("The INVALID index %s the failed build left behind was dropped (DROP INDEX "
+										"CONCURRENTLY); running the statement again builds it from the start.",
+										dropping);
+			edata->detail = edata->detail != NULL ? psprintf("%s  %s", edata->detail, note) : pstrdup(note);
+			dropping = NULL;
+		}
+		if (ActiveSnapshotSet())
+			PopActiveSnapshot();
+	}
+	PG_CATCH();
+	{
+		LockTimeout = saved_lock_timeout;
+		MemoryContextSwitchTo(build_cxt);
+		ErrorData *why = CopyErrorData();
+		FlushErrorState();
+		if (ActivePortal != NULL)
+			ActivePortal->portalSnapshot = NULL;
+		AbortCurrentTransaction();
+		StartTransactionCommand();
+		MemoryContextSwitchTo(build_cxt);
+		if (dropping != NULL)
+		{
+			ereport(NOTICE,
+					(errmsg("pg_safemigrate could not drop the INVALID index %s that the failed build left behind: %s",
+							dropping, why->message),
+					 errhint("Running the statement again drops it first (DROP INDEX CONCURRENTLY), then builds the "
+							 "index.")));
+			MemoryContextSwitchTo(build_cxt);
+		}
+	}
+	PG_END_TRY();
+	ReThrowError(edata);
 }
 
 /*
@@ -249,6 +460,8 @@ judge(PlannedStmt *pstmt, const char *queryString, ProcessUtilityContext context
 		 * build that failed, would make the build fail at once: drop it
 		 * first (DROP INDEX CONCURRENTLY), then build, as two steps.
 		 */
+		if (IsA(parsetree, IndexStmt))
+			arm_build_watch(pstmt, RangeVarGetRelid(((IndexStmt *) parsetree)->relation, NoLock, true));
 		if (IsA(parsetree, IndexStmt) && verdict.nsteps == 1)
 		{
 			Oid stale = stale_invalid_index((IndexStmt *) parsetree);
@@ -535,6 +748,8 @@ run_steps(const SmVerdict *v, SmAttempt *attempt, SM_PU_PARAMS)
 			PushActiveSnapshot(GetTransactionSnapshot());
 		}
 		RawStmt *raw = linitial_node(RawStmt, parsed[i]);
+		if (IsA(raw->stmt, IndexStmt) && ((IndexStmt *) raw->stmt)->concurrent)
+			arm_build_watch(pstmt, relid);
 		PlannedStmt *step = makeNode(PlannedStmt);
 		step->commandType = CMD_UTILITY;
 		step->canSetTag = false;
@@ -656,16 +871,14 @@ sm_ProcessUtility(SM_PU_PARAMS) noexcept
 	bool enforce = sm_mode != static_cast<int>(core::Mode::Off) && sm_has_rules(pstmt->utilityStmt) &&
 				   !IsBinaryUpgrade && !creating_extension &&
 				   OidIsValid(get_extension_oid("pg_safemigrate", true));
-	if (!sm_audit_wanted(pstmt->utilityStmt, context))
+	bool audit = sm_audit_wanted(pstmt->utilityStmt, context);
+	if (!audit && !enforce)
 	{
-		if (enforce)
-			enforce_and_run(NULL, SM_PU_ARGS);
-		else
-			call_next(SM_PU_ARGS);
+		call_next(SM_PU_ARGS);
 		return;
 	}
 
-	SmAttempt *attempt = sm_audit_begin(pstmt, queryString, 0, 0);
+	SmAttempt *attempt = audit ? sm_audit_begin(pstmt, queryString, 0, 0) : NULL;
 	PG_TRY();
 	{
 		if (enforce)
@@ -678,11 +891,18 @@ sm_ProcessUtility(SM_PU_PARAMS) noexcept
 	}
 	PG_CATCH();
 	{
-		sm_audit_failed(attempt);
+		if (attempt != NULL)
+			sm_audit_failed(attempt);
+		/* A rewritten build that failed: drop the INVALID index it left (rethrows). */
+		if (build_watch.owner == pstmt)
+			drop_failed_build();
 		PG_RE_THROW();
 	}
 	PG_END_TRY();
-	sm_audit_succeeded(attempt);
+	if (build_watch.owner == pstmt)
+		build_watch.owner = NULL;
+	if (attempt != NULL)
+		sm_audit_succeeded(attempt);
 }
 
 } // namespace
