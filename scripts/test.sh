@@ -225,6 +225,14 @@ bash test/replica/run.sh >build/replica.log 2>&1 || true
 cat build/replica.log
 record_from_log replica build/replica.log
 
+# --- 8. real migration tools: psql, node-pg-migrate, Django, sqitch -----------
+# test/clients/run.sh installs the clients when missing (Debian packages; npm into test/clients/.cache)
+# and starts its own cluster.
+sm_say "migration tools against the hook (test/clients)"
+bash test/clients/run.sh >build/clients.log 2>&1 || true
+cat build/clients.log
+record_from_log clients build/clients.log
+
 sm_cluster_stop
 echo
 echo "suites with failures: ${failures[*]:-none}"
