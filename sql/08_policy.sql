@@ -132,6 +132,17 @@ SET safemigrate.require_declaration = off;
 SET safemigrate.rewrite = on;
 RESET SESSION AUTHORIZATION;
 
+-- A rejection carries the table in the error's schema and table fields, as
+-- errtable() would, for drivers and ORMs that show them.
+DO $$
+DECLARE s text; t text; c text;
+BEGIN
+  ALTER TABLE visits RENAME COLUMN note TO remark;
+EXCEPTION WHEN OTHERS THEN
+  GET STACKED DIAGNOSTICS s = SCHEMA_NAME, t = TABLE_NAME, c = RETURNED_SQLSTATE;
+  RAISE NOTICE 'sqlstate %, schema %, table %', c, s, t;
+END $$;
+
 RESET search_path;
 /* safemigrate: expand-contract */ DROP SCHEMA policy_test CASCADE;
 DROP ROLE regress_sm_migrator, regress_sm_breakglass;

@@ -62,6 +62,7 @@ extern "C" {
 #include "parser/parse_node.h"
 #include "parser/parse_type.h"
 #include "parser/parse_utilcmd.h"
+#include "parser/scansup.h"
 #include "partitioning/partbounds.h"
 #include "tcop/cmdtag.h"
 #include "catalog/pg_statistic_ext.h"
@@ -1724,8 +1725,23 @@ sm_statement_text(const PlannedStmt *pstmt, const char *query_string)
 {
 	if (query_string == NULL)
 		return "";
-	return sm_statement_text_at(query_string, (int) strlen(query_string), pstmt->stmt_location,
-								pstmt->stmt_len);
+	/*
+	 * In a multi-statement string, a statement's location is just after the
+	 * previous semicolon: skip the white space there, as pg_stat_statements
+	 * does (CleanQuerytext).
+	 */
+	int len = (int) strlen(query_string);
+	int loc = pstmt->stmt_location, n = pstmt->stmt_len;
+	if (loc >= 0 && loc < len)
+	{
+		if (n <= 0 || loc + n > len)
+			n = len - loc;
+		while (n > 0 && scanner_isspace(query_string[loc]))
+			++loc, --n;
+		if (n == 0)
+			n = -1; /* all white space: keep "rest of string" semantics harmless */
+	}
+	return sm_statement_text_at(query_string, len, loc, n);
 }
 
 /* len: strlen(query_string), computed once by callers that cut many statements from one string. */

@@ -401,6 +401,29 @@ join_steps(const SmVerdict *v)
 	return buf.data;
 }
 
+/* The one relation a statement acts on, when its parse tree names one; NULL otherwise. */
+RangeVar *
+target_relation(Node *tree)
+{
+	switch (nodeTag(tree))
+	{
+		case T_IndexStmt:
+			return ((IndexStmt *) tree)->relation;
+		case T_AlterTableStmt:
+			return ((AlterTableStmt *) tree)->relation;
+		case T_RenameStmt:
+			return ((RenameStmt *) tree)->relation;
+		case T_ClusterStmt:
+			return ((ClusterStmt *) tree)->relation;
+		case T_RefreshMatViewStmt:
+			return ((RefreshMatViewStmt *) tree)->relation;
+		case T_CreateTrigStmt:
+			return ((CreateTrigStmt *) tree)->relation;
+		default:
+			return NULL;
+	}
+}
+
 /*
  * Judge one statement and raise the rejection or warning it deserves.
  * Returns the statement to run instead when the policy rewrites it, or NULL.
@@ -483,11 +506,22 @@ judge(PlannedStmt *pstmt, const char *queryString, ProcessUtilityContext context
 		verdict_out->lock = core::LockMode::ShareUpdateExclusive;
 		return rewrite_concurrently(pstmt, &verdict);
 	}
+	/* The table, as errtable() would attach it: drivers show it as the error's schema and table fields. */
+	const char *schema = NULL, *table = NULL;
+	RangeVar *rv = target_relation(parsetree);
+	Oid relid = rv != NULL ? RangeVarGetRelid(rv, NoLock, true) : InvalidOid;
+	if (OidIsValid(relid))
+	{
+		schema = get_namespace_name(get_rel_namespace(relid));
+		table = get_rel_name(relid);
+	}
 	ereport(verdict.action == core::Action::Reject ? ERROR : WARNING,
 			(errcode(sqlstate_code(verdict.sqlstate)),
 			 errmsg("%s", verdict.message),
 			 errdetail("%s", verdict.detail),
-			 errhint("%s", verdict.hint)));
+			 errhint("%s", verdict.hint),
+			 schema != NULL ? err_generic_string(PG_DIAG_SCHEMA_NAME, schema) : 0,
+			 table != NULL ? err_generic_string(PG_DIAG_TABLE_NAME, table) : 0));
 	return NULL;
 }
 

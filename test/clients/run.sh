@@ -77,7 +77,7 @@ q() { psql -X -At -v ON_ERROR_STOP=1 -d "$1" -c "$2"; }
 audit_rejected() {
 	q postgres "SELECT count(*) FROM safemigrate.ddl_audit
 		WHERE database_name = '$1' AND application_name = '$2' AND action = 'rejected' AND outcome = 'aborted'
-		  AND sqlstate = '$3' AND ltrim(statement) LIKE '$4%' AND message LIKE (SELECT rule FROM safemigrate.rules WHERE sqlstate = '$3') || ':%'"
+		  AND sqlstate = '$3' AND statement LIKE '$4%' AND message LIKE (SELECT rule FROM safemigrate.rules WHERE sqlstate = '$3') || ':%'"
 }
 # audit_rewritten DB APP STATEMENT-PREFIX: executed_sql of the rewritten attempts.
 audit_rewritten() {
@@ -188,11 +188,12 @@ pgmigrations() { q app_node "SELECT string_agg(name, ',' ORDER BY id) FROM pgmig
 npm_migrate "$work/node-a.out" up -m migrations && rc=0 || rc=$?
 if [ "$rc" -ne 0 ] && has "$work/node-a.out" 'error: create-index-blocking: CREATE INDEX on table "public.invoices" would block writes' &&
 	has "$work/node-a.out" "code: 'SM001'" &&
+	has "$work/node-a.out" "schema: 'public'" && has "$work/node-a.out" "table: 'invoices'" &&
 	has "$work/node-a.out" "hint: 'Run instead: CREATE INDEX CONCURRENTLY \"invoices_customer_id_index\" ON \"invoices\" (\"customer_id\");" &&
 	has "$work/node-a.out" '> Rolling back attempted migration ...'; then
-	ok "node-pg-migrate: the rejection reaches the user with the rule's message, code 'SM001' and the hint, and the run is rolled back"
+	ok "node-pg-migrate: the rejection reaches the user with the rule's message, code 'SM001', schema and table fields and the hint, and the run is rolled back"
 else
-	not_ok "node-pg-migrate: the rejection reaches the user with the rule's message, code 'SM001' and the hint, and the run is rolled back (exit $rc)"
+	not_ok "node-pg-migrate: the rejection reaches the user with the rule's message, code 'SM001', schema and table fields and the hint, and the run is rolled back (exit $rc)"
 	show "$work/node-a.out"
 fi
 check "node-pg-migrate: in the single transaction (default) nothing is applied: pgmigrations is empty, no column status" \
@@ -245,8 +246,8 @@ else
 	show "$work/django-a.out"
 fi
 (cd "$djdir" && "$PYTHON" migrate_sqlstate.py) >"$work/django-b.out" 2>&1 && rc=0 || rc=$?
-check "Django: the SQLSTATE reaches Django (psycopg2 pgcode SM001, diag hint with the safe SQL)" \
-	is "$rc/$(grep -c '^sqlstate: SM001$' "$work/django-b.out" || true)/$(grep -c '^message_hint: Run instead: CREATE INDEX CONCURRENTLY "shop_product_sku_idx"' "$work/django-b.out" || true)" "1/1/1"
+check "Django: the SQLSTATE reaches Django (psycopg2 pgcode SM001, diag hint with the safe SQL, diag schema and table)" \
+	is "$rc/$(grep -c '^sqlstate: SM001$' "$work/django-b.out" || true)/$(grep -c '^message_hint: Run instead: CREATE INDEX CONCURRENTLY "shop_product_sku_idx"' "$work/django-b.out" || true)/$(grep -c -e '^schema_name: public$' -e '^table_name: shop_product$' "$work/django-b.out" || true)" "1/1/1/2"
 check "Django: django_migrations has only 0001_initial, and neither index exists" \
 	is "$(django_migrations)/$(index_valid app_django shop_product_sku_idx)/$(index_valid app_django shop_product_name_idx)" "0001_initial/f/f"
 # The fix: the committed 0002 (atomic = False, AddIndexConcurrently) and 0003 (atomic = False, plain AddIndex).

@@ -1,7 +1,7 @@
 """Run Django's migrate like manage.py does and report what reached Django when it fails.
 
 Prints one line per field of the database error that Django raised: its class, the SQLSTATE
-(psycopg2's pgcode) and the diagnostics' primary message, detail and hint; exits 1 then.
+(psycopg2's pgcode) and the diagnostics' primary message, detail, hint, schema and table; exits 1 then.
 Used by test/clients/run.sh to check that the SQLSTATE, not only the text, reaches the ORM.
 """
 import os
@@ -24,4 +24,6 @@ except DatabaseError as e:
         print("message_primary:", diag.message_primary)
         print("message_detail:", diag.message_detail)
         print("message_hint:", diag.message_hint)
+        print("schema_name:", diag.schema_name)
+        print("table_name:", diag.table_name)
     sys.exit(1)
