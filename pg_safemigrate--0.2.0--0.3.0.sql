@@ -323,6 +323,7 @@ CREATE TABLE safemigrate.expansions (
   new_column     name NOT NULL,
   new_type       text,
   using_expr     text,
+  reverse_expr   text,                  -- alter column type: the old column from the new one (two-way sync)
   sync_function  text NOT NULL,         -- qualified, quoted
   sync_trigger   name NOT NULL,
   job_id         bigint,
@@ -340,8 +341,8 @@ CREATE FUNCTION safemigrate._expansion_sync_body(e safemigrate.expansions)
 RETURNS text
 LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
 AS $fn$
-  SELECT CASE e.kind
-    WHEN 'rename column' THEN pg_catalog.format($body$
+  SELECT CASE
+    WHEN e.kind = 'rename column' THEN pg_catalog.format($body$
 BEGIN
   -- pg_safemigrate expansion %3$s: keeps %1$I and %2$I equal, whichever the application writes
   IF TG_OP = 'INSERT' THEN
@@ -360,7 +361,7 @@ BEGIN
   RETURN NEW;
 END
 $body$, e.old_column, e.new_column, e.expansion_id)
-    ELSE pg_catalog.format($body$
+    WHEN e.reverse_expr IS NULL THEN pg_catalog.format($body$
 BEGIN
   -- pg_safemigrate expansion %5$s: %2$I follows %1$I converted with USING %4$s
   IF TG_OP = 'INSERT' OR NEW.%1$I IS DISTINCT FROM OLD.%1$I OR NEW.%2$I IS NOT DISTINCT FROM OLD.%2$I THEN
@@ -369,6 +370,28 @@ BEGIN
   RETURN NEW;
 END
 $body$, e.old_column, e.new_column, e.new_type, e.using_expr, e.expansion_id)
+    ELSE pg_catalog.format($body$
+DECLARE
+  converted %3$s := (SELECT (%4$s)::%3$s FROM (SELECT NEW.*) AS r);
+BEGIN
+  -- pg_safemigrate expansion %5$s: %2$I follows %1$I converted with USING %4$s, and %1$I follows
+  -- %2$I with %6$s when the application writes %2$I only.  A value of %2$I that is already the
+  -- conversion of %1$I (the backfill's, or one the application wrote to both) leaves %1$I alone,
+  -- so that a lossy conversion never changes the old column.
+  IF TG_OP = 'INSERT' THEN
+    IF NEW.%2$I IS NULL THEN
+      NEW.%2$I := converted;
+    ELSIF NEW.%2$I IS DISTINCT FROM converted THEN
+      NEW.%1$I := (SELECT (%6$s) FROM (SELECT NEW.*) AS r);
+    END IF;
+  ELSIF NEW.%2$I IS NOT DISTINCT FROM OLD.%2$I THEN
+    NEW.%2$I := converted;
+  ELSIF NEW.%1$I IS NOT DISTINCT FROM OLD.%1$I AND NEW.%2$I IS DISTINCT FROM converted THEN
+    NEW.%1$I := (SELECT (%6$s) FROM (SELECT NEW.*) AS r);
+  END IF;
+  RETURN NEW;
+END
+$body$, e.old_column, e.new_column, e.new_type, e.using_expr, e.expansion_id, e.reverse_expr)
   END
 $fn$;
 COMMENT ON FUNCTION safemigrate._expansion_sync_body(safemigrate.expansions) IS 'Internal helper of the expand procedures';
@@ -466,7 +489,7 @@ COMMENT ON PROCEDURE safemigrate._expand_run(int, int, bigint, int, boolean) IS 
 
 -- Finds the open expansion of the same change, or records a new one.
 CREATE FUNCTION safemigrate._expansion_for(rel regclass, kind text, old_column name, new_column name,
-                                           new_type text, using_expr text)
+                                           new_type text, using_expr text, reverse_expr text DEFAULT NULL)
 RETURNS int
 LANGUAGE plpgsql VOLATILE
 AS $fn$
@@ -503,8 +526,8 @@ BEGIN
   SELECT n.nspname INTO nsp FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
    WHERE c.oid = rel;
   INSERT INTO safemigrate.expansions AS x (relid, table_name, kind, old_column, new_column, new_type, using_expr,
-                                           sync_function, sync_trigger)
-  VALUES (rel, rel::text, kind, old_column, new_column, new_type, using_expr, '', '')
+                                           reverse_expr, sync_function, sync_trigger)
+  VALUES (rel, rel::text, kind, old_column, new_column, new_type, using_expr, reverse_expr, '', '')
   RETURNING x.expansion_id INTO id;
   UPDATE safemigrate.expansions x
      SET sync_function = pg_catalog.quote_ident(nsp) || '.' || pg_catalog.quote_ident('safemigrate_sync_' || id),
@@ -513,7 +536,7 @@ BEGIN
   RETURN id;
 END
 $fn$;
-COMMENT ON FUNCTION safemigrate._expansion_for(regclass, text, name, name, text, text) IS
+COMMENT ON FUNCTION safemigrate._expansion_for(regclass, text, name, name, text, text, text) IS
   'Internal helper of the expand procedures';
 
 CREATE PROCEDURE safemigrate.expand_rename_column("table" regclass, old_column name, new_column name,
@@ -532,7 +555,8 @@ COMMENT ON PROCEDURE safemigrate.expand_rename_column(regclass, name, name, int,
 
 CREATE PROCEDURE safemigrate.expand_alter_column_type("table" regclass, "column" name, new_type text,
   using_expr text DEFAULT NULL, batch_size int DEFAULT 5000, max_replica_lag bigint DEFAULT 16777216,
-  lock_timeout_ms int DEFAULT 200, run_backfill boolean DEFAULT true, INOUT expansion_id int DEFAULT NULL)
+  lock_timeout_ms int DEFAULT 200, run_backfill boolean DEFAULT true, INOUT expansion_id int DEFAULT NULL,
+  reverse_using text DEFAULT NULL)
 LANGUAGE plpgsql
 AS $fn$
 BEGIN
@@ -541,13 +565,13 @@ BEGIN
   END IF;
   expansion_id := safemigrate._expansion_for("table", 'alter column type', "column",
                                              left("column" || '_new', 63)::name, new_type,
-                                             coalesce(using_expr, pg_catalog.quote_ident("column")));
+                                             coalesce(using_expr, pg_catalog.quote_ident("column")), reverse_using);
   COMMIT;
   CALL safemigrate._expand_run(expansion_id, batch_size, max_replica_lag, lock_timeout_ms, run_backfill);
 END
 $fn$;
-COMMENT ON PROCEDURE safemigrate.expand_alter_column_type(regclass, name, text, text, int, bigint, int, boolean, int) IS
-  'Expand step of a column type change: adds column_new of the new type, a trigger converting with USING, and backfills it';
+COMMENT ON PROCEDURE safemigrate.expand_alter_column_type(regclass, name, text, text, int, bigint, int, boolean, int, text) IS
+  'Expand step of a column type change: adds column_new of the new type, a trigger converting with USING (and back with reverse_using, when given), and backfills it';
 
 CREATE PROCEDURE safemigrate.contract(expansion_id int)
 LANGUAGE plpgsql

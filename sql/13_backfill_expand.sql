@@ -66,6 +66,24 @@ CALL safemigrate.expand_abort(3);
 CALL safemigrate.contract(3);
 SELECT expansion_id, kind, status FROM safemigrate.expansions ORDER BY 1;
 
+-- Two-way sync for a type change (reverse_using): during the expansion the
+-- application may write either column.  The conversion here is lossy
+-- (numeric to int): the backfill and the trigger never change the old
+-- column's value when the new one is already its conversion.
+CALL safemigrate.expand_alter_column_type('orders', 'total', 'int', using_expr => 'round(total)::int',
+                                          reverse_using => 'total_new::numeric');
+SELECT count(*) FILTER (WHERE total = id * 1.5) AS old_kept, count(*) FILTER (WHERE total_new = round(total)) AS converted,
+       count(*) AS total FROM orders;
+UPDATE orders SET total_new = 99 WHERE id = 10;          -- the new application: the old column follows
+UPDATE orders SET total = 12.6 WHERE id = 11;            -- the old application: the new column follows
+UPDATE orders SET total = 30.4, total_new = 30 WHERE id = 12;  -- both, consistent: kept as written
+INSERT INTO orders (id, total_new) VALUES (6001, 7);
+INSERT INTO orders (id, total) VALUES (6002, 8.4);
+SELECT id, total, total_new FROM orders WHERE id IN (10, 11, 12, 6001, 6002) ORDER BY id;
+SELECT reverse_expr FROM safemigrate.expansions WHERE expansion_id = 4;
+CALL safemigrate.expand_abort(4);
+DELETE FROM orders WHERE id IN (6001, 6002);
+
 -- Bad input.
 CALL safemigrate.expand_rename_column('orders', 'nope', 'x');
 CALL safemigrate.expand_rename_column('orders', 'qty', 'total');
