@@ -398,6 +398,14 @@ COMMENT ON FUNCTION safemigrate._expansion_sync_body(safemigrate.expansions) IS 
 
 -- Shared second half of both expand procedures: DDL (each step committed,
 -- each skipped when already done), the backfill job, and the backfill itself.
+-- The expand-contract procedures commit between their steps: inside BEGIN ... COMMIT they refuse at
+-- once with SQLSTATE 25001 (instead of PostgreSQL's generic 2D000 at their first COMMIT).
+CREATE FUNCTION safemigrate._require_own_transactions(procedure text)
+RETURNS void
+LANGUAGE C STRICT
+AS 'MODULE_PATHNAME', 'safemigrate_require_own_transactions';
+COMMENT ON FUNCTION safemigrate._require_own_transactions(text) IS 'Internal helper of the expand procedures';
+
 CREATE PROCEDURE safemigrate._expand_run(id int, batch_size int, max_replica_lag bigint, lock_timeout_ms int,
                                           run_backfill boolean)
 LANGUAGE plpgsql
@@ -545,6 +553,7 @@ CREATE PROCEDURE safemigrate.expand_rename_column("table" regclass, old_column n
 LANGUAGE plpgsql
 AS $fn$
 BEGIN
+  PERFORM safemigrate._require_own_transactions('safemigrate.expand_rename_column');
   expansion_id := safemigrate._expansion_for("table", 'rename column', old_column, new_column, NULL, NULL);
   COMMIT;
   CALL safemigrate._expand_run(expansion_id, batch_size, max_replica_lag, lock_timeout_ms, run_backfill);
@@ -560,6 +569,7 @@ CREATE PROCEDURE safemigrate.expand_alter_column_type("table" regclass, "column"
 LANGUAGE plpgsql
 AS $fn$
 BEGIN
+  PERFORM safemigrate._require_own_transactions('safemigrate.expand_alter_column_type');
   IF "column" IS NULL THEN
     RAISE EXCEPTION 'the column name must not be NULL' USING ERRCODE = 'null_value_not_allowed';
   END IF;
@@ -581,6 +591,7 @@ DECLARE
   j safemigrate.backfill_jobs;
   def text;
 BEGIN
+  PERFORM safemigrate._require_own_transactions('safemigrate.contract');
   SELECT * INTO e FROM safemigrate.expansions x WHERE x.expansion_id = contract.expansion_id FOR UPDATE;
   IF NOT FOUND THEN
     RAISE EXCEPTION 'expansion % does not exist', expansion_id USING ERRCODE = 'undefined_object';
@@ -632,6 +643,7 @@ AS $fn$
 DECLARE
   e safemigrate.expansions;
 BEGIN
+  PERFORM safemigrate._require_own_transactions('safemigrate.expand_abort');
   SELECT * INTO e FROM safemigrate.expansions x WHERE x.expansion_id = expand_abort.expansion_id FOR UPDATE;
   IF NOT FOUND THEN
     RAISE EXCEPTION 'expansion % does not exist', expansion_id USING ERRCODE = 'undefined_object';
@@ -693,6 +705,7 @@ DECLARE
   con name;
   valid boolean;
 BEGIN
+  PERFORM safemigrate._require_own_transactions('safemigrate.set_not_null');
   IF "table" IS NULL OR "column" IS NULL THEN
     RAISE EXCEPTION 'the table and the column name must not be NULL' USING ERRCODE = 'null_value_not_allowed';
   END IF;

@@ -60,6 +60,7 @@ extern "C" {
 PG_FUNCTION_INFO_V1(safemigrate_backfill);
 PG_FUNCTION_INFO_V1(safemigrate_backfill_create);
 PG_FUNCTION_INFO_V1(safemigrate_backfill_resume);
+PG_FUNCTION_INFO_V1(safemigrate_require_own_transactions);
 }
 
 namespace safemigrate::pg {
@@ -1169,5 +1170,29 @@ safemigrate_backfill_resume(PG_FUNCTION_ARGS)
 		elog(ERROR, "pg_safemigrate: SPI_connect failed");
 	run_job(PG_GETARG_INT64(0));
 	SPI_finish();
+	PG_RETURN_VOID();
+}
+
+/*
+ * safemigrate._require_own_transactions(procedure text): called first by the
+ * PL/pgSQL procedures that commit between their steps (expand_*, contract,
+ * expand_abort, set_not_null).  Inside BEGIN ... COMMIT they cannot commit:
+ * say so with SQLSTATE 25001 before anything is done.  (Called from a
+ * function in an atomic context, they still fail at their first COMMIT with
+ * PostgreSQL's 2D000.)
+ *
+ * C-style frame; may ereport.
+ */
+extern "C" Datum
+safemigrate_require_own_transactions(PG_FUNCTION_ARGS)
+{
+	if (IsTransactionBlock())
+	{
+		char *what = text_to_cstring(PG_GETARG_TEXT_PP(0));
+		ereport(ERROR, (errcode(ERRCODE_ACTIVE_SQL_TRANSACTION),
+						errmsg("%s cannot run inside a transaction block", what),
+						errdetail("It commits between its steps, so that no step holds a lock for long."),
+						errhint("Run CALL %s(...) on its own, outside BEGIN ... COMMIT and not from a function.", what)));
+	}
 	PG_RETURN_VOID();
 }
