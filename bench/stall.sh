@@ -504,7 +504,9 @@ for op in $ops; do
 	{
 		echo "set terminal pngcairo noenhanced size 900,500 font 'sans,8'"
 		echo "set output '$plots/$op.png'"
-		echo "set multiplot layout 3,1 title \"$op: OLTP latency (pgbench --rate $rate, $clients clients) around: $(naive_sql "$op" | sed 's/;$//; s/"//g' | cut -c1-100)\" font 'sans,9'"
+		sub="OLTP latency per transaction (pgbench --rate $rate, $clients clients, by scheduled start), $(awk -v r="$rows" 'BEGIN { printf "%\047d", r }') rows"
+		[ "$op" = lock_queue ] && sub="$sub; a reader holds AccessShareLock from -$((warm - t_long)) s to $((t_long + hold - warm)) s"
+		echo "set multiplot layout 3,1 title \"$op: $(naive_sql "$op" | sed 's/;$//; s/"//g' | cut -c1-110)\\n$sub\" font 'sans,9'"
 		echo "set logscale y; set xrange [-$warm:$xmax]; set yrange [0.3:$(awk -v y="$ymax" 'BEGIN { print y * 2 }')]"
 		echo "set ylabel 'latency ms'; set grid ytics; set key off; set format y '%g'"
 		echo "set lmargin 10; set rmargin 2; set tmargin 1.2; set bmargin 1.6"
