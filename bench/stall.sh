@@ -17,6 +17,7 @@
 #   --rows N      rows in appointments (default 2000000); patients get N/10
 #   --rate TPS    the load's total rate, pgbench --rate (default 150, 4 clients, 2 threads)
 #   --plots DIR   where the PNGs go (default bench/results/stall; one per operation, last round)
+#   --conf 'NAME = VALUE'  one more server setting (repeatable), e.g. --conf 'wal_init_zero = off'
 #   --keep        keep the per-run files (pgbench logs, DDL outputs, plot data) in bench/.cache/stall/
 #   -h, --help    this text
 #
@@ -69,7 +70,7 @@ source "$SM_ROOT/bench/lib/common.sh"
 ALL_OPS="create_index add_fk add_check set_not_null add_unique volatile_default alter_type lock_queue"
 VARIANTS="naive playbook extension"
 rounds=1 ops=$ALL_OPS rows=2000000 rate=150 clients=4 jobs=2 keep=0 plots=$SM_ROOT/bench/results/stall
-warm=3 tail=3 cap=600 t_long=2 hold=6
+warm=3 tail=3 cap=600 t_long=2 hold=6 confs=()
 while [ $# -gt 0 ]; do
 	case $1 in
 	-r) rounds=$2; shift 2 ;;
@@ -77,6 +78,7 @@ while [ $# -gt 0 ]; do
 	--rows) rows=$2; shift 2 ;;
 	--rate) rate=$2; shift 2 ;;
 	--plots) plots=$2; shift 2 ;;
+	--conf) confs+=("$2"); shift 2 ;;
 	--keep) keep=1; shift ;;
 	-h | --help) awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"; exit 0 ;;
 	*) echo "unknown argument: $1 (see --help)" >&2; exit 2 ;;
@@ -119,6 +121,7 @@ cdir=$SM_DIR_stall
 	echo "shared_buffers = 512MB"
 	echo "max_wal_size = 8GB"
 	echo "checkpoint_timeout = 30min"
+	for c in ${confs[@]+"${confs[@]}"}; do echo "$c"; done
 } | sm_as_owner tee -a "$cdir/data/postgresql.conf" >/dev/null
 preload=off
 
@@ -141,6 +144,7 @@ set_preload() {
 }
 set_preload off
 bench_env_line
+[ ${#confs[@]} = 0 ] || echo "extra server settings: ${confs[*]}"
 
 bench_say "template: patients $patients rows, appointments $rows rows (no foreign key, no unique, room nullable)"
 psql -X -q -v ON_ERROR_STOP=1 <<EOF
@@ -408,7 +412,7 @@ run_one() {
 	psql -X -q -c "DROP DATABASE $db"
 }
 
-fmt='%-16s %-9s %-9s %-6s %9s %6s %9s %8s %7s %5s %6s  %s\n'
+fmt='%-16s %-9s %-16s %-5s %9s %6s %9s %8s %7s %5s %6s  %s\n'
 declare -A col
 run_half() { # run_half naive-playbook|extension ROUND
 	local half=$1 round=$2 op v vs
