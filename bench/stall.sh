@@ -116,6 +116,7 @@ so=$("$PG_CONFIG" --pkglibdir)/pg_safemigrate.so
 echo "timing the installed $so ($(date -r "$so" '+%F %T'))"
 bench_start=$(bench_now)
 sm_cluster_start stall no-preload
+# shellcheck disable=SC2154 # set by sm_cluster_start through printf -v
 cdir=$SM_DIR_stall
 {
 	echo "shared_buffers = 512MB"
@@ -310,7 +311,7 @@ run_ddl() {
 				rc=0
 				PGAPPNAME=stall_ddl "${psql_ddl[@]}" -f "$dir/ddl.sql" >"$dir/ddl.try" 2>&1 || rc=$?
 				cat "$dir/ddl.try" >>"$dir/ddl.out"
-				[ "$rc" != 0 ] && grep -q '55P03' "$dir/ddl.try" && [ "$r_attempts" -lt 200 ] || break
+				if [ "$rc" = 0 ] || ! grep -q '55P03' "$dir/ddl.try" || [ "$r_attempts" -ge 200 ]; then break; fi
 				sleep "0.$((200 + RANDOM % 200))"
 			done
 		else
@@ -365,7 +366,7 @@ run_one() {
 			r_rule=$(sed -n 's/.*pg_safemigrate rewrote the statement (rule \([a-z-]*\)).*/\1/p' "$dir/ddl.out" | head -1)
 			[ -n "$r_steps" ] || r_steps=1
 		else
-			r_outcome=done
+			r_outcome='done'
 		fi
 	else
 		r_sqlstate=${r_sqlstate:-error}
