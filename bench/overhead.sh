@@ -28,17 +28,25 @@
 #   ext             library preloaded, extension created: the product (mode enforce, audit on)
 #   ext,audit=off   the same with -c safemigrate.audit=off
 #
+# The empty script's count is subtracted (start-up and shutdown: under a postmaster the preload's
+# start-up is paid once by the postmaster, not per connection); the utility table also shows the
+# ratio with a "warm" script (empty + one DO) subtracted instead, since the first DO loads PL/pgSQL,
+# whose settings cost more to define when the library's settings are there too (once per backend).
+#
 # What single-user mode does not measure: the audit (a backend audits only under a postmaster:
 # IsUnderPostmaster; its background writer does not start either), so ext and ext,audit=off
-# count the same, and the DDL cost per statement is the policy's alone (classification, catalog
-# look-ups, pre-lock); the audit's own cost is in bench/audit_throughput.sh.  The bench checks
-# before measuring that the hook does run under --single (a RENAME COLUMN on pgbench_accounts is
-# rejected with rename-column in config ext, and runs in none).
+# count the same there.  The bench checks before measuring that the hook does run under --single
+# (a RENAME COLUMN on pgbench_accounts is rejected with rename-column in config ext, and runs in
+# none).  For the audit, the ddl script also runs through psql against the postmaster started
+# under callgrind (every forked process gets its own count): the backend's instructions with the
+# audit on and off (PGOPTIONS), each minus an empty session's; the writer's INSERTs are another
+# process (see bench/audit_throughput.sh for the throughput).
 #
 # Then, for information only (2 cores shared with other jobs: noise), pgbench's built-in
 # tpcb-like load against a normal server, with and without the preload, alternating.
 #
-#   bash bench/overhead.sh [-r ROUNDS] [-n STATEMENTS] [--ddl N] [--tps-rounds N] [--tps-seconds S] [--keep]
+#   bash bench/overhead.sh [-r ROUNDS] [-n STATEMENTS] [--ddl N] [--tps-rounds N] [--tps-seconds S]
+#                          [--no-audit] [--keep]
 #
 #   -r ROUNDS         callgrind runs of each configuration and script (default 2: the counts of the
 #                     rounds should agree to about 0.01%; the tables show the first and the spread)
@@ -46,19 +54,21 @@
 #   --ddl N           DDL statements of the ddl script (default 1000, a multiple of 5)
 #   --tps-rounds N    pgbench rounds per configuration (default 3; 0: no TPS part)
 #   --tps-seconds S   length of each pgbench run (default 5)
+#   --no-audit        skip the measurement of the audit under a postmaster
 #   --keep            keep the scripts, outputs and callgrind files in bench/.cache/overhead/
 #
 # Uses the extension already installed (no build), installs valgrind when missing, starts its own
-# throwaway cluster (scripts/lib.sh) and removes it at the end.  About 6 minutes with the defaults
+# throwaway cluster (scripts/lib.sh) and removes it at the end.  About 9 minutes with the defaults
 # (callgrind runs about 50x slower than the program).  The last line is machine-readable:
 #   BENCH overhead utility_ratio=... tpcb_ratio=... ddl_instr_per_stmt=... tps_ratio=... (and more)
-# utility_ratio and tpcb_ratio: instructions of config ext / none+ext, start-up subtracted;
-# ddl_instr_per_stmt: (ext - none+ext) / DDL statements; tps_ratio: median TPS with / without
-# the preload (information only).
+# utility_ratio and tpcb_ratio: instructions of config ext / none+ext, start-up subtracted
+# (utility_warm_ratio: the warm script subtracted); ddl_instr_per_stmt: (ext - none+ext) / DDL
+# statements; ddl_audit_instr_per_stmt: (audit on - off) / DDL statements under a postmaster;
+# tps_ratio: median TPS with / without the preload (information only).
 source "$(dirname "${BASH_SOURCE[0]}")/../scripts/lib.sh"
 source "$SM_ROOT/bench/lib/common.sh"
 
-rounds=2 nstmt=3000 nddl=1000 tps_rounds=3 tps_seconds=5 keep=0
+rounds=2 nstmt=3000 nddl=1000 tps_rounds=3 tps_seconds=5 keep=0 audit_pm=1
 while [ $# -gt 0 ]; do
 	case $1 in
 	-r) rounds=$2; shift 2 ;;
@@ -67,6 +77,7 @@ while [ $# -gt 0 ]; do
 	--tps-rounds) tps_rounds=$2; shift 2 ;;
 	--tps-seconds) tps_seconds=$2; shift 2 ;;
 	--keep) keep=1; shift ;;
+	--no-audit) audit_pm=0; shift ;;
 	-h | --help) awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"; exit 0 ;;
 	*) echo "unknown argument: $1 (see --help)" >&2; exit 2 ;;
 	esac
@@ -113,6 +124,7 @@ pgbench -i -q -s 1 bench_plain >"$work/pgbench-init.log" 2>&1 || { cat "$work/pg
 psql -X -q -d bench_plain -c 'VACUUM ANALYZE'
 createdb -T bench_plain bench_ext
 psql -X -q -v ON_ERROR_STOP=1 -d bench_ext -c 'CREATE EXTENSION pg_safemigrate' -c 'VACUUM ANALYZE'
+psql -X -q -v ON_ERROR_STOP=1 -d postgres -c 'CREATE EXTENSION pg_safemigrate'    # the audit's table (safemigrate.database)
 createdb -T bench_ext bench_tps
 echo "pg_safemigrate $(psql -X -At -d bench_ext -c "SELECT extversion FROM pg_extension WHERE extname = 'pg_safemigrate'")" \
 	"in bench_ext; pgbench_accounts: $(psql -X -At -d bench_ext -c "SELECT reltuples::bigint FROM pg_class WHERE relname = 'pgbench_accounts'") rows"
@@ -145,6 +157,7 @@ sm_as_owner "$PG_BINDIR/pg_ctl" -D "$data" -m fast -w stop >/dev/null
 # The scripts: one statement a line (single-user mode without -j ends a statement at a newline).
 bench_say "scripts"
 : >"$work/empty.sql"
+printf 'DO $$BEGIN END$$\n' >"$work/warm.sql"    # the empty script plus loading PL/pgSQL
 awk -v n="$nstmt" 'BEGIN {
 	nb = split("BEGIN|SET LOCAL work_mem = '"'"'8MB'"'"'|SHOW work_mem|SAVEPOINT s1|SET LOCAL search_path = public, pg_catalog|" \
 		"RELEASE SAVEPOINT s1|SAVEPOINT s2|SET LOCAL statement_timeout = '"'"'5s'"'"'|ROLLBACK TO SAVEPOINT s2|RELEASE SAVEPOINT s2|COMMIT|" \
@@ -185,7 +198,7 @@ awk -v n="$nddl" 'BEGIN {
 }' >"$work/ddl.sql"
 printf 'ALTER TABLE pgbench_accounts RENAME COLUMN filler TO filler_renamed\n' >"$work/check.sql"
 declare -A nlines=()
-for w in empty utility tpcb ddl; do
+for w in empty warm utility tpcb ddl; do
 	nlines[$w]=$(wc -l <"$work/$w.sql")
 done
 echo "utility: ${nlines[utility]} statements, $(sort -u "$work/utility.sql" | awk '{ print $1 }' | sort -u | wc -l) distinct commands;" \
@@ -205,9 +218,11 @@ single() { # single PRELOAD DB [postgres options...] <script: a single-user back
 	sm_as_owner "$PG_BINDIR/postgres" --single -D "$data" -c "shared_preload_libraries=$pl" "$@" "$db"
 }
 # A fresh copy of the configuration's database, so that every run starts from the same state
-# (the tpcb and ddl scripts change the data and the catalog).
+# (the tpcb and ddl scripts change the data and the catalog), always with the same OID.  What still
+# varies between runs: transaction ids and the OIDs of new objects, hence some zeroed pg_xact /
+# pg_subtrans pages and hash-table probes (the spread column).
 fresh_copy() {
-	printf 'DROP DATABASE IF EXISTS bench_run\nCREATE DATABASE bench_run TEMPLATE %s\n' "$1" |
+	printf 'DROP DATABASE IF EXISTS bench_run\nCREATE DATABASE bench_run TEMPLATE %s OID = 60000\n' "$1" |
 		single '' postgres >"$work/copy.log" 2>&1 || { cat "$work/copy.log"; exit 1; }
 }
 
@@ -237,7 +252,7 @@ measure() { # measure CONFIG WORKLOAD ROUND
 	errs[$c.$w.$r]=$(grep -c 'ERROR:' "$work/run.$w.${c//[+,=]/_}.$r.log" || true)
 }
 
-workloads=(empty utility ddl tpcb)
+workloads=(empty warm utility ddl tpcb)
 bench_say "callgrind: ${#configs[@]} configurations x ${#workloads[@]} scripts x $rounds round(s)"
 for r in $(seq 1 "$rounds"); do
 	for w in "${workloads[@]}"; do
@@ -249,6 +264,67 @@ for r in $(seq 1 "$rounds"); do
 		done
 	done
 done
+
+# ---------------------------------------------------------------------------------------------
+# The audit's cost per DDL statement, which single-user mode cannot show: the postmaster itself
+# runs under callgrind, so every process it forks (backends, the audit writer) is counted into
+# its own file cg.PID.out; autovacuum is off.  The ddl script runs through psql (a statement a
+# line, as in single-user mode) in a fresh copy of bench_ext, with the audit on and with
+# PGOPTIONS='-c safemigrate.audit=off'; the backend's count minus an empty session's (connection
+# start-up and exit), per DDL statement.  The writer's INSERTs run in the writer, not counted here.
+declare -A pm=() pm_rows=()
+pm_dir=$work/pm
+pm_start() {
+	mkdir -p "$pm_dir"
+	[ "$(id -u)" -eq 0 ] && chown postgres: "$pm_dir"
+	sm_as_owner valgrind --tool=callgrind --trace-children=no --callgrind-out-file="$pm_dir/cg.%p.out" \
+		"$PG_BINDIR/postgres" -D "$data" -c shared_preload_libraries=pg_safemigrate -c autovacuum=off \
+		>"$pm_dir/server.log" 2>&1 3>&- 4>&- 5>&- 6>&- 7>&- 8>&- 9>&- &
+	for _ in $(seq 1 240); do
+		pg_isready -q -d postgres && return 0
+		sleep 0.5
+	done
+	cat "$pm_dir/server.log"
+	return 1
+}
+pm_session() { # pm_session WORKLOAD AUDIT(on|off) ROUND
+	local w=$1 a=$2 r=$3 pid f
+	psql -X -q -d postgres -c 'DROP DATABASE IF EXISTS bench_run' \
+		-c 'CREATE DATABASE bench_run TEMPLATE bench_ext OID = 60000' >/dev/null
+	{ echo 'SELECT pg_backend_pid();'; sed 's/$/;/' "$work/$w.sql"; } >"$pm_dir/$w.psql"
+	PGOPTIONS="$([ "$a" = off ] && echo '-c safemigrate.audit=off')" \
+		psql -X -q -At -d bench_run -f "$pm_dir/$w.psql" >"$pm_dir/out.$w.$a.$r" 2>&1 || true
+	pid=$(head -1 "$pm_dir/out.$w.$a.$r")
+	f=$pm_dir/cg.$pid.out
+	for _ in $(seq 1 240); do
+		[ -s "$f" ] && grep -q '^totals:' "$f" && break
+		sleep 0.5
+	done
+	pm[$w.$a.$r]=$(awk '/^totals:/ { print $2 }' "$f" 2>/dev/null)
+	[ -n "${pm[$w.$a.$r]}" ] || { bench_warn "no callgrind file for backend $pid"; pm[$w.$a.$r]=NA; }
+	mv "$f" "$pm_dir/cg.$w.$a.$r.out" 2>/dev/null || true
+	psql -X -At -d postgres -c 'SELECT safemigrate.audit_wait(120000)' >/dev/null
+	pm_rows[$w.$a.$r]=$(psql -X -At -d postgres -c "SELECT count(*) FROM safemigrate.ddl_audit WHERE backend_pid = $pid AND database_name = 'bench_run'")
+}
+pm_ddl_per=NA pm_ratio=NA
+if [ "$audit_pm" = 1 ]; then
+	bench_say "the audit under a postmaster (the postmaster under callgrind; the backend that runs each script)"
+	t0=$(bench_now)
+	pm_start
+	echo "  postmaster started under callgrind in $(awk -v a="$t0" -v b="$(bench_now)" 'BEGIN { printf "%.0f", b - a }') s"
+	for r in $(seq 1 "$rounds"); do
+		for w in empty ddl; do
+			for a in on off; do
+				t0=$(bench_now)
+				pm_session "$w" "$a" "$r"
+				printf '  round %d  %-8s audit=%-4s %14s instructions  %5s audit rows  (%.0f s)\n' "$r" "$w" "$a" \
+					"${pm[$w.$a.$r]}" "${pm_rows[$w.$a.$r]}" "$(awk -v a="$t0" -v b="$(bench_now)" 'BEGIN { print b - a }')"
+			done
+		done
+	done
+	sm_as_owner "$PG_BINDIR/pg_ctl" -D "$data" -m fast -w -t 300 stop >/dev/null || true
+	wait
+fi
 
 # ---------------------------------------------------------------------------------------------
 # Tables.  Round 1's counts; "spread": the largest relative difference between the rounds.
@@ -277,6 +353,19 @@ for w in utility tpcb ddl; do
 	done
 	echo "(instructions: the whole run; statements: minus the empty script's; vs base: statements of ext and"
 	echo " ext,audit=off over none+ext, of none and preload over none; raw ratio: the same without subtracting)"
+	if [ "$w" = utility ]; then
+		# The first DO loads PL/pgSQL, whose DefineCustom*Variable calls each sort the whole GUC
+		# array: longer by the library's settings when it is preloaded.  Once per backend, so
+		# also subtract the warm script (empty + one DO) instead of the empty one.
+		for c in preload ext; do
+			b=${cfg_base[$c]}
+			res[$c.utility.warm]=$(ratio6 $(( ${ir[$c.utility.1]} - ${ir[$c.warm.1]} )) $(( ${ir[$b.utility.1]} - ${ir[$b.warm.1]} )))
+		done
+		echo "loading PL/pgSQL (the first DO) costs $(( ${ir[ext.warm.1]} - ${ir[ext.empty.1]} )) instructions with the preload," \
+			"$(( ${ir[none+ext.warm.1]} - ${ir[none+ext.empty.1]} )) without, once per backend; with the warm script (empty + one DO)"
+		echo "subtracted instead of the empty one: ext / none+ext = ${res[ext.utility.warm]}x, preload / none = ${res[preload.utility.warm]}x" \
+			"($(( (${ir[ext.utility.1]} - ${ir[ext.warm.1]} - ${ir[none+ext.utility.1]} + ${ir[none+ext.warm.1]}) / (n - 1) )) instructions per statement)"
+	fi
 done
 bench_say "start-up and shutdown (the empty script)"
 for c in "${configs[@]}"; do
@@ -290,6 +379,27 @@ echo
 echo "DDL: the hook costs $ddl_per instructions per DDL statement with the extension (ext - none+ext),"
 echo "     $ddl_per_pre without it (preload - none: the library loaded, the policy inactive);"
 echo "     a DDL statement itself costs about ${res[none+ext.ddl.per]} here"
+
+if [ "$audit_pm" = 1 ]; then
+	bench_say "ddl under a postmaster, the backend's instructions: ${nlines[ddl]} statements (round 1; start-up = an empty session's)"
+	fmt='%-14s %15s %13s %12s %10s %10s %11s\n'
+	printf "$fmt" audit instructions statements 'per stmt' 'vs off' spread 'audit rows'
+	for a in off on; do
+		s=0
+		for r in $(seq 2 "$rounds"); do
+			s=$(awk -v a="${pm[ddl.$a.1]}" -v b="${pm[ddl.$a.$r]}" -v s="$s" 'BEGIN { if (a == "NA" || b == "NA") { print s; exit } d = (b - a) / a * 100; if (d < 0) d = -d; print (d > s ? d : s) }')
+		done
+		st=$(awk -v a="${pm[ddl.$a.1]}" -v b="${pm[empty.$a.1]}" 'BEGIN { if (a == "NA" || b == "NA") print "NA"; else print a - b }')
+		pm[st.$a]=$st
+		printf "$fmt" "$a" "${pm[ddl.$a.1]}" "$st" "$(awk -v s="$st" -v n="${nlines[ddl]}" 'BEGIN { if (s == "NA") print s; else printf "%.0f", s / n }')" \
+			"$(awk -v s="$st" -v b="${pm[st.off]}" 'BEGIN { if (s == "NA" || b == "NA") print "NA"; else printf "%.4fx", s / b }')" \
+			"$(awk -v s="$s" 'BEGIN { printf "%.4f%%", s }')" "${pm_rows[ddl.$a.1]}"
+	done
+	pm_ddl_per=$(awk -v a="${pm[st.on]}" -v b="${pm[st.off]}" -v n="${nlines[ddl]}" 'BEGIN { if (a == "NA" || b == "NA") print "NA"; else printf "%.0f", (a - b) / n }')
+	pm_ratio=$(awk -v a="${pm[st.on]}" -v b="${pm[st.off]}" 'BEGIN { if (a == "NA" || b == "NA") print "NA"; else printf "%.4f", a / b }')
+	echo "the audit costs the backend $pm_ddl_per instructions per DDL statement (on - off, the writer's INSERTs not included)"
+	[ "${pm_rows[ddl.on.1]}" = "${nlines[ddl]}" ] || bench_warn "the audited session left ${pm_rows[ddl.on.1]} audit rows for ${nlines[ddl]} DDL statements"
+fi
 
 # The hook's own functions in the ddl run of config ext (callgrind_annotate, inclusive).
 bench_say "where the hook's instructions go (ddl script, config ext, callgrind_annotate --inclusive=yes)"
@@ -338,8 +448,8 @@ diff_self() { # diff_self WORKLOAD CONFIG
 		self_of "$work/cg.$w.${b//[+,=]/_}.1.out" | sed "s/^/-1$tab/"
 		self_of "$work/cg.empty.${b//[+,=]/_}.1.out" | sed "s/^/1$tab/"
 	} | awk -F'\t' '{ d[$3] += $1 * $2 } END { for (f in d) if (d[f] != 0) printf "%d\t%d\t%s\n", (d[f] < 0 ? -d[f] : d[f]), d[f], f }' |
-		sort -t"$tab" -k1,1 -g -r | head -8 |
-		awk -F'\t' -v n="${nlines[$w]}" '{ printf "  %+12d  %+8.1f/stmt  %s\n", $2, $2 / n, substr($3, 1, 110) }'
+		sort -t"$tab" -k1,1 -g -r |
+		awk -F'\t' -v n="${nlines[$w]}" 'NR <= 8 { printf "  %+12d  %+8.1f/stmt  %s\n", $2, $2 / n, substr($3, 1, 110) }'
 }
 diff_self utility ext
 diff_self tpcb ext
@@ -360,6 +470,6 @@ echo "run time: $(awk -v a="$t_start" -v b="$(bench_now)" 'BEGIN { printf "%.0f"
 echo "BENCH overhead utility_ratio=${res[ext.utility.ratio]} tpcb_ratio=${res[ext.tpcb.ratio]} ddl_instr_per_stmt=$ddl_per" \
 	"tps_ratio=$tps_ratio utility_raw_ratio=${res[ext.utility.raw]} tpcb_raw_ratio=${res[ext.tpcb.raw]}" \
 	"preload_utility_ratio=${res[preload.utility.ratio]} preload_tpcb_ratio=${res[preload.tpcb.ratio]}" \
-	"audit_off_utility_ratio=${res[ext,audit=off.utility.ratio]} utility_instr_per_stmt=${res[ext.utility.per]}" \
+	"utility_warm_ratio=${res[ext.utility.warm]} audit_off_utility_ratio=${res[ext,audit=off.utility.ratio]} utility_instr_per_stmt=${res[ext.utility.per]}" \
 	"tpcb_instr_per_stmt=${res[ext.tpcb.per]} ddl_statements=${nlines[ddl]} utility_statements=${nlines[utility]}" \
-	"tpcb_statements=${nlines[tpcb]} rounds=$rounds max_spread_pct=$max_spread hook_in_single=$hook_ok tps_off=$tps_off tps_on=$tps_on"
+	"tpcb_statements=${nlines[tpcb]} ddl_audit_instr_per_stmt=$pm_ddl_per ddl_audit_ratio=$pm_ratio rounds=$rounds max_spread_pct=$max_spread hook_in_single=$hook_ok tps_off=$tps_off tps_on=$tps_on"
