@@ -111,7 +111,8 @@ if ! command -v valgrind >/dev/null || ! command -v callgrind_annotate >/dev/nul
 fi
 so=$("$PG_CONFIG" --pkglibdir)/pg_safemigrate.so
 [ -f "$so" ] || { bench_warn "$so is not installed (make install first)"; exit 1; }
-echo "measuring the installed $so ($(date -r "$so" '+%F %T'))"
+so_sum=$(sha256sum "$so" | cut -c1-16)
+echo "measuring the installed $so ($(date -r "$so" '+%F %T'), sha256 $so_sum...)"
 sm_cluster_start overhead preload
 bench_env_line
 echo "$(valgrind --version)"
@@ -465,6 +466,10 @@ if [ "$tps_rounds" -gt 0 ]; then
 fi
 max_spread=$(for c in "${configs[@]}"; do for w in "${workloads[@]}"; do spread "$c" "$w"; echo; done; done |
 	tr -d '%' | sort -g | tail -1)
+if [ "$(sha256sum "$so" | cut -c1-16)" != "$so_sum" ]; then
+	bench_warn "$so was replaced during the run (now $(date -r "$so" '+%F %T')): the configurations may have measured different builds"
+	so_changed=yes
+fi
 echo
 echo "run time: $(awk -v a="$t_start" -v b="$(bench_now)" 'BEGIN { printf "%.0f", b - a }') s"
 echo "BENCH overhead utility_ratio=${res[ext.utility.ratio]} tpcb_ratio=${res[ext.tpcb.ratio]} ddl_instr_per_stmt=$ddl_per" \
@@ -472,4 +477,4 @@ echo "BENCH overhead utility_ratio=${res[ext.utility.ratio]} tpcb_ratio=${res[ex
 	"preload_utility_ratio=${res[preload.utility.ratio]} preload_tpcb_ratio=${res[preload.tpcb.ratio]}" \
 	"utility_warm_ratio=${res[ext.utility.warm]} audit_off_utility_ratio=${res[ext,audit=off.utility.ratio]} utility_instr_per_stmt=${res[ext.utility.per]}" \
 	"tpcb_instr_per_stmt=${res[ext.tpcb.per]} ddl_statements=${nlines[ddl]} utility_statements=${nlines[utility]}" \
-	"tpcb_statements=${nlines[tpcb]} ddl_audit_instr_per_stmt=$pm_ddl_per ddl_audit_ratio=$pm_ratio rounds=$rounds max_spread_pct=$max_spread hook_in_single=$hook_ok tps_off=$tps_off tps_on=$tps_on"
+	"tpcb_statements=${nlines[tpcb]} ddl_audit_instr_per_stmt=$pm_ddl_per ddl_audit_ratio=$pm_ratio rounds=$rounds max_spread_pct=$max_spread hook_in_single=$hook_ok so_replaced=${so_changed:-no} tps_off=$tps_off tps_on=$tps_on"
