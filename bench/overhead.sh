@@ -58,8 +58,8 @@
 #   --keep            keep the scripts, outputs and callgrind files in bench/.cache/overhead/
 #
 # Uses the extension already installed (no build), installs valgrind when missing, starts its own
-# throwaway cluster (scripts/lib.sh) and removes it at the end.  About 9 minutes with the defaults
-# (callgrind runs about 50x slower than the program).  The last line is machine-readable:
+# throwaway cluster (scripts/lib.sh) and removes it at the end.  About 6 minutes with the defaults
+# (callgrind runs 20-50x slower than the program).  The last line is machine-readable:
 #   BENCH overhead utility_ratio=... tpcb_ratio=... ddl_instr_per_stmt=... tps_ratio=... (and more)
 # utility_ratio and tpcb_ratio: instructions of config ext / none+ext, start-up subtracted
 # (utility_warm_ratio: the warm script subtracted); ddl_instr_per_stmt: (ext - none+ext) / DDL
@@ -115,7 +115,8 @@ so_sum=$(sha256sum "$so" | cut -c1-16)
 echo "measuring the installed $so ($(date -r "$so" '+%F %T'), sha256 $so_sum...)"
 sm_cluster_start overhead preload
 bench_env_line
-echo "$(valgrind --version)"
+valgrind --version
+# shellcheck disable=SC2154 # set by sm_cluster_start (printf -v)
 data=$SM_DIR_overhead/data
 
 # ---------------------------------------------------------------------------------------------
@@ -158,6 +159,7 @@ sm_as_owner "$PG_BINDIR/pg_ctl" -D "$data" -m fast -w stop >/dev/null
 # The scripts: one statement a line (single-user mode without -j ends a statement at a newline).
 bench_say "scripts"
 : >"$work/empty.sql"
+# shellcheck disable=SC2016
 printf 'DO $$BEGIN END$$\n' >"$work/warm.sql"    # the empty script plus loading PL/pgSQL
 awk -v n="$nstmt" 'BEGIN {
 	nb = split("BEGIN|SET LOCAL work_mem = '"'"'8MB'"'"'|SHOW work_mem|SAVEPOINT s1|SET LOCAL search_path = public, pg_catalog|" \
@@ -207,7 +209,7 @@ echo "utility: ${nlines[utility]} statements, $(sort -u "$work/utility.sql" | aw
 
 # ---------------------------------------------------------------------------------------------
 # config -> "preload database extra-settings"
-configs=(none preload none+ext ext ext,audit=off)
+configs=(none preload none+ext ext 'ext,audit=off')
 declare -A cfg_preload=([none]='' [preload]=pg_safemigrate [none+ext]='' [ext]=pg_safemigrate [ext,audit=off]=pg_safemigrate)
 declare -A cfg_db=([none]=bench_plain [preload]=bench_plain [none+ext]=bench_ext [ext]=bench_ext [ext,audit=off]=bench_ext)
 declare -A cfg_extra=([none]='' [preload]='' [none+ext]='' [ext]='' [ext,audit=off]='-c safemigrate.audit=off')
@@ -342,6 +344,7 @@ for w in utility tpcb ddl; do
 	n=${nlines[$w]}
 	bench_say "$w: $n statements (round 1; start-up = the empty script's count in the same configuration)"
 	fmt='%-14s %15s %13s %12s %10s %10s %10s %7s\n'
+	# shellcheck disable=SC2059
 	printf "$fmt" config instructions 'statements' 'per stmt' 'vs base' 'raw ratio' spread errors
 	for c in "${configs[@]}"; do
 		b=${cfg_base[$c]}
@@ -350,6 +353,7 @@ for w in utility tpcb ddl; do
 		per=$(awk -v s="$st" -v n="$n" 'BEGIN { printf "%.0f", s / n }')
 		rs=$(ratio6 "$st" "$bst") rr=$(ratio6 "$tot" "${ir[$b.$w.1]}")
 		res[$c.$w.ratio]=$rs res[$c.$w.raw]=$rr res[$c.$w.per]=$per res[$c.$w.st]=$st
+		# shellcheck disable=SC2059
 		printf "$fmt" "$c" "$tot" "$st" "$per" "${rs}x" "${rr}x" "$(spread "$c" "$w")" "${errs[$c.$w.1]}"
 	done
 	echo "(instructions: the whole run; statements: minus the empty script's; vs base: statements of ext and"
@@ -384,6 +388,7 @@ echo "     a DDL statement itself costs about ${res[none+ext.ddl.per]} here"
 if [ "$audit_pm" = 1 ]; then
 	bench_say "ddl under a postmaster, the backend's instructions: ${nlines[ddl]} statements (round 1; start-up = an empty session's)"
 	fmt='%-14s %15s %13s %12s %10s %10s %11s\n'
+	# shellcheck disable=SC2059
 	printf "$fmt" audit instructions statements 'per stmt' 'vs off' spread 'audit rows'
 	for a in off on; do
 		s=0
@@ -392,6 +397,7 @@ if [ "$audit_pm" = 1 ]; then
 		done
 		st=$(awk -v a="${pm[ddl.$a.1]}" -v b="${pm[empty.$a.1]}" 'BEGIN { if (a == "NA" || b == "NA") print "NA"; else print a - b }')
 		pm[st.$a]=$st
+		# shellcheck disable=SC2059
 		printf "$fmt" "$a" "${pm[ddl.$a.1]}" "$st" "$(awk -v s="$st" -v n="${nlines[ddl]}" 'BEGIN { if (s == "NA") print s; else printf "%.0f", s / n }')" \
 			"$(awk -v s="$st" -v b="${pm[st.off]}" 'BEGIN { if (s == "NA" || b == "NA") print "NA"; else printf "%.4fx", s / b }')" \
 			"$(awk -v s="$s" 'BEGIN { printf "%.4f%%", s }')" "${pm_rows[ddl.$a.1]}"
@@ -409,10 +415,12 @@ incl() { # incl PATTERN: inclusive Ir of the first function whose line matches (
 	awk -v p="$1" '$1 ~ /^[0-9,]+$/ && $0 ~ p { gsub(/,/, "", $1); print $1; exit }' "$work/annotate.ddl.ext.txt"
 }
 fmt='  %-24s %14s %10s  %s\n'
+# shellcheck disable=SC2059
 printf "$fmt" function inclusive 'per DDL' ''
 while IFS='|' read -r label pat what; do
 	v=$(incl "$pat")
 	[ -n "$v" ] || continue
+	# shellcheck disable=SC2059
 	printf "$fmt" "$label" "$v" "$(awk -v v="$v" -v n="${nlines[ddl]}" 'BEGIN { printf "%.0f", v / n }')" "$what"
 done <<'EOF'
 sm_ProcessUtility|:sm_ProcessUtility |the hook, with the statement it runs
