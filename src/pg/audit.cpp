@@ -381,7 +381,8 @@ finish(SmAttempt *a)
 extern "C" void
 audit_xact_callback(XactEvent event, void *arg) noexcept
 {
-	if (sm_audit_shared == NULL)
+	/* Most transactions ran no DDL: nothing in flight, nothing pending (every commit comes here). */
+	if (sm_audit_shared == NULL || (pending == NULL && inflight == NULL))
 		return;
 	switch (event)
 	{
