@@ -476,6 +476,51 @@ sm_may_take_snapshot()
 }
 
 /*
+ * The catalog queries of the hook are a fixed handful of texts: each is
+ * parsed and planned once per backend and kept (SPI_keepplan), instead of
+ * on every DDL statement (bench/overhead.sh measured most of the hook's
+ * cost per DDL statement there).  Keyed by the text; a plan is revalidated
+ * by the plan cache when the catalog changes, and it was made under the
+ * pinned search_path its executions set again.  Beyond the table's size a
+ * query is planned per call, as before.
+ *
+ * C-style frame; may ereport.
+ */
+namespace {
+struct KeptPlan
+{
+	char *sql;
+	SPIPlanPtr plan;
+};
+constexpr int kMaxKeptPlans = 32;
+KeptPlan kept_plans[kMaxKeptPlans];
+int nkept_plans = 0;
+
+SPIPlanPtr
+cached_catalog_plan(const char *sql, int nargs, Oid *argtypes)
+{
+	for (int i = 0; i < nkept_plans; ++i)
+		if (strcmp(kept_plans[i].sql, sql) == 0)
+			return kept_plans[i].plan;
+	if (nkept_plans == kMaxKeptPlans)
+		return NULL;
+	SPIPlanPtr plan = SPI_prepare(sql, nargs, argtypes);
+	if (plan == NULL)
+		return NULL; /* SPI_execute_with_args reports the problem */
+	char *copy = MemoryContextStrdup(TopMemoryContext, sql);
+	if (SPI_keepplan(plan) != 0)
+	{
+		pfree(copy);
+		return plan; /* not kept: good for this call, in the procedure's memory */
+	}
+	kept_plans[nkept_plans].sql = copy;
+	kept_plans[nkept_plans].plan = plan;
+	++nkept_plans;
+	return plan;
+}
+} // namespace
+
+/*
  * SPI_execute_with_args with search_path = pg_catalog, pg_temp: the hook's
  * catalog queries call functions and operators that a schema earlier in the
  * caller's search_path must not be able to replace.  The GUC level is popped
@@ -489,7 +534,9 @@ sm_spi_execute_pinned(const char *sql, int nargs, Oid *argtypes, Datum *values, 
 	int nest = NewGUCNestLevel();
 	(void) set_config_option("search_path", "pg_catalog, pg_temp", PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE, true,
 							 0, false);
-	int rc = SPI_execute_with_args(sql, nargs, argtypes, values, NULL, read_only, 0);
+	SPIPlanPtr plan = cached_catalog_plan(sql, nargs, argtypes);
+	int rc = plan != NULL ? SPI_execute_plan(plan, values, NULL, read_only, 0)
+						  : SPI_execute_with_args(sql, nargs, argtypes, values, NULL, read_only, 0);
 	AtEOXact_GUC(true, nest);
 	return rc;
 }
