@@ -427,7 +427,7 @@ sm_ProcessUtility|:sm_ProcessUtility |the hook, with the statement it runs
 standard_ProcessUtility|:standard_ProcessUtility |the statement itself (called by the hook)
 judge|::judge[(]|classification and decision
 sm_extract|::sm_extract[(]|parse tree and catalog to facts
-sm_spi_execute_pinned|::sm_spi_execute_pinned[(]|its catalog queries through SPI (parsed and planned each time)
+sm_spi_execute_pinned|::sm_spi_execute_pinned[(]|its catalog queries through SPI (plans kept per backend)
 sm_decide|::sm_decide[(]|the rules (src/core, inside fence())
 get_extension_oid|:get_extension_oid |is the extension created here? (each DDL statement with rules)
 sm_prelock|::sm_prelock[(]|the lock protocol's pre-lock
