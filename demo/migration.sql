@@ -19,9 +19,10 @@ DO $$ BEGIN EXECUTE 'CREATE UNIQUE INDEX patients_email_key ON patients (email)'
 
 \echo
 \echo '--- 3. the statement from the hint: builds without blocking writers'
-CREATE INDEX CONCURRENTLY appointments_patient_idx ON appointments (patient_id);
-SELECT indexrelid::regclass AS index, indisvalid AS valid, pg_size_pretty(pg_relation_size(indexrelid)) AS size
-  FROM pg_index WHERE indrelid = 'appointments'::regclass ORDER BY 1;
+CREATE UNIQUE INDEX CONCURRENTLY patients_email_key ON patients (email);
+SELECT indrelid::regclass AS "table", indexrelid::regclass AS index, indisvalid AS valid,
+       pg_size_pretty(pg_relation_size(indexrelid)) AS size
+  FROM pg_index WHERE indrelid IN ('appointments'::regclass, 'patients'::regclass) ORDER BY 1, 2;
 
 \echo
 \echo '--- 4. new and empty tables are exempt: nobody else can be blocked'
