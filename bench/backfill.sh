@@ -19,6 +19,8 @@
 #   --baseline S      how long the load runs alone for the baseline (default 20)
 #   --args 'ARGS'     extra arguments for safemigrate.backfill, e.g. --args 'pause_ms => 10'
 #   --methods 'LIST'  run only these (default 'none update limit backfill'; none is the baseline)
+#   --conf 'NAME = VALUE'  one more server setting of reload level (ALTER SYSTEM; repeatable),
+#                     e.g. --conf 'wal_init_zero = off'
 #   --keep            keep the per-run files (pgbench logs) in bench/.cache/backfill/
 #
 # Per method: a fresh copy of the fixture database (createdb -T), the load starts (pgbench -c 4
@@ -38,7 +40,7 @@
 source "$(dirname "${BASH_SOURCE[0]}")/../scripts/lib.sh"
 source "$SM_ROOT/bench/lib/common.sh"
 
-rows=2000000 rate=200 clients=4 jobs=2 baseline=20 keep=0 warmup=3 bf_args="" methods="none update limit backfill"
+rows=2000000 rate=200 clients=4 jobs=2 baseline=20 keep=0 warmup=3 bf_args="" methods="none update limit backfill" confs=()
 while [ $# -gt 0 ]; do
 	case $1 in
 	-n) rows=$2; shift 2 ;;
@@ -47,6 +49,7 @@ while [ $# -gt 0 ]; do
 	--keep) keep=1; shift ;;
 	--args) bf_args=", $2"; shift 2 ;;
 	--methods) methods=$2; shift 2 ;;
+	--conf) confs+=("$2"); shift 2 ;;
 	-h | --help) awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"; exit 0 ;;
 	*) echo "unknown argument: $1 (see --help)" >&2; exit 2 ;;
 	esac
@@ -72,6 +75,13 @@ so=$("$PG_CONFIG" --pkglibdir)/pg_safemigrate.so
 [ -f "$so" ] || { bench_warn "$so is not installed (make install first)"; exit 1; }
 echo "timing the installed $so ($(date -r "$so" '+%F %T'))"
 sm_cluster_start backfill preload
+if [ ${#confs[@]} -gt 0 ]; then
+	for c in "${confs[@]}"; do
+		psql -X -q -v ON_ERROR_STOP=1 -c "ALTER SYSTEM SET ${c%%=*} = '$(sed "s/^[^=]*= *//; s/'//g" <<<"$c")'"
+	done
+	psql -X -q -c "SELECT pg_reload_conf()" >/dev/null
+	echo "extra server settings: ${confs[*]}"
+fi
 bench_env_line
 
 bench_say "fixture: bt with $rows rows"
