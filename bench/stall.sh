@@ -63,7 +63,9 @@
 #   RESULT stall op=... variant=... round=... outcome=... sqlstate=... ddl_ms=... max_ms=... p99_ms=... ...
 # and the last line (medians over the rounds):
 #   BENCH stall rounds=N rows=N rate=N <op>_naive_max_ms=... <op>_playbook_max_ms=... <op>_extension_max_ms=...
-#         ... <op>_extension=<outcome> ...
+#         ... <op>_extension=<outcome> ... and, with more than one round, <op>_pooled_p99_ratio=...
+#         <op>_pooled_max_ratio=... (extension / playbook over every transaction of every round's DDL
+#         window pooled in one distribution, printed as a table before the plots)
 source "$(dirname "${BASH_SOURCE[0]}")/../scripts/lib.sh"
 source "$SM_ROOT/bench/lib/common.sh"
 
@@ -390,6 +392,10 @@ run_one() {
 	cat "$dir"/tx.* 2>/dev/null | awk -v ta="$ta" '
 		$3 ~ /^[0-9]+$/ { end = $5 + $6 / 1e6; printf "%.4f %.3f\n", end - $3 / 1e6 - ta, $3 / 1000 }' |
 		sort -g >"$dir/plot.dat"
+	# The latencies of the DDL window (scheduled from its start to 2 s after its end), for the pooled table.
+	cat "$dir"/tx.* 2>/dev/null | awk -v ta="$ta" -v tb="$tb" '
+		$3 ~ /^[0-9]+$/ { end = $5 + $6 / 1e6; st = end - $3 / 1e6; if (st >= ta && st <= tb + 2) printf "%.3f\n", $3 / 1000 }' \
+		>"$dir/window.lat"
 	read -r r_n r_max r_p99 r_o100 r_o1s r_failed < <(
 		cat "$dir"/tx.* 2>/dev/null | awk -v ta="$ta" -v tb="$tb" '
 			$3 ~ /^[0-9]+$/ { end = $5 + $6 / 1e6; st = end - $3 / 1e6
@@ -493,6 +499,33 @@ for op in $ops; do
 	done
 	bench_line+=" ${op}_extension=${med[$op.extension.outcome]}"
 done
+
+# Pooled over the rounds: every transaction of every round's DDL window in one distribution per op and
+# variant, which is steadier than the median of per-round values when they are a few milliseconds.
+if [ "$rounds" != 1 ]; then
+	echo
+	echo "pooled over $rounds rounds (every transaction of the DDL windows; ratio: extension / playbook):"
+	printf '%-16s %-9s %7s %8s %8s %9s %8s %10s %10s\n' op variant txns p50_ms p99_ms p99.9_ms max_ms p99_ratio max_ratio
+	for op in $ops; do
+		declare -A pooled=()
+		for v in $VARIANTS; do
+			read -r pn p50 p99 p999 pmax < <(cat "$work/$op.$v".r*/window.lat 2>/dev/null | sort -g | awk '
+				{ v[NR] = $1 }
+				function q(f,  i) { i = int(NR * f + 0.999999); if (i < 1) i = 1; if (i > NR) i = NR; return v[i] }
+				END { if (NR == 0) print 0, "NA", "NA", "NA", "NA"; else printf "%d %.2f %.2f %.2f %.2f\n", NR, q(0.5), q(0.99), q(0.999), v[NR] }')
+			pooled[$v.p99]=$p99
+			pooled[$v.max]=$pmax
+			r99="" rmax=""
+			if [ "$v" = extension ]; then
+				r99=$(bench_ratio "$p99" "${pooled[playbook.p99]}")
+				rmax=$(bench_ratio "$pmax" "${pooled[playbook.max]}")
+				bench_line+=" ${op}_pooled_p99_ratio=$r99 ${op}_pooled_max_ratio=$rmax"
+			fi
+			printf '%-16s %-9s %7s %8s %8s %9s %8s %10s %10s\n' "$op" "$v" "$pn" "$p50" "$p99" "$p999" "$pmax" "$r99" "$rmax"
+		done
+		unset pooled
+	done
+fi
 
 # the plots: one PNG per operation, three panels (naive, playbook, pg_safemigrate), last round
 bench_say "plots in ${plots#"$SM_ROOT/"}/"
