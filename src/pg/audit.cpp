@@ -555,29 +555,11 @@ sm_audit_wanted(const Node *tree, int context) noexcept
 	if (!sm_audit || sm_audit_shared == NULL || !IsUnderPostmaster || IsBinaryUpgrade ||
 		context == PROCESS_UTILITY_SUBCOMMAND || creating_extension)
 		return false;
+	if (sm_never_ddl(tree))
+		return false;
 	switch (nodeTag(tree))
 	{
-		/* Frequent statements that are never DDL: the fast path. */
-		case T_TransactionStmt:
-		case T_VariableSetStmt:
-		case T_VariableShowStmt:
-		case T_DiscardStmt:
-		case T_DeclareCursorStmt:
-		case T_FetchStmt:
-		case T_ClosePortalStmt:
-		case T_PrepareStmt:
-		case T_ExecuteStmt:
-		case T_DeallocateStmt:
-		case T_CallStmt:
-		case T_DoStmt:
-		case T_CopyStmt:
-		case T_ExplainStmt:
 		case T_LockStmt:
-		case T_NotifyStmt:
-		case T_ListenStmt:
-		case T_UnlistenStmt:
-		case T_CheckPointStmt:
-		case T_LoadStmt:
 			return false;
 		case T_ReindexStmt:
 			return true;

@@ -1847,6 +1847,36 @@ sm_has_rules(const Node *parsetree)
 	}
 }
 
+bool
+sm_never_ddl(const Node *parsetree)
+{
+	switch (nodeTag(parsetree))
+	{
+		case T_TransactionStmt:
+		case T_VariableSetStmt:
+		case T_VariableShowStmt:
+		case T_DiscardStmt:
+		case T_DeclareCursorStmt:
+		case T_FetchStmt:
+		case T_ClosePortalStmt:
+		case T_PrepareStmt:
+		case T_ExecuteStmt:
+		case T_DeallocateStmt:
+		case T_CallStmt:
+		case T_DoStmt:
+		case T_CopyStmt:
+		case T_ExplainStmt:
+		case T_NotifyStmt:
+		case T_ListenStmt:
+		case T_UnlistenStmt:
+		case T_CheckPointStmt:
+		case T_LoadStmt:
+			return true;
+		default:
+			return false;
+	}
+}
+
 /* C-style frame; may ereport. */
 void
 sm_extract(Node *parsetree, core::Statement *out)

@@ -39,6 +39,14 @@ void sm_facts_cache_begin(MemoryContextData *cxt);
 /* True for the statement types some rule looks at.  Must stay cheap: the hook's fast path. */
 bool sm_has_rules(const Node *parsetree);
 
+/*
+ * Statements sessions send all the time that are never DDL (BEGIN/COMMIT,
+ * SET, SHOW, PREPARE/EXECUTE, cursors, CALL, DO, COPY, EXPLAIN, NOTIFY, ...):
+ * no rule and no audit looks at them.  One switch on the node tag; the hook
+ * tests it first.
+ */
+bool sm_never_ddl(const Node *parsetree);
+
 /* Facts of one statement: kind, command tag, relations, subcommands. */
 void sm_extract(Node *parsetree, core::Statement *out);
 

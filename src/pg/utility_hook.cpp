@@ -90,6 +90,46 @@ copy_node(const T *node)
 }
 
 /*
+ * The pid of another session building the index right now
+ * (pg_stat_progress_create_index), or 0.
+ *
+ * C-style frame; may ereport.
+ */
+int
+index_builder(Oid index)
+{
+	MemoryContext caller = CurrentMemoryContext;
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	Oid argtypes[2] = {OIDOID, INT4OID};
+	Datum values[2] = {ObjectIdGetDatum(index), Int32GetDatum(MyProcPid)};
+	int rc = sm_spi_execute_pinned(
+		"SELECT pid FROM pg_catalog.pg_stat_progress_create_index WHERE index_relid = $1 AND pid <> $2", 2, argtypes,
+		values, true);
+	bool isnull = true;
+	int builder = rc == SPI_OK_SELECT && SPI_processed > 0
+					  ? DatumGetInt32(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull))
+					  : 0;
+	SPI_finish();
+	MemoryContextSwitchTo(caller);
+	return isnull ? 0 : builder;
+}
+
+/* A utility statement of a parsed text, as a PlannedStmt to hand to ProcessUtility.  May ereport. */
+PlannedStmt *
+utility_plan(RawStmt *raw, uint64 query_id)
+{
+	PlannedStmt *p = makeNode(PlannedStmt);
+	p->commandType = CMD_UTILITY;
+	p->canSetTag = false;
+	p->utilityStmt = raw->stmt;
+	p->stmt_location = raw->stmt_location;
+	p->stmt_len = raw->stmt_len;
+	p->queryId = query_id;
+	return p;
+}
+
+/*
  * An INVALID index with the name a CREATE INDEX asks for, left by a
  * CONCURRENTLY build that failed or whose session ended: its OID, or
  * InvalidOid.  When another session is building it right now
@@ -113,18 +153,7 @@ stale_invalid_index(const IndexStmt *stmt)
 	if (!invalid)
 		return InvalidOid;
 
-	MemoryContext caller = CurrentMemoryContext;
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
-	Oid argtypes[1] = {OIDOID};
-	Datum values[1] = {ObjectIdGetDatum(idx)};
-	int rc = sm_spi_execute_pinned("SELECT pid FROM pg_catalog.pg_stat_progress_create_index WHERE index_relid = $1",
-								   1, argtypes, values, true);
-	int builder = rc == SPI_OK_SELECT && SPI_processed > 0
-					  ? DatumGetInt32(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &invalid))
-					  : 0;
-	SPI_finish();
-	MemoryContextSwitchTo(caller);
+	int builder = index_builder(idx);
 	if (builder != 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_IN_USE),
@@ -207,22 +236,26 @@ arm_build_watch(const PlannedStmt *owner, Oid relid)
 	build_watch.owner = owner;
 }
 
-/* Whether an index is being built by another session right now.  C-style frame; may ereport. */
-bool
-built_elsewhere(Oid index)
+/*
+ * In a PG_CATCH at top level: keep the current error (in build_cxt), roll
+ * back the failed transaction inside the running portal and start a new one,
+ * as SPI_rollback does; the abort releases the portal's snapshot
+ * (ForgetPortalSnapshots).  Leaves build_cxt current.
+ *
+ * C-style frame.
+ */
+ErrorData *
+abort_and_restart()
 {
-	MemoryContext caller = CurrentMemoryContext;
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
-	Oid argtypes[2] = {OIDOID, INT4OID};
-	Datum values[2] = {ObjectIdGetDatum(index), Int32GetDatum(MyProcPid)};
-	int rc = sm_spi_execute_pinned(
-		"SELECT 1 FROM pg_catalog.pg_stat_progress_create_index WHERE index_relid = $1 AND pid <> $2", 2, argtypes,
-		values, true);
-	bool busy = rc == SPI_OK_SELECT && SPI_processed > 0;
-	SPI_finish();
-	MemoryContextSwitchTo(caller);
-	return busy;
+	MemoryContextSwitchTo(build_cxt);
+	ErrorData *edata = CopyErrorData();
+	FlushErrorState();
+	if (ActivePortal != NULL)
+		ActivePortal->portalSnapshot = NULL;
+	AbortCurrentTransaction();
+	StartTransactionCommand();
+	MemoryContextSwitchTo(build_cxt);
+	return edata;
 }
 
 /*
@@ -246,15 +279,7 @@ drop_failed_build()
 {
 	Oid relid = build_watch.relid;
 	build_watch.owner = NULL;
-	MemoryContextSwitchTo(build_cxt);
-	ErrorData *edata = CopyErrorData();
-	FlushErrorState();
-	/* The abort releases the portal's snapshot, as in SPI_rollback (ForgetPortalSnapshots). */
-	if (ActivePortal != NULL)
-		ActivePortal->portalSnapshot = NULL;
-	AbortCurrentTransaction();
-	StartTransactionCommand();
-	MemoryContextSwitchTo(build_cxt);
+	ErrorData *edata = abort_and_restart();
 
 	int saved_lock_timeout = LockTimeout;
 	const char *volatile dropping = NULL;
@@ -270,7 +295,7 @@ drop_failed_build()
 			bool known = false;
 			for (int j = 0; j < build_watch.nbefore && !known; ++j)
 				known = build_watch.before[j] == now[i];
-			if (!known && get_rel_name(now[i]) != NULL && !built_elsewhere(now[i]))
+			if (!known && get_rel_name(now[i]) != NULL && index_builder(now[i]) == 0)
 				now[ndrop++] = now[i];
 		}
 		for (int i = 0; i < ndrop; ++i)
@@ -280,13 +305,7 @@ drop_failed_build()
 				continue;
 			dropping = quote_qualified_identifier(get_namespace_name(get_rel_namespace(now[i])), relname);
 			char *sql = psprintf("DROP INDEX CONCURRENTLY %s", dropping);
-			List *parsed = raw_parser(sql, RAW_PARSE_DEFAULT);
-			RawStmt *raw = linitial_node(RawStmt, parsed);
-			PlannedStmt *drop = makeNode(PlannedStmt);
-			drop->commandType = CMD_UTILITY;
-			drop->canSetTag = false;
-			drop->utilityStmt = raw->stmt;
-			drop->stmt_location = -1;
+			PlannedStmt *drop = utility_plan(linitial_node(RawStmt, raw_parser(sql, RAW_PARSE_DEFAULT)), 0);
 			/* lock_timeout bounds the waits for the table lock and for the transactions that may use the index. */
 			LockTimeout = sm_effective_lock_timeout();
 			if (!ActiveSnapshotSet())
@@ -319,14 +338,7 @@ drop_failed_build()
 	PG_CATCH();
 	{
 		LockTimeout = saved_lock_timeout;
-		MemoryContextSwitchTo(build_cxt);
-		ErrorData *why = CopyErrorData();
-		FlushErrorState();
-		if (ActivePortal != NULL)
-			ActivePortal->portalSnapshot = NULL;
-		AbortCurrentTransaction();
-		StartTransactionCommand();
-		MemoryContextSwitchTo(build_cxt);
+		ErrorData *why = abort_and_restart();
 		if (dropping != NULL)
 		{
 			ereport(NOTICE,
@@ -784,13 +796,7 @@ run_steps(const SmVerdict *v, SmAttempt *attempt, SM_PU_PARAMS)
 		RawStmt *raw = linitial_node(RawStmt, parsed[i]);
 		if (IsA(raw->stmt, IndexStmt) && ((IndexStmt *) raw->stmt)->concurrent)
 			arm_build_watch(pstmt, relid);
-		PlannedStmt *step = makeNode(PlannedStmt);
-		step->commandType = CMD_UTILITY;
-		step->canSetTag = false;
-		step->utilityStmt = raw->stmt;
-		step->stmt_location = raw->stmt_location;
-		step->stmt_len = raw->stmt_len;
-		step->queryId = pstmt->queryId;
+		PlannedStmt *step = utility_plan(raw, pstmt->queryId);
 
 		StepContext sc = {i + 1, n, v->steps[i]};
 		ErrorContextCallback errcb;
@@ -902,31 +908,11 @@ observe(SmAttempt *attempt, PlannedStmt *pstmt, const char *queryString, Process
 extern "C" void
 sm_ProcessUtility(SM_PU_PARAMS) noexcept
 {
-	/*
-	 * The statements every session sends all the time, which no rule and no
-	 * audit looks at: straight on, before any other test (bench/overhead.sh).
-	 */
-	switch (nodeTag(pstmt->utilityStmt))
+	/* The statements every session sends all the time: straight on, before any other test. */
+	if (sm_never_ddl(pstmt->utilityStmt))
 	{
-		case T_TransactionStmt:
-		case T_VariableSetStmt:
-		case T_VariableShowStmt:
-		case T_DiscardStmt:
-		case T_DeclareCursorStmt:
-		case T_FetchStmt:
-		case T_ClosePortalStmt:
-		case T_PrepareStmt:
-		case T_ExecuteStmt:
-		case T_DeallocateStmt:
-		case T_CallStmt:
-		case T_DoStmt:
-		case T_NotifyStmt:
-		case T_ListenStmt:
-		case T_UnlistenStmt:
-			call_next(SM_PU_ARGS);
-			return;
-		default:
-			break;
+		call_next(SM_PU_ARGS);
+		return;
 	}
 	bool enforce = sm_mode != static_cast<int>(core::Mode::Off) && sm_has_rules(pstmt->utilityStmt) &&
 				   !IsBinaryUpgrade && !creating_extension &&
