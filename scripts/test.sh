@@ -225,6 +225,14 @@ bash test/replica/run.sh >build/replica.log 2>&1 || true
 cat build/replica.log
 record_from_log replica build/replica.log
 
+# --- 7b. the backfill creates the WAL segments it is about to fill -----------
+# Its own cluster: wal_recycle = off and no checkpoints, so that only the backfill creates future segments.
+sm_say "backfill prepares its WAL segments (test/backfill_wal)"
+sm_cluster_start backfill_wal
+bash test/backfill_wal/run.sh >build/backfill-wal.log 2>&1 || true
+cat build/backfill-wal.log
+record_from_log backfill-wal build/backfill-wal.log
+
 # --- 8. real migration tools: psql, node-pg-migrate, Django, sqitch -----------
 # test/clients/run.sh installs the clients when missing (Debian packages; npm into test/clients/.cache)
 # and starts its own cluster.

@@ -95,6 +95,7 @@ int sm_lock_wait_ms = 100;
 
 /* safemigrate.lock_retries: the most short waits before giving up (within lock_timeout). */
 int sm_lock_retries = 30;
+bool sm_backfill_prepare_wal = true;
 
 /*
  * safemigrate.statement_timeout
@@ -275,6 +276,13 @@ sm_define_gucs()
 							gettext_noop("Cancels or terminates sessions that block a migration's lock for longer than this; 0 never does."),
 							NULL, &sm_cancel_blockers_after_ms, 0, 0, INT_MAX, PGC_SUSET, GUC_UNIT_MS, NULL, NULL,
 							NULL);
+
+	DefineCustomBoolVariable("safemigrate.backfill_prepare_wal",
+							 gettext_noop("Lets a backfill create the WAL segments its next batches will fill, between batches."),
+							 gettext_noop("Otherwise a committing transaction that reaches a segment nobody created yet "
+										  "creates it (and zero-fills it) while holding WALWriteLock, and every other "
+										  "commit waits."),
+							 &sm_backfill_prepare_wal, true, PGC_USERSET, 0, NULL, NULL, NULL);
 
 	sm_audit_define_gucs();
 

@@ -24,6 +24,9 @@ extern int sm_lock_wait_ms;
 extern int sm_lock_retries;
 extern int sm_cancel_blockers_after_ms;
 
+/* safemigrate.backfill_prepare_wal: a backfill creates the WAL segments it is about to fill. */
+extern bool sm_backfill_prepare_wal;
+
 /* Define every safemigrate.* GUC and reserve the prefix.  Called from _PG_init. */
 void sm_define_gucs();
 
