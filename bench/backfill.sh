@@ -9,7 +9,9 @@
 #   backfill   CALL safemigrate.backfill('bt', 'b = a', 'b IS NULL') with its defaults (keyset
 #              batches from 5000 rows adapting to 200 ms, lock_timeout 200 ms per batch)
 #
-# and, first, the load alone ("none") for its baseline latency.  One more method on request:
+# and, first, the load alone ("none") for its baseline latency, then the load while a plain busy
+# loop outside the server keeps one core busy for 8 s ("cpu": no database work at all; what one
+# busy core alone costs the load on this machine, for comparison).  One more method on request:
 #   backfill-noprep  the same with SET safemigrate.backfill_prepare_wal = off (the backfill does not
 #              create the WAL segments its next batches fill; see README "Backfill")
 # A benchmark, not a test: it prints what it measured and exits 0 unless it cannot run at all.
@@ -24,7 +26,7 @@
 #   --rate TPS        the load's rate, pgbench --rate (default 200, 4 clients)
 #   --baseline S      how long the load runs alone for the baseline (default 20)
 #   --args 'ARGS'     extra arguments for safemigrate.backfill, e.g. --args 'pause_ms => 10'
-#   --methods 'LIST'  run only these, in this order (default 'none update limit backfill'; none is
+#   --methods 'LIST'  run only these, in this order (default 'none cpu update limit backfill'; none is
 #                     the baseline; backfill-noprep on request)
 #   --conf 'NAME = VALUE'  one more server setting of reload level (ALTER SYSTEM; repeatable),
 #                     e.g. --conf 'wal_init_zero = off'
@@ -47,7 +49,7 @@
 source "$(dirname "${BASH_SOURCE[0]}")/../scripts/lib.sh"
 source "$SM_ROOT/bench/lib/common.sh"
 
-rows=2000000 rate=200 clients=4 jobs=2 baseline=20 keep=0 warmup=3 rounds=1 bf_args="" methods="none update limit backfill" confs=()
+rows=2000000 rate=200 clients=4 jobs=2 baseline=20 keep=0 warmup=3 rounds=1 bf_args="" methods="none cpu update limit backfill" confs=() cpu_seconds=8
 while [ $# -gt 0 ]; do
 	case $1 in
 	-n) rows=$2; shift 2 ;;
@@ -146,6 +148,8 @@ run_one() {
 	t0=$(bench_now)
 	case $m in
 	none) sleep "$baseline" ;;
+	# A busy loop outside the server: what one busy core alone costs the load on this machine.
+	cpu) timeout "$cpu_seconds" sh -c 'while :; do :; done' || true ;;
 	update) psql -X -q -v ON_ERROR_STOP=1 -d "$db" -c "UPDATE bt SET b = a" >"$dir/method.out" 2>&1 || rc=$? ;;
 	limit) psql -X -q -v ON_ERROR_STOP=1 -d "$db" -c "CALL limit_loop()" >"$dir/method.out" 2>&1 || rc=$? ;;
 	backfill) psql -X -q -v ON_ERROR_STOP=1 -d "$db" -c "CALL safemigrate.backfill('bt', 'b = a', 'b IS NULL'$bf_args)" \
@@ -160,7 +164,7 @@ run_one() {
 	m_s=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", b - a }')
 	m_rps=$(awk -v r="$rows" -v s="$m_s" 'BEGIN { printf "%.0f", r / s }')
 	case $m in
-	none) m_longest=NA m_rps=NA ;;
+	none | cpu) m_longest=NA m_rps=NA ;;
 	update) m_longest=$(awk -v s="$m_s" 'BEGIN { printf "%.0f", s * 1000 }') ;;
 	limit) m_longest=$(psql -X -At -d "$db" -c "SELECT round(max(ms)) FROM limit_batches")
 		m_batches=$(psql -X -At -d "$db" -c "SELECT count(*) FROM limit_batches") ;;
@@ -172,7 +176,7 @@ run_one() {
 	m_bloat=$(awk -v a="$m_size" -v b="$m_size_before" 'BEGIN { printf "%.2f", a / b }')
 	m_size=$(awk -v a="$m_size" 'BEGIN { printf "%.0f", a / 1048576 }')
 	m_ok=$(psql -X -At -d "$db" -c "SELECT CASE WHEN count(*) FILTER (WHERE b IS DISTINCT FROM a) = 0 THEN 'yes' ELSE 'NO' END FROM bt")
-	[ "$m" = none ] && m_ok=-
+	case $m in none | cpu) m_ok=- ;; esac
 	# pgbench 15 log: client tx latency_us script epoch_s epoch_us [lag_us]; with --rate the latency
 	# counts from the scheduled start, so a transaction held up also delays the ones after it.
 	# Only the transactions that started while the method ran count.
@@ -191,7 +195,7 @@ latency_stats() {
 		END {
 			if (n == 0) { print 0, "NA", "NA"; exit }
 			i = int(n * 0.99 + 0.999999); if (i < 1) i = 1; if (i > n) i = n
-			printf "%d %.1f %.1f\n", n, v[i], v[n]
+			printf "%d %.2f %.1f\n", n, v[i], v[n]
 		}'
 }
 
@@ -200,7 +204,7 @@ bench_say "load: pgbench -c $clients -j $jobs --rate $rate (read + update of a r
 fmt='%-15s %8s %9s %11s %7s %9s %9s %8s %7s %4s  %s\n'
 keys="s rps longest n p99 max size bloat ok"
 declare -A R
-for m in none update limit backfill backfill-noprep; do
+for m in none cpu update limit backfill backfill-noprep; do
 	for k in $keys; do R[$m.$k]=NA; done
 	R[$m.sum_s]=0 R[$m.rounds]=0
 done
@@ -237,7 +241,7 @@ fi
 for m in $methods; do
 	R[$m.s]=$(awk -v a="${R[$m.sum_s]}" -v n="${R[$m.rounds]}" 'BEGIN { printf "%.1f", a / n }')
 	R[$m.rps]=$(awk -v r="$rows" -v s="${R[$m.s]}" 'BEGIN { printf "%.0f", r / s }')
-	[ "$m" = none ] && R[$m.rps]=NA
+	case $m in none | cpu) R[$m.rps]=NA ;; esac
 	read -r R[$m.n] R[$m.p99] R[$m.max] < <(latency_stats <"$work/pooled.$m.ms")
 	if [ "$rounds" -gt 1 ]; then
 		# shellcheck disable=SC2059
@@ -258,10 +262,13 @@ p99r=$(bench_ratio "${R[backfill.p99]}" "${R[none.p99]}")
 echo
 echo "backfill vs single UPDATE: throughput ${tr}x (target >= 0.8), longest batch ${R[backfill.longest]} ms (target <= 500)"
 echo "load p99 during the backfill: ${R[backfill.p99]} ms = ${p99r}x its ${R[none.p99]} ms without a backfill (target <= 2)"
+cpur=$(bench_ratio "${R[cpu.p99]}" "${R[none.p99]}")
+echo "load p99 while a plain busy loop (no database work) keeps one core busy: ${R[cpu.p99]} ms = ${cpur}x;" \
+	"the backfill's p99 is $(bench_ratio "${R[backfill.p99]}" "${R[cpu.p99]}")x the busy loop's"
 echo "BENCH backfill rows=$rows update_s=${R[update.s]} limit_s=${R[limit.s]} backfill_s=${R[backfill.s]}" \
 	"update_rps=${R[update.rps]} limit_rps=${R[limit.rps]} backfill_rps=${R[backfill.rps]} throughput_ratio=$tr" \
 	"update_longest_ms=${R[update.longest]} limit_longest_ms=${R[limit.longest]} longest_batch_ms=${R[backfill.longest]}" \
 	"baseline_p99_ms=${R[none.p99]} update_p99_ms=${R[update.p99]} limit_p99_ms=${R[limit.p99]} backfill_p99_ms=${R[backfill.p99]}" \
-	"p99_ratio=$p99r baseline_max_ms=${R[none.max]} update_max_ms=${R[update.max]} limit_max_ms=${R[limit.max]}" \
+	"p99_ratio=$p99r cpu_p99_ms=${R[cpu.p99]} cpu_p99_ratio=$cpur baseline_max_ms=${R[none.max]} update_max_ms=${R[update.max]} limit_max_ms=${R[limit.max]}" \
 	"backfill_max_ms=${R[backfill.max]} update_growth=${R[update.bloat]} limit_growth=${R[limit.bloat]}" \
 	"backfill_growth=${R[backfill.bloat]}"
