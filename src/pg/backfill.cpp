@@ -65,6 +65,8 @@ PG_FUNCTION_INFO_V1(safemigrate_backfill_resume);
 PG_FUNCTION_INFO_V1(safemigrate_require_own_transactions);
 }
 
+#include "pg/compat.hpp"
+
 namespace safemigrate::pg {
 
 namespace {
@@ -798,7 +800,7 @@ prepare_wal_segments(void *arg)
 	for (XLogSegNo seg = w->first; seg <= w->last; ++seg)
 	{
 		/* Creates the segment (in a temporary file, renamed into place) or opens the existing one. */
-		int fd = XLogFileInit(seg, w->tli);
+		int fd = SM_XLOG_FILE_INIT(seg, w->tli);
 		if (close(fd) != 0)
 			ereport(ERROR, (errcode_for_file_access(), errmsg("could not close a WAL segment: %m")));
 	}
@@ -837,7 +839,7 @@ prepare_wal(Job *job, XLogRecPtr *mark)
 	WalSegments w;
 	XLByteToSeg(insert, w.first, wal_segment_size);
 	XLByteToSeg(insert + ahead, w.last, wal_segment_size);
-	w.tli = GetWALInsertionTimeLine();
+	w.tli = SM_WAL_INSERT_TLI();
 	++w.first;
 	if (w.tli == job->wal_tli && job->wal_ready >= w.first)
 		w.first = job->wal_ready + 1;

@@ -41,3 +41,22 @@
 #else
 #define SM_RESERVE_GUC_PREFIX(prefix) EmitWarningsOnPlaceholders(prefix)
 #endif
+
+/*
+ * Creating (or opening) a WAL segment ahead of need (safemigrate.backfill):
+ * PostgreSQL 15 passes XLogFileInit() the timeline and dropped its
+ * use_existent and use_lock arguments, and added GetWALInsertionTimeLine()
+ * (before, ThisTimeLineID is the timeline a primary's backend inserts on).
+ * Macros only: the user includes access/xlog.h.
+ */
+#if PG_VERSION_NUM >= 150000
+#define SM_WAL_INSERT_TLI() GetWALInsertionTimeLine()
+#define SM_XLOG_FILE_INIT(segno, tli) XLogFileInit((segno), (tli))
+#else
+#define SM_WAL_INSERT_TLI() ThisTimeLineID
+#define SM_XLOG_FILE_INIT(segno, tli)                                                             \
+	({                                                                                            \
+		bool sm_use_existent_ = true;                                                             \
+		XLogFileInit((segno), &sm_use_existent_, true);                                           \
+	})
+#endif
