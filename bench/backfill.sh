@@ -42,7 +42,8 @@
 #
 # It uses the extension already installed (no build; `make install` first) and starts its own
 # throwaway cluster that preloads it (fsync = off, like every cluster of scripts/lib.sh), removed at
-# the end.  BENCH_PG_BINDIR=/path/to/bin runs it against another PostgreSQL 15 installation.
+# the end.  BENCH_PG_BINDIR=/path/to/bin runs it against another PostgreSQL 15 installation;
+# BENCH_BACKFILL_PGOPTIONS='-c name=value' sets options of the backfill's session only.
 # About 80 s per round for 2,000,000 rows on 2 cores.  The last line is machine-readable:
 #   BENCH backfill rows=N update_s=... limit_s=... backfill_s=... throughput_ratio=... longest_batch_ms=...
 #         baseline_p99_ms=... backfill_p99_ms=... p99_ratio=... ...
@@ -152,7 +153,7 @@ run_one() {
 	cpu) timeout "$cpu_seconds" sh -c 'while :; do :; done' || true ;;
 	update) psql -X -q -v ON_ERROR_STOP=1 -d "$db" -c "UPDATE bt SET b = a" >"$dir/method.out" 2>&1 || rc=$? ;;
 	limit) psql -X -q -v ON_ERROR_STOP=1 -d "$db" -c "CALL limit_loop()" >"$dir/method.out" 2>&1 || rc=$? ;;
-	backfill) psql -X -q -v ON_ERROR_STOP=1 -d "$db" -c "CALL safemigrate.backfill('bt', 'b = a', 'b IS NULL'$bf_args)" \
+	backfill) PGOPTIONS="${BENCH_BACKFILL_PGOPTIONS:-}" psql -X -q -v ON_ERROR_STOP=1 -d "$db" -c "CALL safemigrate.backfill('bt', 'b = a', 'b IS NULL'$bf_args)" \
 		>"$dir/method.out" 2>&1 || rc=$? ;;
 	backfill-noprep) PGOPTIONS='-c safemigrate.backfill_prepare_wal=off' psql -X -q -v ON_ERROR_STOP=1 -d "$db" \
 		-c "CALL safemigrate.backfill('bt', 'b = a', 'b IS NULL'$bf_args)" >"$dir/method.out" 2>&1 || rc=$? ;;

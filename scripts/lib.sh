@@ -71,6 +71,29 @@ sm_as_owner() {
 	fi
 }
 
+# Checks of the shell-driven suites (test/*/run.sh, test/audit/full.sh): each prints "ok - NAME" or
+# "not ok - NAME"; sm_checks_summary SUITE prints the line scripts/test.sh counts,
+# "SUITE: N passed, M failed", and fails when one did.
+SM_CHECKS_PASSED=0 SM_CHECKS_FAILED=0
+sm_check_pass() { SM_CHECKS_PASSED=$((SM_CHECKS_PASSED + 1)); echo "ok - $1"; }
+sm_check_fail() { SM_CHECKS_FAILED=$((SM_CHECKS_FAILED + 1)); echo "not ok - $1"; }
+# sm_check NAME STATUS: passes when STATUS (of the condition, e.g. "$(test ...; echo $?)") is 0.
+sm_check() { if [ "$2" = 0 ]; then sm_check_pass "$1"; else sm_check_fail "$1"; fi; }
+# sm_check_eq NAME EXPECTED ACTUAL: passes when equal; prints both when not.
+sm_check_eq() {
+	if [ "$2" = "$3" ]; then
+		sm_check_pass "$1"
+	else
+		sm_check_fail "$1"
+		echo "#   expected: $2"
+		echo "#   actual:   $3"
+	fi
+}
+sm_checks_summary() {
+	echo "$1: $SM_CHECKS_PASSED passed, $SM_CHECKS_FAILED failed"
+	[ "$SM_CHECKS_FAILED" -eq 0 ]
+}
+
 sm_free_port() {
 	local port
 	for _ in $(seq 1 100); do

@@ -11,15 +11,6 @@ set +e
 trap sm_cluster_stop EXIT
 export PATH="$PG_BINDIR:$PATH"
 
-passed=0
-failed=0
-check() { # check NAME EXPECTED ACTUAL
-	if [ "$2" = "$3" ]; then
-		passed=$((passed + 1)); echo "ok - $1"
-	else
-		failed=$((failed + 1)); echo "not ok - $1"; echo "#   expected: $2"; echo "#   actual:   $3"
-	fi
-}
 q() { psql -X -q -At -v ON_ERROR_STOP=1 "$@"; }
 
 sm_cluster_start auditfull preload >/dev/null
@@ -45,27 +36,26 @@ long=$(printf 'x%.0s' $(seq 1 200))
 start=$(date +%s.%N)
 q -d postgres -f "$dir/ddl.sql" >/dev/null 2>&1
 end=$(date +%s.%N)
-check "every DDL statement ran" "200" "$(q -d postgres -c "SELECT count(*) FROM pg_class WHERE relname LIKE 'full\_%' AND relkind = 'r'")"
+sm_check_eq "every DDL statement ran" "200" "$(q -d postgres -c "SELECT count(*) FROM pg_class WHERE relname LIKE 'full\_%' AND relkind = 'r'")"
 read -r queued logged used <<<"$(q -d postgres -F ' ' -c "SELECT events_queued, events_logged_only, used_bytes FROM safemigrate.audit_queue()")"
 queued=$((queued - queued0))
 logged=$((logged - logged0))
-check "some events found the queue full" "t" "$([ "$logged" -gt 0 ] && echo t || echo f)"
-check "queued + logged only = every attempt (400 statements)" "400" "$((queued + logged))"
+sm_check_eq "some events found the queue full" "t" "$([ "$logged" -gt 0 ] && echo t || echo f)"
+sm_check_eq "queued + logged only = every attempt (400 statements)" "400" "$((queued + logged))"
 nlog=$(grep -cE 'DETAIL:  pg_safemigrate audit: .*statement="(CREATE TABLE|COMMENT ON TABLE) full_' "$dir/server.log")
-check "each event that found the queue full is in the server log, with its statement" "$logged" "$nlog"
+sm_check_eq "each event that found the queue full is in the server log, with its statement" "$logged" "$nlog"
 # A full queue costs each statement at most a short wait (100 ms), never a hang.
-check "the statements were not held up for long (< 0.2 s each on average)" "t" \
+sm_check_eq "the statements were not held up for long (< 0.2 s each on average)" "t" \
 	"$(awk -v s="$start" -v e="$end" -v n=400 'BEGIN { print ((e - s) / n < 0.2) ? "t" : "f" }')"
-check "the events the queue holds wait for the writer" "t" "$([ "${used:-0}" -gt 0 ] && echo t || echo f)"
+sm_check_eq "the events the queue holds wait for the writer" "t" "$([ "${used:-0}" -gt 0 ] && echo t || echo f)"
 
 # The extension appears in the audit database: the writer drains what waited.
 q -d audit_target -c "CREATE EXTENSION pg_safemigrate"
-check "the writer catches up" "t" "$(q -d postgres -c "SELECT safemigrate.audit_wait(60000)")"
+sm_check_eq "the writer catches up" "t" "$(q -d postgres -c "SELECT safemigrate.audit_wait(60000)")"
 rows=$(q -d audit_target -c "SELECT count(*) FROM safemigrate.ddl_audit WHERE statement LIKE 'CREATE TABLE full\_%' OR statement LIKE 'COMMENT ON TABLE full\_%'")
-check "rows in the table + events in the log = 400" "400" "$((rows + logged))"
-check "statement texts are cut at safemigrate.audit_statement_max bytes" "64" \
+sm_check_eq "rows in the table + events in the log = 400" "400" "$((rows + logged))"
+sm_check_eq "statement texts are cut at safemigrate.audit_statement_max bytes" "64" \
 	"$(q -d audit_target -c "SELECT max(octet_length(statement)) FROM safemigrate.ddl_audit")"
-check "pg_dump keeps the audit rows (pg_extension_config_dump)" "t" \
+sm_check_eq "pg_dump keeps the audit rows (pg_extension_config_dump)" "t" \
 	"$(pg_dump -a -d audit_target >"$dir/dump.sql" && grep -q 'CREATE TABLE full_1 (a int)' "$dir/dump.sql" && echo t || echo f)"
-echo "audit-full: $passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+sm_checks_summary audit-full

@@ -15,20 +15,10 @@
 source "$(dirname "${BASH_SOURCE[0]}")/../../scripts/lib.sh"
 export PATH="$PG_BINDIR:$PATH"
 
-passed=0 failed=0
-check() { # check NAME CONDITION-EXIT-STATUS
-	if [ "$2" = 0 ]; then
-		passed=$((passed + 1))
-		echo "ok: $1"
-	else
-		failed=$((failed + 1))
-		echo "FAILED: $1"
-	fi
-}
 waldir="$PGHOST/data/pg_wal"
 cleanup() {
 	chmod 700 "$waldir" 2>/dev/null || true
-	echo "backfill-wal: $passed passed, $failed failed"
+	sm_checks_summary backfill-wal
 }
 trap cleanup EXIT
 
@@ -52,11 +42,11 @@ fresh_segment() { P -q -c "SELECT pg_switch_wal()" -c "CHECKPOINT" >/dev/null; }
 
 fresh_segment
 n=$(P -c "$future_sql")
-check "after a segment switch and a checkpoint, no segment exists beyond the insert position ($n)" "$([ "$n" = 0 ]; echo $?)"
+sm_check "after a segment switch and a checkpoint, no segment exists beyond the insert position ($n)" "$([ "$n" = 0 ]; echo $?)"
 
 out=$(PGOPTIONS='-c safemigrate.backfill_prepare_wal=off' P -c "CALL safemigrate.backfill('w', 'b = a', 'b IS NULL')" 2>&1)
 n=$(P -c "$future_sql")
-check "backfill_prepare_wal = off: the backfill is done and leaves no segment beyond the insert position ($n)" \
+sm_check "backfill_prepare_wal = off: the backfill is done and leaves no segment beyond the insert position ($n)" \
 	"$([ "$n" = 0 ] && grep -q 'done: 60000 rows updated' <<<"$out"; echo $?)"
 
 P -q -c "UPDATE w SET b = NULL" -c "VACUUM w" >/dev/null
@@ -66,11 +56,11 @@ out=$(P -c "CALL safemigrate.backfill('w', 'b = a', 'b IS NULL')" 2>&1)
 wal1=$(P -c "SELECT pg_current_wal_insert_lsn()")
 mb=$(P -c "SELECT round(pg_wal_lsn_diff('$wal1', '$wal0') / 1048576)")
 n=$(P -c "$future_sql")
-check "backfill_prepare_wal = on (the default): after a backfill that wrote $mb MB of WAL, 1 to 4 segments exist beyond the insert position ($n)" \
+sm_check "backfill_prepare_wal = on (the default): after a backfill that wrote $mb MB of WAL, 1 to 4 segments exist beyond the insert position ($n)" \
 	"$([ "$n" -ge 1 ] && [ "$n" -le 4 ] && [ "$mb" -ge 32 ]; echo $?)"
-check "the backfill with the segments prepared is done and right" \
+sm_check "the backfill with the segments prepared is done and right" \
 	"$(grep -q 'done: 60000 rows updated' <<<"$out" && [ "$(P -c "SELECT count(*) FROM w WHERE b IS DISTINCT FROM a")" = 0 ]; echo $?)"
-check "no WARNING from a backfill that could create its segments" "$(! grep -q WARNING <<<"$out"; echo $?)"
+sm_check "no WARNING from a backfill that could create its segments" "$(! grep -q WARNING <<<"$out"; echo $?)"
 
 # The failure path: pg_wal read-only to the server while a short backfill (a few kB of WAL, well
 # within its segment) runs, after segment switches until none exists beyond the insert position
@@ -85,10 +75,10 @@ n=$(P -c "$future_sql")
 chmod 500 "$waldir"
 out=$(P -c "CALL safemigrate.backfill('small', 'b = a', 'b IS NULL')" 2>&1)
 chmod 700 "$waldir"
-check "pg_wal not writable: the backfill says so in a WARNING and completes ($n segments ahead before)" \
+sm_check "pg_wal not writable: the backfill says so in a WARNING and completes ($n segments ahead before)" \
 	"$([ "$n" = 0 ] && grep -q 'WARNING:  backfill job [0-9]* could not create the next WAL segment' <<<"$out" &&
 		grep -q 'done: 200 rows updated' <<<"$out" &&
 		[ "$(P -c "SELECT count(*) FROM small WHERE b IS DISTINCT FROM a")" = 0 ]; echo $?)"
 grep -E 'WARNING|HINT|DETAIL' <<<"$out" | head -3
-check "the server is still up and writes WAL into new segments again" \
+sm_check "the server is still up and writes WAL into new segments again" \
 	"$(P -q -c "SELECT pg_switch_wal()" -c "CHECKPOINT" >/dev/null && [ "$(P -c "SELECT count(*) FROM small")" = 200 ]; echo $?)"

@@ -19,18 +19,9 @@
 set -uo pipefail
 
 db=safemigrate_crash
-passed=0
-failed=0
 victim_log=$(mktemp "${TMPDIR:-/tmp}/pg_safemigrate_crash.XXXXXX")
 
 sql() { psql -X -q -At -v ON_ERROR_STOP=1 -d "$db" "$@"; }
-check() { # check NAME EXPECTED ACTUAL
-	if [ "$2" = "$3" ]; then
-		passed=$((passed + 1)); echo "ok - $1"
-	else
-		failed=$((failed + 1)); echo "not ok - $1"; echo "#   expected: $2"; echo "#   actual:   $3"
-	fi
-}
 # wait_for SQL: poll (at most 30 s) until the query returns t.
 wait_for() {
 	local i
@@ -108,26 +99,26 @@ for how in terminate kill9; do
 	wait_for "SELECT EXISTS (SELECT FROM pg_constraint WHERE conname = 'orders_amount_${how}' AND NOT convalidated)
 	          AND EXISTS (SELECT FROM pg_stat_activity WHERE application_name = 'crash_victim' AND wait_event = 'PgSleep')"
 	strike
-	check "$how during VALIDATE: the NOT VALID constraint of step 1 stays" "f" \
+	sm_check_eq "$how during VALIDATE: the NOT VALID constraint of step 1 stays" "f" \
 		"$(sql -c "SELECT convalidated FROM pg_constraint WHERE conname = 'orders_amount_${how}'")"
-	check "$how during VALIDATE: no lock on the table outlives the backend" "0" \
+	sm_check_eq "$how during VALIDATE: no lock on the table outlives the backend" "0" \
 		"$(sql -c "SELECT count(*) FROM pg_locks WHERE relation = 'orders'::regclass")"
-	check "$how during VALIDATE: new rows are already checked" "violates check constraint" \
+	sm_check_eq "$how during VALIDATE: new rows are already checked" "violates check constraint" \
 		"$(sql -c "INSERT INTO orders VALUES (100000, -1)" 2>&1 | grep -o 'violates check constraint')"
 	out=$(sql -c "ALTER TABLE orders ADD CONSTRAINT orders_amount_${how} CHECK (slow_positive(amount))" 2>&1)
-	check "$how during VALIDATE: the statement run again finishes the migration" "t" \
+	sm_check_eq "$how during VALIDATE: the statement run again finishes the migration" "t" \
 		"$(sql -c "SELECT convalidated FROM pg_constraint WHERE conname = 'orders_amount_${how}'")"
 	[ -n "$out" ] && echo "# $out" | head -3
 	if [ "$how" = terminate ]; then
 		# The session ended in the middle of step 2: the abort at its exit
 		# still queued the attempt and its steps (kill -9 restarts the server
 		# and loses what was not yet written, see README).
-		check "terminate during VALIDATE: the audit has the attempt, failed with 57P01, aborted" \
+		sm_check_eq "terminate during VALIDATE: the audit has the attempt, failed with 57P01, aborted" \
 			"failed|aborted|57P01|terminating connection due to administrator command" \
 			"$(audit "SELECT concat_ws('|', action, outcome, sqlstate, message) FROM safemigrate.ddl_audit
 			           WHERE application_name = 'crash_victim' AND step = 0 AND statement LIKE '%orders_amount_terminate%'
 			           ORDER BY id LIMIT 1")"
-		check "terminate during VALIDATE: step 1 committed, step 2 failed" \
+		sm_check_eq "terminate during VALIDATE: step 1 committed, step 2 failed" \
 			"1|allowed|committed,2|failed|aborted" \
 			"$(audit "SELECT string_agg(concat_ws('|', s.step, s.action, s.outcome), ',' ORDER BY s.step)
 			           FROM safemigrate.ddl_audit a JOIN safemigrate.ddl_audit s ON s.attempt_id = a.id
@@ -141,14 +132,14 @@ for how in terminate kill9; do
 	wait_for "SELECT EXISTS (SELECT FROM pg_class WHERE relname = 'orders_key_${how}')
 	          AND EXISTS (SELECT FROM pg_stat_activity WHERE application_name = 'crash_victim' AND wait_event = 'PgSleep')"
 	strike
-	check "$how during CREATE INDEX CONCURRENTLY: the index is left INVALID, not half-valid" "f" \
+	sm_check_eq "$how during CREATE INDEX CONCURRENTLY: the index is left INVALID, not half-valid" "f" \
 		"$(sql -c "SELECT indisvalid FROM pg_index WHERE indexrelid = 'orders_key_${how}'::regclass")"
 	out=$(sql -c "CREATE INDEX orders_key_${how} ON orders (slow_key(amount))" 2>&1)
-	check "$how during CREATE INDEX CONCURRENTLY: running it again drops the INVALID index first (DROP INDEX CONCURRENTLY)" \
+	sm_check_eq "$how during CREATE INDEX CONCURRENTLY: running it again drops the INVALID index first (DROP INDEX CONCURRENTLY)" \
 		"DROP INDEX CONCURRENTLY" "$(grep -o 'DROP INDEX CONCURRENTLY' <<<"$out" | head -1)"
-	check "$how during CREATE INDEX CONCURRENTLY: ... and then builds a valid index" "t" \
+	sm_check_eq "$how during CREATE INDEX CONCURRENTLY: ... and then builds a valid index" "t" \
 		"$(sql -c "SELECT indisvalid FROM pg_index WHERE indexrelid = 'orders_key_${how}'::regclass")"
-	check "$how: no rows lost" "1000" "$(sql -c "SELECT count(*) FROM orders")"
+	sm_check_eq "$how: no rows lost" "1000" "$(sql -c "SELECT count(*) FROM orders")"
 
 	# --- SET NOT NULL (4 steps), ended while it waits in the lock protocol ----
 	# A reader holds the table; the victim waits for step 1's lock in short
@@ -164,13 +155,13 @@ for how in terminate kill9; do
 	strike
 	[ "$how" = terminate ] && sql -c "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'crash_reader'" >/dev/null
 	wait "$reader"
-	check "$how while waiting for the lock: nothing changed" "f|0" \
+	sm_check_eq "$how while waiting for the lock: nothing changed" "f|0" \
 		"$(sql -c "SELECT attnotnull, (SELECT count(*) FROM pg_constraint WHERE conrelid = 'customers'::regclass AND contype = 'c')
 		            FROM pg_attribute WHERE attrelid = 'customers'::regclass AND attname = 'email'")"
-	check "$how while waiting for the lock: no lock outlives the backend" "0" \
+	sm_check_eq "$how while waiting for the lock: no lock outlives the backend" "0" \
 		"$(sql -c "SELECT count(*) FROM pg_locks WHERE relation = 'customers'::regclass")"
 	sql -c "ALTER TABLE customers ALTER COLUMN email SET NOT NULL" >/dev/null 2>&1
-	check "$how while waiting for the lock: run again, all four steps finish (NOT NULL, no helper CHECK left)" "t|0" \
+	sm_check_eq "$how while waiting for the lock: run again, all four steps finish (NOT NULL, no helper CHECK left)" "t|0" \
 		"$(sql -c "SELECT attnotnull, (SELECT count(*) FROM pg_constraint WHERE conrelid = 'customers'::regclass AND contype = 'c')
 		            FROM pg_attribute WHERE attrelid = 'customers'::regclass AND attname = 'email'")"
 	sql -c "ALTER TABLE customers ALTER COLUMN email DROP NOT NULL" >/dev/null
@@ -192,18 +183,18 @@ if [ -n "${CRASH_PGDATA:-}" ]; then
 	wait "$victim_job"
 	pgctl -D "$CRASH_PGDATA" -l "$CRASH_PGDATA/../server.log" -w start >/dev/null 2>&1 3>&- 4>&- 5>&- 6>&- 7>&- 8>&- 9>&-
 	wait_up
-	check "immediate shutdown during VALIDATE: the NOT VALID constraint of step 1 stays" "f" \
+	sm_check_eq "immediate shutdown during VALIDATE: the NOT VALID constraint of step 1 stays" "f" \
 		"$(sql -c "SELECT convalidated FROM pg_constraint WHERE conname = 'orders_amount_immediate'")"
-	check "immediate shutdown during VALIDATE: step 1's audit row survived the restart" "1|allowed|committed" \
+	sm_check_eq "immediate shutdown during VALIDATE: step 1's audit row survived the restart" "1|allowed|committed" \
 		"$(audit "SELECT concat_ws('|', step, action, outcome) FROM safemigrate.ddl_audit
 		           WHERE application_name = 'crash_victim' AND step = 1
 		             AND statement LIKE '%orders_amount_immediate%NOT VALID%'")"
-	check "immediate shutdown during VALIDATE: step 1's event is also in the server log" "1" \
+	sm_check_eq "immediate shutdown during VALIDATE: step 1's event is also in the server log" "1" \
 		"$(grep -c 'pg_safemigrate audit: .*step=1 action=allowed outcome=committed .*orders_amount_immediate' "$CRASH_PGDATA/../server.log")"
 	sql -c "ALTER TABLE orders ADD CONSTRAINT orders_amount_immediate CHECK (slow_positive(amount))" >/dev/null 2>&1
-	check "immediate shutdown during VALIDATE: the statement run again finishes the migration" "t" \
+	sm_check_eq "immediate shutdown during VALIDATE: the statement run again finishes the migration" "t" \
 		"$(sql -c "SELECT convalidated FROM pg_constraint WHERE conname = 'orders_amount_immediate'")"
-	check "immediate shutdown: no rows lost" "1000" "$(sql -c "SELECT count(*) FROM orders WHERE id <= 1000")"
+	sm_check_eq "immediate shutdown: no rows lost" "1000" "$(sql -c "SELECT count(*) FROM orders WHERE id <= 1000")"
 
 	# --- immediate shutdown during a backfill -------------------------------
 	# Batches of 50 rows with a pause between them: the server is stopped
@@ -217,11 +208,11 @@ if [ -n "${CRASH_PGDATA:-}" ]; then
 	pgctl -D "$CRASH_PGDATA" -l "$CRASH_PGDATA/../server.log" -w start >/dev/null 2>&1 3>&- 4>&- 5>&- 6>&- 7>&- 8>&- 9>&-
 	wait_up
 	job=$(sql -c "SELECT max(job_id) FROM safemigrate.backfill_jobs WHERE table_name = 'public.orders'")
-	check "immediate shutdown during a backfill: the job kept its progress (rows done = rows updated)" "t" \
+	sm_check_eq "immediate shutdown during a backfill: the job kept its progress (rows done = rows updated)" "t" \
 		"$(sql -c "SELECT rows_done = (SELECT count(*) FROM orders WHERE touched > 0) AND rows_done BETWEEN 200 AND 999
 		            FROM safemigrate.backfill_jobs WHERE job_id = $job")"
 	PGOPTIONS="-c statement_timeout=0" sql -c "CALL safemigrate.backfill_resume($job)" >/dev/null 2>&1
-	check "immediate shutdown during a backfill: resumed, done, every row updated exactly once and right" "done|1000|0" \
+	sm_check_eq "immediate shutdown during a backfill: resumed, done, every row updated exactly once and right" "done|1000|0" \
 		"$(sql -c "SELECT status, (SELECT count(*) FROM orders WHERE id <= 1000 AND touched = 1),
 		                   (SELECT count(*) FROM orders WHERE id <= 1000 AND doubled IS DISTINCT FROM amount * 2)
 		            FROM safemigrate.backfill_jobs WHERE job_id = $job" )"
@@ -229,5 +220,4 @@ fi
 
 rm -f "$victim_log"
 psql -X -q -d postgres -c "DROP DATABASE IF EXISTS $db" >/dev/null 2>&1
-echo "crash: $passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+sm_checks_summary crash

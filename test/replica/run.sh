@@ -11,16 +11,6 @@
 source "$(dirname "${BASH_SOURCE[0]}")/../../scripts/lib.sh"
 export PATH="$PG_BINDIR:$PATH"
 
-passed=0 failed=0
-check() { # check NAME CONDITION-EXIT-STATUS
-	if [ "$2" = 0 ]; then
-		passed=$((passed + 1))
-		echo "ok: $1"
-	else
-		failed=$((failed + 1))
-		echo "FAILED: $1"
-	fi
-}
 primary_dir=$PGHOST
 standby=$(mktemp -d /tmp/pg_safemigrate_standby.XXXXXX)
 chmod 755 "$standby"
@@ -32,7 +22,7 @@ cleanup() {
 		sm_as_owner "$PG_BINDIR/pg_ctl" -D "$standby/data" -m immediate -w stop >/dev/null 2>&1 || true
 	fi
 	rm -rf "$standby"
-	echo "replica: $passed passed, $failed failed"
+	sm_checks_summary replica
 }
 trap cleanup EXIT
 
@@ -60,7 +50,7 @@ EOF
 sport=$(sm_free_port)
 sm_as_owner "$PG_BINDIR/pg_basebackup" -h "$primary_dir" -p "$PGPORT" -U postgres -D "$standby/data" -R -X stream -c fast \
 	>"$standby/basebackup.log" 2>&1
-check "pg_basebackup of the primary" $?
+sm_check "pg_basebackup of the primary" $?
 {
 	echo "port = $sport"
 	echo "unix_socket_directories = '$standby'"
@@ -69,49 +59,49 @@ check "pg_basebackup of the primary" $?
 	echo "wal_receiver_status_interval = 1"
 } | sm_as_owner tee -a "$standby/data/postgresql.conf" >/dev/null
 sm_as_owner "$PG_BINDIR/pg_ctl" -D "$standby/data" -l "$standby/server.log" -w -t 60 start >/dev/null 9>&-
-check "the standby starts" $?
+sm_check "the standby starts" $?
 S() { P -h "$standby" -p "$sport" -d replica_test "$@"; }
 wait_for 30 "SELECT EXISTS (SELECT FROM pg_stat_replication WHERE state = 'streaming')" -d replica_test
-check "the standby streams from the primary" $?
+sm_check "the standby streams from the primary" $?
 wait_for 30 "SELECT (SELECT count(*) FROM rl) = 20000" -h "$standby" -p "$sport" -d replica_test
-check "the standby has the table" $?
+sm_check "the standby has the table" $?
 
 # Replay paused: the standby receives WAL but does not apply it.
 S -q -c "SELECT pg_wal_replay_pause()" >/dev/null
 wait_for 10 "SELECT pg_get_wal_replay_pause_state() = 'paused'" -h "$standby" -p "$sport" -d replica_test
-check "the standby's replay is paused" $?
+sm_check "the standby's replay is paused" $?
 
 P -d replica_test -c "CALL safemigrate.backfill('rl', 'b = a', 'b IS NULL', batch_size => 500, min_batch_size => 500,
 	max_batch_size => 500, max_replica_lag => 1048576)" >"$standby/backfill.out" 2>&1 &
 bf_pid=$!
 wait_for 60 "SELECT EXISTS (SELECT FROM safemigrate.backfill_jobs WHERE throttled LIKE 'replica replay lag %')" -d replica_test
-check "the backfill pauses when the replay lag exceeds max_replica_lag" $?
+sm_check "the backfill pauses when the replay lag exceeds max_replica_lag" $?
 P -d replica_test -c "SELECT job_id, status, rows_done, throttled FROM safemigrate.backfill_jobs"
 before=$(P -d replica_test -c "SELECT rows_done FROM safemigrate.backfill_jobs")
 lag=$(P -d replica_test -c "SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), replay_lsn) FROM pg_stat_replication")
 [ "${lag%%.*}" -gt 1048576 ] 2>/dev/null
-check "the primary sees a replay lag above 1 MB ($lag bytes)" $?
+sm_check "the primary sees a replay lag above 1 MB ($lag bytes)" $?
 [ "$before" -gt 0 ] && [ "$before" -lt 20000 ]
-check "it paused part-way ($before of 20000 rows done)" $?
+sm_check "it paused part-way ($before of 20000 rows done)" $?
 # While the replay stays paused the lag cannot fall: the job must not move.
 sleep 2
 after=$(P -d replica_test -c "SELECT rows_done FROM safemigrate.backfill_jobs")
 [ "$after" = "$before" ]
-check "no batch runs while the lag stays above the bound ($after rows done)" $?
+sm_check "no batch runs while the lag stays above the bound ($after rows done)" $?
 
 S -q -c "SELECT pg_wal_replay_resume()" >/dev/null
 wait_for 120 "SELECT status = 'done' FROM safemigrate.backfill_jobs" -d replica_test
-check "the backfill resumes once the standby catches up, and finishes" $?
+sm_check "the backfill resumes once the standby catches up, and finishes" $?
 wait "$bf_pid"
-check "the CALL succeeds" $?
+sm_check "the CALL succeeds" $?
 bf_pid=""
 cat "$standby/backfill.out"
 grep -q 'pausing: replica replay lag [0-9]* bytes exceeds max_replica_lag 1048576' "$standby/backfill.out"
-check "it reports the pause (NOTICE)" $?
+sm_check "it reports the pause (NOTICE)" $?
 grep -q 'resuming after' "$standby/backfill.out"
-check "it reports the resumption (NOTICE)" $?
+sm_check "it reports the resumption (NOTICE)" $?
 [ "$(P -d replica_test -c "SELECT throttle_waits > 0 AND throttled IS NULL AND rows_done = 20000 FROM safemigrate.backfill_jobs")" = t ]
-check "the job counts the wait and is no longer throttled" $?
+sm_check "the job counts the wait and is no longer throttled" $?
 wait_for 60 "SELECT count(*) FILTER (WHERE b = a) = 20000 FROM rl" -h "$standby" -p "$sport" -d replica_test
-check "the standby shows every row done" $?
+sm_check "the standby shows every row done" $?
 P -d replica_test -q -c "/* safemigrate: expand-contract */ DROP TABLE rl"
