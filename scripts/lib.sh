@@ -5,6 +5,7 @@
 # sm_cluster_start  initdb + start a throwaway PostgreSQL 15 cluster in a temp dir
 #                   on a free port; exports PGHOST/PGPORT/PGUSER/PGDATABASE
 # sm_cluster_stop   stop it and remove the directory (also run from the EXIT trap)
+# sm_check, sm_check_eq, sm_checks_summary   the checks of the shell-driven suites
 
 set -euo pipefail
 

@@ -16,6 +16,9 @@
 # condition, not for a fixed time.  Prints "ok - ..." / "not ok - ...", then
 # "crash: N passed, M failed".
 
+source "$(dirname "${BASH_SOURCE[0]}")/../../scripts/lib.sh" # sm_check_eq, sm_checks_summary
+# Not -e: a failed check or a killed session is what this file looks at.
+set +e
 set -uo pipefail
 
 db=safemigrate_crash
