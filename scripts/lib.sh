@@ -90,7 +90,10 @@ sm_check_eq() {
 		echo "#   actual:   $3"
 	fi
 }
+# sm_checks_summary SUITE [EXIT_STATUS]: from an EXIT trap, a non-zero status (the script stopped
+# before its last check) counts as one more failure.
 sm_checks_summary() {
+	[ "${2:-0}" = 0 ] || sm_check_fail "$1 stopped before its last check (exit status $2)"
 	echo "$1: $SM_CHECKS_PASSED passed, $SM_CHECKS_FAILED failed"
 	[ "$SM_CHECKS_FAILED" -eq 0 ]
 }

@@ -95,6 +95,8 @@ int sm_lock_wait_ms = 100;
 
 /* safemigrate.lock_retries: the most short waits before giving up (within lock_timeout). */
 int sm_lock_retries = 30;
+
+/* safemigrate.backfill_prepare_wal: a backfill creates the WAL segments its next batches fill (backfill.cpp). */
 bool sm_backfill_prepare_wal = true;
 
 /*

@@ -17,8 +17,9 @@ export PATH="$PG_BINDIR:$PATH"
 
 waldir="$PGHOST/data/pg_wal"
 cleanup() {
+	local rc=$?
 	chmod 700 "$waldir" 2>/dev/null || true
-	sm_checks_summary backfill-wal
+	sm_checks_summary backfill-wal "$rc"
 }
 trap cleanup EXIT
 
@@ -67,6 +68,8 @@ sm_check "no WARNING from a backfill that could create its segments" "$(! grep -
 # (the previous backfill prepared some; with wal_recycle off a checkpoint never adds one).
 P -q -c "CREATE TABLE small (id int PRIMARY KEY, a int NOT NULL, b int)" \
 	-c "INSERT INTO small SELECT g, g FROM generate_series(1, 200) g" >/dev/null
+# Always at the start of a fresh segment: the few kB must not need a new one while pg_wal is read-only.
+fresh_segment
 for _ in 1 2 3 4 5; do
 	[ "$(P -c "$future_sql")" = 0 ] && break
 	fresh_segment

@@ -9,6 +9,8 @@
 # resumed: the lag falls, the backfill goes on (NOTICE "resuming after ...") and finishes, and the
 # standby shows every row done.  Prints one line per check and "replica: N passed, M failed".
 source "$(dirname "${BASH_SOURCE[0]}")/../../scripts/lib.sh"
+# Not -e: a condition that fails goes to its sm_check (under -e it ended the script before it).
+set +e
 export PATH="$PG_BINDIR:$PATH"
 
 primary_dir=$PGHOST
@@ -17,12 +19,13 @@ chmod 755 "$standby"
 [ "$(id -u)" -eq 0 ] && chown postgres: "$standby"
 bf_pid=""
 cleanup() {
+	local rc=$?
 	[ -z "$bf_pid" ] || kill "$bf_pid" 2>/dev/null || true
 	if [ -f "$standby/data/postmaster.pid" ]; then
 		sm_as_owner "$PG_BINDIR/pg_ctl" -D "$standby/data" -m immediate -w stop >/dev/null 2>&1 || true
 	fi
 	rm -rf "$standby"
-	sm_checks_summary replica
+	sm_checks_summary replica "$rc"
 }
 trap cleanup EXIT
 
