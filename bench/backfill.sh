@@ -28,8 +28,8 @@
 #   --args 'ARGS'     extra arguments for safemigrate.backfill, e.g. --args 'pause_ms => 10'
 #   --methods 'LIST'  run only these, in this order (default 'none cpu update limit backfill'; none is
 #                     the baseline; backfill-noprep on request)
-#   --conf 'NAME = VALUE'  one more server setting of reload level (ALTER SYSTEM; repeatable),
-#                     e.g. --conf 'wal_init_zero = off'
+#   --conf 'NAME = VALUE'  one more server setting (ALTER SYSTEM; repeatable; the server restarts
+#                     when one needs it), e.g. --conf 'wal_init_zero = off'
 #   --keep            keep the per-run files (pgbench logs, window latencies) in bench/.cache/backfill/
 #
 # Per method: a fresh copy of the fixture database (createdb -T), the load starts (pgbench -c 4
@@ -92,7 +92,13 @@ if [ ${#confs[@]} -gt 0 ]; then
 		psql -X -q -v ON_ERROR_STOP=1 -c "ALTER SYSTEM SET ${c%%=*} = '$(sed "s/^[^=]*= *//; s/'//g" <<<"$c")'"
 	done
 	psql -X -q -c "SELECT pg_reload_conf()" >/dev/null
-	echo "extra server settings: ${confs[*]}"
+	# Settings that only take effect at server start (wal_buffers, shared_buffers): restart.
+	if [ "$(psql -X -At -c "SELECT count(*) FROM pg_settings WHERE pending_restart")" != 0 ]; then
+		sm_as_owner "$PG_BINDIR/pg_ctl" -D "$SM_DIR_backfill/data" -l "$SM_DIR_backfill/server.log" -w -t 60 restart \
+			>/dev/null 3>&- 4>&- 5>&- 6>&- 7>&- 8>&- 9>&-
+	fi
+	echo "extra server settings: ${confs[*]} ($(psql -X -At -c "SELECT string_agg(name || ' = ' || current_setting(name), ', ')
+		FROM pg_settings WHERE name IN ('shared_buffers', 'wal_buffers')"))"
 fi
 bench_env_line
 
