@@ -30,6 +30,11 @@
 #                     the baseline; backfill-noprep on request)
 #   --conf 'NAME = VALUE'  one more server setting (ALTER SYSTEM; repeatable; the server restarts
 #                     when one needs it), e.g. --conf 'wal_init_zero = off'
+#   --pin             the load on CPU 0, the method on CPU 1 (taskset): pgbench and its four
+#                     backends on one core, the method's backend (or the busy loop) on the other, for
+#                     every method including none; what the method costs the load when it does not
+#                     share the load's core (a server with a core to spare), apart from the core
+#                     itself.  Needs taskset (util-linux) and 2 or more CPUs.
 #   --keep            keep the per-run files (pgbench logs, window latencies) in bench/.cache/backfill/
 #
 # Per method: a fresh copy of the fixture database (createdb -T), the load starts (pgbench -c 4
@@ -50,7 +55,7 @@
 source "$(dirname "${BASH_SOURCE[0]}")/../scripts/lib.sh"
 source "$SM_ROOT/bench/lib/common.sh"
 
-rows=2000000 rate=200 clients=4 jobs=2 baseline=20 keep=0 warmup=3 rounds=1 bf_args="" methods="none cpu update limit backfill" confs=() cpu_seconds=8
+rows=2000000 rate=200 clients=4 jobs=2 baseline=20 keep=0 pin=0 warmup=3 rounds=1 bf_args="" methods="none cpu update limit backfill" confs=() cpu_seconds=8
 while [ $# -gt 0 ]; do
 	case $1 in
 	-n) rows=$2; shift 2 ;;
@@ -58,6 +63,7 @@ while [ $# -gt 0 ]; do
 	--rate) rate=$2; shift 2 ;;
 	--baseline) baseline=$2; shift 2 ;;
 	--keep) keep=1; shift ;;
+	--pin) pin=1; shift ;;
 	--args) bf_args=", $2"; shift 2 ;;
 	--methods) methods=$2; shift 2 ;;
 	--conf) confs+=("$2"); shift 2 ;;
@@ -67,6 +73,10 @@ while [ $# -gt 0 ]; do
 done
 case $rows in '' | *[!0-9]* | 0) echo "-n wants a positive number" >&2; exit 2 ;; esac
 case $rounds in '' | *[!0-9]* | 0) echo "-r wants a positive number" >&2; exit 2 ;; esac
+if [ "$pin" = 1 ] && { ! command -v taskset >/dev/null || [ "$(nproc)" -lt 2 ]; }; then
+	echo "--pin needs taskset (util-linux) and 2 or more CPUs" >&2
+	exit 2
+fi
 
 PG_BINDIR=${BENCH_PG_BINDIR:-$PG_BINDIR}
 work=$(mktemp -d /tmp/pg_safemigrate_backfill_runs.XXXXXX)
@@ -140,6 +150,38 @@ SELECT v FROM bt WHERE id = :id;
 UPDATE bt SET v = v + 1 WHERE id = :id;
 EOF
 
+# pin_backends DB CONDITION COUNT CPU: waits (up to 5 s) until COUNT backends match the
+# pg_stat_activity CONDITION, then pins them to CPU
+pin_backends() {
+	local pids="" i
+	for i in $(seq 1 500); do
+		pids=$(psql -X -At -d "$1" -c "SELECT pid FROM pg_stat_activity WHERE $2 AND pid <> pg_backend_pid()")
+		[ "$(wc -w <<<"$pids")" -ge "$3" ] && break
+		sleep 0.01
+	done
+	for i in $pids; do taskset -p -c "$4" "$i" >/dev/null; done
+}
+
+# on_method_cpu CMD...: runs CMD, on CPU 1 with --pin
+on_method_cpu() {
+	if [ "$pin" = 1 ]; then taskset -c 1 "$@"; else "$@"; fi
+}
+
+# method_sql DB PGOPTIONS SQL: runs SQL in its own session; with --pin that session's backend
+# (and psql) on CPU 1
+method_sql() {
+	local db=$1 opts=$2 sql=$3 pid rc=0
+	if [ "$pin" != 1 ]; then
+		PGOPTIONS="$opts" psql -X -q -v ON_ERROR_STOP=1 -d "$db" -c "$sql"
+		return
+	fi
+	PGOPTIONS="$opts" PGAPPNAME=bench_method taskset -c 1 psql -X -q -v ON_ERROR_STOP=1 -d "$db" -c "$sql" &
+	pid=$!
+	pin_backends "$db" "application_name = 'bench_method'" 1 1
+	wait "$pid" || rc=$?
+	return "$rc"
+}
+
 # run_one METHOD: sets the m_* values
 run_one() {
 	local m=$1 db=bench_$1 dir=$work/$1.$2 pgb_pid t0 t1 rc=0
@@ -152,17 +194,22 @@ run_one() {
 		--rate "$rate" -l --log-prefix="$dir/tx" "$db" >"$dir/pgbench.out" 2>&1 &
 	pgb_pid=$!
 	sleep "$warmup"
+	if [ "$pin" = 1 ]; then
+		# pgbench (every thread) and its backends on CPU 0
+		taskset -a -p -c 0 "$pgb_pid" >/dev/null
+		pin_backends "$db" "application_name = 'pgbench'" "$clients" 0
+	fi
 	t0=$(bench_now)
 	case $m in
 	none) sleep "$baseline" ;;
 	# A busy loop outside the server: what one busy core alone costs the load on this machine.
-	cpu) timeout "$cpu_seconds" sh -c 'while :; do :; done' || true ;;
-	update) psql -X -q -v ON_ERROR_STOP=1 -d "$db" -c "UPDATE bt SET b = a" >"$dir/method.out" 2>&1 || rc=$? ;;
-	limit) psql -X -q -v ON_ERROR_STOP=1 -d "$db" -c "CALL limit_loop()" >"$dir/method.out" 2>&1 || rc=$? ;;
-	backfill) PGOPTIONS="${BENCH_BACKFILL_PGOPTIONS:-}" psql -X -q -v ON_ERROR_STOP=1 -d "$db" -c "CALL safemigrate.backfill('bt', 'b = a', 'b IS NULL'$bf_args)" \
+	cpu) on_method_cpu timeout "$cpu_seconds" sh -c 'while :; do :; done' || true ;;
+	update) method_sql "$db" "" "UPDATE bt SET b = a" >"$dir/method.out" 2>&1 || rc=$? ;;
+	limit) method_sql "$db" "" "CALL limit_loop()" >"$dir/method.out" 2>&1 || rc=$? ;;
+	backfill) method_sql "$db" "${BENCH_BACKFILL_PGOPTIONS:-}" "CALL safemigrate.backfill('bt', 'b = a', 'b IS NULL'$bf_args)" \
 		>"$dir/method.out" 2>&1 || rc=$? ;;
-	backfill-noprep) PGOPTIONS='-c safemigrate.backfill_prepare_wal=off' psql -X -q -v ON_ERROR_STOP=1 -d "$db" \
-		-c "CALL safemigrate.backfill('bt', 'b = a', 'b IS NULL'$bf_args)" >"$dir/method.out" 2>&1 || rc=$? ;;
+	backfill-noprep) method_sql "$db" '-c safemigrate.backfill_prepare_wal=off' \
+		"CALL safemigrate.backfill('bt', 'b = a', 'b IS NULL'$bf_args)" >"$dir/method.out" 2>&1 || rc=$? ;;
 	esac
 	t1=$(bench_now)
 	psql -X -q -d "$db" -c "UPDATE bench_ctl SET stop = true"
@@ -207,6 +254,7 @@ latency_stats() {
 }
 
 bench_say "load: pgbench -c $clients -j $jobs --rate $rate (read + update of a random row); each method starts ${warmup}s after it"
+[ "$pin" = 0 ] || echo "pinned: the load (pgbench and its backends) on CPU 0, each method on CPU 1"
 [ -z "$bf_args" ] || echo "backfill arguments: ${bf_args#, }"
 fmt='%-15s %8s %9s %11s %7s %9s %9s %8s %7s %4s  %s\n'
 keys="s rps longest n p99 max size bloat ok"
@@ -272,7 +320,7 @@ echo "load p99 during the backfill: ${R[backfill.p99]} ms = ${p99r}x its ${R[non
 cpur=$(bench_ratio "${R[cpu.p99]}" "${R[none.p99]}")
 echo "load p99 while a plain busy loop (no database work) keeps one core busy: ${R[cpu.p99]} ms = ${cpur}x;" \
 	"the backfill's p99 is $(bench_ratio "${R[backfill.p99]}" "${R[cpu.p99]}")x the busy loop's"
-echo "BENCH backfill rows=$rows update_s=${R[update.s]} limit_s=${R[limit.s]} backfill_s=${R[backfill.s]}" \
+echo "BENCH backfill pinned=$pin rows=$rows update_s=${R[update.s]} limit_s=${R[limit.s]} backfill_s=${R[backfill.s]}" \
 	"update_rps=${R[update.rps]} limit_rps=${R[limit.rps]} backfill_rps=${R[backfill.rps]} throughput_ratio=$tr" \
 	"update_longest_ms=${R[update.longest]} limit_longest_ms=${R[limit.longest]} longest_batch_ms=${R[backfill.longest]}" \
 	"baseline_p99_ms=${R[none.p99]} update_p99_ms=${R[update.p99]} limit_p99_ms=${R[limit.p99]} backfill_p99_ms=${R[backfill.p99]}" \
