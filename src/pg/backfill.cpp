@@ -67,6 +67,8 @@ PG_FUNCTION_INFO_V1(safemigrate_require_own_transactions);
 
 #include "pg/compat.hpp"
 
+#include <unistd.h> /* close() of a prepared WAL segment */
+
 namespace safemigrate::pg {
 
 namespace {
