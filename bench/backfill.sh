@@ -35,6 +35,10 @@
 #                     every method including none; what the method costs the load when it does not
 #                     share the load's core (a server with a core to spare), apart from the core
 #                     itself.  Needs taskset (util-linux) and 2 or more CPUs.
+#   --waits           also sample, every ~0.5 ms from a third session, what the load's backends
+#                     wait for while the method runs (pg_stat_activity wait events of the active
+#                     ones; "CPU" when none: running or waiting for a core) and print the counts
+#                     under each row.  The sampler costs CPU itself: compare like with like.
 #   --keep            keep the per-run files (pgbench logs, window latencies) in bench/.cache/backfill/
 #
 # Per method: a fresh copy of the fixture database (createdb -T), the load starts (pgbench -c 4
@@ -55,7 +59,7 @@
 source "$(dirname "${BASH_SOURCE[0]}")/../scripts/lib.sh"
 source "$SM_ROOT/bench/lib/common.sh"
 
-rows=2000000 rate=200 clients=4 jobs=2 baseline=20 keep=0 pin=0 warmup=3 rounds=1 bf_args="" methods="none cpu update limit backfill" confs=() cpu_seconds=8
+rows=2000000 rate=200 clients=4 jobs=2 baseline=20 keep=0 pin=0 waits=0 warmup=3 rounds=1 bf_args="" methods="none cpu update limit backfill" confs=() cpu_seconds=8
 while [ $# -gt 0 ]; do
 	case $1 in
 	-n) rows=$2; shift 2 ;;
@@ -64,6 +68,7 @@ while [ $# -gt 0 ]; do
 	--baseline) baseline=$2; shift 2 ;;
 	--keep) keep=1; shift ;;
 	--pin) pin=1; shift ;;
+	--waits) waits=1; shift ;;
 	--args) bf_args=", $2"; shift 2 ;;
 	--methods) methods=$2; shift 2 ;;
 	--conf) confs+=("$2"); shift 2 ;;
@@ -136,6 +141,22 @@ BEGIN
     EXIT WHEN n = 0;
   END LOOP;
 END \$\$;
+-- --waits: what the load's active backends wait for, sampled until bench_ctl.stop.
+CREATE FUNCTION bench_waits() RETURNS TABLE (wait text, samples bigint) LANGUAGE plpgsql AS \$\$
+DECLARE
+  n bigint := 0;
+BEGIN
+  CREATE TEMP TABLE bench_w (w text);
+  LOOP
+    PERFORM pg_stat_clear_snapshot();  -- else pg_stat_activity is read once per transaction
+    INSERT INTO bench_w SELECT coalesce(wait_event_type || ':' || wait_event, 'CPU') FROM pg_stat_activity
+      WHERE application_name = 'pgbench' AND state = 'active';
+    n := n + 1;
+    EXIT WHEN (SELECT stop FROM bench_ctl);
+    PERFORM pg_sleep(0.0005);
+  END LOOP;
+  RETURN QUERY SELECT 'samples', n UNION ALL (SELECT w, count(*) FROM bench_w GROUP BY w ORDER BY 2 DESC, 1);
+END \$\$;
 VACUUM ANALYZE bt;
 EOF
 echo "bt: $(psql -X -At -d fixture -c "SELECT pg_size_pretty(pg_relation_size('bt')) || ' heap, ' ||
@@ -182,9 +203,9 @@ method_sql() {
 	return "$rc"
 }
 
-# run_one METHOD: sets the m_* values
+# run_one METHOD ROUND: sets the m_* values
 run_one() {
-	local m=$1 db=bench_$1 dir=$work/$1.$2 pgb_pid t0 t1 rc=0
+	local m=$1 db=bench_$1 dir=$work/$1.$2 pgb_pid t0 t1 rc=0 w0 w1 samp_pid=""
 	mkdir -p "$dir"
 	chmod 777 "$dir"
 	createdb -T fixture "$db"
@@ -199,6 +220,11 @@ run_one() {
 		taskset -a -p -c 0 "$pgb_pid" >/dev/null
 		pin_backends "$db" "application_name = 'pgbench'" "$clients" 0
 	fi
+	if [ "$waits" = 1 ]; then
+		psql -X -At -F ' ' -d "$db" -c "SELECT * FROM bench_waits()" >"$dir/waits.out" 2>&1 &
+		samp_pid=$!
+	fi
+	w0=$(psql -X -At -d "$db" -c "SELECT pg_current_wal_insert_lsn()")
 	t0=$(bench_now)
 	case $m in
 	none) sleep "$baseline" ;;
@@ -212,8 +238,16 @@ run_one() {
 		"CALL safemigrate.backfill('bt', 'b = a', 'b IS NULL'$bf_args)" >"$dir/method.out" 2>&1 || rc=$? ;;
 	esac
 	t1=$(bench_now)
+	w1=$(psql -X -At -d "$db" -c "SELECT pg_current_wal_insert_lsn()")
 	psql -X -q -d "$db" -c "UPDATE bench_ctl SET stop = true"
 	wait "$pgb_pid" || true
+	m_waits=""
+	if [ -n "$samp_pid" ]; then
+		wait "$samp_pid" || true
+		m_waits=$(awk 'NR == 1 { n = $2; next } { a += $2 } NR <= 7 { s = s (s ? ", " : "") $1 " " $2 } END { printf "%s samples, %d active backends seen: %s", n, a, s }' "$dir/waits.out")
+	fi
+	# WAL of every session while the method ran (the load alone writes about 1 MB a second)
+	m_wal=$(psql -X -At -d "$db" -c "SELECT round(pg_wal_lsn_diff('$w1', '$w0') / 1048576)")
 	[ "$rc" = 0 ] || { bench_warn "$m failed:"; cat "$dir/method.out"; }
 	m_s=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", b - a }')
 	m_rps=$(awk -v r="$rows" -v s="$m_s" 'BEGIN { printf "%.0f", r / s }')
@@ -256,22 +290,24 @@ latency_stats() {
 bench_say "load: pgbench -c $clients -j $jobs --rate $rate (read + update of a random row); each method starts ${warmup}s after it"
 [ "$pin" = 0 ] || echo "pinned: the load (pgbench and its backends) on CPU 0, each method on CPU 1"
 [ -z "$bf_args" ] || echo "backfill arguments: ${bf_args#, }"
-fmt='%-15s %8s %9s %11s %7s %9s %9s %8s %7s %4s  %s\n'
+fmt='%-15s %8s %9s %11s %7s %9s %9s %7s %8s %7s %4s  %s\n'
 keys="s rps longest n p99 max size bloat ok"
 declare -A R
 for m in none cpu update limit backfill backfill-noprep; do
 	for k in $keys; do R[$m.$k]=NA; done
-	R[$m.sum_s]=0 R[$m.rounds]=0
+	R[$m.sum_s]=0 R[$m.sum_wal]=0 R[$m.rounds]=0
 done
 for round in $(seq 1 "$rounds"); do
 	[ "$rounds" = 1 ] || bench_say "round $round of $rounds"
 	# shellcheck disable=SC2059
-	printf "$fmt" method seconds rows/s longest_ms txns p99_ms max_ms heap_MB growth b=a notes
+	printf "$fmt" method seconds rows/s longest_ms txns p99_ms max_ms WAL_MB heap_MB growth b=a notes
 	for m in $methods; do
 		m_batches=""
 		run_one "$m" "$round"
 		# shellcheck disable=SC2059
-		printf "$fmt" "$m" "$m_s" "$m_rps" "$m_longest" "$m_n" "$m_p99" "$m_max" "$m_size" "$m_bloat" "$m_ok" "$m_batches"
+		printf "$fmt" "$m" "$m_s" "$m_rps" "$m_longest" "$m_n" "$m_p99" "$m_max" "$m_wal" "$m_size" "$m_bloat" "$m_ok" "$m_batches"
+		[ -z "$m_waits" ] || echo "    waits: $m_waits"
+		R[$m.sum_wal]=$(awk -v a="${R[$m.sum_wal]}" -v b="$m_wal" 'BEGIN { print a + b }')
 		R[$m.sum_s]=$(awk -v a="${R[$m.sum_s]}" -v b="$m_s" 'BEGIN { print a + b }')
 		R[$m.rounds]=$((R[$m.rounds] + 1))
 		R[$m.p99_r$round]=$m_p99
@@ -291,16 +327,17 @@ done
 if [ "$rounds" -gt 1 ]; then
 	bench_say "all $rounds rounds pooled (p99 and max over every transaction of every round's window; mean seconds)"
 	# shellcheck disable=SC2059
-	printf "$fmt" method seconds rows/s longest_ms txns p99_ms max_ms heap_MB growth b=a notes
+	printf "$fmt" method seconds rows/s longest_ms txns p99_ms max_ms WAL_MB heap_MB growth b=a notes
 fi
 for m in $methods; do
 	R[$m.s]=$(awk -v a="${R[$m.sum_s]}" -v n="${R[$m.rounds]}" 'BEGIN { printf "%.1f", a / n }')
+	R[$m.wal]=$(awk -v a="${R[$m.sum_wal]}" -v n="${R[$m.rounds]}" 'BEGIN { printf "%.0f", a / n }')
 	R[$m.rps]=$(awk -v r="$rows" -v s="${R[$m.s]}" 'BEGIN { printf "%.0f", r / s }')
 	case $m in none | cpu) R[$m.rps]=NA ;; esac
 	read -r R[$m.n] R[$m.p99] R[$m.max] < <(latency_stats <"$work/pooled.$m.ms")
 	if [ "$rounds" -gt 1 ]; then
 		# shellcheck disable=SC2059
-		printf "$fmt" "$m" "${R[$m.s]}" "${R[$m.rps]}" "${R[$m.longest]}" "${R[$m.n]}" "${R[$m.p99]}" "${R[$m.max]}" \
+		printf "$fmt" "$m" "${R[$m.s]}" "${R[$m.rps]}" "${R[$m.longest]}" "${R[$m.n]}" "${R[$m.p99]}" "${R[$m.max]}" "${R[$m.wal]}" \
 			"${R[$m.size]}" "${R[$m.bloat]}" "${R[$m.ok]}" ""
 	fi
 done
