@@ -62,6 +62,12 @@ COMMIT PREPARED 'audit_p';
 CREATE ROLE audit_pw LOGIN PASSWORD 'secret-do-not-log';
 ALTER ROLE audit_pw PASSWORD 'another-secret';
 DROP ROLE audit_pw;
+-- ... nor does a subscription's connection string (it may hold a password)
+CREATE SUBSCRIPTION audit_sub CONNECTION 'host=127.0.0.1 dbname=nowhere password=secret-sub-1'
+  PUBLICATION nopub WITH (connect = false);
+ALTER SUBSCRIPTION audit_sub CONNECTION 'host=127.0.0.1 dbname=nowhere password=secret-sub-2';
+ALTER SUBSCRIPTION audit_sub SET (slot_name = NONE);
+DROP SUBSCRIPTION audit_sub;
 -- Not audited: statements that are not DDL.
 BEGIN;
 LOCK audit_t IN ACCESS SHARE MODE;

@@ -469,6 +469,20 @@ quote_ident(std::string_view ident)
 	return out + "\"";
 }
 
+namespace {
+
+/* Where the quoted text at i starts: at the E of an E'...' string (backslash escapes), else at i. */
+std::size_t
+string_start(std::string_view sql, std::size_t i)
+{
+	if (sql[i] == '\'' && i > 0 && (sql[i - 1] == 'E' || sql[i - 1] == 'e') &&
+		(i == 1 || !is_ident_char(sql[i - 2])))
+		return i - 1;
+	return i;
+}
+
+} // namespace
+
 std::optional<int>
 declared_category(std::string_view sql)
 {
@@ -495,8 +509,9 @@ declared_category(std::string_view sql)
 		else if (sql[i] == '\'' || sql[i] == '"' || sql[i] == '$')
 		{
 			/* Skip quoted text so that a string containing "--" is not a comment. */
-			std::vector<Token> t = tokenize(sql.substr(i), 1);
-			i += t.empty() ? 1 : std::max<std::size_t>(t[0].end, 1);
+			std::size_t from = string_start(sql, i);
+			std::vector<Token> t = tokenize(sql.substr(from), 1);
+			i = from + (t.empty() ? 1 : std::max<std::size_t>(t[0].end, i - from + 1));
 			continue;
 		}
 		else
@@ -564,8 +579,9 @@ override_rules(std::string_view sql)
 		}
 		else if (sql[i] == '\'' || sql[i] == '"' || sql[i] == '$')
 		{
-			std::vector<Token> t = tokenize(sql.substr(i), 1);
-			i += t.empty() ? 1 : std::max<std::size_t>(t[0].end, 1);
+			std::size_t from = string_start(sql, i);
+			std::vector<Token> t = tokenize(sql.substr(from), 1);
+			i = from + (t.empty() ? 1 : std::max<std::size_t>(t[0].end, i - from + 1));
 			continue;
 		}
 		else

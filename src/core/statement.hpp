@@ -187,6 +187,9 @@ struct Subcommand
 	bool pk_columns_nullable = false;	 /* PRIMARY KEY on columns not yet NOT NULL: SET NOT NULL scans */
 	bool fk_columns_indexed = true;		 /* an index leads with the referencing columns */
 	std::string_view existing_unique_index; /* a valid unique index on exactly these columns */
+	std::string_view name_columns;		 /* ADD UNIQUE: the columns unquoted, joined by "_" (default names) */
+	std::string_view index_clauses;		 /* ADD UNIQUE / PRIMARY KEY: " INCLUDE (...) NULLS NOT DISTINCT WITH (...) TABLESPACE t" */
+	std::string_view constraint_clauses; /* ADD UNIQUE / PRIMARY KEY: " DEFERRABLE INITIALLY DEFERRED" */
 
 	/* ALTER COLUMN TYPE */
 	bool type_rewrites = false;		/* ATColumnChangeRequiresRewrite() would say true */
@@ -211,6 +214,15 @@ struct Subcommand
 	LockMode reloptions_lock = LockMode::AccessExclusive;
 
 	bool no_inherit = false; /* CHECK ... NO INHERIT: not added to children */
+
+	/*
+	 * ADD CHECK / ADD FOREIGN KEY: the NOT VALID constraints of the table
+	 * whose definition is the one this subcommand adds; SET NOT NULL: those
+	 * that are CHECK (column IS NOT NULL).  An interrupted rewrite left one:
+	 * only its validation is left to do.
+	 */
+	const std::string_view *same_not_valid = nullptr;
+	int nsame_not_valid = 0;
 
 	/*
 	 * Other tables whose objects the subcommand drops or re-creates, locked
@@ -257,9 +269,10 @@ struct Statement
 	int nrelations = 0;
 
 	bool only = false; /* ONLY: the statement does not recurse to partitions / children */
-	/* Constraints of the table that exist NOT VALID (left by an interrupted rewrite): names. */
-	const std::string_view *not_valid_constraints = nullptr;
-	int nnot_valid_constraints = 0;
+	/* Every constraint name of the table (a step that adds one picks a free name, as PostgreSQL does). */
+	const std::string_view *constraint_names = nullptr;
+	int nconstraint_names = 0;
+	bool no_data = false;	  /* REFRESH ... WITH NO DATA: empties the view, runs no query */
 	bool row_trigger = false; /* CREATE TRIGGER ... FOR EACH ROW: cloned to partitions */
 	bool cascade = false;
 

@@ -212,7 +212,10 @@ build_record(const SmAttempt *a, core::AuditOutcome outcome)
 		if (s != NULL)
 		{
 			size_t full = strlen(s);
-			len = (uint32) core::truncate_utf8(std::string_view(s, full), field_cap(f));
+			/* Cut on a character boundary of the database's encoding (EUC_JP, ... as well as UTF-8). */
+			len = r->encoding == PG_UTF8 ? (uint32) core::truncate_utf8(std::string_view(s, full), field_cap(f))
+										 : (uint32) pg_encoding_mbcliplen(r->encoding, s, (int) Min(full, (size_t) INT_MAX),
+																		  (int) field_cap(f));
 			memcpy(p, s, len);
 			p += len;
 		}
@@ -590,7 +593,10 @@ holds_secret(const Node *tree)
 	{
 		case T_CreateUserMappingStmt:
 		case T_AlterUserMappingStmt:
+		case T_CreateSubscriptionStmt:	/* CONNECTION '... password=...' */
 			return true;
+		case T_AlterSubscriptionStmt:
+			return ((const AlterSubscriptionStmt *) tree)->conninfo != NULL;
 		case T_CreateRoleStmt:
 			options = ((const CreateRoleStmt *) tree)->options;
 			break;

@@ -62,7 +62,7 @@ const char *const kInsertSql =
 	"session_user_name, current_user_name, application_name, client_addr, backend_pid, transaction_id, "
 	"command_tag, objects, statement, category, rules, action, executed_sql, lock_modes, table_rewritten, "
 	"estimated_rows, retries, blockers, sqlstate, message, outcome, migration_id) "
-	"SELECT c1, nullif(c2, 0), c3, c4, c5, c5 - c4, c6 * interval '1 microsecond', c7, c8, c9, c10, c11, c12, "
+	"SELECT c1, nullif(c2, 0), c3, c4, c5, c5 - c4, (c6::pg_catalog.float8) OPERATOR(pg_catalog.*) interval '1 microsecond', c7, c8, c9, c10, c11, c12, "
 	"nullif(c13, 0), c14, c15, c16, c17, pg_catalog.string_to_array(c18, ', '), "
 	"c19, c20, c21, c22, c23, c24, c25, c26, c27, c28, c29 "
 	"FROM ROWS FROM (pg_catalog.unnest($1), pg_catalog.unnest($2), pg_catalog.unnest($3), pg_catalog.unnest($4), "
@@ -396,6 +396,13 @@ sm_audit_worker_main(Datum arg) noexcept
 	pgstat_report_appname("pg_safemigrate audit writer");
 	/* The writer's own statements are not DDL, but never audit them anyway. */
 	SetConfigOption("safemigrate.audit", "off", PGC_SUSET, PGC_S_OVERRIDE);
+	/*
+	 * It runs as the bootstrap superuser: no operator or function of a schema
+	 * a user can create objects in may take part in its statements (with
+	 * "$user", public an exact-match operator there would win over the cast
+	 * pg_catalog needs, and run as superuser).
+	 */
+	SetConfigOption("search_path", "pg_catalog", PGC_SUSET, PGC_S_OVERRIDE);
 
 	before_shmem_exit(worker_shmem_exit, (Datum) 0);
 	LWLockAcquire(sm_audit_shared->lock, LW_EXCLUSIVE);

@@ -38,7 +38,9 @@
 #include "pg/compat.hpp"
 
 extern "C" {
+#include "access/genam.h"
 #include "access/htup_details.h"
+#include "access/table.h"
 #include "access/reloptions.h"
 #include "catalog/dependency.h"
 #include "catalog/heap.h"
@@ -68,7 +70,13 @@ extern "C" {
 #include "catalog/pg_statistic_ext.h"
 #include "utils/acl.h"
 #include "utils/array.h"
+#include "utils/builtins.h"
 #include "utils/fmgroids.h"
+#include "utils/lsyscache.h"
+#include "utils/syscache.h"
+#include "catalog/pg_opclass.h"
+#include "catalog/indexing.h"
+#include "catalog/pg_am.h"
 #include "utils/hsearch.h"
 #include "utils/partcache.h"
 #include "utils/ruleutils.h"
@@ -309,6 +317,10 @@ facts_for_oid_uncached(Oid relid)
 	}
 	out.children = children;
 	out.nchildren = k;
+	/* A table created in this transaction with older partitions or children attached is not new. */
+	for (int i = 0; i < k && out.created_in_transaction; ++i)
+		if (!children[i].created_in_transaction && children[i].exists)
+			out.created_in_transaction = false;
 	return out;
 }
 
@@ -742,6 +754,49 @@ first_column_walker(Node *node, void *context)
 	return raw_expression_tree_walker(node, (bool (*)()) (void (*)()) first_column_walker, context);
 }
 
+/*
+ * Would ADD CONSTRAINT ... USING INDEX take this index as it is, giving the
+ * constraint the statement asks for: a btree with the default operator
+ * classes, collations and sort order, NULLS DISTINCT (index_check_primary_key,
+ * transformIndexConstraint).
+ */
+bool
+index_is_plain_btree(HeapTuple tup, Oid indexoid, Relation rel)
+{
+	Form_pg_index idx = (Form_pg_index) GETSTRUCT(tup);
+#if PG_VERSION_NUM >= 150000
+	if (idx->indnullsnotdistinct)
+		return false;
+#endif
+	HeapTuple cls = SearchSysCache1(RELOID, ObjectIdGetDatum(indexoid));
+	if (!HeapTupleIsValid(cls))
+		return false;
+	bool btree = ((Form_pg_class) GETSTRUCT(cls))->relam == BTREE_AM_OID;
+	ReleaseSysCache(cls);
+	if (!btree)
+		return false;
+	bool isnull;
+	Datum d = SysCacheGetAttr(INDEXRELID, tup, Anum_pg_index_indclass, &isnull);
+	oidvector *opclasses = isnull ? NULL : (oidvector *) DatumGetPointer(d);
+	d = SysCacheGetAttr(INDEXRELID, tup, Anum_pg_index_indcollation, &isnull);
+	oidvector *collations = isnull ? NULL : (oidvector *) DatumGetPointer(d);
+	d = SysCacheGetAttr(INDEXRELID, tup, Anum_pg_index_indoption, &isnull);
+	int2vector *options = isnull ? NULL : (int2vector *) DatumGetPointer(d);
+	if (opclasses == NULL || collations == NULL || options == NULL)
+		return false;
+	for (int k = 0; k < idx->indnkeyatts; ++k)
+	{
+		AttrNumber attnum = idx->indkey.values[k];
+		if (attnum <= 0 || attnum > RelationGetDescr(rel)->natts)
+			return false;
+		Form_pg_attribute att = TupleDescAttr(RelationGetDescr(rel), attnum - 1);
+		if (options->values[k] != 0 || collations->values[k] != att->attcollation ||
+			opclasses->values[k] != GetDefaultOpClass(att->atttypid, BTREE_AM_OID))
+			return false;
+	}
+	return true;
+}
+
 /* Is there a valid index on relid whose first key column is attnum? Unique and exact keys if unique_keys. */
 const char *
 find_index(Relation rel, const AttrNumber *keys, int nkeys, bool unique_exact)
@@ -761,8 +816,8 @@ find_index(Relation rel, const AttrNumber *keys, int nkeys, bool unique_exact)
 		{
 			bool no_pred = heap_attisnull(tup, Anum_pg_index_indpred, NULL) &&
 						   heap_attisnull(tup, Anum_pg_index_indexprs, NULL);
-			match = idx->indisunique && no_pred && idx->indnkeyatts == nkeys &&
-					!OidIsValid(get_index_constraint(indexoid));
+			match = idx->indisunique && no_pred && idx->indnkeyatts == nkeys && idx->indnatts == nkeys &&
+					!OidIsValid(get_index_constraint(indexoid)) && index_is_plain_btree(tup, indexoid, rel);
 			for (int k = 0; match && k < nkeys; ++k)
 				match = idx->indkey.values[k] == keys[k];
 		}
@@ -1047,6 +1102,218 @@ extract_alter_type(Oid relid, const char *column, ColumnDef *def, Subcommand *c)
 		c->indexes_rebuilt = indexes_needing_rebuild(relid, att.attnum, target);
 }
 
+/* int2[] of a pg_constraint column → attribute numbers; -1 when NULL or longer than max. */
+int
+int2_array_attnums(HeapTuple tup, TupleDesc desc, int attnum, AttrNumber *out, int max)
+{
+	bool isnull;
+	Datum d = heap_getattr(tup, attnum, desc, &isnull);
+	if (isnull)
+		return -1;
+	ArrayType *arr = DatumGetArrayTypeP(d);
+	if (ARR_NDIM(arr) != 1 || ARR_HASNULL(arr) || ARR_ELEMTYPE(arr) != INT2OID)
+		return -1;
+	int n = ARR_DIMS(arr)[0];
+	if (n > max)
+		return -1;
+	const int16 *v = (const int16 *) ARR_DATA_PTR(arr);
+	for (int i = 0; i < n; ++i)
+		out[i] = v[i];
+	return n;
+}
+
+/* What a NOT VALID constraint of the table must be to count as the subcommand's own. */
+struct SameDefinition
+{
+	Oid relid;
+	char contype;			/* CONSTRAINT_CHECK or CONSTRAINT_FOREIGN */
+	/* CHECK: the cooked expression, as AddRelationNewConstraints() stores it */
+	Node *expr;
+	bool no_inherit;
+	/* FOREIGN KEY */
+	Oid confrelid;
+	int nkeys;
+	AttrNumber conkey[INDEX_MAX_KEYS];
+	AttrNumber confkey[INDEX_MAX_KEYS];
+	char upd_action, del_action, match_type;
+	bool deferrable, deferred;
+	Subcommand *c;			/* same_not_valid is filled in */
+};
+
+/*
+ * Fill s->c->same_not_valid with the NOT VALID constraints of the table
+ * whose definition is s's.
+ *
+ * C-style frame; may ereport.
+ */
+void
+collect_same_not_valid(SameDefinition *s)
+{
+	Relation conrel = table_open(ConstraintRelationId, AccessShareLock);
+	ScanKeyData key;
+	ScanKeyInit(&key, Anum_pg_constraint_conrelid, BTEqualStrategyNumber, F_OIDEQ, ObjectIdGetDatum(s->relid));
+	SysScanDesc scan = systable_beginscan(conrel, ConstraintRelidTypidNameIndexId, true, NULL, 1, &key);
+	TupleDesc desc = RelationGetDescr(conrel);
+	int cap = 4, n = 0;
+	std::string_view *names = (std::string_view *) palloc(sizeof(std::string_view) * cap);
+	HeapTuple tup;
+	while (HeapTupleIsValid(tup = systable_getnext(scan)))
+	{
+		Form_pg_constraint con = (Form_pg_constraint) GETSTRUCT(tup);
+		if (con->convalidated || con->contype != s->contype)
+			continue;
+		bool same = false;
+		if (s->contype == CONSTRAINT_CHECK)
+		{
+			bool isnull;
+			Datum bin = heap_getattr(tup, Anum_pg_constraint_conbin, desc, &isnull);
+			same = !isnull && con->connoinherit == s->no_inherit &&
+				   equal(stringToNode(TextDatumGetCString(bin)), s->expr);
+		}
+		else
+		{
+			AttrNumber conkey[INDEX_MAX_KEYS], confkey[INDEX_MAX_KEYS];
+			bool isnull;
+			(void) heap_getattr(tup, Anum_pg_constraint_confdelsetcols, desc, &isnull);
+			int nfk = int2_array_attnums(tup, desc, Anum_pg_constraint_conkey, conkey, INDEX_MAX_KEYS);
+			int npk = int2_array_attnums(tup, desc, Anum_pg_constraint_confkey, confkey, INDEX_MAX_KEYS);
+			same = con->confrelid == s->confrelid && nfk == s->nkeys && npk == s->nkeys &&
+				   con->confupdtype == s->upd_action && con->confdeltype == s->del_action &&
+				   con->confmatchtype == s->match_type && con->condeferrable == s->deferrable &&
+				   con->condeferred == s->deferred &&
+				   (isnull || int2_array_attnums(tup, desc, Anum_pg_constraint_confdelsetcols, conkey, 0) == 0);
+			for (int i = 0; same && i < s->nkeys; ++i)
+				same = conkey[i] == s->conkey[i] && confkey[i] == s->confkey[i];
+		}
+		if (!same)
+			continue;
+		if (n == cap)
+		{
+			cap *= 2;
+			names = (std::string_view *) repalloc(names, sizeof(std::string_view) * cap);
+		}
+		new (&names[n++]) std::string_view(pstrdup(NameStr(con->conname)));
+	}
+	systable_endscan(scan);
+	table_close(conrel, AccessShareLock);
+	s->c->same_not_valid = names;
+	s->c->nsame_not_valid = n;
+}
+
+/* ADD CHECK: cook the expression as cookConstraint() does, then compare. */
+struct SameCheckArgs
+{
+	Oid relid;
+	Node *raw;
+	bool no_inherit;
+	Subcommand *c;
+};
+
+void
+same_check_step(void *arg)
+{
+	SameCheckArgs *a = (SameCheckArgs *) arg;
+	Relation rel = probe_open(a->relid);
+	if (rel == NULL)
+		return;					/* cannot see the table now: nothing to continue */
+	ParseState *pstate = make_parsestate(NULL);
+	ParseNamespaceItem *nsitem = addRangeTableEntryForRelation(pstate, rel, AccessShareLock, NULL, false, true);
+	addNSItemToQuery(pstate, nsitem, true, true, true);
+	Node *expr = transformExpr(pstate, copy_node(a->raw), EXPR_KIND_CHECK_CONSTRAINT);
+	expr = coerce_to_boolean(pstate, expr, "CHECK");
+	assign_expr_collations(pstate, expr);
+	free_parsestate(pstate);
+	probe_close(rel);
+	SameDefinition s = {};
+	s.relid = a->relid;
+	s.contype = CONSTRAINT_CHECK;
+	s.expr = expr;
+	s.no_inherit = a->no_inherit;
+	s.c = a->c;
+	collect_same_not_valid(&s);
+}
+
+/* Primary key columns of relid (transformFkeyGetPrimaryKey); 0 when it has none. */
+int
+primary_key_attnums(Oid relid, AttrNumber *out)
+{
+	int n = 0;
+	Relation conrel = table_open(ConstraintRelationId, AccessShareLock);
+	ScanKeyData key;
+	ScanKeyInit(&key, Anum_pg_constraint_conrelid, BTEqualStrategyNumber, F_OIDEQ, ObjectIdGetDatum(relid));
+	SysScanDesc scan = systable_beginscan(conrel, ConstraintRelidTypidNameIndexId, true, NULL, 1, &key);
+	HeapTuple tup;
+	while (HeapTupleIsValid(tup = systable_getnext(scan)))
+		if (((Form_pg_constraint) GETSTRUCT(tup))->contype == CONSTRAINT_PRIMARY)
+		{
+			n = int2_array_attnums(tup, RelationGetDescr(conrel), Anum_pg_constraint_conkey, out, INDEX_MAX_KEYS);
+			break;
+		}
+	systable_endscan(scan);
+	table_close(conrel, AccessShareLock);
+	return Max(n, 0);
+}
+
+/* ADD FOREIGN KEY: resolve the columns as transformFkey*() would, then compare. */
+struct SameFkArgs
+{
+	Oid relid;
+	Constraint *con;
+	Subcommand *c;
+};
+
+void
+same_fk_step(void *arg)
+{
+	SameFkArgs *a = (SameFkArgs *) arg;
+	Constraint *con = a->con;
+	SameDefinition s = {};
+	s.relid = a->relid;
+	s.contype = CONSTRAINT_FOREIGN;
+	s.c = a->c;
+	s.confrelid = RangeVarGetRelid(con->pktable, NoLock, true);
+	s.nkeys = list_length(con->fk_attrs);
+	if (!OidIsValid(s.confrelid) || s.nkeys == 0 || s.nkeys > INDEX_MAX_KEYS || con->fk_del_set_cols != NIL)
+		return;
+	int i = 0;
+	ListCell *lc;
+	foreach (lc, con->fk_attrs)
+		if ((s.conkey[i++] = get_attnum(a->relid, strVal(lfirst(lc)))) == InvalidAttrNumber)
+			return;
+	if (con->pk_attrs == NIL)
+	{
+		if (primary_key_attnums(s.confrelid, s.confkey) != s.nkeys)
+			return;
+	}
+	else
+	{
+		if (list_length(con->pk_attrs) != s.nkeys)
+			return;
+		i = 0;
+		foreach (lc, con->pk_attrs)
+			if ((s.confkey[i++] = get_attnum(s.confrelid, strVal(lfirst(lc)))) == InvalidAttrNumber)
+				return;
+	}
+	s.upd_action = con->fk_upd_action;
+	s.del_action = con->fk_del_action;
+	s.match_type = con->fk_matchtype;
+	s.deferrable = con->deferrable;
+	s.deferred = con->initdeferred;
+	collect_same_not_valid(&s);
+}
+
+/* Run a same_*_step; an error (a column that does not exist yet, ...) means no match. */
+void
+try_same_step(void (*step)(void *), void *arg)
+{
+	ErrorData *edata = sm_try_in_subtransaction(step, arg);
+	if (edata == NULL)
+		return;
+	if (edata->sqlerrcode == ERRCODE_QUERY_CANCELED || edata->sqlerrcode == ERRCODE_OUT_OF_MEMORY)
+		ReThrowError(edata);
+	FreeErrorData(edata);
+}
+
 /* SET NOT NULL: already set, or implied by a valid CHECK (PG12+ NotNullImpliedByRelConstraints). */
 void
 extract_set_not_null(Oid relid, const char *column, Subcommand *c)
@@ -1068,6 +1335,14 @@ extract_set_not_null(Oid relid, const char *column, Subcommand *c)
 	nt->location = -1;
 	c->not_null_implied = PartConstraintImpliedByRelConstraint(rel, list_make1(nt));
 	probe_close(rel);
+	/* CHECK (column IS NOT NULL) NOT VALID, left by an interrupted rewrite. */
+	SameDefinition s = {};
+	s.relid = relid;
+	s.contype = CONSTRAINT_CHECK;
+	s.expr = (Node *) nt;
+	s.no_inherit = false;
+	s.c = c;
+	collect_same_not_valid(&s);
 }
 
 /* ADD CONSTRAINT facts. */
@@ -1089,11 +1364,21 @@ extract_add_constraint(Oid relid, Constraint *con, Subcommand *c)
 			(void) first_column_walker(con->raw_expr, &first);
 			if (first != NULL)
 				c->first_column = first;
+			if (OidIsValid(relid) && con->raw_expr != NULL)
+			{
+				SameCheckArgs a = {relid, con->raw_expr, con->is_no_inherit, c};
+				try_same_step(same_check_step, &a);
+			}
 			break;
 		}
 		case CONSTR_FOREIGN:
 		{
 			c->other = facts_for_rangevar(con->pktable);
+			if (OidIsValid(relid) && con->fk_attrs != NIL)
+			{
+				SameFkArgs a = {relid, con, c};
+				try_same_step(same_fk_step, &a);
+			}
 			if (con->fk_attrs != NIL)
 			{
 				c->first_column = strVal(linitial(con->fk_attrs));
@@ -1116,7 +1401,44 @@ extract_add_constraint(Oid relid, Constraint *con, Subcommand *c)
 			{
 				c->columns = join_names(keys);
 				c->first_column = strVal(linitial(keys));
+				StringInfoData nm;
+				initStringInfo(&nm);
+				ListCell *kc;
+				foreach (kc, keys)
+					appendStringInfo(&nm, "%s%s", nm.len > 0 ? "_" : "", strVal(lfirst(kc)));
+				c->name_columns = nm.data;
 			}
+			/* What the statement says of the index and the constraint, for the steps. */
+			StringInfoData ix;
+			initStringInfo(&ix);
+			if (con->including != NIL)
+				appendStringInfo(&ix, " INCLUDE (%s)", join_names(con->including));
+#if PG_VERSION_NUM >= 150000
+			if (con->nulls_not_distinct)
+				appendStringInfoString(&ix, " NULLS NOT DISTINCT");
+#endif
+			if (con->options != NIL)
+			{
+				appendStringInfoString(&ix, " WITH (");
+				ListCell *oc;
+				foreach (oc, con->options)
+				{
+					DefElem *def = (DefElem *) lfirst(oc);
+					if (oc != list_head(con->options))
+						appendStringInfoString(&ix, ", ");
+					if (def->defnamespace != NULL)
+						appendStringInfo(&ix, "%s.", quote_identifier(def->defnamespace));
+					appendStringInfoString(&ix, quote_identifier(def->defname));
+					if (def->arg != NULL)
+						appendStringInfo(&ix, " = %s", quote_literal_cstr(defGetString(def)));
+				}
+				appendStringInfoChar(&ix, ')');
+			}
+			if (con->indexspace != NULL)
+				appendStringInfo(&ix, " TABLESPACE %s", quote_identifier(con->indexspace));
+			c->index_clauses = ix.data;
+			if (con->deferrable)
+				c->constraint_clauses = con->initdeferred ? " DEFERRABLE INITIALLY DEFERRED" : " DEFERRABLE";
 			int n = list_length(keys);
 			AttrNumber *attnums = (AttrNumber *) palloc(sizeof(AttrNumber) * Max(n, 1));
 			bool all_found = true;
@@ -1150,7 +1472,7 @@ extract_add_constraint(Oid relid, Constraint *con, Subcommand *c)
 					ReleaseSysCache(tup);
 				}
 			}
-			else if (all_found && n > 0 && OidIsValid(relid))
+			else if (all_found && n > 0 && OidIsValid(relid) && ix.len == 0)
 			{
 				Relation rel = probe_open(relid);
 				if (rel != NULL)
@@ -1405,7 +1727,7 @@ extract_alter_table(const AlterTableStmt *stmt, core::Statement *out)
 	out->only = stmt->relation != NULL && !stmt->relation->inh;
 	Oid relid = stmt->relation ? RangeVarGetRelid(stmt->relation, NoLock, true) : InvalidOid;
 
-	/* NOT VALID constraints: an interrupted rewrite is continued, not repeated. */
+	/* The table's constraint names: a step that adds one picks a free name. */
 	if (OidIsValid(relid))
 	{
 		int n = 0;
@@ -1415,7 +1737,7 @@ extract_alter_table(const AlterTableStmt *stmt, core::Statement *out)
 		Oid argtypes[1] = {OIDOID};
 		Datum values[1] = {ObjectIdGetDatum(relid)};
 		if (sm_spi_execute_pinned("SELECT conname::text FROM pg_catalog.pg_constraint "
-								  "WHERE conrelid = $1 AND NOT convalidated ORDER BY 1",
+								  "WHERE conrelid = $1 ORDER BY 1",
 								  1, argtypes, values, true) == SPI_OK_SELECT)
 			n = (int) SPI_processed;
 		MemoryContext spi = MemoryContextSwitchTo(caller);
@@ -1425,8 +1747,8 @@ extract_alter_table(const AlterTableStmt *stmt, core::Statement *out)
 		MemoryContextSwitchTo(spi);
 		SPI_finish();
 		MemoryContextSwitchTo(caller);
-		out->not_valid_constraints = names;
-		out->nnot_valid_constraints = n;
+		out->constraint_names = names;
+		out->nconstraint_names = n;
 	}
 
 	/* ALTER TYPE ... ATTRIBUTE on a composite type: its typed tables are altered too. */
@@ -2054,6 +2376,7 @@ sm_extract(Node *parsetree, core::Statement *out)
 			RefreshMatViewStmt *r = (RefreshMatViewStmt *) parsetree;
 			out->kind = StatementKind::RefreshMatView;
 			out->concurrent = r->concurrent;
+			out->no_data = r->skipData;
 			out->relation = facts_for_rangevar(r->relation);
 			Oid relid = RangeVarGetRelid(r->relation, NoLock, true);
 			if (OidIsValid(relid) && !r->skipData)

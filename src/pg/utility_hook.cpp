@@ -148,7 +148,10 @@ stale_invalid_index(const IndexStmt *stmt)
 	HeapTuple tup = OidIsValid(idx) ? SearchSysCache1(INDEXRELID, ObjectIdGetDatum(idx)) : NULL;
 	if (tup == NULL || !HeapTupleIsValid(tup))
 		return InvalidOid;
-	bool invalid = !((Form_pg_index) GETSTRUCT(tup))->indisvalid;
+	/* Only an index of the same table; an ON ONLY index of a partitioned table is invalid on purpose. */
+	Form_pg_index index = (Form_pg_index) GETSTRUCT(tup);
+	bool invalid = !index->indisvalid && index->indrelid == relid &&
+				   get_rel_relkind(idx) != RELKIND_PARTITIONED_INDEX;
 	ReleaseSysCache(tup);
 	if (!invalid)
 		return InvalidOid;

@@ -189,8 +189,8 @@ run(const uint8_t *data, std::size_t size)
 	std::vector<std::string_view> not_valid;
 	for (int i = p.ConsumeIntegralInRange<int>(0, 2); i > 0; --i)
 		not_valid.push_back(a.str(p, 16));
-	s.not_valid_constraints = not_valid.data();
-	s.nnot_valid_constraints = static_cast<int>(not_valid.size());
+	s.constraint_names = not_valid.data();
+	s.nconstraint_names = static_cast<int>(not_valid.size());
 	s.row_trigger = p.ConsumeBool();
 	s.cascade = p.ConsumeBool();
 	std::vector<RelationFacts> &stmt_partners = a.relations.emplace_back();

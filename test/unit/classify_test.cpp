@@ -283,6 +283,102 @@ TEST(AlterTable, SetNotNullRecipeHasFourSteps)
 	EXPECT_EQ(rows[0].safe_sql[3], "ALTER TABLE t DROP CONSTRAINT t_email_not_null;");
 }
 
+TEST(AlterTable, NotValidLeftByAnInterruptedRunIsContinuedOnlyWhenItIsTheSame)
+{
+	// c1_a_check exists (another definition): the CHECK gets the next free name.
+	std::string_view names[] = {"t_a_check", "t_a_check1", "t_email_not_null"};
+	Subcommand chk = sub(AlterKind::AddConstraint, [](Subcommand &s) {
+		s.constraint = ConstraintKind::Check;
+		s.first_column = "a";
+		s.text = "ADD CHECK (a > 0)";
+	});
+	Statement st = alter(&chk, 1, "ALTER TABLE t ADD CHECK (a > 0)");
+	st.constraint_names = names;
+	st.nconstraint_names = 3;
+	Assessments rows = classify(st);
+	ASSERT_EQ(rows[0].safe_sql.size(), 2u);
+	EXPECT_EQ(rows[0].safe_sql[0], "ALTER TABLE t ADD CONSTRAINT t_a_check2 CHECK (a > 0) NOT VALID;");
+	EXPECT_EQ(rows[0].safe_sql[1], "ALTER TABLE t VALIDATE CONSTRAINT t_a_check2;");
+	EXPECT_TRUE(rows[0].rewritable);
+
+	// The same definition, left NOT VALID under the name the statement gives it: only validated.
+	std::string_view same[] = {"t_a_check1"};
+	chk.same_not_valid = same;
+	chk.nsame_not_valid = 1;
+	rows = classify(st);
+	ASSERT_EQ(rows[0].safe_sql.size(), 1u);
+	EXPECT_EQ(rows[0].safe_sql[0], "ALTER TABLE t VALIDATE CONSTRAINT t_a_check1;");
+
+	// The same definition under a name the statement would not give: added anew.
+	std::string_view other[] = {"my_check"};
+	chk.same_not_valid = other;
+	rows = classify(st);
+	ASSERT_EQ(rows[0].safe_sql.size(), 2u);
+
+	// SET NOT NULL: t_email_not_null is taken by something else; its own name is free.
+	Subcommand nn = sub(AlterKind::SetNotNull, [](Subcommand &s) { s.column = "email"; });
+	Statement sn = alter(&nn, 1, "ALTER TABLE t ALTER COLUMN email SET NOT NULL");
+	sn.constraint_names = names;
+	sn.nconstraint_names = 3;
+	rows = classify(sn);
+	ASSERT_EQ(rows[0].safe_sql.size(), 4u);
+	EXPECT_EQ(rows[0].safe_sql[0], "ALTER TABLE t ADD CONSTRAINT t_email_not_null1 CHECK (email IS NOT NULL) NOT VALID;");
+	EXPECT_EQ(rows[0].safe_sql[3], "ALTER TABLE t DROP CONSTRAINT t_email_not_null1;");
+	std::string_view left[] = {"t_email_not_null1"};
+	nn.same_not_valid = left;
+	nn.nsame_not_valid = 1;
+	rows = classify(sn);
+	ASSERT_EQ(rows[0].safe_sql.size(), 3u);
+	EXPECT_EQ(rows[0].safe_sql[0], "ALTER TABLE t VALIDATE CONSTRAINT t_email_not_null1;");
+}
+
+TEST(AlterTable, CheckWithComparisonsIsRewritten)
+{
+	// "<" in the user's expression is not a placeholder of the steps.
+	Subcommand chk = sub(AlterKind::AddConstraint, [](Subcommand &s) {
+		s.constraint = ConstraintKind::Check;
+		s.first_column = "a";
+		s.text = "ADD CONSTRAINT a_range CHECK (a >= 0 AND a < 10)";
+	});
+	Assessments rows = classify(alter(&chk, 1, "ALTER TABLE t ADD CONSTRAINT a_range CHECK (a >= 0 AND a < 10)"));
+	EXPECT_TRUE(rows[0].rewritable);
+}
+
+TEST(AlterTable, UniqueStepsKeepEveryClause)
+{
+	Subcommand u = sub(AlterKind::AddConstraint, [](Subcommand &s) {
+		s.constraint = ConstraintKind::Unique;
+		s.columns = "\"Id\", v";
+		s.name_columns = "Id_v";
+		s.index_clauses = " INCLUDE (w) NULLS NOT DISTINCT WITH (fillfactor = '80')";
+		s.constraint_clauses = " DEFERRABLE INITIALLY DEFERRED";
+	});
+	Assessments rows = classify(alter(&u, 1, "ALTER TABLE t ADD UNIQUE (\"Id\", v) ..."));
+	ASSERT_EQ(rows[0].safe_sql.size(), 2u);
+	EXPECT_EQ(rows[0].safe_sql[0], "CREATE UNIQUE INDEX CONCURRENTLY \"t_Id_v_key\" ON public.t (\"Id\", v) INCLUDE (w) "
+								   "NULLS NOT DISTINCT WITH (fillfactor = '80');");
+	EXPECT_EQ(rows[0].safe_sql[1],
+			  "ALTER TABLE t ADD CONSTRAINT \"t_Id_v_key\" UNIQUE USING INDEX \"t_Id_v_key\" DEFERRABLE INITIALLY DEFERRED;");
+}
+
+TEST(Statements, RefreshWithNoDataIsNotARefresh)
+{
+	Statement s;
+	s.kind = StatementKind::RefreshMatView;
+	s.command = "REFRESH MATERIALIZED VIEW";
+	s.text = "REFRESH MATERIALIZED VIEW mv WITH NO DATA";
+	s.relation = big_table("public.mv");
+	s.relation.kind = RelationKind::MaterializedView;
+	s.has_unique_index = true;
+	s.no_data = true;
+	Assessments rows = classify(s);
+	ASSERT_FALSE(rows.empty());
+	EXPECT_FALSE(rows[0].violates());
+	EXPECT_FALSE(rows[0].rewritable);
+	s.no_data = false;
+	EXPECT_TRUE(classify(s)[0].violates());
+}
+
 TEST(AlterTable, UniqueUsesExistingIndexWhenThereIsOne)
 {
 	Subcommand u = sub(AlterKind::AddConstraint, [](Subcommand &s) {

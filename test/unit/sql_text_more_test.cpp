@@ -67,6 +67,10 @@ TEST(DeclaredCategory, BothCommentFormsAndNothingElse)
 			  static_cast<int>(Category::ExpandContract));
 	EXPECT_EQ(declared_category("/* safemigrate: instant-safe */"), static_cast<int>(Category::InstantSafe));
 	EXPECT_FALSE(declared_category("SELECT '-- safemigrate: expand-contract'").has_value());
+	// An E'' string ends at its unescaped quote, not at \'.
+	EXPECT_FALSE(declared_category("ALTER TABLE t ALTER c SET DEFAULT E'\\' /* safemigrate: expand-contract */ '")
+					 .has_value());
+	EXPECT_TRUE(declared_category("SELECT E'x' /* safemigrate: expand-contract */").has_value());
 	EXPECT_FALSE(declared_category("-- safemigrate: expand-contractual").has_value());
 	EXPECT_FALSE(declared_category("DROP TABLE t").has_value());
 }

@@ -187,14 +187,83 @@ expand_contract_hint(Assessment &a, const std::string &steps)
 	a.safe_sql.push_back("-- " + steps);
 }
 
-/* Does a constraint of this (possibly quoted) name already exist NOT VALID? */
-bool
-exists_not_valid(const Statement &stmt, std::string name)
+std::string
+unquoted(std::string name)
 {
 	if (name.size() >= 2 && name.front() == '"' && name.back() == '"')
-		name = name.substr(1, name.size() - 2);
-	for (int i = 0; i < stmt.nnot_valid_constraints; ++i)
-		if (stmt.not_valid_constraints[i] == name)
+	{
+		std::string out;
+		for (std::size_t i = 1; i + 1 < name.size(); ++i)
+		{
+			out += name[i];
+			if (name[i] == '"' && name[i + 1] == '"')
+				++i;
+		}
+		return out;
+	}
+	return name;
+}
+
+bool
+constraint_name_taken(const Statement &stmt, std::string_view name)
+{
+	for (int i = 0; i < stmt.nconstraint_names; ++i)
+		if (stmt.constraint_names[i] == name)
+			return true;
+	return false;
+}
+
+/*
+ * The name a constraint the statement does not name gets: name1_name2_label,
+ * or with 1, 2, ... after the label when that is taken (ChooseConstraintName).
+ * Unquoted.
+ */
+std::string
+free_constraint_name(const Statement &stmt, std::string_view name1, std::string_view name2, std::string_view label)
+{
+	std::string name = default_name(name1, name2, label);
+	for (int i = 1; constraint_name_taken(stmt, name) && i < 1000; ++i)
+		name = default_name(name1, name2, std::string(label) + std::to_string(i));
+	return name;
+}
+
+/*
+ * A NOT VALID constraint with the subcommand's definition that an earlier,
+ * interrupted run of the same statement left: the one named as the statement
+ * names it, or (the statement names none) one named as PostgreSQL would have
+ * named it then, name1_name2_label with or without digits.  Unquoted; empty
+ * when there is none, and then the constraint is added again (PostgreSQL
+ * reports a name that is taken).
+ */
+std::string
+left_not_valid(const Ctx &x, const std::string &explicit_name, std::string_view name1, std::string_view name2,
+			   std::string_view label)
+{
+	std::string base = default_name(name1, name2, label);
+	for (int i = 0; i < x.c.nsame_not_valid; ++i)
+	{
+		std::string_view found = x.c.same_not_valid[i];
+		if (!explicit_name.empty())
+		{
+			if (found == explicit_name)
+				return std::string(found);
+			continue;
+		}
+		if (found == base)
+			return std::string(found);
+		for (int k = 1; k < 1000; ++k)
+			if (found == default_name(name1, name2, std::string(label) + std::to_string(k)))
+				return std::string(found);
+	}
+	return "";
+}
+
+/* A step with a part the user must fill in ("<type>"): not SQL to run as it is. */
+bool
+has_placeholder(const std::string &step)
+{
+	for (const char *p : {"<type>", "<int>", "<expansion_id>", "<index name>", "<partition>", "<partition index>"})
+		if (step.find(p) != std::string::npos)
 			return true;
 	return false;
 }
@@ -213,7 +282,7 @@ mark_steps_rewritable(Assessment &a, const Ctx &x)
 	if (x.rel.kind != RelationKind::Table && x.rel.kind != RelationKind::PartitionedTable)
 		return;
 	for (const std::string &step : a.safe_sql)
-		if (step.rfind("--", 0) == 0 || step.find('<') != std::string::npos)
+		if (step.rfind("--", 0) == 0 || has_placeholder(step))
 			return;
 	a.steps_ok = true;
 	/* Several subcommands: the policy plans the whole statement (policy.cpp split_plan). */
@@ -229,9 +298,11 @@ mark_steps_rewritable(Assessment &a, const Ctx &x)
 bool
 not_valid_then_validate(Assessment &a, const Ctx &x, std::string_view label)
 {
-	std::string name = constraint_name_of(x.part);
-	if (name.empty())
-		name = quote_ident(default_name(x.rel.name, x.c.first_column, label));
+	std::string explicit_name = unquoted(constraint_name_of(x.part));
+	std::string left = left_not_valid(x, explicit_name, x.rel.name, x.c.first_column, label);
+	std::string name = quote_ident(!left.empty()			 ? left
+								   : !explicit_name.empty() ? explicit_name
+															: free_constraint_name(x.stmt, x.rel.name, x.c.first_column, label));
 	if (x.part.empty())
 	{
 		a.hint = "Add the constraint with NOT VALID, then run " + x.prefix + " VALIDATE CONSTRAINT " + name +
@@ -239,7 +310,7 @@ not_valid_then_validate(Assessment &a, const Ctx &x, std::string_view label)
 		return false;
 	}
 	/* An interrupted earlier run left it NOT VALID: only the validation is left to do. */
-	if (!exists_not_valid(x.stmt, name))
+	if (left.empty())
 		a.safe_sql.push_back(x.prefix + " " + with_not_valid(with_constraint_name(x.part, name)) + ";");
 	a.safe_sql.push_back(x.prefix + " VALIDATE CONSTRAINT " + name + ";");
 	a.hint = run_instead(a.safe_sql) +
@@ -279,8 +350,9 @@ set_not_null(Assessment &a, const Ctx &x)
 {
 	scan_texts(a, x, rule::set_not_null_scan, "SET NOT NULL on " + column_word(x),
 			   "the whole table has been scanned for NULLs");
-	std::string name = quote_ident(default_name(x.rel.name, x.c.column, "not_null"));
-	if (!exists_not_valid(x.stmt, name))
+	std::string left = left_not_valid(x, "", x.rel.name, x.c.column, "not_null");
+	std::string name = quote_ident(!left.empty() ? left : free_constraint_name(x.stmt, x.rel.name, x.c.column, "not_null"));
+	if (left.empty())
 		a.safe_sql.push_back(x.prefix + " ADD CONSTRAINT " + name + " CHECK (" + col(x) +
 							 " IS NOT NULL) NOT VALID;");
 	a.safe_sql.push_back(x.prefix + " VALIDATE CONSTRAINT " + name + ";");
@@ -302,10 +374,13 @@ add_unique_or_pk(Assessment &a, const Ctx &x)
 	std::string name = constraint_name_of(x.part);
 	if (name.empty())
 	{
-		std::string cols;
-		for (char ch : x.c.columns)
-			cols += (ch == ',' ? '_' : ch);
-		cols.erase(std::remove(cols.begin(), cols.end(), ' '), cols.end());
+		std::string cols(x.c.name_columns);
+		if (cols.empty())
+		{
+			for (char ch : x.c.columns)
+				cols += (ch == ',' ? '_' : ch);
+			cols.erase(std::remove(cols.begin(), cols.end(), ' '), cols.end());
+		}
 		name = quote_ident(pk ? default_name(x.rel.name, "", "pkey") : default_name(x.rel.name, cols, "key"));
 	}
 	const char *kind = pk ? "PRIMARY KEY" : "UNIQUE";
@@ -318,13 +393,14 @@ add_unique_or_pk(Assessment &a, const Ctx &x)
 	}
 	if (!x.c.existing_unique_index.empty())
 		a.safe_sql.push_back(x.prefix + " ADD CONSTRAINT " + name + " " + kind + " USING INDEX " +
-							 std::string(x.c.existing_unique_index) + ";");
+							 std::string(x.c.existing_unique_index) + std::string(x.c.constraint_clauses) + ";");
 	else if (!x.c.columns.empty())
 	{
 		a.safe_sql.push_back("CREATE UNIQUE INDEX CONCURRENTLY " + name + " ON " +
-							 std::string(x.rel.qualified_name) + " (" + std::string(x.c.columns) + ");");
+							 std::string(x.rel.qualified_name) + " (" + std::string(x.c.columns) + ")" +
+							 std::string(x.c.index_clauses) + ";");
 		a.safe_sql.push_back(x.prefix + " ADD CONSTRAINT " + name + " " + kind + " USING INDEX " + name +
-							 ";");
+							 std::string(x.c.constraint_clauses) + ";");
 	}
 	a.hint = a.safe_sql.empty()
 				 ? std::string("Build a unique index with CREATE UNIQUE INDEX CONCURRENTLY, then ADD "

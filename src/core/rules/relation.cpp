@@ -298,6 +298,14 @@ classify_relation_ddl(const Statement &stmt, Assessments &out)
 				return;
 			}
 			Assessment &a = add_row(out, command, rel, LockMode::AccessExclusive);
+			if (stmt.no_data)
+			{
+				/* A new empty heap, no query: instant (and CONCURRENTLY cannot be used with it). */
+				a.rewrites = true;
+				a.reason = "WITH NO DATA runs no query: the view is emptied at once and cannot be queried "
+						   "until the next REFRESH";
+				return;
+			}
 			a.rewrites = true;
 			a.scans = true;
 			if (!apply_rule(a, rule::refresh_matview_blocking, rel, Danger::Blocking))

@@ -1,0 +1,115 @@
+-- Findings of a review of the rewrites (2026-11-26), each fixed and kept here:
+-- what an interrupted rewrite left is continued only when it is the same
+-- constraint; steps keep every clause of the statement; a new partitioned
+-- table with old partitions is not new; an INVALID index is dropped only on
+-- the table the CREATE INDEX names.
+CREATE SCHEMA rf;
+SET search_path = rf, public;
+SET safemigrate.small_table_rows = 0;
+\set VERBOSITY terse
+CREATE TABLE c1 (id int PRIMARY KEY, a int, b int);
+INSERT INTO c1 SELECT g, g, g FROM generate_series(1, 2000) g;
+CREATE TABLE m2 (id int PRIMARY KEY);
+INSERT INTO m2 SELECT g FROM generate_series(1, 2000) g;
+CREATE TABLE customers (id int PRIMARY KEY);
+INSERT INTO customers SELECT g FROM generate_series(1, 2000) g;
+ANALYZE;
+
+-- NOT VALID constraints with the names the rewrites would use, other definitions.
+SET safemigrate.mode = off;
+ALTER TABLE c1 ADD CONSTRAINT c1_a_check CHECK (a < 1000000) NOT VALID;
+ALTER TABLE c1 ADD CONSTRAINT fkish CHECK (b > 0) NOT VALID;
+ALTER TABLE c1 ADD CONSTRAINT c1_b_not_null CHECK (b > -5) NOT VALID;
+ALTER TABLE c1 ADD CONSTRAINT c1_a_fkey FOREIGN KEY (b) REFERENCES m2 NOT VALID;
+RESET safemigrate.mode;
+-- An unnamed CHECK gets the next free name, as PostgreSQL names it.
+ALTER TABLE c1 ADD CHECK (a > 0);
+-- A named one that exists with another definition: PostgreSQL's own error.
+ALTER TABLE c1 ADD CONSTRAINT fkish CHECK (b < 0);
+-- SET NOT NULL leaves the table's own c1_b_not_null alone.
+ALTER TABLE c1 ALTER COLUMN b SET NOT NULL;
+-- An unnamed foreign key on a: not the NOT VALID one on b.
+ALTER TABLE c1 ADD FOREIGN KEY (a) REFERENCES customers (id);
+SELECT conname, pg_get_constraintdef(oid) AS def, convalidated FROM pg_constraint
+WHERE conrelid = 'c1'::regclass ORDER BY conname;
+SELECT attnotnull FROM pg_attribute WHERE attrelid = 'c1'::regclass AND attname = 'b';
+
+-- The same definition left NOT VALID by an interrupted run: only validated.
+SET safemigrate.mode = off;
+ALTER TABLE c1 ADD CONSTRAINT c1_id_check CHECK (id > 0) NOT VALID;
+ALTER TABLE c1 ADD CONSTRAINT c1_a_not_null CHECK (a IS NOT NULL) NOT VALID;
+RESET safemigrate.mode;
+SELECT * FROM safemigrate.check('ALTER TABLE c1 ADD CHECK (id > 0); ALTER TABLE c1 ALTER COLUMN a SET NOT NULL;')
+WHERE rule IS NOT NULL;
+ALTER TABLE c1 ADD CHECK (id > 0);
+ALTER TABLE c1 ALTER COLUMN a SET NOT NULL;
+SELECT conname, convalidated FROM pg_constraint WHERE conrelid = 'c1'::regclass AND conname LIKE 'c1\_id%'
+   OR conrelid = 'c1'::regclass AND conname LIKE 'c1\_a\_not%' ORDER BY 1;
+
+-- ADD UNIQUE keeps INCLUDE, NULLS NOT DISTINCT, WITH, DEFERRABLE; default names are unquoted.
+CREATE SCHEMA "My Schema";
+CREATE TABLE "My Schema"."Mixed Table" ("Id" int, v int);
+INSERT INTO "My Schema"."Mixed Table" SELECT g, g FROM generate_series(1, 2000) g;
+ANALYZE "My Schema"."Mixed Table";
+ALTER TABLE "My Schema"."Mixed Table" ADD CONSTRAINT "Uq" UNIQUE NULLS NOT DISTINCT ("Id") INCLUDE (v)
+  WITH (fillfactor = 80) DEFERRABLE INITIALLY DEFERRED;
+ALTER TABLE "My Schema"."Mixed Table" ADD UNIQUE ("Id", v);
+SELECT conname, pg_get_constraintdef(c.oid) AS def, condeferrable, condeferred, i.reloptions
+FROM pg_constraint c JOIN pg_class i ON i.oid = c.conindid
+WHERE conrelid = '"My Schema"."Mixed Table"'::regclass ORDER BY conname;
+
+-- An existing unique index is reused only when USING INDEX takes it as it is.
+CREATE TABLE u1 (a int, c int);
+INSERT INTO u1 SELECT g, g FROM generate_series(1, 2000) g;
+ANALYZE u1;
+CREATE UNIQUE INDEX CONCURRENTLY u1_a_desc ON u1 (a DESC);
+CREATE UNIQUE INDEX CONCURRENTLY u1_c_nnd ON u1 (c) NULLS NOT DISTINCT;
+ALTER TABLE u1 ADD CONSTRAINT u1_a_uq UNIQUE (a);
+ALTER TABLE u1 ADD CONSTRAINT u1_c_uq UNIQUE (c);
+SELECT conname, pg_get_constraintdef(oid) AS def, conindid::regclass FROM pg_constraint
+WHERE conrelid = 'u1'::regclass ORDER BY 1;
+SELECT indexrelid::regclass FROM pg_index WHERE indrelid = 'u1'::regclass ORDER BY 1::text;
+
+-- A partitioned table created in this transaction with an old partition is not new.
+CREATE TABLE big (id int NOT NULL, v int);
+INSERT INTO big SELECT g, g FROM generate_series(1, 2000) g;
+ALTER TABLE big ADD CONSTRAINT big_range CHECK (id >= 0 AND id < 1000000);
+ANALYZE big;
+BEGIN;
+CREATE TABLE p (id int NOT NULL, v int) PARTITION BY RANGE (id);
+ALTER TABLE p ATTACH PARTITION big FOR VALUES FROM (0) TO (1000000);
+SAVEPOINT s;
+CREATE INDEX ON p (v);
+ROLLBACK TO s;
+ALTER TABLE p ALTER COLUMN v TYPE bigint;
+ROLLBACK;
+-- with only new partitions it is new
+BEGIN;
+CREATE TABLE p (id int NOT NULL, v int) PARTITION BY RANGE (id);
+CREATE TABLE p1 PARTITION OF p FOR VALUES FROM (0) TO (1000000);
+CREATE INDEX ON p (v);
+ALTER TABLE p ALTER COLUMN v TYPE bigint;
+ROLLBACK;
+
+-- A CREATE INDEX named like an INVALID index of another table: PostgreSQL's error.
+CREATE TABLE x1 (a int);
+INSERT INTO x1 VALUES (1), (1);
+CREATE UNIQUE INDEX CONCURRENTLY x1_uq ON x1 (a);
+SELECT indisvalid FROM pg_index WHERE indexrelid = 'x1_uq'::regclass;
+CREATE INDEX x1_uq ON u1 (c);
+SELECT indrelid::regclass, indisvalid FROM pg_index WHERE indexrelid = 'x1_uq'::regclass;
+
+-- REFRESH ... WITH NO DATA runs no query: not rewritten (CONCURRENTLY cannot go with it).
+CREATE MATERIALIZED VIEW mv AS SELECT id FROM c1;
+CREATE UNIQUE INDEX CONCURRENTLY mv_id ON mv (id);
+REFRESH MATERIALIZED VIEW mv WITH NO DATA;
+SELECT relispopulated FROM pg_class WHERE oid = 'mv'::regclass;
+REFRESH MATERIALIZED VIEW mv;
+
+-- A declaration inside an E'' string is not a declaration.
+ALTER TABLE c1 DROP COLUMN a, ALTER COLUMN b SET DEFAULT E'\' /* safemigrate: expand-contract */ ';
+SELECT count(*) FROM pg_attribute WHERE attrelid = 'c1'::regclass AND attname = 'a' AND NOT attisdropped;
+
+RESET safemigrate.small_table_rows;
+DROP SCHEMA rf CASCADE;
+DROP SCHEMA "My Schema" CASCADE;
