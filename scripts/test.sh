@@ -177,6 +177,12 @@ bash test/audit/full.sh >build/audit-full.log 2>&1 || true
 cat build/audit-full.log
 record_from_log audit-full build/audit-full.log
 
+# --- 5c. the audit writer: security, encodings, a clean stop, a full queue (its own cluster)
+sm_say "audit writer (test/audit/writer.sh)"
+bash test/audit/writer.sh >build/audit-writer.log 2>&1 || true
+grep -E '^(ok|not ok)|audit-writer:' build/audit-writer.log
+record_from_log audit-writer build/audit-writer.log
+
 # --- PostgreSQL's own regression suite under the hook -----------------------
 # The DDL-heavy files of PostgreSQL 15's core suite (test/pg_core_regress/
 # subset_schedule) on throwaway clusters: without the library (the baseline),

@@ -13,9 +13,10 @@
  *	- The commit and abort callbacks never ereport above LOG and never
  *	  allocate: the record is built in a buffer allocated when the backend
  *	  audits its first statement.
- *	- A full ring never blocks DDL for long: the backend waits up to
- *	  SM_AUDIT_FULL_WAIT_MS for the worker, then writes the event to the
- *	  server log and counts it (safemigrate.audit_queue shows the count).
+ *	- A full ring never blocks DDL for long: a transaction waits up to
+ *	  SM_AUDIT_FULL_WAIT_MS in all for the worker, then writes the events
+ *	  that found no room to the server log and counts them
+ *	  (safemigrate.audit_queue shows the count).
  *	- An attempt whose statement fails is finished in the hook's PG_CATCH
  *	  (sm_audit_failed); one whose backend exits (FATAL, pg_terminate_backend)
  *	  is finished by the abort callback, which PostgreSQL runs while the
@@ -298,16 +299,20 @@ log_event(const SmAuditRecord *r, int elevel, const char *why)
 	pfree(line);
 }
 
-/* Put one finished attempt into the ring.  Called from transaction callbacks: never errors. */
+/*
+ * Put one finished attempt into the ring.  Called from transaction callbacks:
+ * never errors.  *wait_ms is what is left of the transaction's wait for room
+ * in a full ring (shared by all its events: one short wait per transaction).
+ */
 void
-enqueue(const SmAttempt *a, core::AuditOutcome outcome)
+enqueue(const SmAttempt *a, core::AuditOutcome outcome, int *wait_ms)
 {
 	uint32 len = build_record(a, outcome);
 	const SmAuditRecord *r = (const SmAuditRecord *) record_buf;
 	if (sm_audit_log_level != 0)
 		log_event(r, sm_audit_log_level == LOG ? LOG_SERVER_ONLY : sm_audit_log_level, NULL);
 
-	for (int waited_ms = 0;; ++waited_ms)
+	for (;;)
 	{
 		Latch *latch = NULL;
 		bool done = false;
@@ -328,9 +333,10 @@ enqueue(const SmAttempt *a, core::AuditOutcome outcome)
 			SetLatch(latch);
 		if (done)
 			return;
-		if (hopeless || waited_ms >= SM_AUDIT_FULL_WAIT_MS)
+		if (hopeless || *wait_ms <= 0)
 			break;
 		pg_usleep(1000L);
+		--*wait_ms;
 	}
 	pg_atomic_fetch_add_u64(&sm_audit_shared->events_logged, 1);
 	log_event(r, LOG_SERVER_ONLY,
@@ -341,8 +347,9 @@ enqueue(const SmAttempt *a, core::AuditOutcome outcome)
 void
 flush_pending(core::AuditOutcome outcome)
 {
+	int wait_ms = SM_AUDIT_FULL_WAIT_MS;
 	for (SmAttempt *a = pending; a != NULL; a = a->next)
-		enqueue(a, outcome);
+		enqueue(a, outcome, &wait_ms);
 	pending = pending_tail = NULL;
 	if (inflight == NULL && audit_cxt != NULL)
 		MemoryContextReset(audit_cxt);

@@ -390,7 +390,8 @@ extern "C" void
 sm_audit_worker_main(Datum arg) noexcept
 {
 	pqsignal(SIGHUP, SignalHandlerForConfigReload);
-	pqsignal(SIGTERM, die);
+	/* SIGTERM (a shutdown, pg_terminate_backend): write what the ring holds, then exit. */
+	pqsignal(SIGTERM, SignalHandlerForShutdownRequest);
 	BackgroundWorkerUnblockSignals();
 	BackgroundWorkerInitializeConnection(sm_audit_database, NULL, 0);
 	pgstat_report_appname("pg_safemigrate audit writer");
@@ -436,6 +437,10 @@ sm_audit_worker_main(Datum arg) noexcept
 		LWLockRelease(sm_audit_shared->lock);
 		if (more && progress)
 			continue;
+		/* Drained, or the writer cannot write now.  Exit status 1: the postmaster starts it again
+		 * after pg_terminate_backend (0 would unregister it). */
+		if (ShutdownRequestPending)
+			proc_exit(1);
 		if (!progress)
 		{
 			/* Waiting for the extension, or after errors: a second, whatever the sessions queue meanwhile. */

@@ -1,0 +1,104 @@
+#!/usr/bin/env bash
+# test/audit/writer.sh: the audit writer's security and durability, on a
+# cluster of its own (started here; a 256kB queue, statements cut at 64 bytes).
+#   - it runs as the bootstrap superuser, so no operator or function a user
+#     creates (in public, CREATE granted) may take part in its INSERT;
+#   - statement texts are cut on a character boundary of the database's
+#     encoding (EUC_JP here), so the row is written;
+#   - a clean stop (pg_ctl stop -m fast) writes what the queue held first;
+#   - a full queue costs a transaction one short wait in all, not one per event.
+# Prints "ok - ..." / "not ok - ...", then "audit-writer: N passed, M failed".
+source "$(dirname "${BASH_SOURCE[0]}")/../../scripts/lib.sh"
+set +e
+trap sm_cluster_stop EXIT
+export PATH="$PG_BINDIR:$PATH"
+
+q() { psql -X -q -At -v ON_ERROR_STOP=1 "$@"; }
+writer_pid() { q -d postgres -c "SELECT pid FROM pg_stat_activity WHERE application_name = 'pg_safemigrate audit writer'"; }
+wait_writer() {
+	local i
+	for i in $(seq 1 300); do
+		[ -n "$(writer_pid)" ] && return 0
+		sleep 0.1
+	done
+	return 1
+}
+restart() { sm_as_owner "$PG_BINDIR/pg_ctl" -D "$dir/data" -w "$@" -l "$dir/server.log" >/dev/null 3>&- 4>&- 5>&- 6>&- 7>&- 8>&- 9>&-; }
+
+sm_cluster_start auditwriter preload >/dev/null
+dir=$SM_DIR_auditwriter
+{
+	echo "safemigrate.audit_queue_size = '256kB'"
+	echo "safemigrate.audit_statement_max = 64"
+	echo "safemigrate.small_table_rows = 0"
+} | sm_as_owner tee -a "$dir/data/postgresql.conf" >/dev/null
+restart restart
+q -d postgres -c "CREATE EXTENSION pg_safemigrate"
+rows() { q -d postgres -c "SELECT safemigrate.audit_wait(60000)" >/dev/null; q -d postgres -c "SELECT count(*) FROM safemigrate.ddl_audit WHERE $1"; }
+
+# 1. An operator bigint * interval in public (the writer computes lock_wait
+# as bigint microseconds * interval '1 microsecond'; pg_catalog has only
+# float8 * interval, reached by a cast, so an exact match elsewhere on the
+# path would win) that would make its creator superuser.
+q -d postgres <<'SQL'
+CREATE ROLE mallory LOGIN;
+GRANT CREATE ON SCHEMA public TO mallory;
+SET ROLE mallory;
+CREATE FUNCTION public.evil_mul(bigint, interval) RETURNS interval LANGUAGE plpgsql AS
+  $$BEGIN EXECUTE 'ALTER ROLE mallory SUPERUSER'; RETURN $1::float8 * $2; END$$;
+CREATE OPERATOR public.* (leftarg = bigint, rightarg = interval, function = public.evil_mul);
+RESET ROLE;
+SQL
+old=$(writer_pid)
+q -d postgres -c "SELECT pg_terminate_backend($old)" >/dev/null
+for i in $(seq 1 300); do p=$(writer_pid); [ -n "$p" ] && [ "$p" != "$old" ] && break; sleep 0.1; done
+sm_check_eq "the writer is started again after pg_terminate_backend" "t" "$([ -n "$p" ] && [ "$p" != "$old" ] && echo t || echo f)"
+q -d postgres -c "CREATE TABLE after_operator (a int)"
+sm_check_eq "the DDL after the operator is audited" "1" "$(rows "statement = 'CREATE TABLE after_operator (a int)'")"
+sm_check_eq "the writer did not use the user's operator (mallory is no superuser)" "f" \
+	"$(q -d postgres -c "SELECT rolsuper FROM pg_roles WHERE rolname = 'mallory'")"
+
+# 2. EUC_JP: a statement longer than 64 bytes of two-byte characters.
+q -d postgres -c "CREATE DATABASE ej ENCODING 'EUC_JP' LC_COLLATE 'C' LC_CTYPE 'C' TEMPLATE template0"
+PGCLIENTENCODING=UTF8 q -d ej -c "CREATE TABLE ej1 (x text DEFAULT '$(printf '漢%.0s' $(seq 1 100))')"
+sm_check_eq "a statement cut in an EUC_JP database is written" "1" "$(rows "database_name = 'ej' AND command_tag = 'CREATE TABLE'")"
+sm_check_eq "... cut on a character boundary (at most 64 bytes in EUC_JP, whole characters)" "t" \
+	"$(q -d postgres -c "SELECT octet_length(convert_to(statement, 'EUC_JP')) <= 64 AND statement LIKE 'CREATE TABLE ej1 (x text DEFAULT ''漢%' FROM safemigrate.ddl_audit WHERE database_name = 'ej'")"
+failed=$(q -d postgres -c "SELECT events_failed FROM safemigrate.audit_queue()" 2>/dev/null || echo "?")
+sm_check_eq "no event failed to be written" "0" "$failed"
+
+# 3. A clean stop right after 5,000 DDL statements: none is lost.
+PGOPTIONS="-c client_min_messages=warning" q -d postgres -c "DO \$\$BEGIN FOR i IN 1..5000 LOOP EXECUTE format('CREATE TABLE IF NOT EXISTS stop_%s (a int)', i % 50); END LOOP; END\$\$"
+restart stop -m fast
+restart start
+wait_writer
+logged=$(q -d postgres -c "SELECT events_logged_only FROM safemigrate.audit_queue()")
+sm_check_eq "after pg_ctl stop -m fast: every one of the 5,000 attempts is in the table (or counted in the log)" "5000" \
+	"$(($(rows "statement LIKE 'CREATE TABLE IF NOT EXISTS stop\_%'") + logged))"
+
+# 4. A full queue: a transaction of 3,000 DDL statements while the writer is
+# held up (a session holds a lock on the audit table; the 256kB queue holds
+# fewer than 1,000 of these events) waits 100 ms in all, then logs the rest.
+q -d postgres -c "SELECT safemigrate.audit_wait(60000)" >/dev/null
+PGOPTIONS='-c safemigrate.mode=off -c safemigrate.audit=off' psql -X -q -d postgres \
+	-c "BEGIN" -c "LOCK safemigrate.ddl_audit IN EXCLUSIVE MODE" -c "SELECT pg_sleep(60)" >/dev/null 2>&1 &
+locker=$!
+for i in $(seq 1 100); do
+	[ "$(q -d postgres -c "SELECT count(*) FROM pg_locks WHERE relation = 'safemigrate.ddl_audit'::regclass AND mode = 'ExclusiveLock' AND granted")" = 1 ] && break
+	sleep 0.1
+done
+long=$(printf 'y%.0s' $(seq 1 200))
+logged0=$(q -d postgres -c "SELECT events_logged_only FROM safemigrate.audit_queue()")
+start=$(date +%s.%N)
+q -d postgres -c "DO \$\$BEGIN FOR i IN 1..3000 LOOP EXECUTE format('COMMENT ON TABLE after_operator IS %L', i || '$long'); END LOOP; END\$\$"
+end=$(date +%s.%N)
+logged1=$(q -d postgres -c "SELECT events_logged_only FROM safemigrate.audit_queue()")
+sm_check_eq "the queue was full: events of the transaction went to the server log" "t" "$([ "$logged1" -gt "$logged0" ] && echo t || echo f)"
+# One wait of 100 ms for the transaction; 100 ms per event would be minutes.
+sm_check_eq "the transaction waited once for room, not once per event (< 10 s)" "t" \
+	"$(awk -v s="$start" -v e="$end" 'BEGIN { print (e - s < 10) ? "t" : "f" }')"
+kill "$locker" 2>/dev/null
+q -d postgres -c "SELECT pg_cancel_backend(pid) FROM pg_stat_activity WHERE query = 'SELECT pg_sleep(60)'" >/dev/null
+wait "$locker" 2>/dev/null
+
+sm_checks_summary audit-writer
