@@ -406,6 +406,24 @@ LANGUAGE C STRICT
 AS 'MODULE_PATHNAME', 'safemigrate_require_own_transactions';
 COMMENT ON FUNCTION safemigrate._require_own_transactions(text) IS 'Internal helper of the expand procedures';
 
+-- An expansion's texts (sync function, USING expression, type) run with the privileges of whoever runs its
+-- steps, and its owner can change them (the row is theirs): only the owner runs them, so that a superuser
+-- finishing someone's expansion cannot be made to run their SQL.
+CREATE FUNCTION safemigrate._require_owner(owner name, what text)
+RETURNS void
+LANGUAGE plpgsql STABLE
+AS $fn$
+BEGIN
+  IF owner IS DISTINCT FROM current_user THEN
+    RAISE EXCEPTION '% belongs to role %', what, pg_catalog.quote_ident(owner)
+      USING ERRCODE = 'insufficient_privilege',
+            DETAIL = 'Its steps run with the privileges of the role that runs them; only its owner may run them.',
+            HINT = pg_catalog.format('Run it as that role: SET ROLE %I;', owner);
+  END IF;
+END
+$fn$;
+COMMENT ON FUNCTION safemigrate._require_owner(name, text) IS 'Internal helper of the expand procedures';
+
 CREATE PROCEDURE safemigrate._expand_run(id int, batch_size int, max_replica_lag bigint, lock_timeout_ms int,
                                           run_backfill boolean)
 LANGUAGE plpgsql
@@ -418,6 +436,7 @@ DECLARE
   jstatus text;
 BEGIN
   SELECT * INTO e FROM safemigrate.expansions x WHERE x.expansion_id = id;
+  PERFORM safemigrate._require_owner(e.owner, pg_catalog.format('expansion %s', id));
   IF e.status IN ('contracted', 'aborted') THEN
     RAISE EXCEPTION 'expansion % is already %', id, e.status USING ERRCODE = 'object_not_in_prerequisite_state';
   END IF;
@@ -592,10 +611,14 @@ DECLARE
   def text;
 BEGIN
   PERFORM safemigrate._require_own_transactions('safemigrate.contract');
+  IF expansion_id IS NULL THEN
+    RAISE EXCEPTION 'expansion_id must not be NULL' USING ERRCODE = 'null_value_not_allowed';
+  END IF;
   SELECT * INTO e FROM safemigrate.expansions x WHERE x.expansion_id = contract.expansion_id FOR UPDATE;
   IF NOT FOUND THEN
     RAISE EXCEPTION 'expansion % does not exist', expansion_id USING ERRCODE = 'undefined_object';
   END IF;
+  PERFORM safemigrate._require_owner(e.owner, pg_catalog.format('expansion %s', expansion_id));
   IF e.status = 'contracted' THEN
     RAISE NOTICE 'expansion % is already contracted', expansion_id;
     RETURN;
@@ -644,10 +667,14 @@ DECLARE
   e safemigrate.expansions;
 BEGIN
   PERFORM safemigrate._require_own_transactions('safemigrate.expand_abort');
+  IF expansion_id IS NULL THEN
+    RAISE EXCEPTION 'expansion_id must not be NULL' USING ERRCODE = 'null_value_not_allowed';
+  END IF;
   SELECT * INTO e FROM safemigrate.expansions x WHERE x.expansion_id = expand_abort.expansion_id FOR UPDATE;
   IF NOT FOUND THEN
     RAISE EXCEPTION 'expansion % does not exist', expansion_id USING ERRCODE = 'undefined_object';
   END IF;
+  PERFORM safemigrate._require_owner(e.owner, pg_catalog.format('expansion %s', expansion_id));
   IF e.status = 'aborted' THEN
     RAISE NOTICE 'expansion % is already aborted', expansion_id;
     RETURN;
@@ -702,6 +729,7 @@ AS $fn$
  * no scan), DROP the CHECK.
  */
 DECLARE
+  base text;
   con name;
   valid boolean;
 BEGIN
@@ -713,11 +741,26 @@ BEGIN
                   WHERE attrelid = "table" AND attname = "column" AND attnum > 0 AND NOT attisdropped) THEN
     RAISE EXCEPTION 'column "%" of relation "%" does not exist', "column", "table" USING ERRCODE = 'undefined_column';
   END IF;
-  con := left((SELECT relname FROM pg_catalog.pg_class WHERE oid = "table") || '_' || "column" || '_not_null', 63);
+  -- Its CHECK is named table_column_not_null, or with 1, 2, ... when that name is taken; one left by an
+  -- earlier run is recognised by its name and its definition (a constraint of the table that only has the
+  -- name is not touched).
+  base := left((SELECT relname FROM pg_catalog.pg_class WHERE oid = "table") || '_' || "column" || '_not_null', 63);
+  SELECT c.conname, c.convalidated INTO con, valid
+    FROM pg_catalog.pg_constraint c, pg_catalog.generate_series(0, 99) AS g(i)
+   WHERE c.conrelid = "table" AND c.contype = 'c'
+     AND c.conname = CASE WHEN g.i = 0 THEN base ELSE left(base, 63 - length(g.i::text)) || g.i END
+     AND pg_catalog.pg_get_expr(c.conbin, c.conrelid) = pg_catalog.format('(%I IS NOT NULL)', "column")
+   ORDER BY g.i LIMIT 1;
+  IF con IS NULL THEN
+    SELECT x.n INTO con
+      FROM (SELECT CASE WHEN g.i = 0 THEN base ELSE left(base, 63 - length(g.i::text)) || g.i END AS n, g.i
+              FROM pg_catalog.generate_series(0, 99) AS g(i)) x
+     WHERE NOT EXISTS (SELECT FROM pg_catalog.pg_constraint c WHERE c.conrelid = "table" AND c.conname = x.n)
+     ORDER BY x.i LIMIT 1;
+  END IF;
   IF (SELECT attnotnull FROM pg_catalog.pg_attribute WHERE attrelid = "table" AND attname = "column") THEN
     RAISE NOTICE 'column "%" of "%" is already NOT NULL', "column", "table";
   ELSE
-    SELECT convalidated INTO valid FROM pg_catalog.pg_constraint WHERE conrelid = "table" AND conname = con;
     IF valid IS NULL THEN
       EXECUTE pg_catalog.format('ALTER TABLE %s ADD CONSTRAINT %I CHECK (%I IS NOT NULL) NOT VALID', "table", con, "column");
       COMMIT;
@@ -728,7 +771,9 @@ BEGIN
     END IF;
     EXECUTE pg_catalog.format('ALTER TABLE %s ALTER COLUMN %I SET NOT NULL', "table", "column");
   END IF;
-  IF EXISTS (SELECT FROM pg_catalog.pg_constraint WHERE conrelid = "table" AND conname = con) THEN
+  -- con is the CHECK this procedure created or took over: the only one it drops
+  IF EXISTS (SELECT FROM pg_catalog.pg_constraint c WHERE c.conrelid = "table" AND c.conname = con AND c.contype = 'c'
+               AND pg_catalog.pg_get_expr(c.conbin, c.conrelid) = pg_catalog.format('(%I IS NOT NULL)', "column")) THEN
     EXECUTE pg_catalog.format('ALTER TABLE %s DROP CONSTRAINT %I', "table", con);
   END IF;
   COMMIT;

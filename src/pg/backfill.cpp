@@ -52,6 +52,9 @@ extern "C" {
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
 #include "optimizer/optimizer.h"
+#include "parser/parse_type.h"
+#include "utils/guc.h"
+#include "utils/lsyscache.h"
 #include "pgstat.h"
 #include "storage/latch.h"
 #include "storage/lock.h"
@@ -90,6 +93,11 @@ struct Job
 	int nkeys;	 /* 0: TID ranges */
 	char **keys;
 	char **types;
+	/* the key types resolved (prepare_job): the UPDATE gets the keys as typed values */
+	Oid *typids;
+	int32 *typmods;
+	Oid *typinputs;
+	Oid *typioparams;
 	char *set_clause;
 	char *where_clause; /* NULL: none */
 	bool empty;			/* nothing to do: the table was empty when the job was created */
@@ -303,6 +311,56 @@ set_list_is_mutable(SPIPlanPtr plan)
 	return false;
 }
 
+/*
+ * Key values are kept as text between batches, in the job row, and across
+ * sessions: always in PostgreSQL's default formats, whatever the session set
+ * (a date written under DateStyle = 'SQL, MDY' and read under 'SQL, DMY'
+ * would be another date).  Only around the key queries and conversions; the
+ * caller's set_clause runs under the session's settings.
+ */
+int
+key_formats_push()
+{
+	int nest = NewGUCNestLevel();
+	(void) set_config_option("datestyle", "ISO, MDY", PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);
+	(void) set_config_option("intervalstyle", "postgres", PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE, true, 0,
+							 false);
+	(void) set_config_option("extra_float_digits", "1", PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE, true, 0,
+							 false);
+	(void) set_config_option("bytea_output", "hex", PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);
+	return nest;
+}
+
+void
+key_formats_pop(int nest)
+{
+	AtEOXact_GUC(true, nest);
+}
+
+/* A key value from its text (in the default formats: call between key_formats_push/pop). */
+Datum
+key_datum(const Job *job, int i, const char *text)
+{
+	return OidInputFunctionCall(job->typinputs[i], (char *) text, job->typioparams[i], job->typmods[i]);
+}
+
+/* Resolve the key types (format_type texts) once per run. */
+void
+resolve_key_types(Job *job)
+{
+	MemoryContext old = MemoryContextSwitchTo(job->cxt);
+	job->typids = (Oid *) palloc(sizeof(Oid) * Max(job->nkeys, 1));
+	job->typmods = (int32 *) palloc(sizeof(int32) * Max(job->nkeys, 1));
+	job->typinputs = (Oid *) palloc(sizeof(Oid) * Max(job->nkeys, 1));
+	job->typioparams = (Oid *) palloc(sizeof(Oid) * Max(job->nkeys, 1));
+	MemoryContextSwitchTo(old);
+	for (int i = 0; i < job->nkeys; ++i)
+	{
+		parseTypeString(job->types[i], &job->typids[i], &job->typmods[i], false);
+		getTypeInputInfo(job->typids[i], &job->typinputs[i], &job->typioparams[i]);
+	}
+}
+
 /* The statements of a job: texts from the core, prepared and kept. */
 void
 prepare_job(Job *job, bool creating)
@@ -316,6 +374,7 @@ prepare_job(Job *job, bool creating)
 		if (!sm_backfill_keyset_sql(job->table, job->nkeys, job->keys, job->types, job->set_clause,
 									job->where_clause, job->cxt, &sql, &err))
 			fence_failed(err);
+		resolve_key_types(job);
 		for (int i = 0; i < 2 * job->nkeys; ++i)
 			types[i] = TEXTOID;
 		types[job->nkeys] = INT8OID;
@@ -323,12 +382,16 @@ prepare_job(Job *job, bool creating)
 		types[job->nkeys] = TEXTOID;
 		types[2 * job->nkeys] = INT8OID;
 		job->next_after = prepare_kept(sql.next_after, 2 * job->nkeys + 1, types);
+		/* The UPDATEs take typed keys: converted from text in C, in the default formats. */
+		for (int i = 0; i < job->nkeys; ++i)
+			types[i] = types[job->nkeys + i] = job->typids[i];
 		job->update_first = prepare_kept(sql.update_first, job->nkeys, types);
 		job->update_after = prepare_kept(sql.update_after, 2 * job->nkeys, types);
 		update_sql = sql.update_after;
 		if (creating)
 		{
 			/* The job's bound: the last key now. */
+			int nest = key_formats_push();
 			int rc = SPI_execute(sql.upper, false, 1);
 			if (rc != SPI_OK_SELECT)
 				elog(ERROR, "pg_safemigrate: could not read the last key of %s", job->table);
@@ -343,6 +406,7 @@ prepare_job(Job *job, bool creating)
 				MemoryContextSwitchTo(old);
 			}
 			SPI_freetuptable(SPI_tuptable);
+			key_formats_pop(nest);
 		}
 	}
 	else
@@ -379,7 +443,7 @@ find_key(Job *job)
 {
 	Oid types[1] = {OIDOID};
 	Datum values[1] = {ObjectIdGetDatum(job->relid)};
-	exec_pinned("SELECT quote_ident(a.attname), format_type(a.atttypid, NULL) "
+	exec_pinned("SELECT quote_ident(a.attname), format_type(a.atttypid, a.atttypmod) "
 				"  FROM pg_index i, unnest(i.indkey::int2[]) WITH ORDINALITY AS k(attnum, n), pg_attribute a "
 				" WHERE i.indrelid = $1 AND i.indisprimary AND a.attrelid = i.indrelid AND a.attnum = k.attnum "
 				" ORDER BY k.n",
@@ -591,7 +655,7 @@ load_job(Job *job, int64 id)
 	exec_pinned("SELECT relid, set_clause, where_clause, key_columns, key_types, key_upper, key_reached, "
 				"       batch_size, target_batch_ms, min_batch_size, max_batch_size, pause_ms, "
 				"       coalesce(max_replica_lag, -1), coalesce(max_dead_tuples, -1), lock_timeout_ms, max_retries, "
-				"       status, rows_estimated "
+				"       status, rows_estimated, owner::text "
 				"  FROM safemigrate.backfill_jobs WHERE job_id = $1 FOR UPDATE",
 				1, types, values, NULL, false);
 	if (SPI_processed == 0)
@@ -599,6 +663,20 @@ load_job(Job *job, int64 id)
 						errhint("The jobs are listed in safemigrate.backfill_progress.")));
 	HeapTuple tup = SPI_tuptable->vals[0];
 	TupleDesc desc = SPI_tuptable->tupdesc;
+	/*
+	 * The job's texts run with the privileges of whoever runs it, and its
+	 * owner can change them (the row is theirs): only the owner runs it, so
+	 * that a superuser resuming someone's job cannot be made to run their SQL.
+	 */
+	char *owner = SPI_getvalue(tup, desc, 19);
+	const char *me = GetUserNameFromId(GetUserId(), false);
+	if (owner == NULL || strcmp(owner, me) != 0)
+		ereport(ERROR, (errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+						errmsg("backfill job " INT64_FORMAT " belongs to role \"%s\"", id, owner ? owner : "?"),
+						errdetail("A job runs its statements with the privileges of the role that runs it; only its "
+								  "owner may run it."),
+						errhint("Run it as that role: SET ROLE %s; CALL safemigrate.backfill_resume(" INT64_FORMAT ");",
+								owner ? quote_identifier(owner) : "?", id)));
 	MemoryContext old = MemoryContextSwitchTo(job->cxt);
 	bool isnull;
 	job->id = id;
@@ -887,6 +965,7 @@ run_batch(void *arg)
 	{
 		int n = job->nkeys;
 		int k = 0;
+		int nest = key_formats_push();
 		if (job->reached)
 			for (int i = 0; i < n; ++i)
 				values[k++] = CStringGetTextDatum(job->reached[i]);
@@ -912,9 +991,10 @@ run_batch(void *arg)
 		k = 0;
 		if (job->reached)
 			for (int i = 0; i < n; ++i)
-				values[k++] = CStringGetTextDatum(job->reached[i]);
+				values[k++] = key_datum(job, i, job->reached[i]);
 		for (int i = 0; i < n; ++i)
-			values[k++] = CStringGetTextDatum(b->hi[i]);
+			values[k++] = key_datum(job, i, b->hi[i]);
+		key_formats_pop(nest);
 		rc = SPI_execute_plan(job->reached ? job->update_after : job->update_first, values, nulls, false, 0);
 	}
 	else
