@@ -288,7 +288,10 @@ COMMENT ON FUNCTION safemigrate.backfill_cancel(bigint) IS
 CREATE VIEW safemigrate.backfill_progress AS
   SELECT j.job_id, j.table_name, j.set_clause, j.where_clause,
          CASE WHEN j.key_columns IS NULL THEN 'heap pages' ELSE 'primary key' END AS batching,
-         j.status, safemigrate._backfill_running(j.job_id) AS running, j.request, j.throttled,
+         -- 'running' in the table but no session runs it: killed, cancelled or timed out between batches
+         CASE WHEN j.status = 'running' AND NOT safemigrate._backfill_running(j.job_id) THEN 'interrupted'
+              ELSE j.status END AS status,
+         safemigrate._backfill_running(j.job_id) AS running, j.request, j.throttled,
          j.rows_done, j.rows_estimated, j.batches, j.batch_size,
          CASE WHEN j.status = 'done' THEN 100.0
               WHEN j.key_columns IS NULL AND j.key_upper IS NOT NULL AND j.key_reached IS NOT NULL

@@ -72,6 +72,29 @@ SELECT status FROM safemigrate.expansions WHERE expansion_id = :rv_exp;
 CALL safemigrate.contract(NULL);
 CALL safemigrate.expand_abort(NULL);
 
+-- A timeout outside a batch (here in the wait for autovacuum before the
+-- first one) leaves the job running in the table; the progress view says it
+-- is interrupted, and resume finishes it.
+CREATE TABLE rv_pause (id int PRIMARY KEY, v int) WITH (autovacuum_enabled = off);
+INSERT INTO rv_pause SELECT g, NULL FROM generate_series(1, 1000) g;
+UPDATE rv_pause SET v = 0 WHERE id <= 10;
+UPDATE rv_pause SET v = NULL WHERE id <= 10;
+SELECT pg_stat_force_next_flush();
+SELECT n_dead_tup > 0 AS dead_tuples FROM pg_stat_user_tables WHERE relid = 'rv_pause'::regclass;
+SET statement_timeout = '1s';
+SET client_min_messages = warning;  -- the NOTICEs give the count of dead tuples
+CALL safemigrate.backfill('rv_pause', 'v = id', max_dead_tuples => 0);
+RESET client_min_messages;
+RESET statement_timeout;
+SELECT status, running, rows_done FROM safemigrate.backfill_progress WHERE table_name = 'public.rv_pause';
+SELECT job_id AS rv_pause_job FROM safemigrate.backfill_jobs WHERE table_name = 'public.rv_pause' \gset
+UPDATE safemigrate.backfill_jobs SET max_dead_tuples = NULL WHERE job_id = :rv_pause_job;
+SET client_min_messages = warning;
+CALL safemigrate.backfill_resume(:rv_pause_job);
+RESET client_min_messages;
+SELECT status, count(v) AS done FROM safemigrate.backfill_progress, rv_pause
+ WHERE table_name = 'public.rv_pause' GROUP BY status;
+
 -- set_not_null() takes over only a CHECK (column IS NOT NULL) of its name;
 -- a constraint that only has the name stays, and its CHECK gets another name.
 CREATE TABLE rv_nn (a int, b int, CONSTRAINT rv_nn_a_not_null CHECK (b > 0));
@@ -89,7 +112,7 @@ SELECT attnotnull FROM pg_attribute WHERE attrelid = 'rv_nn2'::regclass AND attn
 SELECT count(*) AS constraints_left FROM pg_constraint WHERE conrelid = 'rv_nn2'::regclass;
 
 SET safemigrate.mode = off;
-DROP TABLE rv_char, rv_bit, rv_date, rv_float, rv_owned, rv_nn, rv_nn2;
+DROP TABLE rv_char, rv_bit, rv_date, rv_float, rv_owned, rv_nn, rv_nn2, rv_pause;
 RESET safemigrate.mode;
 DELETE FROM safemigrate.backfill_jobs WHERE table_name LIKE 'public.rv\_%';
 DELETE FROM safemigrate.expansions WHERE expansion_id = :rv_exp;
