@@ -526,6 +526,7 @@ AS $fn$
 DECLARE
   id int;
   nsp text;
+  prior safemigrate.expansions;
 BEGIN
   IF rel IS NULL OR old_column IS NULL OR new_column IS NULL OR (kind = 'alter column type' AND new_type IS NULL) THEN
     RAISE EXCEPTION '%',
@@ -533,11 +534,26 @@ BEGIN
            ELSE 'the table and the column names must not be NULL' END
       USING ERRCODE = 'null_value_not_allowed';
   END IF;
-  SELECT x.expansion_id INTO id FROM safemigrate.expansions x
-   WHERE x.relid = rel AND x.kind = _expansion_for.kind AND x.old_column = _expansion_for.old_column
-     AND x.new_column = _expansion_for.new_column AND x.status NOT IN ('contracted', 'aborted');
+  SELECT * INTO prior FROM safemigrate.expansions e
+   WHERE e.relid = rel AND e.kind = _expansion_for.kind AND e.old_column = _expansion_for.old_column
+     AND e.new_column = _expansion_for.new_column AND e.status NOT IN ('contracted', 'aborted');
   IF FOUND THEN
-    RETURN id;   -- restarted: go on where it stopped
+    -- restarted: go on where it stopped, with the arguments it was started with
+    IF (prior.new_type IS DISTINCT FROM _expansion_for.new_type
+        AND (prior.new_type::regtype IS DISTINCT FROM _expansion_for.new_type::regtype
+             OR lower(pg_catalog.btrim(prior.new_type)) <> lower(pg_catalog.btrim(_expansion_for.new_type))
+                AND (strpos(prior.new_type, '(') > 0 OR strpos(_expansion_for.new_type, '(') > 0)))
+       OR prior.using_expr IS DISTINCT FROM _expansion_for.using_expr
+       OR prior.reverse_expr IS DISTINCT FROM _expansion_for.reverse_expr THEN
+      RAISE EXCEPTION 'expansion % of % is under way with other arguments', prior.expansion_id, rel
+        USING ERRCODE = 'invalid_parameter_value',
+              DETAIL = pg_catalog.format('It was started with new type %s, USING %s, reverse USING %s.',
+                                         coalesce(prior.new_type, '-'), coalesce(prior.using_expr, '-'),
+                                         coalesce(prior.reverse_expr, '-')),
+              HINT = pg_catalog.format('Call it again with the same arguments to go on, or undo it with '
+                                       'CALL safemigrate.expand_abort(%s) and start again.', prior.expansion_id);
+    END IF;
+    RETURN prior.expansion_id;
   END IF;
   IF (SELECT relkind FROM pg_catalog.pg_class WHERE oid = rel) NOT IN ('r', 'p') THEN
     RAISE EXCEPTION '"%" is not a table', rel USING ERRCODE = 'wrong_object_type';

@@ -90,6 +90,11 @@ ALTER TABLE audit_t ADD COLUMN q int;
 -- times, where waits without pauses would be 10.
 SET safemigrate.lock_timeout = '1s';
 ALTER TABLE audit_t ADD COLUMN r int;
+-- A statement timeout during the waits: the row still has the wait and the blocker.
+SET safemigrate.lock_timeout = '5s';
+SET statement_timeout = '600ms';
+ALTER TABLE audit_t ADD COLUMN s int;
+RESET statement_timeout;
 \set VERBOSITY default
 RESET safemigrate.lock_timeout;
 SELECT dblink_exec('blocker', 'ROLLBACK');
@@ -104,6 +109,10 @@ INSERT INTO audit_s SELECT generate_series(1, 5);
 SELECT clock_timestamp() AS t0 \gset
 CREATE INDEX audit_s_slow ON audit_s (audit_slow(a));
 SELECT clock_timestamp() AS t1 \gset
+
+-- 17. EXPLAIN ANALYZE of CREATE TABLE AS creates a table: audited (log_statement = ddl logs it too)
+EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF) CREATE TABLE audit_ea AS SELECT 1 AS a;
+EXPLAIN (COSTS OFF) CREATE TABLE audit_eb AS SELECT 1 AS a;
 
 -- Read the audit where it is written.
 \c postgres
@@ -124,6 +133,9 @@ SELECT sqlstate, retries > 0 AS retried, lock_wait >= interval '200 ms' AS waite
        blockers LIKE '%audit_blocker%' AS names_blocker, message LIKE 'could not lock table%' AS message
   FROM safemigrate.ddl_audit
  WHERE migration_id = 'regress-audit' AND statement LIKE '%ADD COLUMN q%';
+SELECT sqlstate, lock_wait >= interval '300 ms' AS waited, blockers LIKE '%audit_blocker%' AS names_blocker
+  FROM safemigrate.ddl_audit
+ WHERE migration_id = 'regress-audit' AND statement LIKE '%ADD COLUMN s int%';
 SELECT retries BETWEEN 1 AND 5 AS backed_off_between_waits
   FROM safemigrate.ddl_audit
  WHERE migration_id = 'regress-audit' AND statement LIKE '%ADD COLUMN r int%';

@@ -91,6 +91,22 @@ CREATE INDEX ON p (v);
 ALTER TABLE p ALTER COLUMN v TYPE bigint;
 ROLLBACK;
 
+-- ATTACH PARTITION builds the parent's indexes the table lacks, under its lock.
+CREATE TABLE events (id int NOT NULL, payload int) PARTITION BY RANGE (id);
+CREATE INDEX events_payload_idx ON events (payload);
+CREATE TABLE events_1 (id int NOT NULL, payload int);
+INSERT INTO events_1 SELECT g, g FROM generate_series(1, 2000) g;
+ALTER TABLE events_1 ADD CONSTRAINT events_1_bound CHECK (id >= 0 AND id < 1000000);
+ANALYZE events_1;
+SELECT relation, lock_mode, scans, rule, verdict
+  FROM safemigrate.check('ALTER TABLE events ATTACH PARTITION events_1 FOR VALUES FROM (0) TO (1000000)');
+\set VERBOSITY default
+ALTER TABLE events ATTACH PARTITION events_1 FOR VALUES FROM (0) TO (1000000);
+\set VERBOSITY terse
+CREATE INDEX CONCURRENTLY events_1_payload_idx ON events_1 (payload);
+ALTER TABLE events ATTACH PARTITION events_1 FOR VALUES FROM (0) TO (1000000);
+SELECT indexrelid::regclass, indisvalid FROM pg_index WHERE indrelid = 'events_1'::regclass;
+
 -- A CREATE INDEX named like an INVALID index of another table: PostgreSQL's error.
 CREATE TABLE x1 (a int);
 INSERT INTO x1 VALUES (1), (1);

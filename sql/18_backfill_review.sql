@@ -68,6 +68,12 @@ SET ROLE regress_rv_alice;
 CALL safemigrate.expand_abort(:rv_exp);
 RESET ROLE;
 SELECT status FROM safemigrate.expansions WHERE expansion_id = :rv_exp;
+-- No job for a role that cannot update the table.
+CREATE ROLE regress_rv_bob;
+SET ROLE regress_rv_bob;
+SELECT safemigrate.backfill_create('rv_owned', 'v = a2');
+RESET ROLE;
+DROP ROLE regress_rv_bob;
 -- NULL ids
 CALL safemigrate.contract(NULL);
 CALL safemigrate.expand_abort(NULL);
@@ -95,6 +101,16 @@ RESET client_min_messages;
 SELECT status, count(v) AS done FROM safemigrate.backfill_progress, rv_pause
  WHERE table_name = 'public.rv_pause' GROUP BY status;
 
+-- An expansion under way is continued only with the arguments it was started with.
+CREATE TABLE rv_ty (id int PRIMARY KEY, qty int);
+INSERT INTO rv_ty SELECT g, g FROM generate_series(1, 100) g;
+CALL safemigrate.expand_alter_column_type('rv_ty', 'qty', 'smallint', run_backfill => false);
+CALL safemigrate.expand_alter_column_type('rv_ty', 'qty', 'bigint', using_expr => 'qty::bigint * 100');
+CALL safemigrate.expand_alter_column_type('rv_ty', 'qty', 'int2', run_backfill => false);
+SELECT format_type(atttypid, atttypmod) FROM pg_attribute WHERE attrelid = 'rv_ty'::regclass AND attname = 'qty_new';
+SELECT expansion_id AS rv_ty_exp FROM safemigrate.expansions WHERE relid = 'rv_ty'::regclass \gset
+CALL safemigrate.expand_abort(:rv_ty_exp);
+
 -- set_not_null() takes over only a CHECK (column IS NOT NULL) of its name;
 -- a constraint that only has the name stays, and its CHECK gets another name.
 CREATE TABLE rv_nn (a int, b int, CONSTRAINT rv_nn_a_not_null CHECK (b > 0));
@@ -112,10 +128,10 @@ SELECT attnotnull FROM pg_attribute WHERE attrelid = 'rv_nn2'::regclass AND attn
 SELECT count(*) AS constraints_left FROM pg_constraint WHERE conrelid = 'rv_nn2'::regclass;
 
 SET safemigrate.mode = off;
-DROP TABLE rv_char, rv_bit, rv_date, rv_float, rv_owned, rv_nn, rv_nn2, rv_pause;
+DROP TABLE rv_char, rv_bit, rv_date, rv_float, rv_owned, rv_nn, rv_nn2, rv_pause, rv_ty;
 RESET safemigrate.mode;
 DELETE FROM safemigrate.backfill_jobs WHERE table_name LIKE 'public.rv\_%';
-DELETE FROM safemigrate.expansions WHERE expansion_id = :rv_exp;
+DELETE FROM safemigrate.expansions WHERE expansion_id IN (:rv_exp, :rv_ty_exp);
 REVOKE CREATE ON SCHEMA public FROM regress_rv_alice;
 DROP ROLE regress_rv_alice;
 RESET safemigrate.small_table_rows;

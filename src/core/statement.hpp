@@ -203,6 +203,7 @@ struct Subcommand
 	/* ATTACH / DETACH PARTITION */
 	bool concurrent = false;
 	bool partition_constraint_implied = false;	/* valid CHECKs imply the bound: no scan */
+	int indexes_built = 0;		/* ATTACH: indexes of the parent the partition lacks, built under its lock */
 	RelationFacts other;		/* FK: referenced table; ATTACH/DETACH: the partition */
 	bool has_default_partition = false;
 	RelationFacts default_partition;

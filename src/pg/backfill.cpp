@@ -58,7 +58,9 @@ extern "C" {
 #include "pgstat.h"
 #include "storage/latch.h"
 #include "storage/lock.h"
+#include "utils/acl.h"
 #include "utils/array.h"
+#include "catalog/objectaddress.h"
 #include "utils/plancache.h"
 #include "utils/timestamp.h"
 
@@ -538,6 +540,10 @@ create_job(FunctionCallInfo fcinfo, bool *empty)
 		ereport(ERROR, (errcode(ERRCODE_UNDEFINED_TABLE), errmsg("relation with OID %u does not exist", job.relid)));
 	if (relkind != RELKIND_RELATION && relkind != RELKIND_PARTITIONED_TABLE)
 		ereport(ERROR, (errcode(ERRCODE_WRONG_OBJECT_TYPE), errmsg("\"%s\" is not a table", job.table)));
+	/* No job for a table the caller cannot update at all (the batches would fail at once). */
+	if (pg_class_aclcheck(job.relid, GetUserId(), ACL_UPDATE) != ACLCHECK_OK &&
+		pg_attribute_aclcheck_all(job.relid, GetUserId(), ACL_UPDATE, ACLMASK_ANY) != ACLCHECK_OK)
+		aclcheck_error(ACLCHECK_NO_PRIV, get_relkind_objtype(relkind), get_rel_name(job.relid));
 	job.set_clause = TextDatumGetCString(PG_GETARG_DATUM(1));
 	job.where_clause = PG_ARGISNULL(2) ? NULL : TextDatumGetCString(PG_GETARG_DATUM(2));
 	char problem[256];
@@ -1269,7 +1275,10 @@ run_job(int64 id)
 				ereport(NOTICE, (errmsg("backfill job " INT64_FORMAT " on %s: resuming (it was %s)", id, job->table,
 										status)));
 			job_update(id,
-					   "UPDATE safemigrate.backfill_jobs SET status = 'running', request = NULL, pid = pg_backend_pid(), "
+					   /* A request stored while this session already held the job's lock (it waited for the
+						* row) is honoured after the first batch; one left by a killed run is dropped. */
+					   "UPDATE safemigrate.backfill_jobs SET status = 'running', "
+					   "  request = CASE WHEN status = 'running' THEN NULL ELSE request END, pid = pg_backend_pid(), "
 					   "  last_error = NULL, throttled = NULL, started_at = coalesce(started_at, clock_timestamp()) "
 					   " WHERE job_id = $1",
 					   0, NULL, NULL, NULL);

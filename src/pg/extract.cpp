@@ -39,6 +39,7 @@
 
 extern "C" {
 #include "access/genam.h"
+#include "access/attmap.h"
 #include "access/htup_details.h"
 #include "access/table.h"
 #include "access/reloptions.h"
@@ -67,6 +68,7 @@ extern "C" {
 #include "parser/scansup.h"
 #include "partitioning/partbounds.h"
 #include "tcop/cmdtag.h"
+#include "tcop/utility.h"
 #include "catalog/pg_statistic_ext.h"
 #include "utils/acl.h"
 #include "utils/array.h"
@@ -1530,7 +1532,64 @@ struct AttachImplied
 	Oid attachid;
 	PartitionBoundSpec *bound;
 	bool implied;
+	int indexes_built;
 };
+
+/*
+ * How many of the parent's partitioned indexes the table being attached has
+ * no matching valid index for: ATTACH builds each (AttachPartitionEnsureIndexes)
+ * under its AccessExclusiveLock on the table.  An index that cannot be opened
+ * without waiting is not counted.
+ *
+ * C-style frame; may ereport.
+ */
+int
+indexes_attach_builds(Relation parent, Relation attach)
+{
+	List *parent_idx = RelationGetIndexList(parent);
+	List *attach_idx = RelationGetIndexList(attach);
+	int nattach = list_length(attach_idx);
+	Relation *rels = (Relation *) palloc0(sizeof(Relation) * Max(nattach, 1));
+	IndexInfo **infos = (IndexInfo **) palloc0(sizeof(IndexInfo *) * Max(nattach, 1));
+	int i = 0;
+	ListCell *lc;
+	foreach (lc, attach_idx)
+	{
+		Relation r = probe_open(lfirst_oid(lc));
+		if (r != NULL && r->rd_rel->relkind == RELKIND_INDEX)
+		{
+			rels[i] = r;
+			infos[i] = BuildIndexInfo(r);
+		}
+		else if (r != NULL)
+			probe_close(r);
+		i++;
+	}
+	AttrMap *attmap = build_attrmap_by_name(RelationGetDescr(attach), RelationGetDescr(parent));
+	int missing = 0;
+	foreach (lc, parent_idx)
+	{
+		Relation idx = probe_open(lfirst_oid(lc));
+		if (idx == NULL)
+			continue;
+		if (idx->rd_rel->relkind == RELKIND_PARTITIONED_INDEX)
+		{
+			IndexInfo *info = BuildIndexInfo(idx);
+			bool found = false;
+			for (int k = 0; k < nattach && !found; ++k)
+				found = rels[k] != NULL && !rels[k]->rd_rel->relispartition && rels[k]->rd_index->indisvalid &&
+						CompareIndexInfo(infos[k], info, rels[k]->rd_indcollation, idx->rd_indcollation,
+										 rels[k]->rd_opfamily, idx->rd_opfamily, attmap);
+			if (!found)
+				++missing;
+		}
+		probe_close(idx);
+	}
+	for (int k = 0; k < nattach; ++k)
+		if (rels[k] != NULL)
+			probe_close(rels[k]);
+	return missing;
+}
 
 /*
  * Is the bound implied by the partition's valid CHECKs?  Transforms the bound
@@ -1570,6 +1629,8 @@ attach_implied_step(void *arg)
 			a->implied = PartConstraintImpliedByRelConstraint(attach, constraint);
 		}
 		free_parsestate(pstate);
+		if (attach->rd_rel->relkind == RELKIND_RELATION)
+			a->indexes_built = indexes_attach_builds(parent, attach);
 		probe_close(attach);
 	}
 	probe_close(parent);
@@ -1590,7 +1651,7 @@ extract_attach(Oid relid, PartitionCmd *cmd, Subcommand *c)
 	Oid attachid = cmd->name ? RangeVarGetRelid(cmd->name, NoLock, true) : InvalidOid;
 	if (!OidIsValid(attachid) || cmd->bound == NULL)
 		return;
-	AttachImplied a = {relid, attachid, cmd->bound, false};
+	AttachImplied a = {relid, attachid, cmd->bound, false, 0};
 	ErrorData *edata = sm_try_in_subtransaction(attach_implied_step, &a);
 	if (edata != NULL)
 	{
@@ -1600,6 +1661,7 @@ extract_attach(Oid relid, PartitionCmd *cmd, Subcommand *c)
 		return;
 	}
 	c->partition_constraint_implied = a.implied;
+	c->indexes_built = a.indexes_built;
 }
 
 AlterKind
@@ -2187,13 +2249,16 @@ sm_never_ddl(const Node *parsetree)
 		case T_CallStmt:
 		case T_DoStmt:
 		case T_CopyStmt:
-		case T_ExplainStmt:
 		case T_NotifyStmt:
 		case T_ListenStmt:
 		case T_UnlistenStmt:
 		case T_CheckPointStmt:
 		case T_LoadStmt:
 			return true;
+		case T_ExplainStmt:
+			/* EXPLAIN ANALYZE CREATE TABLE AS / SELECT INTO / CREATE MATERIALIZED VIEW creates a table:
+			 * DDL for log_statement, and for the audit. */
+			return GetCommandLogLevel((Node *) parsetree) != LOGSTMT_DDL;
 		default:
 			return false;
 	}

@@ -235,69 +235,88 @@ sm_prelock(unsigned int relid_arg, int lockmode)
 
 	int budget_ms = sm_effective_lock_timeout();
 	TimestampTz start = GetCurrentTimestamp();
-	char *seen = NULL; /* who blocked the first short wait, for the audit */
-	for (int attempt = 0;; ++attempt)
+	/* Who blocked the first short wait, and how many waits: for the audit, also when a cancel, a timeout
+	 * or a terminate ends the wait (PG_CATCH below). */
+	char *volatile seen = NULL;
+	volatile int waits = 0;
+	volatile bool noted = false;
+	PG_TRY();
 	{
-		long elapsed_ms = (long) ((GetCurrentTimestamp() - start) / 1000);
-		int wait_ms = (int) Min((long) sm_lock_wait_ms, Max(1L, budget_ms - elapsed_ms));
-		if (queued_wait(relid, lockmode, wait_ms))
+		for (int attempt = 0;; ++attempt)
 		{
-			sm_audit_note_lock_wait(GetCurrentTimestamp() - start, attempt, seen);
-			return;
-		}
-
-		elapsed_ms = (long) ((GetCurrentTimestamp() - start) / 1000);
-		if (elapsed_ms >= budget_ms || attempt + 1 > sm_lock_retries)
-		{
-			int nblockers = 0;
-			char *blockers = describe_blockers(relid, lockmode, &nblockers);
-			sm_audit_note_lock_wait(GetCurrentTimestamp() - start, attempt + 1, nblockers > 0 ? blockers : seen);
-			char *relname = get_rel_name(relid);
-			char *nsp = get_namespace_name(get_rel_namespace(relid));
-			ereport(ERROR,
-					(errcode(ERRCODE_LOCK_NOT_AVAILABLE),
-					 errmsg("could not lock table \"%s.%s\" with %s within %d ms: %d session(s) hold conflicting locks",
-							nsp, relname, core::lock_mode_name(static_cast<core::LockMode>(lockmode)),
-							budget_ms, nblockers),
-					 nblockers > 0 ? errdetail("Blocked by %s.", blockers)
-								   : errdetail("The blocking transactions ended meanwhile, or are waiting themselves."),
-					 errhint("pg_safemigrate waited %d time(s) for at most %d ms each, stepping out of the lock queue "
-							 "in between so that other sessions were not held up.  Run the migration at a quieter "
-							 "moment (SELECT * FROM safemigrate.blockers('%s.%s', '%s') lists the blockers), or end "
-							 "the blocking transactions.",
-							 attempt + 1, sm_lock_wait_ms, nsp, relname,
-							 core::lock_mode_name(static_cast<core::LockMode>(lockmode)))));
-		}
-
-		if (attempt == 0 && sm_audit && sm_may_take_snapshot())
-		{
-			int nseen = 0;
-			seen = describe_blockers(relid, lockmode, &nseen);
-		}
-
-		/* Not while the query would fix a REPEATABLE READ snapshot before the lock (LOCK TABLE). */
-		if (sm_cancel_blockers_after_ms > 0 && sm_may_take_snapshot())
-			cancel_old_blockers(relid, lockmode);
-
-		/* Back off, with jitter, out of the queue: other sessions go on meanwhile. */
-		long pause = (long) sm_lock_wait_ms * Min(1L << Min(attempt, 3), 8L);
-		pause = (long) (pause * (0.5 + 0.5 * pg_prng_double(&pg_global_prng_state)));
-		pause = Min(pause, Max(0L, budget_ms - (long) ((GetCurrentTimestamp() - start) / 1000)));
-		/*
-		 * The whole pause, whatever sets the latch meanwhile (a WaitLatch on
-		 * a set latch returns at once): sleep until the deadline.
-		 */
-		TimestampTz resume = TimestampTzPlusMilliseconds(GetCurrentTimestamp(), pause);
-		for (;;)
-		{
-			ResetLatch(MyLatch);
-			CHECK_FOR_INTERRUPTS();
-			long left_ms = (long) ((resume - GetCurrentTimestamp()) / 1000);
-			if (left_ms <= 0)
+			long elapsed_ms = (long) ((GetCurrentTimestamp() - start) / 1000);
+			int wait_ms = (int) Min((long) sm_lock_wait_ms, Max(1L, budget_ms - elapsed_ms));
+			waits = attempt;
+			bool got = queued_wait(relid, lockmode, wait_ms);
+			if (got)
+			{
+				noted = true;
+				sm_audit_note_lock_wait(GetCurrentTimestamp() - start, attempt, seen);
 				break;
-			(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH, left_ms, PG_WAIT_EXTENSION);
+			}
+
+			elapsed_ms = (long) ((GetCurrentTimestamp() - start) / 1000);
+			if (elapsed_ms >= budget_ms || attempt + 1 > sm_lock_retries)
+			{
+				int nblockers = 0;
+				char *blockers = describe_blockers(relid, lockmode, &nblockers);
+				noted = true;
+				sm_audit_note_lock_wait(GetCurrentTimestamp() - start, attempt + 1, nblockers > 0 ? blockers : seen);
+				char *relname = get_rel_name(relid);
+				char *nsp = get_namespace_name(get_rel_namespace(relid));
+				ereport(ERROR,
+						(errcode(ERRCODE_LOCK_NOT_AVAILABLE),
+						 errmsg("could not lock table \"%s.%s\" with %s within %d ms: %d session(s) hold conflicting locks",
+								nsp, relname, core::lock_mode_name(static_cast<core::LockMode>(lockmode)),
+								budget_ms, nblockers),
+						 nblockers > 0 ? errdetail("Blocked by %s.", blockers)
+									   : errdetail("The blocking transactions ended meanwhile, or are waiting themselves."),
+						 errhint("pg_safemigrate waited %d time(s) for at most %d ms each, stepping out of the lock queue "
+								 "in between so that other sessions were not held up.  Run the migration at a quieter "
+								 "moment (SELECT * FROM safemigrate.blockers('%s.%s', '%s') lists the blockers), or end "
+								 "the blocking transactions.",
+								 attempt + 1, sm_lock_wait_ms, nsp, relname,
+								 core::lock_mode_name(static_cast<core::LockMode>(lockmode)))));
+			}
+
+			if (attempt == 0 && sm_audit && sm_may_take_snapshot())
+			{
+				int nseen = 0;
+				seen = describe_blockers(relid, lockmode, &nseen);
+			}
+
+			/* Not while the query would fix a REPEATABLE READ snapshot before the lock (LOCK TABLE). */
+			if (sm_cancel_blockers_after_ms > 0 && sm_may_take_snapshot())
+				cancel_old_blockers(relid, lockmode);
+
+			/* Back off, with jitter, out of the queue: other sessions go on meanwhile. */
+			long pause = (long) sm_lock_wait_ms * Min(1L << Min(attempt, 3), 8L);
+			pause = (long) (pause * (0.5 + 0.5 * pg_prng_double(&pg_global_prng_state)));
+			pause = Min(pause, Max(0L, budget_ms - (long) ((GetCurrentTimestamp() - start) / 1000)));
+			/*
+			 * The whole pause, whatever sets the latch meanwhile (a WaitLatch on
+			 * a set latch returns at once): sleep until the deadline.
+			 */
+			TimestampTz resume = TimestampTzPlusMilliseconds(GetCurrentTimestamp(), pause);
+			for (;;)
+			{
+				ResetLatch(MyLatch);
+				CHECK_FOR_INTERRUPTS();
+				long left_ms = (long) ((resume - GetCurrentTimestamp()) / 1000);
+				if (left_ms <= 0)
+					break;
+				(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH, left_ms, PG_WAIT_EXTENSION);
+			}
 		}
 	}
+	PG_CATCH();
+	{
+		/* A cancel, a statement timeout or a terminate during the waits: the audit row gets them too. */
+		if (!noted)
+			sm_audit_note_lock_wait(GetCurrentTimestamp() - start, waits, seen);
+		PG_RE_THROW();
+	}
+	PG_END_TRY();
 }
 
 } // namespace safemigrate::pg

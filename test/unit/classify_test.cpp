@@ -332,6 +332,26 @@ TEST(AlterTable, NotValidLeftByAnInterruptedRunIsContinuedOnlyWhenItIsTheSame)
 	EXPECT_EQ(rows[0].safe_sql[0], "ALTER TABLE t VALIDATE CONSTRAINT t_email_not_null1;");
 }
 
+TEST(AlterTable, AttachBuildingIndexesIsNotInstant)
+{
+	Subcommand att = sub(AlterKind::AttachPartition, [](Subcommand &s) {
+		s.other = big_table("public.events_1");
+		s.partition_constraint_implied = true;
+		s.indexes_built = 2;
+	});
+	Assessments rows = classify(alter(&att, 1, "ALTER TABLE events ATTACH PARTITION events_1 FOR VALUES FROM (0) TO (10)"));
+	ASSERT_GE(rows.size(), 2u);
+	EXPECT_TRUE(rows[1].scans);
+	ASSERT_NE(rows[1].rule, nullptr);
+	EXPECT_STREQ(rows[1].rule->id, "attach-partition-scan");
+	EXPECT_NE(rows[1].reason.find("2 indexes of the parent it lacks"), std::string::npos) << rows[1].reason;
+	EXPECT_NE(rows[1].hint.find("CREATE INDEX CONCURRENTLY"), std::string::npos);
+	att.indexes_built = 0;
+	rows = classify(alter(&att, 1, "ALTER TABLE events ATTACH PARTITION events_1 FOR VALUES FROM (0) TO (10)"));
+	EXPECT_FALSE(rows[1].scans);
+	EXPECT_FALSE(rows[1].violates());
+}
+
 TEST(AlterTable, CheckWithComparisonsIsRewritten)
 {
 	// "<" in the user's expression is not a placeholder of the steps.

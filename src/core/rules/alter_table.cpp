@@ -769,7 +769,9 @@ classify_subcommand(const Ctx &x, Assessments &out)
 			if (c.other.qualified_name.empty())
 				return;
 			Assessment &p = add_row(out, subcommand_command(c), c.other, LockMode::AccessExclusive);
-			if (c.partition_constraint_implied)
+			bool scan = !c.partition_constraint_implied;
+			bool build = c.indexes_built > 0;
+			if (!scan && !build)
 			{
 				p.reason = "a valid CHECK constraint implies the partition bound: no scan";
 			}
@@ -779,11 +781,23 @@ classify_subcommand(const Ctx &x, Assessments &out)
 				if (apply_rule(p, rule::attach_partition_scan, c.other, Danger::Blocking))
 				{
 					Ctx px{x.stmt, c, c.other, LockMode::AccessExclusive, x.prefix, x.part};
+					std::string indexes = std::to_string(c.indexes_built) +
+										  (c.indexes_built == 1 ? " index of the parent it lacks has"
+																: " indexes of the parent it lacks have");
 					scan_texts(p, px, rule::attach_partition_scan, "ATTACH PARTITION",
-							   "every row has been checked against the partition bound");
-					p.hint = "First add a CHECK constraint on " + quoted(c.other) +
-							 " that matches the partition bound, NOT VALID, and VALIDATE it (no "
-							 "blocking); ATTACH PARTITION then skips the scan; drop the CHECK afterwards.";
+							   scan && build ? "every row has been checked against the partition bound and the " +
+												   indexes + " been built"
+							   : scan		 ? std::string("every row has been checked against the partition bound")
+											 : "the " + indexes + " been built");
+					if (scan)
+						p.hint = "First add a CHECK constraint on " + quoted(c.other) +
+								 " that matches the partition bound, NOT VALID, and VALIDATE it (no "
+								 "blocking); ATTACH PARTITION then skips the scan; drop the CHECK afterwards.";
+					if (build)
+						p.hint += std::string(scan ? "  " : "") + "First build on " + quoted(c.other) +
+								  " each index of the parent it lacks with CREATE INDEX CONCURRENTLY (the same "
+								  "columns, operator classes and predicate): ATTACH PARTITION then attaches "
+								  "them instead of building them under its lock.";
 				}
 			}
 			if (c.has_default_partition)
