@@ -210,28 +210,60 @@ sm_effective_lock_timeout()
 	return sm_lock_timeout_ms;
 }
 
+/*
+ * Only a user who could take this lock anyway may queue for it (for the
+ * others PostgreSQL's own checks decide; it may wait for the lock under
+ * lock_timeout before it reports the missing privilege).  The owner; a user
+ * with UPDATE, DELETE or TRUNCATE (LOCK TABLE takes any mode with them); for
+ * the table a foreign key references or a trigger is created on, a user with
+ * REFERENCES or TRIGGER (ShareRowExclusiveLock).
+ */
+bool
+may_queue(Oid relid, int lockmode)
+{
+	Oid user = GetUserId();
+	return pg_class_ownercheck(relid, user) ||
+		   pg_class_aclcheck(relid, user, ACL_UPDATE | ACL_DELETE | ACL_TRUNCATE) == ACLCHECK_OK ||
+		   (lockmode <= ShareRowExclusiveLock &&
+			pg_class_aclcheck(relid, user, ACL_REFERENCES | ACL_TRIGGER) == ACLCHECK_OK);
+}
+
 /* C-style frame; may ereport. */
 void
-sm_prelock(unsigned int relid_arg, int lockmode)
+sm_prelock(unsigned int relid, int lockmode)
 {
-	Oid relid = (Oid) relid_arg;
-	/*
-	 * Only a user who could take this lock anyway may queue for it (for the
-	 * others PostgreSQL's own checks decide; it may wait for the lock under
-	 * lock_timeout before it reports the missing privilege).  The owner; a user with UPDATE,
-	 * DELETE or TRUNCATE (LOCK TABLE takes any mode with them); for the
-	 * table a foreign key references or a trigger is created on, a user with
-	 * REFERENCES or TRIGGER (ShareRowExclusiveLock).
-	 */
-	Oid user = GetUserId();
-	bool may = pg_class_ownercheck(relid, user) ||
-			   pg_class_aclcheck(relid, user, ACL_UPDATE | ACL_DELETE | ACL_TRUNCATE) == ACLCHECK_OK ||
-			   (lockmode <= ShareRowExclusiveLock &&
-				pg_class_aclcheck(relid, user, ACL_REFERENCES | ACL_TRIGGER) == ACLCHECK_OK);
-	if (!may)
+	sm_prelock_all(&relid, &lockmode, 1);
+}
+
+/*
+ * C-style frame; may ereport.
+ *
+ * All or nothing: a lock already taken is given back while the protocol
+ * waits out of the queue for the next one, so that no session waits behind a
+ * lock the migration holds while it is itself held up elsewhere (a
+ * partitioned table and a busy partition, the two sides of a foreign key).
+ */
+void
+sm_prelock_all(const unsigned int *relids_in, const int *modes_in, int n_in)
+{
+	Oid *relids = (Oid *) palloc(sizeof(Oid) * Max(n_in, 1));
+	int *modes = (int *) palloc(sizeof(int) * Max(n_in, 1));
+	int n = 0;
+	for (int i = 0; i < n_in; ++i)
+		if (may_queue((Oid) relids_in[i], modes_in[i]))
+		{
+			relids[n] = (Oid) relids_in[i];
+			modes[n++] = modes_in[i];
+		}
+	if (n == 0)
 		return;
-	if (ConditionalLockRelationOid(relid, lockmode))
+	int taken = 0;
+	while (taken < n && ConditionalLockRelationOid(relids[taken], modes[taken]))
+		++taken;
+	if (taken == n)
 		return;
+	for (int j = taken - 1; j >= 0; --j)
+		UnlockRelationOid(relids[j], modes[j]);
 
 	int budget_ms = sm_effective_lock_timeout();
 	TimestampTz start = GetCurrentTimestamp();
@@ -244,18 +276,36 @@ sm_prelock(unsigned int relid_arg, int lockmode)
 	{
 		for (int attempt = 0;; ++attempt)
 		{
-			long elapsed_ms = (long) ((GetCurrentTimestamp() - start) / 1000);
-			int wait_ms = (int) Min((long) sm_lock_wait_ms, Max(1L, budget_ms - elapsed_ms));
 			waits = attempt;
-			bool got = queued_wait(relid, lockmode, wait_ms);
-			if (got)
+			/* Every lock in turn: at once, or after one short wait in the queue. */
+			int blocked = -1;
+			taken = 0;
+			for (int i = 0; i < n; ++i)
+			{
+				if (!ConditionalLockRelationOid(relids[i], modes[i]))
+				{
+					long elapsed_ms = (long) ((GetCurrentTimestamp() - start) / 1000);
+					int wait_ms = (int) Min((long) sm_lock_wait_ms, Max(1L, budget_ms - elapsed_ms));
+					if (!queued_wait(relids[i], modes[i], wait_ms))
+					{
+						blocked = i;
+						break;
+					}
+				}
+				taken = i + 1;
+			}
+			if (blocked < 0)
 			{
 				noted = true;
 				sm_audit_note_lock_wait(GetCurrentTimestamp() - start, attempt, seen);
 				break;
 			}
+			for (int j = taken - 1; j >= 0; --j)
+				UnlockRelationOid(relids[j], modes[j]);
+			Oid relid = relids[blocked];
+			int lockmode = modes[blocked];
 
-			elapsed_ms = (long) ((GetCurrentTimestamp() - start) / 1000);
+			long elapsed_ms = (long) ((GetCurrentTimestamp() - start) / 1000);
 			if (elapsed_ms >= budget_ms || attempt + 1 > sm_lock_retries)
 			{
 				int nblockers = 0;
@@ -279,7 +329,7 @@ sm_prelock(unsigned int relid_arg, int lockmode)
 								 core::lock_mode_name(static_cast<core::LockMode>(lockmode)))));
 			}
 
-			if (attempt == 0 && sm_audit && sm_may_take_snapshot())
+			if (seen == NULL && sm_audit && sm_may_take_snapshot())
 			{
 				int nseen = 0;
 				seen = describe_blockers(relid, lockmode, &nseen);
@@ -289,7 +339,7 @@ sm_prelock(unsigned int relid_arg, int lockmode)
 			if (sm_cancel_blockers_after_ms > 0 && sm_may_take_snapshot())
 				cancel_old_blockers(relid, lockmode);
 
-			/* Back off, with jitter, out of the queue: other sessions go on meanwhile. */
+			/* Back off, with jitter, out of the queue (holding none of the locks): other sessions go on. */
 			long pause = (long) sm_lock_wait_ms * Min(1L << Min(attempt, 3), 8L);
 			pause = (long) (pause * (0.5 + 0.5 * pg_prng_double(&pg_global_prng_state)));
 			pause = Min(pause, Max(0L, budget_ms - (long) ((GetCurrentTimestamp() - start) / 1000)));
@@ -318,5 +368,4 @@ sm_prelock(unsigned int relid_arg, int lockmode)
 	}
 	PG_END_TRY();
 }
-
 } // namespace safemigrate::pg

@@ -21,6 +21,12 @@ namespace safemigrate::pg {
  */
 void sm_prelock(unsigned int relid, int lockmode);
 
+/*
+ * The same for several relations, all or nothing: while it waits out of the
+ * queue for one, it holds none of the others.  C-style frame; may ereport.
+ */
+void sm_prelock_all(const unsigned int *relids, const int *lockmodes, int n);
+
 /* The lock_timeout (ms) a blocking DDL statement runs with: ours, or the session's if shorter. */
 int sm_effective_lock_timeout();
 

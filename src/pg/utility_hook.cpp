@@ -621,13 +621,20 @@ run_with_limits(const SmVerdict *v, SM_PU_PARAMS)
 	 * pre-lock still makes it wait in steps and name the blockers when the
 	 * table is busy now.
 	 */
+	unsigned int *relids = (unsigned int *) palloc(sizeof(unsigned int) * Max(v->nlocks, 1));
+	int *modes = (int *) palloc(sizeof(int) * Max(v->nlocks, 1));
+	int nrel = 0;
 	for (int i = 0; i < v->nlocks; ++i)
 	{
 		Oid relid = RangeVarGetRelid(makeRangeVarFromNameList(stringToQualifiedNameList(v->lock_relations[i])),
 									 NoLock, true);
 		if (OidIsValid(relid))
-			sm_prelock(relid, static_cast<int>(v->lock_modes[i]));
+		{
+			relids[nrel] = relid;
+			modes[nrel++] = static_cast<int>(v->lock_modes[i]);
+		}
 	}
+	sm_prelock_all(relids, modes, nrel);
 
 	int stmt_ms = blocking ? sm_statement_timeout_ms : online ? sm_online_statement_timeout_ms : 0;
 	bool had = get_timeout_active(STATEMENT_TIMEOUT);
