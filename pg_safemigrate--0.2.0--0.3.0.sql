@@ -439,6 +439,9 @@ DECLARE
   jstatus text;
 BEGIN
   SELECT * INTO e FROM safemigrate.expansions x WHERE x.expansion_id = id;
+  IF NOT FOUND THEN
+    RAISE EXCEPTION 'expansion % does not exist', id USING ERRCODE = 'undefined_object';
+  END IF;
   PERFORM safemigrate._require_owner(e.owner, pg_catalog.format('expansion %s', id));
   IF e.status IN ('contracted', 'aborted') THEN
     RAISE EXCEPTION 'expansion % is already %', id, e.status USING ERRCODE = 'object_not_in_prerequisite_state';
@@ -541,7 +544,8 @@ BEGIN
     -- restarted: go on where it stopped, with the arguments it was started with
     IF (prior.new_type IS DISTINCT FROM _expansion_for.new_type
         AND (prior.new_type::regtype IS DISTINCT FROM _expansion_for.new_type::regtype
-             OR lower(pg_catalog.btrim(prior.new_type)) <> lower(pg_catalog.btrim(_expansion_for.new_type))
+             OR lower(pg_catalog.regexp_replace(prior.new_type, '\s', '', 'g'))
+                <> lower(pg_catalog.regexp_replace(_expansion_for.new_type, '\s', '', 'g'))
                 AND (strpos(prior.new_type, '(') > 0 OR strpos(_expansion_for.new_type, '(') > 0)))
        OR prior.using_expr IS DISTINCT FROM _expansion_for.using_expr
        OR prior.reverse_expr IS DISTINCT FROM _expansion_for.reverse_expr THEN
@@ -749,6 +753,9 @@ AS $fn$
  */
 DECLARE
   base text;
+  b text;
+  suffix text;
+  cands name[] := '{}';
   con name;
   valid boolean;
 BEGIN
@@ -763,19 +770,30 @@ BEGIN
   -- Its CHECK is named table_column_not_null, or with 1, 2, ... when that name is taken; one left by an
   -- earlier run is recognised by its name and its definition (a constraint of the table that only has the
   -- name is not touched).
-  base := left((SELECT relname FROM pg_catalog.pg_class WHERE oid = "table") || '_' || "column" || '_not_null', 63);
+  -- The candidate names, each at most 63 bytes (whole characters), the number kept.
+  base := (SELECT relname FROM pg_catalog.pg_class WHERE oid = "table") || '_' || "column" || '_not_null';
+  FOR i IN 0..99 LOOP
+    suffix := CASE WHEN i = 0 THEN '' ELSE i::text END;
+    b := base;
+    WHILE octet_length(b || suffix) > 63 LOOP
+      b := left(b, -1);
+    END LOOP;
+    cands := cands || (b || suffix)::name;
+  END LOOP;
   SELECT c.conname, c.convalidated INTO con, valid
-    FROM pg_catalog.pg_constraint c, pg_catalog.generate_series(0, 99) AS g(i)
-   WHERE c.conrelid = "table" AND c.contype = 'c'
-     AND c.conname = CASE WHEN g.i = 0 THEN base ELSE left(base, 63 - length(g.i::text)) || g.i END
+    FROM pg_catalog.pg_constraint c
+   WHERE c.conrelid = "table" AND c.contype = 'c' AND c.conname = ANY (cands)
      AND pg_catalog.pg_get_expr(c.conbin, c.conrelid) = pg_catalog.format('(%I IS NOT NULL)', "column")
-   ORDER BY g.i LIMIT 1;
+   ORDER BY pg_catalog.array_position(cands, c.conname) LIMIT 1;
   IF con IS NULL THEN
     SELECT x.n INTO con
-      FROM (SELECT CASE WHEN g.i = 0 THEN base ELSE left(base, 63 - length(g.i::text)) || g.i END AS n, g.i
-              FROM pg_catalog.generate_series(0, 99) AS g(i)) x
+      FROM unnest(cands) WITH ORDINALITY AS x(n, i)
      WHERE NOT EXISTS (SELECT FROM pg_catalog.pg_constraint c WHERE c.conrelid = "table" AND c.conname = x.n)
      ORDER BY x.i LIMIT 1;
+    IF con IS NULL THEN
+      RAISE EXCEPTION 'no free name for the CHECK constraint of %.%', "table", "column"
+        USING ERRCODE = 'duplicate_object', HINT = pg_catalog.format('Drop the constraints named %s...', base);
+    END IF;
   END IF;
   IF (SELECT attnotnull FROM pg_catalog.pg_attribute WHERE attrelid = "table" AND attname = "column") THEN
     RAISE NOTICE 'column "%" of "%" is already NOT NULL', "column", "table";
@@ -822,3 +840,121 @@ GRANT SELECT ON safemigrate.backfill_progress, safemigrate.expansion_status TO P
 -- should be (PostgreSQL's own opr_sanity test lists immutable functions that
 -- are parallel unsafe, and found this one).
 ALTER FUNCTION safemigrate.rule_catalogue() PARALLEL SAFE;
+
+-- rehearse(): lock_wait of less than 1 ms is 1 ms (0 would mean no limit), NULL is an error, a SET
+-- lock_timeout in the script does not lift it; a table the statement drops is listed with its lock.
+CREATE OR REPLACE FUNCTION safemigrate.rehearse(migration text, lock_wait interval DEFAULT '1s')
+RETURNS TABLE (stmt_no int, statement text, duration_ms numeric, relation text, lock_mode text,
+               rewritten boolean, error text)
+LANGUAGE plpgsql VOLATILE
+AS $fn$
+/*
+ * Runs the migration for real inside a transaction that is always rolled
+ * back, and reports per statement its duration and, for every table it
+ * touched, the strongest lock this backend holds on it afterwards (pg_locks)
+ * and whether it was really rewritten (pg_class.relfilenode changed).  A
+ * table is listed when the statement newly locked it or strengthened its
+ * lock, rewrote it, or check() names it.  Locks taken by earlier statements
+ * of the same rehearsal are still held, as they would be in one migration
+ * transaction.  Meant for a promoted replica or a staging clone.
+ */
+DECLARE
+  modes constant text[] := ARRAY['AccessShareLock', 'RowShareLock', 'RowExclusiveLock',
+    'ShareUpdateExclusiveLock', 'ShareLock', 'ShareRowExclusiveLock', 'ExclusiveLock',
+    'AccessExclusiveLock'];
+  s record;
+  r record;
+  results jsonb := '[]';
+  before jsonb;
+  after jsonb;
+  named oid[];
+  t0 timestamptz;
+  ms numeric;
+  err text;
+  emitted boolean;
+  others int;
+  lt text;
+BEGIN
+  IF lock_wait IS NULL THEN
+    RAISE EXCEPTION 'lock_wait must not be NULL' USING ERRCODE = 'null_value_not_allowed';
+  END IF;
+  -- lock_timeout in whole milliseconds: at least 1 (0 would mean no limit), at most its maximum
+  lt := greatest(1, least(ceil(extract(epoch FROM lock_wait) * 1000), 2147483647))::bigint::text;
+  SELECT count(*) INTO others FROM pg_stat_activity
+   WHERE backend_type = 'client backend' AND pid <> pg_backend_pid() AND datname = current_database();
+  IF others > 0 THEN
+    RAISE NOTICE 'rehearsing with % other session(s) connected: every lock wait gives up after %',
+      others, lock_wait
+      USING HINT = 'Rehearse on a promoted replica or a staging clone for durations that match production.';
+  END IF;
+
+  BEGIN
+    PERFORM set_config('lock_timeout', lt, true);
+    /* A superuser rehearses what the statements do, not what the policy says of them. */
+    IF (SELECT rolsuper FROM pg_roles WHERE rolname = current_user) THEN
+      PERFORM set_config('safemigrate.mode', 'off', true);
+    END IF;
+
+    FOR s IN SELECT c.stmt_no, min(c.statement) AS statement, min(c.command) AS command,
+                    array_remove(array_agg(c.relation), NULL) AS relations
+               FROM safemigrate.check(migration) c GROUP BY c.stmt_no ORDER BY 1 LOOP
+      IF s.command IN ('BEGIN', 'START TRANSACTION', 'COMMIT', 'ROLLBACK', 'SAVEPOINT', 'RELEASE') THEN
+        results := results || jsonb_build_object('stmt_no', s.stmt_no, 'statement', s.statement,
+                     'error', 'transaction control is skipped: the rehearsal is one transaction');
+        CONTINUE;
+      END IF;
+      SELECT coalesce(jsonb_object_agg(t.oid::text, t.v), '{}') INTO before FROM safemigrate._rehearse_state(modes) t;
+      SELECT array_agg(pg_catalog.to_regclass(x)::oid) INTO named FROM unnest(s.relations) x;
+      err := NULL;
+      -- a SET lock_timeout earlier in the script does not lift the rehearsal's limit
+      PERFORM set_config('lock_timeout', lt, true);
+      t0 := clock_timestamp();
+      BEGIN
+        EXECUTE s.statement;
+      EXCEPTION WHEN OTHERS THEN
+        err := SQLERRM || ' (SQLSTATE ' || SQLSTATE || ')';
+      END;
+      ms := round(extract(epoch FROM clock_timestamp() - t0)::numeric * 1000, 3);
+      SELECT coalesce(jsonb_object_agg(t.oid::text, t.v), '{}') INTO after FROM safemigrate._rehearse_state(modes) t;
+
+      emitted := false;
+      FOR r IN
+        SELECT a.value ->> 'name' AS name, (a.value ->> 'lock')::int AS lock,
+               (before ? a.key AND before -> a.key -> 'file' <> a.value -> 'file') AS rewritten
+          FROM jsonb_each(after) a
+         WHERE (a.value ->> 'lock')::int > coalesce((before -> a.key ->> 'lock')::int, 0)
+            OR (before ? a.key AND before -> a.key -> 'file' <> a.value -> 'file')
+            OR a.key::oid = ANY (named)
+        UNION ALL
+        -- dropped by the statement: gone from pg_class, its lock still in pg_locks
+        SELECT b.value ->> 'name',
+               (SELECT coalesce(max(array_position(modes, l.mode::text)), 0) FROM pg_catalog.pg_locks l
+                 WHERE l.relation = b.key::oid AND l.pid = pg_catalog.pg_backend_pid() AND l.locktype = 'relation'
+                   AND l.granted),
+               NULL
+          FROM jsonb_each(before) b
+         WHERE NOT after ? b.key
+         ORDER BY 1
+      LOOP
+        results := results || jsonb_build_object('stmt_no', s.stmt_no, 'statement', s.statement,
+                     'duration_ms', ms, 'relation', r.name, 'lock_mode', modes[r.lock],
+                     'rewritten', r.rewritten, 'error', err);
+        emitted := true;
+      END LOOP;
+      IF NOT emitted THEN
+        results := results || jsonb_build_object('stmt_no', s.stmt_no, 'statement', s.statement,
+                     'duration_ms', ms, 'error', err);
+      END IF;
+    END LOOP;
+    RAISE EXCEPTION USING ERRCODE = 'SMRHS', MESSAGE = 'rehearsal rolled back';
+  EXCEPTION WHEN SQLSTATE 'SMRHS' THEN
+    NULL;  /* everything the migration did is gone */
+  END;
+
+  RETURN QUERY
+    SELECT x.stmt_no, x.statement, x.duration_ms, x.relation, x.lock_mode, x.rewritten, x.error
+      FROM jsonb_to_recordset(results) AS x(stmt_no int, statement text, duration_ms numeric,
+                                             relation text, lock_mode text, rewritten boolean,
+                                             error text);
+END
+$fn$;

@@ -46,6 +46,18 @@ ALTER TABLE c1 ALTER COLUMN a SET NOT NULL;
 SELECT conname, convalidated FROM pg_constraint WHERE conrelid = 'c1'::regclass AND conname LIKE 'c1\_id%'
    OR conrelid = 'c1'::regclass AND conname LIKE 'c1\_a\_not%' ORDER BY 1;
 
+-- Names as PostgreSQL reads them: an unquoted name folds to lower case, a
+-- quoted one keeps its case and is quoted once in the steps.
+ALTER TABLE c1 ADD CONSTRAINT MyCheck CHECK (id < 10000000);
+CREATE TABLE "Orders" (id int PRIMARY KEY, amount int);
+INSERT INTO "Orders" SELECT g, g FROM generate_series(1, 2000) g;
+ANALYZE "Orders";
+ALTER TABLE "Orders" ADD CHECK (amount > 0);
+ALTER TABLE "Orders" ADD CONSTRAINT "Amount Max" CHECK (amount < 1000000);
+SELECT conname, convalidated FROM pg_constraint
+ WHERE conrelid IN ('c1'::regclass, '"Orders"'::regclass) AND conname IN ('mycheck', 'Orders_amount_check', 'Amount Max')
+ ORDER BY 1;
+
 -- ADD UNIQUE keeps INCLUDE, NULLS NOT DISTINCT, WITH, DEFERRABLE; default names are unquoted.
 CREATE SCHEMA "My Schema";
 CREATE TABLE "My Schema"."Mixed Table" ("Id" int, v int);
@@ -57,6 +69,9 @@ ALTER TABLE "My Schema"."Mixed Table" ADD UNIQUE ("Id", v);
 SELECT conname, pg_get_constraintdef(c.oid) AS def, condeferrable, condeferred, i.reloptions
 FROM pg_constraint c JOIN pg_class i ON i.oid = c.conindid
 WHERE conrelid = '"My Schema"."Mixed Table"'::regclass ORDER BY conname;
+
+-- Messages name a relation as PostgreSQL does: "schema.name", without identifier quotes inside.
+ALTER TABLE "My Schema"."Mixed Table" DROP COLUMN v;
 
 -- An existing unique index is reused only when USING INDEX takes it as it is.
 CREATE TABLE u1 (a int, c int);
@@ -106,6 +121,20 @@ ALTER TABLE events ATTACH PARTITION events_1 FOR VALUES FROM (0) TO (1000000);
 CREATE INDEX CONCURRENTLY events_1_payload_idx ON events_1 (payload);
 ALTER TABLE events ATTACH PARTITION events_1 FOR VALUES FROM (0) TO (1000000);
 SELECT indexrelid::regclass, indisvalid FROM pg_index WHERE indrelid = 'events_1'::regclass;
+-- The parent's primary key needs a primary key (or unique constraint) on the table, not a plain unique index.
+CREATE TABLE pk_parent (id int PRIMARY KEY) PARTITION BY RANGE (id);
+CREATE TABLE pk_part (id int NOT NULL);
+INSERT INTO pk_part SELECT g FROM generate_series(1, 2000) g;
+ALTER TABLE pk_part ADD CONSTRAINT pk_part_bound CHECK (id >= 0 AND id < 1000000);
+CREATE UNIQUE INDEX CONCURRENTLY pk_part_id ON pk_part (id);
+ANALYZE pk_part;
+SELECT relation, scans, rule, verdict
+  FROM safemigrate.check('ALTER TABLE pk_parent ATTACH PARTITION pk_part FOR VALUES FROM (0) TO (1000000)')
+ WHERE relation = 'rf.pk_part';
+ALTER TABLE pk_part ADD CONSTRAINT pk_part_pkey PRIMARY KEY USING INDEX pk_part_id;
+SELECT relation, scans, rule, verdict
+  FROM safemigrate.check('ALTER TABLE pk_parent ATTACH PARTITION pk_part FOR VALUES FROM (0) TO (1000000)')
+ WHERE relation = 'rf.pk_part';
 
 -- A CREATE INDEX named like an INVALID index of another table: PostgreSQL's error.
 CREATE TABLE x1 (a int);

@@ -119,6 +119,20 @@ CALL safemigrate.set_not_null('rv_nn', 'a');
 SELECT attnotnull FROM pg_attribute WHERE attrelid = 'rv_nn'::regclass AND attname = 'a';
 SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint WHERE conrelid = 'rv_nn'::regclass ORDER BY 1;
 INSERT INTO rv_nn VALUES (2, -5);
+-- long multibyte names: the CHECK's name is cut to 63 bytes between characters,
+-- and a second run after a failed validation goes on with it
+CREATE TABLE "表表表表表表表表表表表表表表表表表表表表" ("列列列列列列列列列列列列列列列列列列列列" int);
+INSERT INTO "表表表表表表表表表表表表表表表表表表表表" VALUES (NULL);
+CALL safemigrate.set_not_null('"表表表表表表表表表表表表表表表表表表表表"', '列列列列列列列列列列列列列列列列列列列列');
+SELECT conname, octet_length(conname::text) AS bytes, convalidated FROM pg_constraint
+ WHERE conrelid = '"表表表表表表表表表表表表表表表表表表表表"'::regclass;
+UPDATE "表表表表表表表表表表表表表表表表表表表表" SET "列列列列列列列列列列列列列列列列列列列列" = 1;
+CALL safemigrate.set_not_null('"表表表表表表表表表表表表表表表表表表表表"', '列列列列列列列列列列列列列列列列列列列列');
+SELECT count(*) AS constraints_left FROM pg_constraint
+ WHERE conrelid = '"表表表表表表表表表表表表表表表表表表表表"'::regclass;
+SET safemigrate.mode = off;
+DROP TABLE "表表表表表表表表表表表表表表表表表表表表";
+RESET safemigrate.mode;
 -- one left NOT VALID by an interrupted run is validated and dropped
 CREATE TABLE rv_nn2 (a int, b int);
 INSERT INTO rv_nn2 VALUES (1, 1);

@@ -53,6 +53,9 @@ namespace {
 constexpr int kBatch = 500;
 constexpr int kNParams = 29;
 
+/* After a SIGTERM, how long the writer goes on writing what sessions queue. */
+constexpr int kShutdownDrainMs = 5000;
+
 /*
  * One INSERT per batch: the columns come as arrays, one element per event,
  * unnested into rows (one executor run instead of one per event).
@@ -367,6 +370,25 @@ drain(char *buf, uint64 bufsize, uint32 *offsets, bool *warned_missing)
 	return true;
 }
 
+/*
+ * SIGTERM (a shutdown, pg_terminate_backend): the first asks the writer to
+ * write what the ring holds and exit (the main loop, within
+ * kShutdownDrainMs); a second one ends it at once, as die() does.
+ */
+extern "C" void
+writer_sigterm(SIGNAL_ARGS)
+{
+	int save_errno = errno;
+	if (ShutdownRequestPending)
+		die(postgres_signal_arg);
+	else
+	{
+		ShutdownRequestPending = true;
+		SetLatch(MyLatch);
+	}
+	errno = save_errno;
+}
+
 extern "C" void
 worker_shmem_exit(int code, Datum arg) noexcept
 {
@@ -390,8 +412,7 @@ extern "C" void
 sm_audit_worker_main(Datum arg) noexcept
 {
 	pqsignal(SIGHUP, SignalHandlerForConfigReload);
-	/* SIGTERM (a shutdown, pg_terminate_backend): write what the ring holds, then exit. */
-	pqsignal(SIGTERM, SignalHandlerForShutdownRequest);
+	pqsignal(SIGTERM, writer_sigterm);
 	BackgroundWorkerUnblockSignals();
 	BackgroundWorkerInitializeConnection(sm_audit_database, NULL, 0);
 	pgstat_report_appname("pg_safemigrate audit writer");
@@ -404,6 +425,8 @@ sm_audit_worker_main(Datum arg) noexcept
 	 * pg_catalog needs, and run as superuser).
 	 */
 	SetConfigOption("search_path", "pg_catalog", PGC_SUSET, PGC_S_OVERRIDE);
+	/* Never wait for a synchronous standby: a lost standby must not stop the audit, or a shutdown. */
+	SetConfigOption("synchronous_commit", "local", PGC_SUSET, PGC_S_OVERRIDE);
 
 	before_shmem_exit(worker_shmem_exit, (Datum) 0);
 	LWLockAcquire(sm_audit_shared->lock, LW_EXCLUSIVE);
@@ -418,6 +441,7 @@ sm_audit_worker_main(Datum arg) noexcept
 	bool warned_missing = false;
 	MemoryContext loop_cxt = AllocSetContextCreate(cxt, "pg_safemigrate audit batch", ALLOCSET_DEFAULT_SIZES);
 
+	TimestampTz shutdown_since = 0;
 	for (;;)
 	{
 		CHECK_FOR_INTERRUPTS();
@@ -435,12 +459,21 @@ sm_audit_worker_main(Datum arg) noexcept
 		LWLockAcquire(sm_audit_shared->lock, LW_SHARED);
 		bool more = sm_audit_shared->head != sm_audit_shared->tail;
 		LWLockRelease(sm_audit_shared->lock);
+		/*
+		 * Asked to stop: drained, or the writer cannot write now, or sessions
+		 * keep queuing past the deadline.  Exit status 1: the postmaster
+		 * starts it again after pg_terminate_backend (0 would unregister it).
+		 */
+		if (ShutdownRequestPending)
+		{
+			if (shutdown_since == 0)
+				shutdown_since = GetCurrentTimestamp();
+			if (!(more && progress) ||
+				TimestampDifferenceExceeds(shutdown_since, GetCurrentTimestamp(), kShutdownDrainMs))
+				proc_exit(1);
+		}
 		if (more && progress)
 			continue;
-		/* Drained, or the writer cannot write now.  Exit status 1: the postmaster starts it again
-		 * after pg_terminate_backend (0 would unregister it). */
-		if (ShutdownRequestPending)
-			proc_exit(1);
 		if (!progress)
 		{
 			/* Waiting for the extension, or after errors: a second, whatever the sessions queue meanwhile. */

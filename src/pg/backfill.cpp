@@ -1240,6 +1240,21 @@ run_job(int64 id)
 	SET_LOCKTAG_ADVISORY(tag, MyDatabaseId, (uint32) kAdvisoryClass, (uint32) id, 2);
 	if (id <= 0 || id > PG_INT32_MAX)
 		ereport(ERROR, (errcode(ERRCODE_UNDEFINED_OBJECT), errmsg("backfill job " INT64_FORMAT " does not exist", id)));
+	/*
+	 * A pause or cancel request left by a run that was killed or interrupted
+	 * is dropped before the job is taken: one stored after it is taken (by a
+	 * session that saw it running, while this one waited for the job's row)
+	 * is honoured after the first batch.
+	 */
+	{
+		Oid types[1] = {INT8OID};
+		Datum values[1] = {Int64GetDatum(id)};
+		exec_pinned("UPDATE safemigrate.backfill_jobs SET request = NULL "
+					" WHERE job_id = $1 AND status = 'running' AND request IS NOT NULL "
+					"   AND NOT safemigrate._backfill_running($1)",
+					1, types, values, NULL, false);
+		commit();
+	}
 	LockAcquireResult got = LockAcquire(&tag, ExclusiveLock, true, true);
 	if (got == LOCKACQUIRE_NOT_AVAIL)
 		ereport(ERROR, (errcode(ERRCODE_OBJECT_IN_USE),
@@ -1275,10 +1290,8 @@ run_job(int64 id)
 				ereport(NOTICE, (errmsg("backfill job " INT64_FORMAT " on %s: resuming (it was %s)", id, job->table,
 										status)));
 			job_update(id,
-					   /* A request stored while this session already held the job's lock (it waited for the
-						* row) is honoured after the first batch; one left by a killed run is dropped. */
-					   "UPDATE safemigrate.backfill_jobs SET status = 'running', "
-					   "  request = CASE WHEN status = 'running' THEN NULL ELSE request END, pid = pg_backend_pid(), "
+					   /* request is kept: see the top of run_job() */
+					   "UPDATE safemigrate.backfill_jobs SET status = 'running', pid = pg_backend_pid(), "
 					   "  last_error = NULL, throttled = NULL, started_at = coalesce(started_at, clock_timestamp()) "
 					   " WHERE job_id = $1",
 					   0, NULL, NULL, NULL);

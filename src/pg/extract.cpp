@@ -1566,6 +1566,10 @@ indexes_attach_builds(Relation parent, Relation attach)
 		i++;
 	}
 	AttrMap *attmap = build_attrmap_by_name(RelationGetDescr(attach), RelationGetDescr(parent));
+	bool *used = (bool *) palloc0(sizeof(bool) * Max(nattach, 1));
+	bool unknown = false; /* an index of the table could not be opened: it might match */
+	for (int k = 0; k < nattach; ++k)
+		unknown |= rels[k] == NULL;
 	int missing = 0;
 	foreach (lc, parent_idx)
 	{
@@ -1575,12 +1579,22 @@ indexes_attach_builds(Relation parent, Relation attach)
 		if (idx->rd_rel->relkind == RELKIND_PARTITIONED_INDEX)
 		{
 			IndexInfo *info = BuildIndexInfo(idx);
+			/* An index behind a constraint (PRIMARY KEY, UNIQUE) needs one behind a constraint too. */
+			bool constraint = OidIsValid(get_relation_idx_constraint_oid(RelationGetRelid(parent),
+																		 RelationGetRelid(idx)));
 			bool found = false;
 			for (int k = 0; k < nattach && !found; ++k)
-				found = rels[k] != NULL && !rels[k]->rd_rel->relispartition && rels[k]->rd_index->indisvalid &&
+			{
+				found = rels[k] != NULL && !used[k] && !rels[k]->rd_rel->relispartition &&
+						rels[k]->rd_index->indisvalid &&
 						CompareIndexInfo(infos[k], info, rels[k]->rd_indcollation, idx->rd_indcollation,
-										 rels[k]->rd_opfamily, idx->rd_opfamily, attmap);
-			if (!found)
+										 rels[k]->rd_opfamily, idx->rd_opfamily, attmap) &&
+						(!constraint || OidIsValid(get_relation_idx_constraint_oid(RelationGetRelid(attach),
+																				   RelationGetRelid(rels[k]))));
+				if (found)
+					used[k] = true;
+			}
+			if (!found && !unknown)
 				++missing;
 		}
 		probe_close(idx);
@@ -2256,9 +2270,32 @@ sm_never_ddl(const Node *parsetree)
 		case T_LoadStmt:
 			return true;
 		case T_ExplainStmt:
-			/* EXPLAIN ANALYZE CREATE TABLE AS / SELECT INTO / CREATE MATERIALIZED VIEW creates a table:
-			 * DDL for log_statement, and for the audit. */
-			return GetCommandLogLevel((Node *) parsetree) != LOGSTMT_DDL;
+		{
+			/*
+			 * EXPLAIN ANALYZE CREATE TABLE AS / SELECT INTO / CREATE
+			 * MATERIALIZED VIEW creates a table: DDL for log_statement, and
+			 * for the audit.  The options are read without defGetBoolean(),
+			 * which may raise an error: this cannot.
+			 */
+			const ExplainStmt *e = (const ExplainStmt *) parsetree;
+			bool analyze = false;
+			ListCell *lc;
+			foreach (lc, e->options)
+			{
+				const DefElem *opt = (const DefElem *) lfirst(lc);
+				if (strcmp(opt->defname, "analyze") != 0)
+					continue;
+				bool value = true;
+				if (opt->arg != NULL && IsA(opt->arg, Integer))
+					value = intVal(opt->arg) != 0;
+				else if (opt->arg != NULL && IsA(opt->arg, String) && !parse_bool(strVal(opt->arg), &value))
+					value = false;
+				else if (opt->arg != NULL && !IsA(opt->arg, String) && !IsA(opt->arg, Integer))
+					value = false;
+				analyze = value;
+			}
+			return !analyze || e->query == NULL || GetCommandLogLevel(e->query) != LOGSTMT_DDL;
+		}
 		default:
 			return false;
 	}

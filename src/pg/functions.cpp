@@ -30,6 +30,7 @@
 #include "pg/compat.hpp"
 
 extern "C" {
+#include "commands/defrem.h"
 #include "funcapi.h"
 #include "parser/parser.h"
 #include "utils/resowner.h"
@@ -68,6 +69,87 @@ remember_created(Created *created, Node *parsetree)
 	}
 	if (rv != NULL)
 		created->names = lappend(created->names, rv->relname);
+}
+
+/*
+ * The command PostgreSQL refuses inside a transaction block
+ * (PreventInTransactionBlock), or NULL.
+ */
+const char *
+refused_in_block(Node *parsetree)
+{
+	switch (nodeTag(parsetree))
+	{
+		case T_IndexStmt:
+			return ((IndexStmt *) parsetree)->concurrent ? "CREATE INDEX CONCURRENTLY" : NULL;
+		case T_DropStmt:
+		{
+			DropStmt *d = (DropStmt *) parsetree;
+			return d->concurrent && d->removeType == OBJECT_INDEX ? "DROP INDEX CONCURRENTLY" : NULL;
+		}
+		case T_ReindexStmt:
+		{
+			ListCell *lc;
+			foreach (lc, ((ReindexStmt *) parsetree)->params)
+			{
+				DefElem *opt = (DefElem *) lfirst(lc);
+				if (strcmp(opt->defname, "concurrently") == 0 && defGetBoolean(opt))
+					return "REINDEX CONCURRENTLY";
+			}
+			return NULL;
+		}
+		case T_AlterTableStmt:
+		{
+			ListCell *lc;
+			foreach (lc, ((AlterTableStmt *) parsetree)->cmds)
+			{
+				AlterTableCmd *cmd = (AlterTableCmd *) lfirst(lc);
+				if (cmd->subtype == AT_DetachPartition && ((PartitionCmd *) cmd->def)->concurrent)
+					return "ALTER TABLE ... DETACH PARTITION ... CONCURRENTLY";
+			}
+			return NULL;
+		}
+		case T_VacuumStmt:
+			return ((VacuumStmt *) parsetree)->is_vacuumcmd ? "VACUUM" : NULL;
+		case T_CreatedbStmt:
+			return "CREATE DATABASE";
+		case T_DropdbStmt:
+			return "DROP DATABASE";
+		case T_CreateTableSpaceStmt:
+			return "CREATE TABLESPACE";
+		case T_DropTableSpaceStmt:
+			return "DROP TABLESPACE";
+		case T_AlterSystemStmt:
+			return "ALTER SYSTEM";
+		default:
+			return NULL;
+	}
+}
+
+/*
+ * A statement that acts on a table that does not exist and is not created
+ * earlier in the script: PostgreSQL would reject it when the script runs as
+ * it is (check() does not follow RENAME or SET search_path).  NULL, or the
+ * relation's name.
+ */
+const char *
+missing_target(Node *parsetree, const core::Statement &stmt)
+{
+	bool missing_ok = false;
+	switch (nodeTag(parsetree))
+	{
+		case T_AlterTableStmt:
+			missing_ok = ((AlterTableStmt *) parsetree)->missing_ok;
+			break;
+		case T_IndexStmt:
+			break;
+		default:
+			return NULL;
+	}
+	const core::RelationFacts &r = stmt.relation;
+	if (missing_ok || r.exists || r.created_in_script || r.qualified_name.empty())
+		return NULL;
+	return pnstrdup(r.qualified_name.data(), r.qualified_name.size());
 }
 
 /* A relation that does not exist yet but is created earlier in the script is new, not missing. */
@@ -246,12 +328,25 @@ safemigrate_check(PG_FUNCTION_ARGS)
 			TransactionStmtKind k = ((TransactionStmt *) parsetree)->kind;
 			if (k == TRANS_STMT_BEGIN || k == TRANS_STMT_START)
 				in_block = true;
-			else if (k == TRANS_STMT_COMMIT || k == TRANS_STMT_ROLLBACK || k == TRANS_STMT_PREPARE)
-				in_block = false;
+			else if (((k == TRANS_STMT_COMMIT || k == TRANS_STMT_ROLLBACK) && !((TransactionStmt *) parsetree)->chain) ||
+					 k == TRANS_STMT_PREPARE)
+				in_block = false;	/* COMMIT AND CHAIN starts the next block at once */
 		}
 		stmt.in_transaction_block = in_block;
 
 		char *error = extract_guarded(parsetree, &stmt);
+		if (error == NULL && in_block && refused_in_block(parsetree) != NULL)
+			error = psprintf("%s cannot run inside a transaction block (SQLSTATE 25001): run it outside BEGIN ... COMMIT",
+							 refused_in_block(parsetree));
+		if (error == NULL)
+		{
+			mark_all_created(&created, &stmt);
+			const char *missing = missing_target(parsetree, stmt);
+			if (missing != NULL)
+				error = psprintf("relation \"%s\" does not exist (check() does not follow a RENAME or SET search_path "
+								 "earlier in the script)",
+								 missing);
+		}
 		Datum values[CHECK_NCOLUMNS];
 		bool nulls[CHECK_NCOLUMNS];
 		memset(nulls, 0, sizeof(nulls));

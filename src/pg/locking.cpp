@@ -36,6 +36,7 @@ extern "C" {
 #include "storage/proc.h"
 #include "utils/acl.h"
 #include "utils/array.h"
+#include "utils/resowner.h"
 }
 
 namespace safemigrate::pg {
@@ -140,7 +141,22 @@ queued_wait(Oid relid, int lockmode, int wait_ms)
 	QueuedWait w = {relid, lockmode, wait_ms};
 	ErrorData *edata = sm_try_in_subtransaction(queued_wait_step, &w);
 	if (edata == NULL)
+	{
+		/*
+		 * The subtransaction's commit gave the lock to the enclosing
+		 * transaction's resource owner; move it to the current one (the
+		 * statement's), where UnlockRelationOid() finds it when the protocol
+		 * gives it back.  Already held: granted at once.
+		 */
+		if (ConditionalLockRelationOid(relid, lockmode))
+		{
+			ResourceOwner owner = CurrentResourceOwner;
+			CurrentResourceOwner = CurTransactionResourceOwner;
+			UnlockRelationOid(relid, lockmode);
+			CurrentResourceOwner = owner;
+		}
 		return true;
+	}
 	if (edata->sqlerrcode != ERRCODE_LOCK_NOT_AVAILABLE)
 		ReThrowError(edata);
 	FreeErrorData(edata);

@@ -187,21 +187,35 @@ expand_contract_hint(Assessment &a, const std::string &steps)
 	a.safe_sql.push_back("-- " + steps);
 }
 
+/*
+ * The name an identifier as written stands for: a quoted one without its
+ * quotes, an unquoted one folded to lower case (ASCII, as PostgreSQL's
+ * downcase_identifier), both cut to 63 bytes.
+ */
 std::string
 unquoted(std::string name)
 {
+	std::string out;
 	if (name.size() >= 2 && name.front() == '"' && name.back() == '"')
 	{
-		std::string out;
 		for (std::size_t i = 1; i + 1 < name.size(); ++i)
 		{
 			out += name[i];
 			if (name[i] == '"' && name[i + 1] == '"')
 				++i;
 		}
-		return out;
 	}
-	return name;
+	else
+		for (char c : name)
+			out += (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
+	if (out.size() > 63)
+	{
+		std::size_t n = 63;
+		while (n > 0 && (static_cast<unsigned char>(out[n]) & 0xC0) == 0x80)
+			--n;
+		out.resize(n);
+	}
+	return out;
 }
 
 bool
@@ -300,9 +314,10 @@ not_valid_then_validate(Assessment &a, const Ctx &x, std::string_view label)
 {
 	std::string explicit_name = unquoted(constraint_name_of(x.part));
 	std::string left = left_not_valid(x, explicit_name, x.rel.name, x.c.first_column, label);
-	std::string name = quote_ident(!left.empty()			 ? left
-								   : !explicit_name.empty() ? explicit_name
-															: free_constraint_name(x.stmt, x.rel.name, x.c.first_column, label));
+	std::string chosen = !left.empty()			 ? left
+						 : !explicit_name.empty() ? explicit_name
+												  : free_constraint_name(x.stmt, x.rel.name, x.c.first_column, label);
+	std::string name = quote_ident(chosen);
 	if (x.part.empty())
 	{
 		a.hint = "Add the constraint with NOT VALID, then run " + x.prefix + " VALIDATE CONSTRAINT " + name +
@@ -311,7 +326,7 @@ not_valid_then_validate(Assessment &a, const Ctx &x, std::string_view label)
 	}
 	/* An interrupted earlier run left it NOT VALID: only the validation is left to do. */
 	if (left.empty())
-		a.safe_sql.push_back(x.prefix + " " + with_not_valid(with_constraint_name(x.part, name)) + ";");
+		a.safe_sql.push_back(x.prefix + " " + with_not_valid(with_constraint_name(x.part, chosen)) + ";");
 	a.safe_sql.push_back(x.prefix + " VALIDATE CONSTRAINT " + name + ";");
 	a.hint = run_instead(a.safe_sql) +
 			 "  NOT VALID is instant and already checks new rows; VALIDATE scans under a "

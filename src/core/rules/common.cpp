@@ -64,7 +64,31 @@ apply_rule(Assessment &a, std::string_view id, const RelationFacts &rel, Danger 
 std::string
 quoted(const RelationFacts &rel)
 {
-	return "\"" + std::string(rel.qualified_name) + "\"";
+	/*
+	 * As PostgreSQL's own messages name a relation: "schema.name" in one pair
+	 * of quotes, the parts without their identifier quotes ("My Schema.Mixed
+	 * Table", not ""My Schema"."Mixed Table"").
+	 */
+	std::string_view q = rel.qualified_name;
+	std::string out = "\"";
+	bool in_quotes = false;
+	for (std::size_t i = 0; i < q.size(); ++i)
+	{
+		char c = q[i];
+		if (c == '"')
+		{
+			if (in_quotes && i + 1 < q.size() && q[i + 1] == '"')
+			{
+				out += '"';
+				++i;
+			}
+			else
+				in_quotes = !in_quotes;
+			continue;
+		}
+		out += c;
+	}
+	return out + "\"";
 }
 
 std::string

@@ -1,0 +1,50 @@
+-- Findings of a review of check(), rehearse() and the command-line tool
+-- (2026-11-26), each fixed and kept here.
+SET safemigrate.small_table_rows = 0;
+CREATE TABLE cr (id int PRIMARY KEY, b int);
+INSERT INTO cr SELECT g, g FROM generate_series(1, 2000) g;
+ANALYZE cr;
+
+-- What PostgreSQL refuses inside the script's BEGIN ... COMMIT is an error, not "allow".
+SELECT stmt_no, command, verdict, reason FROM safemigrate.check($$
+BEGIN;
+CREATE INDEX CONCURRENTLY cr_b_idx ON cr (b);
+REINDEX TABLE CONCURRENTLY cr;
+VACUUM cr;
+COMMIT;
+CREATE INDEX CONCURRENTLY cr_b_idx ON cr (b);
+$$) WHERE command NOT IN ('BEGIN', 'COMMIT') ORDER BY stmt_no;
+-- COMMIT AND CHAIN starts the next transaction block at once.
+SELECT stmt_no, command, verdict FROM safemigrate.check($$
+BEGIN; SELECT 1; COMMIT AND CHAIN; CREATE INDEX ON cr (b); COMMIT;
+$$) WHERE command = 'CREATE INDEX';
+-- A table that does not exist (check() does not follow a RENAME): an error, not "allow".
+SELECT stmt_no, command, verdict, reason FROM safemigrate.check($$
+ALTER TABLE cr RENAME TO cr2;
+CREATE INDEX ON cr2 (b);
+ALTER TABLE IF EXISTS cr3 ADD COLUMN z int;
+$$) ORDER BY stmt_no;
+
+-- rehearse(): a table the statement drops is listed with its lock.
+SELECT stmt_no, relation, lock_mode, error FROM safemigrate.rehearse($$
+/* safemigrate: expand-contract */ DROP TABLE cr;
+$$);
+-- lock_wait: NULL is an error; below 1 ms is 1 ms (0 would mean no limit); a SET
+-- lock_timeout in the script does not lift it.
+SELECT * FROM safemigrate.rehearse('SELECT 1', NULL);
+SET client_min_messages = warning;
+CREATE EXTENSION IF NOT EXISTS dblink;
+RESET client_min_messages;
+SELECT dblink_connect('crblocker', format('host=%s port=%s dbname=%s', current_setting('unix_socket_directories'),
+       current_setting('port'), current_database()));
+SELECT dblink_exec('crblocker', 'BEGIN');
+SELECT dblink_exec('crblocker', 'LOCK cr IN ACCESS SHARE MODE');
+SET client_min_messages = warning;  -- the NOTICE counts the other sessions
+SELECT stmt_no, error FROM safemigrate.rehearse('ALTER TABLE cr ADD COLUMN z int', '0');
+SELECT stmt_no, error FROM safemigrate.rehearse('SET lock_timeout = 0; ALTER TABLE cr ADD COLUMN z int', '50ms');
+RESET client_min_messages;
+SELECT dblink_exec('crblocker', 'ROLLBACK');
+SELECT dblink_disconnect('crblocker');
+
+/* safemigrate: expand-contract */ DROP TABLE cr;
+RESET safemigrate.small_table_rows;
