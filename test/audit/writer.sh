@@ -101,4 +101,17 @@ kill "$locker" 2>/dev/null
 q -d postgres -c "SELECT pg_cancel_backend(pid) FROM pg_stat_activity WHERE query = 'SELECT pg_sleep(60)'" >/dev/null
 wait "$locker" 2>/dev/null
 
+# 5. A synchronous standby that never answers: the writer commits locally
+# (its rows do not wait for the standby), and a fast stop does not hang on it.
+q -d postgres -c "ALTER SYSTEM SET synchronous_standby_names = 'nosuch_standby'" -c "SELECT pg_reload_conf()" >/dev/null
+PGOPTIONS='-c synchronous_commit=local' q -d postgres -c "CREATE TABLE after_sync_standby (a int)"
+sm_check_eq "with a missing synchronous standby the writer still writes" "t" \
+	"$(PGOPTIONS='-c synchronous_commit=local' q -d postgres -c "SELECT safemigrate.audit_wait(10000)")"
+start=$(date +%s)
+sm_as_owner "$PG_BINDIR/pg_ctl" -D "$dir/data" -w -t 60 stop -m fast >/dev/null 2>&1
+rc=$?
+sm_check_eq "pg_ctl stop -m fast with a missing synchronous standby stops the server" "0" "$rc"
+sm_check_eq "... within 20 s" "t" "$([ $(($(date +%s) - start)) -lt 20 ] && echo t || echo f)"
+sm_as_owner sed -i '/synchronous_standby_names/d' "$dir/data/postgresql.auto.conf"
+
 sm_checks_summary audit-writer
