@@ -352,6 +352,34 @@ TEST(AlterTable, AttachBuildingIndexesIsNotInstant)
 	EXPECT_FALSE(rows[1].violates());
 }
 
+TEST(AlterTable, ConstraintNamesAsPostgresReadsThem)
+{
+	// An unquoted name folds to lower case; a quoted one keeps its case, quoted once.
+	Subcommand chk = sub(AlterKind::AddConstraint, [](Subcommand &s) {
+		s.constraint = ConstraintKind::Check;
+		s.first_column = "v";
+		s.text = "ADD CONSTRAINT MyCheck CHECK (v > 0)";
+	});
+	Assessments rows = classify(alter(&chk, 1, "ALTER TABLE t ADD CONSTRAINT MyCheck CHECK (v > 0)"));
+	ASSERT_EQ(rows[0].safe_sql.size(), 2u);
+	EXPECT_EQ(rows[0].safe_sql[0], "ALTER TABLE t ADD CONSTRAINT MyCheck CHECK (v > 0) NOT VALID;");
+	EXPECT_EQ(rows[0].safe_sql[1], "ALTER TABLE t VALIDATE CONSTRAINT mycheck;");
+	// A table whose name needs quotes: the default name is quoted once.
+	Subcommand unnamed = sub(AlterKind::AddConstraint, [](Subcommand &s) {
+		s.constraint = ConstraintKind::Check;
+		s.first_column = "amount";
+		s.text = "ADD CHECK (amount > 0)";
+	});
+	Statement st = alter(&unnamed, 1, "ALTER TABLE \"Orders\" ADD CHECK (amount > 0)");
+	st.relation = big_table("public.\"Orders\"");
+	st.relation.name = "Orders";
+	rows = classify(st);
+	ASSERT_EQ(rows[0].safe_sql.size(), 2u);
+	EXPECT_NE(rows[0].safe_sql[0].find("ADD CONSTRAINT \"Orders_amount_check\" CHECK"), std::string::npos)
+		<< rows[0].safe_sql[0];
+	EXPECT_EQ(rows[0].safe_sql[0].find("\"\"Orders"), std::string::npos) << rows[0].safe_sql[0];
+}
+
 TEST(AlterTable, CheckWithComparisonsIsRewritten)
 {
 	// "<" in the user's expression is not a placeholder of the steps.
