@@ -54,8 +54,10 @@ INSERT INTO "Orders" SELECT g, g FROM generate_series(1, 2000) g;
 ANALYZE "Orders";
 ALTER TABLE "Orders" ADD CHECK (amount > 0);
 ALTER TABLE "Orders" ADD CONSTRAINT "Amount Max" CHECK (amount < 1000000);
+-- a keyword as a name is quoted in the steps
+ALTER TABLE "Orders" ADD CONSTRAINT "check" CHECK (amount <> 0);
 SELECT conname, convalidated FROM pg_constraint
- WHERE conrelid IN ('c1'::regclass, '"Orders"'::regclass) AND conname IN ('mycheck', 'Orders_amount_check', 'Amount Max')
+ WHERE conrelid IN ('c1'::regclass, '"Orders"'::regclass) AND conname IN ('mycheck', 'Orders_amount_check', 'Amount Max', 'check')
  ORDER BY 1;
 
 -- ADD UNIQUE keeps INCLUDE, NULLS NOT DISTINCT, WITH, DEFERRABLE; default names are unquoted.

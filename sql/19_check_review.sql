@@ -25,6 +25,21 @@ CREATE INDEX ON cr2 (b);
 ALTER TABLE IF EXISTS cr3 ADD COLUMN z int;
 $$) ORDER BY stmt_no;
 
+-- Objects created earlier in the script by other statements count as new too
+-- (SELECT INTO, an index for ALTER INDEX); ALTER INDEX / SEQUENCE are not
+-- judged as tables: the partitioned-index recipe checks clean.
+SELECT stmt_no, command, verdict FROM safemigrate.check($$
+CREATE TABLE pi (a int) PARTITION BY RANGE (a);
+CREATE TABLE pi1 PARTITION OF pi FOR VALUES FROM (0) TO (10);
+CREATE INDEX pi_a_idx ON ONLY pi (a);
+CREATE INDEX CONCURRENTLY pi1_a_idx ON pi1 (a);
+ALTER INDEX pi_a_idx ATTACH PARTITION pi1_a_idx;
+SELECT * INTO cr_copy FROM cr;
+ALTER TABLE cr_copy ADD COLUMN z int;
+CREATE SEQUENCE cr_seq;
+ALTER SEQUENCE cr_seq RESTART;
+$$) ORDER BY stmt_no;
+
 -- rehearse(): a table the statement drops is listed with its lock.
 SELECT stmt_no, relation, lock_mode, error FROM safemigrate.rehearse($$
 /* safemigrate: expand-contract */ DROP TABLE cr;

@@ -447,10 +447,44 @@ with_constraint_name(std::string_view text, std::string_view name)
 	return insert_at(text, toks[0].end, " CONSTRAINT " + quote_ident(name));
 }
 
+namespace {
+
+/*
+ * PostgreSQL 15's keywords that are not UNRESERVED_KEYWORD (src/include/parser/kwlist.h): as identifiers
+ * they must be quoted (quote_identifier()).  Sorted, for binary search.
+ */
+constexpr std::string_view kQuotedKeywords[] = {
+	"all", "analyse", "analyze", "and", "any", "array", "as", "asc", "asymmetric", "authorization", "between",
+	"bigint", "binary", "bit", "boolean", "both", "case", "cast", "char", "character", "check", "coalesce",
+	"collate", "collation", "column", "concurrently", "constraint", "create", "cross", "current_catalog",
+	"current_date", "current_role", "current_schema", "current_time", "current_timestamp", "current_user",
+	"dec", "decimal", "default", "deferrable", "desc", "distinct", "do", "else", "end", "except", "exists",
+	"extract", "false", "fetch", "float", "for", "foreign", "freeze", "from", "full", "grant", "greatest",
+	"group", "grouping", "having", "ilike", "in", "initially", "inner", "inout", "int", "integer", "intersect",
+	"interval", "into", "is", "isnull", "join", "lateral", "leading", "least", "left", "like", "limit",
+	"localtime", "localtimestamp", "national", "natural", "nchar", "none", "normalize", "not", "notnull",
+	"null", "nullif", "numeric", "offset", "on", "only", "or", "order", "out", "outer", "overlaps", "overlay",
+	"placing", "position", "precision", "primary", "real", "references", "returning", "right", "row", "select",
+	"session_user", "setof", "similar", "smallint", "some", "substring", "symmetric", "table", "tablesample",
+	"then", "time", "timestamp", "to", "trailing", "treat", "trim", "true", "union", "unique", "user", "using",
+	"values", "varchar", "variadic", "verbose", "when", "where", "window", "with", "xmlattributes", "xmlconcat",
+	"xmlelement", "xmlexists", "xmlforest", "xmlnamespaces", "xmlparse", "xmlpi", "xmlroot", "xmlserialize",
+	"xmltable"
+};
+
+bool
+needs_quotes_as_keyword(std::string_view ident)
+{
+	return std::binary_search(std::begin(kQuotedKeywords), std::end(kQuotedKeywords), ident);
+}
+
+} // namespace
+
 std::string
 quote_ident(std::string_view ident)
 {
-	bool safe = !ident.empty() && (std::islower(static_cast<unsigned char>(ident[0])) || ident[0] == '_');
+	bool safe = !ident.empty() && (std::islower(static_cast<unsigned char>(ident[0])) || ident[0] == '_') &&
+				!needs_quotes_as_keyword(ident);
 	for (char c : ident)
 	{
 		if (!(std::islower(static_cast<unsigned char>(c)) || std::isdigit(static_cast<unsigned char>(c)) ||

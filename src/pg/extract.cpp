@@ -1567,9 +1567,9 @@ indexes_attach_builds(Relation parent, Relation attach)
 	}
 	AttrMap *attmap = build_attrmap_by_name(RelationGetDescr(attach), RelationGetDescr(parent));
 	bool *used = (bool *) palloc0(sizeof(bool) * Max(nattach, 1));
-	bool unknown = false; /* an index of the table could not be opened: it might match */
+	int unknown = 0; /* indexes of the table that could not be opened: each might match one */
 	for (int k = 0; k < nattach; ++k)
-		unknown |= rels[k] == NULL;
+		unknown += rels[k] == NULL;
 	int missing = 0;
 	foreach (lc, parent_idx)
 	{
@@ -1594,7 +1594,7 @@ indexes_attach_builds(Relation parent, Relation attach)
 				if (found)
 					used[k] = true;
 			}
-			if (!found && !unknown)
+			if (!found)
 				++missing;
 		}
 		probe_close(idx);
@@ -1602,7 +1602,7 @@ indexes_attach_builds(Relation parent, Relation attach)
 	for (int k = 0; k < nattach; ++k)
 		if (rels[k] != NULL)
 			probe_close(rels[k]);
-	return missing;
+	return Max(0, missing - unknown);
 }
 
 /*

@@ -64,6 +64,23 @@ remember_created(Created *created, Node *parsetree)
 		case T_ViewStmt:
 			rv = ((ViewStmt *) parsetree)->view;
 			break;
+		case T_CreateForeignTableStmt:
+			rv = ((CreateForeignTableStmt *) parsetree)->base.relation;
+			break;
+		case T_CreateSeqStmt:
+			rv = ((CreateSeqStmt *) parsetree)->sequence;
+			break;
+		case T_CompositeTypeStmt:
+			rv = ((CompositeTypeStmt *) parsetree)->typevar;
+			break;
+		case T_SelectStmt:	/* SELECT ... INTO t */
+			if (((SelectStmt *) parsetree)->intoClause != NULL)
+				rv = ((SelectStmt *) parsetree)->intoClause->rel;
+			break;
+		case T_IndexStmt:
+			if (((IndexStmt *) parsetree)->idxname != NULL)
+				created->names = lappend(created->names, ((IndexStmt *) parsetree)->idxname);
+			break;
 		default:
 			break;
 	}
@@ -139,6 +156,9 @@ missing_target(Node *parsetree, const core::Statement &stmt)
 	switch (nodeTag(parsetree))
 	{
 		case T_AlterTableStmt:
+			/* ALTER TABLE only (not ALTER INDEX / SEQUENCE / VIEW / TYPE / FOREIGN TABLE ...) */
+			if (((AlterTableStmt *) parsetree)->objtype != OBJECT_TABLE)
+				return NULL;
 			missing_ok = ((AlterTableStmt *) parsetree)->missing_ok;
 			break;
 		case T_IndexStmt:

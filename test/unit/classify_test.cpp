@@ -380,6 +380,45 @@ TEST(AlterTable, ConstraintNamesAsPostgresReadsThem)
 	EXPECT_EQ(rows[0].safe_sql[0].find("\"\"Orders"), std::string::npos) << rows[0].safe_sql[0];
 }
 
+TEST(AlterTable, DefaultNamesAreCutBetweenCharacters)
+{
+	// 30 two-byte characters: the name is shortened as makeObjectName() does, never inside a character.
+	std::string table;
+	for (int i = 0; i < 30; ++i)
+		table += "\xC3\xA9";
+	Subcommand nn = sub(AlterKind::SetNotNull, [](Subcommand &s) { s.column = "co"; });
+	Statement st = alter(&nn, 1, "ALTER TABLE t ALTER COLUMN co SET NOT NULL");
+	std::string qualified = "public.\"" + table + "\"";
+	st.relation = big_table(qualified);
+	st.relation.name = table;
+	Assessments rows = classify(st);
+	ASSERT_EQ(rows[0].safe_sql.size(), 4u);
+	const std::string &step = rows[0].safe_sql[0];
+	std::size_t at = step.find("ADD CONSTRAINT \"");
+	ASSERT_NE(at, std::string::npos) << step;
+	std::size_t from = at + 16, to = step.find('"', from);
+	std::string name = step.substr(from, to - from);
+	EXPECT_LE(name.size(), 63u);
+	EXPECT_EQ(name.substr(name.size() - 12), "_co_not_null") << name;
+	// every lead byte has all its continuation bytes
+	for (std::size_t i = 0; i < name.size(); ++i)
+	{
+		if (static_cast<unsigned char>(name[i]) == 0xC3)
+		{
+			EXPECT_TRUE(i + 1 < name.size() && static_cast<unsigned char>(name[i + 1]) == 0xA9) << name;
+		}
+	}
+	// keywords are quoted
+	Subcommand chk = sub(AlterKind::AddConstraint, [](Subcommand &s) {
+		s.constraint = ConstraintKind::Check;
+		s.first_column = "v";
+		s.text = "ADD CONSTRAINT \"check\" CHECK (v > 0)";
+	});
+	rows = classify(alter(&chk, 1, "ALTER TABLE t ADD CONSTRAINT \"check\" CHECK (v > 0)"));
+	ASSERT_EQ(rows[0].safe_sql.size(), 2u);
+	EXPECT_EQ(rows[0].safe_sql[1], "ALTER TABLE t VALIDATE CONSTRAINT \"check\";");
+}
+
 TEST(AlterTable, CheckWithComparisonsIsRewritten)
 {
 	// "<" in the user's expression is not a placeholder of the steps.
