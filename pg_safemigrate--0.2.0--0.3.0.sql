@@ -161,7 +161,7 @@ REVOKE ALL ON FUNCTION safemigrate.purge_audit(interval) FROM PUBLIC;
 CREATE TABLE safemigrate.backfill_jobs (
   job_id           bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
   owner            name NOT NULL DEFAULT current_user,
-  relid            oid NOT NULL,
+  relid            regclass NOT NULL,       -- regclass: pg_dump writes the name, a restore finds the new table
   table_name       text NOT NULL,
   set_clause       text NOT NULL,
   where_clause     text,
@@ -319,7 +319,7 @@ COMMENT ON VIEW safemigrate.backfill_progress IS
 CREATE TABLE safemigrate.expansions (
   expansion_id   int GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
   owner          name NOT NULL DEFAULT current_user,
-  relid          oid NOT NULL,
+  relid          regclass NOT NULL,         -- regclass: pg_dump writes the name, a restore finds the new table
   table_name     text NOT NULL,
   kind           text NOT NULL CHECK (kind IN ('rename column', 'alter column type')),
   old_column     name NOT NULL,
@@ -822,6 +822,9 @@ COMMENT ON PROCEDURE safemigrate.set_not_null(regclass, name) IS
 -- pg_dump keeps the jobs and expansions (they describe the schema's state).
 SELECT pg_catalog.pg_extension_config_dump('safemigrate.backfill_jobs', '');
 SELECT pg_catalog.pg_extension_config_dump('safemigrate.expansions', '');
+-- ... and where their ids are: restored jobs and expansions do not collide with new ones
+SELECT pg_catalog.pg_extension_config_dump(pg_catalog.pg_get_serial_sequence('safemigrate.backfill_jobs', 'job_id')::regclass, '');
+SELECT pg_catalog.pg_extension_config_dump(pg_catalog.pg_get_serial_sequence('safemigrate.expansions', 'expansion_id')::regclass, '');
 
 -- Anyone may backfill the tables they may update; each user sees and controls
 -- only their own jobs and expansions (superusers all of them).

@@ -183,6 +183,12 @@ bash test/audit/writer.sh >build/audit-writer.log 2>&1 || true
 grep -E '^(ok|not ok)|audit-writer:' build/audit-writer.log
 record_from_log audit-writer build/audit-writer.log
 
+# --- 5d. the extension's data through pg_dump and a restore (its own clusters)
+sm_say "pg_dump and restore of jobs and expansions (test/dump/run.sh)"
+bash test/dump/run.sh >build/dump-restore.log 2>&1 || true
+grep -E '^(ok|not ok)|dump-restore:' build/dump-restore.log
+record_from_log dump-restore build/dump-restore.log
+
 # --- PostgreSQL's own regression suite under the hook -----------------------
 # The DDL-heavy files of PostgreSQL 15's core suite (test/pg_core_regress/
 # subset_schedule) on throwaway clusters: without the library (the baseline),

@@ -30,6 +30,7 @@
 #include "pg/audit_ring.hpp"
 
 extern "C" {
+#include "catalog/namespace.h"
 #include "executor/spi.h"
 #include "mb/pg_wchar.h"
 #include "pgstat.h"
@@ -238,7 +239,10 @@ insert_batch(char *buf, uint32 *offsets, int from, int to, bool *extension_missi
 		if (SPI_connect() != SPI_OK_CONNECT)
 			elog(ERROR, "pg_safemigrate audit writer: SPI_connect failed");
 		PushActiveSnapshot(GetTransactionSnapshot());
-		if (!OidIsValid(get_extension_oid("pg_safemigrate", true)))
+		/* Not installed, or installed at a version before the audit (0.1.0, 0.2.0): the events wait. */
+		Oid nsp = get_namespace_oid("safemigrate", true);
+		if (!OidIsValid(get_extension_oid("pg_safemigrate", true)) || !OidIsValid(nsp) ||
+			!OidIsValid(get_relname_relid("ddl_audit", nsp)))
 			*extension_missing = true;
 		else
 		{
@@ -332,10 +336,13 @@ drain(char *buf, uint64 bufsize, uint32 *offsets, bool *warned_missing)
 		{
 			if (!*warned_missing)
 				ereport(LOG,
-						(errmsg("pg_safemigrate audit: extension pg_safemigrate is not installed in database \"%s\"; "
-								"audit events wait in shared memory",
+						(errmsg("pg_safemigrate audit: extension pg_safemigrate (0.3.0 or later, with its table "
+								"safemigrate.ddl_audit) is not installed in database \"%s\"; audit events wait in shared "
+								"memory",
 								sm_audit_database),
-						 errhint("Run CREATE EXTENSION pg_safemigrate in database \"%s\".", sm_audit_database)));
+						 errhint("Run CREATE EXTENSION pg_safemigrate (or ALTER EXTENSION pg_safemigrate UPDATE) in "
+								 "database \"%s\".",
+								 sm_audit_database)));
 			*warned_missing = true;
 			set_stalled(true);
 			return false;
