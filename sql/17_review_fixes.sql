@@ -68,6 +68,8 @@ ANALYZE "My Schema"."Mixed Table";
 ALTER TABLE "My Schema"."Mixed Table" ADD CONSTRAINT "Uq" UNIQUE NULLS NOT DISTINCT ("Id") INCLUDE (v)
   WITH (fillfactor = 80) DEFERRABLE INITIALLY DEFERRED;
 ALTER TABLE "My Schema"."Mixed Table" ADD UNIQUE ("Id", v);
+-- an unnamed one with INCLUDE is named as PostgreSQL names it, with the INCLUDE columns
+ALTER TABLE "My Schema"."Mixed Table" ADD UNIQUE (v) INCLUDE ("Id");
 SELECT conname, pg_get_constraintdef(c.oid) AS def, condeferrable, condeferred, i.reloptions
 FROM pg_constraint c JOIN pg_class i ON i.oid = c.conindid
 WHERE conrelid = '"My Schema"."Mixed Table"'::regclass ORDER BY conname;

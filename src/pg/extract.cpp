@@ -1408,6 +1408,9 @@ extract_add_constraint(Oid relid, Constraint *con, Subcommand *c)
 				ListCell *kc;
 				foreach (kc, keys)
 					appendStringInfo(&nm, "%s%s", nm.len > 0 ? "_" : "", strVal(lfirst(kc)));
+				/* ChooseIndexColumnNames(): the INCLUDE columns are part of the default name too */
+				foreach (kc, con->including)
+					appendStringInfo(&nm, "_%s", strVal(lfirst(kc)));
 				c->name_columns = nm.data;
 			}
 			/* What the statement says of the index and the constraint, for the steps. */
