@@ -754,6 +754,7 @@ AS $fn$
 DECLARE
   base text;
   b text;
+  col text;
   suffix text;
   cands name[] := '{}';
   con name;
@@ -770,15 +771,21 @@ BEGIN
   -- Its CHECK is named table_column_not_null, or with 1, 2, ... when that name is taken; one left by an
   -- earlier run is recognised by its name and its definition (a constraint of the table that only has the
   -- name is not touched).
-  -- The candidate names, each at most 63 bytes (whole characters), the number kept.
+  -- The candidate names: table_column_not_null, then not_null1, not_null2, ...; past 63 bytes the longer of
+  -- the table and column names is shortened, by whole characters (makeObjectName(), as the hook's steps do).
   base := (SELECT relname FROM pg_catalog.pg_class WHERE oid = "table") || '_' || "column" || '_not_null';
   FOR i IN 0..99 LOOP
-    suffix := CASE WHEN i = 0 THEN '' ELSE i::text END;
-    b := base;
-    WHILE octet_length(b || suffix) > 63 LOOP
-      b := left(b, -1);
+    suffix := 'not_null' || CASE WHEN i = 0 THEN '' ELSE i::text END;
+    b := (SELECT relname FROM pg_catalog.pg_class WHERE oid = "table");
+    col := "column";
+    WHILE octet_length(b) + octet_length(col) + octet_length(suffix) + 2 > 63 LOOP
+      IF octet_length(b) > octet_length(col) THEN
+        b := left(b, -1);
+      ELSE
+        col := left(col, -1);
+      END IF;
     END LOOP;
-    cands := cands || (b || suffix)::name;
+    cands := cands || (b || '_' || col || '_' || suffix)::name;
   END LOOP;
   SELECT c.conname, c.convalidated INTO con, valid
     FROM pg_catalog.pg_constraint c
