@@ -58,6 +58,14 @@ SET client_min_messages = warning;  -- the NOTICE counts the other sessions
 SELECT stmt_no, error FROM safemigrate.rehearse('ALTER TABLE cr ADD COLUMN z int', '0');
 SELECT stmt_no, error FROM safemigrate.rehearse('SET lock_timeout = 0; ALTER TABLE cr ADD COLUMN z int', '50ms');
 RESET client_min_messages;
+-- The lock protocol's error says what ended it: here lock_retries, before lock_timeout.
+SET safemigrate.lock_retries = 2;
+SET safemigrate.lock_timeout = '30s';
+\set VERBOSITY terse
+ALTER TABLE cr ADD COLUMN y int;
+\set VERBOSITY default
+RESET safemigrate.lock_retries;
+RESET safemigrate.lock_timeout;
 SELECT dblink_exec('crblocker', 'ROLLBACK');
 SELECT dblink_disconnect('crblocker');
 

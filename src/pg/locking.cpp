@@ -330,11 +330,17 @@ sm_prelock_all(const unsigned int *relids_in, const int *modes_in, int n_in)
 				sm_audit_note_lock_wait(GetCurrentTimestamp() - start, attempt + 1, nblockers > 0 ? blockers : seen);
 				char *relname = get_rel_name(relid);
 				char *nsp = get_namespace_name(get_rel_namespace(relid));
+				bool by_time = elapsed_ms >= budget_ms;
 				ereport(ERROR,
 						(errcode(ERRCODE_LOCK_NOT_AVAILABLE),
-						 errmsg("could not lock table \"%s.%s\" with %s within %d ms: %d session(s) hold conflicting locks",
-								nsp, relname, core::lock_mode_name(static_cast<core::LockMode>(lockmode)),
-								budget_ms, nblockers),
+						 by_time ? errmsg("could not lock table \"%s.%s\" with %s within %d ms: %d session(s) hold "
+										  "conflicting locks",
+										  nsp, relname, core::lock_mode_name(static_cast<core::LockMode>(lockmode)),
+										  budget_ms, nblockers)
+								 : errmsg("could not lock table \"%s.%s\" with %s in %d short waits "
+										  "(safemigrate.lock_retries): %d session(s) hold conflicting locks",
+										  nsp, relname, core::lock_mode_name(static_cast<core::LockMode>(lockmode)),
+										  attempt + 1, nblockers),
 						 nblockers > 0 ? errdetail("Blocked by %s.", blockers)
 									   : errdetail("The blocking transactions ended meanwhile, or are waiting themselves."),
 						 errhint("pg_safemigrate waited %d time(s) for at most %d ms each, stepping out of the lock queue "
