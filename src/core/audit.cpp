@@ -98,18 +98,6 @@ summarize(const Assessments &rows)
 	return s;
 }
 
-std::size_t
-truncate_utf8(std::string_view text, std::size_t max) noexcept
-{
-	if (text.size() <= max)
-		return text.size();
-	std::size_t n = max;
-	/* Continuation bytes are 10xxxxxx: back up to the lead byte and drop it too. */
-	while (n > 0 && (static_cast<unsigned char>(text[n]) & 0xC0) == 0x80)
-		--n;
-	return n;
-}
-
 namespace {
 
 void

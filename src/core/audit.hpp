@@ -16,6 +16,7 @@
 #pragma once
 
 #include "core/no_postgres.hpp"
+#include "core/sql_text.hpp" /* truncate_utf8() */
 #include "core/classify.hpp"
 
 #include <cstddef>
@@ -60,13 +61,6 @@ struct AuditSummary
 };
 
 AuditSummary summarize(const Assessments &rows);
-
-/*
- * Truncate text to at most max bytes without splitting a UTF-8 (or any
- * ASCII-compatible multibyte) character: the cut goes back to the start of
- * the character that would be split.  Returns the kept length.
- */
-std::size_t truncate_utf8(std::string_view text, std::size_t max) noexcept;
 
 /* One audit event as it appears in the server log (safemigrate.log_level). */
 struct AuditLogFields

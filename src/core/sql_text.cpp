@@ -517,6 +517,18 @@ string_start(std::string_view sql, std::size_t i)
 
 } // namespace
 
+std::size_t
+truncate_utf8(std::string_view text, std::size_t max) noexcept
+{
+	if (text.size() <= max)
+		return text.size();
+	std::size_t n = max;
+	/* Continuation bytes are 10xxxxxx: back up to the lead byte and drop it too. */
+	while (n > 0 && (static_cast<unsigned char>(text[n]) & 0xC0) == 0x80)
+		--n;
+	return n;
+}
+
 std::optional<int>
 declared_category(std::string_view sql)
 {

@@ -117,4 +117,11 @@ std::optional<int> declared_header_category(std::string_view sql);
 /* Double-quote an identifier when PostgreSQL would need it (quote_ident rules, roughly). */
 std::string quote_ident(std::string_view ident);
 
+/*
+ * Truncate text to at most max bytes without splitting a UTF-8 (or any
+ * ASCII-compatible multibyte) character: the cut goes back to the start of
+ * the character that would be split.  Returns the kept length.
+ */
+std::size_t truncate_utf8(std::string_view text, std::size_t max) noexcept;
+
 } // namespace safemigrate::core

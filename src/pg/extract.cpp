@@ -1143,6 +1143,76 @@ struct SameDefinition
 };
 
 /*
+ * Call fn(tuple, pg_constraint's descriptor, arg) for each constraint of
+ * relid, until it returns false.
+ *
+ * C-style frame; may ereport.
+ */
+void
+for_each_constraint(Oid relid, bool (*fn)(HeapTuple, TupleDesc, void *), void *arg)
+{
+	Relation conrel = table_open(ConstraintRelationId, AccessShareLock);
+	ScanKeyData key;
+	ScanKeyInit(&key, Anum_pg_constraint_conrelid, BTEqualStrategyNumber, F_OIDEQ, ObjectIdGetDatum(relid));
+	SysScanDesc scan = systable_beginscan(conrel, ConstraintRelidTypidNameIndexId, true, NULL, 1, &key);
+	HeapTuple tup;
+	while (HeapTupleIsValid(tup = systable_getnext(scan)))
+		if (!fn(tup, RelationGetDescr(conrel), arg))
+			break;
+	systable_endscan(scan);
+	table_close(conrel, AccessShareLock);
+}
+
+struct SameCollected
+{
+	const SameDefinition *s;
+	std::string_view *names;
+	int n, cap;
+};
+
+/* for_each_constraint(): a NOT VALID constraint with s's definition goes into the list. */
+bool
+collect_same_step(HeapTuple tup, TupleDesc desc, void *arg)
+{
+	SameCollected *out = (SameCollected *) arg;
+	const SameDefinition *s = out->s;
+	Form_pg_constraint con = (Form_pg_constraint) GETSTRUCT(tup);
+	if (con->convalidated || con->contype != s->contype)
+		return true;
+	bool same = false;
+	if (s->contype == CONSTRAINT_CHECK)
+	{
+		bool isnull;
+		Datum bin = heap_getattr(tup, Anum_pg_constraint_conbin, desc, &isnull);
+		same = !isnull && con->connoinherit == s->no_inherit && equal(stringToNode(TextDatumGetCString(bin)), s->expr);
+	}
+	else
+	{
+		AttrNumber conkey[INDEX_MAX_KEYS], confkey[INDEX_MAX_KEYS];
+		bool isnull;
+		(void) heap_getattr(tup, Anum_pg_constraint_confdelsetcols, desc, &isnull);
+		int nfk = int2_array_attnums(tup, desc, Anum_pg_constraint_conkey, conkey, INDEX_MAX_KEYS);
+		int npk = int2_array_attnums(tup, desc, Anum_pg_constraint_confkey, confkey, INDEX_MAX_KEYS);
+		same = con->confrelid == s->confrelid && nfk == s->nkeys && npk == s->nkeys &&
+			   con->confupdtype == s->upd_action && con->confdeltype == s->del_action &&
+			   con->confmatchtype == s->match_type && con->condeferrable == s->deferrable &&
+			   con->condeferred == s->deferred &&
+			   (isnull || int2_array_attnums(tup, desc, Anum_pg_constraint_confdelsetcols, conkey, 0) == 0);
+		for (int i = 0; same && i < s->nkeys; ++i)
+			same = conkey[i] == s->conkey[i] && confkey[i] == s->confkey[i];
+	}
+	if (!same)
+		return true;
+	if (out->n == out->cap)
+	{
+		out->cap *= 2;
+		out->names = (std::string_view *) repalloc(out->names, sizeof(std::string_view) * out->cap);
+	}
+	new (&out->names[out->n++]) std::string_view(pstrdup(NameStr(con->conname)));
+	return true;
+}
+
+/*
  * Fill s->c->same_not_valid with the NOT VALID constraints of the table
  * whose definition is s's.
  *
@@ -1151,55 +1221,10 @@ struct SameDefinition
 void
 collect_same_not_valid(SameDefinition *s)
 {
-	Relation conrel = table_open(ConstraintRelationId, AccessShareLock);
-	ScanKeyData key;
-	ScanKeyInit(&key, Anum_pg_constraint_conrelid, BTEqualStrategyNumber, F_OIDEQ, ObjectIdGetDatum(s->relid));
-	SysScanDesc scan = systable_beginscan(conrel, ConstraintRelidTypidNameIndexId, true, NULL, 1, &key);
-	TupleDesc desc = RelationGetDescr(conrel);
-	int cap = 4, n = 0;
-	std::string_view *names = (std::string_view *) palloc(sizeof(std::string_view) * cap);
-	HeapTuple tup;
-	while (HeapTupleIsValid(tup = systable_getnext(scan)))
-	{
-		Form_pg_constraint con = (Form_pg_constraint) GETSTRUCT(tup);
-		if (con->convalidated || con->contype != s->contype)
-			continue;
-		bool same = false;
-		if (s->contype == CONSTRAINT_CHECK)
-		{
-			bool isnull;
-			Datum bin = heap_getattr(tup, Anum_pg_constraint_conbin, desc, &isnull);
-			same = !isnull && con->connoinherit == s->no_inherit &&
-				   equal(stringToNode(TextDatumGetCString(bin)), s->expr);
-		}
-		else
-		{
-			AttrNumber conkey[INDEX_MAX_KEYS], confkey[INDEX_MAX_KEYS];
-			bool isnull;
-			(void) heap_getattr(tup, Anum_pg_constraint_confdelsetcols, desc, &isnull);
-			int nfk = int2_array_attnums(tup, desc, Anum_pg_constraint_conkey, conkey, INDEX_MAX_KEYS);
-			int npk = int2_array_attnums(tup, desc, Anum_pg_constraint_confkey, confkey, INDEX_MAX_KEYS);
-			same = con->confrelid == s->confrelid && nfk == s->nkeys && npk == s->nkeys &&
-				   con->confupdtype == s->upd_action && con->confdeltype == s->del_action &&
-				   con->confmatchtype == s->match_type && con->condeferrable == s->deferrable &&
-				   con->condeferred == s->deferred &&
-				   (isnull || int2_array_attnums(tup, desc, Anum_pg_constraint_confdelsetcols, conkey, 0) == 0);
-			for (int i = 0; same && i < s->nkeys; ++i)
-				same = conkey[i] == s->conkey[i] && confkey[i] == s->confkey[i];
-		}
-		if (!same)
-			continue;
-		if (n == cap)
-		{
-			cap *= 2;
-			names = (std::string_view *) repalloc(names, sizeof(std::string_view) * cap);
-		}
-		new (&names[n++]) std::string_view(pstrdup(NameStr(con->conname)));
-	}
-	systable_endscan(scan);
-	table_close(conrel, AccessShareLock);
-	s->c->same_not_valid = names;
-	s->c->nsame_not_valid = n;
+	SameCollected out = {s, (std::string_view *) palloc(sizeof(std::string_view) * 4), 0, 4};
+	for_each_constraint(s->relid, collect_same_step, &out);
+	s->c->same_not_valid = out.names;
+	s->c->nsame_not_valid = out.n;
 }
 
 /* ADD CHECK: cook the expression as cookConstraint() does, then compare. */
@@ -1235,25 +1260,30 @@ same_check_step(void *arg)
 	collect_same_not_valid(&s);
 }
 
+struct PrimaryKey
+{
+	AttrNumber *out;
+	int n;
+};
+
+/* for_each_constraint(): the primary key's columns. */
+bool
+primary_key_step(HeapTuple tup, TupleDesc desc, void *arg)
+{
+	PrimaryKey *pk = (PrimaryKey *) arg;
+	if (((Form_pg_constraint) GETSTRUCT(tup))->contype != CONSTRAINT_PRIMARY)
+		return true;
+	pk->n = Max(int2_array_attnums(tup, desc, Anum_pg_constraint_conkey, pk->out, INDEX_MAX_KEYS), 0);
+	return false;
+}
+
 /* Primary key columns of relid (transformFkeyGetPrimaryKey); 0 when it has none. */
 int
 primary_key_attnums(Oid relid, AttrNumber *out)
 {
-	int n = 0;
-	Relation conrel = table_open(ConstraintRelationId, AccessShareLock);
-	ScanKeyData key;
-	ScanKeyInit(&key, Anum_pg_constraint_conrelid, BTEqualStrategyNumber, F_OIDEQ, ObjectIdGetDatum(relid));
-	SysScanDesc scan = systable_beginscan(conrel, ConstraintRelidTypidNameIndexId, true, NULL, 1, &key);
-	HeapTuple tup;
-	while (HeapTupleIsValid(tup = systable_getnext(scan)))
-		if (((Form_pg_constraint) GETSTRUCT(tup))->contype == CONSTRAINT_PRIMARY)
-		{
-			n = int2_array_attnums(tup, RelationGetDescr(conrel), Anum_pg_constraint_conkey, out, INDEX_MAX_KEYS);
-			break;
-		}
-	systable_endscan(scan);
-	table_close(conrel, AccessShareLock);
-	return Max(n, 0);
+	PrimaryKey pk = {out, 0};
+	for_each_constraint(relid, primary_key_step, &pk);
+	return pk.n;
 }
 
 /* ADD FOREIGN KEY: resolve the columns as transformFkey*() would, then compare. */

@@ -355,9 +355,10 @@ safemigrate_check(PG_FUNCTION_ARGS)
 		stmt.in_transaction_block = in_block;
 
 		char *error = extract_guarded(parsetree, &stmt);
-		if (error == NULL && in_block && refused_in_block(parsetree) != NULL)
+		const char *refused = error == NULL && in_block ? refused_in_block(parsetree) : NULL;
+		if (refused != NULL)
 			error = psprintf("%s cannot run inside a transaction block (SQLSTATE 25001): run it outside BEGIN ... COMMIT",
-							 refused_in_block(parsetree));
+							 refused);
 		if (error == NULL)
 		{
 			mark_all_created(&created, &stmt);
@@ -385,7 +386,6 @@ safemigrate_check(PG_FUNCTION_ARGS)
 			remember_created(&created, parsetree);
 			continue;
 		}
-		mark_all_created(&created, &stmt);
 		remember_created(&created, parsetree);
 
 		SmRow *rows = NULL;

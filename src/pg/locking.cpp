@@ -244,13 +244,6 @@ may_queue(Oid relid, int lockmode)
 			pg_class_aclcheck(relid, user, ACL_REFERENCES | ACL_TRIGGER) == ACLCHECK_OK);
 }
 
-/* C-style frame; may ereport. */
-void
-sm_prelock(unsigned int relid, int lockmode)
-{
-	sm_prelock_all(&relid, &lockmode, 1);
-}
-
 /*
  * C-style frame; may ereport.
  *

@@ -13,17 +13,13 @@
 namespace safemigrate::pg {
 
 /*
- * Take lockmode on relid before the statement runs, never standing in the
- * lock queue for more than safemigrate.lock_wait at a time; give up after
- * safemigrate.lock_timeout (or lock_retries waits) with SQLSTATE 55P03 naming
- * the sessions that hold conflicting locks.  The statement then finds the
- * lock already held.  C-style frame; may ereport.
- */
-void sm_prelock(unsigned int relid, int lockmode);
-
-/*
- * The same for several relations, all or nothing: while it waits out of the
- * queue for one, it holds none of the others.  C-style frame; may ereport.
+ * Take the locks of a statement (lockmodes[i] on relids[i]) before it runs,
+ * never standing in the lock queue for more than safemigrate.lock_wait at a
+ * time, and all or nothing: while it waits out of the queue for one it holds
+ * none of the others.  Gives up after safemigrate.lock_timeout (or
+ * lock_retries waits) with SQLSTATE 55P03 naming the sessions that hold
+ * conflicting locks.  The statement then finds the locks already held.
+ * C-style frame; may ereport.
  */
 void sm_prelock_all(const unsigned int *relids, const int *lockmodes, int n);
 

@@ -208,13 +208,7 @@ unquoted(std::string name)
 	else
 		for (char c : name)
 			out += (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
-	if (out.size() > 63)
-	{
-		std::size_t n = 63;
-		while (n > 0 && (static_cast<unsigned char>(out[n]) & 0xC0) == 0x80)
-			--n;
-		out.resize(n);
-	}
+	out.resize(truncate_utf8(out, 63));
 	return out;
 }
 

@@ -9,8 +9,6 @@
  */
 #include "core/rules/common.hpp"
 
-#include <initializer_list>
-
 namespace safemigrate::core::detail {
 
 Assessment &
@@ -143,19 +141,9 @@ default_name(std::string_view name1, std::string_view name2, std::string_view la
 		else
 			b.pop_back();
 	}
-	/* ... between characters (pg_mbcliplen), UTF-8: drop a character that lost its last bytes. */
-	for (std::string *s : {&a, &b})
-	{
-		if (s->empty())
-			continue;
-		std::size_t i = s->size() - 1;
-		while (i > 0 && (static_cast<unsigned char>((*s)[i]) & 0xC0) == 0x80)
-			--i;
-		unsigned char lead = static_cast<unsigned char>((*s)[i]);
-		std::size_t len = lead < 0x80 ? 1 : lead >= 0xF0 ? 4 : lead >= 0xE0 ? 3 : lead >= 0xC0 ? 2 : 1;
-		if (i + len > s->size())
-			s->resize(i);
-	}
+	/* ... between characters (pg_mbcliplen): a character that lost its last bytes goes too. */
+	a.resize(truncate_utf8(name1, a.size()));
+	b.resize(truncate_utf8(name2, b.size()));
 	std::string out = a;
 	if (!b.empty())
 		out += "_" + b;
