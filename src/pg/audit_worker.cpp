@@ -383,7 +383,7 @@ drain(char *buf, uint64 bufsize, uint32 *offsets, bool *warned_missing)
  * kShutdownDrainMs); a second one ends it at once, as die() does.
  */
 extern "C" void
-writer_sigterm(SIGNAL_ARGS)
+writer_sigterm(SIGNAL_ARGS) noexcept
 {
 	int save_errno = errno;
 	if (ShutdownRequestPending)
