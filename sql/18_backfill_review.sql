@@ -141,8 +141,24 @@ CALL safemigrate.set_not_null('rv_nn2', 'b');
 SELECT attnotnull FROM pg_attribute WHERE attrelid = 'rv_nn2'::regclass AND attname = 'b';
 SELECT count(*) AS constraints_left FROM pg_constraint WHERE conrelid = 'rv_nn2'::regclass;
 
+-- every candidate name taken (by other constraints): 42710, nothing changed
+CREATE TABLE rv_nn3 (a int, b int);
+DO $$
+BEGIN
+  FOR i IN 0..99 LOOP
+    EXECUTE format('ALTER TABLE rv_nn3 ADD CONSTRAINT %I CHECK (a > -%s) NOT VALID',
+                   'rv_nn3_b_not_null' || CASE WHEN i = 0 THEN '' ELSE i::text END, i);
+  END LOOP;
+END $$;
+\set VERBOSITY default
+CALL safemigrate.set_not_null('rv_nn3', 'b');
+\echo :LAST_ERROR_SQLSTATE
+\set VERBOSITY terse
+SELECT attnotnull, (SELECT count(*) FROM pg_constraint WHERE conrelid = 'rv_nn3'::regclass) AS constraints
+  FROM pg_attribute WHERE attrelid = 'rv_nn3'::regclass AND attname = 'b';
+
 SET safemigrate.mode = off;
-DROP TABLE rv_char, rv_bit, rv_date, rv_float, rv_owned, rv_nn, rv_nn2, rv_pause, rv_ty;
+DROP TABLE rv_char, rv_bit, rv_date, rv_float, rv_owned, rv_nn, rv_nn2, rv_nn3, rv_pause, rv_ty;
 RESET safemigrate.mode;
 DELETE FROM safemigrate.backfill_jobs WHERE table_name LIKE 'public.rv\_%';
 DELETE FROM safemigrate.expansions WHERE expansion_id IN (:rv_exp, :rv_ty_exp);
