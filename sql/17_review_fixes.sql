@@ -89,6 +89,17 @@ SELECT conname, pg_get_constraintdef(oid) AS def, conindid::regclass FROM pg_con
 WHERE conrelid = 'u1'::regclass ORDER BY 1;
 SELECT indexrelid::regclass FROM pg_index WHERE indrelid = 'u1'::regclass ORDER BY 1::text;
 
+-- Unnamed, the index gets the name PostgreSQL would choose: the default one is taken by another relation.
+CREATE TABLE u2 (a int NOT NULL, b int);
+INSERT INTO u2 SELECT g, g FROM generate_series(1, 2000) g;
+ANALYZE u2;
+CREATE SEQUENCE u2_b_key;
+CREATE SEQUENCE u2_pkey;
+ALTER TABLE u2 ADD UNIQUE (b);
+ALTER TABLE u2 ADD PRIMARY KEY (a);
+SELECT conname, pg_get_constraintdef(oid) AS def, conindid::regclass FROM pg_constraint
+WHERE conrelid = 'u2'::regclass ORDER BY 1;
+
 -- A partitioned table created in this transaction with an old partition is not new.
 CREATE TABLE big (id int NOT NULL, v int);
 INSERT INTO big SELECT g, g FROM generate_series(1, 2000) g;

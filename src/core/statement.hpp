@@ -188,6 +188,8 @@ struct Subcommand
 	bool fk_columns_indexed = true;		 /* an index leads with the referencing columns */
 	std::string_view existing_unique_index; /* a valid unique index on exactly these columns */
 	std::string_view name_columns;		 /* ADD UNIQUE: the columns unquoted, joined by "_" (default names) */
+	std::string_view free_index_name;	 /* ADD UNIQUE/PRIMARY KEY without a name: the name PostgreSQL would
+										    choose there (ChooseRelationName(): free in the schema) */
 	std::string_view index_clauses;		 /* ADD UNIQUE / PRIMARY KEY: " INCLUDE (...) NULLS NOT DISTINCT WITH (...) TABLESPACE t" */
 	std::string_view constraint_clauses; /* ADD UNIQUE / PRIMARY KEY: " DEFERRABLE INITIALLY DEFERRED" */
 

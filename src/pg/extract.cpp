@@ -1443,6 +1443,18 @@ extract_add_constraint(Oid relid, Constraint *con, Subcommand *c)
 					appendStringInfo(&nm, "_%s", strVal(lfirst(kc)));
 				c->name_columns = nm.data;
 			}
+			/*
+			 * Without a name the index gets the first of table_cols_key, table_cols_key1, ... that no
+			 * relation or constraint of the schema has (ChooseIndexName()); the steps must use that one.
+			 */
+			if (con->conname == NULL && !c->using_index && OidIsValid(relid) && keys != NIL)
+			{
+				char *relname = get_rel_name(relid);
+				if (relname != NULL)
+					c->free_index_name = ChooseRelationName(relname, con->contype == CONSTR_PRIMARY ? NULL : c->name_columns.data(),
+															con->contype == CONSTR_PRIMARY ? "pkey" : "key",
+															get_rel_namespace(relid), true);
+			}
 			/* What the statement says of the index and the constraint, for the steps. */
 			StringInfoData ix;
 			initStringInfo(&ix);

@@ -381,6 +381,8 @@ add_unique_or_pk(Assessment &a, const Ctx &x)
 	scan_texts(a, x, id, pk ? "ADD PRIMARY KEY" : "ADD UNIQUE",
 			   "the whole table has been read and the unique index built");
 	std::string name = constraint_name_of(x.part);
+	if (name.empty() && !x.c.free_index_name.empty())
+		name = quote_ident(x.c.free_index_name);
 	if (name.empty())
 	{
 		std::string cols(x.c.name_columns);
