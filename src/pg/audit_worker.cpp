@@ -13,8 +13,13 @@
  *	  cannot be inserted on its own (e.g. text not valid in the audit
  *	  database's encoding) goes to the server log and is counted, so one bad
  *	  event never stops the audit.
- *	- While the extension is missing in safemigrate.database the events wait
- *	  in the ring (and, when it is full, go to the server log).
+ *	- While the extension is missing in safemigrate.database, or another
+ *	  session holds a lock on safemigrate.ddl_audit that the INSERT would wait
+ *	  for (more than kLockTimeoutMs), the events wait in the ring (and, when
+ *	  it is full, go to the server log).
+ *	- Asked to stop, the writer writes what the ring holds for at most
+ *	  kShutdownDrainMs; events it could not write by then go to the server
+ *	  log (they stay in the ring: a restarted writer still writes them).
  *
  * Copyright (c) 2026, pg_safemigrate developers
  *
@@ -56,6 +61,12 @@ constexpr int kNParams = 29;
 
 /* After a SIGTERM, how long the writer goes on writing what sessions queue. */
 constexpr int kShutdownDrainMs = 5000;
+
+/* The writer's lock_timeout: a lock on the table makes it wait in the ring, not in a lock queue. */
+constexpr const char *kLockTimeoutMs = "1000";
+
+/* Set while the INSERT times out on a lock someone holds on safemigrate.ddl_audit (logged once). */
+bool lock_blocked = false;
 
 /*
  * One INSERT per batch: the columns come as arrays, one element per event,
@@ -223,15 +234,17 @@ prepare_insert()
 
 /*
  * Insert records [from, to) of buf in one transaction.  True when committed;
- * false (transaction rolled back, error logged) otherwise.
+ * false (transaction rolled back, *sqlerrcode set; the error logged unless it
+ * is a lock timeout) otherwise.
  * C-style frame.
  */
 bool
-insert_batch(char *buf, uint32 *offsets, int from, int to, bool *extension_missing)
+insert_batch(char *buf, uint32 *offsets, int from, int to, bool *extension_missing, int *sqlerrcode)
 {
 	MemoryContext old = CurrentMemoryContext;
 	volatile bool ok = true;
 	*extension_missing = false;
+	*sqlerrcode = 0;
 	SetCurrentStatementStartTimestamp();
 	StartTransactionCommand();
 	PG_TRY();
@@ -267,9 +280,11 @@ insert_batch(char *buf, uint32 *offsets, int from, int to, bool *extension_missi
 			SPI_freeplan(insert_plan);
 			insert_plan = NULL;
 		}
-		ereport(LOG,
-				(errmsg("pg_safemigrate audit writer could not insert %d audit row(s): %s", to - from,
-						edata->message)));
+		*sqlerrcode = edata->sqlerrcode;
+		if (edata->sqlerrcode != ERRCODE_LOCK_NOT_AVAILABLE)
+			ereport(LOG,
+					(errmsg("pg_safemigrate audit writer could not insert %d audit row(s): %s", to - from,
+							edata->message)));
 		FreeErrorData(edata);
 		ok = false;
 	}
@@ -298,8 +313,27 @@ advance_tail(uint64 new_tail, int nwritten, int nfailed)
 }
 
 /*
+ * The INSERT timed out on a lock of safemigrate.ddl_audit: say so once, and
+ * let sessions know the writer cannot take events now.
+ */
+void
+note_lock_blocked()
+{
+	if (lock_blocked)
+		return;
+	ereport(LOG,
+			(errmsg("pg_safemigrate audit writer is waiting for a lock on safemigrate.ddl_audit: audit events wait in "
+					"shared memory"),
+			 errhint("Another session holds a lock on the table (see pg_locks; a prepared transaction, or an open "
+					 "transaction after LOCK, TRUNCATE, ALTER TABLE or VACUUM FULL of it).")));
+	lock_blocked = true;
+	set_stalled(true);
+}
+
+/*
  * Write what is in the ring now.  Returns true when it made progress or the
- * ring is empty, false when it has to wait (extension missing, errors).
+ * ring is empty, false when it has to wait (extension missing, a lock on the
+ * table, errors).
  */
 bool
 drain(char *buf, uint64 bufsize, uint32 *offsets, bool *warned_missing)
@@ -330,7 +364,8 @@ drain(char *buf, uint64 bufsize, uint32 *offsets, bool *warned_missing)
 	}
 
 	bool missing = false;
-	if (insert_batch(buf, offsets, 0, n, &missing))
+	int sqlerrcode = 0;
+	if (insert_batch(buf, offsets, 0, n, &missing, &sqlerrcode))
 	{
 		if (missing)
 		{
@@ -347,21 +382,37 @@ drain(char *buf, uint64 bufsize, uint32 *offsets, bool *warned_missing)
 			set_stalled(true);
 			return false;
 		}
-		if (*warned_missing)
+		if (*warned_missing || lock_blocked)
+		{
+			if (lock_blocked)
+				ereport(LOG, (errmsg("pg_safemigrate audit writer got its lock on safemigrate.ddl_audit: writing again")));
 			set_stalled(false);
+		}
 		*warned_missing = false;
+		lock_blocked = false;
 		advance_tail(pos, n, 0);
 		return true;
+	}
+	if (sqlerrcode == ERRCODE_LOCK_NOT_AVAILABLE)
+	{
+		note_lock_blocked();
+		return false;
 	}
 
 	/* The batch failed: one event per transaction, so that only a bad event is set aside. */
 	int written = 0, failed = 0;
 	for (int i = 0; i < n; ++i)
 	{
-		if (insert_batch(buf, offsets, i, i + 1, &missing) && !missing)
+		if (insert_batch(buf, offsets, i, i + 1, &missing, &sqlerrcode) && !missing)
 			written++;
-		else if (missing)
+		else if (missing || sqlerrcode == ERRCODE_LOCK_NOT_AVAILABLE)
+		{
+			/* Events 0 .. i-1 are written or set aside: only they leave the ring. */
+			advance_tail(tail + offsets[i], written, failed);
+			if (!missing)
+				note_lock_blocked();
 			return false;
+		}
 		else
 		{
 			failed++;
@@ -375,6 +426,40 @@ drain(char *buf, uint64 bufsize, uint32 *offsets, bool *warned_missing)
 	}
 	advance_tail(pos, written, failed);
 	return true;
+}
+
+/*
+ * Stopping with events still in the ring (the deadline passed, or the writer
+ * cannot write now): each goes to the server log.  They stay in the ring: if
+ * the server is not shutting down, the restarted writer writes them (ids make
+ * that idempotent).
+ */
+void
+log_unwritten()
+{
+	LWLockAcquire(sm_audit_shared->lock, LW_SHARED);
+	uint64 head = sm_audit_shared->head;
+	uint64 tail = sm_audit_shared->tail;
+	LWLockRelease(sm_audit_shared->lock);
+	for (uint64 pos = tail; pos < head;)
+	{
+		uint32 total;
+		char hdr[sizeof(uint32)];
+		ring_read(pos, hdr, sizeof hdr);
+		memcpy(&total, hdr, sizeof total);
+		char *rec = (char *) palloc(total);
+		ring_read(pos, rec, total);
+		const SmAuditRecord *r = (const SmAuditRecord *) rec;
+		char *line = sm_audit_event_line(r);
+		ereport(LOG, (errmsg("pg_safemigrate audit writer stopped before audit event %lld was in the table: written to "
+							 "the server log",
+							 (long long) r->id),
+					  line != NULL ? errdetail_internal("%s", line) : 0));
+		if (line != NULL)
+			pfree(line);
+		pfree(rec);
+		pos += total;
+	}
 }
 
 /*
@@ -434,6 +519,8 @@ sm_audit_worker_main(Datum arg) noexcept
 	SetConfigOption("search_path", "pg_catalog", PGC_SUSET, PGC_S_OVERRIDE);
 	/* Never wait for a synchronous standby: a lost standby must not stop the audit, or a shutdown. */
 	SetConfigOption("synchronous_commit", "local", PGC_SUSET, PGC_S_OVERRIDE);
+	/* A lock on safemigrate.ddl_audit makes it wait between tries (and answer a SIGTERM), not in the lock queue. */
+	SetConfigOption("lock_timeout", kLockTimeoutMs, PGC_SUSET, PGC_S_OVERRIDE);
 
 	before_shmem_exit(worker_shmem_exit, (Datum) 0);
 	LWLockAcquire(sm_audit_shared->lock, LW_EXCLUSIVE);
@@ -477,7 +564,11 @@ sm_audit_worker_main(Datum arg) noexcept
 				shutdown_since = GetCurrentTimestamp();
 			if (!(more && progress) ||
 				TimestampDifferenceExceeds(shutdown_since, GetCurrentTimestamp(), kShutdownDrainMs))
+			{
+				MemoryContextSwitchTo(loop_cxt);
+				log_unwritten();
 				proc_exit(1);
+			}
 		}
 		if (more && progress)
 			continue;

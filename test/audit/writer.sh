@@ -6,7 +6,9 @@
 #   - statement texts are cut on a character boundary of the database's
 #     encoding (EUC_JP here), so the row is written;
 #   - a clean stop (pg_ctl stop -m fast) writes what the queue held first;
-#   - a full queue costs a transaction one short wait in all, not one per event.
+#   - a full queue costs a transaction one short wait in all, not one per event;
+#   - a lock on the audit table (a prepared transaction) holds the events in
+#     the queue until it is gone, and does not hold up a clean stop.
 # Prints "ok - ..." / "not ok - ...", then "audit-writer: N passed, M failed".
 source "$(dirname "${BASH_SOURCE[0]}")/../../scripts/lib.sh"
 set +e
@@ -113,5 +115,52 @@ rc=$?
 sm_check_eq "pg_ctl stop -m fast with a missing synchronous standby stops the server" "0" "$rc"
 sm_check_eq "... within 20 s" "t" "$([ $(($(date +%s) - start)) -lt 20 ] && echo t || echo f)"
 sm_as_owner sed -i '/synchronous_standby_names/d' "$dir/data/postgresql.auto.conf"
+
+# 6. A lock on safemigrate.ddl_audit that does not go away with a session (a
+# prepared transaction): the writer waits between tries of 1 s (logged once),
+# writes the event once the lock is gone, and is not held up in a clean stop:
+# what it could not write goes to the server log.
+restart start
+wait_writer
+hold_audit() {
+	q -d postgres -c "SELECT safemigrate.audit_wait(60000)" >/dev/null
+	PGOPTIONS='-c safemigrate.mode=off -c safemigrate.audit=off' q -d postgres <<'SQL'
+BEGIN;
+LOCK TABLE safemigrate.ddl_audit IN ACCESS EXCLUSIVE MODE;
+PREPARE TRANSACTION 'hold_audit';
+SQL
+}
+waiting_lines() { grep -c 'audit writer is waiting for a lock on safemigrate.ddl_audit' "$dir/server.log"; }
+wait_for_waiting() {
+	local i
+	for i in $(seq 1 300); do
+		[ "$(waiting_lines)" -gt "$1" ] && return 0
+		sleep 0.1
+	done
+	return 1
+}
+hold_audit
+w0=$(waiting_lines)
+q -d postgres -c "CREATE TABLE while_locked (a int)"
+wait_for_waiting "$w0"
+sm_check_eq "the writer says once that it waits for a lock on safemigrate.ddl_audit" "$((w0 + 1))" "$(waiting_lines)"
+sm_check_eq "... the event is not written while the lock is held (audit_wait times out)" "f" \
+	"$(q -d postgres -c "SELECT safemigrate.audit_wait(1500)")"
+q -d postgres -c "ROLLBACK PREPARED 'hold_audit'"
+sm_check_eq "... and is written once the lock is gone" "1" "$(rows "statement = 'CREATE TABLE while_locked (a int)'")"
+sm_check_eq "... with no event set aside as failed" "0" "$(q -d postgres -c "SELECT events_failed FROM safemigrate.audit_queue()")"
+hold_audit
+w0=$(waiting_lines)
+q -d postgres -c "CREATE TABLE at_stop_while_locked (a int)"
+wait_for_waiting "$w0"
+start=$(date +%s)
+sm_as_owner "$PG_BINDIR/pg_ctl" -D "$dir/data" -w -t 60 stop -m fast >/dev/null 2>&1
+rc=$?
+sm_check_eq "pg_ctl stop -m fast while the writer waits for the lock stops the server" "0" "$rc"
+sm_check_eq "... within 20 s" "t" "$([ $(($(date +%s) - start)) -lt 20 ] && echo t || echo f)"
+sm_check_eq "... and the event it could not write is in the server log" "1" \
+	"$(grep -A1 'audit writer stopped before audit event' "$dir/server.log" | grep -c 'CREATE TABLE at_stop_while_locked')"
+restart start
+q -d postgres -c "ROLLBACK PREPARED 'hold_audit'"
 
 sm_checks_summary audit-writer
