@@ -74,9 +74,9 @@ condition(std::string_view where_clause)
 }
 
 std::string
-update_head(std::string_view table, std::string_view set_clause)
+update_head(std::string_view table, std::string_view set_clause, bool only = false)
 {
-	return "UPDATE " + std::string(table) + " SET\n" + std::string(set_clause) + "\nWHERE ";
+	return (only ? "UPDATE ONLY " : "UPDATE ") + std::string(table) + " SET\n" + std::string(set_clause) + "\nWHERE ";
 }
 
 /* Shared checks of both texts; "" if fine. */
@@ -87,6 +87,9 @@ common_problem(std::string_view text, std::string_view what, bool is_set)
 	auto toks = tokenize(text);
 	if (toks.empty())
 		return std::string(what) + " is empty";
+	/* Not closed in its own text, it would run on into the statement's next part (the other text, the key bounds). */
+	if (std::string_view part = unterminated_part(text); !part.empty())
+		return std::string(what) + " has an unterminated " + std::string(part);
 	for (std::size_t i = 0; i < toks.size(); ++i)
 	{
 		const Token &t = toks[i];
@@ -153,7 +156,8 @@ keyset_sql(std::string_view table, const std::vector<BackfillKey> &keys, std::st
 std::string
 tid_update_sql(std::string_view table, std::string_view set_clause, std::string_view where_clause)
 {
-	return update_head(table, set_clause) + "ctid >= $1::pg_catalog.tid AND ctid < $2::pg_catalog.tid" +
+	/* ONLY: the block ranges are the table's own; an inheritance child's rows have other ctids. */
+	return update_head(table, set_clause, true) + "ctid >= $1::pg_catalog.tid AND ctid < $2::pg_catalog.tid" +
 		   condition(where_clause);
 }
 

@@ -68,9 +68,12 @@ skip_space_and_comments(std::string_view s, std::size_t i) noexcept
 	}
 }
 
-/* End of the quoted run starting at i (s[i] == quote); doubled quotes escape. */
+/*
+ * End of the quoted run starting at i (s[i] == quote); doubled quotes escape.
+ * *closed (if given) tells whether the closing quote was found.
+ */
 std::size_t
-skip_quoted(std::string_view s, std::size_t i, char quote, bool backslash_escapes) noexcept
+skip_quoted(std::string_view s, std::size_t i, char quote, bool backslash_escapes, bool *closed = nullptr) noexcept
 {
 	++i;
 	while (i < s.size())
@@ -82,11 +85,17 @@ skip_quoted(std::string_view s, std::size_t i, char quote, bool backslash_escape
 			if (i + 1 < s.size() && s[i + 1] == quote)
 				i += 2;
 			else
+			{
+				if (closed != nullptr)
+					*closed = true;
 				return i + 1;
+			}
 		}
 		else
 			++i;
 	}
+	if (closed != nullptr)
+		*closed = false;
 	return i;
 }
 
@@ -162,6 +171,75 @@ tokenize(std::string_view s, std::size_t max_tokens)
 		out.push_back(Token{kind, start, i});
 	}
 	return out;
+}
+
+std::string_view
+unterminated_part(std::string_view s) noexcept
+{
+	std::size_t i = 0;
+	while (i < s.size())
+	{
+		char c = s[i];
+		bool closed = true;
+		if (s.compare(i, 2, "--") == 0)
+		{
+			while (i < s.size() && s[i] != '\n')
+				++i;
+		}
+		else if (s.compare(i, 2, "/*") == 0)
+		{
+			int depth = 0;
+			closed = false;
+			while (i < s.size())
+			{
+				if (s.compare(i, 2, "/*") == 0)
+				{
+					++depth;
+					i += 2;
+				}
+				else if (s.compare(i, 2, "*/") == 0)
+				{
+					i += 2;
+					if (--depth == 0)
+					{
+						closed = true;
+						break;
+					}
+				}
+				else
+					++i;
+			}
+			if (!closed)
+				return "comment";
+		}
+		else if ((c == 'E' || c == 'e') && i + 1 < s.size() && s[i + 1] == '\'' && (i == 0 || !is_ident_char(s[i - 1])))
+		{
+			i = skip_quoted(s, i + 1, '\'', true, &closed);
+			if (!closed)
+				return "string";
+		}
+		else if (is_ident_start(c))
+		{
+			while (i < s.size() && is_ident_char(s[i]))
+				++i;
+		}
+		else if (c == '"' || c == '\'')
+		{
+			i = skip_quoted(s, i, c, false, &closed);
+			if (!closed)
+				return c == '"' ? "quoted identifier" : "string";
+		}
+		else if (std::size_t tag = dollar_tag_length(s, i))
+		{
+			std::size_t close = s.find(s.substr(i, tag), i + tag);
+			if (close == std::string_view::npos)
+				return "dollar-quoted string";
+			i = close + tag;
+		}
+		else
+			++i;
+	}
+	return std::string_view();
 }
 
 bool

@@ -47,6 +47,12 @@ struct Token
 /* Tokens of sql, comments and white space skipped; stops after max_tokens. */
 std::vector<Token> tokenize(std::string_view sql, std::size_t max_tokens = SIZE_MAX);
 
+/*
+ * "comment", "string", "quoted identifier" or "dollar-quoted string" when s
+ * has one that is not closed (standard_conforming_strings on); empty if none.
+ */
+std::string_view unterminated_part(std::string_view s) noexcept;
+
 /* True if tok is the keyword kw (kw in upper case; comparison ignores case). */
 bool is_keyword(std::string_view sql, const Token &tok, std::string_view kw) noexcept;
 

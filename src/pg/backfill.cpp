@@ -51,7 +51,9 @@ extern "C" {
 #include "access/xlog_internal.h"
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
+#include "catalog/pg_inherits.h"
 #include "optimizer/optimizer.h"
+#include "parser/parser.h"
 #include "parser/parse_type.h"
 #include "utils/guc.h"
 #include "utils/lsyscache.h"
@@ -363,10 +365,60 @@ resolve_key_types(Job *job)
 	}
 }
 
+/*
+ * The caller's texts are checked as PostgreSQL reads them with
+ * standard_conforming_strings on (the default): with it off, a backslash in
+ * '...' would end or continue a string where the check saw otherwise.
+ */
+void
+require_standard_strings()
+{
+	if (!standard_conforming_strings)
+		ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+						errmsg("safemigrate.backfill needs standard_conforming_strings = on"),
+						errdetail("Its set_clause and where_clause are checked as PostgreSQL reads them with that "
+								  "setting, the default."),
+						errhint("SET standard_conforming_strings = on; write strings with backslash escapes as "
+								"E'...'.")));
+}
+
+/* Does the UPDATE's SET list assign a key column?  The key bounds of later batches would then move rows. */
+const char *
+assigned_key_column(const Job *job, SPIPlanPtr plan)
+{
+	ListCell *lc;
+	foreach (lc, SPI_plan_get_plan_sources(plan))
+	{
+		CachedPlanSource *ps = (CachedPlanSource *) lfirst(lc);
+		ListCell *lq;
+		foreach (lq, ps->query_list)
+		{
+			Query *q = lfirst_node(Query, lq);
+			if (q->commandType != CMD_UPDATE)
+				continue;
+			ListCell *lt;
+			foreach (lt, q->targetList)
+			{
+				TargetEntry *te = lfirst_node(TargetEntry, lt);
+				if (te->resjunk)
+					continue;
+				char *att = get_attname(job->relid, te->resno, true);
+				if (att == NULL)
+					continue;
+				for (int i = 0; i < job->nkeys; ++i)
+					if (strcmp(quote_identifier(att), job->keys[i]) == 0)
+						return job->keys[i];
+			}
+		}
+	}
+	return NULL;
+}
+
 /* The statements of a job: texts from the core, prepared and kept. */
 void
 prepare_job(Job *job, bool creating)
 {
+	require_standard_strings();
 	FenceError err;
 	Oid types[2 * 32 + 1]; /* up to 32 key columns (find_key), twice, and the offset */
 	char *update_sql;
@@ -390,6 +442,13 @@ prepare_job(Job *job, bool creating)
 		job->update_first = prepare_kept(sql.update_first, job->nkeys, types);
 		job->update_after = prepare_kept(sql.update_after, 2 * job->nkeys, types);
 		update_sql = sql.update_after;
+		if (const char *key = assigned_key_column(job, job->update_after))
+			ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+							errmsg("set_clause must not assign the primary key column %s", key),
+							errdetail("The batches are ranges of the key: a row whose key changes can fall into a "
+									  "later batch and be updated twice, or into a done one and be missed."),
+							errhint("Change key values with a plain UPDATE, or backfill a new column and swap it "
+									"in.")));
 		if (creating)
 		{
 			/* The job's bound: the last key now. */
@@ -546,6 +605,7 @@ create_job(FunctionCallInfo fcinfo, bool *empty)
 		aclcheck_error(ACLCHECK_NO_PRIV, get_relkind_objtype(relkind), get_rel_name(job.relid));
 	job.set_clause = TextDatumGetCString(PG_GETARG_DATUM(1));
 	job.where_clause = PG_ARGISNULL(2) ? NULL : TextDatumGetCString(PG_GETARG_DATUM(2));
+	require_standard_strings();
 	char problem[256];
 	FenceError err;
 	if (!sm_backfill_clause_problem(job.set_clause, true, problem, sizeof problem, &err))
@@ -586,6 +646,11 @@ create_job(FunctionCallInfo fcinfo, bool *empty)
 							 errdetail("An updated row can move to a later page and be visited again."),
 							 errhint("Pass a where_clause that is false for the rows already done, for example "
 									 "'new_col IS DISTINCT FROM old_col'.")));
+		if (find_inheritance_children(job.relid, AccessShareLock) != NIL)
+			ereport(NOTICE, (errmsg("%s has inheritance children: without a primary key the batches cover only its "
+									"own rows",
+									job.table),
+							 errhint("Backfill each child table with a job of its own.")));
 	}
 
 	Oid itypes[19] = {OIDOID,  TEXTOID, TEXTOID, TEXTOID, TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID,
@@ -690,11 +755,12 @@ load_job(Job *job, int64 id)
 	job->set_clause = get_text(tup, desc, 2);
 	job->where_clause = get_text(tup, desc, 3);
 	Datum d = SPI_getbinval(tup, desc, 4, &isnull);
+	int n2 = 0;
 	if (!isnull)
 	{
-		int n2;
 		job->keys = text_array(d, &job->nkeys);
-		job->types = text_array(SPI_getbinval(tup, desc, 5, &isnull), &n2);
+		Datum t = SPI_getbinval(tup, desc, 5, &isnull);
+		job->types = isnull ? NULL : text_array(t, &n2);
 	}
 	d = SPI_getbinval(tup, desc, 6, &isnull);
 	int nupper = 0;
@@ -713,6 +779,36 @@ load_job(Job *job, int64 id)
 	job->max_retries = get_int32(tup, desc, 16);
 	const char *status = get_text(tup, desc, 17);
 	int64 reltuples = get_int64(tup, desc, 18, -1);
+	/*
+	 * The row is its owner's to change (row-level security): its arrays are
+	 * checked before anything is sized by them.
+	 */
+	const char *bad = NULL;
+	auto has_null = [](char **vals, int n) {
+		for (int i = 0; i < n; ++i)
+			if (vals[i] == NULL)
+				return true;
+		return false;
+	};
+	if (job->keys != NULL)
+	{
+		if (job->nkeys < 1 || job->nkeys > 32)
+			bad = "key_columns must have 1 to 32 elements";
+		else if (job->types == NULL || n2 != job->nkeys || has_null(job->keys, job->nkeys) ||
+				 has_null(job->types, job->nkeys))
+			bad = "key_columns and key_types must have the same number of elements, none NULL";
+		else if ((upper != NULL && (nupper != job->nkeys || has_null(upper, nupper))) ||
+				 (reached != NULL && (nreached != job->nkeys || has_null(reached, nreached))))
+			bad = "key_upper and key_reached must have one element per key column, none NULL";
+	}
+	else if ((upper != NULL && (nupper != 1 || upper[0] == NULL || upper[0][0] == '-')) ||
+			 (reached != NULL && (nreached != 1 || reached[0] == NULL || reached[0][0] == '-')))
+		bad = "a job without key columns has one block number in key_upper and in key_reached";
+	if (bad != NULL)
+		ereport(ERROR, (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+						errmsg("backfill job " INT64_FORMAT " is inconsistent: %s", id, bad),
+						errhint("Its row in safemigrate.backfill_jobs was changed by hand. Cancel it and start a new "
+								"job with a where_clause that skips the rows already done.")));
 	if (job->nkeys > 0)
 	{
 		job->empty = upper == NULL;
@@ -1232,6 +1328,59 @@ run_loop(Job *job)
 	}
 }
 
+/* "(a integer, b text)": a key for messages. */
+char *
+key_text(char **keys, char **types, int n)
+{
+	StringInfoData buf;
+	initStringInfo(&buf);
+	appendStringInfoChar(&buf, '(');
+	for (int i = 0; i < n; ++i)
+		appendStringInfo(&buf, "%s%s %s", i ? ", " : "", keys[i], types[i]);
+	appendStringInfoChar(&buf, ')');
+	return buf.data;
+}
+
+/*
+ * A keyset job goes on only with the primary key it was created with: the
+ * key values it keeps would mean other rows under another key (or not parse).
+ */
+void
+check_key_unchanged(Job *job)
+{
+	if (job->nkeys == 0)
+		return;
+	Job now;
+	memset(&now, 0, sizeof now);
+	now.relid = job->relid;
+	now.table = job->table;
+	now.cxt = CurrentMemoryContext;
+	find_key(&now);
+	bool same = now.nkeys == job->nkeys;
+	for (int i = 0; same && i < now.nkeys; ++i)
+		same = strcmp(now.keys[i], job->keys[i]) == 0 && strcmp(now.types[i], job->types[i]) == 0;
+	if (!same)
+		ereport(ERROR, (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+						errmsg("the primary key of %s changed since backfill job " INT64_FORMAT " was created",
+							   job->table, job->id),
+						errdetail("It was %s, it is %s.", key_text(job->keys, job->types, job->nkeys),
+								  now.nkeys > 0 ? key_text(now.keys, now.types, now.nkeys) : "none"),
+						errhint("Cancel the job with safemigrate.backfill_cancel(" INT64_FORMAT ") and start a new one "
+								"with a where_clause that skips the rows already done.",
+								job->id)));
+}
+
+/* The checks and statements of a run, before its first batch (in a subtransaction). */
+void
+prepare_run(void *arg)
+{
+	Job *job = (Job *) arg;
+	check_key_unchanged(job);
+	MemoryContext old = MemoryContextSwitchTo(job->cxt);
+	prepare_job(job, false);
+	MemoryContextSwitchTo(old);
+}
+
 /* Run (or resume) a job.  SPI is connected non-atomically. */
 void
 run_job(int64 id)
@@ -1296,9 +1445,22 @@ run_job(int64 id)
 					   " WHERE job_id = $1",
 					   0, NULL, NULL, NULL);
 			commit();
-			MemoryContext old = MemoryContextSwitchTo(job->cxt);
-			prepare_job(job, false);
-			MemoryContextSwitchTo(old);
+			/* A run that cannot start (a column dropped, the key changed) leaves the job failed, with why. */
+			if (ErrorData *edata = sm_try_in_subtransaction(prepare_run, job))
+			{
+				free_plans(job);
+				Oid types[1] = {TEXTOID};
+				Datum values[1] = {CStringGetTextDatum(edata->message ? edata->message : "error")};
+				job_update(id,
+						   "UPDATE safemigrate.backfill_jobs SET status = 'failed', last_error = $2, pid = NULL, "
+						   "  request = NULL, throttled = NULL WHERE job_id = $1",
+						   1, types, values, NULL);
+				commit();
+				ereport(NOTICE, (errmsg("backfill job " INT64_FORMAT " failed before its first batch", id),
+								 errhint("Fix the cause, then CALL safemigrate.backfill_resume(" INT64_FORMAT ").",
+										 id)));
+				ReThrowError(edata);
+			}
 			run_loop(job);
 		}
 	}

@@ -1,6 +1,7 @@
 // Unit tests of the pure parts of safemigrate.backfill(): batch statements,
 // checks of the caller's texts, batch-size adaptation.
 #include "core/backfill.hpp"
+#include "core/sql_text.hpp"
 
 #include <gtest/gtest.h>
 
@@ -41,9 +42,9 @@ TEST(Backfill, KeyQueriesOrderByTheTableColumn)
 TEST(Backfill, TidSql)
 {
 	EXPECT_EQ(tid_update_sql("t", "b = a", ""),
-			  "UPDATE t SET\nb = a\nWHERE ctid >= $1::pg_catalog.tid AND ctid < $2::pg_catalog.tid");
+			  "UPDATE ONLY t SET\nb = a\nWHERE ctid >= $1::pg_catalog.tid AND ctid < $2::pg_catalog.tid");
 	EXPECT_EQ(tid_update_sql("t", "b = a", "b <> a"),
-			  "UPDATE t SET\nb = a\nWHERE ctid >= $1::pg_catalog.tid AND ctid < $2::pg_catalog.tid\n  AND (\nb <> a\n)");
+			  "UPDATE ONLY t SET\nb = a\nWHERE ctid >= $1::pg_catalog.tid AND ctid < $2::pg_catalog.tid\n  AND (\nb <> a\n)");
 }
 
 TEST(Backfill, LineCommentInSetListCannotSwallowTheBounds)
@@ -78,6 +79,22 @@ TEST(Backfill, WhereClauseProblems)
 	EXPECT_EQ(where_clause_problem("true; DROP TABLE t"),
 			  "where_clause must not contain \";\": it is one part of the batch statement");
 	EXPECT_EQ(where_clause_problem(""), "where_clause is empty");
+}
+
+/* Texts that do not close what they open would run on into the next part of the batch statement. */
+TEST(Backfill, UnterminatedPartsAreRefused)
+{
+	EXPECT_EQ(set_clause_problem("n = n + 1 /*"), "set_clause has an unterminated comment");
+	EXPECT_EQ(set_clause_problem("n = n + 1 /* a /* b */"), "set_clause has an unterminated comment");
+	EXPECT_EQ(where_clause_problem("' */ , v = (v --'"), "");
+	EXPECT_EQ(where_clause_problem("b = 'x"), "where_clause has an unterminated string");
+	EXPECT_EQ(where_clause_problem("b = 'it''s"), "where_clause has an unterminated string");
+	EXPECT_EQ(where_clause_problem("b = E'x\\'"), "where_clause has an unterminated string");
+	EXPECT_EQ(where_clause_problem("\"b = 1"), "where_clause has an unterminated quoted identifier");
+	EXPECT_EQ(set_clause_problem("b = $x$abc"), "set_clause has an unterminated dollar-quoted string");
+	EXPECT_EQ(set_clause_problem("b = 'it''s', c = E'\\'', d = $q$'$q$ /* ok */ -- fine"), "");
+	EXPECT_EQ(unterminated_part("x = 'a' || \"q\"\"\" || e'\\''"), "");
+	EXPECT_EQ(unterminated_part("name'"), "string");
 }
 
 TEST(Backfill, BatchSizeMovesTowardsTheTarget)

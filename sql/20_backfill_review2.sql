@@ -1,0 +1,93 @@
+-- Findings of the second review of the backfill (2026-11-26, afternoon), each
+-- fixed and kept here.
+SET safemigrate.small_table_rows = 0;
+\set VERBOSITY terse
+SELECT setval(pg_get_serial_sequence('safemigrate.backfill_jobs', 'job_id'), 2000) IS NOT NULL AS ids_set;
+
+-- The job row is its owner's to change (row-level security): arrays edited by
+-- hand are refused before anything is sized by them (they crashed the server).
+CREATE ROLE regress_rv2_user LOGIN;
+GRANT CREATE ON SCHEMA public TO regress_rv2_user;
+SET ROLE regress_rv2_user;
+CREATE TABLE rv2_mine (id int PRIMARY KEY, v int, n int);
+INSERT INTO rv2_mine SELECT g, g FROM generate_series(1, 100) g;
+SELECT safemigrate.backfill_create('rv2_mine', 'n = v') AS j \gset
+UPDATE safemigrate.backfill_jobs SET key_reached = '{NULL}' WHERE job_id = :j;
+CALL safemigrate.backfill_resume(:j);
+\echo :LAST_ERROR_SQLSTATE
+UPDATE safemigrate.backfill_jobs SET key_reached = NULL, key_upper = '{}' WHERE job_id = :j;
+CALL safemigrate.backfill_resume(:j);
+UPDATE safemigrate.backfill_jobs SET key_upper = '{100}', key_columns = '{id,v}' WHERE job_id = :j;
+CALL safemigrate.backfill_resume(:j);
+UPDATE safemigrate.backfill_jobs SET key_columns = array_fill('id'::text, ARRAY[60]),
+       key_types = array_fill('integer'::text, ARRAY[60]), key_upper = array_fill('1'::text, ARRAY[60])
+ WHERE job_id = :j;
+CALL safemigrate.backfill_resume(:j);
+-- consistent, but not the table's primary key: the run does not start, the job says why
+UPDATE safemigrate.backfill_jobs SET key_columns = '{v}', key_types = '{integer}', key_upper = '{100}' WHERE job_id = :j;
+\set VERBOSITY default
+CALL safemigrate.backfill_resume(:j);
+\set VERBOSITY terse
+SELECT status, last_error FROM safemigrate.backfill_jobs WHERE job_id = :j;
+RESET ROLE;
+
+-- A comment or a string left open in one text would run on into the other
+-- (the batch bounds lost); so would a backslash with standard_conforming_strings off.
+CREATE TABLE rv2_inj (id int PRIMARY KEY, v int, n int DEFAULT 0);
+INSERT INTO rv2_inj SELECT g, g FROM generate_series(1, 1000) g;
+CALL safemigrate.backfill('rv2_inj', 'n = n + 1 /*', $w$' */ , v = (v --'$w$);
+CALL safemigrate.backfill('rv2_inj', 'n = 1', $w$v = 'x$w$);
+SET standard_conforming_strings = off;
+CALL safemigrate.backfill('rv2_inj', 'n = 1', $w$'\'' = '' ) OR true OR ( true --'$w$);
+\echo :LAST_ERROR_SQLSTATE
+RESET standard_conforming_strings;
+SELECT min(n), max(n) FROM rv2_inj;
+
+-- A set_clause that assigns a key column would move rows between batches.
+CREATE TABLE rv2_codes (code text PRIMARY KEY, v int);
+INSERT INTO rv2_codes SELECT 'c' || g, g FROM generate_series(1, 100) g;
+CALL safemigrate.backfill('rv2_codes', $$code = code || '-v2'$$);
+\echo :LAST_ERROR_SQLSTATE
+SELECT count(*) FILTER (WHERE code LIKE '%-v2') AS changed FROM rv2_codes;
+
+-- Without a primary key the batches are the table's own pages: its
+-- inheritance children are not touched (UPDATE ONLY), and the NOTICE says so.
+CREATE TABLE rv2_par (id int, v int, n int);
+CREATE TABLE rv2_chi () INHERITS (rv2_par);
+INSERT INTO rv2_par SELECT g, g, NULL FROM generate_series(1, 10) g;
+INSERT INTO rv2_chi SELECT g, g, NULL FROM generate_series(1, 1000) g;
+CALL safemigrate.backfill('rv2_par', 'n = v', 'n IS NULL');
+SELECT count(*) FILTER (WHERE n IS NULL) AS parent_null FROM ONLY rv2_par;
+CALL safemigrate.backfill('rv2_chi', 'n = v', 'n IS NULL');
+SELECT count(*) FILTER (WHERE n IS NULL) AS still_null FROM rv2_par;
+
+-- A run that cannot start leaves the job failed, with why (it showed
+-- 'interrupted', as if its backend had been killed).
+CREATE TABLE rv2_a (id int PRIMARY KEY, v int, n int);
+INSERT INTO rv2_a SELECT g, g FROM generate_series(1, 100) g;
+SELECT safemigrate.backfill_create('rv2_a', 'n = v') AS j \gset
+SET safemigrate.mode = off;
+ALTER TABLE rv2_a DROP COLUMN v;
+RESET safemigrate.mode;
+CALL safemigrate.backfill_resume(:j);
+SELECT status, last_error FROM safemigrate.backfill_progress WHERE job_id = :j;
+-- the key's type changed: the kept key values would mean other rows
+CREATE TABLE rv2_k (id int PRIMARY KEY, v int, n int);
+INSERT INTO rv2_k SELECT g, g FROM generate_series(1, 100) g;
+SELECT safemigrate.backfill_create('rv2_k', 'n = v') AS j \gset
+SET safemigrate.mode = off;
+ALTER TABLE rv2_k ALTER COLUMN id TYPE bigint;
+RESET safemigrate.mode;
+CALL safemigrate.backfill_resume(:j);
+SELECT status, last_error FROM safemigrate.backfill_progress WHERE job_id = :j;
+-- cancelled, it is over
+SELECT safemigrate.backfill_cancel(:j);
+SELECT status FROM safemigrate.backfill_progress WHERE job_id = :j;
+
+SET safemigrate.mode = off;
+DROP TABLE rv2_mine, rv2_inj, rv2_codes, rv2_par, rv2_chi, rv2_a, rv2_k;
+RESET safemigrate.mode;
+DELETE FROM safemigrate.backfill_jobs WHERE table_name LIKE 'public.rv2\_%';
+REVOKE CREATE ON SCHEMA public FROM regress_rv2_user;
+DROP ROLE regress_rv2_user;
+RESET safemigrate.small_table_rows;
