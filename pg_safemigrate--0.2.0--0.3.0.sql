@@ -344,7 +344,8 @@ CREATE FUNCTION safemigrate._expansion_sync_body(e safemigrate.expansions)
 RETURNS text
 LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
 AS $fn$
-  SELECT CASE
+  -- A column named like a PL/pgSQL variable (found, new, tg_op, converted) means the column.
+  SELECT E'#variable_conflict use_column\n' || CASE
     WHEN e.kind = 'rename column' THEN pg_catalog.format($body$
 BEGIN
   -- pg_safemigrate expansion %3$s: keeps %1$I and %2$I equal, whichever the application writes
@@ -464,12 +465,25 @@ BEGIN
     END IF;
     EXECUTE pg_catalog.format('ALTER TABLE %s ADD COLUMN %I %s', e.relid::regclass, e.new_column, old_type);
   END IF;
-  -- 2. the sync trigger
-  EXECUTE pg_catalog.format('CREATE OR REPLACE FUNCTION %s() RETURNS trigger LANGUAGE plpgsql AS %L',
-                            e.sync_function, safemigrate._expansion_sync_body(e));
+  -- 2. the sync trigger.  Its function is created here, never replaced: one of that name that this run did
+  -- not create (another role could have put it in the table's schema first, and keep changing it) is refused.
+  -- It runs with the search_path of the expand call (the type and USING expression mean what they meant
+  -- here), and fires for every write, also in sessions with session_replication_role = replica.
+  IF to_regprocedure(e.sync_function || '()') IS NULL THEN
+    EXECUTE pg_catalog.format('CREATE FUNCTION %s() RETURNS trigger LANGUAGE plpgsql SET search_path FROM CURRENT AS %L',
+                              e.sync_function, safemigrate._expansion_sync_body(e));
+  ELSIF NOT EXISTS (SELECT FROM pg_catalog.pg_proc p
+                     WHERE p.oid = to_regprocedure(e.sync_function || '()') AND p.proowner = current_user::regrole
+                       AND p.prosrc = safemigrate._expansion_sync_body(e)) THEN
+    RAISE EXCEPTION 'function %() exists and is not the one expansion % created', e.sync_function, id
+      USING ERRCODE = 'duplicate_function',
+            DETAIL = 'The expansion would make it the trigger of the table; another role may own or change it.',
+            HINT = pg_catalog.format('Drop or rename that function, or undo the expansion with CALL safemigrate.expand_abort(%s).', id);
+  END IF;
   IF NOT EXISTS (SELECT FROM pg_catalog.pg_trigger WHERE tgrelid = e.relid AND tgname = e.sync_trigger) THEN
     EXECUTE pg_catalog.format('CREATE TRIGGER %I BEFORE INSERT OR UPDATE ON %s FOR EACH ROW EXECUTE FUNCTION %s()',
                               e.sync_trigger, e.relid::regclass, e.sync_function);
+    EXECUTE pg_catalog.format('ALTER TABLE %s ENABLE ALWAYS TRIGGER %I', e.relid::regclass, e.sync_trigger);
   END IF;
   UPDATE safemigrate.expansions x SET status = 'backfilling', updated_at = clock_timestamp()
    WHERE x.expansion_id = id AND x.status = 'expanding';
@@ -537,6 +551,8 @@ BEGIN
            ELSE 'the table and the column names must not be NULL' END
       USING ERRCODE = 'null_value_not_allowed';
   END IF;
+  -- One at a time per table: two calls at once would record two expansions of the same column.
+  PERFORM pg_catalog.pg_advisory_xact_lock(1936543085, rel::oid::int);
   SELECT * INTO prior FROM safemigrate.expansions e
    WHERE e.relid = rel AND e.kind = _expansion_for.kind AND e.old_column = _expansion_for.old_column
      AND e.new_column = _expansion_for.new_column AND e.status NOT IN ('contracted', 'aborted');
@@ -561,6 +577,30 @@ BEGIN
   END IF;
   IF (SELECT relkind FROM pg_catalog.pg_class WHERE oid = rel) NOT IN ('r', 'p') THEN
     RAISE EXCEPTION '"%" is not a table', rel USING ERRCODE = 'wrong_object_type';
+  END IF;
+  -- Another open expansion of either column: its trigger would name a column this one drops.
+  SELECT * INTO prior FROM safemigrate.expansions e
+   WHERE e.relid = rel AND e.status NOT IN ('contracted', 'aborted')
+     AND (e.old_column IN (_expansion_for.old_column, _expansion_for.new_column)
+          OR e.new_column IN (_expansion_for.old_column, _expansion_for.new_column))
+   LIMIT 1;
+  IF FOUND THEN
+    RAISE EXCEPTION 'column "%" of % is part of expansion %, which is under way', prior.old_column, rel, prior.expansion_id
+      USING ERRCODE = 'object_in_use',
+            HINT = pg_catalog.format('Contract or abort expansion %s first.', prior.expansion_id);
+  END IF;
+  -- Triggers are not inherited: writes to an inheritance child would not be synced (partitions are fine).
+  IF EXISTS (SELECT FROM pg_catalog.pg_inherits i JOIN pg_catalog.pg_class c ON c.oid = i.inhrelid
+              WHERE i.inhparent = rel AND NOT c.relispartition) THEN
+    RAISE EXCEPTION '% has inheritance children', rel
+      USING ERRCODE = 'feature_not_supported',
+            DETAIL = 'The sync trigger would not fire for rows written to a child table.';
+  END IF;
+  IF EXISTS (SELECT FROM pg_catalog.pg_attribute
+              WHERE attrelid = rel AND attname = old_column AND (attgenerated <> '' OR attidentity <> '')) THEN
+    RAISE EXCEPTION 'column "%" of % is a generated or identity column', old_column, rel
+      USING ERRCODE = 'feature_not_supported',
+            DETAIL = 'A BEFORE trigger does not see generated values, and the new column would not be an identity.';
   END IF;
   IF NOT EXISTS (SELECT FROM pg_catalog.pg_attribute
                   WHERE attrelid = rel AND attname = old_column AND attnum > 0 AND NOT attisdropped) THEN
@@ -632,6 +672,10 @@ DECLARE
   e safemigrate.expansions;
   j safemigrate.backfill_jobs;
   def text;
+  oldatt pg_catalog.pg_attribute;
+  newatt pg_catalog.pg_attribute;
+  carried text[];
+  seq regclass;
 BEGIN
   PERFORM safemigrate._require_own_transactions('safemigrate.contract');
   IF expansion_id IS NULL THEN
@@ -648,6 +692,11 @@ BEGIN
   ELSIF e.status = 'aborted' THEN
     RAISE EXCEPTION 'expansion % was aborted', expansion_id USING ERRCODE = 'object_not_in_prerequisite_state';
   END IF;
+  IF NOT EXISTS (SELECT FROM pg_catalog.pg_class WHERE oid = e.relid) THEN
+    RAISE EXCEPTION 'the table of expansion % (%) no longer exists', expansion_id, e.table_name
+      USING ERRCODE = 'undefined_table',
+            HINT = pg_catalog.format('Mark it aborted with CALL safemigrate.expand_abort(%s).', expansion_id);
+  END IF;
   SELECT * INTO j FROM safemigrate.backfill_jobs b WHERE b.job_id = e.job_id;
   IF j.status IS DISTINCT FROM 'done' THEN
     RAISE EXCEPTION 'expansion %: the backfill of % is not complete', expansion_id, e.table_name
@@ -657,16 +706,48 @@ BEGIN
             HINT = CASE WHEN j.job_id IS NULL THEN pg_catalog.format('Run the expand procedure again.')
                         ELSE pg_catalog.format('Finish it with CALL safemigrate.backfill_resume(%s), then contract.', j.job_id) END;
   END IF;
+  -- What the old column carries that dropping it would lose, and the new column does not have: refused,
+  -- listed.  Its default and the sequence it owns (serial) move to the new column below.
+  SELECT * INTO oldatt FROM pg_catalog.pg_attribute WHERE attrelid = e.relid AND attname = e.old_column;
+  SELECT * INTO newatt FROM pg_catalog.pg_attribute WHERE attrelid = e.relid AND attname = e.new_column;
+  SELECT coalesce(array_agg(DISTINCT x), '{}') INTO carried FROM (
+    SELECT pg_catalog.pg_describe_object(d.classid, d.objid, d.objsubid) AS x
+      FROM pg_catalog.pg_depend d
+     WHERE d.refclassid = 'pg_catalog.pg_class'::regclass AND d.refobjid = e.relid AND d.refobjsubid = oldatt.attnum
+       AND d.deptype IN ('a', 'n')
+       AND d.classid <> 'pg_catalog.pg_attrdef'::regclass
+       AND NOT (d.classid = 'pg_catalog.pg_class'::regclass
+                AND (SELECT relkind FROM pg_catalog.pg_class WHERE oid = d.objid) = 'S')
+    UNION ALL SELECT 'NOT NULL' WHERE oldatt.attnotnull AND NOT newatt.attnotnull
+    UNION ALL SELECT 'column privileges (GRANT ... (' || pg_catalog.quote_ident(e.old_column) || '))'
+     WHERE oldatt.attacl IS NOT NULL) c;
+  IF cardinality(carried) > 0 THEN
+    RAISE EXCEPTION 'expansion %: column "%" of % carries what dropping it would lose', expansion_id, e.old_column,
+      e.table_name
+      USING ERRCODE = 'dependent_objects_still_exist',
+            DETAIL = 'It has: ' || array_to_string(carried, '; ') || '.',
+            HINT = pg_catalog.format('Give column %I the same first (CREATE [UNIQUE] INDEX CONCURRENTLY, '
+                                     'safemigrate.set_not_null, ADD CONSTRAINT ... NOT VALID then VALIDATE, GRANT; '
+                                     'a primary key: a unique index on %I, then ALTER TABLE ... DROP CONSTRAINT and '
+                                     'ADD CONSTRAINT ... PRIMARY KEY USING INDEX in one transaction), '
+                                     'drop them from %I, then contract.', e.new_column, e.new_column, e.old_column);
+  END IF;
   -- One short transaction: the trigger goes, then the old shape.
   EXECUTE pg_catalog.format('DROP TRIGGER IF EXISTS %I ON %s', e.sync_trigger, e.relid::regclass);
   EXECUTE pg_catalog.format('DROP FUNCTION IF EXISTS %s()', e.sync_function);
+  SELECT pg_catalog.pg_get_expr(d.adbin, d.adrelid) INTO def
+    FROM pg_catalog.pg_attrdef d
+   WHERE d.adrelid = e.relid AND d.adnum = oldatt.attnum;
+  IF def IS NOT NULL AND NOT newatt.atthasdef THEN
+    EXECUTE pg_catalog.format('ALTER TABLE %s ALTER COLUMN %I SET DEFAULT %s', e.relid::regclass, e.new_column, def);
+  END IF;
+  FOR seq IN SELECT d.objid::regclass FROM pg_catalog.pg_depend d JOIN pg_catalog.pg_class c ON c.oid = d.objid
+              WHERE d.classid = 'pg_catalog.pg_class'::regclass AND c.relkind = 'S' AND d.deptype = 'a'
+                AND d.refclassid = 'pg_catalog.pg_class'::regclass AND d.refobjid = e.relid
+                AND d.refobjsubid = oldatt.attnum LOOP
+    EXECUTE pg_catalog.format('ALTER SEQUENCE %s OWNED BY %s.%I', seq, e.relid::regclass, e.new_column);
+  END LOOP;
   IF e.kind = 'rename column' THEN
-    SELECT pg_catalog.pg_get_expr(d.adbin, d.adrelid) INTO def
-      FROM pg_catalog.pg_attrdef d JOIN pg_catalog.pg_attribute a ON a.attrelid = d.adrelid AND a.attnum = d.adnum
-     WHERE d.adrelid = e.relid AND a.attname = e.old_column;
-    IF def IS NOT NULL THEN
-      EXECUTE pg_catalog.format('ALTER TABLE %s ALTER COLUMN %I SET DEFAULT %s', e.relid::regclass, e.new_column, def);
-    END IF;
     EXECUTE pg_catalog.format('/* safemigrate: expand-contract */ ALTER TABLE %s DROP COLUMN %I',
                               e.relid::regclass, e.old_column);
   ELSE
@@ -705,13 +786,31 @@ BEGIN
     RAISE EXCEPTION 'expansion % is contracted: the old shape is gone', expansion_id
       USING ERRCODE = 'object_not_in_prerequisite_state';
   END IF;
+  IF NOT EXISTS (SELECT FROM pg_catalog.pg_class WHERE oid = e.relid) THEN
+    RAISE NOTICE 'expansion %: its table (%) no longer exists; marked aborted', expansion_id, e.table_name;
+    IF EXISTS (SELECT FROM pg_catalog.pg_proc p WHERE p.oid = to_regprocedure(e.sync_function || '()')
+                AND p.prosrc = safemigrate._expansion_sync_body(e)) THEN
+    -- only the function this expansion created (not one of the same name it refused)
+    EXECUTE pg_catalog.format('DROP FUNCTION %s()', e.sync_function);
+  END IF;
+    UPDATE safemigrate.backfill_jobs b SET status = 'cancelled', request = NULL, finished_at = clock_timestamp()
+     WHERE b.job_id = e.job_id AND b.status NOT IN ('done', 'cancelled');
+    UPDATE safemigrate.expansions x SET status = 'aborted', updated_at = clock_timestamp()
+     WHERE x.expansion_id = expand_abort.expansion_id;
+    COMMIT;
+    RETURN;
+  END IF;
   IF e.job_id IS NOT NULL AND safemigrate._backfill_running(e.job_id) THEN
     RAISE EXCEPTION 'expansion %: its backfill job % is running', expansion_id, e.job_id
       USING ERRCODE = 'object_in_use',
             HINT = pg_catalog.format('Stop it with SELECT safemigrate.backfill_cancel(%s), then abort again.', e.job_id);
   END IF;
   EXECUTE pg_catalog.format('DROP TRIGGER IF EXISTS %I ON %s', e.sync_trigger, e.relid::regclass);
-  EXECUTE pg_catalog.format('DROP FUNCTION IF EXISTS %s()', e.sync_function);
+  IF EXISTS (SELECT FROM pg_catalog.pg_proc p WHERE p.oid = to_regprocedure(e.sync_function || '()')
+                AND p.prosrc = safemigrate._expansion_sync_body(e)) THEN
+    -- only the function this expansion created (not one of the same name it refused)
+    EXECUTE pg_catalog.format('DROP FUNCTION %s()', e.sync_function);
+  END IF;
   IF EXISTS (SELECT FROM pg_catalog.pg_attribute
               WHERE attrelid = e.relid AND attname = e.new_column AND NOT attisdropped) THEN
     EXECUTE pg_catalog.format('/* safemigrate: expand-contract */ ALTER TABLE %s DROP COLUMN %I',
@@ -730,11 +829,17 @@ COMMENT ON PROCEDURE safemigrate.expand_abort(int) IS
 CREATE VIEW safemigrate.expansion_status AS
   SELECT x.expansion_id, x.table_name, x.kind, x.old_column, x.new_column, x.new_type, x.using_expr, x.status,
          x.job_id, p.status AS backfill_status, p.rows_done, p.percent, p.eta,
+         CASE WHEN x.status = 'backfilling' AND x.job_id IS NULL THEN 'run the expand procedure again' ELSE
          CASE x.status
            WHEN 'expanding' THEN 'run the expand procedure again'
-           WHEN 'backfilling' THEN pg_catalog.format('CALL safemigrate.backfill_resume(%s)', x.job_id)
+           WHEN 'backfilling' THEN
+             CASE p.status
+               WHEN 'done' THEN pg_catalog.format('switch the application, then CALL safemigrate.contract(%s)', x.expansion_id)
+               WHEN 'cancelled' THEN pg_catalog.format('CALL safemigrate.expand_abort(%s)', x.expansion_id)
+               ELSE pg_catalog.format('CALL safemigrate.backfill_resume(%s)', x.job_id)
+             END
            WHEN 'expanded' THEN pg_catalog.format('switch the application, then CALL safemigrate.contract(%s)', x.expansion_id)
-         END AS next_step,
+         END END AS next_step,
          x.created_at, x.updated_at
     FROM safemigrate.expansions x
     LEFT JOIN safemigrate.backfill_progress p ON p.job_id = x.job_id

@@ -341,6 +341,19 @@ key_formats_pop(int nest)
 	AtEOXact_GUC(true, nest);
 }
 
+/*
+ * Around the job's statements on the table (not its bookkeeping, which
+ * row-level security restricts to the owner's rows): a policy that would hide
+ * rows from them is an error (42501), not rows silently left out.
+ */
+int
+row_security_off_push()
+{
+	int nest = NewGUCNestLevel();
+	(void) set_config_option("row_security", "off", PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);
+	return nest;
+}
+
 /* A key value from its text (in the default formats: call between key_formats_push/pop). */
 Datum
 key_datum(const Job *job, int i, const char *text)
@@ -453,6 +466,7 @@ prepare_job(Job *job, bool creating)
 		{
 			/* The job's bound: the last key now. */
 			int nest = key_formats_push();
+			(void) row_security_off_push(); /* popped with nest */
 			int rc = SPI_execute(sql.upper, false, 1);
 			if (rc != SPI_OK_SELECT)
 				elog(ERROR, "pg_safemigrate: could not read the last key of %s", job->table);
@@ -1058,6 +1072,7 @@ run_batch(void *arg)
 {
 	Batch *b = (Batch *) arg;
 	Job *job = b->job;
+	int rls_nest = row_security_off_push(); /* restored by the subtransaction's abort on error */
 	Datum values[65];
 	char nulls[66];
 	memset(nulls, ' ', sizeof nulls);
@@ -1119,6 +1134,7 @@ run_batch(void *arg)
 		elog(ERROR, "pg_safemigrate: the batch UPDATE failed: %s", SPI_result_code_string(rc));
 	b->updated = SPI_processed;
 	SPI_freetuptable(SPI_tuptable);
+	AtEOXact_GUC(true, rls_nest);
 }
 
 bool

@@ -1,0 +1,126 @@
+-- Findings of the second review of the expand-contract helpers (2026-11-26,
+-- afternoon), each fixed and kept here.
+SET safemigrate.small_table_rows = 0;
+\set VERBOSITY terse
+SELECT setval(pg_get_serial_sequence('safemigrate.backfill_jobs', 'job_id'), 3000) IS NOT NULL AS ids_set,
+       setval(pg_get_serial_sequence('safemigrate.expansions', 'expansion_id'), 200) IS NOT NULL AS expansion_ids_set;
+
+-- A sync function planted under the predictable name by a role with CREATE on
+-- the schema is refused (CREATE OR REPLACE kept its owner, who could then
+-- change the body of a trigger that superusers' writes fire).
+CREATE ROLE regress_ex_mallory LOGIN;
+GRANT CREATE ON SCHEMA public TO regress_ex_mallory;
+CREATE TABLE ex_payroll (id int PRIMARY KEY, salary int);
+INSERT INTO ex_payroll VALUES (1, 100);
+SET ROLE regress_ex_mallory;
+CREATE FUNCTION public.safemigrate_sync_201() RETURNS trigger LANGUAGE plpgsql AS 'BEGIN RETURN NEW; END';
+RESET ROLE;
+CALL safemigrate.expand_rename_column('ex_payroll', 'salary', 'pay');
+\echo :LAST_ERROR_SQLSTATE
+SELECT count(*) AS triggers FROM pg_trigger WHERE tgrelid = 'ex_payroll'::regclass;
+CALL safemigrate.expand_abort(201);
+DROP FUNCTION public.safemigrate_sync_201();
+
+-- A column named like a PL/pgSQL variable; the trigger fires also for
+-- session_replication_role = replica (logical replication's apply workers).
+CREATE TABLE ex_m (id int PRIMARY KEY, found int);
+CALL safemigrate.expand_alter_column_type('ex_m', 'found', 'bigint') \gset
+INSERT INTO ex_m VALUES (1, 1);
+SET session_replication_role = replica;
+INSERT INTO ex_m (id, found) VALUES (2, 2);
+UPDATE ex_m SET found = 10 WHERE id = 1;
+RESET session_replication_role;
+SELECT * FROM ex_m ORDER BY id;
+SELECT tgenabled FROM pg_trigger WHERE tgrelid = 'ex_m'::regclass;
+CALL safemigrate.contract(:expansion_id);
+SELECT id, found, pg_typeof(found) FROM ex_m ORDER BY id;
+
+-- The type and the USING expression mean what they meant in the expand call,
+-- whatever the search_path of the sessions that write.
+CREATE SCHEMA ex_app;
+CREATE TYPE ex_app.feel AS ENUM ('sad', 'ok');
+CREATE TABLE ex_app.folks (id int PRIMARY KEY, feel text);
+INSERT INTO ex_app.folks VALUES (1, 'ok');
+SET search_path = ex_app, public;
+CALL safemigrate.expand_alter_column_type('folks', 'feel', 'feel', using_expr => 'feel::feel') \gset
+RESET search_path;
+INSERT INTO ex_app.folks (id, feel) VALUES (2, 'sad');
+SELECT id, feel, feel_new FROM ex_app.folks ORDER BY id;
+CALL safemigrate.expand_abort(:expansion_id);
+
+-- Refused up front: inheritance children (triggers are not inherited),
+-- generated and identity columns, a column of an expansion under way.
+CREATE TABLE ex_parent (id int PRIMARY KEY, v int);
+CREATE TABLE ex_child () INHERITS (ex_parent);
+CALL safemigrate.expand_rename_column('ex_parent', 'v', 'w');
+CREATE TABLE ex_gen (id int PRIMARY KEY, price int, dbl int GENERATED ALWAYS AS (price * 2) STORED,
+                     ident int GENERATED ALWAYS AS IDENTITY);
+CALL safemigrate.expand_rename_column('ex_gen', 'dbl', 'twice');
+CALL safemigrate.expand_alter_column_type('ex_gen', 'ident', 'bigint');
+CREATE TABLE ex_two (id int PRIMARY KEY, status int);
+CALL safemigrate.expand_rename_column('ex_two', 'status', 'state') \gset
+CALL safemigrate.expand_alter_column_type('ex_two', 'status', 'bigint');
+\echo :LAST_ERROR_SQLSTATE
+CALL safemigrate.expand_abort(:expansion_id);
+
+-- Contract refuses while the old column carries what dropping it would lose
+-- (the new column does not have it), and names it; a default and the
+-- sequence of a serial column move to the new column.
+CREATE TABLE ex_s (id serial, qty int CHECK (qty >= 0));
+INSERT INTO ex_s (qty) VALUES (1);
+CALL safemigrate.expand_rename_column('ex_s', 'id', 'sid') \gset
+\set VERBOSITY default
+CALL safemigrate.contract(:expansion_id);
+\set VERBOSITY terse
+CALL safemigrate.set_not_null('ex_s', 'sid');
+CALL safemigrate.contract(:expansion_id);
+INSERT INTO ex_s (qty) VALUES (2) RETURNING *;
+SELECT pg_get_serial_sequence('ex_s', 'sid');
+CALL safemigrate.expand_alter_column_type('ex_s', 'qty', 'bigint') \gset
+CALL safemigrate.contract(:expansion_id);
+SELECT status, next_step FROM safemigrate.expansion_status WHERE expansion_id = :expansion_id;
+CALL safemigrate.expand_abort(:expansion_id);
+
+-- Row-level security that hides rows from the owner (FORCE) fails the
+-- backfill instead of leaving rows out of it.
+CREATE ROLE regress_ex_app LOGIN;
+GRANT CREATE ON SCHEMA public TO regress_ex_app;
+SET ROLE regress_ex_app;
+CREATE TABLE ex_docs (id int PRIMARY KEY, tenant int, body text);
+INSERT INTO ex_docs SELECT g, g % 3, 'b' || g FROM generate_series(1, 9) g;
+ALTER TABLE ex_docs ENABLE ROW LEVEL SECURITY;
+ALTER TABLE ex_docs FORCE ROW LEVEL SECURITY;
+CREATE POLICY p ON ex_docs USING (tenant = 0);
+CALL safemigrate.expand_rename_column('ex_docs', 'body', 'content');
+\echo :LAST_ERROR_SQLSTATE
+-- (the job's bound is read with row_security off too: the job is not created)
+SELECT status, job_id, next_step FROM safemigrate.expansion_status WHERE table_name = 'ex_docs';
+-- the refusal does not depend on what the policies hide: any that applies to the role is refused
+ALTER POLICY p ON ex_docs USING (true);
+SELECT safemigrate.backfill_create('ex_docs', 'content = body') IS NOT NULL AS created;
+-- the owner without FORCE is not subject to the policies: it goes through
+ALTER TABLE ex_docs NO FORCE ROW LEVEL SECURITY;
+CALL safemigrate.expand_rename_column('ex_docs', 'body', 'content');
+SELECT count(*) FILTER (WHERE content IS DISTINCT FROM body) AS differing FROM ex_docs;
+SELECT expansion_id AS docs_expansion FROM safemigrate.expansions WHERE relid = 'ex_docs'::regclass \gset
+CALL safemigrate.expand_abort(:docs_expansion);
+RESET ROLE;
+
+-- An expansion whose table was dropped: contract says so, abort closes it.
+CREATE TABLE ex_gone (id int PRIMARY KEY, v int);
+CALL safemigrate.expand_rename_column('ex_gone', 'v', 'w') \gset
+/* safemigrate: expand-contract */ DROP TABLE ex_gone;
+CALL safemigrate.contract(:expansion_id);
+CALL safemigrate.expand_abort(:expansion_id);
+SELECT status FROM safemigrate.expansions WHERE expansion_id = :expansion_id;
+
+SET safemigrate.mode = off;
+DROP TABLE ex_payroll, ex_m, ex_parent, ex_child, ex_gen, ex_two, ex_s, ex_docs;
+DROP SCHEMA ex_app CASCADE;
+RESET safemigrate.mode;
+DELETE FROM safemigrate.backfill_jobs WHERE job_id > 3000;
+DELETE FROM safemigrate.expansions WHERE expansion_id > 200;
+REVOKE CREATE ON SCHEMA public FROM regress_ex_mallory, regress_ex_app;
+DROP ROLE regress_ex_mallory;
+DROP ROLE regress_ex_app;
+RESET safemigrate.small_table_rows;
