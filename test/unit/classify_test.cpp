@@ -259,6 +259,23 @@ TEST(AlterTable, ForeignKeyLocksTheReferencedTableToo)
 	EXPECT_EQ(rows[0].safe_sql[1], "ALTER TABLE t VALIDATE CONSTRAINT t_parent_id_fkey;");
 }
 
+TEST(AlterTable, ForeignKeyOnAPartitionedTableHasNoNotValidSteps)
+{
+	Subcommand fk = sub(AlterKind::AddConstraint, [](Subcommand &s) {
+		s.constraint = ConstraintKind::ForeignKey;
+		s.first_column = "parent_id";
+		s.other = big_table("public.parent");
+	});
+	Statement st = alter(&fk, 1, "ALTER TABLE t ADD FOREIGN KEY (parent_id) REFERENCES parent");
+	st.relation.kind = RelationKind::PartitionedTable;
+	Assessments rows = classify(st);
+	ASSERT_FALSE(rows.empty());
+	EXPECT_TRUE(rows[0].violates());
+	EXPECT_TRUE(rows[0].safe_sql.empty());
+	EXPECT_FALSE(rows[0].rewritable);
+	EXPECT_NE(rows[0].hint.find("each partition"), std::string::npos);
+}
+
 TEST(AlterTable, AttachPartitionScansUnlessImplied)
 {
 	Subcommand att = sub(AlterKind::AttachPartition, [](Subcommand &s) { s.other = big_table("public.p1"); });

@@ -335,6 +335,14 @@ add_foreign_key(Assessment &a, const Ctx &x)
 	scan_texts(a, x, rule::add_foreign_key_validating, "ADD FOREIGN KEY",
 			   "every row has been checked against " + quoted(x.c.other));
 	a.detail += "  The referenced table " + quoted(x.c.other) + " is locked the same way.";
+	if (x.rel.kind == RelationKind::PartitionedTable)
+	{
+		/* ATExecAddConstraint: "cannot add NOT VALID foreign key on partitioned table". */
+		a.hint = "PostgreSQL 15 cannot add a NOT VALID foreign key to a partitioned table, so this statement has no "
+				 "form without the scan: add the foreign key to each partition instead (NOT VALID, then VALIDATE "
+				 "CONSTRAINT in a separate transaction), or run this statement when the table may be blocked.";
+		return;
+	}
 	if (!x.part.empty() && constraint_name_of(x.part).empty() && x.c.first_column.empty())
 	{
 		a.hint = "Add the constraint NOT VALID, then VALIDATE CONSTRAINT in a separate transaction.";
