@@ -48,6 +48,7 @@ struct Assessment
 	 * hook can run (SQL only, on a table).
 	 */
 	int subcommand = -1;
+	int pass = 10; /* PostgreSQL's pass for the subcommand (tablecmds.c AT_PASS_*): the order its steps run in */
 	std::string own_step;
 	bool steps_ok = false;
 

@@ -9,10 +9,10 @@
  */
 #include "core/policy.hpp"
 
+#include <algorithm>
 #include <optional>
 #include "core/sql_text.hpp"
 
-#include <algorithm>
 #include <cmath>
 #include <cstdio>
 
@@ -128,7 +128,8 @@ join_steps(const SafeSteps &steps)
 std::optional<SafeSteps>
 split_plan(const Assessments &rows)
 {
-	SafeSteps plan;
+	/* Each subcommand's steps as a group, the groups in PostgreSQL's pass order (stable within a pass). */
+	std::vector<std::pair<int, SafeSteps>> groups;
 	bool any_main = false;
 	for (const Assessment &row : rows)
 	{
@@ -144,17 +145,22 @@ split_plan(const Assessments &rows)
 		{
 			if (!row.steps_ok)
 				return std::nullopt;
-			plan.insert(plan.end(), row.safe_sql.begin(), row.safe_sql.end());
+			groups.emplace_back(row.pass, row.safe_sql);
 		}
 		else
 		{
 			if (row.own_step.empty())
 				return std::nullopt;
-			plan.push_back(row.own_step);
+			groups.emplace_back(row.pass, SafeSteps{row.own_step});
 		}
 	}
 	if (!any_main)
 		return std::nullopt;
+	std::stable_sort(groups.begin(), groups.end(),
+					 [](const auto &a, const auto &b) { return a.first < b.first; });
+	SafeSteps plan;
+	for (const auto &g : groups)
+		plan.insert(plan.end(), g.second.begin(), g.second.end());
 	return plan;
 }
 

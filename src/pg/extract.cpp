@@ -319,6 +319,23 @@ facts_for_oid_uncached(Oid relid)
 	}
 	out.children = children;
 	out.nchildren = k;
+	/*
+	 * An inheritance parent is judged with its children (a partitioned
+	 * table's size already sums its partitions): ALTER TABLE, TRUNCATE, ...
+	 * recurse to them, so a parent without rows of its own is not "empty".
+	 * (With ONLY the statement does not recurse: the sum then overstates,
+	 * which errs on the safe side.)
+	 */
+	if (out.kind == core::RelationKind::Table)
+		for (int i = 0; i < k; ++i)
+		{
+			if (!children[i].exists || !children[i].has_storage)
+				continue;
+			out.bytes += children[i].bytes;
+			out.size_known = out.size_known && children[i].size_known;
+			if (children[i].estimated_rows >= 0)
+				out.estimated_rows = Max(out.estimated_rows, 0) + children[i].estimated_rows;
+		}
 	/* A table created in this transaction with older partitions or children attached is not new. */
 	for (int i = 0; i < k && out.created_in_transaction; ++i)
 		if (!children[i].created_in_transaction && children[i].exists)
@@ -1890,6 +1907,8 @@ extract_alter_table(const AlterTableStmt *stmt, core::Statement *out)
 		AlterTableCmd *cmd = (AlterTableCmd *) lfirst(lc);
 		Subcommand *c = new (&subs[i++]) Subcommand();
 		c->kind = alter_kind(cmd->subtype);
+		if (cmd->subtype == AT_ColumnDefault)
+			c->has_default = cmd->def != NULL; /* SET DEFAULT, not DROP DEFAULT */
 		if (cmd->name != NULL)
 			c->column = cmd->name;
 
@@ -2149,6 +2168,35 @@ extract_drop(const DropStmt *stmt, core::Statement *out)
 			out->partner_lock = LockMode::AccessExclusive;
 			return;
 		}
+		case OBJECT_SCHEMA:
+		{
+			/*
+			 * DROP SCHEMA ... CASCADE drops the schema's tables and views: judged
+			 * as DROP TABLE / DROP VIEW of each (without CASCADE it fails on a
+			 * schema that has any).
+			 */
+			if (stmt->behavior != DROP_CASCADE)
+				return;
+			ListCell *lc;
+			foreach (lc, stmt->objects)
+			{
+				Oid nsp = get_namespace_oid(strVal(lfirst(lc)), true);
+				if (!OidIsValid(nsp))
+					continue;
+				const RelationFacts *facts;
+				int n;
+				facts_from_query("SELECT c.oid FROM pg_catalog.pg_class c WHERE c.relnamespace = $1 "
+								 "AND c.relkind IN ('r', 'p', 'v', 'm', 'f') AND NOT c.relispartition ORDER BY c.oid",
+								 nsp, (Datum) 0, InvalidOid, &facts, &n);
+				append_facts(&out->relations, &out->nrelations, facts, n);
+			}
+			if (out->nrelations > 0)
+			{
+				out->kind = StatementKind::DropTable;
+				out->cascade = true;
+			}
+			return;
+		}
 		case OBJECT_STATISTIC_EXT:
 		{
 			out->kind = StatementKind::CreateStatistics; /* ShareUpdateExclusiveLock on the table */
@@ -2270,6 +2318,7 @@ sm_has_rules(const Node *parsetree)
 	{
 		case T_IndexStmt:
 		case T_DropStmt:
+		case T_DropOwnedStmt:
 		case T_ReindexStmt:
 		case T_AlterTableStmt:
 		case T_RenameStmt:
@@ -2373,6 +2422,34 @@ sm_extract(Node *parsetree, core::Statement *out)
 			extract_drop((DropStmt *) parsetree, out);
 			return;
 
+		case T_DropOwnedStmt:
+		{
+			/* DROP OWNED BY drops the roles' tables and views in this database: judged as DROP TABLE of each. */
+			const DropOwnedStmt *d = (const DropOwnedStmt *) parsetree;
+			ListCell *lc;
+			foreach (lc, d->roles)
+			{
+				Oid role = get_rolespec_oid((RoleSpec *) lfirst(lc), true);
+				if (!OidIsValid(role))
+					continue;
+				const RelationFacts *facts;
+				int n;
+				facts_from_query("SELECT c.oid FROM pg_catalog.pg_class c WHERE c.relowner = $1 "
+								 "AND c.relkind IN ('r', 'p', 'v', 'm', 'f') AND NOT c.relispartition "
+								 "AND c.relpersistence <> 't' "
+								 "AND c.relnamespace NOT IN ('pg_catalog'::regnamespace, 'information_schema'::regnamespace) "
+								 "ORDER BY c.oid",
+								 role, (Datum) 0, InvalidOid, &facts, &n);
+				append_facts(&out->relations, &out->nrelations, facts, n);
+			}
+			if (out->nrelations > 0)
+			{
+				out->kind = StatementKind::DropTable;
+				out->cascade = d->behavior == DROP_CASCADE;
+			}
+			return;
+		}
+
 		case T_ReindexStmt:
 		{
 			ReindexStmt *r = (ReindexStmt *) parsetree;
@@ -2435,6 +2512,10 @@ sm_extract(Node *parsetree, core::Statement *out)
 			{
 				out->relation = facts_for_rangevar(r->relation);
 				out->only = !r->relation->inh;
+				/* ALTER INDEX renames whatever relation it names: a table renamed so is a table renamed. */
+				if (out->kind == StatementKind::RenameIndex && out->relation.exists &&
+					out->relation.kind != core::RelationKind::Index)
+					out->kind = StatementKind::RenameTable;
 			}
 			return;
 		}

@@ -652,6 +652,24 @@ TEST(Policy, SeveralSubcommandsAreSplitIntoSteps)
 			  std::string::npos);
 }
 
+TEST(Policy, SplitStepsRunInPostgresPassOrder)
+{
+	// PostgreSQL adds the column (AT_PASS_ADD_COL) before the constraint that names it (AT_PASS_ADD_CONSTR),
+	// and drops (AT_PASS_DROP) before anything else, whatever order the statement writes them in.
+	Subcommand subs[] = {sub(AlterKind::AddConstraint, [](Subcommand &s) { s.constraint = ConstraintKind::Check; }),
+						 sub(AlterKind::AddColumn),
+						 sub(AlterKind::DropNotNull, [](Subcommand &s) { s.column = "old"; })};
+	Statement s = alter(subs, 3, "ALTER TABLE t ADD CONSTRAINT t_d CHECK (d > 0), ADD COLUMN d int, ALTER old DROP NOT NULL");
+	s.top_level = true;
+	std::optional<SafeSteps> plan = split_plan(assess(s, Settings{}));
+	ASSERT_TRUE(plan.has_value());
+	ASSERT_EQ(plan->size(), 4u);
+	EXPECT_EQ((*plan)[0], "ALTER TABLE t ALTER old DROP NOT NULL;");
+	EXPECT_EQ((*plan)[1], "ALTER TABLE t ADD COLUMN d int;");
+	EXPECT_EQ((*plan)[2], "ALTER TABLE t ADD CONSTRAINT t_d CHECK (d > 0) NOT VALID;");
+	EXPECT_EQ((*plan)[3], "ALTER TABLE t VALIDATE CONSTRAINT t_d;");
+}
+
 TEST(Policy, SplitNeedsStepsForEveryBrokenRule)
 {
 	// A volatile default has no steps the hook could run (expand-contract): no plan, rejected.

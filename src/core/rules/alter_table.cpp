@@ -939,6 +939,48 @@ child_lock(const Subcommand &c, LockMode statement_lock)
 
 } // namespace
 
+
+/*
+ * The pass PostgreSQL 15 runs a subcommand in (tablecmds.c ATPrepCmd(),
+ * AT_PASS_*): drops first, then type changes, new columns, constraints,
+ * column attributes, index constraints, indexes, defaults, the rest.  A
+ * statement's steps run in this order, as PostgreSQL would run its
+ * subcommands (a CHECK on a column added later in the same statement).
+ */
+int
+alter_pass(const Subcommand &c)
+{
+	switch (c.kind)
+	{
+		case AlterKind::DropColumn:
+		case AlterKind::DropConstraint:
+		case AlterKind::DropNotNull:
+		case AlterKind::DropExpression:
+		case AlterKind::DropIdentity:
+			return 0;
+		case AlterKind::ColumnDefault:
+			return c.has_default ? 9 : 0;
+		case AlterKind::AlterColumnType:
+			return 1;
+		case AlterKind::AddColumn:
+			return 4;
+		case AlterKind::AddConstraint:
+			/* transformAlterTableStmt(): PRIMARY KEY / UNIQUE / EXCLUDE become index commands */
+			if (c.using_index)
+				return 7;
+			if (c.constraint == ConstraintKind::PrimaryKey || c.constraint == ConstraintKind::Unique ||
+				c.constraint == ConstraintKind::Exclusion)
+				return 8;
+			return 5;
+		case AlterKind::SetNotNull:
+			return 6;
+		case AlterKind::AddIdentity:
+			return 9;
+		default:
+			return 10;
+	}
+}
+
 void
 classify_alter_table(const Statement &stmt, Assessments &out)
 {
@@ -968,6 +1010,7 @@ classify_alter_table(const Statement &stmt, Assessments &out)
 		std::size_t main_row = out.size();
 		classify_subcommand(x, out);
 		out[main_row].subcommand = i;
+		out[main_row].pass = alter_pass(c);
 		if (texts)
 			out[main_row].own_step = prefix + " " + parts->parts[i] + ";";
 		bool rewrites = out[main_row].rewrites;

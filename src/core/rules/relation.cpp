@@ -217,9 +217,12 @@ classify_relation_ddl(const Statement &stmt, Assessments &out)
 			for_each_target(stmt, [&](const RelationFacts &r) {
 				Assessment &a = add_row(out, command, r, LockMode::AccessExclusive);
 				a.breaks_clients = true;
-				bool view = stmt.kind == StatementKind::DropView;
+				/* By the relation's kind: DROP SCHEMA ... CASCADE and DROP OWNED drop tables and views alike. */
+				bool view = stmt.kind == StatementKind::DropView || r.kind == RelationKind::View;
 				breaking_rule(a, stmt, r, view ? rule::drop_view : rule::drop_table,
-							  view ? "DROP VIEW" : "DROP TABLE",
+							  view										   ? "DROP VIEW"
+							  : r.kind == RelationKind::MaterializedView ? "DROP MATERIALIZED VIEW"
+																		   : "DROP TABLE",
 							  "Application code that still uses " + quoted(r) + " fails",
 							  "remove every use from the application, deploy, then drop it.");
 			});

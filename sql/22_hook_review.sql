@@ -1,0 +1,67 @@
+-- Findings of the review of the hook's coverage (2026-11-26, afternoon), each
+-- fixed and kept here.
+SET safemigrate.small_table_rows = 0;
+\set VERBOSITY terse
+
+-- An inheritance parent without rows of its own is judged with its children:
+-- ALTER TABLE and TRUNCATE recurse to them (it counted as empty).
+CREATE TABLE hr_lp (id int, v int);
+CREATE TABLE hr_lc1 () INHERITS (hr_lp);
+INSERT INTO hr_lc1 SELECT g, g FROM generate_series(1, 2000) g;
+ANALYZE hr_lp;
+ANALYZE hr_lc1;
+ALTER TABLE hr_lp ALTER COLUMN v TYPE bigint;
+ALTER TABLE hr_lp ADD COLUMN r float8 DEFAULT random();
+TRUNCATE hr_lp;
+SELECT count(*) AS child_rows FROM hr_lc1;
+-- ... also when the parent is created in the transaction, the child old
+BEGIN;
+CREATE TABLE hr_p (v int);
+ALTER TABLE hr_lc1 NO INHERIT hr_lp;
+ALTER TABLE hr_lc1 INHERIT hr_p;
+ALTER TABLE hr_p ALTER COLUMN v TYPE bigint;
+ROLLBACK;
+SELECT format_type(atttypid, atttypmod) FROM pg_attribute WHERE attrelid = 'hr_lc1'::regclass AND attname = 'v';
+
+-- A split statement runs its steps in PostgreSQL's order: the CHECK on a
+-- column added later in the statement, a DROP before the rest.
+CREATE TABLE hr_t (id int PRIMARY KEY, v int NOT NULL);
+INSERT INTO hr_t SELECT g, g FROM generate_series(1, 2000) g;
+ANALYZE hr_t;
+ALTER TABLE hr_t ADD COLUMN a int, ADD CONSTRAINT hr_b_pos CHECK (b > 0), ADD COLUMN b int DEFAULT 1;
+SELECT conname, convalidated FROM pg_constraint WHERE conrelid = 'hr_t'::regclass AND contype = 'c';
+SELECT attname FROM pg_attribute WHERE attrelid = 'hr_t'::regclass AND attnum > 0 ORDER BY attnum;
+ALTER TABLE hr_t ADD PRIMARY KEY (id, v), DROP CONSTRAINT hr_t_pkey;
+SELECT conname, pg_get_constraintdef(oid) AS def FROM pg_constraint WHERE conrelid = 'hr_t'::regclass AND contype = 'p';
+
+
+-- Statements that drop or rename tables without naming them so are judged
+-- as what they do: DROP SCHEMA ... CASCADE, DROP OWNED BY, ALTER INDEX on a
+-- table; DROP MATERIALIZED VIEW is named as such.
+CREATE SCHEMA hr_s;
+CREATE TABLE hr_s.big (id int);
+INSERT INTO hr_s.big SELECT generate_series(1, 100);
+DROP SCHEMA hr_s CASCADE;
+\echo :LAST_ERROR_SQLSTATE
+DROP SCHEMA hr_s;
+CREATE ROLE regress_hr_owner;
+CREATE TABLE hr_owned (a int);
+ALTER TABLE hr_owned OWNER TO regress_hr_owner;
+DROP OWNED BY regress_hr_owner;
+CREATE TABLE hr_tix (a int);
+ALTER INDEX hr_tix RENAME TO hr_tix2;
+CREATE INDEX hr_tix_a ON hr_tix (a);
+ALTER INDEX hr_tix_a RENAME TO hr_tix_a2;
+CREATE MATERIALIZED VIEW hr_mv AS SELECT 1 AS one;
+DROP MATERIALIZED VIEW hr_mv;
+-- declared, they run
+/* safemigrate: expand-contract */ DROP SCHEMA hr_s CASCADE;
+/* safemigrate: expand-contract */ DROP OWNED BY regress_hr_owner;
+SELECT to_regclass('hr_s.big') IS NULL AND to_regclass('public.hr_owned') IS NULL AS both_dropped;
+DROP ROLE regress_hr_owner;
+
+SET safemigrate.mode = off;
+DROP TABLE hr_lp, hr_lc1, hr_t, hr_tix;
+DROP MATERIALIZED VIEW hr_mv;
+RESET safemigrate.mode;
+RESET safemigrate.small_table_rows;
