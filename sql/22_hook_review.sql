@@ -60,8 +60,22 @@ DROP MATERIALIZED VIEW hr_mv;
 SELECT to_regclass('hr_s.big') IS NULL AND to_regclass('public.hr_owned') IS NULL AS both_dropped;
 DROP ROLE regress_hr_owner;
 
+
+-- Default constraint names as PostgreSQL makes them: every column of a
+-- foreign key, a CHECK's column only when it uses exactly one, and two
+-- unnamed CHECKs of one statement get two names.
+CREATE TABLE hr_p2 (a int, b int, PRIMARY KEY (a, b));
+INSERT INTO hr_p2 SELECT g, g FROM generate_series(1, 2000) g;
+CREATE TABLE hr_c (id int PRIMARY KEY, v int, u int);
+INSERT INTO hr_c SELECT g, g, g FROM generate_series(1, 2000) g;
+ANALYZE hr_p2, hr_c;
+ALTER TABLE hr_c ADD FOREIGN KEY (v, u) REFERENCES hr_p2 (a, b);
+ALTER TABLE hr_c ADD CHECK (v >= id);
+ALTER TABLE hr_c ADD CHECK (v > 0), ADD CHECK (v < 1000000);
+SELECT conname, convalidated FROM pg_constraint WHERE conrelid = 'hr_c'::regclass AND contype IN ('c', 'f') ORDER BY 1;
+
 SET safemigrate.mode = off;
-DROP TABLE hr_lp, hr_lc1, hr_t, hr_tix;
+DROP TABLE hr_lp, hr_lc1, hr_t, hr_tix, hr_c, hr_p2;
 DROP MATERIALIZED VIEW hr_mv;
 RESET safemigrate.mode;
 RESET safemigrate.small_table_rows;

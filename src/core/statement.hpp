@@ -187,7 +187,9 @@ struct Subcommand
 	bool pk_columns_nullable = false;	 /* PRIMARY KEY on columns not yet NOT NULL: SET NOT NULL scans */
 	bool fk_columns_indexed = true;		 /* an index leads with the referencing columns */
 	std::string_view existing_unique_index; /* a valid unique index on exactly these columns */
-	std::string_view name_columns;		 /* ADD UNIQUE: the columns unquoted, joined by "_" (default names) */
+	std::string_view name_columns;		 /* ADD UNIQUE / FOREIGN KEY: the columns unquoted, joined by "_"; CHECK: its
+										    only column, or "" (default names, as PostgreSQL makes them) */
+	bool name_columns_known = false;	 /* name_columns is set (else default names use first_column) */
 	std::string_view free_index_name;	 /* ADD UNIQUE/PRIMARY KEY without a name: the name PostgreSQL would
 										    choose there (ChooseRelationName(): free in the schema) */
 	std::string_view index_clauses;		 /* ADD UNIQUE / PRIMARY KEY: " INCLUDE (...) NULLS NOT DISTINCT WITH (...) TABLESPACE t" */

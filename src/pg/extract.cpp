@@ -773,6 +773,30 @@ first_column_walker(Node *node, void *context)
 	return raw_expression_tree_walker(node, (bool (*)()) (void (*)()) first_column_walker, context);
 }
 
+/* Distinct column names a raw expression refers to (a List of String nodes' char *). */
+bool
+column_names_walker(Node *node, void *context)
+{
+	if (node == NULL)
+		return false;
+	if (IsA(node, ColumnRef))
+	{
+		ColumnRef *cref = (ColumnRef *) node;
+		Node *last = (Node *) llast(cref->fields);
+		if (IsA(last, String))
+		{
+			List **names = (List **) context;
+			ListCell *lc;
+			foreach (lc, *names)
+				if (strcmp((const char *) lfirst(lc), strVal(last)) == 0)
+					return false;
+			*names = lappend(*names, strVal(last));
+		}
+		return false;
+	}
+	return raw_expression_tree_walker(node, (bool (*)()) (void (*)()) column_names_walker, context);
+}
+
 /*
  * Would ADD CONSTRAINT ... USING INDEX take this index as it is, giving the
  * constraint the statement asks for: a btree with the default operator
@@ -1413,6 +1437,11 @@ extract_add_constraint(Oid relid, Constraint *con, Subcommand *c)
 			(void) first_column_walker(con->raw_expr, &first);
 			if (first != NULL)
 				c->first_column = first;
+			/* AddRelationNewConstraints(): the default name has the column only when exactly one is used. */
+			List *names = NIL;
+			(void) column_names_walker(con->raw_expr, &names);
+			c->name_columns = list_length(names) == 1 ? (const char *) linitial(names) : "";
+			c->name_columns_known = true;
 			if (OidIsValid(relid) && con->raw_expr != NULL)
 			{
 				SameCheckArgs a = {relid, con->raw_expr, con->is_no_inherit, c};
@@ -1432,6 +1461,14 @@ extract_add_constraint(Oid relid, Constraint *con, Subcommand *c)
 			{
 				c->first_column = strVal(linitial(con->fk_attrs));
 				c->columns = join_names(con->fk_attrs);
+				/* ChooseForeignKeyConstraintNameAddition(): every column, joined by "_". */
+				StringInfoData nm;
+				initStringInfo(&nm);
+				ListCell *kc;
+				foreach (kc, con->fk_attrs)
+					appendStringInfo(&nm, "%s%s", nm.len > 0 ? "_" : "", strVal(lfirst(kc)));
+				c->name_columns = nm.data;
+				c->name_columns_known = true;
 				AttrFacts att = attr_facts(relid, strVal(linitial(con->fk_attrs)));
 				Relation rel = att.found ? probe_open(relid) : NULL;
 				if (rel != NULL)

@@ -129,6 +129,7 @@ struct Ctx
 	LockMode lock;		/* the statement's lock on rel */
 	std::string prefix; /* "ALTER TABLE t" as written, or built from the name */
 	std::string part;	/* the subcommand as written, "" when unknown */
+	std::vector<std::string> *chosen = nullptr; /* constraint names earlier subcommands of the statement chose */
 };
 
 std::string
@@ -227,11 +228,19 @@ constraint_name_taken(const Statement &stmt, std::string_view name)
  * Unquoted.
  */
 std::string
-free_constraint_name(const Statement &stmt, std::string_view name1, std::string_view name2, std::string_view label)
+free_constraint_name(const Ctx &x, std::string_view name1, std::string_view name2, std::string_view label)
 {
+	/* ChooseConstraintName(): also not a name an earlier subcommand of the same statement chose. */
+	auto taken = [&](const std::string &n) {
+		if (constraint_name_taken(x.stmt, n))
+			return true;
+		return x.chosen != nullptr && std::find(x.chosen->begin(), x.chosen->end(), n) != x.chosen->end();
+	};
 	std::string name = default_name(name1, name2, label);
-	for (int i = 1; constraint_name_taken(stmt, name) && i < 1000; ++i)
+	for (int i = 1; taken(name) && i < 1000; ++i)
 		name = default_name(name1, name2, std::string(label) + std::to_string(i));
+	if (x.chosen != nullptr)
+		x.chosen->push_back(name);
 	return name;
 }
 
@@ -307,10 +316,14 @@ bool
 not_valid_then_validate(Assessment &a, const Ctx &x, std::string_view label)
 {
 	std::string explicit_name = unquoted(constraint_name_of(x.part));
-	std::string left = left_not_valid(x, explicit_name, x.rel.name, x.c.first_column, label);
+	/* The name's middle part as PostgreSQL makes it: every FK column, a CHECK's only column (else none). */
+	std::string_view middle = x.c.name_columns_known ? x.c.name_columns : x.c.first_column;
+	std::string left = left_not_valid(x, explicit_name, x.rel.name, middle, label);
 	std::string chosen = !left.empty()			 ? left
 						 : !explicit_name.empty() ? explicit_name
-												  : free_constraint_name(x.stmt, x.rel.name, x.c.first_column, label);
+												  : free_constraint_name(x, x.rel.name, middle, label);
+	if (x.chosen != nullptr && (!left.empty() || !explicit_name.empty()))
+		x.chosen->push_back(chosen);
 	std::string name = quote_ident(chosen);
 	if (x.part.empty())
 	{
@@ -368,7 +381,7 @@ set_not_null(Assessment &a, const Ctx &x)
 	scan_texts(a, x, rule::set_not_null_scan, "SET NOT NULL on " + column_word(x),
 			   "the whole table has been scanned for NULLs");
 	std::string left = left_not_valid(x, "", x.rel.name, x.c.column, "not_null");
-	std::string name = quote_ident(!left.empty() ? left : free_constraint_name(x.stmt, x.rel.name, x.c.column, "not_null"));
+	std::string name = quote_ident(!left.empty() ? left : free_constraint_name(x, x.rel.name, x.c.column, "not_null"));
 	if (left.empty())
 		a.safe_sql.push_back(x.prefix + " ADD CONSTRAINT " + name + " CHECK (" + col(x) +
 							 " IS NOT NULL) NOT VALID;");
@@ -1003,10 +1016,11 @@ classify_alter_table(const Statement &stmt, Assessments &out)
 	bool texts = parts && static_cast<int>(parts->parts.size()) == stmt.nsubcommands;
 	std::string prefix = parts ? parts->prefix : "ALTER TABLE " + std::string(rel.qualified_name);
 
+	std::vector<std::string> chosen;
 	for (int i = 0; i < stmt.nsubcommands; ++i)
 	{
 		const Subcommand &c = stmt.subcommands[i];
-		Ctx x{stmt, c, rel, lock, prefix, texts ? parts->parts[i] : std::string()};
+		Ctx x{stmt, c, rel, lock, prefix, texts ? parts->parts[i] : std::string(), &chosen};
 		std::size_t main_row = out.size();
 		classify_subcommand(x, out);
 		out[main_row].subcommand = i;
