@@ -847,6 +847,17 @@ CREATE VIEW safemigrate.expansion_status AS
      AND (x.owner = current_user OR (SELECT r.rolsuper FROM pg_catalog.pg_roles r WHERE r.rolname = current_user));
 COMMENT ON VIEW safemigrate.expansion_status IS 'Expansions in progress, with their backfill and the next step';
 
+-- check() as a migration tool that wraps the file in one transaction (or sends it as one query string)
+-- runs it: every statement inside a transaction block, where no rewrite can run.
+CREATE FUNCTION safemigrate.check(migration text, single_transaction boolean)
+RETURNS TABLE (stmt_no int, statement text, command text, relation text, lock_mode text,
+               rewrites bool, scans bool, breaks_clients bool, category text, rule text,
+               verdict text, reason text, safe_sql text)
+LANGUAGE C STRICT VOLATILE
+AS 'MODULE_PATHNAME', 'safemigrate_check';
+COMMENT ON FUNCTION safemigrate.check(text, boolean) IS
+  'check(), with single_transaction: every statement judged inside one transaction block, as a migration tool that wraps the file in a transaction runs it';
+
 CREATE PROCEDURE safemigrate.set_not_null("table" regclass, "column" name)
 LANGUAGE plpgsql
 AS $fn$

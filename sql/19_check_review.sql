@@ -71,3 +71,21 @@ SELECT dblink_disconnect('crblocker');
 
 /* safemigrate: expand-contract */ DROP TABLE cr;
 RESET safemigrate.small_table_rows;
+
+-- check(migration, single_transaction => true): the script as a tool that wraps
+-- it in one transaction runs it; no rewrite can run there.
+CREATE TABLE cr_one (id int PRIMARY KEY, v int);
+INSERT INTO cr_one SELECT g, g FROM generate_series(1, 2000) g;
+ANALYZE cr_one;
+SET safemigrate.small_table_rows = 0;
+SET safemigrate.rewrite = on;
+SELECT stmt_no, verdict FROM safemigrate.check(
+  'ALTER TABLE cr_one ADD COLUMN note text; CREATE INDEX cr_one_v ON cr_one (v);') WHERE relation IS NOT NULL ORDER BY 1;
+SELECT stmt_no, verdict FROM safemigrate.check(
+  'ALTER TABLE cr_one ADD COLUMN note text; CREATE INDEX cr_one_v ON cr_one (v);', true) WHERE relation IS NOT NULL ORDER BY 1;
+SELECT stmt_no, verdict FROM safemigrate.check('CREATE INDEX CONCURRENTLY cr_one_v ON cr_one (v);', true);
+RESET safemigrate.rewrite;
+RESET safemigrate.small_table_rows;
+SET safemigrate.mode = off;
+DROP TABLE cr_one;
+RESET safemigrate.mode;

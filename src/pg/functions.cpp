@@ -324,7 +324,9 @@ safemigrate_check(PG_FUNCTION_ARGS)
 	sm_facts_cache_begin(CurrentMemoryContext);
 	core::Settings settings = sm_current_settings();
 	Created created = {NIL};
-	bool in_block = false;
+	/* check(migration, single_transaction => true): the whole script in one transaction block. */
+	const bool single = PG_NARGS() > 1 && PG_GETARG_BOOL(1);
+	bool in_block = single;
 	int stmt_no = 0;
 	ListCell *lc;
 
@@ -343,7 +345,7 @@ safemigrate_check(PG_FUNCTION_ARGS)
 		stmt.server_version_num = PG_VERSION_NUM;
 
 		/* BEGIN ... COMMIT in the script: statements in between run in a transaction block. */
-		if (IsA(parsetree, TransactionStmt))
+		if (IsA(parsetree, TransactionStmt) && !single)
 		{
 			TransactionStmtKind k = ((TransactionStmt *) parsetree)->kind;
 			if (k == TRANS_STMT_BEGIN || k == TRANS_STMT_START)

@@ -211,6 +211,22 @@ expect_out_re "reject.sql: reason" '^    reason: +.+'
 expect_out_re "reject.sql: safe SQL with CONCURRENTLY" '^    safe SQL: +CREATE INDEX CONCURRENTLY visits_patient_idx'
 expect_out_re "reject.sql: summary line" '^reject\.sql: 1 statement \(1 reject\): REJECTED$'
 
+# -1 / --single-transaction: each file as a tool that wraps it in one transaction runs it
+cat >two.sql <<'EOF'
+ALTER TABLE safemigrate_cli.visits ADD COLUMN note2 text;
+CREATE INDEX visits_day2_idx ON safemigrate_cli.visits (day);
+EOF
+# (with safemigrate.rewrite on: alone, the CREATE INDEX would be rewritten)
+PGOPTIONS="${PGOPTIONS:-} -c safemigrate.rewrite=on" t check two.sql
+expect_rc "two.sql with rewrite on (each statement alone: the CREATE INDEX is rewritten)" 0
+expect_out_re "two.sql with rewrite on: verdict REWRITE" '^    verdict: +REWRITE \(concurrent, rule create-index-blocking\)$'
+PGOPTIONS="${PGOPTIONS:-} -c safemigrate.rewrite=on" t check -1 two.sql
+expect_rc "-1 two.sql (CREATE INDEX inside the file's transaction)" 1
+expect_out_re "-1 two.sql: the CREATE INDEX is rejected, never rewritten" '^    verdict: +REJECT \(concurrent, rule create-index-blocking\)$'
+t check --single-transaction safe.sql
+expect_rc "--single-transaction safe.sql (CREATE INDEX CONCURRENTLY cannot run in a transaction block)" 1
+expect_out_re "--single-transaction safe.sql: its CREATE INDEX CONCURRENTLY is an error" '^    verdict: +ERROR'
+
 t check safe.sql reject.sql
 expect_rc "safe.sql + reject.sql" 1
 expect_out "safe.sql + reject.sql: report of safe.sql" "safe.sql: 3 statements"
