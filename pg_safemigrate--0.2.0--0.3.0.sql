@@ -169,6 +169,9 @@ CREATE TABLE safemigrate.backfill_jobs (
   key_types        text[],
   key_upper        text[],                 -- the last key when the job was created (pages: the block count); NULL: empty table
   key_reached      text[],                 -- the last key done (pages: the first block not done); NULL: none yet
+  relfilenode      oid,                    -- pages: the table's file the block numbers refer to
+  sweep            int NOT NULL DEFAULT 0, -- pages with a where_clause: 0 the first pass, n the n-th pass again
+  sweep_rows       bigint NOT NULL DEFAULT 0, -- rows the current pass again updated
   rows_estimated   bigint,                 -- pg_class.reltuples when the job was created
   rows_done        bigint NOT NULL DEFAULT 0,
   batches          bigint NOT NULL DEFAULT 0,

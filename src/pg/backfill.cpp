@@ -107,7 +107,10 @@ struct Job
 	bool empty;			/* nothing to do: the table was empty when the job was created */
 	char **upper;		/* keyset: the last key */
 	char **reached;		/* keyset: the last key done; NULL before the first batch */
-	int64 upper_block;	/* TID ranges: blocks when the job was created */
+	int64 upper_block;	/* TID ranges: blocks when the job (or its current pass) started */
+	Oid filenode;		/* TID ranges: the table's file the block numbers refer to */
+	int sweep;			/* TID ranges with a where_clause: 0 the first pass, n the n-th pass again */
+	int64 sweep_rows;	/* rows the current pass again has updated */
 	int64 reached_block;
 	double rows_per_page;
 	int batch_size;
@@ -643,11 +646,12 @@ create_job(FunctionCallInfo fcinfo, bool *empty)
 	Oid types[2] = {OIDOID, TEXTARRAYOID};
 	Datum values[2] = {ObjectIdGetDatum(job.relid), 0};
 	exec_pinned("SELECT (pg_relation_size($1) / current_setting('block_size')::int)::int8, "
-				"       CASE WHEN reltuples >= 0 THEN reltuples::int8 END "
+				"       CASE WHEN reltuples >= 0 THEN reltuples::int8 END, pg_relation_filenode($1)::int8 "
 				"  FROM pg_class WHERE oid = $1",
 				1, types, values, NULL, true);
 	int64 blocks = get_int64(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, 0);
 	int64 reltuples = get_int64(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, -1);
+	int64 filenode = get_int64(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 3, 0);
 	SPI_freetuptable(SPI_tuptable);
 	char blockbuf[32];
 	snprintf(blockbuf, sizeof blockbuf, INT64_FORMAT, blocks);
@@ -715,14 +719,18 @@ create_job(FunctionCallInfo fcinfo, bool *empty)
 	ivalues[15] = Int32GetDatum(o.lock_timeout_ms);
 	ivalues[16] = Int32GetDatum(o.max_retries);
 	ivalues[17] = CStringGetTextDatum(job.empty ? "done" : "created");
-	inulls[18] = 'n';
-	ivalues[18] = (Datum) 0;
+	itypes[18] = OIDOID;
+	if (job.nkeys == 0 && filenode > 0)
+		ivalues[18] = ObjectIdGetDatum((Oid) filenode);
+	else
+		inulls[18] = 'n';
 	exec_pinned("INSERT INTO safemigrate.backfill_jobs (relid, table_name, set_clause, where_clause, key_columns, "
 				"  key_types, key_upper, rows_estimated, batch_size, target_batch_ms, min_batch_size, max_batch_size, "
-				"  pause_ms, max_replica_lag, max_dead_tuples, lock_timeout_ms, max_retries, status, finished_at) "
-				"VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, "
+				"  pause_ms, max_replica_lag, max_dead_tuples, lock_timeout_ms, max_retries, status, relfilenode, "
+				"  finished_at) "
+				"VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, "
 				"  CASE WHEN $18 = 'done' THEN clock_timestamp() END) RETURNING job_id",
-				18, itypes, ivalues, inulls, false);
+				19, itypes, ivalues, inulls, false);
 	int64 id = get_int64(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, 0);
 	SPI_freetuptable(SPI_tuptable);
 	if (job.empty)
@@ -740,7 +748,7 @@ load_job(Job *job, int64 id)
 	exec_pinned("SELECT relid, set_clause, where_clause, key_columns, key_types, key_upper, key_reached, "
 				"       batch_size, target_batch_ms, min_batch_size, max_batch_size, pause_ms, "
 				"       coalesce(max_replica_lag, -1), coalesce(max_dead_tuples, -1), lock_timeout_ms, max_retries, "
-				"       status, rows_estimated, owner::text "
+				"       status, rows_estimated, owner::text, relfilenode, sweep, sweep_rows "
 				"  FROM safemigrate.backfill_jobs WHERE job_id = $1 FOR UPDATE",
 				1, types, values, NULL, false);
 	if (SPI_processed == 0)
@@ -793,6 +801,13 @@ load_job(Job *job, int64 id)
 	job->max_retries = get_int32(tup, desc, 16);
 	const char *status = get_text(tup, desc, 17);
 	int64 reltuples = get_int64(tup, desc, 18, -1);
+	{
+		bool fn_null;
+		Datum fn = SPI_getbinval(tup, desc, 20, &fn_null);
+		job->filenode = fn_null ? InvalidOid : DatumGetObjectId(fn);
+	}
+	job->sweep = get_int32(tup, desc, 21);
+	job->sweep_rows = get_int64(tup, desc, 22, 0);
 	/*
 	 * The row is its owner's to change (row-level security): its arrays are
 	 * checked before anything is sized by them.
@@ -1174,7 +1189,7 @@ record_batch(Job *job, Batch *b, double ms, double wall_ms, int retries)
 		v[i + 1] = values[i];
 	}
 	exec_pinned("UPDATE safemigrate.backfill_jobs SET key_reached = $2, rows_done = rows_done + $3, "
-				"  batches = batches + 1, batch_size = $4, longest_batch_ms = greatest(longest_batch_ms, $5), "
+				"  sweep_rows = sweep_rows + CASE WHEN sweep > 0 THEN $3 ELSE 0 END, batches = batches + 1, batch_size = $4, longest_batch_ms = greatest(longest_batch_ms, $5), "
 				"  elapsed_ms = elapsed_ms + $6, retries = retries + $7, last_progress = clock_timestamp() "
 				" WHERE job_id = $1 RETURNING request",
 				7, t, v, NULL, false);
@@ -1187,6 +1202,44 @@ record_batch(Job *job, Batch *b, double ms, double wall_ms, int retries)
 	SPI_freetuptable(SPI_tuptable);
 	return r;
 }
+
+/* The table's block count and file now. */
+void
+table_pages(Oid relid, int64 *blocks, Oid *filenode)
+{
+	Oid types[1] = {OIDOID};
+	Datum values[1] = {ObjectIdGetDatum(relid)};
+	exec_pinned("SELECT (pg_relation_size($1) / current_setting('block_size')::int)::int8, pg_relation_filenode($1)",
+				1, types, values, NULL, true);
+	*blocks = get_int64(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, 0);
+	bool isnull;
+	Datum d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull);
+	*filenode = isnull ? InvalidOid : DatumGetObjectId(d);
+	SPI_freetuptable(SPI_tuptable);
+}
+
+/* Start the job's pages over from block 0, up to the table's end now (a new pass, or a rewritten table). */
+void
+restart_pages(Job *job, int64 blocks, Oid filenode, int sweep)
+{
+	job->reached_block = 0;
+	job->upper_block = blocks;
+	job->filenode = filenode;
+	job->sweep = sweep;
+	job->sweep_rows = 0;
+	char buf[32];
+	char *p = buf;
+	snprintf(buf, sizeof buf, INT64_FORMAT, blocks);
+	Oid types[3] = {TEXTARRAYOID, OIDOID, INT4OID};
+	Datum values[3] = {make_text_array(&p, 1), ObjectIdGetDatum(filenode), Int32GetDatum(sweep)};
+	job_update(job->id,
+			   "UPDATE safemigrate.backfill_jobs SET key_reached = NULL, key_upper = $2, relfilenode = $3, sweep = $4, "
+			   "  sweep_rows = 0 WHERE job_id = $1",
+			   3, types, values, NULL);
+}
+
+/* Passes again over a table without a key (with a where_clause), at most. */
+constexpr int kMaxSweeps = 3;
 
 /* Keep the new key reached (in a fresh key context) for the next batch. */
 void
@@ -1292,6 +1345,36 @@ run_loop(Job *job)
 			MemoryContextSwitchTo(old);
 			job->batch_size = next;
 			advance(job, &b);
+			if (job->sweep > 0)
+				job->sweep_rows += (int64) b.updated;
+			/*
+			 * By pages, with a where_clause: an UPDATE by the application can
+			 * move a row not done yet to a page already done (or past the
+			 * end).  Pass again over the whole table until a pass finds
+			 * nothing (the where_clause skips what is done), at most
+			 * kMaxSweeps times.
+			 */
+			if (b.last && request == 0 && job->nkeys == 0 && job->where_clause != NULL &&
+				(job->sweep == 0 || (job->sweep_rows > 0 && job->sweep < kMaxSweeps)))
+			{
+				int64 blocks;
+				Oid filenode;
+				table_pages(job->relid, &blocks, &filenode);
+				if (job->sweep > 0)
+					ereport(NOTICE, (errmsg("backfill job " INT64_FORMAT ": pass %d over the table updated " INT64_FORMAT
+											" rows that updates by other sessions had moved; passing again",
+											job->id, job->sweep + 1, job->sweep_rows)));
+				restart_pages(job, blocks, filenode, job->sweep + 1);
+				commit();
+				continue;
+			}
+			if (b.last && job->sweep > 0 && job->sweep_rows > 0)
+				ereport(NOTICE, (errmsg("backfill job " INT64_FORMAT ": the last pass over the table still updated "
+										INT64_FORMAT " rows that other sessions' updates had moved",
+										job->id, job->sweep_rows),
+								 errhint("Rows updated by other sessions meanwhile may need the new value too: let the "
+										 "application write it (or give the table a primary key), then run a new "
+										 "job with the same where_clause.")));
 			if (b.last)
 			{
 				job_update(job->id,
@@ -1386,12 +1469,44 @@ check_key_unchanged(Job *job)
 								job->id)));
 }
 
+/*
+ * A job by pages goes on only in the file its block numbers refer to: after
+ * VACUUM FULL, CLUSTER or a rewriting ALTER TABLE (or a dump and restore)
+ * they mean other rows.  With a where_clause (false for rows already done)
+ * it starts over from the first page; without one it cannot tell which rows
+ * are done.
+ */
+void
+check_pages_unchanged(Job *job)
+{
+	if (job->nkeys > 0 || job->empty)
+		return;
+	int64 blocks;
+	Oid filenode;
+	table_pages(job->relid, &blocks, &filenode);
+	if (!OidIsValid(job->filenode) || filenode == job->filenode)
+		return;
+	if (job->where_clause == NULL)
+		ereport(ERROR, (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+						errmsg("%s was rewritten since backfill job " INT64_FORMAT " started", job->table, job->id),
+						errdetail("The job goes by page numbers (the table has no primary key), and VACUUM FULL, "
+								  "CLUSTER, a rewriting ALTER TABLE or a restore moved the rows to other pages."),
+						errhint("Cancel it with safemigrate.backfill_cancel(" INT64_FORMAT ") and start a new one with "
+								"a where_clause that skips the rows already done.",
+								job->id)));
+	ereport(NOTICE, (errmsg("backfill job " INT64_FORMAT ": %s was rewritten since the job started; it starts again "
+							"from the first page (the where_clause skips the rows already done)",
+							job->id, job->table)));
+	restart_pages(job, blocks, filenode, 0);
+}
+
 /* The checks and statements of a run, before its first batch (in a subtransaction). */
 void
 prepare_run(void *arg)
 {
 	Job *job = (Job *) arg;
 	check_key_unchanged(job);
+	check_pages_unchanged(job);
 	MemoryContext old = MemoryContextSwitchTo(job->cxt);
 	prepare_job(job, false);
 	MemoryContextSwitchTo(old);
