@@ -182,5 +182,5 @@ ALTER TABLE fkp ADD CONSTRAINT fkp_r_fk FOREIGN KEY (r) REFERENCES fkref (id);
 SELECT count(*) AS fks FROM pg_constraint WHERE conname = 'fkp_r_fk';
 
 RESET safemigrate.small_table_rows;
-DROP SCHEMA rf CASCADE;
-DROP SCHEMA "My Schema" CASCADE;
+/* safemigrate: expand-contract */ DROP SCHEMA rf CASCADE;
+/* safemigrate: expand-contract */ DROP SCHEMA "My Schema" CASCADE;
