@@ -438,9 +438,13 @@ add_unique_or_pk(Assessment &a, const Ctx &x)
 				 ? std::string("Build a unique index with CREATE UNIQUE INDEX CONCURRENTLY, then ADD "
 							   "CONSTRAINT ... USING INDEX.")
 				 : run_instead(a.safe_sql);
+	if (!x.c.existing_unique_index.empty() && !a.safe_sql.empty())
+		a.hint += "  USING INDEX takes the existing index " + std::string(x.c.existing_unique_index) +
+				  " and renames it to the constraint's name (instead of building a second one).";
 	if (pk && x.c.pk_columns_nullable)
-		a.hint += "  The key columns are not all NOT NULL yet, and ADD PRIMARY KEY would scan for NULLs: "
-				  "first make them NOT NULL with a validated CHECK (see rule set-not-null-scan).";
+		a.hint = "First make the key columns NOT NULL (they are not all yet, and ADD PRIMARY KEY would scan for "
+				 "NULLs under its lock): CALL safemigrate.set_not_null(table, column) for each, or the steps of rule "
+				 "set-not-null-scan.  Then: " + a.hint;
 	else
 		mark_steps_rewritable(a, x);
 	a.hint += outside_transaction_note(x.stmt, "CREATE UNIQUE INDEX CONCURRENTLY");
