@@ -74,6 +74,23 @@ ALTER TABLE hr_c ADD CHECK (v >= id);
 ALTER TABLE hr_c ADD CHECK (v > 0), ADD CHECK (v < 1000000);
 SELECT conname, convalidated FROM pg_constraint WHERE conrelid = 'hr_c'::regclass AND contype IN ('c', 'f') ORDER BY 1;
 
+
+-- A column or type that does not exist is PostgreSQL's own error (42703,
+-- 42704), not a rule's; IF EXISTS on a missing column is a no-op; a column
+-- the statement adds itself may be named by its other subcommands.
+\set VERBOSITY default
+ALTER TABLE hr_t DROP COLUMN nosuch;
+\echo :LAST_ERROR_SQLSTATE
+ALTER TABLE hr_t ALTER COLUMN nosuch TYPE bigint;
+\echo :LAST_ERROR_SQLSTATE
+ALTER TABLE hr_t ALTER COLUMN v TYPE nosuchtype;
+\echo :LAST_ERROR_SQLSTATE
+\set VERBOSITY terse
+ALTER TABLE hr_t DROP COLUMN IF EXISTS nosuch;
+ALTER TABLE hr_t ADD COLUMN y int, ALTER COLUMN y SET DEFAULT 0;
+SELECT stmt_no, verdict, reason FROM safemigrate.check(
+  'ALTER TABLE hr_t DROP COLUMN nosuch; ALTER TABLE hr_t ALTER COLUMN v TYPE nosuchtype;');
+
 SET safemigrate.mode = off;
 DROP TABLE hr_lp, hr_lc1, hr_t, hr_tix, hr_c, hr_p2;
 DROP MATERIALIZED VIEW hr_mv;

@@ -190,6 +190,9 @@ struct Subcommand
 	std::string_view name_columns;		 /* ADD UNIQUE / FOREIGN KEY: the columns unquoted, joined by "_"; CHECK: its
 										    only column, or "" (default names, as PostgreSQL makes them) */
 	bool name_columns_known = false;	 /* name_columns is set (else default names use first_column) */
+	std::string_view pg_error;			 /* PostgreSQL refuses the subcommand itself (a column or type that does
+											not exist): its message; the statement is left to PostgreSQL */
+	bool missing_noop = false;			 /* ... IF EXISTS on a column that does not exist: nothing to do */
 	std::string_view free_index_name;	 /* ADD UNIQUE/PRIMARY KEY without a name: the name PostgreSQL would
 										    choose there (ChooseRelationName(): free in the schema) */
 	std::string_view index_clauses;		 /* ADD UNIQUE / PRIMARY KEY: " INCLUDE (...) NULLS NOT DISTINCT WITH (...) TABLESPACE t" */

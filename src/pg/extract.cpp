@@ -1100,7 +1100,10 @@ extract_alter_type(Oid relid, const char *column, ColumnDef *def, Subcommand *c)
 
 	Type typ = LookupTypeName(NULL, def->typeName, NULL, true);
 	if (typ == NULL)
+	{
+		c->pg_error = psprintf("type \"%s\" does not exist", TypeNameToString(def->typeName));
 		return;
+	}
 	ReleaseSysCache(typ);
 	Oid target;
 	int32 target_typmod;
@@ -1777,6 +1780,42 @@ extract_attach(Oid relid, PartitionCmd *cmd, Subcommand *c)
 	c->indexes_built = a.indexes_built;
 }
 
+bool
+name_in_list(List *names, const char *name)
+{
+	ListCell *lc;
+	foreach (lc, names)
+		if (strcmp((const char *) lfirst(lc), name) == 0)
+			return true;
+	return false;
+}
+
+/* Subcommands on an existing column named by AlterTableCmd.name (ALTER COLUMN ..., DROP COLUMN). */
+bool
+column_subcommand(AlterTableType t)
+{
+	switch (t)
+	{
+		case AT_ColumnDefault:
+		case AT_DropNotNull:
+		case AT_SetNotNull:
+		case AT_DropExpression:
+		case AT_SetOptions:
+		case AT_ResetOptions:
+		case AT_SetStorage:
+		case AT_SetCompression:
+		case AT_DropColumn:
+		case AT_AlterColumnType:
+		case AT_AlterColumnGenericOptions:
+		case AT_AddIdentity:
+		case AT_SetIdentity:
+		case AT_DropIdentity:
+			return true;
+		default:
+			return false;
+	}
+}
+
 AlterKind
 alter_kind(AlterTableType t)
 {
@@ -1939,6 +1978,14 @@ extract_alter_table(const AlterTableStmt *stmt, core::Statement *out)
 	Subcommand *subs = (Subcommand *) palloc(sizeof(Subcommand) * Max(n, 1));
 	int i = 0;
 	ListCell *lc;
+	/* Columns the statement adds itself: later subcommands may name them (AT_PASS_ADD_COL runs first). */
+	List *added = NIL;
+	foreach (lc, stmt->cmds)
+	{
+		AlterTableCmd *cmd = (AlterTableCmd *) lfirst(lc);
+		if (cmd->subtype == AT_AddColumn && cmd->def != NULL && IsA(cmd->def, ColumnDef))
+			added = lappend(added, ((ColumnDef *) cmd->def)->colname);
+	}
 	foreach (lc, stmt->cmds)
 	{
 		AlterTableCmd *cmd = (AlterTableCmd *) lfirst(lc);
@@ -1948,6 +1995,16 @@ extract_alter_table(const AlterTableStmt *stmt, core::Statement *out)
 			c->has_default = cmd->def != NULL; /* SET DEFAULT, not DROP DEFAULT */
 		if (cmd->name != NULL)
 			c->column = cmd->name;
+		/* A column that does not exist: PostgreSQL's own error (42703), not a rule's. */
+		if (OidIsValid(relid) && cmd->name != NULL && column_subcommand(cmd->subtype) &&
+			!attr_facts(relid, cmd->name).found && !name_in_list(added, cmd->name))
+		{
+			if (cmd->missing_ok)
+				c->missing_noop = true;
+			else
+				c->pg_error = psprintf("column \"%s\" of relation \"%s\" does not exist", cmd->name,
+									   get_rel_name(relid));
+		}
 
 		/*
 		 * A table that does not exist yet (check(): created earlier in the

@@ -369,6 +369,9 @@ safemigrate_check(PG_FUNCTION_ARGS)
 				error = psprintf("relation \"%s\" does not exist (check() does not follow a RENAME or SET search_path "
 								 "earlier in the script)",
 								 missing);
+			for (int k = 0; error == NULL && k < stmt.nsubcommands; ++k)
+				if (!stmt.subcommands[k].pg_error.empty())
+					error = pnstrdup(stmt.subcommands[k].pg_error.data(), stmt.subcommands[k].pg_error.size());
 		}
 		Datum values[CHECK_NCOLUMNS];
 		bool nulls[CHECK_NCOLUMNS];

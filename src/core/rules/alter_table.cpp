@@ -613,6 +613,17 @@ classify_subcommand(const Ctx &x, Assessments &out)
 {
 	const Subcommand &c = x.c;
 	Assessment &a = add_row(out, subcommand_command(c), x.rel, x.lock);
+	if (!c.pg_error.empty())
+	{
+		/* PostgreSQL raises its own error (42703, 42704) before any lock matters: no rule applies. */
+		a.reason = "PostgreSQL rejects the statement: " + std::string(c.pg_error);
+		return;
+	}
+	if (c.missing_noop)
+	{
+		a.reason = "the column does not exist: IF EXISTS makes the subcommand a no-op";
+		return;
+	}
 
 	switch (c.kind)
 	{
