@@ -91,6 +91,12 @@ ALTER TABLE hr_t ADD COLUMN y int, ALTER COLUMN y SET DEFAULT 0;
 SELECT stmt_no, verdict, reason FROM safemigrate.check(
   'ALTER TABLE hr_t DROP COLUMN nosuch; ALTER TABLE hr_t ALTER COLUMN v TYPE nosuchtype;');
 
+
+-- ALL IN TABLESPACE to the same tablespace moves nothing; pg_global is PostgreSQL's error.
+ALTER TABLE ALL IN TABLESPACE pg_default SET TABLESPACE pg_default;
+ALTER TABLE ALL IN TABLESPACE pg_default SET TABLESPACE pg_global;
+\echo :LAST_ERROR_SQLSTATE
+
 SET safemigrate.mode = off;
 DROP TABLE hr_lp, hr_lc1, hr_t, hr_tix, hr_c, hr_p2;
 DROP MATERIALIZED VIEW hr_mv;

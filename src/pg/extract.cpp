@@ -46,6 +46,7 @@ extern "C" {
 #include "catalog/dependency.h"
 #include "catalog/heap.h"
 #include "commands/defrem.h"
+#include "catalog/pg_tablespace_d.h"
 #include "catalog/index.h"
 #include "catalog/partition.h"
 #include "catalog/pg_constraint.h"
@@ -2813,6 +2814,16 @@ sm_extract(Node *parsetree, core::Statement *out)
 			AlterTableMoveAllStmt *m = (AlterTableMoveAllStmt *) parsetree;
 			out->kind = StatementKind::MoveAllTablespace;
 			Oid spc = get_tablespace_oid(m->orig_tablespacename, false);
+			Oid target = get_tablespace_oid(m->new_tablespacename, false);
+			/*
+			 * AlterTableMoveAll(): pg_global is PostgreSQL's error, and the same
+			 * tablespace on both sides moves nothing.
+			 */
+			if (spc == GLOBALTABLESPACE_OID || target == GLOBALTABLESPACE_OID || spc == target)
+			{
+				out->kind = StatementKind::Other;
+				return;
+			}
 			if (spc == MyDatabaseTableSpace)
 				spc = InvalidOid;
 			char relkind = m->objtype == OBJECT_MATVIEW ? RELKIND_MATVIEW
@@ -2830,7 +2841,7 @@ sm_extract(Node *parsetree, core::Statement *out)
 									  "JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
 									  "WHERE c.reltablespace = $1 AND c.relkind = '%c' "
 									  "AND n.nspname NOT IN ('pg_catalog', 'information_schema') "
-									  "AND n.nspname NOT LIKE 'pg\\_toast%%' "
+									  "AND n.nspname NOT LIKE 'pg\\_toast%%' AND n.nspname NOT LIKE 'pg\\_temp\\_%%' "
 									  "AND (cardinality($2) = 0 OR c.relowner = ANY ($2))",
 									  relkind),
 							 spc, roles, OIDARRAYOID, &out->relations, &out->nrelations);
