@@ -613,8 +613,37 @@ BEGIN
               WHERE attrelid = rel AND attname = new_column AND NOT attisdropped) THEN
     RAISE EXCEPTION 'column "%" of relation "%" already exists', new_column, rel USING ERRCODE = 'duplicate_column';
   END IF;
+  IF new_column = '' THEN
+    RAISE EXCEPTION 'the new column name must not be empty' USING ERRCODE = 'invalid_parameter_value';
+  END IF;
   IF new_type IS NOT NULL THEN
     PERFORM new_type::regtype;   -- an unknown type is an error now, not after the first steps
+  END IF;
+  -- contract() could never drop a column of the partition key
+  IF EXISTS (SELECT FROM pg_catalog.pg_partitioned_table p JOIN pg_catalog.pg_attribute a
+                     ON a.attrelid = p.partrelid AND a.attname = old_column
+              WHERE p.partrelid = rel AND a.attnum = ANY (p.partattrs::int2[])) THEN
+    RAISE EXCEPTION 'column "%" of % is part of its partition key', old_column, rel
+      USING ERRCODE = 'feature_not_supported',
+            DETAIL = 'contract() could not drop it.';
+  END IF;
+  -- A domain with constraints: adding a column of it checks every row under an AccessExclusiveLock.
+  IF EXISTS (SELECT FROM pg_catalog.pg_type t JOIN pg_catalog.pg_constraint c ON c.contypid = t.oid
+              WHERE t.oid = CASE WHEN new_type IS NOT NULL THEN new_type::regtype::oid
+                                 ELSE (SELECT atttypid FROM pg_catalog.pg_attribute
+                                        WHERE attrelid = rel AND attname = old_column) END) THEN
+    RAISE EXCEPTION 'the new column''s type is a domain with constraints'
+      USING ERRCODE = 'feature_not_supported',
+            DETAIL = 'Adding a column of such a domain checks every row under an AccessExclusiveLock.',
+            HINT = 'Use the domain''s base type for the new column and a CHECK constraint added NOT VALID, then VALIDATE.';
+  END IF;
+  -- The conversions parse, with the table's columns, before anything is recorded.
+  IF using_expr IS NOT NULL THEN
+    EXECUTE pg_catalog.format('SELECT (%s)::%s FROM %s AS r LIMIT 0', using_expr, new_type, rel);
+  END IF;
+  IF reverse_expr IS NOT NULL THEN
+    EXECUTE pg_catalog.format('SELECT (%s) FROM (SELECT r.*, NULL::%s AS %I FROM %s AS r) AS r LIMIT 0',
+                              reverse_expr, new_type, new_column, rel);
   END IF;
   SELECT n.nspname INTO nsp FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
    WHERE c.oid = rel;
@@ -632,6 +661,43 @@ $fn$;
 COMMENT ON FUNCTION safemigrate._expansion_for(regclass, text, name, name, text, text, text) IS
   'Internal helper of the expand procedures';
 
+-- <column>_new, the column shortened by whole characters so that it fits in 63 bytes (as makeObjectName()).
+CREATE FUNCTION safemigrate._new_column_name(col name)
+RETURNS name
+LANGUAGE plpgsql IMMUTABLE STRICT
+AS $fn$
+DECLARE
+  c text := col;
+BEGIN
+  WHILE octet_length(c) + 4 > 63 LOOP
+    c := left(c, -1);
+  END LOOP;
+  RETURN (c || '_new')::name;
+END
+$fn$;
+COMMENT ON FUNCTION safemigrate._new_column_name(name) IS 'Internal helper of the expand procedures';
+
+-- The options of the expand procedures, checked before anything is recorded or changed.
+CREATE FUNCTION safemigrate._check_expand_options(batch_size int, max_replica_lag bigint, lock_timeout_ms int)
+RETURNS void
+LANGUAGE plpgsql IMMUTABLE
+AS $fn$
+BEGIN
+  IF batch_size IS NULL OR batch_size < 1 OR batch_size > 10000000 THEN
+    RAISE EXCEPTION 'batch_size must be between 1 and 10000000, not %', coalesce(batch_size::text, 'NULL')
+      USING ERRCODE = 'invalid_parameter_value';
+  END IF;
+  IF max_replica_lag < 0 THEN
+    RAISE EXCEPTION 'max_replica_lag must not be negative' USING ERRCODE = 'invalid_parameter_value';
+  END IF;
+  IF lock_timeout_ms IS NULL OR lock_timeout_ms < 0 OR lock_timeout_ms > 3600000 THEN
+    RAISE EXCEPTION 'lock_timeout_ms must be between 0 and 3600000, not %', coalesce(lock_timeout_ms::text, 'NULL')
+      USING ERRCODE = 'invalid_parameter_value';
+  END IF;
+END
+$fn$;
+COMMENT ON FUNCTION safemigrate._check_expand_options(int, bigint, int) IS 'Internal helper of the expand procedures';
+
 CREATE PROCEDURE safemigrate.expand_rename_column("table" regclass, old_column name, new_column name,
   batch_size int DEFAULT 5000, max_replica_lag bigint DEFAULT 16777216, lock_timeout_ms int DEFAULT 200,
   run_backfill boolean DEFAULT true, INOUT expansion_id int DEFAULT NULL)
@@ -639,6 +705,7 @@ LANGUAGE plpgsql
 AS $fn$
 BEGIN
   PERFORM safemigrate._require_own_transactions('safemigrate.expand_rename_column');
+  PERFORM safemigrate._check_expand_options(batch_size, max_replica_lag, lock_timeout_ms);
   expansion_id := safemigrate._expansion_for("table", 'rename column', old_column, new_column, NULL, NULL);
   COMMIT;
   CALL safemigrate._expand_run(expansion_id, batch_size, max_replica_lag, lock_timeout_ms, run_backfill);
@@ -655,11 +722,12 @@ LANGUAGE plpgsql
 AS $fn$
 BEGIN
   PERFORM safemigrate._require_own_transactions('safemigrate.expand_alter_column_type');
+  PERFORM safemigrate._check_expand_options(batch_size, max_replica_lag, lock_timeout_ms);
   IF "column" IS NULL THEN
     RAISE EXCEPTION 'the column name must not be NULL' USING ERRCODE = 'null_value_not_allowed';
   END IF;
   expansion_id := safemigrate._expansion_for("table", 'alter column type', "column",
-                                             left("column" || '_new', 63)::name, new_type,
+                                             safemigrate._new_column_name("column"), new_type,
                                              coalesce(using_expr, pg_catalog.quote_ident("column")), reverse_using);
   COMMIT;
   CALL safemigrate._expand_run(expansion_id, batch_size, max_replica_lag, lock_timeout_ms, run_backfill);

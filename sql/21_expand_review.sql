@@ -114,8 +114,32 @@ CALL safemigrate.contract(:expansion_id);
 CALL safemigrate.expand_abort(:expansion_id);
 SELECT status FROM safemigrate.expansions WHERE expansion_id = :expansion_id;
 
+
+-- Checked before anything is recorded or changed: options, an empty name,
+-- USING expressions that do not parse, a partition key column, a domain with
+-- constraints; a 63-byte column name gets a new column that fits.
+CREATE TABLE ex_na (id int PRIMARY KEY, v int);
+CALL safemigrate.expand_rename_column('ex_na', 'v', 'w', batch_size => 0);
+CALL safemigrate.expand_rename_column('ex_na', 'v', '');
+CALL safemigrate.expand_alter_column_type('ex_na', 'v', 'bigint', using_expr => 'v +');
+\echo :LAST_ERROR_SQLSTATE
+CALL safemigrate.expand_alter_column_type('ex_na', 'v', 'bigint', using_expr => 'v::bigint', reverse_using => 'nosuch::int');
+\echo :LAST_ERROR_SQLSTATE
+SELECT count(*) AS recorded FROM safemigrate.expansions WHERE relid = 'ex_na'::regclass;
+SELECT count(*) AS columns FROM pg_attribute WHERE attrelid = 'ex_na'::regclass AND attnum > 0 AND NOT attisdropped;
+CREATE TABLE ex_pt (k int, v int) PARTITION BY RANGE (k);
+CALL safemigrate.expand_alter_column_type('ex_pt', 'k', 'bigint');
+CREATE DOMAIN ex_posint AS int CHECK (VALUE > 0);
+CREATE TABLE ex_dom (id int PRIMARY KEY, qty ex_posint);
+CALL safemigrate.expand_rename_column('ex_dom', 'qty', 'quantity');
+CREATE TABLE ex_long (id int PRIMARY KEY, "ccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccc" int);
+CALL safemigrate.expand_alter_column_type('ex_long', 'ccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccc', 'bigint') \gset
+SELECT new_column, octet_length(new_column::text) FROM safemigrate.expansions WHERE expansion_id = :expansion_id;
+CALL safemigrate.expand_abort(:expansion_id);
+
 SET safemigrate.mode = off;
-DROP TABLE ex_payroll, ex_m, ex_parent, ex_child, ex_gen, ex_two, ex_s, ex_docs;
+DROP TABLE ex_payroll, ex_m, ex_parent, ex_child, ex_gen, ex_two, ex_s, ex_docs, ex_na, ex_pt, ex_dom, ex_long;
+DROP DOMAIN ex_posint;
 DROP SCHEMA ex_app CASCADE;
 RESET safemigrate.mode;
 DELETE FROM safemigrate.backfill_jobs WHERE job_id > 3000;
