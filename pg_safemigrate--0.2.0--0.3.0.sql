@@ -653,7 +653,9 @@ BEGIN
   RETURNING x.expansion_id INTO id;
   UPDATE safemigrate.expansions x
      SET sync_function = pg_catalog.quote_ident(nsp) || '.' || pg_catalog.quote_ident('safemigrate_sync_' || id),
-         sync_trigger = 'safemigrate_sync_' || id
+         -- "~" sorts after letters, digits and "_": BEFORE row triggers fire in name order, and the copy must
+         -- come after the table's own triggers (set_updated_at, trg_...) changed the row
+         sync_trigger = '~safemigrate_sync_' || id
    WHERE x.expansion_id = id;
   RETURN id;
 END

@@ -137,8 +137,21 @@ CALL safemigrate.expand_alter_column_type('ex_long', 'cccccccccccccccccccccccccc
 SELECT new_column, octet_length(new_column::text) FROM safemigrate.expansions WHERE expansion_id = :expansion_id;
 CALL safemigrate.expand_abort(:expansion_id);
 
+
+-- The sync trigger fires after the table's own BEFORE triggers: what they
+-- change in the row is copied too.
+CREATE TABLE ex_users (id int PRIMARY KEY, email text);
+CREATE FUNCTION ex_lower_email() RETURNS trigger LANGUAGE plpgsql AS 'BEGIN NEW.email := lower(NEW.email); RETURN NEW; END';
+CREATE TRIGGER trg_lower_email BEFORE INSERT OR UPDATE ON ex_users FOR EACH ROW EXECUTE FUNCTION ex_lower_email();
+CALL safemigrate.expand_rename_column('ex_users', 'email', 'email_address') \gset
+INSERT INTO ex_users (id, email) VALUES (1, 'B@X.COM');
+SELECT * FROM ex_users;
+SELECT tgname FROM pg_trigger WHERE tgrelid = 'ex_users'::regclass ORDER BY tgname COLLATE "C";
+CALL safemigrate.expand_abort(:expansion_id);
+
 SET safemigrate.mode = off;
-DROP TABLE ex_payroll, ex_m, ex_parent, ex_child, ex_gen, ex_two, ex_s, ex_docs, ex_na, ex_pt, ex_dom, ex_long;
+DROP TABLE ex_payroll, ex_m, ex_parent, ex_child, ex_gen, ex_two, ex_s, ex_docs, ex_na, ex_pt, ex_dom, ex_long, ex_users;
+DROP FUNCTION ex_lower_email();
 DROP DOMAIN ex_posint;
 DROP SCHEMA ex_app CASCADE;
 RESET safemigrate.mode;
