@@ -837,6 +837,20 @@ $fn$;
 COMMENT ON PROCEDURE safemigrate.contract(int) IS
   'Contract step of an expansion: drops the sync trigger and the old column (after a complete backfill)';
 
+-- Drops the expansion's sync function: only the one it created (not one of the same name it refused).
+CREATE FUNCTION safemigrate._drop_sync_function(e safemigrate.expansions)
+RETURNS void
+LANGUAGE plpgsql
+AS $fn$
+BEGIN
+  IF EXISTS (SELECT FROM pg_catalog.pg_proc p WHERE p.oid = to_regprocedure(e.sync_function || '()')
+                AND p.prosrc = safemigrate._expansion_sync_body(e)) THEN
+    EXECUTE pg_catalog.format('DROP FUNCTION %s()', e.sync_function);
+  END IF;
+END
+$fn$;
+COMMENT ON FUNCTION safemigrate._drop_sync_function(safemigrate.expansions) IS 'Internal helper of the expand procedures';
+
 CREATE PROCEDURE safemigrate.expand_abort(expansion_id int)
 LANGUAGE plpgsql
 AS $fn$
@@ -861,11 +875,7 @@ BEGIN
   END IF;
   IF NOT EXISTS (SELECT FROM pg_catalog.pg_class WHERE oid = e.relid) THEN
     RAISE NOTICE 'expansion %: its table (%) no longer exists; marked aborted', expansion_id, e.table_name;
-    IF EXISTS (SELECT FROM pg_catalog.pg_proc p WHERE p.oid = to_regprocedure(e.sync_function || '()')
-                AND p.prosrc = safemigrate._expansion_sync_body(e)) THEN
-    -- only the function this expansion created (not one of the same name it refused)
-    EXECUTE pg_catalog.format('DROP FUNCTION %s()', e.sync_function);
-  END IF;
+    PERFORM safemigrate._drop_sync_function(e);
     UPDATE safemigrate.backfill_jobs b SET status = 'cancelled', request = NULL, finished_at = clock_timestamp()
      WHERE b.job_id = e.job_id AND b.status NOT IN ('done', 'cancelled');
     UPDATE safemigrate.expansions x SET status = 'aborted', updated_at = clock_timestamp()
@@ -879,11 +889,7 @@ BEGIN
             HINT = pg_catalog.format('Stop it with SELECT safemigrate.backfill_cancel(%s), then abort again.', e.job_id);
   END IF;
   EXECUTE pg_catalog.format('DROP TRIGGER IF EXISTS %I ON %s', e.sync_trigger, e.relid::regclass);
-  IF EXISTS (SELECT FROM pg_catalog.pg_proc p WHERE p.oid = to_regprocedure(e.sync_function || '()')
-                AND p.prosrc = safemigrate._expansion_sync_body(e)) THEN
-    -- only the function this expansion created (not one of the same name it refused)
-    EXECUTE pg_catalog.format('DROP FUNCTION %s()', e.sync_function);
-  END IF;
+  PERFORM safemigrate._drop_sync_function(e);
   IF EXISTS (SELECT FROM pg_catalog.pg_attribute
               WHERE attrelid = e.relid AND attname = e.new_column AND NOT attisdropped) THEN
     EXECUTE pg_catalog.format('/* safemigrate: expand-contract */ ALTER TABLE %s DROP COLUMN %I',

@@ -29,6 +29,39 @@ is_ident_char(char c) noexcept
 	return is_ident_start(c) || std::isdigit(static_cast<unsigned char>(c)) || c == '$';
 }
 
+/*
+ * End of the block comment that starts at i; block comments
+ * nest in PostgreSQL.  *closed (if given) tells whether it was closed.
+ */
+std::size_t
+skip_block_comment(std::string_view s, std::size_t i, bool *closed) noexcept
+{
+	int depth = 0;
+	while (i < s.size())
+	{
+		if (s.compare(i, 2, "/*") == 0)
+		{
+			++depth;
+			i += 2;
+		}
+		else if (s.compare(i, 2, "*/") == 0)
+		{
+			i += 2;
+			if (--depth == 0)
+			{
+				if (closed != nullptr)
+					*closed = true;
+				return i;
+			}
+		}
+		else
+			++i;
+	}
+	if (closed != nullptr)
+		*closed = false;
+	return i;
+}
+
 /* Position after the comment or white space run at i, or i if there is none. */
 std::size_t
 skip_space_and_comments(std::string_view s, std::size_t i) noexcept
@@ -43,26 +76,7 @@ skip_space_and_comments(std::string_view s, std::size_t i) noexcept
 				++i;
 		}
 		else if (s.compare(i, 2, "/*") == 0)
-		{
-			/* Block comments nest in PostgreSQL. */
-			int depth = 0;
-			while (i < s.size())
-			{
-				if (s.compare(i, 2, "/*") == 0)
-				{
-					++depth;
-					i += 2;
-				}
-				else if (s.compare(i, 2, "*/") == 0)
-				{
-					i += 2;
-					if (--depth == 0)
-						break;
-				}
-				else
-					++i;
-			}
-		}
+			i = skip_block_comment(s, i, nullptr);
 		else
 			return i;
 	}
@@ -188,27 +202,7 @@ unterminated_part(std::string_view s) noexcept
 		}
 		else if (s.compare(i, 2, "/*") == 0)
 		{
-			int depth = 0;
-			closed = false;
-			while (i < s.size())
-			{
-				if (s.compare(i, 2, "/*") == 0)
-				{
-					++depth;
-					i += 2;
-				}
-				else if (s.compare(i, 2, "*/") == 0)
-				{
-					i += 2;
-					if (--depth == 0)
-					{
-						closed = true;
-						break;
-					}
-				}
-				else
-					++i;
-			}
+			i = skip_block_comment(s, i, &closed);
 			if (!closed)
 				return "comment";
 		}

@@ -299,9 +299,9 @@ prepare_kept(const char *sql, int nargs, Oid *types)
 	return plan;
 }
 
-/* Does the prepared UPDATE's SET list call functions that are not immutable (now(), random())? */
-bool
-set_list_is_mutable(SPIPlanPtr plan)
+/* The analysed UPDATE of a prepared batch statement, or NULL. */
+Query *
+update_query(SPIPlanPtr plan)
 {
 	ListCell *lc;
 	foreach (lc, SPI_plan_get_plan_sources(plan))
@@ -311,11 +311,19 @@ set_list_is_mutable(SPIPlanPtr plan)
 		foreach (lq, ps->query_list)
 		{
 			Query *q = lfirst_node(Query, lq);
-			if (q->commandType == CMD_UPDATE && contain_mutable_functions((Node *) q->targetList))
-				return true;
+			if (q->commandType == CMD_UPDATE)
+				return q;
 		}
 	}
-	return false;
+	return NULL;
+}
+
+/* Does the prepared UPDATE's SET list call functions that are not immutable (now(), random())? */
+bool
+set_list_is_mutable(SPIPlanPtr plan)
+{
+	Query *q = update_query(plan);
+	return q != NULL && contain_mutable_functions((Node *) q->targetList);
 }
 
 /*
@@ -402,30 +410,21 @@ require_standard_strings()
 const char *
 assigned_key_column(const Job *job, SPIPlanPtr plan)
 {
-	ListCell *lc;
-	foreach (lc, SPI_plan_get_plan_sources(plan))
+	Query *q = update_query(plan);
+	if (q == NULL)
+		return NULL;
+	ListCell *lt;
+	foreach (lt, q->targetList)
 	{
-		CachedPlanSource *ps = (CachedPlanSource *) lfirst(lc);
-		ListCell *lq;
-		foreach (lq, ps->query_list)
-		{
-			Query *q = lfirst_node(Query, lq);
-			if (q->commandType != CMD_UPDATE)
-				continue;
-			ListCell *lt;
-			foreach (lt, q->targetList)
-			{
-				TargetEntry *te = lfirst_node(TargetEntry, lt);
-				if (te->resjunk)
-					continue;
-				char *att = get_attname(job->relid, te->resno, true);
-				if (att == NULL)
-					continue;
-				for (int i = 0; i < job->nkeys; ++i)
-					if (strcmp(quote_identifier(att), job->keys[i]) == 0)
-						return job->keys[i];
-			}
-		}
+		TargetEntry *te = lfirst_node(TargetEntry, lt);
+		if (te->resjunk)
+			continue;
+		char *att = get_attname(job->relid, te->resno, true);
+		if (att == NULL)
+			continue;
+		for (int i = 0; i < job->nkeys; ++i)
+			if (strcmp(quote_identifier(att), job->keys[i]) == 0)
+				return job->keys[i];
 	}
 	return NULL;
 }

@@ -755,26 +755,7 @@ join_names(List *names)
 	return buf.data;
 }
 
-/* First column reference of a raw expression (for default constraint names). */
-bool
-first_column_walker(Node *node, void *context)
-{
-	if (node == NULL)
-		return false;
-	if (IsA(node, ColumnRef))
-	{
-		ColumnRef *cref = (ColumnRef *) node;
-		Node *last = (Node *) llast(cref->fields);
-		if (IsA(last, String))
-		{
-			*(const char **) context = strVal(last);
-			return true;
-		}
-	}
-	return raw_expression_tree_walker(node, (bool (*)()) (void (*)()) first_column_walker, context);
-}
-
-/* Distinct column names a raw expression refers to (a List of String nodes' char *). */
+/* Distinct column names a raw expression refers to, in order (a List of char *; default constraint names). */
 bool
 column_names_walker(Node *node, void *context)
 {
@@ -1437,13 +1418,11 @@ extract_add_constraint(Oid relid, Constraint *con, Subcommand *c)
 		case CONSTR_CHECK:
 		{
 			c->no_inherit = con->is_no_inherit;
-			const char *first = NULL;
-			(void) first_column_walker(con->raw_expr, &first);
-			if (first != NULL)
-				c->first_column = first;
-			/* AddRelationNewConstraints(): the default name has the column only when exactly one is used. */
 			List *names = NIL;
 			(void) column_names_walker(con->raw_expr, &names);
+			if (names != NIL)
+				c->first_column = (const char *) linitial(names);
+			/* AddRelationNewConstraints(): the default name has the column only when exactly one is used. */
 			c->name_columns = list_length(names) == 1 ? (const char *) linitial(names) : "";
 			c->name_columns_known = true;
 			if (OidIsValid(relid) && con->raw_expr != NULL)
