@@ -24,7 +24,8 @@ ROLLBACK;
 SELECT format_type(atttypid, atttypmod) FROM pg_attribute WHERE attrelid = 'hr_lc1'::regclass AND attname = 'v';
 
 -- A split statement runs its steps in PostgreSQL's order: the CHECK on a
--- column added later in the statement, a DROP before the rest.
+-- column added later in the statement; with a DROP CONSTRAINT (PostgreSQL's
+-- first pass) before steps that may fail, it is not split at all.
 CREATE TABLE hr_t (id int PRIMARY KEY, v int NOT NULL);
 INSERT INTO hr_t SELECT g, g FROM generate_series(1, 2000) g;
 ANALYZE hr_t;
@@ -97,8 +98,69 @@ ALTER TABLE ALL IN TABLESPACE pg_default SET TABLESPACE pg_default;
 ALTER TABLE ALL IN TABLESPACE pg_default SET TABLESPACE pg_global;
 \echo :LAST_ERROR_SQLSTATE
 
+
+-- Second review of the above.
+CREATE TABLE hr_r (id int PRIMARY KEY, a int NOT NULL, d int NOT NULL);
+INSERT INTO hr_r SELECT g, g, g % 50 + 1 FROM generate_series(1, 2000) g;
+ANALYZE hr_r;
+-- a DROP CONSTRAINT runs first in PostgreSQL: split, a failing build would leave the table without its key
+ALTER TABLE hr_r ADD PRIMARY KEY (d), DROP CONSTRAINT hr_r_pkey;
+SELECT conname FROM pg_constraint WHERE conrelid = 'hr_r'::regclass AND contype = 'p';
+-- CHECK and FOREIGN KEY run after the index passes: a foreign key to a unique key of the same statement
+ALTER TABLE hr_r ADD CONSTRAINT hr_r_ua UNIQUE (a), ADD CONSTRAINT hr_r_fk FOREIGN KEY (d) REFERENCES hr_r (a);
+SELECT conname, convalidated FROM pg_constraint WHERE conrelid = 'hr_r'::regclass AND conname IN ('hr_r_ua', 'hr_r_fk') ORDER BY 1;
+-- a subcommand PostgreSQL refuses leaves the whole statement to it: nothing is committed
+ALTER TABLE hr_r ADD CONSTRAINT hr_k2 CHECK (a > 0), ALTER COLUMN nope SET DEFAULT 1;
+ALTER TABLE hr_r ADD COLUMN c int, ADD CONSTRAINT hr_k3 CHECK (nope > 0);
+ALTER TABLE hr_r ADD COLUMN c int, ADD UNIQUE (nope);
+ALTER TABLE hr_r ADD COLUMN c int, ADD FOREIGN KEY (nope) REFERENCES hr_r (a);
+SELECT count(*) AS added FROM pg_attribute WHERE attrelid = 'hr_r'::regclass AND attname = 'c' AND NOT attisdropped;
+SELECT count(*) AS added FROM pg_constraint WHERE conrelid = 'hr_r'::regclass AND conname IN ('hr_k2', 'hr_k3');
+-- a column the statement adds does not exist yet for the subcommands PostgreSQL runs before ADD COLUMN
+ALTER TABLE hr_r ADD COLUMN n1 int, DROP COLUMN IF EXISTS n1;
+SELECT count(*) AS n1 FROM pg_attribute WHERE attrelid = 'hr_r'::regclass AND attname = 'n1' AND NOT attisdropped;
+-- two unnamed UNIQUE on the same columns get two names; a whole-row CHECK names no column
+ALTER TABLE hr_r ADD COLUMN e int, ADD UNIQUE (e), ADD UNIQUE (e);
+SELECT conname FROM pg_constraint WHERE conrelid = 'hr_r'::regclass AND conname LIKE 'hr_r_e_key%' ORDER BY 1;
+SELECT safe_sql FROM safemigrate.check('ALTER TABLE hr_r ADD CHECK (hr_r IS NOT NULL)') WHERE rule IS NOT NULL;
+-- a parent never analyzed with a tiny analyzed child is not small
+CREATE TABLE hr_np2 (id int, v int) WITH (autovacuum_enabled = off);
+INSERT INTO hr_np2 SELECT g, g FROM generate_series(1, 20000) g;
+CREATE TABLE hr_nc2 () INHERITS (hr_np2);
+INSERT INTO hr_nc2 VALUES (1, 1);
+ANALYZE hr_nc2;
+SET safemigrate.small_table_rows = 10000;
+BEGIN;
+ALTER TABLE hr_np2 ALTER COLUMN v TYPE bigint;
+ROLLBACK;
+SET safemigrate.small_table_rows = 0;
+-- statements that do not recurse to inheritance children judge the parent alone
+CREATE TABLE hr_p3 (id int, v int);
+CREATE TABLE hr_c3 () INHERITS (hr_p3);
+INSERT INTO hr_c3 SELECT g, g FROM generate_series(1, 2000) g;
+ANALYZE hr_p3;
+ANALYZE hr_c3;
+TRUNCATE ONLY hr_p3;
+BEGIN;
+CREATE INDEX hr_p3_v ON hr_p3 (v);
+ALTER TABLE hr_p3 ADD CONSTRAINT hr_p3_ck CHECK (v > 0) NO INHERIT;
+ROLLBACK;
+TRUNCATE hr_p3;
+-- DROP SCHEMA ... CASCADE of a schema holding a partition of a parent elsewhere
+CREATE TABLE hr_pp (a int) PARTITION BY RANGE (a);
+CREATE SCHEMA hr_e;
+CREATE TABLE hr_e.pp1 PARTITION OF hr_pp FOR VALUES FROM (0) TO (1000000);
+INSERT INTO hr_pp SELECT generate_series(1, 100);
+DROP SCHEMA hr_e CASCADE;
+SELECT count(*) FROM hr_pp;
+/* safemigrate: expand-contract */ DROP SCHEMA hr_e CASCADE;
+-- ALTER INDEX on a sequence renames a sequence
+CREATE SEQUENCE hr_seq;
+ALTER INDEX hr_seq RENAME TO hr_seq2;
+
 SET safemigrate.mode = off;
-DROP TABLE hr_lp, hr_lc1, hr_t, hr_tix, hr_c, hr_p2;
+DROP TABLE hr_lp, hr_lc1, hr_t, hr_tix, hr_c, hr_p2, hr_r, hr_np2, hr_nc2, hr_p3, hr_c3, hr_pp;
+DROP SEQUENCE hr_seq2;
 DROP MATERIALIZED VIEW hr_mv;
 RESET safemigrate.mode;
 RESET safemigrate.small_table_rows;

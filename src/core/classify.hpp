@@ -49,6 +49,7 @@ struct Assessment
 	 */
 	int subcommand = -1;
 	int pass = 10; /* PostgreSQL's pass for the subcommand (tablecmds.c AT_PASS_*): the order its steps run in */
+	bool drops_constraint = false; /* a DROP CONSTRAINT subcommand (split: never before steps that may fail) */
 	std::string own_step;
 	bool steps_ok = false;
 

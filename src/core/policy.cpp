@@ -156,6 +156,21 @@ split_plan(const Assessments &rows)
 	}
 	if (!any_main)
 		return std::nullopt;
+	/*
+	 * A DROP CONSTRAINT runs in PostgreSQL's first pass, before the steps
+	 * that may fail (a CONCURRENTLY build, a VALIDATE): split, a failure
+	 * would leave it committed without what was to replace it (a primary
+	 * key).  Such a statement is not split.
+	 */
+	bool drops = false, may_fail = false;
+	for (const Assessment &row : rows)
+		if (row.subcommand >= 0)
+		{
+			drops = drops || (row.drops_constraint && !row.violates());
+			may_fail = may_fail || row.violates();
+		}
+	if (drops && may_fail)
+		return std::nullopt;
 	std::stable_sort(groups.begin(), groups.end(),
 					 [](const auto &a, const auto &b) { return a.first < b.first; });
 	SafeSteps plan;

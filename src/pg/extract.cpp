@@ -167,6 +167,7 @@ struct SizeSum
 	int64 bytes;
 	double rows;	   /* sum of known estimates */
 	bool rows_known;   /* at least one part has an estimate */
+	bool rows_missing; /* a part with pages has none (never analyzed): the sum is not an estimate */
 	bool created_here; /* the (single) relation was created in this transaction */
 };
 
@@ -204,6 +205,8 @@ add_storage_size(Oid relid, SizeSum *sum)
 	sum->bytes += (int64) nblocks * BLCKSZ;
 
 	/* The planner's estimate (estimate_rel_size): density times current pages. */
+	if (reltuples < 0 && nblocks > 0)
+		sum->rows_missing = true;
 	if (reltuples >= 0)
 	{
 		sum->rows_known = true;
@@ -320,23 +323,6 @@ facts_for_oid_uncached(Oid relid)
 	}
 	out.children = children;
 	out.nchildren = k;
-	/*
-	 * An inheritance parent is judged with its children (a partitioned
-	 * table's size already sums its partitions): ALTER TABLE, TRUNCATE, ...
-	 * recurse to them, so a parent without rows of its own is not "empty".
-	 * (With ONLY the statement does not recurse: the sum then overstates,
-	 * which errs on the safe side.)
-	 */
-	if (out.kind == core::RelationKind::Table)
-		for (int i = 0; i < k; ++i)
-		{
-			if (!children[i].exists || !children[i].has_storage)
-				continue;
-			out.bytes += children[i].bytes;
-			out.size_known = out.size_known && children[i].size_known;
-			if (children[i].estimated_rows >= 0)
-				out.estimated_rows = Max(out.estimated_rows, 0) + children[i].estimated_rows;
-		}
 	/* A table created in this transaction with older partitions or children attached is not new. */
 	for (int i = 0; i < k && out.created_in_transaction; ++i)
 		if (!children[i].created_in_transaction && children[i].exists)
@@ -369,7 +355,7 @@ facts_for_oid_shallow_uncached(Oid relid)
 	out.qualified_name = quote_qualified_identifier(get_namespace_name(cls->relnamespace), relname);
 	ReleaseSysCache(tup);
 
-	SizeSum sum = {true, 0, 0, false, false};
+	SizeSum sum = {true, 0, 0, false, false, false};
 	if (relkind == RELKIND_PARTITIONED_TABLE)
 	{
 		/*
@@ -410,7 +396,7 @@ facts_for_oid_shallow_uncached(Oid relid)
 
 	out.size_known = sum.exact;
 	out.bytes = sum.bytes;
-	out.estimated_rows = sum.rows_known ? sum.rows : -1;
+	out.estimated_rows = sum.rows_known && !sum.rows_missing ? sum.rows : -1;
 	out.created_in_transaction = sum.created_here;
 	return out;
 }
@@ -1404,6 +1390,41 @@ extract_set_not_null(Oid relid, const char *column, Subcommand *c)
 }
 
 /* ADD CONSTRAINT facts. */
+/*
+ * Columns the ALTER TABLE being extracted adds itself (its ADD COLUMN
+ * subcommands, run in AT_PASS_ADD_COL before constraints and column
+ * attributes), while extract_alter_table() runs; NIL otherwise.
+ */
+List *alter_added_columns = NIL;
+
+bool
+name_in_list(List *names, const char *name)
+{
+	ListCell *lc;
+	foreach (lc, names)
+		if (strcmp((const char *) lfirst(lc), name) == 0)
+			return true;
+	return false;
+}
+
+/* Does relid have the column, or does the statement add it before name is used? */
+bool
+column_known(Oid relid, const char *name)
+{
+	return attr_facts(relid, name).found || name_in_list(alter_added_columns, name);
+}
+
+/* The first of the names (String nodes) that is not a known column of relid, or NULL. */
+const char *
+unknown_column(Oid relid, List *names)
+{
+	ListCell *lc;
+	foreach (lc, names)
+		if (!column_known(relid, strVal(lfirst(lc))))
+			return strVal(lfirst(lc));
+	return NULL;
+}
+
 void
 extract_add_constraint(Oid relid, Constraint *con, Subcommand *c)
 {
@@ -1418,8 +1439,22 @@ extract_add_constraint(Oid relid, Constraint *con, Subcommand *c)
 		case CONSTR_CHECK:
 		{
 			c->no_inherit = con->is_no_inherit;
+			List *refs = NIL;
+			(void) column_names_walker(con->raw_expr, &refs);
+			/*
+			 * The columns it uses; a reference by the table's own name (not a
+			 * column) is the whole row, which names no column.
+			 */
 			List *names = NIL;
-			(void) column_names_walker(con->raw_expr, &names);
+			ListCell *rc;
+			foreach (rc, refs)
+			{
+				const char *ref = (const char *) lfirst(rc);
+				if (!OidIsValid(relid) || column_known(relid, ref))
+					names = lappend(names, (void *) ref);
+				else if (strcmp(ref, get_rel_name(relid)) != 0 && c->pg_error.empty())
+					c->pg_error = psprintf("column \"%s\" does not exist", ref);
+			}
 			if (names != NIL)
 				c->first_column = (const char *) linitial(names);
 			/* AddRelationNewConstraints(): the default name has the column only when exactly one is used. */
@@ -1435,6 +1470,9 @@ extract_add_constraint(Oid relid, Constraint *con, Subcommand *c)
 		case CONSTR_FOREIGN:
 		{
 			c->other = facts_for_rangevar(con->pktable);
+			if (OidIsValid(relid))
+				if (const char *missing = unknown_column(relid, con->fk_attrs))
+					c->pg_error = psprintf("column \"%s\" referenced in foreign key constraint does not exist", missing);
 			if (OidIsValid(relid) && con->fk_attrs != NIL)
 			{
 				SameFkArgs a = {relid, con, c};
@@ -1466,6 +1504,14 @@ extract_add_constraint(Oid relid, Constraint *con, Subcommand *c)
 		case CONSTR_UNIQUE:
 		{
 			List *keys = con->keys;
+			if (OidIsValid(relid) && c->pg_error.empty())
+			{
+				const char *missing = unknown_column(relid, keys);
+				if (missing == NULL)
+					missing = unknown_column(relid, con->including);
+				if (missing != NULL)
+					c->pg_error = psprintf("column \"%s\" named in key does not exist", missing);
+			}
 			if (keys != NIL)
 			{
 				c->columns = join_names(keys);
@@ -1760,14 +1806,24 @@ extract_attach(Oid relid, PartitionCmd *cmd, Subcommand *c)
 	c->indexes_built = a.indexes_built;
 }
 
+
+/* Does the subcommand run before PostgreSQL adds the statement's new columns (AT_PASS_DROP, ALTER_TYPE)? */
 bool
-name_in_list(List *names, const char *name)
+before_add_column(const AlterTableCmd *cmd)
 {
-	ListCell *lc;
-	foreach (lc, names)
-		if (strcmp((const char *) lfirst(lc), name) == 0)
+	switch (cmd->subtype)
+	{
+		case AT_DropColumn:
+		case AT_DropNotNull:
+		case AT_DropExpression:
+		case AT_DropIdentity:
+		case AT_AlterColumnType:
 			return true;
-	return false;
+		case AT_ColumnDefault:
+			return cmd->def == NULL;
+		default:
+			return false;
+	}
 }
 
 /* Subcommands on an existing column named by AlterTableCmd.name (ALTER COLUMN ..., DROP COLUMN). */
@@ -1958,7 +2014,7 @@ extract_alter_table(const AlterTableStmt *stmt, core::Statement *out)
 	Subcommand *subs = (Subcommand *) palloc(sizeof(Subcommand) * Max(n, 1));
 	int i = 0;
 	ListCell *lc;
-	/* Columns the statement adds itself: later subcommands may name them (AT_PASS_ADD_COL runs first). */
+	/* Columns the statement adds itself: subcommands of later passes may name them. */
 	List *added = NIL;
 	foreach (lc, stmt->cmds)
 	{
@@ -1966,6 +2022,7 @@ extract_alter_table(const AlterTableStmt *stmt, core::Statement *out)
 		if (cmd->subtype == AT_AddColumn && cmd->def != NULL && IsA(cmd->def, ColumnDef))
 			added = lappend(added, ((ColumnDef *) cmd->def)->colname);
 	}
+	alter_added_columns = added;
 	foreach (lc, stmt->cmds)
 	{
 		AlterTableCmd *cmd = (AlterTableCmd *) lfirst(lc);
@@ -1977,7 +2034,7 @@ extract_alter_table(const AlterTableStmt *stmt, core::Statement *out)
 			c->column = cmd->name;
 		/* A column that does not exist: PostgreSQL's own error (42703), not a rule's. */
 		if (OidIsValid(relid) && cmd->name != NULL && column_subcommand(cmd->subtype) &&
-			!attr_facts(relid, cmd->name).found && !name_in_list(added, cmd->name))
+			!attr_facts(relid, cmd->name).found && !(name_in_list(added, cmd->name) && !before_add_column(cmd)))
 		{
 			if (cmd->missing_ok)
 				c->missing_noop = true;
@@ -2128,6 +2185,7 @@ extract_alter_table(const AlterTableStmt *stmt, core::Statement *out)
 				break;
 		}
 	}
+	alter_added_columns = NIL;
 	out->subcommands = subs;
 	out->nsubcommands = i;
 }
@@ -2259,8 +2317,9 @@ extract_drop(const DropStmt *stmt, core::Statement *out)
 					continue;
 				const RelationFacts *facts;
 				int n;
+				/* Partitions too: a partition of a parent elsewhere takes its rows with it. */
 				facts_from_query("SELECT c.oid FROM pg_catalog.pg_class c WHERE c.relnamespace = $1 "
-								 "AND c.relkind IN ('r', 'p', 'v', 'm', 'f') AND NOT c.relispartition ORDER BY c.oid",
+								 "AND c.relkind IN ('r', 'p', 'v', 'm', 'f') ORDER BY c.oid",
 								 nsp, (Datum) 0, InvalidOid, &facts, &n);
 				append_facts(&out->relations, &out->nrelations, facts, n);
 			}
@@ -2508,11 +2567,17 @@ sm_extract(Node *parsetree, core::Statement *out)
 					continue;
 				const RelationFacts *facts;
 				int n;
-				facts_from_query("SELECT c.oid FROM pg_catalog.pg_class c WHERE c.relowner = $1 "
-								 "AND c.relkind IN ('r', 'p', 'v', 'm', 'f') AND NOT c.relispartition "
-								 "AND c.relpersistence <> 't' "
-								 "AND c.relnamespace NOT IN ('pg_catalog'::regnamespace, 'information_schema'::regnamespace) "
-								 "ORDER BY c.oid",
+				/* Its relations, and with CASCADE everything in the schemas it owns. */
+				facts_from_query(d->behavior == DROP_CASCADE
+									 ? "SELECT c.oid FROM pg_catalog.pg_class c WHERE (c.relowner = $1 OR c.relnamespace IN "
+									   "(SELECT n.oid FROM pg_catalog.pg_namespace n WHERE n.nspowner = $1)) "
+									   "AND c.relkind IN ('r', 'p', 'v', 'm', 'f') AND c.relpersistence <> 't' "
+									   "AND c.relnamespace NOT IN ('pg_catalog'::regnamespace, 'information_schema'::regnamespace) "
+									   "ORDER BY c.oid"
+									 : "SELECT c.oid FROM pg_catalog.pg_class c WHERE c.relowner = $1 "
+									   "AND c.relkind IN ('r', 'p', 'v', 'm', 'f') AND c.relpersistence <> 't' "
+									   "AND c.relnamespace NOT IN ('pg_catalog'::regnamespace, 'information_schema'::regnamespace) "
+									   "ORDER BY c.oid",
 								 role, (Datum) 0, InvalidOid, &facts, &n);
 				append_facts(&out->relations, &out->nrelations, facts, n);
 			}
@@ -2586,10 +2651,23 @@ sm_extract(Node *parsetree, core::Statement *out)
 			{
 				out->relation = facts_for_rangevar(r->relation);
 				out->only = !r->relation->inh;
-				/* ALTER INDEX renames whatever relation it names: a table renamed so is a table renamed. */
-				if (out->kind == StatementKind::RenameIndex && out->relation.exists &&
-					out->relation.kind != core::RelationKind::Index)
-					out->kind = StatementKind::RenameTable;
+				/*
+				 * ALTER INDEX / ALTER TABLE ... RENAME rename whatever relation
+				 * they name: judged by what it is (a sequence is neither).
+				 */
+				Oid target = RangeVarGetRelid(r->relation, NoLock, true);
+				if ((out->kind == StatementKind::RenameIndex || out->kind == StatementKind::RenameTable) &&
+					OidIsValid(target))
+				{
+					char k = get_rel_relkind(target);
+					if (k == RELKIND_INDEX || k == RELKIND_PARTITIONED_INDEX)
+						out->kind = StatementKind::RenameIndex;
+					else if (k == RELKIND_RELATION || k == RELKIND_PARTITIONED_TABLE || k == RELKIND_VIEW ||
+							 k == RELKIND_MATVIEW || k == RELKIND_FOREIGN_TABLE)
+						out->kind = StatementKind::RenameTable;
+					else
+						out->kind = StatementKind::Other; /* a sequence, a composite type */
+				}
 			}
 			return;
 		}

@@ -107,12 +107,16 @@ refused_in_block(Node *parsetree)
 		case T_ReindexStmt:
 		{
 			ListCell *lc;
-			foreach (lc, ((ReindexStmt *) parsetree)->params)
+			ReindexStmt *r = (ReindexStmt *) parsetree;
+			foreach (lc, r->params)
 			{
 				DefElem *opt = (DefElem *) lfirst(lc);
 				if (strcmp(opt->defname, "concurrently") == 0 && defGetBoolean(opt))
 					return "REINDEX CONCURRENTLY";
 			}
+			if (r->kind == REINDEX_OBJECT_SCHEMA || r->kind == REINDEX_OBJECT_SYSTEM ||
+				r->kind == REINDEX_OBJECT_DATABASE)
+				return "REINDEX SCHEMA / DATABASE / SYSTEM";
 			return NULL;
 		}
 		case T_AlterTableStmt:
@@ -138,6 +142,25 @@ refused_in_block(Node *parsetree)
 			return "DROP TABLESPACE";
 		case T_AlterSystemStmt:
 			return "ALTER SYSTEM";
+		case T_ClusterStmt:
+			return ((ClusterStmt *) parsetree)->relation == NULL ? "CLUSTER without a table" : NULL;
+		case T_DiscardStmt:
+			return ((DiscardStmt *) parsetree)->target == DISCARD_ALL ? "DISCARD ALL" : NULL;
+		case T_AlterDatabaseStmt:
+		{
+			ListCell *lc;
+			foreach (lc, ((AlterDatabaseStmt *) parsetree)->options)
+				if (strcmp(((DefElem *) lfirst(lc))->defname, "tablespace") == 0)
+					return "ALTER DATABASE ... SET TABLESPACE";
+			return NULL;
+		}
+		case T_TransactionStmt:
+		{
+			TransactionStmtKind k = ((TransactionStmt *) parsetree)->kind;
+			return k == TRANS_STMT_COMMIT_PREPARED	   ? "COMMIT PREPARED"
+				   : k == TRANS_STMT_ROLLBACK_PREPARED ? "ROLLBACK PREPARED"
+													   : NULL;
+		}
 		default:
 			return NULL;
 	}
@@ -345,7 +368,8 @@ safemigrate_check(PG_FUNCTION_ARGS)
 		stmt.server_version_num = PG_VERSION_NUM;
 
 		/* BEGIN ... COMMIT in the script: statements in between run in a transaction block. */
-		if (IsA(parsetree, TransactionStmt) && !single)
+		/* (with single_transaction too: a COMMIT in the file ends the tool's transaction, as under psql -1) */
+		if (IsA(parsetree, TransactionStmt))
 		{
 			TransactionStmtKind k = ((TransactionStmt *) parsetree)->kind;
 			if (k == TRANS_STMT_BEGIN || k == TRANS_STMT_START)

@@ -403,7 +403,18 @@ add_unique_or_pk(Assessment &a, const Ctx &x)
 			   "the whole table has been read and the unique index built");
 	std::string name = constraint_name_of(x.part);
 	if (name.empty() && !x.c.free_index_name.empty())
-		name = quote_ident(x.c.free_index_name);
+	{
+		/* Not a name an earlier subcommand of the statement chose: ChooseRelationName() numbers on. */
+		std::string free(x.c.free_index_name);
+		for (int i = 1; x.chosen != nullptr && std::find(x.chosen->begin(), x.chosen->end(), free) != x.chosen->end() &&
+						i < 1000;
+			 ++i)
+			free = pk ? default_name(x.rel.name, "", "pkey" + std::to_string(i))
+					  : default_name(x.rel.name, x.c.name_columns, "key" + std::to_string(i));
+		if (x.chosen != nullptr)
+			x.chosen->push_back(free);
+		name = quote_ident(free);
+	}
 	if (name.empty())
 	{
 		std::string cols(x.c.name_columns);
@@ -613,12 +624,6 @@ classify_subcommand(const Ctx &x, Assessments &out)
 {
 	const Subcommand &c = x.c;
 	Assessment &a = add_row(out, subcommand_command(c), x.rel, x.lock);
-	if (!c.pg_error.empty())
-	{
-		/* PostgreSQL raises its own error (42703, 42704) before any lock matters: no rule applies. */
-		a.reason = "PostgreSQL rejects the statement: " + std::string(c.pg_error);
-		return;
-	}
 	if (c.missing_noop)
 	{
 		a.reason = "the column does not exist: IF EXISTS makes the subcommand a no-op";
@@ -999,7 +1004,8 @@ alter_pass(const Subcommand &c)
 			if (c.constraint == ConstraintKind::PrimaryKey || c.constraint == ConstraintKind::Unique ||
 				c.constraint == ConstraintKind::Exclusion)
 				return 8;
-			return 5;
+			/* ATParseTransformCmd(): CHECK and FOREIGN KEY are rescheduled to AT_PASS_ADD_OTHERCONSTR */
+			return 9;
 		case AlterKind::SetNotNull:
 			return 6;
 		case AlterKind::AddIdentity:
@@ -1031,15 +1037,32 @@ classify_alter_table(const Statement &stmt, Assessments &out)
 	bool texts = parts && static_cast<int>(parts->parts.size()) == stmt.nsubcommands;
 	std::string prefix = parts ? parts->prefix : "ALTER TABLE " + std::string(rel.qualified_name);
 
+	/*
+	 * PostgreSQL refuses a subcommand itself (a column or type that does not
+	 * exist): the statement is left to it, whole (ALTER TABLE is atomic).
+	 */
+	for (int i = 0; i < stmt.nsubcommands; ++i)
+		if (!stmt.subcommands[i].pg_error.empty())
+		{
+			Assessment &a = add_row(out, subcommand_command(stmt.subcommands[i]), rel, lock);
+			a.subcommand = i;
+			a.reason = "PostgreSQL rejects the statement: " + std::string(stmt.subcommands[i].pg_error);
+			return;
+		}
+
+	/* A subcommand that recurses to inheritance children is judged with their size too. */
+	const RelationFacts family = with_children(rel);
 	std::vector<std::string> chosen;
 	for (int i = 0; i < stmt.nsubcommands; ++i)
 	{
 		const Subcommand &c = stmt.subcommands[i];
-		Ctx x{stmt, c, rel, lock, prefix, texts ? parts->parts[i] : std::string(), &chosen};
+		bool to_children = !stmt.only && rel.kind == RelationKind::Table && rel.nchildren > 0 && recurses(c, rel);
+		Ctx x{stmt, c, to_children ? family : rel, lock, prefix, texts ? parts->parts[i] : std::string(), &chosen};
 		std::size_t main_row = out.size();
 		classify_subcommand(x, out);
 		out[main_row].subcommand = i;
 		out[main_row].pass = alter_pass(c);
+		out[main_row].drops_constraint = c.kind == AlterKind::DropConstraint;
 		if (texts)
 			out[main_row].own_step = prefix + " " + parts->parts[i] + ";";
 		bool rewrites = out[main_row].rewrites;

@@ -24,6 +24,25 @@ add_row(Assessments &out, std::string command, const RelationFacts &rel, LockMod
 	return a;
 }
 
+RelationFacts
+with_children(const RelationFacts &rel)
+{
+	RelationFacts out = rel;
+	for (int i = 0; i < rel.nchildren; ++i)
+	{
+		const RelationFacts &child = rel.children[i];
+		if (!child.exists || !child.has_storage)
+			continue;
+		out.bytes += child.bytes;
+		out.size_known = out.size_known && child.size_known;
+		if (out.estimated_rows >= 0 && child.estimated_rows >= 0)
+			out.estimated_rows += child.estimated_rows;
+		else if (child.bytes > 0 || out.bytes > 0)
+			out.estimated_rows = -1;
+	}
+	return out;
+}
+
 void
 add_children(Assessments &out, const std::string &command, const RelationFacts &rel, LockMode lock,
 			 bool rewrites, bool scans)

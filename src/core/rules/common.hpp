@@ -39,6 +39,12 @@ bool apply_rule(Assessment &a, std::string_view id, const RelationFacts &rel, Da
  * Rows for every partition / inheritance child of rel, locked with lock.
  * rewrites and scans apply to children that have storage.
  */
+/*
+ * rel with its inheritance children's size added (a statement that recurses
+ * to them): bytes summed; rows summed, or unknown (-1) when any part's are.
+ */
+RelationFacts with_children(const RelationFacts &rel);
+
 void add_children(Assessments &out, const std::string &command, const RelationFacts &rel, LockMode lock,
 				  bool rewrites, bool scans);
 

@@ -233,7 +233,11 @@ classify_relation_ddl(const Statement &stmt, Assessments &out)
 			return;
 
 		case StatementKind::Truncate:
-			for_each_target(stmt, [&](const RelationFacts &r) {
+			for_each_target(stmt, [&](const RelationFacts &target) {
+				/* Without ONLY the children are emptied too: an inheritance parent is judged with them. */
+				const RelationFacts r = !stmt.only && target.kind == RelationKind::Table && target.nchildren > 0
+											? with_children(target)
+											: target;
 				Assessment &a = add_row(out, command, r, LockMode::AccessExclusive);
 				a.rewrites = true; /* new, empty relfilenode */
 				if (!apply_rule(a, rule::truncate_table, r, Danger::Blocking))
