@@ -463,21 +463,19 @@ log_unwritten()
 }
 
 /*
- * SIGTERM (a shutdown, pg_terminate_backend): the first asks the writer to
- * write what the ring holds and exit (the main loop, within
- * kShutdownDrainMs); a second one ends it at once, as die() does.
+ * SIGTERM (a shutdown, pg_terminate_backend): asks the writer to write what
+ * the ring holds and exit (the main loop, within kShutdownDrainMs; its
+ * INSERT gives up on a lock after kLockTimeoutMs).  A repeated SIGTERM
+ * changes nothing: the postmaster's shutdown signals the writer and its
+ * process group (signal_child()), so two usually arrive, and ending at the
+ * second one lost the events it had not written yet.
  */
 extern "C" void
 writer_sigterm(SIGNAL_ARGS) noexcept
 {
 	int save_errno = errno;
-	if (ShutdownRequestPending)
-		die(postgres_signal_arg);
-	else
-	{
-		ShutdownRequestPending = true;
-		SetLatch(MyLatch);
-	}
+	ShutdownRequestPending = true;
+	SetLatch(MyLatch);
 	errno = save_errno;
 }
 

@@ -153,6 +153,7 @@ hold_audit
 w0=$(waiting_lines)
 q -d postgres -c "CREATE TABLE at_stop_while_locked (a int)"
 wait_for_waiting "$w0"
+sm_check_eq "... held again: the writer says so again" "$((w0 + 1))" "$(waiting_lines)"
 start=$(date +%s)
 sm_as_owner "$PG_BINDIR/pg_ctl" -D "$dir/data" -w -t 60 stop -m fast >/dev/null 2>&1
 rc=$?
