@@ -169,7 +169,7 @@ CREATE TABLE safemigrate.backfill_jobs (
   key_types        text[],
   key_upper        text[],                 -- the last key when the job was created (pages: the block count); NULL: empty table
   key_reached      text[],                 -- the last key done (pages: the first block not done); NULL: none yet
-  relfilenode      oid,                    -- pages: the table's file the block numbers refer to
+  relfile          text,                   -- pages: the table's file the block numbers refer to (system id:database:relfilenode)
   sweep            int NOT NULL DEFAULT 0, -- pages with a where_clause: 0 the first pass, n the n-th pass again
   sweep_rows       bigint NOT NULL DEFAULT 0, -- rows the current pass again updated
   rows_estimated   bigint,                 -- pg_class.reltuples when the job was created
@@ -488,6 +488,14 @@ BEGIN
                               e.sync_trigger, e.relid::regclass, e.sync_function);
     EXECUTE pg_catalog.format('ALTER TABLE %s ENABLE ALWAYS TRIGGER %I', e.relid::regclass, e.sync_trigger);
   END IF;
+  -- BEFORE row triggers fire in name order (bytes): one named after the sync trigger changes the row after the copy
+  IF EXISTS (SELECT FROM pg_catalog.pg_trigger t
+              WHERE t.tgrelid = e.relid AND NOT t.tgisinternal AND t.tgname <> e.sync_trigger
+                AND (t.tgtype & 3) = 3 AND t.tgname::text COLLATE "C" > e.sync_trigger::text COLLATE "C") THEN
+    RAISE WARNING 'expansion %: a BEFORE row trigger of % fires after the sync trigger %', id, e.table_name, e.sync_trigger
+      USING DETAIL = 'What it changes in the row is not copied to the other column.',
+            HINT = 'Rename that trigger so that it sorts before the sync trigger (C collation).';
+  END IF;
   UPDATE safemigrate.expansions x SET status = 'backfilling', updated_at = clock_timestamp()
    WHERE x.expansion_id = id AND x.status = 'expanding';
   -- Every write from now on fires the trigger: the backfill's key range, fixed after this commit, covers the rest.
@@ -628,10 +636,13 @@ BEGIN
             DETAIL = 'contract() could not drop it.';
   END IF;
   -- A domain with constraints: adding a column of it checks every row under an AccessExclusiveLock.
-  IF EXISTS (SELECT FROM pg_catalog.pg_type t JOIN pg_catalog.pg_constraint c ON c.contypid = t.oid
-              WHERE t.oid = CASE WHEN new_type IS NOT NULL THEN new_type::regtype::oid
-                                 ELSE (SELECT atttypid FROM pg_catalog.pg_attribute
-                                        WHERE attrelid = rel AND attname = old_column) END) THEN
+  IF EXISTS (WITH RECURSIVE dom(oid) AS (   -- the type, and the domains it is a domain over
+                SELECT CASE WHEN new_type IS NOT NULL THEN new_type::regtype::oid
+                            ELSE (SELECT atttypid FROM pg_catalog.pg_attribute
+                                   WHERE attrelid = rel AND attname = old_column) END
+                UNION ALL
+                SELECT t.typbasetype FROM pg_catalog.pg_type t JOIN dom ON t.oid = dom.oid WHERE t.typtype = 'd')
+              SELECT FROM dom JOIN pg_catalog.pg_constraint c ON c.contypid = dom.oid) THEN
     RAISE EXCEPTION 'the new column''s type is a domain with constraints'
       USING ERRCODE = 'feature_not_supported',
             DETAIL = 'Adding a column of such a domain checks every row under an AccessExclusiveLock.',
@@ -788,7 +799,9 @@ BEGIN
       FROM pg_catalog.pg_depend d
      WHERE d.refclassid = 'pg_catalog.pg_class'::regclass AND d.refobjid = e.relid AND d.refobjsubid = oldatt.attnum
        AND d.deptype IN ('a', 'n')
-       AND d.classid <> 'pg_catalog.pg_attrdef'::regclass
+       -- its own default moves below; a generated column's expression that uses it does not
+       AND NOT (d.classid = 'pg_catalog.pg_attrdef'::regclass
+                AND (SELECT ad.adnum FROM pg_catalog.pg_attrdef ad WHERE ad.oid = d.objid) = oldatt.attnum)
        AND NOT (d.classid = 'pg_catalog.pg_class'::regclass
                 AND (SELECT relkind FROM pg_catalog.pg_class WHERE oid = d.objid) = 'S')
     UNION ALL SELECT 'NOT NULL' WHERE oldatt.attnotnull AND NOT newatt.attnotnull
@@ -844,7 +857,7 @@ LANGUAGE plpgsql
 AS $fn$
 BEGIN
   IF EXISTS (SELECT FROM pg_catalog.pg_proc p WHERE p.oid = to_regprocedure(e.sync_function || '()')
-                AND p.prosrc = safemigrate._expansion_sync_body(e)) THEN
+                AND p.proowner = current_user::regrole AND p.prosrc = safemigrate._expansion_sync_body(e)) THEN
     EXECUTE pg_catalog.format('DROP FUNCTION %s()', e.sync_function);
   END IF;
 END
@@ -1036,6 +1049,31 @@ ALTER TABLE safemigrate.expansions ENABLE ROW LEVEL SECURITY;
 CREATE POLICY expansions_owner ON safemigrate.expansions USING (owner = current_user);
 GRANT SELECT, INSERT, UPDATE ON safemigrate.backfill_jobs, safemigrate.expansions TO PUBLIC;
 GRANT SELECT ON safemigrate.backfill_progress, safemigrate.expansion_status TO PUBLIC;
+
+-- Row-level security does not bind a role with BYPASSRLS: a job's or an expansion's row is written only by
+-- its owner (or a superuser), whose texts its steps run with the owner's privileges.
+CREATE FUNCTION safemigrate._owner_rows_only()
+RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+BEGIN
+  IF NOT coalesce((SELECT r.rolsuper FROM pg_catalog.pg_roles r WHERE r.rolname = current_user), false)
+     AND ((TG_OP <> 'INSERT' AND OLD.owner IS DISTINCT FROM current_user)
+          OR (TG_OP <> 'DELETE' AND NEW.owner IS DISTINCT FROM current_user)) THEN
+    RAISE EXCEPTION 'a row of %.% belongs to role %', TG_TABLE_SCHEMA, TG_TABLE_NAME,
+      quote_ident(CASE WHEN TG_OP = 'INSERT' THEN NEW.owner ELSE OLD.owner END)
+      USING ERRCODE = 'insufficient_privilege',
+            DETAIL = 'Only its owner (or a superuser) may write it: its statements run with the owner''s privileges.';
+  END IF;
+  RETURN CASE WHEN TG_OP = 'DELETE' THEN OLD ELSE NEW END;
+END
+$fn$;
+COMMENT ON FUNCTION safemigrate._owner_rows_only() IS 'Internal: jobs and expansions are written by their owners only';
+CREATE TRIGGER owner_rows_only BEFORE INSERT OR UPDATE OR DELETE ON safemigrate.backfill_jobs
+  FOR EACH ROW EXECUTE FUNCTION safemigrate._owner_rows_only();
+CREATE TRIGGER owner_rows_only BEFORE INSERT OR UPDATE OR DELETE ON safemigrate.expansions
+  FOR EACH ROW EXECUTE FUNCTION safemigrate._owner_rows_only();
 
 -------------------------------------------------------------------------------
 -- Fixes

@@ -93,7 +93,7 @@ ALTER TABLE ex_docs FORCE ROW LEVEL SECURITY;
 CREATE POLICY p ON ex_docs USING (tenant = 0);
 CALL safemigrate.expand_rename_column('ex_docs', 'body', 'content');
 \echo :LAST_ERROR_SQLSTATE
--- (the job's bound is read with row_security off too: the job is not created)
+-- (refused before the backfill job is created)
 SELECT status, job_id, next_step FROM safemigrate.expansion_status WHERE table_name = 'ex_docs';
 -- the refusal does not depend on what the policies hide: any that applies to the role is refused
 ALTER POLICY p ON ex_docs USING (true);
@@ -149,9 +149,65 @@ SELECT * FROM ex_users;
 SELECT tgname FROM pg_trigger WHERE tgrelid = 'ex_users'::regclass ORDER BY tgname COLLATE "C";
 CALL safemigrate.expand_abort(:expansion_id);
 
+
+-- Second review. A role with BYPASSRLS cannot write another role's job or
+-- expansion (its texts would run as that role).
+CREATE ROLE regress_ex_carol LOGIN BYPASSRLS;
+CREATE TABLE ex_bp (id int PRIMARY KEY, v int, w int);
+INSERT INTO ex_bp SELECT g, g FROM generate_series(1, 10) g;
+SELECT safemigrate.backfill_create('ex_bp', 'w = v') AS j \gset
+GRANT UPDATE ON safemigrate.backfill_jobs TO regress_ex_carol;
+SET ROLE regress_ex_carol;
+UPDATE safemigrate.backfill_jobs SET set_clause = 'w = 0' WHERE job_id = :j;
+\echo :LAST_ERROR_SQLSTATE
+DELETE FROM safemigrate.backfill_jobs WHERE job_id = :j;
+INSERT INTO safemigrate.backfill_jobs (owner, relid, table_name, set_clause, batch_size, target_batch_ms, min_batch_size,
+                                       max_batch_size, pause_ms, lock_timeout_ms, max_retries)
+VALUES ('postgres', 'ex_bp', 'public.ex_bp', 'w = 0', 1, 1, 1, 1, 0, 0, 0);
+RESET ROLE;
+SELECT set_clause FROM safemigrate.backfill_jobs WHERE job_id = :j;
+-- a planted function with the very body: abort still closes the expansion, and leaves the function alone
+CREATE TABLE ex_x1 (id int PRIMARY KEY, name text);
+SELECT last_value + 1 AS next_id FROM safemigrate.expansions_expansion_id_seq \gset
+SET ex.next_id = :next_id;
+SET ROLE regress_ex_mallory;
+DO $$
+DECLARE
+  e safemigrate.expansions;
+BEGIN
+  e.expansion_id := current_setting('ex.next_id')::int;
+  e.kind := 'rename column';
+  e.old_column := 'name';
+  e.new_column := 'full_name';
+  EXECUTE format('CREATE FUNCTION public.safemigrate_sync_%s() RETURNS trigger LANGUAGE plpgsql AS %L',
+                 e.expansion_id, safemigrate._expansion_sync_body(e));
+END $$;
+RESET ROLE;
+CALL safemigrate.expand_rename_column('ex_x1', 'name', 'full_name');
+CALL safemigrate.expand_abort(:next_id);
+SELECT status FROM safemigrate.expansions WHERE expansion_id = :next_id;
+SELECT proowner::regrole FROM pg_proc WHERE proname = 'safemigrate_sync_' || :next_id;
 SET safemigrate.mode = off;
-DROP TABLE ex_payroll, ex_m, ex_parent, ex_child, ex_gen, ex_two, ex_s, ex_docs, ex_na, ex_pt, ex_dom, ex_long, ex_users;
+SELECT format('DROP FUNCTION public.safemigrate_sync_%s()', :next_id) \gexec
+RESET safemigrate.mode;
+-- a domain over a domain with constraints is refused too
+CREATE DOMAIN ex_posint2 AS ex_posint;
+CALL safemigrate.expand_alter_column_type('ex_na', 'v', 'ex_posint2');
+-- contract names a generated column that uses the old column
+CREATE TABLE ex_g1 (k int PRIMARY KEY, a int, b int GENERATED ALWAYS AS (a * 2) STORED);
+CALL safemigrate.expand_rename_column('ex_g1', 'a', 'a2') \gset
+CALL safemigrate.contract(:expansion_id);
+CALL safemigrate.expand_abort(:expansion_id);
+-- a BEFORE row trigger that sorts after the sync trigger is named in a WARNING
+CREATE TABLE ex_tr (id int PRIMARY KEY, a text);
+CREATE TRIGGER "übernormalize" BEFORE INSERT OR UPDATE ON ex_tr FOR EACH ROW EXECUTE FUNCTION ex_lower_email();
+CALL safemigrate.expand_rename_column('ex_tr', 'a', 'a2') \gset
+CALL safemigrate.expand_abort(:expansion_id);
+
+SET safemigrate.mode = off;
+DROP TABLE ex_payroll, ex_m, ex_parent, ex_child, ex_gen, ex_two, ex_s, ex_docs, ex_na, ex_pt, ex_dom, ex_long, ex_users, ex_bp, ex_x1, ex_g1, ex_tr;
 DROP FUNCTION ex_lower_email();
+DROP DOMAIN ex_posint2;
 DROP DOMAIN ex_posint;
 DROP SCHEMA ex_app CASCADE;
 RESET safemigrate.mode;
@@ -159,5 +215,7 @@ DELETE FROM safemigrate.backfill_jobs WHERE job_id > 3000;
 DELETE FROM safemigrate.expansions WHERE expansion_id > 200;
 REVOKE CREATE ON SCHEMA public FROM regress_ex_mallory, regress_ex_app;
 DROP ROLE regress_ex_mallory;
+REVOKE UPDATE ON safemigrate.backfill_jobs FROM regress_ex_carol;
+DROP ROLE regress_ex_carol;
 DROP ROLE regress_ex_app;
 RESET safemigrate.small_table_rows;

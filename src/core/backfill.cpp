@@ -157,8 +157,14 @@ std::string
 tid_update_sql(std::string_view table, std::string_view set_clause, std::string_view where_clause)
 {
 	/* ONLY: the block ranges are the table's own; an inheritance child's rows have other ctids. */
+	/*
+	 * RETURNING the where_clause for the new row versions: when it still
+	 * holds for a row just updated, it does not mark rows done, and the job
+	 * must not pass over the table again (backfill.cpp run_loop).
+	 */
 	return update_head(table, set_clause, true) + "ctid >= $1::pg_catalog.tid AND ctid < $2::pg_catalog.tid" +
-		   condition(where_clause);
+		   condition(where_clause) +
+		   (where_clause.empty() ? std::string() : "\nRETURNING (\n" + std::string(where_clause) + "\n)");
 }
 
 std::string

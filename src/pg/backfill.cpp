@@ -53,6 +53,9 @@ extern "C" {
 #include "executor/spi.h"
 #include "catalog/pg_inherits.h"
 #include "optimizer/optimizer.h"
+#include "storage/lmgr.h"
+#include "utils/rls.h"
+#include "utils/syscache.h"
 #include "parser/parser.h"
 #include "parser/parse_type.h"
 #include "utils/guc.h"
@@ -108,7 +111,7 @@ struct Job
 	char **upper;		/* keyset: the last key */
 	char **reached;		/* keyset: the last key done; NULL before the first batch */
 	int64 upper_block;	/* TID ranges: blocks when the job (or its current pass) started */
-	Oid filenode;		/* TID ranges: the table's file the block numbers refer to */
+	char *relfile;		/* TID ranges: the table's file the block numbers refer to (relfile_token()), or NULL */
 	int sweep;			/* TID ranges with a where_clause: 0 the first pass, n the n-th pass again */
 	int64 sweep_rows;	/* rows the current pass again has updated */
 	int64 reached_block;
@@ -260,6 +263,22 @@ qualified_name(Oid relid)
 	return quote_qualified_identifier(get_namespace_name(get_rel_namespace(relid)), rel);
 }
 
+/*
+ * The file a table's block numbers refer to: system identifier, database and
+ * relfilenode.  A restore into another database or cluster can give the table
+ * the same relfilenode; the other two tell it apart.  NULL if it is gone.
+ */
+char *
+relfile_token(Oid relid)
+{
+	HeapTuple tup = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
+	if (!HeapTupleIsValid(tup))
+		return NULL;
+	Oid filenode = ((Form_pg_class) GETSTRUCT(tup))->relfilenode;
+	ReleaseSysCache(tup);
+	return psprintf(UINT64_FORMAT ":%u:%u", GetSystemIdentifier(), MyDatabaseId, filenode);
+}
+
 double
 elapsed_ms(TimestampTz since)
 {
@@ -353,16 +372,21 @@ key_formats_pop(int nest)
 }
 
 /*
- * Around the job's statements on the table (not its bookkeeping, which
- * row-level security restricts to the owner's rows): a policy that would hide
- * rows from them is an error (42501), not rows silently left out.
+ * Row-level security that applies to the role running the job (a non-owner
+ * without BYPASSRLS, or the owner with FORCE ROW LEVEL SECURITY) would hide
+ * rows from its batches: refused, instead of rows silently left out.  Other
+ * tables its triggers or set_clause use keep their policies.
  */
-int
-row_security_off_push()
+void
+require_no_row_security(const char *table, Oid relid)
 {
-	int nest = NewGUCNestLevel();
-	(void) set_config_option("row_security", "off", PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);
-	return nest;
+	if (check_enable_rls(relid, InvalidOid, false) == RLS_ENABLED)
+		ereport(ERROR, (errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+						errmsg("row-level security of %s applies to role \"%s\"", table,
+							   GetUserNameFromId(GetUserId(), false)),
+						errdetail("Its policies would hide rows from the backfill, which would leave them out."),
+						errhint("Run it as the table's owner (without FORCE ROW LEVEL SECURITY) or as a role with "
+								"BYPASSRLS.")));
 }
 
 /* A key value from its text (in the default formats: call between key_formats_push/pop). */
@@ -468,7 +492,6 @@ prepare_job(Job *job, bool creating)
 		{
 			/* The job's bound: the last key now. */
 			int nest = key_formats_push();
-			(void) row_security_off_push(); /* popped with nest */
 			int rc = SPI_execute(sql.upper, false, 1);
 			if (rc != SPI_OK_SELECT)
 				elog(ERROR, "pg_safemigrate: could not read the last key of %s", job->table);
@@ -615,6 +638,7 @@ create_job(FunctionCallInfo fcinfo, bool *empty)
 		ereport(ERROR, (errcode(ERRCODE_UNDEFINED_TABLE), errmsg("relation with OID %u does not exist", job.relid)));
 	if (relkind != RELKIND_RELATION && relkind != RELKIND_PARTITIONED_TABLE)
 		ereport(ERROR, (errcode(ERRCODE_WRONG_OBJECT_TYPE), errmsg("\"%s\" is not a table", job.table)));
+	require_no_row_security(job.table, job.relid);
 	/* No job for a table the caller cannot update at all (the batches would fail at once). */
 	if (pg_class_aclcheck(job.relid, GetUserId(), ACL_UPDATE) != ACLCHECK_OK &&
 		pg_attribute_aclcheck_all(job.relid, GetUserId(), ACL_UPDATE, ACLMASK_ANY) != ACLCHECK_OK)
@@ -645,12 +669,11 @@ create_job(FunctionCallInfo fcinfo, bool *empty)
 	Oid types[2] = {OIDOID, TEXTARRAYOID};
 	Datum values[2] = {ObjectIdGetDatum(job.relid), 0};
 	exec_pinned("SELECT (pg_relation_size($1) / current_setting('block_size')::int)::int8, "
-				"       CASE WHEN reltuples >= 0 THEN reltuples::int8 END, pg_relation_filenode($1)::int8 "
+				"       CASE WHEN reltuples >= 0 THEN reltuples::int8 END "
 				"  FROM pg_class WHERE oid = $1",
 				1, types, values, NULL, true);
 	int64 blocks = get_int64(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, 0);
 	int64 reltuples = get_int64(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, -1);
-	int64 filenode = get_int64(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 3, 0);
 	SPI_freetuptable(SPI_tuptable);
 	char blockbuf[32];
 	snprintf(blockbuf, sizeof blockbuf, INT64_FORMAT, blocks);
@@ -718,14 +741,15 @@ create_job(FunctionCallInfo fcinfo, bool *empty)
 	ivalues[15] = Int32GetDatum(o.lock_timeout_ms);
 	ivalues[16] = Int32GetDatum(o.max_retries);
 	ivalues[17] = CStringGetTextDatum(job.empty ? "done" : "created");
-	itypes[18] = OIDOID;
-	if (job.nkeys == 0 && filenode > 0)
-		ivalues[18] = ObjectIdGetDatum((Oid) filenode);
+	itypes[18] = TEXTOID;
+	char *relfile = job.nkeys == 0 ? relfile_token(job.relid) : NULL;
+	if (relfile != NULL)
+		ivalues[18] = CStringGetTextDatum(relfile);
 	else
 		inulls[18] = 'n';
 	exec_pinned("INSERT INTO safemigrate.backfill_jobs (relid, table_name, set_clause, where_clause, key_columns, "
 				"  key_types, key_upper, rows_estimated, batch_size, target_batch_ms, min_batch_size, max_batch_size, "
-				"  pause_ms, max_replica_lag, max_dead_tuples, lock_timeout_ms, max_retries, status, relfilenode, "
+				"  pause_ms, max_replica_lag, max_dead_tuples, lock_timeout_ms, max_retries, status, relfile, "
 				"  finished_at) "
 				"VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, "
 				"  CASE WHEN $18 = 'done' THEN clock_timestamp() END) RETURNING job_id",
@@ -747,7 +771,7 @@ load_job(Job *job, int64 id)
 	exec_pinned("SELECT relid, set_clause, where_clause, key_columns, key_types, key_upper, key_reached, "
 				"       batch_size, target_batch_ms, min_batch_size, max_batch_size, pause_ms, "
 				"       coalesce(max_replica_lag, -1), coalesce(max_dead_tuples, -1), lock_timeout_ms, max_retries, "
-				"       status, rows_estimated, owner::text, relfilenode, sweep, sweep_rows "
+				"       status, rows_estimated, owner::text, relfile, sweep, sweep_rows "
 				"  FROM safemigrate.backfill_jobs WHERE job_id = $1 FOR UPDATE",
 				1, types, values, NULL, false);
 	if (SPI_processed == 0)
@@ -800,11 +824,7 @@ load_job(Job *job, int64 id)
 	job->max_retries = get_int32(tup, desc, 16);
 	const char *status = get_text(tup, desc, 17);
 	int64 reltuples = get_int64(tup, desc, 18, -1);
-	{
-		bool fn_null;
-		Datum fn = SPI_getbinval(tup, desc, 20, &fn_null);
-		job->filenode = fn_null ? InvalidOid : DatumGetObjectId(fn);
-	}
+	job->relfile = get_text(tup, desc, 20); /* in job->cxt */
 	job->sweep = get_int32(tup, desc, 21);
 	job->sweep_rows = get_int64(tup, desc, 22, 0);
 	/*
@@ -1079,6 +1099,8 @@ struct Batch
 	int64 hi_block;	 /* TID ranges: the first block after this batch */
 	bool last;		 /* this batch reaches the job's bound */
 	uint64 updated;
+	uint64 still_match; /* by pages: updated rows the where_clause still holds for */
+	bool rewritten;		/* by pages: the table's file changed, nothing was done */
 };
 
 void
@@ -1086,7 +1108,6 @@ run_batch(void *arg)
 {
 	Batch *b = (Batch *) arg;
 	Job *job = b->job;
-	int rls_nest = row_security_off_push(); /* restored by the subtransaction's abort on error */
 	Datum values[65];
 	char nulls[66];
 	memset(nulls, ' ', sizeof nulls);
@@ -1130,6 +1151,17 @@ run_batch(void *arg)
 	}
 	else
 	{
+		/*
+		 * The table's lock first, then its file: a VACUUM FULL or CLUSTER that
+		 * committed while the job ran moved the rows to other pages.
+		 */
+		LockRelationOid(job->relid, RowExclusiveLock);
+		char *now = relfile_token(job->relid);
+		if (job->relfile != NULL && now != NULL && strcmp(now, job->relfile) != 0)
+		{
+			b->rewritten = true;
+			return;
+		}
 		long pages = sm_backfill_pages(b->rows, job->rows_per_page);
 		b->hi_block = job->reached_block + pages;
 		if (b->hi_block >= job->upper_block)
@@ -1147,8 +1179,16 @@ run_batch(void *arg)
 	if (rc != SPI_OK_UPDATE && rc != SPI_OK_UPDATE_RETURNING)
 		elog(ERROR, "pg_safemigrate: the batch UPDATE failed: %s", SPI_result_code_string(rc));
 	b->updated = SPI_processed;
+	/* By pages with a where_clause: the UPDATE returns it for the new row versions (see run_loop). */
+	if (job->nkeys == 0 && job->where_clause != NULL && SPI_tuptable != NULL)
+		for (uint64 r = 0; r < SPI_processed; ++r)
+		{
+			bool isnull;
+			Datum d = SPI_getbinval(SPI_tuptable->vals[r], SPI_tuptable->tupdesc, 1, &isnull);
+			if (!isnull && DatumGetBool(d))
+				b->still_match++;
+		}
 	SPI_freetuptable(SPI_tuptable);
-	AtEOXact_GUC(true, rls_nest);
 }
 
 bool
@@ -1202,39 +1242,68 @@ record_batch(Job *job, Batch *b, double ms, double wall_ms, int retries)
 	return r;
 }
 
-/* The table's block count and file now. */
-void
-table_pages(Oid relid, int64 *blocks, Oid *filenode)
+/* The table's block count now. */
+int64
+table_blocks(Oid relid)
 {
 	Oid types[1] = {OIDOID};
 	Datum values[1] = {ObjectIdGetDatum(relid)};
-	exec_pinned("SELECT (pg_relation_size($1) / current_setting('block_size')::int)::int8, pg_relation_filenode($1)",
-				1, types, values, NULL, true);
-	*blocks = get_int64(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, 0);
-	bool isnull;
-	Datum d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull);
-	*filenode = isnull ? InvalidOid : DatumGetObjectId(d);
+	exec_pinned("SELECT (pg_relation_size($1) / current_setting('block_size')::int)::int8", 1, types, values, NULL,
+				true);
+	int64 blocks = get_int64(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, 0);
 	SPI_freetuptable(SPI_tuptable);
+	return blocks;
 }
 
 /* Start the job's pages over from block 0, up to the table's end now (a new pass, or a rewritten table). */
 void
-restart_pages(Job *job, int64 blocks, Oid filenode, int sweep)
+restart_pages(Job *job, int sweep)
 {
+	int64 blocks = table_blocks(job->relid);
+	char *relfile = relfile_token(job->relid);
 	job->reached_block = 0;
 	job->upper_block = blocks;
-	job->filenode = filenode;
+	job->relfile = relfile != NULL ? MemoryContextStrdup(job->cxt, relfile) : NULL;
 	job->sweep = sweep;
 	job->sweep_rows = 0;
 	char buf[32];
 	char *p = buf;
 	snprintf(buf, sizeof buf, INT64_FORMAT, blocks);
-	Oid types[3] = {TEXTARRAYOID, OIDOID, INT4OID};
-	Datum values[3] = {make_text_array(&p, 1), ObjectIdGetDatum(filenode), Int32GetDatum(sweep)};
+	Oid types[3] = {TEXTARRAYOID, TEXTOID, INT4OID};
+	Datum values[3] = {make_text_array(&p, 1), relfile != NULL ? CStringGetTextDatum(relfile) : (Datum) 0,
+					   Int32GetDatum(sweep)};
+	char nulls[3] = {' ', relfile != NULL ? ' ' : 'n', ' '};
 	job_update(job->id,
-			   "UPDATE safemigrate.backfill_jobs SET key_reached = NULL, key_upper = $2, relfilenode = $3, sweep = $4, "
+			   "UPDATE safemigrate.backfill_jobs SET key_reached = NULL, key_upper = $2, relfile = $3, sweep = $4, "
 			   "  sweep_rows = 0 WHERE job_id = $1",
-			   3, types, values, NULL);
+			   3, types, values, nulls);
+}
+
+/*
+ * A job by pages goes on only in the file its block numbers refer to: after
+ * VACUUM FULL, CLUSTER, a rewriting ALTER TABLE or a dump and restore they
+ * mean other rows.  When the where_clause is false for rows already done
+ * (no updated row still matched it) the job starts over from the first
+ * page; otherwise it cannot tell which rows are done, and fails.
+ */
+void
+pages_rewritten(Job *job)
+{
+	bool can_redo = job->where_clause != NULL && job->sweep >= 0;
+	if (!can_redo)
+		ereport(ERROR, (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+						errmsg("%s was rewritten since backfill job " INT64_FORMAT " started", job->table, job->id),
+						errdetail("The job goes by page numbers (the table has no primary key), and VACUUM FULL, "
+								  "CLUSTER, a rewriting ALTER TABLE or a restore moved the rows to other pages; "
+								  "without a where_clause that is false for the rows already done it cannot tell "
+								  "them apart."),
+						errhint("Cancel it with safemigrate.backfill_cancel(" INT64_FORMAT ") and start a new one with "
+								"a where_clause that skips the rows already done.",
+								job->id)));
+	ereport(NOTICE, (errmsg("backfill job " INT64_FORMAT ": %s was rewritten since the job started; it starts again "
+							"from the first page (the where_clause skips the rows already done)",
+							job->id, job->table)));
+	restart_pages(job, 0);
 }
 
 /* Passes again over a table without a key (with a where_clause), at most. */
@@ -1333,6 +1402,24 @@ run_loop(Job *job)
 									 job->id)));
 			ReThrowError(edata);
 		}
+		if (request == 0 && b.rewritten)
+		{
+			/* Starts over from the first page, or fails (the job is marked failed first). */
+			ErrorData *edata = sm_try_in_subtransaction([](void *arg) { pages_rewritten((Job *) arg); }, job);
+			if (edata != NULL)
+			{
+				Oid types[1] = {TEXTOID};
+				Datum values[1] = {CStringGetTextDatum(edata->message ? edata->message : "error")};
+				job_update(job->id,
+						   "UPDATE safemigrate.backfill_jobs SET status = 'failed', last_error = $2, pid = NULL, "
+						   "  request = NULL, throttled = NULL WHERE job_id = $1",
+						   1, types, values, NULL);
+				commit();
+				ReThrowError(edata);
+			}
+			commit();
+			continue;
+		}
 		if (request == 0)
 		{
 			rows += (int64) b.updated;
@@ -1347,29 +1434,47 @@ run_loop(Job *job)
 			if (job->sweep > 0)
 				job->sweep_rows += (int64) b.updated;
 			/*
+			 * Rows this batch updated that the where_clause still holds for:
+			 * it is not false for rows already done (a scope, not a marker),
+			 * so passing again would update them again.  No more passes.
+			 */
+			if (b.still_match > 0 && job->sweep >= 0)
+			{
+				job->sweep = -1;
+				job_update(job->id, "UPDATE safemigrate.backfill_jobs SET sweep = -1 WHERE job_id = $1", 0, NULL, NULL,
+						   NULL);
+				ereport(NOTICE, (errmsg("backfill job " INT64_FORMAT ": the where_clause still holds for rows the job "
+										"updated, so it does not mark the rows done",
+										job->id),
+								 errdetail("%s has no primary key and goes by pages: a row whose new version lands on "
+										   "a page not done yet is updated again, and one that other sessions move "
+										   "to a page already done is not updated; the job will not pass over the "
+										   "table again.",
+										   job->table),
+								 errhint("Give the table a primary key, or a where_clause that is false for the rows "
+										 "already done (for example 'new_col IS DISTINCT FROM old_col').")));
+			}
+			/*
 			 * By pages, with a where_clause: an UPDATE by the application can
 			 * move a row not done yet to a page already done (or past the
 			 * end).  Pass again over the whole table until a pass finds
 			 * nothing (the where_clause skips what is done), at most
 			 * kMaxSweeps times.
 			 */
-			if (b.last && request == 0 && job->nkeys == 0 && job->where_clause != NULL &&
+			if (b.last && request == 0 && job->nkeys == 0 && job->where_clause != NULL && job->sweep >= 0 &&
 				(job->sweep == 0 || (job->sweep_rows > 0 && job->sweep < kMaxSweeps)))
 			{
-				int64 blocks;
-				Oid filenode;
-				table_pages(job->relid, &blocks, &filenode);
 				if (job->sweep > 0)
 					ereport(NOTICE, (errmsg("backfill job " INT64_FORMAT ": pass %d over the table updated " INT64_FORMAT
-											" rows that updates by other sessions had moved; passing again",
+											" rows that other sessions moved or added meanwhile; passing again",
 											job->id, job->sweep + 1, job->sweep_rows)));
-				restart_pages(job, blocks, filenode, job->sweep + 1);
+				restart_pages(job, job->sweep + 1);
 				commit();
 				continue;
 			}
 			if (b.last && job->sweep > 0 && job->sweep_rows > 0)
 				ereport(NOTICE, (errmsg("backfill job " INT64_FORMAT ": the last pass over the table still updated "
-										INT64_FORMAT " rows that other sessions' updates had moved",
+										INT64_FORMAT " rows that other sessions moved or added meanwhile",
 										job->id, job->sweep_rows),
 								 errhint("Rows updated by other sessions meanwhile may need the new value too: let the "
 										 "application write it (or give the table a primary key), then run a new "
@@ -1468,35 +1573,15 @@ check_key_unchanged(Job *job)
 								job->id)));
 }
 
-/*
- * A job by pages goes on only in the file its block numbers refer to: after
- * VACUUM FULL, CLUSTER or a rewriting ALTER TABLE (or a dump and restore)
- * they mean other rows.  With a where_clause (false for rows already done)
- * it starts over from the first page; without one it cannot tell which rows
- * are done.
- */
+/* Before a run: has the table been rewritten since the job took its page numbers? */
 void
 check_pages_unchanged(Job *job)
 {
-	if (job->nkeys > 0 || job->empty)
+	if (job->nkeys > 0 || job->empty || job->relfile == NULL)
 		return;
-	int64 blocks;
-	Oid filenode;
-	table_pages(job->relid, &blocks, &filenode);
-	if (!OidIsValid(job->filenode) || filenode == job->filenode)
-		return;
-	if (job->where_clause == NULL)
-		ereport(ERROR, (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-						errmsg("%s was rewritten since backfill job " INT64_FORMAT " started", job->table, job->id),
-						errdetail("The job goes by page numbers (the table has no primary key), and VACUUM FULL, "
-								  "CLUSTER, a rewriting ALTER TABLE or a restore moved the rows to other pages."),
-						errhint("Cancel it with safemigrate.backfill_cancel(" INT64_FORMAT ") and start a new one with "
-								"a where_clause that skips the rows already done.",
-								job->id)));
-	ereport(NOTICE, (errmsg("backfill job " INT64_FORMAT ": %s was rewritten since the job started; it starts again "
-							"from the first page (the where_clause skips the rows already done)",
-							job->id, job->table)));
-	restart_pages(job, blocks, filenode, 0);
+	char *now = relfile_token(job->relid);
+	if (now != NULL && strcmp(now, job->relfile) != 0)
+		pages_rewritten(job);
 }
 
 /* The checks and statements of a run, before its first batch (in a subtransaction). */
@@ -1505,6 +1590,7 @@ prepare_run(void *arg)
 {
 	Job *job = (Job *) arg;
 	check_key_unchanged(job);
+	require_no_row_security(job->table, job->relid);
 	check_pages_unchanged(job);
 	MemoryContext old = MemoryContextSwitchTo(job->cxt);
 	prepare_job(job, false);
