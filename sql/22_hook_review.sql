@@ -158,8 +158,17 @@ SELECT count(*) FROM hr_pp;
 CREATE SEQUENCE hr_seq;
 ALTER INDEX hr_seq RENAME TO hr_seq2;
 
+
+-- The steps of a split statement are judged under its declaration: a
+-- declared expand-contract DROP COLUMN among them runs.
+CREATE TABLE hr_dc (id int PRIMARY KEY, a int, b int);
+INSERT INTO hr_dc SELECT g, g, g FROM generate_series(1, 2000) g;
+ANALYZE hr_dc;
+/* safemigrate: expand-contract */ ALTER TABLE hr_dc ADD CONSTRAINT hr_dc_ck CHECK (b > 0), DROP COLUMN a;
+SELECT attname FROM pg_attribute WHERE attrelid = 'hr_dc'::regclass AND attnum > 0 AND NOT attisdropped ORDER BY attnum;
+
 SET safemigrate.mode = off;
-DROP TABLE hr_lp, hr_lc1, hr_t, hr_tix, hr_c, hr_p2, hr_r, hr_np2, hr_nc2, hr_p3, hr_c3, hr_pp;
+DROP TABLE hr_lp, hr_lc1, hr_t, hr_tix, hr_c, hr_p2, hr_r, hr_np2, hr_nc2, hr_p3, hr_c3, hr_pp, hr_dc;
 DROP SEQUENCE hr_seq2;
 DROP MATERIALIZED VIEW hr_mv;
 RESET safemigrate.mode;

@@ -439,6 +439,48 @@ target_relation(Node *tree)
 	}
 }
 
+/* The comments and white space at the start of s (bounded), as a palloc'd string. */
+char *
+leading_comments(const char *s)
+{
+	if (s == NULL)
+		return pstrdup("");
+	size_t n = strnlen(s, 8192), i = 0;
+	for (;;)
+	{
+		while (i < n && isspace((unsigned char) s[i]))
+			++i;
+		if (i + 1 < n && s[i] == '-' && s[i + 1] == '-')
+		{
+			while (i < n && s[i] != '\n')
+				++i;
+		}
+		else if (i + 1 < n && s[i] == '/' && s[i + 1] == '*')
+		{
+			int depth = 0;
+			while (i < n)
+			{
+				if (i + 1 < n && s[i] == '/' && s[i + 1] == '*')
+				{
+					++depth;
+					i += 2;
+				}
+				else if (i + 1 < n && s[i] == '*' && s[i + 1] == '/')
+				{
+					i += 2;
+					if (--depth == 0)
+						break;
+				}
+				else
+					++i;
+			}
+		}
+		else
+			break;
+	}
+	return pnstrdup(s, i);
+}
+
 /*
  * Judge one statement and raise the rejection or warning it deserves.
  * Returns the statement to run instead when the policy rewrites it, or NULL.
@@ -448,7 +490,7 @@ target_relation(Node *tree)
  */
 PlannedStmt *
 judge(PlannedStmt *pstmt, const char *queryString, ProcessUtilityContext context, SmVerdict *verdict_out,
-	  SmAttempt *attempt)
+	  SmAttempt *attempt, const char *header = NULL)
 {
 	Node *parsetree = pstmt->utilityStmt;
 	core::Statement stmt;
@@ -457,9 +499,12 @@ judge(PlannedStmt *pstmt, const char *queryString, ProcessUtilityContext context
 	/*
 	 * A declaration may head a multi-statement string.  Only its leading
 	 * comments count, so a bounded prefix is enough: no strlen() of a whole
-	 * migration file for each of its statements.
+	 * migration file for each of its statements.  A step of a rewrite is
+	 * judged under the declarations of the statement it comes from (header).
 	 */
-	if (queryString != NULL)
+	if (header != NULL)
+		stmt.query_text = header;
+	else if (queryString != NULL)
 		stmt.query_text = std::string_view(queryString, strnlen(queryString, 8192));
 	stmt.top_level = context == PROCESS_UTILITY_TOPLEVEL;
 	stmt.in_transaction_block = IsInTransactionBlock(stmt.top_level);
@@ -717,12 +762,13 @@ step_error_context(void *arg)
  * C-style frame; may ereport.
  */
 void
-run_step(const char *text, PlannedStmt *step, SmAttempt *sa, ParamListInfo params, QueryEnvironment *queryEnv)
+run_step(const char *text, PlannedStmt *step, SmAttempt *sa, ParamListInfo params, QueryEnvironment *queryEnv,
+		 const char *header)
 {
 	PG_TRY();
 	{
 		SmVerdict sv;
-		PlannedStmt *rewritten = judge(step, text, PROCESS_UTILITY_TOPLEVEL, &sv, sa);
+		PlannedStmt *rewritten = judge(step, text, PROCESS_UTILITY_TOPLEVEL, &sv, sa, header);
 #if PG_VERSION_NUM >= 140000
 		run_with_limits(&sv, rewritten ? rewritten : step, text, false, PROCESS_UTILITY_TOPLEVEL, params, queryEnv,
 						None_Receiver, NULL);
@@ -777,6 +823,13 @@ run_steps(const SmVerdict *v, SmAttempt *attempt, SM_PU_PARAMS)
 					v->rule_id, n, all.data),
 			 errdetail("%s", v->detail)));
 
+	/*
+	 * The declarations of the statement (its own leading comments, and those
+	 * heading the query string) hold for its steps: a declared expand-contract
+	 * DROP COLUMN among them is let through as it was in the statement.
+	 */
+	char *header = psprintf("%s %s", leading_comments(queryString), leading_comments(sm_statement_text(pstmt, queryString)));
+
 	Node *tree = pstmt->utilityStmt;
 	RangeVar *rel = IsA(tree, AlterTableStmt) ? ((AlterTableStmt *) tree)->relation
 					: IsA(tree, IndexStmt)	  ? ((IndexStmt *) tree)->relation
@@ -817,7 +870,7 @@ run_steps(const SmVerdict *v, SmAttempt *attempt, SM_PU_PARAMS)
 
 		run_step(v->steps[i], step,
 				 attempt != NULL ? sm_audit_begin(step, v->steps[i], sm_audit_id(attempt), i + 1) : NULL, params,
-				 queryEnv);
+				 queryEnv, header);
 		error_context_stack = errcb.previous;
 		MemoryContextSwitchTo(keep);
 	}
