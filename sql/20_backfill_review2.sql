@@ -133,6 +133,17 @@ INSERT INTO rv2_sw SELECT g, 0, 100 FROM generate_series(1, 2000) g;
 CALL safemigrate.backfill('rv2_sw', 'n = n + 1, price = price * 1.1', 'a > 1000', batch_size => 500);
 SELECT n, price, count(*) FROM rv2_sw GROUP BY 1, 2 ORDER BY 1;
 SELECT status, sweep FROM safemigrate.backfill_jobs WHERE table_name = 'public.rv2_sw';
+
+-- a marking where_clause that still holds for a few rows (their source is NULL) keeps the passes again
+CREATE TABLE rv2_nn (a int, c int, b int);
+INSERT INTO rv2_nn SELECT g, CASE WHEN g % 1000 = 0 THEN NULL ELSE g END, NULL FROM generate_series(1, 5000) g;
+ANALYZE rv2_nn;
+SET client_min_messages = warning;
+CALL safemigrate.backfill('rv2_nn', 'b = c', 'b IS NULL', batch_size => 1000, max_batch_size => 1000);
+RESET client_min_messages;
+SELECT status, sweep > 0 AS passed_again, sweep_rows FROM safemigrate.backfill_jobs WHERE table_name = 'public.rv2_nn';
+SELECT count(*) FILTER (WHERE b IS DISTINCT FROM c) AS wrong FROM rv2_nn;
+
 -- the target table's row-level security applies to the role: refused when the job is created
 CREATE ROLE regress_rv2_rls LOGIN;
 GRANT CREATE ON SCHEMA public TO regress_rv2_rls;
@@ -155,7 +166,7 @@ REVOKE CREATE ON SCHEMA public FROM regress_rv2_rls;
 DROP ROLE regress_rv2_rls;
 
 SET safemigrate.mode = off;
-DROP TABLE rv2_mine, rv2_inj, rv2_codes, rv2_par, rv2_chi, rv2_a, rv2_k, rv2_nopk, rv2_flag, rv2_nopk3, rv2_nopk4, rv2_sw;
+DROP TABLE rv2_mine, rv2_inj, rv2_codes, rv2_par, rv2_chi, rv2_a, rv2_k, rv2_nopk, rv2_flag, rv2_nopk3, rv2_nopk4, rv2_sw, rv2_nn;
 RESET safemigrate.mode;
 DELETE FROM safemigrate.backfill_jobs WHERE table_name LIKE 'public.rv2\_%';
 REVOKE CREATE ON SCHEMA public FROM regress_rv2_user;

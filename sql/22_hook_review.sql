@@ -167,8 +167,23 @@ ANALYZE hr_dc;
 /* safemigrate: expand-contract */ ALTER TABLE hr_dc ADD CONSTRAINT hr_dc_ck CHECK (b > 0), DROP COLUMN a;
 SELECT attname FROM pg_attribute WHERE attrelid = 'hr_dc'::regclass AND attnum > 0 AND NOT attisdropped ORDER BY attnum;
 
+
+-- ADD ... NOT VALID and VALIDATE in one statement scan under the statement's
+-- AccessExclusiveLock: VALIDATE runs as a step of its own.
+CREATE TABLE hr_v (id int PRIMARY KEY, a int);
+INSERT INTO hr_v SELECT g, g FROM generate_series(1, 2000) g;
+ANALYZE hr_v;
+ALTER TABLE hr_v ADD CONSTRAINT hr_v_ck CHECK (a > 0) NOT VALID, VALIDATE CONSTRAINT hr_v_ck;
+SELECT convalidated FROM pg_constraint WHERE conname = 'hr_v_ck';
+-- an override comment and a declaration anywhere in the statement hold for its steps
+/* safemigrate:allow add-exclusion-blocking */ ALTER TABLE hr_v ALTER COLUMN a SET NOT NULL, ADD CONSTRAINT hr_v_ex EXCLUDE USING btree (id WITH =);
+SELECT count(*) AS excl FROM pg_constraint WHERE conname = 'hr_v_ex';
+ALTER TABLE hr_v ADD COLUMN d int;
+ALTER TABLE hr_v /* safemigrate: expand-contract */ DROP COLUMN d, ADD CONSTRAINT hr_v_a_key UNIQUE (a);
+SELECT count(*) AS d FROM pg_attribute WHERE attrelid = 'hr_v'::regclass AND attname = 'd' AND NOT attisdropped;
+
 SET safemigrate.mode = off;
-DROP TABLE hr_lp, hr_lc1, hr_t, hr_tix, hr_c, hr_p2, hr_r, hr_np2, hr_nc2, hr_p3, hr_c3, hr_pp, hr_dc;
+DROP TABLE hr_lp, hr_lc1, hr_t, hr_tix, hr_c, hr_p2, hr_r, hr_np2, hr_nc2, hr_p3, hr_c3, hr_pp, hr_dc, hr_v;
 DROP SEQUENCE hr_seq2;
 DROP MATERIALIZED VIEW hr_mv;
 RESET safemigrate.mode;

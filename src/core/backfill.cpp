@@ -162,9 +162,13 @@ tid_update_sql(std::string_view table, std::string_view set_clause, std::string_
 	 * holds for a row just updated, it does not mark rows done, and the job
 	 * must not pass over the table again (backfill.cpp run_loop).
 	 */
-	return update_head(table, set_clause, true) + "ctid >= $1::pg_catalog.tid AND ctid < $2::pg_catalog.tid" +
-		   condition(where_clause) +
-		   (where_clause.empty() ? std::string() : "\nRETURNING (\n" + std::string(where_clause) + "\n)");
+	std::string update = update_head(table, set_clause, true) +
+						 "ctid >= $1::pg_catalog.tid AND ctid < $2::pg_catalog.tid" + condition(where_clause);
+	if (where_clause.empty())
+		return update;
+	/* Counted in the statement: a batch's rows are never all held in memory. */
+	return "WITH u AS (\n" + update + "\nRETURNING (\n" + std::string(where_clause) +
+		   "\n) AS still)\nSELECT pg_catalog.count(*), pg_catalog.count(*) FILTER (WHERE still) FROM u";
 }
 
 std::string

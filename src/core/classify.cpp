@@ -89,6 +89,8 @@ classify(const Statement &stmt)
 	 * let it through.  Rules about locks, scans and rewrites still apply.
 	 */
 	std::optional<int> declared = declared_category(stmt.text);
+	if (!declared && !stmt.parent_text.empty())
+		declared = declared_category(stmt.parent_text);
 	if (!declared && !stmt.query_text.empty())
 		declared = declared_header_category(stmt.query_text);
 	if (declared && *declared == static_cast<int>(Category::ExpandContract))

@@ -193,6 +193,11 @@ void
 apply_policy(const Statement &stmt, const Settings &settings, Assessments &rows)
 {
 	std::vector<std::string> overrides = override_rules(stmt.text);
+	if (!stmt.parent_text.empty())
+	{
+		std::vector<std::string> inherited = override_rules(stmt.parent_text);
+		overrides.insert(overrides.end(), inherited.begin(), inherited.end());
+	}
 	Category computed = strongest_category(rows);
 	const Assessment *strongest = nullptr;
 	for (const Assessment &row : rows)
@@ -241,6 +246,8 @@ apply_policy(const Statement &stmt, const Settings &settings, Assessments &rows)
 
 	/* Declared classification: the seed's header comment, made binding. */
 	std::optional<int> declared = declared_category(stmt.text);
+	if (!declared && !stmt.parent_text.empty())
+		declared = declared_category(stmt.parent_text);
 	if (!declared && !stmt.query_text.empty())
 		declared = declared_header_category(stmt.query_text);
 	bool ddl_on_existing = false;

@@ -257,6 +257,8 @@ struct Statement
 	std::string_view command;		   /* "CREATE INDEX", "ALTER TABLE", ... (PostgreSQL's command tag) */
 	std::string_view text;			   /* this statement's own SQL text */
 	std::string_view query_text;	   /* the whole query string it came in: its header comment counts */
+	std::string_view parent_text;	   /* a step of a rewrite: the statement it comes from, whose declaration and
+										  override comments hold for it too */
 	bool top_level = true;			   /* sent by the client, not from a function */
 	bool in_transaction_block = false; /* explicit or implicit transaction block */
 	int server_version_num = 150000;

@@ -332,6 +332,14 @@ update_query(SPIPlanPtr plan)
 			Query *q = lfirst_node(Query, lq);
 			if (q->commandType == CMD_UPDATE)
 				return q;
+			/* WITH u AS (UPDATE ...) SELECT count(*) ... (batches by pages with a where_clause) */
+			ListCell *lcte;
+			foreach (lcte, q->cteList)
+			{
+				CommonTableExpr *cte = lfirst_node(CommonTableExpr, lcte);
+				if (IsA(cte->ctequery, Query) && ((Query *) cte->ctequery)->commandType == CMD_UPDATE)
+					return (Query *) cte->ctequery;
+			}
 		}
 	}
 	return NULL;
@@ -1176,18 +1184,20 @@ run_batch(void *arg)
 		values[1] = CStringGetTextDatum(hi);
 		rc = SPI_execute_plan(job->update_tid, values, nulls, false, 0);
 	}
-	if (rc != SPI_OK_UPDATE && rc != SPI_OK_UPDATE_RETURNING)
-		elog(ERROR, "pg_safemigrate: the batch UPDATE failed: %s", SPI_result_code_string(rc));
-	b->updated = SPI_processed;
-	/* By pages with a where_clause: the UPDATE returns it for the new row versions (see run_loop). */
-	if (job->nkeys == 0 && job->where_clause != NULL && SPI_tuptable != NULL)
-		for (uint64 r = 0; r < SPI_processed; ++r)
-		{
-			bool isnull;
-			Datum d = SPI_getbinval(SPI_tuptable->vals[r], SPI_tuptable->tupdesc, 1, &isnull);
-			if (!isnull && DatumGetBool(d))
-				b->still_match++;
-		}
+	if (job->nkeys == 0 && job->where_clause != NULL)
+	{
+		/* By pages with a where_clause: rows updated, and of them those it still holds for (see run_loop). */
+		if (rc != SPI_OK_SELECT || SPI_processed != 1)
+			elog(ERROR, "pg_safemigrate: the batch UPDATE failed: %s", SPI_result_code_string(rc));
+		b->updated = (uint64) get_int64(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, 0);
+		b->still_match = (uint64) get_int64(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, 0);
+	}
+	else
+	{
+		if (rc != SPI_OK_UPDATE && rc != SPI_OK_UPDATE_RETURNING)
+			elog(ERROR, "pg_safemigrate: the batch UPDATE failed: %s", SPI_result_code_string(rc));
+		b->updated = SPI_processed;
+	}
 	SPI_freetuptable(SPI_tuptable);
 }
 
@@ -1202,8 +1212,8 @@ retryable(int sqlerrcode)
 char
 record_batch(Job *job, Batch *b, double ms, double wall_ms, int retries)
 {
-	Oid types[6] = {TEXTARRAYOID, INT8OID, INT4OID, FLOAT8OID, FLOAT8OID, INT4OID};
-	Datum values[6];
+	Oid types[7] = {TEXTARRAYOID, INT8OID, INT4OID, FLOAT8OID, FLOAT8OID, INT4OID, INT8OID};
+	Datum values[7];
 	if (job->nkeys > 0)
 		values[0] = make_text_array(b->hi, job->nkeys);
 	else
@@ -1218,20 +1228,22 @@ record_batch(Job *job, Batch *b, double ms, double wall_ms, int retries)
 	values[3] = Float8GetDatum(ms);
 	values[4] = Float8GetDatum(wall_ms);
 	values[5] = Int32GetDatum(retries);
-	Oid t[7];
-	Datum v[7];
+	values[6] = Int64GetDatum((int64) (b->updated - b->still_match)); /* rows a pass again got done */
+	Oid t[8];
+	Datum v[8];
 	t[0] = INT8OID;
 	v[0] = Int64GetDatum(job->id);
-	for (int i = 0; i < 6; ++i)
+	for (int i = 0; i < 7; ++i)
 	{
 		t[i + 1] = types[i];
 		v[i + 1] = values[i];
 	}
 	exec_pinned("UPDATE safemigrate.backfill_jobs SET key_reached = $2, rows_done = rows_done + $3, "
-				"  sweep_rows = sweep_rows + CASE WHEN sweep > 0 THEN $3 ELSE 0 END, batches = batches + 1, batch_size = $4, longest_batch_ms = greatest(longest_batch_ms, $5), "
+				"  sweep_rows = sweep_rows + CASE WHEN sweep > 0 THEN $8 ELSE 0 END, batches = batches + 1, "
+				"  batch_size = $4, longest_batch_ms = greatest(longest_batch_ms, $5), "
 				"  elapsed_ms = elapsed_ms + $6, retries = retries + $7, last_progress = clock_timestamp() "
 				" WHERE job_id = $1 RETURNING request",
-				7, t, v, NULL, false);
+				8, t, v, NULL, false);
 	char r = 0;
 	if (SPI_processed > 0)
 	{
@@ -1432,13 +1444,16 @@ run_loop(Job *job)
 			job->batch_size = next;
 			advance(job, &b);
 			if (job->sweep > 0)
-				job->sweep_rows += (int64) b.updated;
+				job->sweep_rows += (int64) (b.updated - b.still_match);
 			/*
-			 * Rows this batch updated that the where_clause still holds for:
-			 * it is not false for rows already done (a scope, not a marker),
-			 * so passing again would update them again.  No more passes.
+			 * Most rows this batch of the first pass updated still match the
+			 * where_clause: it is not false for rows already done (a scope,
+			 * not a marker), so passing again would update them again.  No
+			 * more passes.  (A few rows may match still, with a NULL source:
+			 * a pass again updates them again, and counts only the rows it
+			 * got done.)
 			 */
-			if (b.still_match > 0 && job->sweep >= 0)
+			if (b.still_match * 2 > b.updated && job->sweep == 0)
 			{
 				job->sweep = -1;
 				job_update(job->id, "UPDATE safemigrate.backfill_jobs SET sweep = -1 WHERE job_id = $1", 0, NULL, NULL,

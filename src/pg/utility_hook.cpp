@@ -490,7 +490,7 @@ leading_comments(const char *s)
  */
 PlannedStmt *
 judge(PlannedStmt *pstmt, const char *queryString, ProcessUtilityContext context, SmVerdict *verdict_out,
-	  SmAttempt *attempt, const char *header = NULL)
+	  SmAttempt *attempt, const char *header = NULL, const char *parent = NULL)
 {
 	Node *parsetree = pstmt->utilityStmt;
 	core::Statement stmt;
@@ -502,6 +502,8 @@ judge(PlannedStmt *pstmt, const char *queryString, ProcessUtilityContext context
 	 * migration file for each of its statements.  A step of a rewrite is
 	 * judged under the declarations of the statement it comes from (header).
 	 */
+	if (parent != NULL)
+		stmt.parent_text = parent;
 	if (header != NULL)
 		stmt.query_text = header;
 	else if (queryString != NULL)
@@ -763,12 +765,12 @@ step_error_context(void *arg)
  */
 void
 run_step(const char *text, PlannedStmt *step, SmAttempt *sa, ParamListInfo params, QueryEnvironment *queryEnv,
-		 const char *header)
+		 const char *header, const char *parent)
 {
 	PG_TRY();
 	{
 		SmVerdict sv;
-		PlannedStmt *rewritten = judge(step, text, PROCESS_UTILITY_TOPLEVEL, &sv, sa, header);
+		PlannedStmt *rewritten = judge(step, text, PROCESS_UTILITY_TOPLEVEL, &sv, sa, header, parent);
 #if PG_VERSION_NUM >= 140000
 		run_with_limits(&sv, rewritten ? rewritten : step, text, false, PROCESS_UTILITY_TOPLEVEL, params, queryEnv,
 						None_Receiver, NULL);
@@ -824,11 +826,13 @@ run_steps(const SmVerdict *v, SmAttempt *attempt, SM_PU_PARAMS)
 			 errdetail("%s", v->detail)));
 
 	/*
-	 * The declarations of the statement (its own leading comments, and those
-	 * heading the query string) hold for its steps: a declared expand-contract
-	 * DROP COLUMN among them is let through as it was in the statement.
+	 * The declarations and override comments of the statement (and the
+	 * header of its query string) hold for its steps: a declared
+	 * expand-contract DROP COLUMN among them is let through as it was in the
+	 * statement.
 	 */
-	char *header = psprintf("%s %s", leading_comments(queryString), leading_comments(sm_statement_text(pstmt, queryString)));
+	char *header = leading_comments(queryString);
+	const char *parent = sm_statement_text(pstmt, queryString);
 
 	Node *tree = pstmt->utilityStmt;
 	RangeVar *rel = IsA(tree, AlterTableStmt) ? ((AlterTableStmt *) tree)->relation
@@ -870,7 +874,7 @@ run_steps(const SmVerdict *v, SmAttempt *attempt, SM_PU_PARAMS)
 
 		run_step(v->steps[i], step,
 				 attempt != NULL ? sm_audit_begin(step, v->steps[i], sm_audit_id(attempt), i + 1) : NULL, params,
-				 queryEnv, header);
+				 queryEnv, header, parent);
 		error_context_stack = errcb.previous;
 		MemoryContextSwitchTo(keep);
 	}

@@ -44,8 +44,9 @@ TEST(Backfill, TidSql)
 	EXPECT_EQ(tid_update_sql("t", "b = a", ""),
 			  "UPDATE ONLY t SET\nb = a\nWHERE ctid >= $1::pg_catalog.tid AND ctid < $2::pg_catalog.tid");
 	EXPECT_EQ(tid_update_sql("t", "b = a", "b <> a"),
-			  "UPDATE ONLY t SET\nb = a\nWHERE ctid >= $1::pg_catalog.tid AND ctid < $2::pg_catalog.tid\n  AND (\nb <> a\n)"
-			  "\nRETURNING (\nb <> a\n)");
+			  "WITH u AS (\nUPDATE ONLY t SET\nb = a\nWHERE ctid >= $1::pg_catalog.tid AND ctid < $2::pg_catalog.tid"
+			  "\n  AND (\nb <> a\n)\nRETURNING (\nb <> a\n) AS still)\nSELECT pg_catalog.count(*), "
+			  "pg_catalog.count(*) FILTER (WHERE still) FROM u");
 }
 
 TEST(Backfill, LineCommentInSetListCannotSwallowTheBounds)

@@ -276,6 +276,22 @@ TEST(AlterTable, ForeignKeyOnAPartitionedTableHasNoNotValidSteps)
 	EXPECT_NE(rows[0].hint.find("each partition"), std::string::npos);
 }
 
+TEST(AlterTable, InheritanceChildrenSizesSaturate)
+{
+	// Found by test/fuzz: summing a parent's and its children's sizes overflowed int64.
+	RelationFacts kids[2] = {big_table("public.c1"), big_table("public.c2")};
+	kids[0].bytes = INT64_MAX - 10;
+	kids[1].bytes = INT64_MAX - 10;
+	Subcommand c = sub(AlterKind::AlterColumnType, [](Subcommand &x) { x.type_rewrites = true; });
+	Statement s = alter(&c, 1, "ALTER TABLE t ALTER c TYPE bigint");
+	s.relation.children = kids;
+	s.relation.nchildren = 2;
+	Assessments rows = classify(s);
+	ASSERT_FALSE(rows.empty());
+	EXPECT_EQ(rows[0].bytes, INT64_MAX);
+	EXPECT_TRUE(rows[0].violates());
+}
+
 TEST(AlterTable, AttachPartitionScansUnlessImplied)
 {
 	Subcommand att = sub(AlterKind::AttachPartition, [](Subcommand &s) { s.other = big_table("public.p1"); });

@@ -759,9 +759,33 @@ classify_subcommand(const Ctx &x, Assessments &out)
 
 		case AlterKind::ValidateConstraint:
 			a.scans = true;
-			a.category = Category::Concurrent;
-			a.reason = "VALIDATE CONSTRAINT scans under a ShareUpdateExclusiveLock, which blocks neither "
-					   "reads nor writes";
+			/*
+			 * With another subcommand that takes a stronger lock (ADD ... NOT
+			 * VALID in the same statement), the scan runs under that lock.
+			 */
+			if (x.lock > LockMode::ShareUpdateExclusive)
+			{
+				std::string_view id = c.constraint == ConstraintKind::ForeignKey ? rule::add_foreign_key_validating
+																				  : rule::add_check_validating;
+				if (apply_rule(a, id, x.rel, Danger::Blocking))
+				{
+					scan_texts(a, x, id, "VALIDATE CONSTRAINT", "the whole table has been scanned");
+					a.detail += "  Alone, VALIDATE CONSTRAINT takes a ShareUpdateExclusiveLock, which blocks neither "
+								"reads nor writes; here another subcommand of the statement takes the stronger lock.";
+					if (!x.part.empty())
+						a.safe_sql.push_back(x.prefix + " " + x.part + ";");
+					a.hint = a.safe_sql.empty() ? std::string("Run VALIDATE CONSTRAINT as a statement of its own.")
+												: "Run VALIDATE CONSTRAINT as a statement of its own, after the "
+												  "others: " + run_instead(a.safe_sql);
+					mark_steps_rewritable(a, x);
+				}
+			}
+			else
+			{
+				a.category = Category::Concurrent;
+				a.reason = "VALIDATE CONSTRAINT scans under a ShareUpdateExclusiveLock, which blocks neither "
+						   "reads nor writes";
+			}
 			if (c.constraint == ConstraintKind::ForeignKey && c.other.exists &&
 				!c.other.qualified_name.empty())
 				add_row(out, subcommand_command(c), c.other, LockMode::RowShare).reason =

@@ -9,6 +9,8 @@
  */
 #include "core/rules/common.hpp"
 
+#include <cstdint>
+
 namespace safemigrate::core::detail {
 
 Assessment &
@@ -33,7 +35,13 @@ with_children(const RelationFacts &rel)
 		const RelationFacts &child = rel.children[i];
 		if (!child.exists || !child.has_storage)
 			continue;
-		out.bytes += child.bytes;
+		/* Saturating: sizes come from the catalog (and from the fuzzer), never overflow int64. */
+		if (child.bytes > 0 && out.bytes > INT64_MAX - child.bytes)
+			out.bytes = INT64_MAX;
+		else if (child.bytes < 0 && out.bytes < INT64_MIN - child.bytes)
+			out.bytes = INT64_MIN;
+		else
+			out.bytes += child.bytes;
 		out.size_known = out.size_known && child.size_known;
 		if (out.estimated_rows >= 0 && child.estimated_rows >= 0)
 			out.estimated_rows += child.estimated_rows;
