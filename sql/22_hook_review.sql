@@ -182,8 +182,42 @@ ALTER TABLE hr_v ADD COLUMN d int;
 ALTER TABLE hr_v /* safemigrate: expand-contract */ DROP COLUMN d, ADD CONSTRAINT hr_v_a_key UNIQUE (a);
 SELECT count(*) AS d FROM pg_attribute WHERE attrelid = 'hr_v'::regclass AND attname = 'd' AND NOT attisdropped;
 
+
+-- Tables, views and columns dropped by CASCADE through a type, a domain or a
+-- function are judged by drop-table, drop-view and drop-column as the drop
+-- runs (object_access_hook); declared, or created in the transaction, they go.
+CREATE TYPE hr_ct AS (a int, b text);
+CREATE TABLE hr_typed OF hr_ct;
+INSERT INTO hr_typed VALUES (1, 'x');
+DROP TYPE hr_ct CASCADE;
+\echo :LAST_ERROR_SQLSTATE
+CREATE DOMAIN hr_dom AS int;
+CREATE TABLE hr_d (id int, x hr_dom);
+INSERT INTO hr_d VALUES (1, 1);
+DROP DOMAIN hr_dom CASCADE;
+\echo :LAST_ERROR_SQLSTATE
+CREATE FUNCTION hr_dbl(int) RETURNS int IMMUTABLE LANGUAGE sql AS 'SELECT $1 * 2';
+CREATE TABLE hr_g (a int, b int GENERATED ALWAYS AS (hr_dbl(a)) STORED);
+INSERT INTO hr_g (a) VALUES (1);
+DROP FUNCTION hr_dbl(int) CASCADE;
+CREATE TABLE hr_base (id int);
+CREATE VIEW hr_bv AS SELECT * FROM hr_base;
+BEGIN;
+CREATE FUNCTION hr_f() RETURNS int LANGUAGE sql AS 'SELECT 1';
+CREATE VIEW hr_fv AS SELECT hr_f() AS one;
+DROP FUNCTION hr_f() CASCADE;
+COMMIT;
+SET safemigrate.mode = warn;
+DROP DOMAIN hr_dom CASCADE;
+RESET safemigrate.mode;
+SELECT count(*) AS left FROM pg_attribute WHERE attrelid = 'hr_d'::regclass AND attname = 'x' AND NOT attisdropped;
+/* safemigrate: expand-contract */ DROP TYPE hr_ct CASCADE;
+/* safemigrate: expand-contract */ DROP FUNCTION hr_dbl(int) CASCADE;
+SELECT to_regclass('hr_typed') IS NULL AS typed_gone,
+       (SELECT count(*) FROM pg_attribute WHERE attrelid = 'hr_g'::regclass AND attname = 'b' AND NOT attisdropped) AS b;
+
 SET safemigrate.mode = off;
-DROP TABLE hr_lp, hr_lc1, hr_t, hr_tix, hr_c, hr_p2, hr_r, hr_np2, hr_nc2, hr_p3, hr_c3, hr_pp, hr_dc, hr_v;
+DROP TABLE hr_lp, hr_lc1, hr_t, hr_tix, hr_c, hr_p2, hr_r, hr_np2, hr_nc2, hr_p3, hr_c3, hr_pp, hr_dc, hr_v, hr_d, hr_g, hr_base CASCADE;
 DROP SEQUENCE hr_seq2;
 DROP MATERIALIZED VIEW hr_mv;
 RESET safemigrate.mode;

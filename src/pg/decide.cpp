@@ -9,10 +9,12 @@
  */
 #include <cstring>
 #include <iterator>
+#include <optional>
 #include <string>
 
 #include "core/audit.hpp"
 #include "core/policy.hpp"
+#include "core/sql_text.hpp"
 #include "pg/decide.hpp"
 
 #include "pg/postgres.hpp"
@@ -30,6 +32,23 @@ sm_copy_out(MemoryContextData *cxt, const std::string &s)
 		throw std::bad_alloc();
 	std::memcpy(p, s.data(), s.size() + 1);
 	return p;
+}
+
+bool
+sm_declares_expand_contract(const char *statement, const char *query_string) noexcept
+{
+	try
+	{
+		const int ec = static_cast<int>(core::Category::ExpandContract);
+		std::optional<int> d = statement != nullptr ? core::declared_category(statement) : std::nullopt;
+		if (!d && query_string != nullptr)
+			d = core::declared_header_category(std::string_view(query_string, strnlen(query_string, 8192)));
+		return d && *d == ec;
+	}
+	catch (...)
+	{
+		return false;
+	}
 }
 
 /* noexcept fence; must not call PostgreSQL except the no-OOM allocator. */

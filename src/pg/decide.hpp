@@ -83,6 +83,13 @@ struct SmRule
 const SmRule *sm_rule_catalogue(int *count) noexcept;
 
 /* noexcept fence; returns false and fills *err when the core failed. */
+/*
+ * Does the statement (or the header of its query string) declare
+ * expand-contract?  noexcept fence around the core's comment parser; false
+ * if it cannot tell (out of memory).
+ */
+bool sm_declares_expand_contract(const char *statement, const char *query_string) noexcept;
+
 bool sm_decide(const core::Statement &stmt, const core::Settings &settings, MemoryContextData *cxt,
 			   SmVerdict *out, FenceError *err) noexcept;
 

@@ -56,6 +56,10 @@ extern "C" {
 #include "storage/proc.h"
 #include "utils/regproc.h"
 #include "utils/timeout.h"
+#include "catalog/dependency.h"
+#include "catalog/objectaccess.h"
+#include "utils/rel.h"
+#include "utils/relcache.h"
 }
 
 namespace safemigrate::pg {
@@ -886,6 +890,105 @@ run_steps(const SmVerdict *v, SmAttempt *attempt, SM_PU_PARAMS)
 }
 
 /*
+ * Tables and columns a DROP ... CASCADE takes with it.  The statement's own
+ * targets are judged before it runs (extract: DROP TABLE/VIEW, DROP SCHEMA,
+ * DROP OWNED); what a type, a domain or a function drops through its
+ * dependencies is only known to PostgreSQL's dependency walk.  While such a
+ * statement runs, the object_access_hook judges each table, view or column
+ * it drops by the rules drop-table, drop-view and drop-column.
+ */
+struct CascadeGuard
+{
+	bool active;
+	bool declared;		/* the statement declares expand-contract */
+	bool warn;			/* safemigrate.mode = warn: a WARNING instead of the error */
+	bool allow_table;	/* safemigrate.allow lists the rule */
+	bool allow_view;
+	bool allow_column;
+	const char *command; /* "DROP TYPE", ... */
+};
+CascadeGuard cascade_guard = {false, false, false, false, false, false, NULL};
+object_access_hook_type prev_object_access = NULL;
+
+bool
+drops_by_cascade(const Node *tree)
+{
+	if (IsA(tree, DropStmt))
+	{
+		const DropStmt *d = (const DropStmt *) tree;
+		/* (an extension's own tables go with it, CASCADE or not: its business) */
+		return d->behavior == DROP_CASCADE && d->removeType != OBJECT_INDEX && d->removeType != OBJECT_EXTENSION;
+	}
+	return IsA(tree, DropOwnedStmt) && ((const DropOwnedStmt *) tree)->behavior == DROP_CASCADE;
+}
+
+bool
+allow_listed(const core::Settings &settings, std::string_view id)
+{
+	for (int i = 0; i < settings.nallow; ++i)
+		if (settings.allow[i] == id)
+			return true;
+	return false;
+}
+
+/* An old, shared relation (not temporary, not created in this transaction)? */
+bool
+old_relation(Oid relid)
+{
+	if (get_rel_persistence(relid) == RELPERSISTENCE_TEMP)
+		return false;
+	Relation rel = RelationIdGetRelation(relid);
+	if (rel == NULL)
+		return false;
+	bool created_here = rel->rd_createSubid != InvalidSubTransactionId;
+	RelationClose(rel);
+	return !created_here;
+}
+
+/*
+ * object_access_hook: OAT_DROP of a table, view or column while a guarded
+ * statement runs.  C-style frame; may ereport.
+ */
+extern "C" void
+sm_object_access(ObjectAccessType access, Oid classId, Oid objectId, int subId, void *arg) noexcept
+{
+	if (prev_object_access != NULL)
+		prev_object_access(access, classId, objectId, subId, arg);
+	if (access != OAT_DROP || classId != RelationRelationId || !cascade_guard.active || cascade_guard.declared)
+		return;
+	ObjectAccessDrop *drop = (ObjectAccessDrop *) arg;
+	if (drop != NULL && (drop->dropflags & PERFORM_DELETION_INTERNAL))
+		return;
+	char kind = get_rel_relkind(objectId);
+	bool table = kind == RELKIND_RELATION || kind == RELKIND_PARTITIONED_TABLE || kind == RELKIND_FOREIGN_TABLE;
+	bool view = kind == RELKIND_VIEW || kind == RELKIND_MATVIEW;
+	if (subId > 0 ? !table || cascade_guard.allow_column
+				  : !(table || view) || (table ? cascade_guard.allow_table : cascade_guard.allow_view))
+		return;
+	if (!old_relation(objectId))
+		return;
+	/* Named as PostgreSQL's messages name a relation: "schema.name" in one pair of quotes. */
+	char *name = psprintf("\"%s.%s\"", get_namespace_name(get_rel_namespace(objectId)), get_rel_name(objectId));
+	int elevel = cascade_guard.warn ? WARNING : ERROR;
+	if (subId > 0)
+		ereport(elevel, (errcode(MAKE_SQLSTATE('S', 'M', '0', '1', '7')),
+						 errmsg("drop-column: %s ... CASCADE would drop column \"%s\" of %s and break its running clients",
+								cascade_guard.command, get_attname(objectId, subId, true), name),
+						 errdetail("The column depends on the object the statement drops; application code that still "
+								   "uses it fails as soon as the drop commits."),
+						 errhint("Stop using the column, deploy, then declare the drop: start the statement with /* "
+								 "safemigrate: expand-contract */.")));
+	else
+		ereport(elevel, (errcode(view ? MAKE_SQLSTATE('S', 'M', '0', '3', '0') : MAKE_SQLSTATE('S', 'M', '0', '1', '8')),
+						 errmsg("%s: %s ... CASCADE would drop %s %s and break its running clients",
+								view ? "drop-view" : "drop-table", cascade_guard.command, view ? "view" : "table", name),
+						 errdetail("It depends on the object the statement drops; application code that still uses it "
+								   "fails as soon as the drop commits, and its data is gone."),
+						 errhint("Stop using it, deploy, then declare the drop: start the statement with /* "
+								 "safemigrate: expand-contract */.")));
+}
+
+/*
  * The policy's part of the hook: judge the statement, then run it (or its
  * rewrite) under the DDL limits.  attempt: the audit record, or NULL.
  *
@@ -909,7 +1012,29 @@ enforce_and_run(SmAttempt *attempt, SM_PU_PARAMS)
 		readOnlyTree = false;
 #endif
 	}
-	run_with_limits(&verdict, SM_PU_ARGS);
+	core::Settings settings = sm_current_settings();
+	if (!drops_by_cascade(pstmt->utilityStmt) || settings.mode == core::Mode::Off || cascade_guard.active)
+	{
+		run_with_limits(&verdict, SM_PU_ARGS);
+		return;
+	}
+	cascade_guard.active = true;
+	cascade_guard.declared =
+		verdict.overridden || sm_declares_expand_contract(sm_statement_text(pstmt, queryString), queryString);
+	cascade_guard.warn = settings.mode == core::Mode::Warn;
+	cascade_guard.allow_table = allow_listed(settings, "drop-table");
+	cascade_guard.allow_view = allow_listed(settings, "drop-view");
+	cascade_guard.allow_column = allow_listed(settings, "drop-column");
+	cascade_guard.command = GetCommandTagName(CreateCommandTag(pstmt->utilityStmt));
+	PG_TRY();
+	{
+		run_with_limits(&verdict, SM_PU_ARGS);
+	}
+	PG_FINALLY();
+	{
+		cascade_guard.active = false;
+	}
+	PG_END_TRY();
 }
 
 /* What observe() classifies. */
@@ -1025,6 +1150,8 @@ sm_install_utility_hook()
 {
 	prev_ProcessUtility = ProcessUtility_hook;
 	ProcessUtility_hook = sm_ProcessUtility;
+	prev_object_access = object_access_hook;
+	object_access_hook = sm_object_access;
 }
 
 } // namespace safemigrate::pg
