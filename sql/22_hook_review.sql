@@ -216,8 +216,23 @@ SELECT count(*) AS left FROM pg_attribute WHERE attrelid = 'hr_d'::regclass AND 
 SELECT to_regclass('hr_typed') IS NULL AS typed_gone,
        (SELECT count(*) FROM pg_attribute WHERE attrelid = 'hr_g'::regclass AND attname = 'b' AND NOT attisdropped) AS b;
 
+-- ... what the statement names itself was judged before it ran, and is not
+-- judged again; ALTER TABLE ... DROP COLUMN ... CASCADE takes views with it.
+CREATE MATERIALIZED VIEW hr_mv2 AS SELECT 1 AS x;
+BEGIN;
+SET LOCAL safemigrate.allow = 'drop-table';
+DROP MATERIALIZED VIEW hr_mv2 CASCADE;
+ROLLBACK;
+CREATE TABLE hr_t1 (id int, m int);
+CREATE VIEW hr_v1 AS SELECT id FROM hr_t1;
+BEGIN;
+SET LOCAL safemigrate.allow = 'drop-column';
+ALTER TABLE hr_t1 DROP COLUMN id CASCADE;
+ROLLBACK;
+
 SET safemigrate.mode = off;
-DROP TABLE hr_lp, hr_lc1, hr_t, hr_tix, hr_c, hr_p2, hr_r, hr_np2, hr_nc2, hr_p3, hr_c3, hr_pp, hr_dc, hr_v, hr_d, hr_g, hr_base CASCADE;
+DROP TABLE hr_lp, hr_lc1, hr_t, hr_tix, hr_c, hr_p2, hr_r, hr_np2, hr_nc2, hr_p3, hr_c3, hr_pp, hr_dc, hr_v, hr_d, hr_g, hr_base, hr_t1 CASCADE;
+DROP MATERIALIZED VIEW hr_mv2;
 DROP SEQUENCE hr_seq2;
 DROP MATERIALIZED VIEW hr_mv;
 RESET safemigrate.mode;

@@ -685,6 +685,14 @@ sm_audit_set_executed(SmAttempt *a, const char *sql)
 }
 
 void
+sm_audit_add_rule(SmAttempt *a, const char *rule_id, const char *category)
+{
+	a->classified = true;
+	a->str[SM_S_CATEGORY] = category;
+	a->str[SM_S_RULES] = a->str[SM_S_RULES] != NULL ? keep(psprintf("%s, %s", a->str[SM_S_RULES], rule_id)) : rule_id;
+}
+
+void
 sm_audit_set_action(SmAttempt *a, core::AuditAction action) noexcept
 {
 	a->action = action;

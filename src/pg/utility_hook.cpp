@@ -58,6 +58,10 @@ extern "C" {
 #include "utils/timeout.h"
 #include "catalog/dependency.h"
 #include "catalog/objectaccess.h"
+#include "catalog/pg_namespace.h"
+#include "commands/extension.h"
+#include "utils/acl.h"
+#include "utils/syscache.h"
 #include "utils/rel.h"
 #include "utils/relcache.h"
 }
@@ -906,8 +910,12 @@ struct CascadeGuard
 	bool allow_view;
 	bool allow_column;
 	const char *command; /* "DROP TYPE", ... */
+	List *targets;		 /* relations the statement names, judged before it ran (and their columns) */
+	List *schemas;		 /* DROP SCHEMA: its relations were judged before it ran */
+	List *owners;		 /* DROP OWNED: the same for the roles' relations */
+	SmAttempt *attempt;	 /* its audit record, or NULL */
 };
-CascadeGuard cascade_guard = {false, false, false, false, false, false, NULL};
+CascadeGuard cascade_guard = {false, false, false, false, false, false, NULL, NIL, NIL, NIL, NULL};
 object_access_hook_type prev_object_access = NULL;
 
 bool
@@ -916,10 +924,102 @@ drops_by_cascade(const Node *tree)
 	if (IsA(tree, DropStmt))
 	{
 		const DropStmt *d = (const DropStmt *) tree;
-		/* (an extension's own tables go with it, CASCADE or not: its business) */
-		return d->behavior == DROP_CASCADE && d->removeType != OBJECT_INDEX && d->removeType != OBJECT_EXTENSION;
+		return d->behavior == DROP_CASCADE && d->removeType != OBJECT_INDEX;
+	}
+	if (IsA(tree, AlterTableStmt))
+	{
+		ListCell *lc;
+		foreach (lc, ((const AlterTableStmt *) tree)->cmds)
+		{
+			const AlterTableCmd *cmd = (const AlterTableCmd *) lfirst(lc);
+			if ((cmd->subtype == AT_DropColumn || cmd->subtype == AT_DropConstraint) && cmd->behavior == DROP_CASCADE)
+				return true;
+		}
+		return false;
 	}
 	return IsA(tree, DropOwnedStmt) && ((const DropOwnedStmt *) tree)->behavior == DROP_CASCADE;
+}
+
+/* What the statement names itself, and was judged before it ran: not judged again while it runs. */
+void
+guard_targets(const Node *tree, CascadeGuard *g)
+{
+	g->targets = NIL;
+	g->schemas = NIL;
+	g->owners = NIL;
+	if (IsA(tree, DropStmt))
+	{
+		const DropStmt *d = (const DropStmt *) tree;
+		ListCell *lc;
+		switch (d->removeType)
+		{
+			case OBJECT_TABLE:
+			case OBJECT_VIEW:
+			case OBJECT_MATVIEW:
+			case OBJECT_FOREIGN_TABLE:
+				foreach (lc, d->objects)
+				{
+					Oid relid = RangeVarGetRelid(makeRangeVarFromNameList((List *) lfirst(lc)), NoLock, true);
+					if (OidIsValid(relid))
+						g->targets = lappend_oid(g->targets, relid);
+				}
+				break;
+			case OBJECT_SCHEMA:
+				foreach (lc, d->objects)
+				{
+					Oid nsp = get_namespace_oid(strVal(lfirst(lc)), true);
+					if (OidIsValid(nsp))
+						g->schemas = lappend_oid(g->schemas, nsp);
+				}
+				break;
+			default:
+				break;
+		}
+	}
+	else if (IsA(tree, AlterTableStmt))
+	{
+		Oid relid = RangeVarGetRelid(((const AlterTableStmt *) tree)->relation, NoLock, true);
+		if (OidIsValid(relid))
+			g->targets = lappend_oid(g->targets, relid);
+	}
+	else if (IsA(tree, DropOwnedStmt))
+	{
+		ListCell *lc;
+		foreach (lc, ((const DropOwnedStmt *) tree)->roles)
+		{
+			Oid role = get_rolespec_oid((RoleSpec *) lfirst(lc), true);
+			if (OidIsValid(role))
+				g->owners = lappend_oid(g->owners, role);
+		}
+	}
+}
+
+/* Was relid judged before the statement ran (named by it, in a schema it drops, owned by a role it drops for)? */
+bool
+judged_before(Oid relid)
+{
+	if (list_member_oid(cascade_guard.targets, relid) ||
+		list_member_oid(cascade_guard.schemas, get_rel_namespace(relid)))
+		return true;
+	if (cascade_guard.owners != NIL)
+	{
+		HeapTuple tup = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
+		if (HeapTupleIsValid(tup))
+		{
+			Form_pg_class cls = (Form_pg_class) GETSTRUCT(tup);
+			bool owned = list_member_oid(cascade_guard.owners, cls->relowner);
+			Oid nspowner = InvalidOid;
+			HeapTuple ntup = SearchSysCache1(NAMESPACEOID, ObjectIdGetDatum(cls->relnamespace));
+			if (HeapTupleIsValid(ntup))
+			{
+				nspowner = ((Form_pg_namespace) GETSTRUCT(ntup))->nspowner;
+				ReleaseSysCache(ntup);
+			}
+			ReleaseSysCache(tup);
+			return owned || list_member_oid(cascade_guard.owners, nspowner);
+		}
+	}
+	return false;
 }
 
 bool
@@ -960,16 +1060,28 @@ sm_object_access(ObjectAccessType access, Oid classId, Oid objectId, int subId, 
 	if (drop != NULL && (drop->dropflags & PERFORM_DELETION_INTERNAL))
 		return;
 	char kind = get_rel_relkind(objectId);
-	bool table = kind == RELKIND_RELATION || kind == RELKIND_PARTITIONED_TABLE || kind == RELKIND_FOREIGN_TABLE;
-	bool view = kind == RELKIND_VIEW || kind == RELKIND_MATVIEW;
+	/* (a materialized view is judged as a table, as the rule drop-table does before a statement runs) */
+	bool table = kind == RELKIND_RELATION || kind == RELKIND_PARTITIONED_TABLE || kind == RELKIND_FOREIGN_TABLE ||
+				 kind == RELKIND_MATVIEW;
+	bool view = kind == RELKIND_VIEW;
 	if (subId > 0 ? !table || cascade_guard.allow_column
 				  : !(table || view) || (table ? cascade_guard.allow_table : cascade_guard.allow_view))
 		return;
-	if (!old_relation(objectId))
+	if (!old_relation(objectId) || judged_before(objectId))
+		return;
+	/* An extension's own tables go with it, as with DROP EXTENSION without CASCADE: its business. */
+	if (OidIsValid(getExtensionOfObject(RelationRelationId, objectId)))
 		return;
 	/* Named as PostgreSQL's messages name a relation: "schema.name" in one pair of quotes. */
 	char *name = psprintf("\"%s.%s\"", get_namespace_name(get_rel_namespace(objectId)), get_rel_name(objectId));
 	int elevel = cascade_guard.warn ? WARNING : ERROR;
+	const char *rule_id = subId > 0 ? "drop-column" : view ? "drop-view" : "drop-table";
+	if (cascade_guard.attempt != NULL)
+	{
+		sm_audit_add_rule(cascade_guard.attempt, rule_id, "expand-contract");
+		sm_audit_set_action(cascade_guard.attempt,
+							cascade_guard.warn ? core::AuditAction::Warned : core::AuditAction::Rejected);
+	}
 	if (subId > 0)
 		ereport(elevel, (errcode(MAKE_SQLSTATE('S', 'M', '0', '1', '7')),
 						 errmsg("drop-column: %s ... CASCADE would drop column \"%s\" of %s and break its running clients",
@@ -986,6 +1098,21 @@ sm_object_access(ObjectAccessType access, Oid classId, Oid objectId, int subId, 
 								   "fails as soon as the drop commits, and its data is gone."),
 						 errhint("Stop using it, deploy, then declare the drop: start the statement with /* "
 								 "safemigrate: expand-contract */.")));
+}
+
+/* Run the statement under the DDL limits; the guard state of before it is restored after. C-style frame. */
+void
+run_restoring_guard(CascadeGuard saved, SmVerdict *verdict, SM_PU_PARAMS)
+{
+	PG_TRY();
+	{
+		run_with_limits(verdict, SM_PU_ARGS);
+	}
+	PG_FINALLY();
+	{
+		cascade_guard = saved;
+	}
+	PG_END_TRY();
 }
 
 /*
@@ -1013,28 +1140,29 @@ enforce_and_run(SmAttempt *attempt, SM_PU_PARAMS)
 #endif
 	}
 	core::Settings settings = sm_current_settings();
-	if (!drops_by_cascade(pstmt->utilityStmt) || settings.mode == core::Mode::Off || cascade_guard.active)
+	/*
+	 * Each statement has its own guard state (a statement run by an event
+	 * trigger during another's drop is judged as itself): saved, set, and
+	 * restored around it.
+	 */
+	CascadeGuard saved = cascade_guard;
+	if (!drops_by_cascade(pstmt->utilityStmt) || settings.mode == core::Mode::Off)
 	{
-		run_with_limits(&verdict, SM_PU_ARGS);
+		cascade_guard.active = false;
+		run_restoring_guard(saved, &verdict, SM_PU_ARGS);
 		return;
 	}
 	cascade_guard.active = true;
-	cascade_guard.declared =
-		verdict.overridden || sm_declares_expand_contract(sm_statement_text(pstmt, queryString), queryString);
+	/* (not an override comment: it names the statement's rules, not what the CASCADE reaches) */
+	cascade_guard.declared = sm_declares_expand_contract(sm_statement_text(pstmt, queryString), queryString);
+	cascade_guard.attempt = attempt;
+	guard_targets(pstmt->utilityStmt, &cascade_guard);
 	cascade_guard.warn = settings.mode == core::Mode::Warn;
 	cascade_guard.allow_table = allow_listed(settings, "drop-table");
 	cascade_guard.allow_view = allow_listed(settings, "drop-view");
 	cascade_guard.allow_column = allow_listed(settings, "drop-column");
 	cascade_guard.command = GetCommandTagName(CreateCommandTag(pstmt->utilityStmt));
-	PG_TRY();
-	{
-		run_with_limits(&verdict, SM_PU_ARGS);
-	}
-	PG_FINALLY();
-	{
-		cascade_guard.active = false;
-	}
-	PG_END_TRY();
+	run_restoring_guard(saved, &verdict, SM_PU_ARGS);
 }
 
 /* What observe() classifies. */
