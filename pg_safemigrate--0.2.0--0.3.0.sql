@@ -167,6 +167,7 @@ CREATE TABLE safemigrate.backfill_jobs (
   where_clause     text,
   key_columns      text[],                 -- quoted primary key columns; NULL: batches of heap pages (TID ranges)
   key_types        text[],
+  key_collations   text[],                 -- the key columns' collations ('' for none): a change stops the job
   key_upper        text[],                 -- the last key when the job was created (pages: the block count); NULL: empty table
   key_reached      text[],                 -- the last key done (pages: the first block not done); NULL: none yet
   relfile          text,                   -- pages: the table's file the block numbers refer to (system id:database:relfilenode)

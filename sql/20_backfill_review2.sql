@@ -80,6 +80,17 @@ ALTER TABLE rv2_k ALTER COLUMN id TYPE bigint;
 RESET safemigrate.mode;
 CALL safemigrate.backfill_resume(:j);
 SELECT status, last_error FROM safemigrate.backfill_progress WHERE job_id = :j;
+
+-- the key's collation changed: the kept key values would be in another order
+CREATE TABLE rv2_ck (k text COLLATE "C" PRIMARY KEY, n int);
+INSERT INTO rv2_ck SELECT 'k' || g, NULL FROM generate_series(1, 100) g;
+SELECT safemigrate.backfill_create('rv2_ck', 'n = 1') AS jc \gset
+SET safemigrate.mode = off;
+ALTER TABLE rv2_ck ALTER COLUMN k TYPE text COLLATE "POSIX";
+RESET safemigrate.mode;
+CALL safemigrate.backfill_resume(:jc);
+SELECT status, last_error FROM safemigrate.backfill_progress WHERE job_id = :jc;
+
 -- cancelled, it is over
 SELECT safemigrate.backfill_cancel(:j);
 SELECT status FROM safemigrate.backfill_progress WHERE job_id = :j;
@@ -166,7 +177,7 @@ REVOKE CREATE ON SCHEMA public FROM regress_rv2_rls;
 DROP ROLE regress_rv2_rls;
 
 SET safemigrate.mode = off;
-DROP TABLE rv2_mine, rv2_inj, rv2_codes, rv2_par, rv2_chi, rv2_a, rv2_k, rv2_nopk, rv2_flag, rv2_nopk3, rv2_nopk4, rv2_sw, rv2_nn;
+DROP TABLE rv2_mine, rv2_inj, rv2_codes, rv2_par, rv2_chi, rv2_a, rv2_k, rv2_nopk, rv2_flag, rv2_nopk3, rv2_nopk4, rv2_sw, rv2_nn, rv2_ck;
 RESET safemigrate.mode;
 DELETE FROM safemigrate.backfill_jobs WHERE table_name LIKE 'public.rv2\_%';
 REVOKE CREATE ON SCHEMA public FROM regress_rv2_user;

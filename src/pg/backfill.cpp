@@ -100,6 +100,7 @@ struct Job
 	int nkeys;	 /* 0: TID ranges */
 	char **keys;
 	char **types;
+	char **collations; /* keyset: the key columns' collations ("" for none); NULL: not recorded */
 	/* the key types resolved (prepare_job): the UPDATE gets the keys as typed values */
 	Oid *typids;
 	int32 *typmods;
@@ -551,7 +552,8 @@ find_key(Job *job)
 {
 	Oid types[1] = {OIDOID};
 	Datum values[1] = {ObjectIdGetDatum(job->relid)};
-	exec_pinned("SELECT quote_ident(a.attname), format_type(a.atttypid, a.atttypmod) "
+	exec_pinned("SELECT quote_ident(a.attname), format_type(a.atttypid, a.atttypmod), "
+				"       CASE WHEN a.attcollation = 0 THEN '' ELSE a.attcollation::regcollation::text END "
 				"  FROM pg_index i, unnest(i.indkey::int2[]) WITH ORDINALITY AS k(attnum, n), pg_attribute a "
 				" WHERE i.indrelid = $1 AND i.indisprimary AND a.attrelid = i.indrelid AND a.attnum = k.attnum "
 				" ORDER BY k.n",
@@ -564,10 +566,12 @@ find_key(Job *job)
 	job->nkeys = n;
 	job->keys = (char **) palloc(sizeof(char *) * (n + 1));
 	job->types = (char **) palloc(sizeof(char *) * (n + 1));
+	job->collations = (char **) palloc(sizeof(char *) * (n + 1));
 	for (int i = 0; i < n; ++i)
 	{
 		job->keys[i] = get_text(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1);
 		job->types[i] = get_text(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 2);
+		job->collations[i] = get_text(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 3);
 	}
 	MemoryContextSwitchTo(old);
 	SPI_freetuptable(SPI_tuptable);
@@ -701,13 +705,13 @@ create_job(FunctionCallInfo fcinfo, bool *empty)
 							 errhint("Backfill each child table with a job of its own.")));
 	}
 
-	Oid itypes[19] = {OIDOID,  TEXTOID, TEXTOID, TEXTOID, TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID,
+	Oid itypes[20] = {OIDOID,  TEXTOID, TEXTOID, TEXTOID, TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID,
 					  INT8OID, INT4OID, INT4OID, INT4OID, INT4OID,		INT4OID,	  INT8OID,
-					  INT8OID, INT4OID, INT4OID, TEXTOID, TEXTOID};
-	Datum ivalues[19];
-	char inulls[20];
+					  INT8OID, INT4OID, INT4OID, TEXTOID, TEXTOID,		TEXTARRAYOID};
+	Datum ivalues[20];
+	char inulls[21];
 	memset(inulls, ' ', sizeof inulls);
-	inulls[19] = '\0';
+	inulls[20] = '\0';
 	ivalues[0] = ObjectIdGetDatum(job.relid);
 	ivalues[1] = CStringGetTextDatum(job.table);
 	ivalues[2] = CStringGetTextDatum(job.set_clause);
@@ -719,6 +723,7 @@ create_job(FunctionCallInfo fcinfo, bool *empty)
 	{
 		ivalues[4] = make_text_array(job.keys, job.nkeys);
 		ivalues[5] = make_text_array(job.types, job.nkeys);
+		ivalues[19] = make_text_array(job.collations, job.nkeys);
 		if (job.empty)
 			inulls[6] = 'n';
 		else
@@ -726,7 +731,7 @@ create_job(FunctionCallInfo fcinfo, bool *empty)
 	}
 	else
 	{
-		inulls[4] = inulls[5] = 'n';
+		inulls[4] = inulls[5] = inulls[19] = 'n';
 		ivalues[6] = make_text_array(&blockp, 1);
 	}
 	if (reltuples >= 0)
@@ -758,10 +763,10 @@ create_job(FunctionCallInfo fcinfo, bool *empty)
 	exec_pinned("INSERT INTO safemigrate.backfill_jobs (relid, table_name, set_clause, where_clause, key_columns, "
 				"  key_types, key_upper, rows_estimated, batch_size, target_batch_ms, min_batch_size, max_batch_size, "
 				"  pause_ms, max_replica_lag, max_dead_tuples, lock_timeout_ms, max_retries, status, relfile, "
-				"  finished_at) "
-				"VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, "
+				"  key_collations, finished_at) "
+				"VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, "
 				"  CASE WHEN $18 = 'done' THEN clock_timestamp() END) RETURNING job_id",
-				19, itypes, ivalues, inulls, false);
+				20, itypes, ivalues, inulls, false);
 	int64 id = get_int64(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, 0);
 	SPI_freetuptable(SPI_tuptable);
 	if (job.empty)
@@ -779,7 +784,7 @@ load_job(Job *job, int64 id)
 	exec_pinned("SELECT relid, set_clause, where_clause, key_columns, key_types, key_upper, key_reached, "
 				"       batch_size, target_batch_ms, min_batch_size, max_batch_size, pause_ms, "
 				"       coalesce(max_replica_lag, -1), coalesce(max_dead_tuples, -1), lock_timeout_ms, max_retries, "
-				"       status, rows_estimated, owner::text, relfile, sweep, sweep_rows "
+				"       status, rows_estimated, owner::text, relfile, sweep, sweep_rows, key_collations "
 				"  FROM safemigrate.backfill_jobs WHERE job_id = $1 FOR UPDATE",
 				1, types, values, NULL, false);
 	if (SPI_processed == 0)
@@ -835,6 +840,12 @@ load_job(Job *job, int64 id)
 	job->relfile = get_text(tup, desc, 20); /* in job->cxt */
 	job->sweep = get_int32(tup, desc, 21);
 	job->sweep_rows = get_int64(tup, desc, 22, 0);
+	int ncoll = 0;
+	{
+		bool cnull;
+		Datum cd = SPI_getbinval(tup, desc, 23, &cnull);
+		job->collations = cnull ? NULL : text_array(cd, &ncoll); /* in job->cxt */
+	}
 	/*
 	 * The row is its owner's to change (row-level security): its arrays are
 	 * checked before anything is sized by them.
@@ -856,6 +867,8 @@ load_job(Job *job, int64 id)
 		else if ((upper != NULL && (nupper != job->nkeys || has_null(upper, nupper))) ||
 				 (reached != NULL && (nreached != job->nkeys || has_null(reached, nreached))))
 			bad = "key_upper and key_reached must have one element per key column, none NULL";
+		else if (job->collations != NULL && (ncoll != job->nkeys || has_null(job->collations, ncoll)))
+			bad = "key_collations must have one element per key column, none NULL";
 	}
 	else if ((upper != NULL && (nupper != 1 || upper[0] == NULL || upper[0][0] == '-')) ||
 			 (reached != NULL && (nreached != 1 || reached[0] == NULL || reached[0][0] == '-')))
@@ -1576,12 +1589,14 @@ check_key_unchanged(Job *job)
 	find_key(&now);
 	bool same = now.nkeys == job->nkeys;
 	for (int i = 0; same && i < now.nkeys; ++i)
-		same = strcmp(now.keys[i], job->keys[i]) == 0 && strcmp(now.types[i], job->types[i]) == 0;
+		same = strcmp(now.keys[i], job->keys[i]) == 0 && strcmp(now.types[i], job->types[i]) == 0 &&
+			   (job->collations == NULL || strcmp(now.collations[i], job->collations[i]) == 0);
 	if (!same)
 		ereport(ERROR, (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 						errmsg("the primary key of %s changed since backfill job " INT64_FORMAT " was created",
 							   job->table, job->id),
-						errdetail("It was %s, it is %s.", key_text(job->keys, job->types, job->nkeys),
+						errdetail("It was %s, it is %s (columns, types and collations).",
+								  key_text(job->keys, job->types, job->nkeys),
 								  now.nkeys > 0 ? key_text(now.keys, now.types, now.nkeys) : "none"),
 						errhint("Cancel the job with safemigrate.backfill_cancel(" INT64_FORMAT ") and start a new one "
 								"with a where_clause that skips the rows already done.",
