@@ -103,15 +103,6 @@ can_rewrite(const Statement &stmt, const Assessment &row, const Settings &settin
 		   !stmt.in_transaction_block;
 }
 
-bool
-listed(const Settings &settings, std::string_view id)
-{
-	for (int i = 0; i < settings.nallow; ++i)
-		if (settings.allow[i] == id)
-			return true;
-	return false;
-}
-
 const char *const kCategoryNames[] = {"instant-safe", "concurrent", "expand-contract"};
 
 std::string
@@ -225,7 +216,7 @@ apply_policy(const Statement &stmt, const Settings &settings, Assessments &rows)
 			row.reason = "small table: fewer rows than safemigrate.small_table_rows and smaller than "
 						 "safemigrate.small_table_size, so the lock is held only briefly";
 		}
-		else if (listed(settings, id))
+		else if (settings.allows(id))
 		{
 			row.exempt = true;
 			row.reason = "rule allowed by safemigrate.allow";

@@ -40,6 +40,15 @@ struct Settings
 	int nallow = 0;
 	bool may_override = false;		   /* session and current user are members of safemigrate_override */
 	bool require_declaration = false;  /* safemigrate.require_declaration */
+
+	/* Does safemigrate.allow list the rule? */
+	bool allows(std::string_view id) const noexcept
+	{
+		for (int i = 0; i < nallow; ++i)
+			if (allow[i] == id)
+				return true;
+		return false;
+	}
 };
 
 static_assert(std::is_trivially_destructible_v<Settings>);

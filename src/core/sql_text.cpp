@@ -187,6 +187,12 @@ tokenize(std::string_view s, std::size_t max_tokens)
 	return out;
 }
 
+std::size_t
+leading_comments_length(std::string_view s) noexcept
+{
+	return skip_space_and_comments(s, 0);
+}
+
 std::string_view
 unterminated_part(std::string_view s) noexcept
 {

@@ -53,6 +53,9 @@ std::vector<Token> tokenize(std::string_view sql, std::size_t max_tokens = SIZE_
  */
 std::string_view unterminated_part(std::string_view s) noexcept;
 
+/* Length of the white space and comments s starts with (its header, where a declaration may be). */
+std::size_t leading_comments_length(std::string_view s) noexcept;
+
 /* True if tok is the keyword kw (kw in upper case; comparison ignores case). */
 bool is_keyword(std::string_view sql, const Token &tok, std::string_view kw) noexcept;
 

@@ -928,6 +928,19 @@ job_update(int64 id, const char *sql, int nargs, Oid *types, Datum *values, cons
 	exec_pinned(sql, nargs + 1, t, v, n, false);
 }
 
+/* The job failed with edata (resumable once the cause is fixed): record why, and commit. */
+void
+mark_failed(int64 id, const ErrorData *edata, int retries)
+{
+	Oid types[2] = {TEXTOID, INT4OID};
+	Datum values[2] = {CStringGetTextDatum(edata->message ? edata->message : "error"), Int32GetDatum(retries)};
+	job_update(id,
+			   "UPDATE safemigrate.backfill_jobs SET status = 'failed', last_error = $2, pid = NULL, "
+			   "  request = NULL, throttled = NULL, retries = retries + $3 WHERE job_id = $1",
+			   2, types, values, NULL);
+	commit();
+}
+
 /* The pause/cancel request of another session, if any: 'p', 'c' or 0. */
 char
 read_request(int64 id)
@@ -1412,14 +1425,7 @@ run_loop(Job *job)
 				continue;
 			}
 			/* Not retried: the job stays resumable after the last committed batch. */
-			Oid types[2] = {TEXTOID, INT4OID};
-			Datum values[2] = {CStringGetTextDatum(edata->message ? edata->message : "error"),
-							   Int32GetDatum(retries)};
-			job_update(job->id,
-					   "UPDATE safemigrate.backfill_jobs SET status = 'failed', last_error = $2, pid = NULL, "
-					   "  request = NULL, throttled = NULL, retries = retries + $3 WHERE job_id = $1",
-					   2, types, values, NULL);
-			commit();
+			mark_failed(job->id, edata, retries);
 			ereport(NOTICE, (errmsg("backfill job " INT64_FORMAT " failed after " INT64_FORMAT
 									" rows in this run; it can be resumed",
 									job->id, rows),
@@ -1433,13 +1439,7 @@ run_loop(Job *job)
 			ErrorData *edata = sm_try_in_subtransaction([](void *arg) { pages_rewritten((Job *) arg); }, job);
 			if (edata != NULL)
 			{
-				Oid types[1] = {TEXTOID};
-				Datum values[1] = {CStringGetTextDatum(edata->message ? edata->message : "error")};
-				job_update(job->id,
-						   "UPDATE safemigrate.backfill_jobs SET status = 'failed', last_error = $2, pid = NULL, "
-						   "  request = NULL, throttled = NULL WHERE job_id = $1",
-						   1, types, values, NULL);
-				commit();
+				mark_failed(job->id, edata, 0);
 				ReThrowError(edata);
 			}
 			commit();
@@ -1695,13 +1695,7 @@ run_job(int64 id)
 			if (ErrorData *edata = sm_try_in_subtransaction(prepare_run, job))
 			{
 				free_plans(job);
-				Oid types[1] = {TEXTOID};
-				Datum values[1] = {CStringGetTextDatum(edata->message ? edata->message : "error")};
-				job_update(id,
-						   "UPDATE safemigrate.backfill_jobs SET status = 'failed', last_error = $2, pid = NULL, "
-						   "  request = NULL, throttled = NULL WHERE job_id = $1",
-						   1, types, values, NULL);
-				commit();
+				mark_failed(id, edata, 0);
 				ereport(NOTICE, (errmsg("backfill job " INT64_FORMAT " failed before its first batch", id),
 								 errhint("Fix the cause, then CALL safemigrate.backfill_resume(" INT64_FORMAT ").",
 										 id)));

@@ -27,6 +27,7 @@
 #include <string_view>
 
 #include "core/settings.hpp"
+#include "core/sql_text.hpp"
 #include "core/statement.hpp"
 #include "pg/audit.hpp"
 #include "pg/decide.hpp"
@@ -453,40 +454,8 @@ leading_comments(const char *s)
 {
 	if (s == NULL)
 		return pstrdup("");
-	size_t n = strnlen(s, 8192), i = 0;
-	for (;;)
-	{
-		while (i < n && isspace((unsigned char) s[i]))
-			++i;
-		if (i + 1 < n && s[i] == '-' && s[i + 1] == '-')
-		{
-			while (i < n && s[i] != '\n')
-				++i;
-		}
-		else if (i + 1 < n && s[i] == '/' && s[i + 1] == '*')
-		{
-			int depth = 0;
-			while (i < n)
-			{
-				if (i + 1 < n && s[i] == '/' && s[i + 1] == '*')
-				{
-					++depth;
-					i += 2;
-				}
-				else if (i + 1 < n && s[i] == '*' && s[i + 1] == '/')
-				{
-					i += 2;
-					if (--depth == 0)
-						break;
-				}
-				else
-					++i;
-			}
-		}
-		else
-			break;
-	}
-	return pnstrdup(s, i);
+	std::string_view text(s, strnlen(s, 8192));
+	return pnstrdup(s, core::leading_comments_length(text));
 }
 
 /*
@@ -1022,15 +991,6 @@ judged_before(Oid relid)
 	return false;
 }
 
-bool
-allow_listed(const core::Settings &settings, std::string_view id)
-{
-	for (int i = 0; i < settings.nallow; ++i)
-		if (settings.allow[i] == id)
-			return true;
-	return false;
-}
-
 /* An old, shared relation (not temporary, not created in this transaction)? */
 bool
 old_relation(Oid relid)
@@ -1139,14 +1099,20 @@ enforce_and_run(SmAttempt *attempt, SM_PU_PARAMS)
 		readOnlyTree = false;
 #endif
 	}
-	core::Settings settings = sm_current_settings();
 	/*
 	 * Each statement has its own guard state (a statement run by an event
 	 * trigger during another's drop is judged as itself): saved, set, and
-	 * restored around it.
+	 * restored around it.  The settings are read only for a cascading drop.
 	 */
 	CascadeGuard saved = cascade_guard;
-	if (!drops_by_cascade(pstmt->utilityStmt) || settings.mode == core::Mode::Off)
+	bool guarded = drops_by_cascade(pstmt->utilityStmt);
+	core::Settings settings;
+	if (guarded)
+	{
+		settings = sm_current_settings();
+		guarded = settings.mode != core::Mode::Off;
+	}
+	if (!guarded)
 	{
 		cascade_guard.active = false;
 		run_restoring_guard(saved, &verdict, SM_PU_ARGS);
@@ -1158,9 +1124,9 @@ enforce_and_run(SmAttempt *attempt, SM_PU_PARAMS)
 	cascade_guard.attempt = attempt;
 	guard_targets(pstmt->utilityStmt, &cascade_guard);
 	cascade_guard.warn = settings.mode == core::Mode::Warn;
-	cascade_guard.allow_table = allow_listed(settings, "drop-table");
-	cascade_guard.allow_view = allow_listed(settings, "drop-view");
-	cascade_guard.allow_column = allow_listed(settings, "drop-column");
+	cascade_guard.allow_table = settings.allows("drop-table");
+	cascade_guard.allow_view = settings.allows("drop-view");
+	cascade_guard.allow_column = settings.allows("drop-column");
 	cascade_guard.command = GetCommandTagName(CreateCommandTag(pstmt->utilityStmt));
 	run_restoring_guard(saved, &verdict, SM_PU_ARGS);
 }
