@@ -149,6 +149,25 @@ sm_check_eq "... the event is not written while the lock is held (audit_wait tim
 q -d postgres -c "ROLLBACK PREPARED 'hold_audit'"
 sm_check_eq "... and is written once the lock is gone" "1" "$(rows "statement = 'CREATE TABLE while_locked (a int)'")"
 sm_check_eq "... with no event set aside as failed" "0" "$(q -d postgres -c "SELECT events_failed FROM safemigrate.audit_queue()")"
+# Two SIGTERMs at once (a shutdown signals the writer and its process group):
+# the writer still logs what it could not write, and the restarted writer
+# writes it once the lock is gone.
+hold_audit
+w0=$(waiting_lines)
+q -d postgres -c "CREATE TABLE twice_terminated (a int)"
+wait_for_waiting "$w0"
+wpid=$(writer_pid)
+sm_as_owner kill -TERM "$wpid"
+sm_as_owner kill -TERM "$wpid"
+for i in $(seq 1 100); do
+	grep -A1 'audit writer stopped before audit event' "$dir/server.log" | grep -q 'twice_terminated' && break
+	sleep 0.1
+done
+sm_check_eq "two SIGTERMs: the event the writer could not write is in the server log" "1" \
+	"$(grep -A1 'audit writer stopped before audit event' "$dir/server.log" | grep -c 'CREATE TABLE twice_terminated')"
+q -d postgres -c "ROLLBACK PREPARED 'hold_audit'"
+wait_writer
+sm_check_eq "... and the restarted writer writes it" "1" "$(rows "statement = 'CREATE TABLE twice_terminated (a int)'")"
 hold_audit
 w0=$(waiting_lines)
 q -d postgres -c "CREATE TABLE at_stop_while_locked (a int)"
