@@ -689,13 +689,30 @@ sm_audit_add_rule(SmAttempt *a, const char *rule_id, const char *category)
 {
 	a->classified = true;
 	a->str[SM_S_CATEGORY] = category;
-	a->str[SM_S_RULES] = a->str[SM_S_RULES] != NULL ? keep(psprintf("%s, %s", a->str[SM_S_RULES], rule_id)) : rule_id;
+	const char *rules = a->str[SM_S_RULES];
+	if (rules == NULL)
+	{
+		a->str[SM_S_RULES] = rule_id;
+		return;
+	}
+	/* Each rule once: a CASCADE that drops ten tables adds drop-table once. */
+	size_t len = strlen(rule_id);
+	for (const char *p = rules; (p = strstr(p, rule_id)) != NULL; p += len)
+		if ((p == rules || (p >= rules + 2 && p[-2] == ',' && p[-1] == ' ')) && (p[len] == '\0' || p[len] == ','))
+			return;
+	a->str[SM_S_RULES] = keep(psprintf("%s, %s", rules, rule_id));
 }
 
 void
 sm_audit_set_action(SmAttempt *a, core::AuditAction action) noexcept
 {
 	a->action = action;
+}
+
+core::AuditAction
+sm_audit_action(const SmAttempt *a) noexcept
+{
+	return a->action;
 }
 
 void

@@ -75,6 +75,7 @@ void sm_audit_set_executed(SmAttempt *a, const char *sql);
 
 /* The policy action so far (rejected, warned, rewritten, overridden, allowed). */
 void sm_audit_set_action(SmAttempt *a, core::AuditAction action) noexcept;
+core::AuditAction sm_audit_action(const SmAttempt *a) noexcept;
 /* A rule found while the statement ran (a CASCADE's drops): its id and category for the attempt's row. */
 void sm_audit_add_rule(SmAttempt *a, const char *rule_id, const char *category);
 

@@ -7,10 +7,12 @@
  *
  *-------------------------------------------------------------------------
  */
+#include <algorithm>
 #include <cstring>
 #include <iterator>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "core/audit.hpp"
 #include "core/policy.hpp"
@@ -44,6 +46,22 @@ sm_declares_expand_contract(const char *statement, const char *query_string) noe
 		if (!d && query_string != nullptr)
 			d = core::declared_header_category(std::string_view(query_string, strnlen(query_string, 8192)));
 		return d && *d == ec;
+	}
+	catch (...)
+	{
+		return false;
+	}
+}
+
+bool
+sm_override_names(const char *statement, const char *rule_id) noexcept
+{
+	try
+	{
+		if (statement == nullptr)
+			return false;
+		std::vector<std::string> ids = core::override_rules(statement);
+		return std::find(ids.begin(), ids.end(), rule_id) != ids.end();
 	}
 	catch (...)
 	{

@@ -90,6 +90,13 @@ const SmRule *sm_rule_catalogue(int *count) noexcept;
  */
 bool sm_declares_expand_contract(const char *statement, const char *query_string) noexcept;
 
+/*
+ * Does the statement's break-glass override comment, /\* safemigrate:allow
+ * rule *\/, name rule_id?  noexcept fence around the core's comment parser;
+ * false if it cannot tell (out of memory).
+ */
+bool sm_override_names(const char *statement, const char *rule_id) noexcept;
+
 bool sm_decide(const core::Statement &stmt, const core::Settings &settings, MemoryContextData *cxt,
 			   SmVerdict *out, FenceError *err) noexcept;
 

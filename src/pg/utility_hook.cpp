@@ -878,13 +878,15 @@ struct CascadeGuard
 	bool allow_table;	/* safemigrate.allow lists the rule */
 	bool allow_view;
 	bool allow_column;
+	const char *statement; /* its text: the override comment, /\* safemigrate:allow rule *\/ */
+	bool may_override;	   /* session and current user are members of safemigrate_override */
 	const char *command; /* "DROP TYPE", ... */
 	List *targets;		 /* relations the statement names, judged before it ran (and their columns) */
 	List *schemas;		 /* DROP SCHEMA: its relations were judged before it ran */
 	List *owners;		 /* DROP OWNED: the same for the roles' relations */
 	SmAttempt *attempt;	 /* its audit record, or NULL */
 };
-CascadeGuard cascade_guard = {false, false, false, false, false, false, NULL, NIL, NIL, NIL, NULL};
+CascadeGuard cascade_guard = {false, false, false, false, false, false, NULL, false, NULL, NIL, NIL, NIL, NULL};
 object_access_hook_type prev_object_access = NULL;
 
 bool
@@ -1036,18 +1038,36 @@ sm_object_access(ObjectAccessType access, Oid classId, Oid objectId, int subId, 
 	char *name = psprintf("\"%s.%s\"", get_namespace_name(get_rel_namespace(objectId)), get_rel_name(objectId));
 	int elevel = cascade_guard.warn ? WARNING : ERROR;
 	const char *rule_id = subId > 0 ? "drop-column" : view ? "drop-view" : "drop-table";
+	/* The break-glass override comment names the rule: honoured for members of safemigrate_override. */
+	bool named = sm_override_names(cascade_guard.statement, rule_id);
+	if (named && cascade_guard.may_override)
+	{
+		if (cascade_guard.attempt != NULL)
+		{
+			sm_audit_add_rule(cascade_guard.attempt, rule_id, "expand-contract");
+			if (sm_audit_action(cascade_guard.attempt) == core::AuditAction::Allowed)
+				sm_audit_set_action(cascade_guard.attempt, core::AuditAction::Overridden);
+		}
+		return;
+	}
 	if (cascade_guard.attempt != NULL)
 	{
 		sm_audit_add_rule(cascade_guard.attempt, rule_id, "expand-contract");
 		sm_audit_set_action(cascade_guard.attempt,
 							cascade_guard.warn ? core::AuditAction::Warned : core::AuditAction::Rejected);
 	}
+	const char *not_member =
+		named ? psprintf("  The override comment /* safemigrate:allow %s */ is honoured only for members of role "
+						 "safemigrate_override.",
+						 rule_id)
+			  : "";
 	if (subId > 0)
 		ereport(elevel, (errcode(MAKE_SQLSTATE('S', 'M', '0', '1', '7')),
 						 errmsg("drop-column: %s ... CASCADE would drop column \"%s\" of %s and break its running clients",
 								cascade_guard.command, get_attname(objectId, subId, true), name),
 						 errdetail("The column depends on the object the statement drops; application code that still "
-								   "uses it fails as soon as the drop commits."),
+								   "uses it fails as soon as the drop commits.%s",
+								   not_member),
 						 errhint("Stop using the column, deploy, then declare the drop: start the statement with /* "
 								 "safemigrate: expand-contract */.")));
 	else
@@ -1055,7 +1075,8 @@ sm_object_access(ObjectAccessType access, Oid classId, Oid objectId, int subId, 
 						 errmsg("%s: %s ... CASCADE would drop %s %s and break its running clients",
 								view ? "drop-view" : "drop-table", cascade_guard.command, view ? "view" : "table", name),
 						 errdetail("It depends on the object the statement drops; application code that still uses it "
-								   "fails as soon as the drop commits, and its data is gone."),
+								   "fails as soon as the drop commits, and its data is gone.%s",
+								   not_member),
 						 errhint("Stop using it, deploy, then declare the drop: start the statement with /* "
 								 "safemigrate: expand-contract */.")));
 }
@@ -1119,8 +1140,9 @@ enforce_and_run(SmAttempt *attempt, SM_PU_PARAMS)
 		return;
 	}
 	cascade_guard.active = true;
-	/* (not an override comment: it names the statement's rules, not what the CASCADE reaches) */
-	cascade_guard.declared = sm_declares_expand_contract(sm_statement_text(pstmt, queryString), queryString);
+	cascade_guard.statement = sm_statement_text(pstmt, queryString);
+	cascade_guard.declared = sm_declares_expand_contract(cascade_guard.statement, queryString);
+	cascade_guard.may_override = settings.may_override;
 	cascade_guard.attempt = attempt;
 	guard_targets(pstmt->utilityStmt, &cascade_guard);
 	cascade_guard.warn = settings.mode == core::Mode::Warn;
