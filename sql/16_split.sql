@@ -20,4 +20,21 @@ ALTER TABLE split_t ADD COLUMN y int, DROP COLUMN w;
 \set VERBOSITY default
 -- Nothing was half done.
 SELECT count(*) AS columns FROM pg_attribute WHERE attrelid = 'split_t'::regclass AND attnum > 0 AND NOT attisdropped;
-/* safemigrate: expand-contract */ DROP TABLE split_t;
+-- A step that fails after others committed: the error's context says which
+-- committed and gives the steps left to run.
+ALTER TABLE split_t ADD COLUMN z int, ADD CONSTRAINT split_v_big CHECK (v <> 7);
+SELECT conname, convalidated FROM pg_constraint WHERE conname = 'split_v_big';
+SELECT count(*) AS z FROM pg_attribute WHERE attrelid = 'split_t'::regclass AND attname = 'z';
+-- Fixed, the step left finishes it (running the statement again would add z again).
+UPDATE split_t SET v = 70000 WHERE id = 7;
+ALTER TABLE split_t VALIDATE CONSTRAINT split_v_big;
+SELECT conname, convalidated FROM pg_constraint WHERE conname = 'split_v_big';
+-- A step in the middle: a duplicate stops the unique index (dropped again).
+CREATE TABLE split_p (id int PRIMARY KEY);
+INSERT INTO split_p SELECT g FROM generate_series(1, 20000) g;
+UPDATE split_t SET v = 1 WHERE id = 2;
+ALTER TABLE split_t ADD COLUMN pid int, ADD CONSTRAINT split_t_v_key UNIQUE (v), ADD CONSTRAINT split_v_fk FOREIGN KEY (v) REFERENCES split_p;
+SELECT count(*) AS pid, (SELECT count(*) FROM pg_class WHERE relname = 'split_t_v_key') AS index,
+       (SELECT count(*) FROM pg_constraint WHERE conname = 'split_v_fk') AS fk
+  FROM pg_attribute WHERE attrelid = 'split_t'::regclass AND attname = 'pid';
+/* safemigrate: expand-contract */ DROP TABLE split_t, split_p;

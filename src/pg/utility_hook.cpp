@@ -722,16 +722,43 @@ run_with_limits(const SmVerdict *v, SM_PU_PARAMS)
 /* Error context of one step of a rewrite. */
 struct StepContext
 {
-	int step;
+	int step; /* 1-based */
 	int nsteps;
-	const char *text;
+	char *const *steps;
 };
 
+/*
+ * "pg_safemigrate step 2 of 3: <step>", and once a step has committed, which
+ * did and the steps left to run: the state the statement leaves behind.
+ */
 void
 step_error_context(void *arg)
 {
 	StepContext *c = (StepContext *) arg;
-	errcontext("pg_safemigrate step %d of %d: %s", c->step, c->nsteps, c->text);
+	const char *text = c->steps[c->step - 1];
+	if (c->step == 1)
+	{
+		errcontext("pg_safemigrate step 1 of %d: %s", c->nsteps, text);
+		return;
+	}
+	StringInfoData done;
+	initStringInfo(&done);
+	if (c->step == 2)
+		appendStringInfoString(&done, "step 1 is committed");
+	else
+		appendStringInfo(&done, "steps 1 to %d are committed", c->step - 1);
+	if (c->step == c->nsteps)
+	{
+		errcontext("pg_safemigrate step %d of %d: %s (%s: only this step is left to run)", c->step, c->nsteps, text,
+				   done.data);
+		return;
+	}
+	StringInfoData left;
+	initStringInfo(&left);
+	for (int i = c->step; i < c->nsteps; ++i)
+		appendStringInfo(&left, " %s", c->steps[i]);
+	errcontext("pg_safemigrate step %d of %d: %s (%s: this step and the ones after it are left to run:%s)", c->step,
+			   c->nsteps, text, done.data, left.data);
 }
 
 /*
@@ -842,7 +869,7 @@ run_steps(const SmVerdict *v, SmAttempt *attempt, SM_PU_PARAMS)
 			arm_build_watch(pstmt, relid);
 		PlannedStmt *step = utility_plan(raw, pstmt->queryId);
 
-		StepContext sc = {i + 1, n, v->steps[i]};
+		StepContext sc = {i + 1, n, v->steps};
 		ErrorContextCallback errcb;
 		errcb.callback = step_error_context;
 		errcb.arg = &sc;
