@@ -200,7 +200,12 @@ struct Subcommand
 
 	/* ALTER COLUMN TYPE */
 	bool type_rewrites = false;		/* ATColumnChangeRequiresRewrite() would say true */
-	int indexes_rebuilt = 0;		/* without a rewrite: indexes on the column that cannot be reused */
+	int indexes_rebuilt = 0;		/* without a rewrite: indexes on the column built again (TryReuseIndex) */
+	int checks_revalidated = 0;		/* without a rewrite: validated CHECKs on the column, added again and
+									   validated (the table's own and its children's local ones) */
+	const std::string_view *check_names = nullptr; /* the table's own of those, and their definitions */
+	const std::string_view *check_defs = nullptr;  /* (pg_get_constraintdef: "CHECK (...)") */
+	int ncheck_defs = 0;
 	std::string_view type_text;		/* the new type as written */
 
 	/* SET NOT NULL */

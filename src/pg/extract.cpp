@@ -992,70 +992,176 @@ extract_add_column(Oid relid, ColumnDef *def, Subcommand *c)
 }
 
 /*
- * Without a rewrite, ALTER COLUMN TYPE re-creates the indexes on the column
- * and keeps their storage only when the new definition is compatible
- * (tablecmds.c TryReuseIndex, indexcmds.c CheckIndexCompatible: same
- * operator class, no expressions or predicate).  Count the key-column indexes
- * whose operator class would change: the default one of the new type for the
- * index's access method differs from the one in use.  Indexes with
- * expressions or a predicate on the table count as rebuilt when they use the
- * column ("assume any such index is incompatible").
+ * Without a rewrite, ALTER COLUMN TYPE re-creates every index and constraint
+ * that depends on the column (tablecmds.c ATPostAlterTypeCleanup):
  *
- * C-style frame; may ereport.
+ * - an index keeps its storage only when its new definition is compatible
+ *   (TryReuseIndex, indexcmds.c CheckIndexCompatible): no expressions and no
+ *   predicate, the same operator classes (a default one becomes the new
+ *   type's default, one named explicitly stays) and collations (one that
+ *   follows the column's becomes the new column's), no polymorphic operator
+ *   class whose index column type differs from the new type.  The index of
+ *   a partition that belongs to a partitioned index is built again (the
+ *   partitioned one has no storage to reuse).  Any other index is built
+ *   again, reading the table under its AccessExclusiveLock.
+ * - a validated CHECK constraint is added again and validated: every row is
+ *   read under the lock (ATAddCheckConstraint with is_readd).
+ *
+ * relid and, when the statement recurses, its inheritance children.
  */
-int
-indexes_needing_rebuild(Oid relid, AttrNumber attnum, Oid newtype)
+int int2_array_attnums(HeapTuple tup, TupleDesc desc, int attnum, AttrNumber *out, int max);
+void for_each_constraint(Oid relid, bool (*fn)(HeapTuple, TupleDesc, void *), void *arg);
+
+struct TypeChangeCost
 {
-	Relation rel = probe_open(relid);
-	if (rel == NULL)
-		return 0;
-	int rebuilt = 0;
-	List *indexes = RelationGetIndexList(rel);
-	ListCell *lc;
-	foreach (lc, indexes)
+	int indexes;				/* indexes built again */
+	int checks;					/* validated CHECKs re-checked (the table's own and its children's local ones) */
+	List *check_names;			/* the table's own: names and definitions */
+	List *check_defs;
+};
+
+/* Does the index (its pg_index row) use attnum in a key, an INCLUDE column, an expression or its predicate? */
+bool
+index_uses_column(HeapTuple tup, AttrNumber attnum)
+{
+	Form_pg_index idx = (Form_pg_index) GETSTRUCT(tup);
+	for (int k = 0; k < idx->indnatts; ++k)
+		if (idx->indkey.values[k] == attnum)
+			return true;
+	for (int field : {Anum_pg_index_indexprs, Anum_pg_index_indpred})
 	{
-		Oid indexoid = lfirst_oid(lc);
-		HeapTuple tup = SearchSysCache1(INDEXRELID, ObjectIdGetDatum(indexoid));
-		if (!HeapTupleIsValid(tup))
-			continue;
-		Form_pg_index idx = (Form_pg_index) GETSTRUCT(tup);
 		bool isnull;
-		Datum d = SysCacheGetAttr(INDEXRELID, tup, Anum_pg_index_indclass, &isnull);
-		oidvector *classes = isnull ? NULL : (oidvector *) DatumGetPointer(d);
-		bool expressions = !heap_attisnull(tup, Anum_pg_index_indexprs, NULL) ||
-						   !heap_attisnull(tup, Anum_pg_index_indpred, NULL);
-		bool uses = false;
-		bool changes = false;
-		for (int k = 0; k < idx->indnatts; ++k)
-		{
-			if (idx->indkey.values[k] != attnum)
-				continue;
-			uses = true;
-			if (classes == NULL || k >= idx->indnkeyatts)
-				continue;
-			Oid am = InvalidOid;
-			HeapTuple ctup = SearchSysCache1(RELOID, ObjectIdGetDatum(indexoid));
-			if (HeapTupleIsValid(ctup))
-			{
-				am = ((Form_pg_class) GETSTRUCT(ctup))->relam;
-				ReleaseSysCache(ctup);
-			}
-			Oid newclass = GetDefaultOpClass(newtype, am);
-			if (newclass != classes->values[k])
-				changes = true;
-		}
-		ReleaseSysCache(tup);
-		if ((uses && changes) || (expressions && uses))
-			rebuilt++;
+		Datum d = SysCacheGetAttr(INDEXRELID, tup, field, &isnull);
+		if (isnull)
+			continue;
+		Bitmapset *attrs = NULL;
+		pull_varattnos((Node *) stringToNode(TextDatumGetCString(d)), 1, &attrs);
+		if (bms_is_member(attnum - FirstLowInvalidHeapAttributeNumber, attrs) ||
+			bms_is_member(0 - FirstLowInvalidHeapAttributeNumber, attrs)) /* a whole-row reference */
+			return true;
 	}
-	list_free(indexes);
-	probe_close(rel);
-	return rebuilt;
+	return false;
+}
+
+/* Would the index on relid's column be built again (see TypeChangeCost)? */
+bool
+index_rebuilt(Oid indexoid, HeapTuple tup, const AttrFacts &att, Oid newtype, Oid newcoll)
+{
+	if (get_rel_relkind(indexoid) == RELKIND_PARTITIONED_INDEX)
+		return false;			/* no storage: its partitions' indexes are counted */
+	if (get_rel_relispartition(indexoid))
+		return true;
+	Form_pg_index idx = (Form_pg_index) GETSTRUCT(tup);
+	if (!heap_attisnull(tup, Anum_pg_index_indexprs, NULL) || !heap_attisnull(tup, Anum_pg_index_indpred, NULL) ||
+		!idx->indisvalid)
+		return true;
+	bool isnull;
+	Datum d = SysCacheGetAttr(INDEXRELID, tup, Anum_pg_index_indclass, &isnull);
+	if (isnull)
+		return true;
+	oidvector *classes = (oidvector *) DatumGetPointer(d);
+	d = SysCacheGetAttr(INDEXRELID, tup, Anum_pg_index_indcollation, &isnull);
+	if (isnull)
+		return true;
+	oidvector *collations = (oidvector *) DatumGetPointer(d);
+	Oid am = InvalidOid;
+	HeapTuple ctup = SearchSysCache1(RELOID, ObjectIdGetDatum(indexoid));
+	if (HeapTupleIsValid(ctup))
+	{
+		am = ((Form_pg_class) GETSTRUCT(ctup))->relam;
+		ReleaseSysCache(ctup);
+	}
+	for (int k = 0; k < idx->indnkeyatts; ++k)
+	{
+		if (idx->indkey.values[k] != att.attnum)
+			continue;
+		Oid oldclass = classes->values[k];
+		Oid newclass = oldclass == GetDefaultOpClass(att.type, am) ? GetDefaultOpClass(newtype, am) : oldclass;
+		if (newclass != oldclass)
+			return true;
+		/* (the index column's type: a GIN array_ops index stores the elements, so any type change counts) */
+		if (IsPolymorphicType(get_opclass_input_type(newclass)) && get_atttype(indexoid, k + 1) != newtype)
+			return true;
+		Oid oldicoll = collations->values[k];
+		Oid newicoll = oldicoll == att.collation ? newcoll : oldicoll;
+		if (newicoll != oldicoll)
+			return true;
+	}
+	return false;
+}
+
+/* for_each_constraint(): a validated CHECK on the column. */
+struct CheckScan
+{
+	AttrNumber attnum;
+	bool own;					/* the statement's table: names and definitions are kept */
+	TypeChangeCost *cost;
+};
+
+bool
+count_check_step(HeapTuple tup, TupleDesc desc, void *arg)
+{
+	CheckScan *cs = (CheckScan *) arg;
+	Form_pg_constraint con = (Form_pg_constraint) GETSTRUCT(tup);
+	if (con->contype != CONSTRAINT_CHECK || !con->convalidated || (!cs->own && !con->conislocal))
+		return true;
+	AttrNumber keys[INDEX_MAX_KEYS * 4];
+	int n = int2_array_attnums(tup, desc, Anum_pg_constraint_conkey, keys, lengthof(keys));
+	bool uses = n < 0;			/* unknown: count it */
+	for (int i = 0; i < n && !uses; ++i)
+		uses = keys[i] == cs->attnum;
+	if (!uses)
+		return true;
+	cs->cost->checks++;
+	if (cs->own)
+	{
+		cs->cost->check_names = lappend(cs->cost->check_names, pstrdup(NameStr(con->conname)));
+		cs->cost->check_defs = lappend(cs->cost->check_defs,
+									   TextDatumGetCString(DirectFunctionCall1(pg_get_constraintdef,
+																			   ObjectIdGetDatum(con->oid))));
+	}
+	return true;
+}
+
+/* C-style frame; may ereport. */
+TypeChangeCost
+type_change_cost(Oid relid, bool recurse, const char *column, Oid newtype, Oid newcoll)
+{
+	TypeChangeCost cost = {0, 0, NIL, NIL};
+	List *rels = recurse ? find_all_inheritors(relid, NoLock, NULL) : list_make1_oid(relid);
+	ListCell *lc;
+	foreach (lc, rels)
+	{
+		Oid r = lfirst_oid(lc);
+		AttrFacts att = attr_facts(r, column);
+		if (!att.found)
+			continue;
+		Relation rel = probe_open(r);
+		if (rel == NULL)
+			continue;
+		List *indexes = RelationGetIndexList(rel);
+		ListCell *ic;
+		foreach (ic, indexes)
+		{
+			Oid indexoid = lfirst_oid(ic);
+			HeapTuple tup = SearchSysCache1(INDEXRELID, ObjectIdGetDatum(indexoid));
+			if (!HeapTupleIsValid(tup))
+				continue;
+			if (index_uses_column(tup, att.attnum) && index_rebuilt(indexoid, tup, att, newtype, newcoll))
+				cost.indexes++;
+			ReleaseSysCache(tup);
+		}
+		list_free(indexes);
+		probe_close(rel);
+		CheckScan cs = {att.attnum, r == relid, &cost};
+		for_each_constraint(r, count_check_step, &cs);
+	}
+	return cost;
 }
 
 /* ALTER COLUMN TYPE: would PostgreSQL rewrite the table? */
 void
-extract_alter_type(Oid relid, const char *column, ColumnDef *def, Subcommand *c)
+extract_alter_type(Oid relid, bool recurse, const char *column, ColumnDef *def, Subcommand *c)
 {
 	c->type_text = def->typeName ? TypeNameToString(def->typeName) : "";
 	AttrFacts att = attr_facts(relid, column);
@@ -1112,8 +1218,26 @@ extract_alter_type(Oid relid, const char *column, ColumnDef *def, Subcommand *c)
 	if (rel != NULL)
 		probe_close(rel);
 	free_parsestate(pstate);
-	if (!c->type_rewrites && target != att.type)
-		c->indexes_rebuilt = indexes_needing_rebuild(relid, att.attnum, target);
+	if (c->type_rewrites)
+		return;
+	/* The column's collation afterwards: COLLATE, else the type's own (GetColumnDefCollation()). */
+	Oid newcoll = get_typcollation(target);
+	if (def->collClause != NULL)
+		newcoll = get_collation_oid(def->collClause->collname, true);
+	TypeChangeCost cost = type_change_cost(relid, recurse, column, target, newcoll);
+	c->indexes_rebuilt = cost.indexes;
+	c->checks_revalidated = cost.checks;
+	int n = list_length(cost.check_names);
+	std::string_view *names = (std::string_view *) palloc(sizeof(std::string_view) * Max(n, 1));
+	std::string_view *defs = (std::string_view *) palloc(sizeof(std::string_view) * Max(n, 1));
+	for (int i = 0; i < n; ++i)
+	{
+		new (&names[i]) std::string_view((const char *) list_nth(cost.check_names, i));
+		new (&defs[i]) std::string_view((const char *) list_nth(cost.check_defs, i));
+	}
+	c->check_names = names;
+	c->check_defs = defs;
+	c->ncheck_defs = n;
 }
 
 /* int2[] of a pg_constraint column → attribute numbers; -1 when NULL or longer than max. */
@@ -2059,7 +2183,7 @@ extract_alter_table(const AlterTableStmt *stmt, core::Statement *out)
 				break;
 			case AlterKind::AlterColumnType:
 				if (cmd->def && IsA(cmd->def, ColumnDef))
-					extract_alter_type(relid, cmd->name, (ColumnDef *) cmd->def, c);
+					extract_alter_type(relid, !out->only, cmd->name, (ColumnDef *) cmd->def, c);
 				break;
 			case AlterKind::SetNotNull:
 				extract_set_not_null(relid, cmd->name, c);

@@ -568,30 +568,59 @@ sql_literal(std::string_view s)
 void
 alter_column_type(Assessment &a, const Ctx &x)
 {
-	if (!x.c.type_rewrites && x.c.indexes_rebuilt == 0)
+	if (!x.c.type_rewrites && x.c.indexes_rebuilt == 0 && x.c.checks_revalidated == 0)
 	{
-		a.reason = "the new type is binary-coercible: no rewrite, and the indexes on the column are kept";
+		a.reason = "the new type is binary-coercible: no rewrite, and the indexes and constraints on the column "
+				   "are kept";
 		return;
 	}
 	if (!x.c.type_rewrites)
 	{
 		/*
-		 * No table rewrite, but an index whose operator class changes is
-		 * rebuilt (TryReuseIndex / CheckIndexCompatible fail): the table is
-		 * read in full while the AccessExclusiveLock is held.
+		 * No table rewrite, but what depends on the column is re-created
+		 * (ATPostAlterTypeCleanup): an index that cannot keep its storage is
+		 * built again (TryReuseIndex / CheckIndexCompatible fail), a
+		 * validated CHECK is validated again; either reads the whole table
+		 * while the AccessExclusiveLock is held.
 		 */
 		if (!apply_rule(a, rule::alter_column_type_rewrite, x.rel, Danger::Blocking))
 			return;
 		std::string type = x.c.type_text.empty() ? std::string("<type>") : std::string(x.c.type_text);
-		std::string n = std::to_string(x.c.indexes_rebuilt);
-		a.reason = "no rewrite, but " + n + " index(es) on the column are rebuilt";
+		std::string work;
+		if (x.c.indexes_rebuilt > 0)
+			work = "rebuild " + std::to_string(x.c.indexes_rebuilt) + " index(es)";
+		if (x.c.checks_revalidated > 0)
+			work += (work.empty() ? "" : " and ") + std::string("re-check ") +
+					std::to_string(x.c.checks_revalidated) + " CHECK constraint(s) on every row";
+		a.reason = "no rewrite, but it would " + work;
 		a.message = std::string(rule::alter_column_type_rewrite) + ": ALTER COLUMN \"" +
-					std::string(x.c.column) + "\" TYPE " + type + " would rebuild " + n +
-					" index(es) of " + kind_word(x.rel) + " " + quoted(x.rel);
+					std::string(x.c.column) + "\" TYPE " + type + " would " + work + " of " + kind_word(x.rel) +
+					" " + quoted(x.rel);
 		a.detail = takes_lock("ALTER TABLE", x.lock, x.rel) + ": " + who_waits(x.lock) +
-				   " until the table has been read to rebuild " + n +
-				   " index(es) whose operator class changes with the type; the table itself is not "
-				   "rewritten.";
+				   " until the table has been read to " + work +
+				   " (PostgreSQL re-creates what depends on the column: an index whose definition changes with "
+				   "the type, collation or operator class, an expression, partial or partition index, a "
+				   "validated CHECK); the table itself is not rewritten.";
+		if (x.c.indexes_rebuilt == 0 && x.c.ncheck_defs == x.c.checks_revalidated)
+		{
+			/* Only CHECKs: take them off for the change, put them back NOT VALID, validate after. */
+			std::string change = x.part.empty() ? "ALTER COLUMN " + col(x) + " TYPE " + type : x.part;
+			a.safe_sql.push_back("BEGIN;");
+			for (int i = 0; i < x.c.ncheck_defs; ++i)
+				a.safe_sql.push_back(x.prefix + " DROP CONSTRAINT " + quote_ident(x.c.check_names[i]) + ";");
+			a.safe_sql.push_back(x.prefix + " " + change + ";");
+			for (int i = 0; i < x.c.ncheck_defs; ++i)
+				a.safe_sql.push_back(x.prefix + " ADD CONSTRAINT " + quote_ident(x.c.check_names[i]) + " " +
+									 std::string(x.c.check_defs[i]) + " NOT VALID;");
+			a.safe_sql.push_back("COMMIT;");
+			for (int i = 0; i < x.c.ncheck_defs; ++i)
+				a.safe_sql.push_back(x.prefix + " VALIDATE CONSTRAINT " + quote_ident(x.c.check_names[i]) + ";");
+			a.hint = run_instead(a.safe_sql) +
+					 "  The CHECK constraint(s) come off for the type change and back NOT VALID in one short "
+					 "transaction (new rows are checked all along); VALIDATE scans under a "
+					 "ShareUpdateExclusiveLock, which blocks neither reads nor writes.";
+			return;
+		}
 		std::string tmp = quote_ident(std::string(x.c.column) + "_new");
 		a.safe_sql.push_back(x.prefix + " ADD COLUMN " + tmp + " " + type + ";");
 		expand_contract_hint(a, "add " + tmp + " " + type +
@@ -682,7 +711,7 @@ classify_subcommand(const Ctx &x, Assessments &out)
 
 		case AlterKind::AlterColumnType:
 			a.rewrites = c.type_rewrites;
-			a.scans = c.type_rewrites || c.indexes_rebuilt > 0;
+			a.scans = c.type_rewrites || c.indexes_rebuilt > 0 || c.checks_revalidated > 0;
 			a.breaks_clients = c.type_rewrites;
 			alter_column_type(a, x);
 			return;
