@@ -316,6 +316,46 @@ TEST(AlterTable, SetNotNullRecipeHasFourSteps)
 	EXPECT_EQ(rows[0].safe_sql[3], "ALTER TABLE t DROP CONSTRAINT t_email_not_null;");
 }
 
+TEST(AlterTable, TypeChangeWithoutRewriteStillRebuildsOrRechecks)
+{
+	// Validated CHECKs on the column only: drop, change, add back NOT VALID in one transaction, validate.
+	std::string_view names[] = {"t_v_len"};
+	std::string_view defs[] = {"CHECK ((length((v)::text) < 1000))"};
+	Subcommand ty = sub(AlterKind::AlterColumnType, [&](Subcommand &s) {
+		s.column = "v";
+		s.type_text = "character varying(100)";
+		s.text = "ALTER COLUMN v TYPE varchar(100)";
+		s.checks_revalidated = 1;
+		s.check_names = names;
+		s.check_defs = defs;
+		s.ncheck_defs = 1;
+	});
+	Assessments rows = classify(alter(&ty, 1, "ALTER TABLE t ALTER COLUMN v TYPE varchar(100)"));
+	ASSERT_TRUE(rows[0].violates());
+	EXPECT_FALSE(rows[0].rewrites);
+	EXPECT_TRUE(rows[0].scans);
+	EXPECT_STREQ(rows[0].rule->id, "alter-column-type-rewrite");
+	ASSERT_EQ(rows[0].safe_sql.size(), 6u);
+	EXPECT_EQ(rows[0].safe_sql[0], "BEGIN;");
+	EXPECT_EQ(rows[0].safe_sql[1], "ALTER TABLE t DROP CONSTRAINT t_v_len;");
+	EXPECT_EQ(rows[0].safe_sql[2], "ALTER TABLE t ALTER COLUMN v TYPE varchar(100);");
+	EXPECT_EQ(rows[0].safe_sql[3], "ALTER TABLE t ADD CONSTRAINT t_v_len CHECK ((length((v)::text) < 1000)) NOT VALID;");
+	EXPECT_EQ(rows[0].safe_sql[5], "ALTER TABLE t VALIDATE CONSTRAINT t_v_len;");
+	EXPECT_NE(rows[0].message.find("re-check 1 CHECK constraint(s)"), std::string::npos);
+
+	// A child's own CHECK too (not among the table's): no recipe, expand-contract.
+	ty.ncheck_defs = 0;
+	rows = classify(alter(&ty, 1, "ALTER TABLE t ALTER COLUMN v TYPE varchar(100)"));
+	ASSERT_TRUE(rows[0].violates());
+	EXPECT_EQ(rows[0].safe_sql[0], "ALTER TABLE t ADD COLUMN v_new character varying(100);");
+
+	// Indexes and CHECKs: both named.
+	ty.indexes_rebuilt = 2;
+	rows = classify(alter(&ty, 1, "ALTER TABLE t ALTER COLUMN v TYPE varchar(100)"));
+	EXPECT_NE(rows[0].message.find("would rebuild 2 index(es) and re-check 1 CHECK constraint(s) on every row"),
+			  std::string::npos);
+}
+
 TEST(AlterTable, NotValidLeftByAnInterruptedRunIsContinuedOnlyWhenItIsTheSame)
 {
 	// c1_a_check exists (another definition): the CHECK gets the next free name.
