@@ -219,6 +219,12 @@ struct Subcommand
 	RelationFacts other;		/* FK: referenced table; ATTACH/DETACH: the partition */
 	bool has_default_partition = false;
 	RelationFacts default_partition;
+	bool default_partition_implied = false; /* ATTACH: its CHECKs keep out the new bound's rows: no scan */
+	int fks_validated = 0;		/* ATTACH: foreign keys of the parent the table lacks: added and validated */
+	const RelationFacts *fk_referenced = nullptr; /* ATTACH: what the parent's foreign keys reference */
+	const LockMode *fk_referenced_locks = nullptr; /* ShareRowExclusive, AccessExclusive where a key of the
+													  table's own is taken over (its triggers there dropped) */
+	int nfk_referenced = 0;
 
 	/* SET LOGGED / UNLOGGED / ACCESS METHOD / TABLESPACE: false when it is a no-op */
 	bool changes_storage = true;

@@ -1785,7 +1785,83 @@ struct AttachImplied
 	PartitionBoundSpec *bound;
 	bool implied;
 	int indexes_built;
+	bool default_implied;	/* the default partition's CHECKs already keep out the new bound's rows */
+	int fks_validated;		/* the parent's foreign keys the table has no attachable copy of */
+	List *referenced;		/* the tables the parent's foreign keys reference */
+	List *taken_over;		/* those of them a key of the table's own is taken over for */
 };
+
+/*
+ * Can the parent's foreign key fk take over one of the table's own (afk)
+ * instead of adding a copy that is validated on every row?  As
+ * tablecmds.c tryAttachPartitionForeignKey() decides.
+ *
+ * C-style frame; may ereport.
+ */
+bool
+fk_attachable(const ForeignKeyCacheInfo *fk, const ForeignKeyCacheInfo *afk, const AttrMap *map)
+{
+	if (afk->confrelid != fk->confrelid || afk->nkeys != fk->nkeys)
+		return false;
+	for (int i = 0; i < fk->nkeys; ++i)
+		if (fk->conkey[i] < 1 || fk->conkey[i] > map->maplen || afk->conkey[i] != map->attnums[fk->conkey[i] - 1] ||
+			afk->confkey[i] != fk->confkey[i] || afk->conpfeqop[i] != fk->conpfeqop[i])
+			return false;
+	HeapTuple ptup = SearchSysCache1(CONSTROID, ObjectIdGetDatum(fk->conoid));
+	if (!HeapTupleIsValid(ptup))
+		return false;
+	HeapTuple atup = SearchSysCache1(CONSTROID, ObjectIdGetDatum(afk->conoid));
+	if (!HeapTupleIsValid(atup))
+	{
+		ReleaseSysCache(ptup);
+		return false;
+	}
+	Form_pg_constraint pc = (Form_pg_constraint) GETSTRUCT(ptup);
+	Form_pg_constraint ac = (Form_pg_constraint) GETSTRUCT(atup);
+	bool ok = !OidIsValid(ac->conparentid) && ac->convalidated && ac->condeferrable == pc->condeferrable &&
+			  ac->condeferred == pc->condeferred && ac->confupdtype == pc->confupdtype &&
+			  ac->confdeltype == pc->confdeltype && ac->confmatchtype == pc->confmatchtype;
+	ReleaseSysCache(atup);
+	ReleaseSysCache(ptup);
+	return ok;
+}
+
+/*
+ * ATTACH PARTITION clones the parent's foreign keys (CloneFkReferencing):
+ * every referenced table is locked ShareRowExclusive, and a key the table has
+ * no attachable copy of is added to it and validated on every row.  A key of
+ * the table's own that is taken over instead loses its action triggers on the
+ * referenced table: dropped under an AccessExclusiveLock there.
+ *
+ * C-style frame; may ereport.
+ */
+void
+attach_foreign_keys(Relation parent, Relation attach, AttachImplied *a)
+{
+	List *pfks = RelationGetFKeyList(parent);
+	if (pfks == NIL)
+		return;
+	List *afks = RelationGetFKeyList(attach);
+	AttrMap *map = build_attrmap_by_name(RelationGetDescr(attach), RelationGetDescr(parent));
+	ListCell *lc;
+	foreach (lc, pfks)
+	{
+		const ForeignKeyCacheInfo *fk = (const ForeignKeyCacheInfo *) lfirst(lc);
+		a->referenced = list_append_unique_oid(a->referenced, fk->confrelid);
+		bool attached = false;
+		ListCell *ac;
+		foreach (ac, afks)
+			if (fk_attachable(fk, (const ForeignKeyCacheInfo *) lfirst(ac), map))
+			{
+				attached = true;
+				break;
+			}
+		if (!attached)
+			a->fks_validated++;
+		else
+			a->taken_over = list_append_unique_oid(a->taken_over, fk->confrelid);
+	}
+}
 
 /*
  * How many of the parent's partitioned indexes the table being attached has
@@ -1886,6 +1962,24 @@ attach_implied_step(void *arg)
 		PartitionBoundSpec *bound = transformPartitionBound(pstate, parent, copy_node(a->bound));
 		List *constraint = list_concat(get_qual_from_partbound(parent, bound),
 									   RelationGetPartitionQual(parent));
+		/*
+		 * The default partition must hold no row of the new bound: scanned
+		 * unless its CHECKs prove it (ATExecAttachPartition,
+		 * QueuePartitionConstraintValidation).
+		 */
+		Oid defaultoid = get_default_partition_oid(a->relid);
+		if (OidIsValid(defaultoid) && constraint != NIL)
+		{
+			Relation def = probe_open(defaultoid);
+			if (def != NULL)
+			{
+				List *proposed = get_proposed_default_constraint((List *) copyObjectImpl(constraint));
+				proposed = map_partition_varattnos(proposed, 1, def, parent);
+				a->default_implied = def->rd_rel->relkind == RELKIND_FOREIGN_TABLE ||
+									 PartConstraintImpliedByRelConstraint(def, proposed);
+				probe_close(def);
+			}
+		}
 		if (constraint != NIL)
 		{
 			constraint = (List *) eval_const_expressions(NULL, (Node *) constraint);
@@ -1897,6 +1991,7 @@ attach_implied_step(void *arg)
 		free_parsestate(pstate);
 		if (attach->rd_rel->relkind == RELKIND_RELATION)
 			a->indexes_built = indexes_attach_builds(parent, attach);
+		attach_foreign_keys(parent, attach, a);
 		probe_close(attach);
 	}
 	probe_close(parent);
@@ -1917,7 +2012,7 @@ extract_attach(Oid relid, PartitionCmd *cmd, Subcommand *c)
 	Oid attachid = cmd->name ? RangeVarGetRelid(cmd->name, NoLock, true) : InvalidOid;
 	if (!OidIsValid(attachid) || cmd->bound == NULL)
 		return;
-	AttachImplied a = {relid, attachid, cmd->bound, false, 0};
+	AttachImplied a = {relid, attachid, cmd->bound, false, 0, false, 0, NIL, NIL};
 	ErrorData *edata = sm_try_in_subtransaction(attach_implied_step, &a);
 	if (edata != NULL)
 	{
@@ -1928,6 +2023,20 @@ extract_attach(Oid relid, PartitionCmd *cmd, Subcommand *c)
 	}
 	c->partition_constraint_implied = a.implied;
 	c->indexes_built = a.indexes_built;
+	c->default_partition_implied = a.default_implied;
+	c->fks_validated = a.fks_validated;
+	int n = list_length(a.referenced);
+	RelationFacts *refs = (RelationFacts *) palloc(sizeof(RelationFacts) * Max(n, 1));
+	LockMode *modes = (LockMode *) palloc(sizeof(LockMode) * Max(n, 1));
+	for (int i = 0; i < n; ++i)
+	{
+		Oid ref = list_nth_oid(a.referenced, i);
+		new (&refs[i]) RelationFacts(facts_for_oid(ref));
+		modes[i] = list_member_oid(a.taken_over, ref) ? LockMode::AccessExclusive : LockMode::ShareRowExclusive;
+	}
+	c->fk_referenced = refs;
+	c->fk_referenced_locks = modes;
+	c->nfk_referenced = n;
 }
 
 

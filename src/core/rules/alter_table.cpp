@@ -876,9 +876,27 @@ classify_subcommand(const Ctx &x, Assessments &out)
 			Assessment &p = add_row(out, subcommand_command(c), c.other, LockMode::AccessExclusive);
 			bool scan = !c.partition_constraint_implied;
 			bool build = c.indexes_built > 0;
-			if (!scan && !build)
+			bool fks = c.fks_validated > 0;
+			if (!scan && !build && !fks)
 			{
 				p.reason = "a valid CHECK constraint implies the partition bound: no scan";
+			}
+			else if (!scan && !build)
+			{
+				/* Only the parent's foreign keys it lacks: added to it and validated on every row. */
+				p.scans = true;
+				if (apply_rule(p, rule::attach_partition_scan, c.other, Danger::Blocking))
+				{
+					Ctx px{x.stmt, c, c.other, LockMode::AccessExclusive, x.prefix, x.part};
+					std::string n = std::to_string(c.fks_validated);
+					scan_texts(p, px, rule::attach_partition_scan, "ATTACH PARTITION",
+							   "every row has been checked against the " + n +
+								   " foreign key(s) of the parent it lacks");
+					p.hint = "First add to " + quoted(c.other) +
+							 " each foreign key of the parent it lacks (the same columns, referenced table and "
+							 "actions), NOT VALID, then VALIDATE CONSTRAINT (no blocking): ATTACH PARTITION then "
+							 "takes them over instead of validating copies under its lock.";
+				}
 			}
 			else
 			{
@@ -903,13 +921,44 @@ classify_subcommand(const Ctx &x, Assessments &out)
 								  " each index of the parent it lacks with CREATE INDEX CONCURRENTLY (the same "
 								  "columns, operator classes and predicate): ATTACH PARTITION then attaches "
 								  "them instead of building them under its lock.";
+					if (fks)
+						p.hint += "  Add to it each foreign key of the parent it lacks NOT VALID and VALIDATE "
+								  "it first: ATTACH PARTITION then takes them over instead of validating copies.";
 				}
 			}
 			if (c.has_default_partition)
 			{
 				Assessment &d = add_row(out, subcommand_command(c), c.default_partition, LockMode::AccessExclusive);
-				d.scans = true;
-				d.reason = "the default partition is scanned for rows that belong to the new partition";
+				if (c.default_partition_implied)
+					d.reason = "the default partition's CHECK constraints keep out the new partition's rows: no scan";
+				else
+				{
+					d.scans = true;
+					d.reason = "the default partition is scanned for rows that belong to the new partition";
+					if (apply_rule(d, rule::attach_partition_scan, c.default_partition, Danger::Blocking))
+					{
+						Ctx dx{x.stmt, c, c.default_partition, LockMode::AccessExclusive, x.prefix, x.part};
+						scan_texts(d, dx, rule::attach_partition_scan, "ATTACH PARTITION",
+								   "every row of the default partition has been checked for rows of the new "
+								   "partition's bound");
+						d.hint = "First add to the default partition " + quoted(c.default_partition) +
+								 " a CHECK constraint that keeps out the new partition's bound (NOT (bound "
+								 "condition)), NOT VALID, then VALIDATE it (no blocking): ATTACH PARTITION then "
+								 "skips the scan.  Rows of that range must move out of the default partition "
+								 "first.";
+					}
+				}
+			}
+			/* The tables the parent's foreign keys reference: the copies' triggers are created there. */
+			for (int i = 0; i < c.nfk_referenced; ++i)
+			{
+				bool takeover = c.fk_referenced_locks != nullptr &&
+								c.fk_referenced_locks[i] == LockMode::AccessExclusive;
+				add_row(out, subcommand_command(c), c.fk_referenced[i],
+						takeover ? LockMode::AccessExclusive : LockMode::ShareRowExclusive)
+					.reason = takeover ? "referenced by a foreign key of the parent that takes over the table's own: "
+										 "its triggers here are dropped (brief, no scan)"
+									   : "referenced by a foreign key of the parent: ATTACH PARTITION locks it";
 			}
 			return;
 		}

@@ -1,0 +1,75 @@
+-- ATTACH PARTITION beyond the partition bound (tablecmds.c
+-- ATExecAttachPartition): the parent's foreign keys the table lacks are
+-- added to it and validated on every row, and every referenced table is
+-- locked ShareRowExclusive (CloneFkReferencing); the default partition is
+-- scanned for rows of the new bound unless its CHECKs keep them out.  Each
+-- verdict is set beside what PostgreSQL does (rows read, locks, rolled back).
+SET safemigrate.small_table_rows = 0;
+SET safemigrate.mode = off;
+CREATE TABLE ad_cust (id int PRIMARY KEY);
+INSERT INTO ad_cust SELECT g FROM generate_series(1, 100) g;
+CREATE TABLE ad_pf (id int, cid int REFERENCES ad_cust, at date NOT NULL) PARTITION BY RANGE (at);
+CREATE TABLE ad_pf_2025 (LIKE ad_pf INCLUDING ALL);   -- LIKE copies no foreign key
+ALTER TABLE ad_pf_2025 ADD CONSTRAINT ad_pf_2025_b CHECK (at >= '2025-01-01' AND at < '2026-01-01');
+INSERT INTO ad_pf_2025 SELECT g, 1 + g % 100, '2025-03-01' FROM generate_series(1, 2000) g;
+CREATE TABLE ad_pf_2026 (LIKE ad_pf INCLUDING ALL);
+ALTER TABLE ad_pf_2026 ADD CONSTRAINT ad_pf_2026_b CHECK (at >= '2026-01-01' AND at < '2027-01-01');
+ALTER TABLE ad_pf_2026 ADD CONSTRAINT ad_pf_2026_fk FOREIGN KEY (cid) REFERENCES ad_cust;
+INSERT INTO ad_pf_2026 SELECT g, 1 + g % 100, '2026-03-01' FROM generate_series(1, 2000) g;
+CREATE TABLE ad_pp (id int, at date NOT NULL) PARTITION BY RANGE (at);
+CREATE TABLE ad_pp_def PARTITION OF ad_pp DEFAULT;
+INSERT INTO ad_pp SELECT g, '2020-01-01' FROM generate_series(1, 2000) g;
+ALTER TABLE ad_pp_def ADD CONSTRAINT ad_pp_def_no2031 CHECK (at < '2031-01-01' OR at >= '2032-01-01');
+CREATE TABLE ad_pp_2030 (LIKE ad_pp);
+ALTER TABLE ad_pp_2030 ADD CONSTRAINT ad_pp_2030_b CHECK (at >= '2030-01-01' AND at < '2031-01-01');
+INSERT INTO ad_pp_2030 SELECT g, '2030-03-01' FROM generate_series(1, 2000) g;
+CREATE TABLE ad_pp_2031 (LIKE ad_pp);
+ALTER TABLE ad_pp_2031 ADD CONSTRAINT ad_pp_2031_b CHECK (at >= '2031-01-01' AND at < '2032-01-01');
+INSERT INTO ad_pp_2031 SELECT g, '2031-03-01' FROM generate_series(1, 2000) g;
+ANALYZE ad_cust, ad_pf_2025, ad_pf_2026, ad_pp_def, ad_pp_2030, ad_pp_2031;
+-- What PostgreSQL read, and its locks on ad_cust.
+CREATE FUNCTION ad_truth(stmt text) RETURNS text LANGUAGE plpgsql AS $$
+DECLARE
+  reads jsonb;
+  result text;
+BEGIN
+  SELECT jsonb_object_agg(c.relname, pg_stat_get_xact_tuples_returned(c.oid)) INTO reads
+    FROM pg_class c WHERE c.relnamespace = 'public'::regnamespace AND c.relkind = 'r';
+  EXECUTE stmt;
+  SELECT string_agg(x, ', ' ORDER BY x) INTO result FROM (
+    SELECT 'read ' || c.relname AS x FROM pg_class c
+     WHERE c.relnamespace = 'public'::regnamespace AND c.relkind = 'r' AND c.relname <> 'ad_cust'
+       AND pg_stat_get_xact_tuples_returned(c.oid) > (reads ->> c.relname)::bigint
+    UNION ALL
+    SELECT 'ad_cust ' || mode FROM pg_locks
+     WHERE relation = 'ad_cust'::regclass AND pid = pg_backend_pid() AND mode <> 'AccessShareLock') s;
+  RAISE EXCEPTION USING MESSAGE = coalesce(result, 'nothing');
+EXCEPTION WHEN raise_exception THEN
+  RETURN SQLERRM;
+END $$;
+RESET safemigrate.mode;
+CREATE TABLE ad_cases (n int, stmt text);
+INSERT INTO ad_cases VALUES
+  (1, 'ALTER TABLE ad_pf ATTACH PARTITION ad_pf_2025 FOR VALUES FROM (''2025-01-01'') TO (''2026-01-01'')'),  -- lacks the FK
+  (2, 'ALTER TABLE ad_pf ATTACH PARTITION ad_pf_2026 FOR VALUES FROM (''2026-01-01'') TO (''2027-01-01'')'),  -- has it
+  (3, 'ALTER TABLE ad_pp ATTACH PARTITION ad_pp_2030 FOR VALUES FROM (''2030-01-01'') TO (''2031-01-01'')'),  -- default scanned
+  (4, 'ALTER TABLE ad_pp ATTACH PARTITION ad_pp_2031 FOR VALUES FROM (''2031-01-01'') TO (''2032-01-01'')');  -- default proved
+SELECT n, (SELECT string_agg(relation || ' ' || lock_mode || ' ' || verdict || CASE WHEN scans THEN ' (scans)' ELSE '' END, '; ')
+             FROM safemigrate.check(stmt)) AS verdict,
+       ad_truth('SET LOCAL safemigrate.mode = off; ' || stmt) AS postgres
+  FROM ad_cases ORDER BY n;
+
+-- The hook names what to do first; done, the ATTACH passes.
+\set VERBOSITY default
+ALTER TABLE ad_pf ATTACH PARTITION ad_pf_2025 FOR VALUES FROM ('2025-01-01') TO ('2026-01-01');
+ALTER TABLE ad_pf_2025 ADD CONSTRAINT ad_pf_2025_fk FOREIGN KEY (cid) REFERENCES ad_cust NOT VALID;
+ALTER TABLE ad_pf_2025 VALIDATE CONSTRAINT ad_pf_2025_fk;
+ALTER TABLE ad_pf ATTACH PARTITION ad_pf_2025 FOR VALUES FROM ('2025-01-01') TO ('2026-01-01');
+SELECT conname, conparentid <> 0 AS attached FROM pg_constraint WHERE conrelid = 'ad_pf_2025'::regclass AND contype = 'f';
+ALTER TABLE ad_pp ATTACH PARTITION ad_pp_2030 FOR VALUES FROM ('2030-01-01') TO ('2031-01-01');
+
+SET safemigrate.mode = off;
+DROP TABLE ad_pf, ad_pf_2026, ad_pp, ad_pp_2030, ad_pp_2031, ad_cust, ad_cases;
+DROP FUNCTION ad_truth(text);
+RESET safemigrate.mode;
+RESET safemigrate.small_table_rows;
