@@ -82,6 +82,8 @@ SELECT dblink_connect('blocker', format('host=%s port=%s dbname=%s application_n
        current_setting('unix_socket_directories'), current_setting('port'), current_database()));
 SELECT dblink_exec('blocker', 'BEGIN');
 SELECT dblink_exec('blocker', 'LOCK audit_t IN ACCESS SHARE MODE');
+-- its last query carries a secret: the audit shows the query without it
+SELECT * FROM dblink('blocker', $q$SELECT 'hunter2-secret' /* key 42 */ AS password$q$) AS t(x text);
 SET safemigrate.lock_timeout = '300ms';
 \set VERBOSITY terse
 ALTER TABLE audit_t ADD COLUMN q int;
@@ -130,7 +132,8 @@ SELECT a.action, s.step, s.started_at >= a.started_at AND s.finished_at <= a.fin
  ORDER BY s.step;
 -- The lock wait: retries, the time waited (at least most of the 300 ms) and the blocker.
 SELECT sqlstate, retries > 0 AS retried, lock_wait >= interval '200 ms' AS waited,
-       blockers LIKE '%audit_blocker%' AS names_blocker, message LIKE 'could not lock table%' AS message
+       blockers LIKE '%audit_blocker%' AS names_blocker, message LIKE 'could not lock table%' AS message,
+       substring(blockers from 'query started [0-9:]+: (.*)$') AS blocker_query
   FROM safemigrate.ddl_audit
  WHERE migration_id = 'regress-audit' AND statement LIKE '%ADD COLUMN q%';
 SELECT sqlstate, lock_wait >= interval '300 ms' AS waited, blockers LIKE '%audit_blocker%' AS names_blocker

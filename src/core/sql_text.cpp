@@ -187,6 +187,48 @@ tokenize(std::string_view s, std::size_t max_tokens)
 	return out;
 }
 
+std::string
+mask_literals(std::string_view s)
+{
+	std::string out;
+	std::size_t i = 0;
+	while (i < s.size())
+	{
+		std::size_t next = skip_space_and_comments(s, i);
+		if (next > i)
+		{
+			out += ' ';
+			i = next;
+			continue;
+		}
+		char c = s[i];
+		if (c == '\'' || ((c == 'E' || c == 'e') && i + 1 < s.size() && s[i + 1] == '\'' &&
+						  (i == 0 || !is_ident_char(s[i - 1]))))
+		{
+			i = skip_quoted(s, c == '\'' ? i : i + 1, '\'', true);
+			out += "'...'";
+		}
+		else if (c == '"')
+		{
+			std::size_t end = skip_quoted(s, i, '"', false);
+			out.append(s.substr(i, end - i));
+			i = end;
+		}
+		else if (std::size_t tag = (i == 0 || !is_ident_char(s[i - 1])) ? dollar_tag_length(s, i) : 0)
+		{
+			std::size_t close = s.find(s.substr(i, tag), i + tag);
+			i = close == std::string_view::npos ? s.size() : close + tag;
+			out += "'...'";
+		}
+		else
+		{
+			out += c;
+			++i;
+		}
+	}
+	return out;
+}
+
 std::size_t
 leading_comments_length(std::string_view s) noexcept
 {

@@ -53,6 +53,14 @@ std::vector<Token> tokenize(std::string_view sql, std::size_t max_tokens = SIZE_
  */
 std::string_view unterminated_part(std::string_view s) noexcept;
 
+/*
+ * sql with every string constant (also E'...', dollar-quoted, unterminated)
+ * replaced by '...' and comments dropped: another session's query shown
+ * without the passwords or keys it may carry.  Backslashes escape in every
+ * string here, which can only mask more.
+ */
+std::string mask_literals(std::string_view sql);
+
 /* Length of the white space and comments s starts with (its header, where a declaration may be). */
 std::size_t leading_comments_length(std::string_view s) noexcept;
 

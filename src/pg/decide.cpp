@@ -69,6 +69,19 @@ sm_override_names(const char *statement, const char *rule_id) noexcept
 	}
 }
 
+char *
+sm_masked_query(const char *query) noexcept
+{
+	try
+	{
+		return sm_copy_out(CurrentMemoryContext, core::mask_literals(query != nullptr ? query : ""));
+	}
+	catch (...)
+	{
+		return nullptr;
+	}
+}
+
 /* noexcept fence; must not call PostgreSQL except the no-OOM allocator. */
 bool
 sm_decide(const core::Statement &stmt, const core::Settings &settings, MemoryContextData *cxt,

@@ -97,6 +97,13 @@ bool sm_declares_expand_contract(const char *statement, const char *query_string
  */
 bool sm_override_names(const char *statement, const char *rule_id) noexcept;
 
+/*
+ * Another session's query with its string constants masked and comments
+ * dropped (core mask_literals), palloc'd in CurrentMemoryContext; NULL if it
+ * cannot be made (out of memory).  noexcept fence.
+ */
+char *sm_masked_query(const char *query) noexcept;
+
 bool sm_decide(const core::Statement &stmt, const core::Settings &settings, MemoryContextData *cxt,
 			   SmVerdict *out, FenceError *err) noexcept;
 

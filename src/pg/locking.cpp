@@ -22,6 +22,7 @@
  */
 #include "core/lock_mode.hpp"
 #include "pg/audit.hpp"
+#include "pg/decide.hpp"
 #include "pg/extract.hpp"
 #include "pg/guc.hpp"
 #include "pg/locking.hpp"
@@ -31,6 +32,7 @@
 extern "C" {
 #include "common/pg_prng.h"
 #include "executor/spi.h"
+#include "mb/pg_wchar.h"
 #include "pgstat.h"
 #include "storage/latch.h"
 #include "storage/proc.h"
@@ -82,10 +84,10 @@ describe_blockers(Oid relid, int lockmode, int *count)
 	Oid argtypes[2] = {OIDOID, TEXTARRAYOID};
 	Datum values[2] = {ObjectIdGetDatum(relid), PointerGetDatum(arr)};
 	int rc = sm_spi_execute_pinned(
-		"SELECT format('pid %s (role %s, application %s, %s, transaction open for %s, query started %s: %s)', "
+		"SELECT format('pid %s (role %s, application %s, %s, transaction open for %s, query started %s', "
 		"a.pid, a.usename, quote_literal(coalesce(a.application_name, '')), coalesce(a.state, 'unknown state'), "
-		"date_trunc('second', clock_timestamp() - a.xact_start), to_char(a.query_start, 'HH24:MI:SS'), "
-		"left(regexp_replace(a.query, '\\s+', ' ', 'g'), 60)) "
+		"date_trunc('second', clock_timestamp() - a.xact_start), to_char(a.query_start, 'HH24:MI:SS')), "
+		"a.query "
 		"FROM pg_catalog.pg_stat_activity a "
 		"WHERE a.pid IN " BLOCKER_PIDS_SQL " "
 		"ORDER BY a.xact_start NULLS LAST, a.pid",
@@ -99,7 +101,24 @@ describe_blockers(Oid relid, int lockmode, int *count)
 		for (uint64 i = 0; i < SPI_processed; ++i)
 		{
 			char *line = SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1);
-			appendStringInfo(&buf, "%s%s", i > 0 ? "; " : "", line ? line : "?");
+			char *query = SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 2);
+			/*
+			 * The query without its string constants: a password or a key in
+			 * another session's statement must not reach the audit or the
+			 * log.  ("<insufficient privilege>" has none.)
+			 */
+			char *masked = query != NULL ? sm_masked_query(query) : NULL;
+			if (masked != NULL)
+			{
+				char *start = masked;
+				while (*start == ' ')
+					++start;
+				int len = (int) strlen(start);
+				len = pg_mbcliplen(start, len, Min(len, 60));
+				appendStringInfo(&buf, "%s%s: %.*s)", i > 0 ? "; " : "", line ? line : "?", len, start);
+			}
+			else
+				appendStringInfo(&buf, "%s%s)", i > 0 ? "; " : "", line ? line : "?");
 			(*count)++;
 		}
 	}

@@ -74,3 +74,17 @@ TEST(DeclaredCategory, BothCommentFormsAndNothingElse)
 	EXPECT_FALSE(declared_category("-- safemigrate: expand-contractual").has_value());
 	EXPECT_FALSE(declared_category("DROP TABLE t").has_value());
 }
+
+TEST(MaskLiterals, StringsAndCommentsGoNamesAndNumbersStay)
+{
+	using safemigrate::core::mask_literals;
+	EXPECT_EQ(mask_literals("ALTER ROLE bob PASSWORD 'hunter2'"), "ALTER ROLE bob PASSWORD '...'");
+	EXPECT_EQ(mask_literals("SELECT E'a\\'b', $x$ secret $x$, \"it's\" FROM t WHERE id = 42 -- key"),
+			  "SELECT '...', '...', \"it's\" FROM t WHERE id = 42 ");
+	// Backslashes escape everywhere: with standard_conforming_strings off 'it\'s secret' is one string.
+	EXPECT_EQ(mask_literals("SELECT 'it\\'s secret' /* k */"), "SELECT '...' ");
+	// Cut off by track_activity_query_size: the open string is masked to the end.
+	EXPECT_EQ(mask_literals("CREATE USER MAPPING FOR u SERVER s OPTIONS (password 'abc"),
+			  "CREATE USER MAPPING FOR u SERVER s OPTIONS (password '...'");
+	EXPECT_EQ(mask_literals("SELECT $1, U&'d\\0061t'"), "SELECT $1, U&'...'");
+}
