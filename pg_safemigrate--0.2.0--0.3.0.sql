@@ -111,12 +111,13 @@ GRANT SELECT ON safemigrate.recent_ddl, safemigrate.slowest_ddl, safemigrate.rej
 -- The shared-memory queue between the sessions and the audit writer.
 CREATE FUNCTION safemigrate.audit_queue(
     OUT queue_bytes bigint, OUT used_bytes bigint, OUT events_queued bigint, OUT events_written bigint,
-    OUT events_logged_only bigint, OUT events_failed bigint, OUT writer_pid integer)
+    OUT events_logged_only bigint, OUT events_failed bigint, OUT writer_pid integer,
+    OUT writer_waiting boolean)
   RETURNS record
   LANGUAGE C VOLATILE STRICT
   AS 'MODULE_PATHNAME', 'safemigrate_audit_queue';
 COMMENT ON FUNCTION safemigrate.audit_queue() IS
-  'State of the audit queue: events queued and written since startup, events that found the queue full (server log only)';
+  'State of the audit queue: events queued and written since startup, events that found the queue full (server log only), whether the writer cannot write now';
 
 -- Wait until the events of transactions that ended before the call are in the table.
 CREATE FUNCTION safemigrate.audit_wait(timeout_ms integer DEFAULT 10000)

@@ -332,7 +332,18 @@ enqueue(const SmAttempt *a, core::AuditOutcome outcome, int *wait_ms)
 		if (latch != NULL)
 			SetLatch(latch);
 		if (done)
+		{
+			/*
+			 * No writer now: it is restarting (the event waits for it) or the
+			 * server is shutting down, and the ring goes with it: the log
+			 * keeps the event either way.
+			 */
+			if (latch == NULL && sm_audit_log_level == 0)
+				log_event(r, LOG_SERVER_ONLY,
+						  "pg_safemigrate audit writer is not running: event written to the server log too (it "
+						  "waits in shared memory for the writer)");
 			return;
+		}
 		if (hopeless || *wait_ms <= 0)
 			break;
 		pg_usleep(1000L);
@@ -770,8 +781,8 @@ safemigrate_audit_queue(PG_FUNCTION_ARGS)
 	TupleDesc tupdesc;
 	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
 		elog(ERROR, "return type must be a row type");
-	Datum values[7];
-	bool nulls[7] = {false, false, false, false, false, false, false};
+	Datum values[8];
+	bool nulls[8] = {false, false, false, false, false, false, false, false};
 	if (sm_audit_shared == NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
@@ -783,6 +794,7 @@ safemigrate_audit_queue(PG_FUNCTION_ARGS)
 	uint64 written = sm_audit_shared->events_written;
 	uint64 failed = sm_audit_shared->events_failed;
 	int pid = sm_audit_shared->worker_pid;
+	bool stalled = sm_audit_shared->writer_stalled;
 	LWLockRelease(sm_audit_shared->lock);
 	values[0] = Int64GetDatum((int64) cap);
 	values[1] = Int64GetDatum((int64) used);
@@ -792,6 +804,8 @@ safemigrate_audit_queue(PG_FUNCTION_ARGS)
 	values[5] = Int64GetDatum((int64) failed);
 	values[6] = Int32GetDatum(pid);
 	nulls[6] = pid == 0;
+	/* (writer_waiting: a lock, a missing extension or another error keeps the writer from writing) */
+	values[7] = BoolGetDatum(stalled && pid != 0);
 	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(tupdesc, values, nulls)));
 }
 

@@ -67,6 +67,7 @@ constexpr const char *kLockTimeoutMs = "1000";
 
 /* Set while the INSERT times out on a lock someone holds on safemigrate.ddl_audit (logged once). */
 bool lock_blocked = false;
+bool env_blocked = false; /* an error that is not the events' (read-only, disk full, ...) */
 
 /*
  * One INSERT per batch: the columns come as arrays, one element per event,
@@ -119,6 +120,8 @@ ring_read(uint64 pos, char *dst, uint64 len)
 		memcpy(dst + first, sm_audit_shared->ring, len - first);
 }
 
+char *to_server_text(char *s, int len, int encoding);
+
 /* Text of a record field, converted to the audit database's encoding; NULL when empty. May ereport. */
 Datum
 text_field(const SmAuditRecord *r, const char *base, int f, bool *isnull)
@@ -133,12 +136,60 @@ text_field(const SmAuditRecord *r, const char *base, int f, bool *isnull)
 	for (int i = 0; i < f; ++i)
 		off += r->len[i];
 	char *s = pnstrdup(off, len);
-	char *conv = pg_any_to_server(s, (int) len, r->encoding);
 	*isnull = false;
-	return CStringGetTextDatum(conv);
+	return CStringGetTextDatum(to_server_text(s, (int) len, r->encoding));
 }
 
-/* The column values of one event.  May ereport (encoding conversion). */
+/* s with every byte outside ASCII (and NUL) written as \\xNN: valid in every server encoding. */
+char *
+escape_non_ascii(const char *s, int len)
+{
+	StringInfoData buf;
+	initStringInfo(&buf);
+	for (int i = 0; i < len; ++i)
+	{
+		unsigned char c = (unsigned char) s[i];
+		if (c == 0 || IS_HIGHBIT_SET(c))
+			appendStringInfo(&buf, "\\x%02X", c);
+		else
+			appendStringInfoChar(&buf, (char) c);
+	}
+	return buf.data;
+}
+
+/*
+ * An event's text in the audit database's encoding.  Text that is not valid
+ * in its session's encoding (a SQL_ASCII database takes any bytes) or has no
+ * counterpart in the audit database's is kept with those bytes escaped: a
+ * row is never lost to its own text (a role could otherwise keep its DDL out
+ * of the table with one invalid byte).
+ */
+char *
+to_server_text(char *s, int len, int encoding)
+{
+	int db = GetDatabaseEncoding();
+	if (encoding == db || encoding == PG_SQL_ASCII)
+		return pg_verify_mbstr(db, s, len, true) ? s : escape_non_ascii(s, len);
+	if (db == PG_SQL_ASCII)
+		return PG_VALID_BE_ENCODING(encoding) && pg_verify_mbstr(encoding, s, len, true) ? s
+																						: escape_non_ascii(s, len);
+	if (!pg_verify_mbstr(encoding, s, len, true))
+		return escape_non_ascii(s, len);
+#if PG_VERSION_NUM >= 140000
+	Oid proc = FindDefaultConversionProc(encoding, db);
+	if (!OidIsValid(proc))
+		return escape_non_ascii(s, len);
+	int destlen = len * MAX_CONVERSION_GROWTH + 1;
+	char *dest = (char *) palloc(destlen);
+	int converted = pg_do_encoding_conversion_buf(proc, encoding, db, (unsigned char *) s, len, (unsigned char *) dest,
+												  destlen, true);
+	return converted == len ? dest : escape_non_ascii(s, len);
+#else
+	return pg_any_to_server(s, len, encoding);
+#endif
+}
+
+/* The column values of one event.  May ereport (out of memory). */
 void
 fill_row(const SmAuditRecord *r, Datum *v, bool *n)
 {
@@ -281,7 +332,7 @@ insert_batch(char *buf, uint32 *offsets, int from, int to, bool *extension_missi
 			insert_plan = NULL;
 		}
 		*sqlerrcode = edata->sqlerrcode;
-		if (edata->sqlerrcode != ERRCODE_LOCK_NOT_AVAILABLE)
+		if (edata->sqlerrcode != ERRCODE_LOCK_NOT_AVAILABLE && !env_blocked)
 			ereport(LOG,
 					(errmsg("pg_safemigrate audit writer could not insert %d audit row(s): %s", to - from,
 							edata->message)));
@@ -327,6 +378,30 @@ note_lock_blocked()
 			 errhint("Another session holds a lock on the table (see pg_locks; a prepared transaction, or an open "
 					 "transaction after LOCK, TRUNCATE, ALTER TABLE or VACUUM FULL of it).")));
 	lock_blocked = true;
+	set_stalled(true);
+}
+
+/*
+ * Does the error belong to the event (its data: set it aside, written to the
+ * log) rather than to the moment (wait and try again)?
+ */
+bool
+event_error(int sqlerrcode)
+{
+	int category = ERRCODE_TO_CATEGORY(sqlerrcode);
+	return category == ERRCODE_DATA_EXCEPTION || category == ERRCODE_INTEGRITY_CONSTRAINT_VIOLATION ||
+		   category == ERRCODE_PROGRAM_LIMIT_EXCEEDED;
+}
+
+/* An error that is not the event's: say so once, and let sessions know the writer cannot take events now. */
+void
+note_blocked(int sqlerrcode)
+{
+	if (!env_blocked)
+		ereport(LOG, (errmsg("pg_safemigrate audit writer cannot write to safemigrate.ddl_audit now (SQLSTATE %s): "
+							 "audit events wait in shared memory, tried again every second",
+							 unpack_sql_state(sqlerrcode))));
+	env_blocked = true;
 	set_stalled(true);
 }
 
@@ -382,14 +457,17 @@ drain(char *buf, uint64 bufsize, uint32 *offsets, bool *warned_missing)
 			set_stalled(true);
 			return false;
 		}
-		if (*warned_missing || lock_blocked)
+		if (*warned_missing || lock_blocked || env_blocked)
 		{
 			if (lock_blocked)
 				ereport(LOG, (errmsg("pg_safemigrate audit writer got its lock on safemigrate.ddl_audit: writing again")));
+			if (env_blocked)
+				ereport(LOG, (errmsg("pg_safemigrate audit writer can write to safemigrate.ddl_audit again")));
 			set_stalled(false);
 		}
 		*warned_missing = false;
 		lock_blocked = false;
+		env_blocked = false;
 		advance_tail(pos, n, 0);
 		return true;
 	}
@@ -405,12 +483,19 @@ drain(char *buf, uint64 bufsize, uint32 *offsets, bool *warned_missing)
 	{
 		if (insert_batch(buf, offsets, i, i + 1, &missing, &sqlerrcode) && !missing)
 			written++;
-		else if (missing || sqlerrcode == ERRCODE_LOCK_NOT_AVAILABLE)
+		else if (missing || !event_error(sqlerrcode))
 		{
-			/* Events 0 .. i-1 are written or set aside: only they leave the ring. */
+			/*
+			 * Not the event's fault (the table missing, a lock, a read-only
+			 * transaction, no disk space, ...): it waits in the ring with the
+			 * ones after it.  Events 0 .. i-1 are written or set aside: only
+			 * they leave the ring.
+			 */
 			advance_tail(tail + offsets[i], written, failed);
-			if (!missing)
+			if (sqlerrcode == ERRCODE_LOCK_NOT_AVAILABLE)
 				note_lock_blocked();
+			else if (!missing)
+				note_blocked(sqlerrcode);
 			return false;
 		}
 		else
@@ -520,10 +605,15 @@ sm_audit_worker_main(Datum arg) noexcept
 	/* A lock on safemigrate.ddl_audit makes it wait between tries (and answer a SIGTERM), not in the lock queue. */
 	SetConfigOption("lock_timeout", kLockTimeoutMs, PGC_SUSET, PGC_S_OVERRIDE);
 
+	/* ALTER DATABASE ... SET default_transaction_read_only = on must not stop the audit. */
+	SetConfigOption("default_transaction_read_only", "off", PGC_SUSET, PGC_S_OVERRIDE);
+
 	before_shmem_exit(worker_shmem_exit, (Datum) 0);
 	LWLockAcquire(sm_audit_shared->lock, LW_EXCLUSIVE);
 	sm_audit_shared->worker_pid = MyProcPid;
 	sm_audit_shared->worker_latch = &MyProc->procLatch;
+	/* A writer that stopped while it could not write left the flag set: this one has not failed yet. */
+	sm_audit_shared->writer_stalled = false;
 	LWLockRelease(sm_audit_shared->lock);
 
 	MemoryContext cxt = AllocSetContextCreate(TopMemoryContext, "pg_safemigrate audit writer", ALLOCSET_DEFAULT_SIZES);
@@ -563,6 +653,13 @@ sm_audit_worker_main(Datum arg) noexcept
 			if (!(more && progress) ||
 				TimestampDifferenceExceeds(shutdown_since, GetCurrentTimestamp(), kShutdownDrainMs))
 			{
+				/*
+				 * Gone first, then the log of what is left: a session that
+				 * queues an event from now on sees no writer and logs the
+				 * event itself (in a fast shutdown the sessions end while
+				 * the writer stops, and the ring goes with the server).
+				 */
+				worker_shmem_exit(0, (Datum) 0);
 				MemoryContextSwitchTo(loop_cxt);
 				log_unwritten();
 				proc_exit(1);

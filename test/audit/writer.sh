@@ -183,4 +183,70 @@ sm_check_eq "... and the event it could not write is in the server log" "1" \
 restart start
 q -d postgres -c "ROLLBACK PREPARED 'hold_audit'"
 
+# 7. A fast stop while sessions are in the middle of transactions with DDL:
+# the postmaster ends them and the writer at once, so their events (aborted)
+# may reach the ring after the writer left.  Each is in the table or in the
+# server log, none lost.
+for i in $(seq 1 8); do
+	{ echo "BEGIN; CREATE TABLE fast_stop_$i (a int);"; while [ ! -e "$dir/fast_stop.done" ]; do sleep 0.2; done; } |
+		psql -X -q -d postgres >/dev/null 2>&1 &
+done
+for i in $(seq 1 100); do
+	[ "$(q -d postgres -c "SELECT count(*) FROM pg_stat_activity WHERE query LIKE '%CREATE TABLE fast_stop_%' AND state = 'idle in transaction'")" = 8 ] && break
+	sleep 0.1
+done
+sm_as_owner "$PG_BINDIR/pg_ctl" -D "$dir/data" -w -t 60 stop -m fast >/dev/null 2>&1
+restart start
+wait_writer
+in_table=$(rows "statement LIKE 'CREATE TABLE fast_stop_%'")
+in_log=$(grep -A1 -E 'audit writer (is not running|stopped before audit event)' "$dir/server.log" | grep -o 'CREATE TABLE fast_stop_[0-9]*' | sort -u | wc -l)
+sm_check_eq "a fast stop during 8 transactions with DDL: each event is in the table or in the server log" "t" \
+	"$([ $((in_table + in_log)) -ge 8 ] && echo t || echo "f (table $in_table, log $in_log)")"
+echo "# fast stop: $in_table in the table, $in_log in the server log"
+touch "$dir/fast_stop.done"
+wait
+
+# 8. The writer that replaces one stopped while it could not write does not
+# inherit "cannot write" (sessions would log their events instead of waiting
+# for room in a full queue).
+hold_audit
+w0=$(waiting_lines)
+q -d postgres -c "CREATE TABLE waiting_then_new_writer (a int)"
+wait_for_waiting "$w0"
+sm_check_eq "a lock on the table: audit_queue() says the writer is waiting" "t" \
+	"$(q -d postgres -c "SELECT writer_waiting FROM safemigrate.audit_queue()")"
+wpid=$(writer_pid)
+sm_as_owner kill -TERM "$wpid"
+q -d postgres -c "ROLLBACK PREPARED 'hold_audit'"
+for i in $(seq 1 100); do
+	[ -n "$(writer_pid)" ] && [ "$(writer_pid)" != "$wpid" ] && break
+	sleep 0.1
+done
+sm_check_eq "... the new writer writes what waited" "1" "$(rows "statement = 'CREATE TABLE waiting_then_new_writer (a int)'")"
+sm_check_eq "... and is not waiting" "f" "$(q -d postgres -c "SELECT writer_waiting FROM safemigrate.audit_queue()")"
+
+# 9. ALTER DATABASE ... SET default_transaction_read_only = on for the audit
+# database: the writer still writes (it turns it off for itself).
+q -d postgres -c "ALTER DATABASE postgres SET default_transaction_read_only = on"
+wpid=$(writer_pid)
+sm_as_owner kill -TERM "$wpid"
+for i in $(seq 1 100); do
+	[ -n "$(writer_pid)" ] && [ "$(writer_pid)" != "$wpid" ] && break
+	sleep 0.1
+done
+export PGOPTIONS='-c default_transaction_read_only=off'
+q -d postgres -c "CREATE TABLE read_only_default (a int)"
+sm_check_eq "default_transaction_read_only = on in the audit database: the row is written" "1" \
+	"$(rows "statement = 'CREATE TABLE read_only_default (a int)'")"
+q -d postgres -c "ALTER DATABASE postgres RESET default_transaction_read_only"
+unset PGOPTIONS
+
+# 10. A byte that is not valid in the audit database's encoding (a SQL_ASCII
+# database takes any): the row is written, the byte as \xFF.
+q -d postgres -c "CREATE DATABASE sqlascii ENCODING 'SQL_ASCII' TEMPLATE template0 LC_COLLATE 'C' LC_CTYPE 'C'"
+q -d sqlascii -c "CREATE TABLE victim (a int)"
+printf "COMMENT ON TABLE victim IS 'x\xff'" | q -d sqlascii
+sm_check_eq "an invalid byte in a SQL_ASCII database: the row is written, the byte escaped" "1" \
+	"$(rows "database_name = 'sqlascii' AND statement = \$\$COMMENT ON TABLE victim IS 'x\\xFF'\$\$")"
+
 sm_checks_summary audit-writer
