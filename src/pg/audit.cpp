@@ -583,6 +583,7 @@ sm_audit_wanted(const Node *tree, int context) noexcept
 		case T_LockStmt:
 			return false;
 		case T_ReindexStmt:
+		case T_TruncateStmt: /* (log_statement counts it as a data change; its rule is truncate-table) */
 			return true;
 		case T_VacuumStmt:
 		{

@@ -2697,6 +2697,14 @@ sm_has_rules(const Node *parsetree)
 		case T_LockStmt:
 		case T_AlterDomainStmt:
 		case T_AlterTableMoveAllStmt:
+		/* No rule of their own, but locks the pre-lock protocol takes (a blocking one for some). */
+		case T_CreateTrigStmt:
+		case T_RuleStmt:
+		case T_CreatePolicyStmt:
+		case T_AlterPolicyStmt:
+		case T_ViewStmt:
+		case T_CreateStatsStmt:
+		case T_CommentStmt:
 			return true;
 		case T_CreateStmt:
 			return ((const CreateStmt *) parsetree)->partbound != NULL;

@@ -648,7 +648,16 @@ run_with_limits(const SmVerdict *v, SM_PU_PARAMS)
 	unsigned int *relids = (unsigned int *) palloc(sizeof(unsigned int) * Max(v->nlocks, 1));
 	int *modes = (int *) palloc(sizeof(int) * Max(v->nlocks, 1));
 	int nrel = 0;
-	for (int i = 0; i < v->nlocks; ++i)
+	/* LOCK TABLE ... NOWAIT fails at once when it cannot have its locks: no waits of ours either. */
+	bool nowait = IsA(pstmt->utilityStmt, LockStmt) && ((const LockStmt *) pstmt->utilityStmt)->nowait;
+	/*
+	 * A statement whose locks are not known to the classifier (ALTER
+	 * SEQUENCE, REASSIGN OWNED, what a DROP ... CASCADE reaches, ...) still
+	 * waits for them at most safemigrate.lock_timeout, instead of standing in
+	 * the lock queue for as long as a blocker runs.
+	 */
+	bool unknown = v->lock == core::LockMode::None && v->nlocks == 0;
+	for (int i = 0; i < (nowait ? 0 : v->nlocks); ++i)
 	{
 		Oid relid = RangeVarGetRelid(makeRangeVarFromNameList(stringToQualifiedNameList(v->lock_relations[i])),
 									 NoLock, true);
@@ -682,8 +691,8 @@ run_with_limits(const SmVerdict *v, SM_PU_PARAMS)
 	 */
 	int nest = -1;
 	int saved_lock_timeout = LockTimeout;
-	bool direct = blocking && commits;
-	if (blocking && !commits)
+	bool direct = blocking && commits && !nowait;
+	if ((blocking || unknown) && !commits && !nowait)
 	{
 		char ms[32];
 		snprintf(ms, sizeof ms, "%d", sm_effective_lock_timeout());
@@ -1249,11 +1258,14 @@ sm_ProcessUtility(SM_PU_PARAMS) noexcept
 		call_next(SM_PU_ARGS);
 		return;
 	}
-	bool enforce = sm_mode != static_cast<int>(core::Mode::Off) && sm_has_rules(pstmt->utilityStmt) &&
-				   !IsBinaryUpgrade && !creating_extension &&
+	bool active = sm_mode != static_cast<int>(core::Mode::Off) && !IsBinaryUpgrade && !creating_extension;
+	bool ddl = active && GetCommandLogLevel(pstmt->utilityStmt) == LOGSTMT_DDL;
+	bool enforce = active && (ddl || sm_has_rules(pstmt->utilityStmt)) &&
 				   OidIsValid(get_extension_oid("pg_safemigrate", true));
+	bool guard = enforce && !sm_has_rules(pstmt->utilityStmt);
+	enforce = enforce && !guard;
 	bool audit = sm_audit_wanted(pstmt->utilityStmt, context);
-	if (!audit && !enforce)
+	if (!audit && !enforce && !guard)
 	{
 		call_next(SM_PU_ARGS);
 		return;
@@ -1264,6 +1276,14 @@ sm_ProcessUtility(SM_PU_PARAMS) noexcept
 	{
 		if (enforce)
 			enforce_and_run(attempt, SM_PU_ARGS);
+		else if (guard)
+		{
+			/* DDL without rules: no judgement, but its locks under safemigrate.lock_timeout. */
+			observe(attempt, pstmt, queryString, context);
+			SmVerdict none = {};
+			none.lock = core::LockMode::None;
+			run_with_limits(&none, SM_PU_ARGS);
+		}
 		else
 		{
 			observe(attempt, pstmt, queryString, context);
