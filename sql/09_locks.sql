@@ -73,6 +73,29 @@ RESET safemigrate.cancel_blockers_after;
 RESET safemigrate.lock_timeout;
 DROP EXTENSION dblink;
 
+-- A prepared transaction holds the table: named by its gid (its locks belong
+-- to no session).  safemigrate.lock_retries is the most short waits: 2 here.
+BEGIN;
+SELECT count(*) FROM ledger;
+PREPARE TRANSACTION 'regress_locks_px';
+SET safemigrate.lock_timeout = '10s';
+SET safemigrate.lock_wait = '20ms';
+SET safemigrate.lock_retries = 2;
+DO $$
+DECLARE
+  detail text;
+BEGIN
+  ALTER TABLE ledger ADD COLUMN px int;
+EXCEPTION WHEN lock_not_available THEN
+  GET STACKED DIAGNOSTICS detail = PG_EXCEPTION_DETAIL;
+  RAISE NOTICE '%', SQLERRM;
+  RAISE NOTICE 'names the prepared transaction: %', detail LIKE 'Blocked by prepared transaction ''regress_locks_px'' (owner %';
+END $$;
+ROLLBACK PREPARED 'regress_locks_px';
+RESET safemigrate.lock_timeout;
+RESET safemigrate.lock_wait;
+RESET safemigrate.lock_retries;
+
 -- Ordinary roles cannot loosen the limits.
 CREATE ROLE regress_sm_locks;
 SET ROLE regress_sm_locks;

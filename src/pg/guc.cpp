@@ -93,7 +93,7 @@ int sm_lock_timeout_ms = 2000;
 /* safemigrate.lock_wait: one queued wait of the lock protocol. */
 int sm_lock_wait_ms = 100;
 
-/* safemigrate.lock_retries: the most short waits before giving up (within lock_timeout). */
+/* safemigrate.lock_retries: the most short waits before giving up (within lock_timeout; 0 counts as 1). */
 int sm_lock_retries = 30;
 
 /* safemigrate.backfill_prepare_wal: a backfill creates the WAL segments its next batches fill (backfill.cpp). */

@@ -20,6 +20,8 @@
  *
  *-------------------------------------------------------------------------
  */
+#include <csignal>
+
 #include "core/lock_mode.hpp"
 #include "pg/audit.hpp"
 #include "pg/decide.hpp"
@@ -36,6 +38,8 @@ extern "C" {
 #include "pgstat.h"
 #include "storage/latch.h"
 #include "storage/proc.h"
+#include "storage/procarray.h"
+#include "storage/sinvaladt.h"
 #include "utils/acl.h"
 #include "utils/array.h"
 #include "utils/resowner.h"
@@ -83,14 +87,33 @@ describe_blockers(Oid relid, int lockmode, int *count)
 		elog(ERROR, "SPI_connect failed");
 	Oid argtypes[2] = {OIDOID, TEXTARRAYOID};
 	Datum values[2] = {ObjectIdGetDatum(relid), PointerGetDatum(arr)};
+	/*
+	 * Sessions (a parallel worker counts as its leader; a process without a
+	 * role, such as an autovacuum worker, is named by its kind), then
+	 * prepared transactions, whose locks belong to no session: found by the
+	 * transaction id lock they hold under the same virtual transaction.
+	 */
 	int rc = sm_spi_execute_pinned(
-		"SELECT format('pid %s (role %s, application %s, %s, transaction open for %s, query started %s', "
-		"a.pid, a.usename, quote_literal(coalesce(a.application_name, '')), coalesce(a.state, 'unknown state'), "
-		"date_trunc('second', clock_timestamp() - a.xact_start), to_char(a.query_start, 'HH24:MI:SS')), "
+		"SELECT line, query FROM ("
+		"SELECT a.xact_start AS t, a.pid, format('pid %s (%s, application %s, %s, transaction open for %s, "
+		"query started %s', a.pid, coalesce('role ' || a.usename, a.backend_type), "
+		"quote_literal(coalesce(a.application_name, '')), coalesce(a.state, 'unknown state'), "
+		"date_trunc('second', clock_timestamp() - a.xact_start), to_char(a.query_start, 'HH24:MI:SS')) AS line, "
 		"a.query "
 		"FROM pg_catalog.pg_stat_activity a "
-		"WHERE a.pid IN " BLOCKER_PIDS_SQL " "
-		"ORDER BY a.xact_start NULLS LAST, a.pid",
+		"WHERE a.pid IN (SELECT coalesce(s.leader_pid, s.pid) FROM pg_catalog.pg_stat_activity s "
+		"                WHERE s.pid IN " BLOCKER_PIDS_SQL ") "
+		"UNION ALL "
+		"SELECT p.prepared, 0, format('prepared transaction %s (owner %s, prepared at %s, open for %s', "
+		"quote_literal(p.gid), p.owner, to_char(p.prepared, 'YYYY-MM-DD HH24:MI:SS'), "
+		"date_trunc('second', clock_timestamp() - p.prepared)), NULL "
+		"FROM pg_catalog.pg_prepared_xacts p "
+		"WHERE p.transaction IN (SELECT x.transactionid FROM pg_catalog.pg_locks l "
+		"  JOIN pg_catalog.pg_locks x ON x.virtualtransaction = l.virtualtransaction "
+		"   AND x.locktype = 'transactionid' AND x.pid IS NULL "
+		"  WHERE l.pid IS NULL AND l.locktype = 'relation' AND l.relation = $1 AND l.granted AND l.mode = ANY ($2) "
+		"    AND l.database = (SELECT d.oid FROM pg_catalog.pg_database d WHERE d.datname = current_database()))"
+		") b ORDER BY t NULLS LAST, pid",
 		2, argtypes, values, true);
 	StringInfoData buf;
 	MemoryContext spi = MemoryContextSwitchTo(caller);
@@ -235,6 +258,41 @@ cancel_old_blockers(Oid relid, int lockmode)
 				 errdetail("%s.", buf.data)));
 }
 
+/*
+ * Cancel the autovacuum workers that hold a lock on relid conflicting with
+ * lockmode, unless they vacuum to prevent wraparound, as ProcSleep() does
+ * for a lock waiter (SIGINT to the worker; it logs "canceling autovacuum
+ * task").  Reads the lock table without a snapshot.
+ *
+ * C-style frame; may ereport.
+ */
+void
+cancel_autovacuum(Oid relid, int lockmode)
+{
+	LOCKTAG tag;
+	SET_LOCKTAG_RELATION(tag, MyDatabaseId, relid);
+	int count = 0;
+	VirtualTransactionId *vxids = GetLockConflicts(&tag, lockmode, &count);
+	for (int i = 0; i < count; ++i)
+	{
+		PGPROC *proc = BackendIdGetProc(vxids[i].backendId);
+		if (proc == NULL)
+			continue;
+		LWLockAcquire(ProcArrayLock, LW_SHARED);
+		uint8 flags = ProcGlobal->statusFlags[proc->pgxactoff];
+		int pid = proc->pid;
+		bool same = proc->lxid == vxids[i].localTransactionId;
+		LWLockRelease(ProcArrayLock);
+		if (!same || pid == 0 || !(flags & PROC_IS_AUTOVACUUM) || (flags & PROC_VACUUM_FOR_WRAPAROUND))
+			continue;
+		ereport(LOG, (errmsg("pg_safemigrate: sending cancel to the autovacuum (pid %d) that blocks a migration on "
+							 "\"%s\"",
+							 pid, get_rel_name(relid))));
+		if (kill(pid, SIGINT) < 0)
+			ereport(DEBUG1, (errmsg("could not send signal to process %d: %m", pid)));
+	}
+}
+
 } // namespace
 
 int
@@ -334,10 +392,12 @@ sm_prelock_all(const unsigned int *relids_in, const int *modes_in, int n_in)
 			int lockmode = modes[blocked];
 
 			long elapsed_ms = (long) ((GetCurrentTimestamp() - start) / 1000);
-			if (elapsed_ms >= budget_ms || attempt + 1 > sm_lock_retries)
+			if (elapsed_ms >= budget_ms || attempt + 1 >= Max(sm_lock_retries, 1))
 			{
 				int nblockers = 0;
-				char *blockers = describe_blockers(relid, lockmode, &nblockers);
+				/* Not while the query would fix a REPEATABLE READ snapshot before the lock (LOCK TABLE). */
+				bool may_look = sm_may_take_snapshot();
+				char *blockers = may_look ? describe_blockers(relid, lockmode, &nblockers) : NULL;
 				noted = true;
 				sm_audit_note_lock_wait(GetCurrentTimestamp() - start, attempt + 1, nblockers > 0 ? blockers : seen);
 				char *relname = get_rel_name(relid);
@@ -354,7 +414,9 @@ sm_prelock_all(const unsigned int *relids_in, const int *modes_in, int n_in)
 										  nsp, relname, core::lock_mode_name(static_cast<core::LockMode>(lockmode)),
 										  attempt + 1, nblockers),
 						 nblockers > 0 ? errdetail("Blocked by %s.", blockers)
-									   : errdetail("The blocking transactions ended meanwhile, or are waiting themselves."),
+						 : may_look	   ? errdetail("The blocking transactions ended meanwhile, or are waiting themselves.")
+									   : errdetail("The blockers are not listed: reading pg_stat_activity here would take "
+												   "the transaction's snapshot before its lock."),
 						 errhint("pg_safemigrate waited %d time(s) for at most %d ms each, stepping out of the lock queue "
 								 "in between so that other sessions were not held up.  Run the migration at a quieter "
 								 "moment (SELECT * FROM safemigrate.blockers('%s.%s', '%s') lists the blockers), or end "
@@ -372,6 +434,16 @@ sm_prelock_all(const unsigned int *relids_in, const int *modes_in, int n_in)
 			/* Not while the query would fix a REPEATABLE READ snapshot before the lock (LOCK TABLE). */
 			if (sm_cancel_blockers_after_ms > 0 && sm_may_take_snapshot())
 				cancel_old_blockers(relid, lockmode);
+
+			/*
+			 * An autovacuum in the way is cancelled, as PostgreSQL's own lock
+			 * wait does after deadlock_timeout (ProcSleep); the short waits
+			 * never last that long.  Not one that prevents wraparound.
+			 */
+			cancel_autovacuum(relid, lockmode);
+
+			/* So far, for the audit: a terminate (FATAL) never reaches PG_CATCH below. */
+			sm_audit_note_lock_wait(GetCurrentTimestamp() - start, attempt + 1, seen);
 
 			/* Back off, with jitter, out of the queue (holding none of the locks): other sessions go on. */
 			long pause = (long) sm_lock_wait_ms * Min(1L << Min(attempt, 3), 8L);
