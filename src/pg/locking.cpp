@@ -419,9 +419,9 @@ sm_prelock_all(const unsigned int *relids_in, const int *modes_in, int n_in)
 												   "the transaction's snapshot before its lock."),
 						 errhint("pg_safemigrate waited %d time(s) for at most %d ms each, stepping out of the lock queue "
 								 "in between so that other sessions were not held up.  Run the migration at a quieter "
-								 "moment (SELECT * FROM safemigrate.blockers('%s.%s', '%s') lists the blockers), or end "
+								 "moment (SELECT * FROM safemigrate.blockers(%s, '%s') lists the blockers), or end "
 								 "the blocking transactions.",
-								 attempt + 1, sm_lock_wait_ms, nsp, relname,
+								 attempt + 1, sm_lock_wait_ms, quote_literal_cstr(quote_qualified_identifier(nsp, relname)),
 								 core::lock_mode_name(static_cast<core::LockMode>(lockmode)))));
 			}
 
