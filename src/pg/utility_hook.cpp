@@ -43,6 +43,7 @@ extern "C" {
 #include "access/genam.h"
 #include "access/table.h"
 #include "access/xact.h"
+#include "catalog/index.h"
 #include "catalog/pg_class.h"
 #include "executor/spi.h"
 #include "catalog/pg_index.h"
@@ -524,6 +525,17 @@ judge(PlannedStmt *pstmt, const char *queryString, ProcessUtilityContext context
 		 */
 		if (IsA(parsetree, IndexStmt))
 			arm_build_watch(pstmt, RangeVarGetRelid(((IndexStmt *) parsetree)->relation, NoLock, true));
+		/* REINDEX ... CONCURRENTLY that fails leaves its new (_ccnew) or old (_ccold) index INVALID: the same. */
+		if (IsA(parsetree, ReindexStmt) && ((ReindexStmt *) parsetree)->relation != NULL)
+		{
+			const ReindexStmt *r = (const ReindexStmt *) parsetree;
+			Oid target = RangeVarGetRelid(r->relation, NoLock, true);
+			Oid table = r->kind == REINDEX_OBJECT_INDEX && OidIsValid(target) ? IndexGetRelation(target, true)
+						: r->kind == REINDEX_OBJECT_TABLE							? target
+																					: InvalidOid;
+			if (OidIsValid(table) && get_rel_relkind(table) == RELKIND_RELATION)
+				arm_build_watch(pstmt, table);
+		}
 		if (IsA(parsetree, IndexStmt) && verdict.nsteps == 1)
 		{
 			Oid stale = stale_invalid_index((IndexStmt *) parsetree);
