@@ -72,7 +72,7 @@ DROP INDEX CONCURRENTLY visits_bad_idx;
 CREATE UNIQUE INDEX visits_patient_uq ON visits (patient_id);
 CREATE INDEX ON visits ((1 / (id - 5000)));
 ALTER TABLE visits ADD CONSTRAINT visits_at_key UNIQUE (at);
-SELECT indexrelid::regclass, indisvalid FROM pg_index WHERE indrelid = 'visits'::regclass ORDER BY 1::text;
+SELECT indexrelid::regclass, indisvalid FROM pg_index WHERE indrelid = 'visits'::regclass ORDER BY indexrelid::regclass::text;
 CREATE UNIQUE INDEX visits_patient_uq ON visits (patient_id, id);
 SELECT indisvalid FROM pg_index WHERE indexrelid = 'visits_patient_uq'::regclass;
 DROP INDEX CONCURRENTLY visits_patient_uq;

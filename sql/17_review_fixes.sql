@@ -87,7 +87,7 @@ ALTER TABLE u1 ADD CONSTRAINT u1_a_uq UNIQUE (a);
 ALTER TABLE u1 ADD CONSTRAINT u1_c_uq UNIQUE (c);
 SELECT conname, pg_get_constraintdef(oid) AS def, conindid::regclass FROM pg_constraint
 WHERE conrelid = 'u1'::regclass ORDER BY 1;
-SELECT indexrelid::regclass FROM pg_index WHERE indrelid = 'u1'::regclass ORDER BY 1::text;
+SELECT indexrelid::regclass FROM pg_index WHERE indrelid = 'u1'::regclass ORDER BY indexrelid::regclass::text;
 
 -- Unnamed, the index gets the name PostgreSQL would choose: the default one is taken by another relation.
 CREATE TABLE u2 (a int NOT NULL, b int);

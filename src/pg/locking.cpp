@@ -358,6 +358,18 @@ sm_prelock_all(const unsigned int *relids_in, const int *modes_in, int n_in)
 	char *volatile seen = NULL;
 	volatile int waits = 0;
 	volatile bool noted = false;
+	/* What this call has added to the attempt's audit so far (the audit sums the calls of a statement). */
+	volatile int64 noted_us = 0;
+	volatile int noted_waits = 0;
+#define NOTE_LOCK_WAIT(total_us, total_waits, blockers)                                       \
+	do                                                                                         \
+	{                                                                                          \
+		int64 us_ = (total_us);                                                                \
+		int waits_ = (total_waits);                                                            \
+		sm_audit_note_lock_wait(us_ - noted_us, waits_ - noted_waits, (blockers));             \
+		noted_us = us_;                                                                        \
+		noted_waits = waits_;                                                                  \
+	} while (0)
 	PG_TRY();
 	{
 		for (int attempt = 0;; ++attempt)
@@ -383,7 +395,7 @@ sm_prelock_all(const unsigned int *relids_in, const int *modes_in, int n_in)
 			if (blocked < 0)
 			{
 				noted = true;
-				sm_audit_note_lock_wait(GetCurrentTimestamp() - start, attempt, seen);
+				NOTE_LOCK_WAIT(GetCurrentTimestamp() - start, attempt, seen);
 				break;
 			}
 			for (int j = taken - 1; j >= 0; --j)
@@ -399,19 +411,25 @@ sm_prelock_all(const unsigned int *relids_in, const int *modes_in, int n_in)
 				bool may_look = sm_may_take_snapshot();
 				char *blockers = may_look ? describe_blockers(relid, lockmode, &nblockers) : NULL;
 				noted = true;
-				sm_audit_note_lock_wait(GetCurrentTimestamp() - start, attempt + 1, nblockers > 0 ? blockers : seen);
+				NOTE_LOCK_WAIT(GetCurrentTimestamp() - start, attempt + 1, nblockers > 0 ? blockers : seen);
 				char *relname = get_rel_name(relid);
 				char *nsp = get_namespace_name(get_rel_namespace(relid));
+				char kind = get_rel_relkind(relid);
+				const char *what = kind == RELKIND_INDEX || kind == RELKIND_PARTITIONED_INDEX ? "index"
+								   : kind == RELKIND_SEQUENCE								  ? "sequence"
+								   : kind == RELKIND_VIEW									  ? "view"
+								   : kind == RELKIND_MATVIEW								  ? "materialized view"
+																							  : "table";
 				bool by_time = elapsed_ms >= budget_ms;
 				ereport(ERROR,
 						(errcode(ERRCODE_LOCK_NOT_AVAILABLE),
-						 by_time ? errmsg("could not lock table \"%s.%s\" with %s within %d ms: %d session(s) hold "
+						 by_time ? errmsg("could not lock %s \"%s.%s\" with %s within %d ms: %d session(s) hold "
 										  "conflicting locks",
-										  nsp, relname, core::lock_mode_name(static_cast<core::LockMode>(lockmode)),
+										  what, nsp, relname, core::lock_mode_name(static_cast<core::LockMode>(lockmode)),
 										  budget_ms, nblockers)
-								 : errmsg("could not lock table \"%s.%s\" with %s in %d short waits "
+								 : errmsg("could not lock %s \"%s.%s\" with %s in %d short waits "
 										  "(safemigrate.lock_retries): %d session(s) hold conflicting locks",
-										  nsp, relname, core::lock_mode_name(static_cast<core::LockMode>(lockmode)),
+										  what, nsp, relname, core::lock_mode_name(static_cast<core::LockMode>(lockmode)),
 										  attempt + 1, nblockers),
 						 nblockers > 0 ? errdetail("Blocked by %s.", blockers)
 						 : may_look	   ? errdetail("The blocking transactions ended meanwhile, or are waiting themselves.")
@@ -443,7 +461,7 @@ sm_prelock_all(const unsigned int *relids_in, const int *modes_in, int n_in)
 			cancel_autovacuum(relid, lockmode);
 
 			/* So far, for the audit: a terminate (FATAL) never reaches PG_CATCH below. */
-			sm_audit_note_lock_wait(GetCurrentTimestamp() - start, attempt + 1, seen);
+			NOTE_LOCK_WAIT(GetCurrentTimestamp() - start, attempt + 1, seen);
 
 			/* Back off, with jitter, out of the queue (holding none of the locks): other sessions go on. */
 			long pause = (long) sm_lock_wait_ms * Min(1L << Min(attempt, 3), 8L);
@@ -469,9 +487,10 @@ sm_prelock_all(const unsigned int *relids_in, const int *modes_in, int n_in)
 	{
 		/* A cancel, a statement timeout or a terminate during the waits: the audit row gets them too. */
 		if (!noted)
-			sm_audit_note_lock_wait(GetCurrentTimestamp() - start, waits, seen);
+			NOTE_LOCK_WAIT(GetCurrentTimestamp() - start, waits, seen);
 		PG_RE_THROW();
 	}
 	PG_END_TRY();
+#undef NOTE_LOCK_WAIT
 }
 } // namespace safemigrate::pg

@@ -634,6 +634,142 @@ commits_internally(const Node *tree)
 	}
 }
 
+/* The indexes of a table, from pg_index (no lock on the table).  C-style frame; may ereport. */
+List *
+indexes_of(Oid relid)
+{
+	List *out = NIL;
+	Relation pg_index = table_open(IndexRelationId, AccessShareLock);
+	ScanKeyData key;
+	ScanKeyInit(&key, Anum_pg_index_indrelid, BTEqualStrategyNumber, F_OIDEQ, ObjectIdGetDatum(relid));
+	SysScanDesc scan = systable_beginscan(pg_index, IndexIndrelidIndexId, true, NULL, 1, &key);
+	HeapTuple tup;
+	while (HeapTupleIsValid(tup = systable_getnext(scan)))
+		out = lappend_oid(out, ((Form_pg_index) GETSTRUCT(tup))->indexrelid);
+	systable_endscan(scan);
+	table_close(pg_index, AccessShareLock);
+	return out;
+}
+
+void
+add_prelock(List **oids, List **modes, Oid relid, LOCKMODE mode)
+{
+	if (!OidIsValid(relid))
+		return;
+	*oids = lappend_oid(*oids, relid);
+	*modes = lappend_int(*modes, mode);
+}
+
+void
+add_owned_sequences(List **oids, List **modes, Oid table)
+{
+	if (!OidIsValid(table))
+		return;
+	ListCell *lc;
+	foreach (lc, getOwnedSequences(table))
+		add_prelock(oids, modes, lfirst_oid(lc), AccessExclusiveLock);
+}
+
+/*
+ * Locks the statement takes besides those of the relations the classifier
+ * lists, which would otherwise be waited for in the lock queue after the
+ * pre-locks: the indexes REINDEX rebuilds (AccessExclusiveLock each, which
+ * every query of the table conflicts with: the planner locks the indexes),
+ * and the sequences a table owns, which an owner change, a schema move, a
+ * drop or TRUNCATE ... RESTART IDENTITY take along (an identity change: its
+ * sequence).  C-style frame; may ereport.
+ */
+void
+extra_prelocks(const Node *tree, List **oids, List **modes)
+{
+	switch (nodeTag(tree))
+	{
+		case T_ReindexStmt:
+		{
+			const ReindexStmt *r = (const ReindexStmt *) tree;
+			if (r->relation == NULL || commits_internally(tree))
+				break;
+			Oid target = RangeVarGetRelid(r->relation, NoLock, true);
+			if (!OidIsValid(target))
+				break;
+			if (r->kind == REINDEX_OBJECT_INDEX)
+				add_prelock(oids, modes, target, AccessExclusiveLock);
+			else if (r->kind == REINDEX_OBJECT_TABLE)
+			{
+				ListCell *lc;
+				foreach (lc, indexes_of(target))
+					add_prelock(oids, modes, lfirst_oid(lc), AccessExclusiveLock);
+				Oid toast = InvalidOid;
+				HeapTuple tup = SearchSysCache1(RELOID, ObjectIdGetDatum(target));
+				if (HeapTupleIsValid(tup))
+				{
+					toast = ((Form_pg_class) GETSTRUCT(tup))->reltoastrelid;
+					ReleaseSysCache(tup);
+				}
+				if (OidIsValid(toast))
+				{
+					add_prelock(oids, modes, toast, ShareLock);
+					foreach (lc, indexes_of(toast))
+						add_prelock(oids, modes, lfirst_oid(lc), AccessExclusiveLock);
+				}
+			}
+			break;
+		}
+		case T_AlterTableStmt:
+		{
+			const AlterTableStmt *a = (const AlterTableStmt *) tree;
+			Oid table = a->relation != NULL ? RangeVarGetRelid(a->relation, NoLock, true) : InvalidOid;
+			if (!OidIsValid(table))
+				break;
+			ListCell *lc;
+			foreach (lc, a->cmds)
+			{
+				const AlterTableCmd *cmd = (const AlterTableCmd *) lfirst(lc);
+				if (cmd->subtype == AT_ChangeOwner)
+					add_owned_sequences(oids, modes, table);
+				else if ((cmd->subtype == AT_SetIdentity || cmd->subtype == AT_DropIdentity) && cmd->name != NULL)
+				{
+					AttrNumber att = get_attnum(table, cmd->name);
+					Oid seq = att != InvalidAttrNumber ? getIdentitySequence(table, att, true) : InvalidOid;
+					add_prelock(oids, modes, seq,
+								cmd->subtype == AT_DropIdentity ? AccessExclusiveLock : ShareRowExclusiveLock);
+				}
+			}
+			break;
+		}
+		case T_AlterObjectSchemaStmt:
+		{
+			const AlterObjectSchemaStmt *a = (const AlterObjectSchemaStmt *) tree;
+			if (a->objectType == OBJECT_TABLE && a->relation != NULL)
+				add_owned_sequences(oids, modes, RangeVarGetRelid(a->relation, NoLock, true));
+			break;
+		}
+		case T_DropStmt:
+		{
+			const DropStmt *d = (const DropStmt *) tree;
+			if (d->removeType != OBJECT_TABLE)
+				break;
+			ListCell *lc;
+			foreach (lc, d->objects)
+				add_owned_sequences(oids, modes,
+									RangeVarGetRelid(makeRangeVarFromNameList((List *) lfirst(lc)), NoLock, true));
+			break;
+		}
+		case T_TruncateStmt:
+		{
+			const TruncateStmt *t = (const TruncateStmt *) tree;
+			if (!t->restart_seqs)
+				break;
+			ListCell *lc;
+			foreach (lc, t->relations)
+				add_owned_sequences(oids, modes, RangeVarGetRelid((RangeVar *) lfirst(lc), NoLock, true));
+			break;
+		}
+		default:
+			break;
+	}
+}
+
 /*
  * Run the statement with the DDL limits: the pre-lock protocol for every
  * relation it locks more strongly than ShareUpdateExclusiveLock, lock_timeout
@@ -657,8 +793,12 @@ run_with_limits(const SmVerdict *v, SM_PU_PARAMS)
 	 * pre-lock still makes it wait in steps and name the blockers when the
 	 * table is busy now.
 	 */
-	unsigned int *relids = (unsigned int *) palloc(sizeof(unsigned int) * Max(v->nlocks, 1));
-	int *modes = (int *) palloc(sizeof(int) * Max(v->nlocks, 1));
+	List *extra_oids = NIL, *extra_modes = NIL;
+	if (blocking)
+		extra_prelocks(pstmt->utilityStmt, &extra_oids, &extra_modes);
+	int nmax = v->nlocks + list_length(extra_oids);
+	unsigned int *relids = (unsigned int *) palloc(sizeof(unsigned int) * Max(nmax, 1));
+	int *modes = (int *) palloc(sizeof(int) * Max(nmax, 1));
 	int nrel = 0;
 	/* LOCK TABLE ... NOWAIT fails at once when it cannot have its locks: no waits of ours either. */
 	bool nowait = IsA(pstmt->utilityStmt, LockStmt) && ((const LockStmt *) pstmt->utilityStmt)->nowait;
@@ -678,6 +818,11 @@ run_with_limits(const SmVerdict *v, SM_PU_PARAMS)
 			relids[nrel] = relid;
 			modes[nrel++] = static_cast<int>(v->lock_modes[i]);
 		}
+	}
+	for (int i = 0; i < (nowait ? 0 : list_length(extra_oids)); ++i)
+	{
+		relids[nrel] = list_nth_oid(extra_oids, i);
+		modes[nrel++] = list_nth_int(extra_modes, i);
 	}
 	sm_prelock_all(relids, modes, nrel);
 

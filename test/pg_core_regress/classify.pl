@@ -69,8 +69,8 @@ die "no rules in $rulesfile\n" unless @rules;
 my $rule_re = join('|', map { quotemeta } @rules);
 
 my $severity = qr/^(?:ERROR|WARNING|NOTICE|INFO|LOG|DEBUG\d?|FATAL|PANIC):  /;
-my $ours_error = qr/^ERROR:  (?:(?:$rule_re): |could not lock table ".*" with \w+ within \d+ ms|pg_safemigrate )/;
-my $ours_first = qr/^(?:(?:ERROR|WARNING):  (?:$rule_re): |NOTICE:  pg_safemigrate rewrote the statement |ERROR:  could not lock table ".*" with \w+ within \d+ ms|(?:ERROR|WARNING):  pg_safemigrate )/;
+my $ours_error = qr/^ERROR:  (?:(?:$rule_re): |could not lock (?:table|index|sequence|view|materialized view) ".*" with \w+ within \d+ ms|pg_safemigrate )/;
+my $ours_first = qr/^(?:(?:ERROR|WARNING):  (?:$rule_re): |NOTICE:  pg_safemigrate rewrote the statement |ERROR:  could not lock (?:table|index|sequence|view|materialized view) ".*" with \w+ within \d+ ms|(?:ERROR|WARNING):  pg_safemigrate )/;
 
 # Known differences (--known FILE): "MODE TEST STATEMENT | reason" lines; a
 # group of that run and test whose statement starts with STATEMENT (its first
@@ -314,7 +314,7 @@ sub classify_test {
 					$rules_seen->{"$1 (rewritten)"}++;
 					$has_rewrite = 1;
 				}
-				elsif ($l =~ /could not lock table/) { $rules_seen->{'lock protocol: could not lock'}++; }
+				elsif ($l =~ /could not lock /) { $rules_seen->{'lock protocol: could not lock'}++; }
 				else { $rules_seen->{'other pg_safemigrate message'}++; }
 				next;
 			}
