@@ -1484,7 +1484,7 @@ try_same_step(void (*step)(void *), void *arg)
 
 /* SET NOT NULL: already set, or implied by a valid CHECK (PG12+ NotNullImpliedByRelConstraints). */
 void
-extract_set_not_null(Oid relid, const char *column, Subcommand *c)
+extract_set_not_null(Oid relid, bool recurse, const char *column, Subcommand *c)
 {
 	AttrFacts att = attr_facts(relid, column);
 	if (!att.found)
@@ -1493,16 +1493,46 @@ extract_set_not_null(Oid relid, const char *column, Subcommand *c)
 	c->has_default = att.has_default;
 	if (att.not_null)
 		return;
-	Relation rel = probe_open(relid);
-	if (rel == NULL)
-		return;
 	NullTest *nt = makeNode(NullTest);
 	nt->arg = (Expr *) makeVar(1, att.attnum, att.type, att.typmod, att.collation, 0);
 	nt->nulltesttype = IS_NOT_NULL;
 	nt->argisrow = false;
 	nt->location = -1;
-	c->not_null_implied = PartConstraintImpliedByRelConstraint(rel, list_make1(nt));
-	probe_close(rel);
+	/*
+	 * Each table the statement reaches is scanned for NULLs unless its own
+	 * valid CHECKs prove the column NOT NULL (NotNullImpliedByRelConstraints,
+	 * table by table in phase 3): a parent's NO INHERIT CHECK proves nothing
+	 * for its children, and a partitioned table, which has no rows of its
+	 * own, needs its partitions' proofs.
+	 */
+	List *rels = recurse ? find_all_inheritors(relid, NoLock, NULL) : list_make1_oid(relid);
+	bool implied = true;
+	ListCell *lc;
+	foreach (lc, rels)
+	{
+		Oid r = lfirst_oid(lc);
+		if (get_rel_relkind(r) == RELKIND_PARTITIONED_TABLE)
+			continue;
+		AttrFacts ratt = r == relid ? att : attr_facts(r, column);
+		if (!ratt.found || ratt.not_null)
+			continue;
+		Relation rel = probe_open(r);
+		if (rel == NULL)
+		{
+			implied = false;
+			break;
+		}
+		NullTest *rnt = (NullTest *) copyObjectImpl(nt);
+		((Var *) rnt->arg)->varattno = ratt.attnum;
+		bool proved = PartConstraintImpliedByRelConstraint(rel, list_make1(rnt));
+		probe_close(rel);
+		if (!proved)
+		{
+			implied = false;
+			break;
+		}
+	}
+	c->not_null_implied = implied;
 	/* CHECK (column IS NOT NULL) NOT VALID, left by an interrupted rewrite. */
 	SameDefinition s = {};
 	s.relid = relid;
@@ -2295,7 +2325,7 @@ extract_alter_table(const AlterTableStmt *stmt, core::Statement *out)
 					extract_alter_type(relid, !out->only, cmd->name, (ColumnDef *) cmd->def, c);
 				break;
 			case AlterKind::SetNotNull:
-				extract_set_not_null(relid, cmd->name, c);
+				extract_set_not_null(relid, !out->only, cmd->name, c);
 				break;
 			case AlterKind::DropColumn:
 			{
