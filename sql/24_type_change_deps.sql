@@ -24,6 +24,10 @@ CREATE TABLE tdp1 PARTITION OF tdp FOR VALUES FROM (0) TO (1000);
 CREATE TABLE tdp2 PARTITION OF tdp FOR VALUES FROM (1000) TO (2000);
 INSERT INTO tdp SELECT g, 'x' || g FROM generate_series(0, 1999) g;
 CREATE INDEX tdp_v ON tdp (v);
+CREATE TYPE td_comp AS (a int, b text);
+CREATE TYPE td_comp2 AS (a int, b text);
+CREATE TABLE td_typed OF td_comp;
+INSERT INTO td_typed SELECT g, 'x' FROM generate_series(1, 2000) g;
 CREATE TABLE tdi (id int, v varchar(10));
 CREATE TABLE tdc (CONSTRAINT tdc_v CHECK (v <> 'zz')) INHERITS (tdi);
 INSERT INTO tdc SELECT g, 'a' FROM generate_series(1, 1000) g;
@@ -65,7 +69,10 @@ INSERT INTO td_cases VALUES
   (8, 'ALTER TABLE td ALTER COLUMN m TYPE td_mood'),              -- btree enum_ops: kept
   (9, 'ALTER TABLE td ALTER COLUMN n TYPE numeric(12,2)'),        -- partial index
   (10, 'ALTER TABLE tdp ALTER COLUMN v TYPE varchar(40)'),        -- partitions' indexes
-  (11, 'ALTER TABLE tdi ALTER COLUMN v TYPE varchar(20)');        -- a child's own CHECK
+  (11, 'ALTER TABLE tdi ALTER COLUMN v TYPE varchar(20)'),        -- a child's own CHECK
+  (12, 'ALTER TYPE td_comp2 ALTER ATTRIBUTE a TYPE bigint'),       -- no table of the type
+  (13, 'ALTER TYPE td_comp ALTER ATTRIBUTE a TYPE bigint CASCADE'), -- its table rewritten
+  (14, 'ALTER TYPE td_comp ALTER ATTRIBUTE b TYPE varchar CASCADE');-- binary-coercible
 SELECT n, (SELECT string_agg(verdict || ': ' || reason, '; ')
              FROM safemigrate.check(stmt) WHERE NOT reason LIKE 'a partition or inheritance child%') AS verdict,
        td_truth('SET LOCAL safemigrate.mode = off; ' || stmt) AS postgres
@@ -85,8 +92,8 @@ SELECT format_type(atttypid, atttypmod), (SELECT convalidated FROM pg_constraint
 ALTER TABLE tdp ALTER COLUMN v TYPE varchar(40);
 
 SET safemigrate.mode = off;
-DROP TABLE td, tdp, tdi, tdc, td_cases;
-DROP TYPE td_mood;
+DROP TABLE td, tdp, tdi, tdc, td_cases, td_typed;
+DROP TYPE td_mood, td_comp, td_comp2;
 DROP FUNCTION td_truth(text);
 RESET safemigrate.mode;
 RESET safemigrate.small_table_rows;

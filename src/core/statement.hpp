@@ -290,6 +290,8 @@ struct Statement
 	int nrelations = 0;
 
 	bool only = false; /* ONLY: the statement does not recurse to partitions / children */
+	bool composite_type = false; /* ALTER TYPE ... ATTRIBUTE: relation is a composite type, partners its typed
+									tables (altered too, with CASCADE) */
 	/* Every constraint name of the table (a step that adds one picks a free name, as PostgreSQL does). */
 	const std::string_view *constraint_names = nullptr;
 	int nconstraint_names = 0;

@@ -2265,6 +2265,7 @@ extract_alter_table(const AlterTableStmt *stmt, core::Statement *out)
 	}
 
 	/* ALTER TYPE ... ATTRIBUTE on a composite type: its typed tables are altered too. */
+	out->composite_type = stmt->objtype == OBJECT_TYPE;
 	if (stmt->objtype == OBJECT_TYPE && OidIsValid(relid))
 	{
 		facts_from_query("SELECT c.oid FROM pg_catalog.pg_class c WHERE c.reloftype = "
