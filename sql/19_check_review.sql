@@ -89,3 +89,29 @@ RESET safemigrate.small_table_rows;
 SET safemigrate.mode = off;
 DROP TABLE cr_one;
 RESET safemigrate.mode;
+
+-- SET search_path and SET TimeZone in the script hold for the statements
+-- after them (timestamp <-> timestamptz rewrites unless TimeZone is UTC), and
+-- are undone when check() returns; a bad value is the SET's error row.
+CREATE SCHEMA cr_s;
+CREATE TABLE cr_s.cr_ts (id int, ts timestamp);
+INSERT INTO cr_s.cr_ts SELECT g, now() FROM generate_series(1, 2000) g;
+ANALYZE cr_s.cr_ts;
+SET safemigrate.small_table_rows = 0;
+SET TimeZone = 'UTC';
+SELECT stmt_no, command, relation, verdict, left(reason, 60) AS reason FROM safemigrate.check($$
+SET search_path = cr_s, public;
+ALTER TABLE cr_ts ALTER COLUMN ts TYPE timestamptz;
+SET TimeZone = 'America/New_York';
+ALTER TABLE cr_ts ALTER COLUMN ts TYPE timestamptz;
+SET TimeZone = 'No/Such_Zone';
+RESET TimeZone;
+ALTER TABLE cr_ts ALTER COLUMN ts TYPE timestamptz;
+$$) ORDER BY stmt_no;
+SHOW search_path;
+SHOW TimeZone;
+RESET TimeZone;
+RESET safemigrate.small_table_rows;
+SET safemigrate.mode = off;
+DROP SCHEMA cr_s CASCADE;
+RESET safemigrate.mode;

@@ -166,10 +166,17 @@ refused_in_block(Node *parsetree)
 	}
 }
 
+/* In a subtransaction: SET search_path / TimeZone of the script, for the statements after it.  May ereport. */
+void
+apply_set_step(void *arg)
+{
+	ExecSetVariableStmt((VariableSetStmt *) arg, false);
+}
+
 /*
  * A statement that acts on a table that does not exist and is not created
  * earlier in the script: PostgreSQL would reject it when the script runs as
- * it is (check() does not follow RENAME or SET search_path).  NULL, or the
+ * it is (check() does not follow a RENAME).  NULL, or the
  * relation's name.
  */
 const char *
@@ -352,6 +359,12 @@ safemigrate_check(PG_FUNCTION_ARGS)
 	bool in_block = single;
 	int stmt_no = 0;
 	ListCell *lc;
+	/*
+	 * SET search_path / TimeZone in the script hold for the statements after
+	 * it, as when the script runs (a timestamp <-> timestamptz change
+	 * rewrites or not by TimeZone); undone when check() returns.
+	 */
+	int guc_nest = NewGUCNestLevel();
 
 	foreach (lc, parsed)
 	{
@@ -359,6 +372,36 @@ safemigrate_check(PG_FUNCTION_ARGS)
 		Node *parsetree = raw->stmt;
 		CHECK_FOR_INTERRUPTS();
 		stmt_no++;
+
+		if (IsA(parsetree, VariableSetStmt) && ((VariableSetStmt *) parsetree)->name != NULL &&
+			(pg_strcasecmp(((VariableSetStmt *) parsetree)->name, "search_path") == 0 ||
+			 pg_strcasecmp(((VariableSetStmt *) parsetree)->name, "timezone") == 0))
+		{
+			ErrorData *edata = sm_try_in_subtransaction(apply_set_step, parsetree);
+			if (edata != NULL)
+			{
+				if (edata->sqlerrcode == ERRCODE_QUERY_CANCELED || edata->sqlerrcode == ERRCODE_OUT_OF_MEMORY)
+					ReThrowError(edata);
+				/* A bad value: the statement's row says what PostgreSQL would say. */
+				const char *stmt_text = sm_statement_text_at(sql, sql_len, raw->stmt_location, raw->stmt_len);
+				Datum values[CHECK_NCOLUMNS];
+				bool nulls[CHECK_NCOLUMNS];
+				memset(nulls, 0, sizeof(nulls));
+				values[COL_STMT_NO] = Int32GetDatum(stmt_no);
+				values[COL_STATEMENT] = CStringGetTextDatum(trimmed(stmt_text));
+				values[COL_COMMAND] = CStringGetTextDatum("SET");
+				for (int k : {COL_RELATION, COL_LOCK_MODE, COL_REWRITES, COL_SCANS, COL_BREAKS, COL_CATEGORY,
+							  COL_RULE, COL_SAFE_SQL})
+					nulls[k] = true;
+				values[COL_VERDICT] = CStringGetTextDatum("error");
+				values[COL_REASON] =
+					CStringGetTextDatum(psprintf("PostgreSQL would reject the statement: %s", edata->message));
+				tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+				FreeErrorData(edata);
+				continue;
+			}
+			sm_facts_cache_begin(CurrentMemoryContext); /* names may now resolve elsewhere */
+		}
 
 		const char *stmt_text = sm_statement_text_at(sql, sql_len, raw->stmt_location, raw->stmt_len);
 		core::Statement stmt;
@@ -390,8 +433,8 @@ safemigrate_check(PG_FUNCTION_ARGS)
 			mark_all_created(&created, &stmt);
 			const char *missing = missing_target(parsetree, stmt);
 			if (missing != NULL)
-				error = psprintf("relation \"%s\" does not exist (check() does not follow a RENAME or SET search_path "
-								 "earlier in the script)",
+				error = psprintf("relation \"%s\" does not exist (check() does not follow a RENAME earlier in the "
+								 "script)",
 								 missing);
 			for (int k = 0; error == NULL && k < stmt.nsubcommands; ++k)
 				if (!stmt.subcommands[k].pg_error.empty())
@@ -447,6 +490,7 @@ safemigrate_check(PG_FUNCTION_ARGS)
 			tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 		}
 	}
+	AtEOXact_GUC(false, guc_nest);
 	return (Datum) 0;
 }
 
