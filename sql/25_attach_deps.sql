@@ -26,7 +26,21 @@ INSERT INTO ad_pp_2030 SELECT g, '2030-03-01' FROM generate_series(1, 2000) g;
 CREATE TABLE ad_pp_2031 (LIKE ad_pp);
 ALTER TABLE ad_pp_2031 ADD CONSTRAINT ad_pp_2031_b CHECK (at >= '2031-01-01' AND at < '2032-01-01');
 INSERT INTO ad_pp_2031 SELECT g, '2031-03-01' FROM generate_series(1, 2000) g;
-ANALYZE ad_cust, ad_pf_2025, ad_pf_2026, ad_pp_def, ad_pp_2030, ad_pp_2031;
+-- a partitioned table attached to a parent with an index it lacks: built on its leaves
+CREATE TABLE ad_pq (id int, at date NOT NULL) PARTITION BY RANGE (at);
+CREATE INDEX ad_pq_id ON ad_pq (id);
+CREATE TABLE ad_pqx (id int, at date NOT NULL, CONSTRAINT ad_pqx_bound CHECK (at >= '2040-01-01' AND at < '2041-01-01'))
+  PARTITION BY RANGE (at);
+CREATE TABLE ad_pqx_a PARTITION OF ad_pqx FOR VALUES FROM ('2040-01-01') TO ('2040-07-01');
+CREATE TABLE ad_pqx_b PARTITION OF ad_pqx FOR VALUES FROM ('2040-07-01') TO ('2041-01-01');
+INSERT INTO ad_pqx SELECT g, '2040-03-01' FROM generate_series(1, 2000) g;
+CREATE INDEX ad_pqx_b_id ON ad_pqx_b (id);  -- (one leaf has a matching index already)
+CREATE TABLE ad_pqy (id int, at date NOT NULL) PARTITION BY RANGE (at);
+CREATE TABLE ad_pqy_a PARTITION OF ad_pqy FOR VALUES FROM ('2041-01-01') TO ('2042-01-01');
+ALTER TABLE ad_pqy ADD CONSTRAINT ad_pqy_bound CHECK (at >= '2041-01-01' AND at < '2042-01-01');
+INSERT INTO ad_pqy SELECT g, '2041-03-01' FROM generate_series(1, 2000) g;
+CREATE INDEX ad_pqy_id ON ad_pqy (id);      -- a matching partitioned index: attached, nothing built
+ANALYZE ad_cust, ad_pf_2025, ad_pf_2026, ad_pp_def, ad_pp_2030, ad_pp_2031, ad_pqx_a, ad_pqx_b, ad_pqy_a;
 -- What PostgreSQL read, and its locks on ad_cust.
 CREATE FUNCTION ad_truth(stmt text) RETURNS text LANGUAGE plpgsql AS $$
 DECLARE
@@ -35,8 +49,13 @@ DECLARE
 BEGIN
   SELECT jsonb_object_agg(c.relname, pg_stat_get_xact_tuples_returned(c.oid)) INTO reads
     FROM pg_class c WHERE c.relnamespace = 'public'::regnamespace AND c.relkind = 'r';
+  SELECT reads || jsonb_object_agg(c.relname, 0) INTO reads
+    FROM pg_class c WHERE c.relnamespace = 'public'::regnamespace AND c.relkind = 'i';
   EXECUTE stmt;
   SELECT string_agg(x, ', ' ORDER BY x) INTO result FROM (
+    SELECT 'built ' || c.relname AS x FROM pg_class c
+     WHERE c.relnamespace = 'public'::regnamespace AND c.relkind = 'i' AND NOT reads ? c.relname
+    UNION ALL
     SELECT 'read ' || c.relname AS x FROM pg_class c
      WHERE c.relnamespace = 'public'::regnamespace AND c.relkind = 'r' AND c.relname <> 'ad_cust'
        AND pg_stat_get_xact_tuples_returned(c.oid) > (reads ->> c.relname)::bigint
@@ -53,7 +72,9 @@ INSERT INTO ad_cases VALUES
   (1, 'ALTER TABLE ad_pf ATTACH PARTITION ad_pf_2025 FOR VALUES FROM (''2025-01-01'') TO (''2026-01-01'')'),  -- lacks the FK
   (2, 'ALTER TABLE ad_pf ATTACH PARTITION ad_pf_2026 FOR VALUES FROM (''2026-01-01'') TO (''2027-01-01'')'),  -- has it
   (3, 'ALTER TABLE ad_pp ATTACH PARTITION ad_pp_2030 FOR VALUES FROM (''2030-01-01'') TO (''2031-01-01'')'),  -- default scanned
-  (4, 'ALTER TABLE ad_pp ATTACH PARTITION ad_pp_2031 FOR VALUES FROM (''2031-01-01'') TO (''2032-01-01'')');  -- default proved
+  (4, 'ALTER TABLE ad_pp ATTACH PARTITION ad_pp_2031 FOR VALUES FROM (''2031-01-01'') TO (''2032-01-01'')'),  -- default proved
+  (5, 'ALTER TABLE ad_pq ATTACH PARTITION ad_pqx FOR VALUES FROM (''2040-01-01'') TO (''2041-01-01'')'),      -- index built on a leaf
+  (6, 'ALTER TABLE ad_pq ATTACH PARTITION ad_pqy FOR VALUES FROM (''2041-01-01'') TO (''2042-01-01'')');      -- nothing built
 SELECT n, (SELECT string_agg(relation || ' ' || lock_mode || ' ' || verdict || CASE WHEN scans THEN ' (scans)' ELSE '' END, '; ')
              FROM safemigrate.check(stmt)) AS verdict,
        ad_truth('SET LOCAL safemigrate.mode = off; ' || stmt) AS postgres
@@ -69,7 +90,7 @@ SELECT conname, conparentid <> 0 AS attached FROM pg_constraint WHERE conrelid =
 ALTER TABLE ad_pp ATTACH PARTITION ad_pp_2030 FOR VALUES FROM ('2030-01-01') TO ('2031-01-01');
 
 SET safemigrate.mode = off;
-DROP TABLE ad_pf, ad_pf_2026, ad_pp, ad_pp_2030, ad_pp_2031, ad_cust, ad_cases;
+DROP TABLE ad_pf, ad_pf_2026, ad_pp, ad_pp_2030, ad_pp_2031, ad_cust, ad_cases, ad_pq, ad_pqx, ad_pqy;
 DROP FUNCTION ad_truth(text);
 RESET safemigrate.mode;
 RESET safemigrate.small_table_rows;

@@ -1964,6 +1964,88 @@ indexes_attach_builds(Relation parent, Relation attach)
 }
 
 /*
+ * ATTACH of a partitioned table: each partitioned index of the parent that
+ * the table has no matching partitioned index for is created on it, and on
+ * each of its leaf partitions that has no free matching index, built under
+ * the lock (DefineIndex recursing).  Counts those builds.
+ *
+ * C-style frame; may ereport.
+ */
+int
+indexes_attach_builds_partitioned(Relation parent, Relation attach)
+{
+	List *leaves = NIL;
+	ListCell *lc;
+	foreach (lc, find_all_inheritors(RelationGetRelid(attach), NoLock, NULL))
+		if (get_rel_relkind(lfirst_oid(lc)) == RELKIND_RELATION)
+			leaves = lappend_oid(leaves, lfirst_oid(lc));
+	AttrMap *attach_map = build_attrmap_by_name(RelationGetDescr(attach), RelationGetDescr(parent));
+	int builds = 0;
+	foreach (lc, RelationGetIndexList(parent))
+	{
+		Relation idx = probe_open(lfirst_oid(lc));
+		if (idx == NULL)
+			continue;
+		if (idx->rd_rel->relkind != RELKIND_PARTITIONED_INDEX)
+		{
+			probe_close(idx);
+			continue;
+		}
+		IndexInfo *info = BuildIndexInfo(idx);
+		bool found = false;
+		ListCell *ac;
+		foreach (ac, RelationGetIndexList(attach))
+		{
+			Relation a = probe_open(lfirst_oid(ac));
+			if (a == NULL)
+			{
+				found = true; /* cannot look: not counted */
+				break;
+			}
+			found = a->rd_rel->relkind == RELKIND_PARTITIONED_INDEX &&
+					CompareIndexInfo(BuildIndexInfo(a), info, a->rd_indcollation, idx->rd_indcollation,
+									 a->rd_opfamily, idx->rd_opfamily, attach_map);
+			probe_close(a);
+			if (found)
+				break;
+		}
+		if (!found)
+		{
+			ListCell *lf;
+			foreach (lf, leaves)
+			{
+				Relation leaf = probe_open(lfirst_oid(lf));
+				if (leaf == NULL)
+					continue;
+				AttrMap *leaf_map = build_attrmap_by_name(RelationGetDescr(leaf), RelationGetDescr(parent));
+				bool has = false;
+				ListCell *li;
+				foreach (li, RelationGetIndexList(leaf))
+				{
+					Relation l = probe_open(lfirst_oid(li));
+					if (l == NULL)
+					{
+						has = true;
+						break;
+					}
+					has = l->rd_rel->relkind == RELKIND_INDEX && !l->rd_rel->relispartition &&
+						  l->rd_index->indisvalid &&
+						  CompareIndexInfo(BuildIndexInfo(l), info, l->rd_indcollation, idx->rd_indcollation,
+										   l->rd_opfamily, idx->rd_opfamily, leaf_map);
+					probe_close(l);
+					if (has)
+						break;
+				}
+				probe_close(leaf);
+				builds += !has;
+			}
+		}
+		probe_close(idx);
+	}
+	return builds;
+}
+
+/*
  * Is the bound implied by the partition's valid CHECKs?  Transforms the bound
  * and maps the parent's columns to the partition's, which raises errors for
  * statements that PostgreSQL rejects, in its own order and words, only later
@@ -2021,6 +2103,8 @@ attach_implied_step(void *arg)
 		free_parsestate(pstate);
 		if (attach->rd_rel->relkind == RELKIND_RELATION)
 			a->indexes_built = indexes_attach_builds(parent, attach);
+		else if (attach->rd_rel->relkind == RELKIND_PARTITIONED_TABLE)
+			a->indexes_built = indexes_attach_builds_partitioned(parent, attach);
 		attach_foreign_keys(parent, attach, a);
 		probe_close(attach);
 	}
