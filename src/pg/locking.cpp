@@ -293,6 +293,18 @@ cancel_autovacuum(Oid relid, int lockmode)
 	}
 }
 
+/* Give back the pre-locks taken so far among the first n. */
+void
+release_held(const Oid *relids, const int *modes, bool *held, int n)
+{
+	for (int j = n - 1; j >= 0; --j)
+		if (held[j])
+		{
+			UnlockRelationOid(relids[j], modes[j]);
+			held[j] = false;
+		}
+}
+
 } // namespace
 
 int
@@ -324,10 +336,11 @@ may_queue(Oid relid, int lockmode)
 /*
  * C-style frame; may ereport.
  *
- * All or nothing: a lock already taken is given back while the protocol
- * waits out of the queue for the next one, so that no session waits behind a
- * lock the migration holds while it is itself held up elsewhere (a
- * partitioned table and a busy partition, the two sides of a foreign key).
+ * All or nothing: the locks already taken are given back before the
+ * protocol queues for the next one, and while it waits out of the queue, so
+ * that no session waits behind a lock the migration holds while it is itself
+ * held up elsewhere (a partitioned table and a busy partition, the two sides
+ * of a foreign key); once it has that one, it takes them again at once.
  */
 void
 sm_prelock_all(const unsigned int *relids_in, const int *modes_in, int n_in)
@@ -351,6 +364,7 @@ sm_prelock_all(const unsigned int *relids_in, const int *modes_in, int n_in)
 	for (int j = taken - 1; j >= 0; --j)
 		UnlockRelationOid(relids[j], modes[j]);
 
+	bool *held = (bool *) palloc0(sizeof(bool) * n);
 	int budget_ms = sm_effective_lock_timeout();
 	TimestampTz start = GetCurrentTimestamp();
 	/* Who blocked the first short wait, and how many waits: for the audit, also when a cancel, a timeout
@@ -375,22 +389,42 @@ sm_prelock_all(const unsigned int *relids_in, const int *modes_in, int n_in)
 		for (int attempt = 0;; ++attempt)
 		{
 			waits = attempt;
-			/* Every lock in turn: at once, or after one short wait in the queue. */
+			/*
+			 * Every lock in turn: at once, or after one short wait in the
+			 * queue.  Never in the queue while holding the others (a parent
+			 * held across the wait for a busy partition would hold up every
+			 * query of the parent): they are given back for the wait, then
+			 * taken again at once, or the attempt fails on the first one that
+			 * is not free.
+			 */
 			int blocked = -1;
-			taken = 0;
 			for (int i = 0; i < n; ++i)
+				held[i] = false;
+			for (int i = 0; i < n && blocked < 0; ++i)
 			{
-				if (!ConditionalLockRelationOid(relids[i], modes[i]))
+				if (ConditionalLockRelationOid(relids[i], modes[i]))
 				{
-					long elapsed_ms = (long) ((GetCurrentTimestamp() - start) / 1000);
-					int wait_ms = (int) Min((long) sm_lock_wait_ms, Max(1L, budget_ms - elapsed_ms));
-					if (!queued_wait(relids[i], modes[i], wait_ms))
+					held[i] = true;
+					continue;
+				}
+				release_held(relids, modes, held, i);
+				long elapsed_ms = (long) ((GetCurrentTimestamp() - start) / 1000);
+				int wait_ms = (int) Min((long) sm_lock_wait_ms, Max(1L, budget_ms - elapsed_ms));
+				if (!queued_wait(relids[i], modes[i], wait_ms))
+				{
+					blocked = i;
+					break;
+				}
+				held[i] = true;
+				for (int j = 0; j < i; ++j)
+				{
+					if (!ConditionalLockRelationOid(relids[j], modes[j]))
 					{
-						blocked = i;
+						blocked = j;
 						break;
 					}
+					held[j] = true;
 				}
-				taken = i + 1;
 			}
 			if (blocked < 0)
 			{
@@ -398,8 +432,7 @@ sm_prelock_all(const unsigned int *relids_in, const int *modes_in, int n_in)
 				NOTE_LOCK_WAIT(GetCurrentTimestamp() - start, attempt, seen);
 				break;
 			}
-			for (int j = taken - 1; j >= 0; --j)
-				UnlockRelationOid(relids[j], modes[j]);
+			release_held(relids, modes, held, n);
 			Oid relid = relids[blocked];
 			int lockmode = modes[blocked];
 
