@@ -933,6 +933,8 @@ step_error_context(void *arg)
  *
  * C-style frame; may ereport.
  */
+void run_guarded(SmVerdict *verdict, SmAttempt *attempt, const char *comments, const char *header, SM_PU_PARAMS);
+
 void
 run_step(const char *text, PlannedStmt *step, SmAttempt *sa, ParamListInfo params, QueryEnvironment *queryEnv,
 		 const char *header, const char *parent)
@@ -941,12 +943,13 @@ run_step(const char *text, PlannedStmt *step, SmAttempt *sa, ParamListInfo param
 	{
 		SmVerdict sv;
 		PlannedStmt *rewritten = judge(step, text, PROCESS_UTILITY_TOPLEVEL, &sv, sa, header, parent);
+		/* (a DROP COLUMN ... CASCADE step is guarded as the statement would be, under its comments) */
 #if PG_VERSION_NUM >= 140000
-		run_with_limits(&sv, rewritten ? rewritten : step, text, false, PROCESS_UTILITY_TOPLEVEL, params, queryEnv,
-						None_Receiver, NULL);
+		run_guarded(&sv, sa, parent, header, rewritten ? rewritten : step, text, false, PROCESS_UTILITY_TOPLEVEL, params,
+					queryEnv, None_Receiver, NULL);
 #else
-		run_with_limits(&sv, rewritten ? rewritten : step, text, PROCESS_UTILITY_TOPLEVEL, params, queryEnv,
-						None_Receiver, NULL);
+		run_guarded(&sv, sa, parent, header, rewritten ? rewritten : step, text, PROCESS_UTILITY_TOPLEVEL, params,
+					queryEnv, None_Receiver, NULL);
 #endif
 	}
 	PG_CATCH();
@@ -1313,11 +1316,26 @@ enforce_and_run(SmAttempt *attempt, SM_PU_PARAMS)
 		readOnlyTree = false;
 #endif
 	}
-	/*
-	 * Each statement has its own guard state (a statement run by an event
-	 * trigger during another's drop is judged as itself): saved, set, and
-	 * restored around it.  The settings are read only for a cascading drop.
-	 */
+	run_guarded(&verdict, attempt, sm_statement_text(pstmt, queryString), queryString, SM_PU_ARGS);
+}
+
+/*
+ * Run the statement (or a step of a rewrite) under the DDL limits and, when
+ * it drops by CASCADE, the cascade guard.  comments: the text whose
+ * declaration and override comments count (the statement's, or for a step
+ * the statement it comes from); header: the query string, whose leading
+ * comments may declare too.
+ *
+ * Each statement has its own guard state (a statement run by an event
+ * trigger during another's drop is judged as itself): saved, set, and
+ * restored around it.  The settings are read only for a cascading drop.
+ *
+ * C-style frame; may ereport.
+ */
+void
+run_guarded(SmVerdict *verdict_in, SmAttempt *attempt, const char *comments, const char *header, SM_PU_PARAMS)
+{
+	SmVerdict &verdict = *verdict_in;
 	CascadeGuard saved = cascade_guard;
 	bool guarded = drops_by_cascade(pstmt->utilityStmt);
 	core::Settings settings;
@@ -1333,8 +1351,8 @@ enforce_and_run(SmAttempt *attempt, SM_PU_PARAMS)
 		return;
 	}
 	cascade_guard.active = true;
-	cascade_guard.statement = sm_statement_text(pstmt, queryString);
-	cascade_guard.declared = sm_declares_expand_contract(cascade_guard.statement, queryString);
+	cascade_guard.statement = comments;
+	cascade_guard.declared = sm_declares_expand_contract(comments, header);
 	cascade_guard.may_override = settings.may_override;
 	cascade_guard.attempt = attempt;
 	guard_targets(pstmt->utilityStmt, &cascade_guard);
