@@ -121,6 +121,7 @@ ring_read(uint64 pos, char *dst, uint64 len)
 }
 
 char *to_server_text(char *s, int len, int encoding);
+bool event_error(int sqlerrcode);
 
 /* Text of a record field, converted to the audit database's encoding; NULL when empty. May ereport. */
 Datum
@@ -138,6 +139,68 @@ text_field(const SmAuditRecord *r, const char *base, int f, bool *isnull)
 	char *s = pnstrdup(off, len);
 	*isnull = false;
 	return CStringGetTextDatum(to_server_text(s, (int) len, r->encoding));
+}
+
+/* Appends the bytes as \\xNN (valid in every server encoding). */
+void
+append_escaped(StringInfo buf, const char *s, int len)
+{
+	for (int i = 0; i < len; ++i)
+		appendStringInfo(buf, "\\x%02X", (unsigned char) s[i]);
+}
+
+/*
+ * s in the database encoding db, character by character: a character valid
+ * in encoding and convertible to db is kept (converted), any other byte is
+ * written as \\xNN.  proc: the conversion, or InvalidOid when none is
+ * needed (only validity counts).
+ */
+char *
+convert_or_escape(const char *s, int len, int encoding, int db, Oid proc)
+{
+	StringInfoData buf;
+	initStringInfo(&buf);
+	int check = encoding == PG_SQL_ASCII ? db : encoding; /* SQL_ASCII text must be valid in db */
+	for (int i = 0; i < len;)
+	{
+		unsigned char c = (unsigned char) s[i];
+		if (c == 0)
+		{
+			append_escaped(&buf, s + i, 1);
+			++i;
+			continue;
+		}
+		if (!IS_HIGHBIT_SET(c))
+		{
+			appendStringInfoChar(&buf, (char) c);
+			++i;
+			continue;
+		}
+		int l = pg_encoding_verifymbchar(check, s + i, len - i);
+		if (l <= 0)
+		{
+			append_escaped(&buf, s + i, 1);
+			++i;
+			continue;
+		}
+#if PG_VERSION_NUM >= 140000
+		if (OidIsValid(proc))
+		{
+			char out[MAX_CONVERSION_GROWTH * 8 + 1];
+			int done = pg_do_encoding_conversion_buf(proc, encoding, db, (unsigned char *) s + i, l,
+													 (unsigned char *) out, sizeof out, true);
+			if (done == l)
+				appendStringInfoString(&buf, out);
+			else
+				append_escaped(&buf, s + i, l);
+			i += l;
+			continue;
+		}
+#endif
+		appendBinaryStringInfo(&buf, s + i, l);
+		i += l;
+	}
+	return buf.data;
 }
 
 /* s with every byte outside ASCII (and NUL) written as \\xNN: valid in every server encoding. */
@@ -169,23 +232,26 @@ to_server_text(char *s, int len, int encoding)
 {
 	int db = GetDatabaseEncoding();
 	if (encoding == db || encoding == PG_SQL_ASCII)
-		return pg_verify_mbstr(db, s, len, true) ? s : escape_non_ascii(s, len);
+		return pg_verify_mbstr(db, s, len, true) ? s : convert_or_escape(s, len, encoding, db, InvalidOid);
 	if (db == PG_SQL_ASCII)
 		return PG_VALID_BE_ENCODING(encoding) && pg_verify_mbstr(encoding, s, len, true) ? s
 																						: escape_non_ascii(s, len);
-	if (!pg_verify_mbstr(encoding, s, len, true))
-		return escape_non_ascii(s, len);
 #if PG_VERSION_NUM >= 140000
 	Oid proc = FindDefaultConversionProc(encoding, db);
 	if (!OidIsValid(proc))
 		return escape_non_ascii(s, len);
-	int destlen = len * MAX_CONVERSION_GROWTH + 1;
-	char *dest = (char *) palloc(destlen);
-	int converted = pg_do_encoding_conversion_buf(proc, encoding, db, (unsigned char *) s, len, (unsigned char *) dest,
-												  destlen, true);
-	return converted == len ? dest : escape_non_ascii(s, len);
+	if (pg_verify_mbstr(encoding, s, len, true))
+	{
+		int destlen = len * MAX_CONVERSION_GROWTH + 1;
+		char *dest = (char *) palloc(destlen);
+		int converted = pg_do_encoding_conversion_buf(proc, encoding, db, (unsigned char *) s, len,
+													  (unsigned char *) dest, destlen, true);
+		if (converted == len)
+			return dest;
+	}
+	return convert_or_escape(s, len, encoding, db, proc);
 #else
-	return pg_any_to_server(s, len, encoding);
+	return pg_verify_mbstr(encoding, s, len, true) ? pg_any_to_server(s, len, encoding) : escape_non_ascii(s, len);
 #endif
 }
 
@@ -332,7 +398,7 @@ insert_batch(char *buf, uint32 *offsets, int from, int to, bool *extension_missi
 			insert_plan = NULL;
 		}
 		*sqlerrcode = edata->sqlerrcode;
-		if (edata->sqlerrcode != ERRCODE_LOCK_NOT_AVAILABLE && !env_blocked)
+		if (edata->sqlerrcode != ERRCODE_LOCK_NOT_AVAILABLE && (!env_blocked || event_error(edata->sqlerrcode)))
 			ereport(LOG,
 					(errmsg("pg_safemigrate audit writer could not insert %d audit row(s): %s", to - from,
 							edata->message)));
@@ -405,6 +471,23 @@ note_blocked(int sqlerrcode)
 	set_stalled(true);
 }
 
+/* An insert committed: whatever kept the writer from writing is over (logged once). */
+void
+writing_again(bool *warned_missing)
+{
+	if (*warned_missing || lock_blocked || env_blocked)
+	{
+		if (lock_blocked)
+			ereport(LOG, (errmsg("pg_safemigrate audit writer got its lock on safemigrate.ddl_audit: writing again")));
+		if (env_blocked)
+			ereport(LOG, (errmsg("pg_safemigrate audit writer can write to safemigrate.ddl_audit again")));
+		set_stalled(false);
+	}
+	*warned_missing = false;
+	lock_blocked = false;
+	env_blocked = false;
+}
+
 /*
  * Write what is in the ring now.  Returns true when it made progress or the
  * ring is empty, false when it has to wait (extension missing, a lock on the
@@ -457,17 +540,7 @@ drain(char *buf, uint64 bufsize, uint32 *offsets, bool *warned_missing)
 			set_stalled(true);
 			return false;
 		}
-		if (*warned_missing || lock_blocked || env_blocked)
-		{
-			if (lock_blocked)
-				ereport(LOG, (errmsg("pg_safemigrate audit writer got its lock on safemigrate.ddl_audit: writing again")));
-			if (env_blocked)
-				ereport(LOG, (errmsg("pg_safemigrate audit writer can write to safemigrate.ddl_audit again")));
-			set_stalled(false);
-		}
-		*warned_missing = false;
-		lock_blocked = false;
-		env_blocked = false;
+		writing_again(warned_missing);
 		advance_tail(pos, n, 0);
 		return true;
 	}
@@ -482,7 +555,10 @@ drain(char *buf, uint64 bufsize, uint32 *offsets, bool *warned_missing)
 	for (int i = 0; i < n; ++i)
 	{
 		if (insert_batch(buf, offsets, i, i + 1, &missing, &sqlerrcode) && !missing)
+		{
 			written++;
+			writing_again(warned_missing);
+		}
 		else if (missing || !event_error(sqlerrcode))
 		{
 			/*
@@ -605,8 +681,13 @@ sm_audit_worker_main(Datum arg) noexcept
 	/* A lock on safemigrate.ddl_audit makes it wait between tries (and answer a SIGTERM), not in the lock queue. */
 	SetConfigOption("lock_timeout", kLockTimeoutMs, PGC_SUSET, PGC_S_OVERRIDE);
 
-	/* ALTER DATABASE ... SET default_transaction_read_only = on must not stop the audit. */
+	/*
+	 * ALTER DATABASE ... SET default_transaction_read_only = on must not stop
+	 * the audit, nor exit_on_error = on (any user may set it) turn each
+	 * failed insert into a restart of the writer.
+	 */
 	SetConfigOption("default_transaction_read_only", "off", PGC_SUSET, PGC_S_OVERRIDE);
+	SetConfigOption("exit_on_error", "off", PGC_SUSET, PGC_S_OVERRIDE);
 
 	before_shmem_exit(worker_shmem_exit, (Datum) 0);
 	LWLockAcquire(sm_audit_shared->lock, LW_EXCLUSIVE);

@@ -124,7 +124,7 @@ restart start
 wait_writer
 hold_audit() {
 	q -d postgres -c "SELECT safemigrate.audit_wait(60000)" >/dev/null
-	PGOPTIONS='-c safemigrate.mode=off -c safemigrate.audit=off' q -d postgres <<'SQL'
+	PGOPTIONS='-c safemigrate.mode=off -c safemigrate.audit=off -c default_transaction_read_only=off' q -d postgres <<'SQL'
 BEGIN;
 LOCK TABLE safemigrate.ddl_audit IN ACCESS EXCLUSIVE MODE;
 PREPARE TRANSACTION 'hold_audit';
@@ -225,8 +225,10 @@ done
 sm_check_eq "... the new writer writes what waited" "1" "$(rows "statement = 'CREATE TABLE waiting_then_new_writer (a int)'")"
 sm_check_eq "... and is not waiting" "f" "$(q -d postgres -c "SELECT writer_waiting FROM safemigrate.audit_queue()")"
 
-# 9. ALTER DATABASE ... SET default_transaction_read_only = on for the audit
-# database: the writer still writes (it turns it off for itself).
+# 9. ALTER DATABASE ... SET default_transaction_read_only = on (and
+# exit_on_error = on, which any user may set) for the audit database: the
+# writer still writes, and a failed insert does not end it.
+q -d postgres -c "ALTER DATABASE postgres SET exit_on_error = on"
 q -d postgres -c "ALTER DATABASE postgres SET default_transaction_read_only = on"
 wpid=$(writer_pid)
 sm_as_owner kill -TERM "$wpid"
@@ -238,7 +240,17 @@ export PGOPTIONS='-c default_transaction_read_only=off'
 q -d postgres -c "CREATE TABLE read_only_default (a int)"
 sm_check_eq "default_transaction_read_only = on in the audit database: the row is written" "1" \
 	"$(rows "statement = 'CREATE TABLE read_only_default (a int)'")"
+wpid=$(writer_pid)
+hold_audit
+w0=$(waiting_lines)
+q -d postgres -c "CREATE TABLE exit_on_error_wait (a int)"
+wait_for_waiting "$w0"
+sleep 1.5
+sm_check_eq "exit_on_error = on: the writer waits for the lock instead of dying and restarting" "$wpid" "$(writer_pid)"
+q -d postgres -c "ROLLBACK PREPARED 'hold_audit'"
+sm_check_eq "... and then writes the event" "1" "$(rows "statement = 'CREATE TABLE exit_on_error_wait (a int)'")"
 q -d postgres -c "ALTER DATABASE postgres RESET default_transaction_read_only"
+q -d postgres -c "ALTER DATABASE postgres RESET exit_on_error"
 unset PGOPTIONS
 
 # 10. A byte that is not valid in the audit database's encoding (a SQL_ASCII
