@@ -122,6 +122,11 @@ SET safemigrate.require_declaration = on;
 ALTER TABLE visits ADD COLUMN floor int;
 /* safemigrate: instant-safe */ ALTER TABLE visits ADD COLUMN floor int;
 CREATE TABLE undeclared_new (a int);
+-- Statements that lock an existing table count too (triggers, comments, policies).
+COMMENT ON TABLE visits IS 'appointments';
+/* safemigrate: instant-safe */ COMMENT ON TABLE visits IS 'appointments';
+-- (a column name that is not qualified: PostgreSQL's own error)
+COMMENT ON COLUMN visits IS 'x';
 RESET safemigrate.require_declaration;
 
 -- Only superusers may weaken the policy.

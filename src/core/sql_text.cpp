@@ -202,11 +202,22 @@ mask_literals(std::string_view s)
 			continue;
 		}
 		char c = s[i];
-		if (c == '\'' || ((c == 'E' || c == 'e') && i + 1 < s.size() && s[i + 1] == '\'' &&
-						  (i == 0 || !is_ident_char(s[i - 1]))))
+		if ((c == 'E' || c == 'e') && i + 1 < s.size() && s[i + 1] == '\'' && (i == 0 || !is_ident_char(s[i - 1])))
 		{
-			i = skip_quoted(s, c == '\'' ? i : i + 1, '\'', true);
+			i = skip_quoted(s, i + 1, '\'', true);
 			out += "'...'";
+		}
+		else if (c == '\'')
+		{
+			/*
+			 * A backslash in a plain string ends it or escapes a quote
+			 * depending on standard_conforming_strings, which is the other
+			 * session's: from there on nothing is shown.
+			 */
+			std::size_t end = skip_quoted(s, i, '\'', false);
+			bool backslash = s.substr(i, end - i).find('\\') != std::string_view::npos;
+			out += "'...'";
+			i = backslash ? s.size() : end;
 		}
 		else if (c == '"')
 		{

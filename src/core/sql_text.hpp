@@ -56,8 +56,9 @@ std::string_view unterminated_part(std::string_view s) noexcept;
 /*
  * sql with every string constant (also E'...', dollar-quoted, unterminated)
  * replaced by '...' and comments dropped: another session's query shown
- * without the passwords or keys it may carry.  Backslashes escape in every
- * string here, which can only mask more.
+ * without the passwords or keys it may carry.  A plain string with a
+ * backslash in it (whose end depends on standard_conforming_strings) masks
+ * the rest of the text.
  */
 std::string mask_literals(std::string_view sql);
 

@@ -3369,8 +3369,11 @@ sm_extract(Node *parsetree, core::Statement *out)
 		case T_CommentStmt:
 		{
 			CommentStmt *c = (CommentStmt *) parsetree;
-			if (c->objtype == OBJECT_TABLE || c->objtype == OBJECT_COLUMN || c->objtype == OBJECT_VIEW ||
-				c->objtype == OBJECT_MATVIEW || c->objtype == OBJECT_TABCONSTRAINT)
+			bool qualified = (c->objtype != OBJECT_COLUMN && c->objtype != OBJECT_TABCONSTRAINT) ||
+							 (IsA(c->object, List) && list_length(castNode(List, c->object)) >= 2);
+			/* (COMMENT ON COLUMN c: PostgreSQL's own "column name must be qualified") */
+			if (qualified && (c->objtype == OBJECT_TABLE || c->objtype == OBJECT_COLUMN || c->objtype == OBJECT_VIEW ||
+							  c->objtype == OBJECT_MATVIEW || c->objtype == OBJECT_TABCONSTRAINT))
 			{
 				List *names = list_copy(castNode(List, c->object));
 				if (c->objtype == OBJECT_COLUMN || c->objtype == OBJECT_TABCONSTRAINT)

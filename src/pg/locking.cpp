@@ -267,7 +267,7 @@ cancel_old_blockers(Oid relid, int lockmode)
  * C-style frame; may ereport.
  */
 void
-cancel_autovacuum(Oid relid, int lockmode)
+cancel_autovacuum(Oid relid, int lockmode, const char *shown)
 {
 	LOCKTAG tag;
 	SET_LOCKTAG_RELATION(tag, MyDatabaseId, relid);
@@ -287,7 +287,7 @@ cancel_autovacuum(Oid relid, int lockmode)
 			continue;
 		ereport(LOG, (errmsg("pg_safemigrate: sending cancel to the autovacuum (pid %d) that blocks a migration on "
 							 "\"%s\"",
-							 pid, get_rel_name(relid))));
+							 pid, shown)));
 		if (kill(pid, SIGINT) < 0)
 			ereport(DEBUG1, (errmsg("could not send signal to process %d: %m", pid)));
 	}
@@ -365,6 +365,34 @@ sm_prelock_all(const unsigned int *relids_in, const int *modes_in, int n_in)
 		UnlockRelationOid(relids[j], modes[j]);
 
 	bool *held = (bool *) palloc0(sizeof(bool) * n);
+	/*
+	 * The names the error gives, looked up now: by then another session may
+	 * have dropped the relation (the blockers' query reads invalidations).
+	 */
+	const char **shown = (const char **) palloc(sizeof(char *) * n);   /* "schema.name" */
+	const char **quoted = (const char **) palloc(sizeof(char *) * n);  /* for the hint's blockers() call */
+	const char **kinds = (const char **) palloc(sizeof(char *) * n);
+	for (int i = 0; i < n; ++i)
+	{
+		char *relname = get_rel_name(relids[i]);
+		char *nsp = relname != NULL ? get_namespace_name(get_rel_namespace(relids[i])) : NULL;
+		if (relname == NULL || nsp == NULL)
+		{
+			shown[i] = psprintf("%u", relids[i]);
+			quoted[i] = psprintf("%u", relids[i]);
+		}
+		else
+		{
+			shown[i] = psprintf("%s.%s", nsp, relname);
+			quoted[i] = quote_literal_cstr(quote_qualified_identifier(nsp, relname));
+		}
+		char kind = get_rel_relkind(relids[i]);
+		kinds[i] = kind == RELKIND_INDEX || kind == RELKIND_PARTITIONED_INDEX ? "index"
+				   : kind == RELKIND_SEQUENCE								  ? "sequence"
+				   : kind == RELKIND_VIEW									  ? "view"
+				   : kind == RELKIND_MATVIEW								  ? "materialized view"
+																			  : "table";
+	}
 	int budget_ms = sm_effective_lock_timeout();
 	TimestampTz start = GetCurrentTimestamp();
 	/* Who blocked the first short wait, and how many waits: for the audit, also when a cancel, a timeout
@@ -445,25 +473,18 @@ sm_prelock_all(const unsigned int *relids_in, const int *modes_in, int n_in)
 				char *blockers = may_look ? describe_blockers(relid, lockmode, &nblockers) : NULL;
 				noted = true;
 				NOTE_LOCK_WAIT(GetCurrentTimestamp() - start, attempt + 1, nblockers > 0 ? blockers : seen);
-				char *relname = get_rel_name(relid);
-				char *nsp = get_namespace_name(get_rel_namespace(relid));
-				char kind = get_rel_relkind(relid);
-				const char *what = kind == RELKIND_INDEX || kind == RELKIND_PARTITIONED_INDEX ? "index"
-								   : kind == RELKIND_SEQUENCE								  ? "sequence"
-								   : kind == RELKIND_VIEW									  ? "view"
-								   : kind == RELKIND_MATVIEW								  ? "materialized view"
-																							  : "table";
 				bool by_time = elapsed_ms >= budget_ms;
 				ereport(ERROR,
 						(errcode(ERRCODE_LOCK_NOT_AVAILABLE),
-						 by_time ? errmsg("could not lock %s \"%s.%s\" with %s within %d ms: %d session(s) hold "
+						 by_time ? errmsg("could not lock %s \"%s\" with %s within %d ms: %d session(s) hold "
 										  "conflicting locks",
-										  what, nsp, relname, core::lock_mode_name(static_cast<core::LockMode>(lockmode)),
-										  budget_ms, nblockers)
-								 : errmsg("could not lock %s \"%s.%s\" with %s in %d short waits "
+										  kinds[blocked], shown[blocked],
+										  core::lock_mode_name(static_cast<core::LockMode>(lockmode)), budget_ms, nblockers)
+								 : errmsg("could not lock %s \"%s\" with %s in %d short waits "
 										  "(safemigrate.lock_retries): %d session(s) hold conflicting locks",
-										  what, nsp, relname, core::lock_mode_name(static_cast<core::LockMode>(lockmode)),
-										  attempt + 1, nblockers),
+										  kinds[blocked], shown[blocked],
+										  core::lock_mode_name(static_cast<core::LockMode>(lockmode)), attempt + 1,
+										  nblockers),
 						 nblockers > 0 ? errdetail("Blocked by %s.", blockers)
 						 : may_look	   ? errdetail("The blocking transactions ended meanwhile, or are waiting themselves.")
 									   : errdetail("The blockers are not listed: reading pg_stat_activity here would take "
@@ -472,7 +493,7 @@ sm_prelock_all(const unsigned int *relids_in, const int *modes_in, int n_in)
 								 "in between so that other sessions were not held up.  Run the migration at a quieter "
 								 "moment (SELECT * FROM safemigrate.blockers(%s, '%s') lists the blockers), or end "
 								 "the blocking transactions.",
-								 attempt + 1, sm_lock_wait_ms, quote_literal_cstr(quote_qualified_identifier(nsp, relname)),
+								 attempt + 1, sm_lock_wait_ms, quoted[blocked],
 								 core::lock_mode_name(static_cast<core::LockMode>(lockmode)))));
 			}
 
@@ -491,7 +512,7 @@ sm_prelock_all(const unsigned int *relids_in, const int *modes_in, int n_in)
 			 * wait does after deadlock_timeout (ProcSleep); the short waits
 			 * never last that long.  Not one that prevents wraparound.
 			 */
-			cancel_autovacuum(relid, lockmode);
+			cancel_autovacuum(relid, lockmode, shown[blocked]);
 
 			/* So far, for the audit: a terminate (FATAL) never reaches PG_CATCH below. */
 			NOTE_LOCK_WAIT(GetCurrentTimestamp() - start, attempt + 1, seen);

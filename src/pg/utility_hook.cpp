@@ -726,7 +726,19 @@ extra_prelocks(const Node *tree, List **oids, List **modes)
 			{
 				const AlterTableCmd *cmd = (const AlterTableCmd *) lfirst(lc);
 				if (cmd->subtype == AT_ChangeOwner)
-					add_owned_sequences(oids, modes, table);
+				{
+					/* (the sequences change owner, and are locked, only when the table's owner changes) */
+					Oid owner = cmd->newowner != NULL ? get_rolespec_oid(cmd->newowner, true) : InvalidOid;
+					Oid current = InvalidOid;
+					HeapTuple tup = SearchSysCache1(RELOID, ObjectIdGetDatum(table));
+					if (HeapTupleIsValid(tup))
+					{
+						current = ((Form_pg_class) GETSTRUCT(tup))->relowner;
+						ReleaseSysCache(tup);
+					}
+					if (owner != current)
+						add_owned_sequences(oids, modes, table);
+				}
 				else if ((cmd->subtype == AT_SetIdentity || cmd->subtype == AT_DropIdentity) && cmd->name != NULL)
 				{
 					AttrNumber att = get_attnum(table, cmd->name);

@@ -81,8 +81,10 @@ TEST(MaskLiterals, StringsAndCommentsGoNamesAndNumbersStay)
 	EXPECT_EQ(mask_literals("ALTER ROLE bob PASSWORD 'hunter2'"), "ALTER ROLE bob PASSWORD '...'");
 	EXPECT_EQ(mask_literals("SELECT E'a\\'b', $x$ secret $x$, \"it's\" FROM t WHERE id = 42 -- key"),
 			  "SELECT '...', '...', \"it's\" FROM t WHERE id = 42 ");
-	// Backslashes escape everywhere: with standard_conforming_strings off 'it\'s secret' is one string.
-	EXPECT_EQ(mask_literals("SELECT 'it\\'s secret' /* k */"), "SELECT '...' ");
+	// A backslash in a plain string: where it ends depends on standard_conforming_strings, so the rest
+	// is masked ('C:\' is whole with it on; 'it\'s secret' is one string with it off).
+	EXPECT_EQ(mask_literals("SELECT 'it\\'s secret' /* k */"), "SELECT '...'");
+	EXPECT_EQ(mask_literals("INSERT INTO t VALUES (1, 'C:\\'), (2, 'sk_live_SECRET')"), "INSERT INTO t VALUES (1, '...'");
 	// Cut off by track_activity_query_size: the open string is masked to the end.
 	EXPECT_EQ(mask_literals("CREATE USER MAPPING FOR u SERVER s OPTIONS (password 'abc"),
 			  "CREATE USER MAPPING FOR u SERVER s OPTIONS (password '...'");
