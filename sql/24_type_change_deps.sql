@@ -19,6 +19,7 @@ CREATE INDEX td_c ON td (c);
 CREATE INDEX td_arr ON td USING gin (arr);
 CREATE INDEX td_m ON td (m);
 CREATE INDEX td_n ON td (n) WHERE n > 0;
+CREATE INDEX td_whole ON td ((td IS NOT NULL));   -- a whole-row reference: depends on the table, not a column
 CREATE TABLE tdp (id int, v varchar(20)) PARTITION BY RANGE (id);
 CREATE TABLE tdp1 PARTITION OF tdp FOR VALUES FROM (0) TO (1000);
 CREATE TABLE tdp2 PARTITION OF tdp FOR VALUES FROM (1000) TO (2000);

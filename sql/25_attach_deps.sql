@@ -40,7 +40,36 @@ CREATE TABLE ad_pqy_a PARTITION OF ad_pqy FOR VALUES FROM ('2041-01-01') TO ('20
 ALTER TABLE ad_pqy ADD CONSTRAINT ad_pqy_bound CHECK (at >= '2041-01-01' AND at < '2042-01-01');
 INSERT INTO ad_pqy SELECT g, '2041-03-01' FROM generate_series(1, 2000) g;
 CREATE INDEX ad_pqy_id ON ad_pqy (id);      -- a matching partitioned index: attached, nothing built
-ANALYZE ad_cust, ad_pf_2025, ad_pf_2026, ad_pp_def, ad_pp_2030, ad_pp_2031, ad_pqx_a, ad_pqx_b, ad_pqy_a;
+-- an INVALID partitioned index (ON ONLY, nothing attached) matches nothing: built on the leaves
+CREATE TABLE ad_pqz (id int, at date NOT NULL, CONSTRAINT ad_pqz_bound CHECK (at >= '2042-01-01' AND at < '2043-01-01'))
+  PARTITION BY RANGE (at);
+CREATE TABLE ad_pqz_a PARTITION OF ad_pqz FOR VALUES FROM ('2042-01-01') TO ('2043-01-01');
+INSERT INTO ad_pqz SELECT g, '2042-03-01' FROM generate_series(1, 2000) g;
+CREATE INDEX ad_pqz_id ON ONLY ad_pqz (id);
+-- two foreign keys of the parent alike: the table's one key is taken over once, the other is validated
+CREATE TABLE ad_df (id int, cid int, at date NOT NULL) PARTITION BY RANGE (at);
+ALTER TABLE ad_df ADD CONSTRAINT ad_df_fk1 FOREIGN KEY (cid) REFERENCES ad_cust;
+ALTER TABLE ad_df ADD CONSTRAINT ad_df_fk2 FOREIGN KEY (cid) REFERENCES ad_cust;
+CREATE TABLE ad_df1 (id int, cid int REFERENCES ad_cust, at date NOT NULL,
+  CONSTRAINT ad_df1_b CHECK (at >= '2025-01-01' AND at < '2026-01-01'));
+INSERT INTO ad_df1 SELECT g, 1 + g % 100, '2025-03-01' FROM generate_series(1, 2000) g;
+-- a foreign key to a partitioned table (one constraint row per referenced partition): taken over, no scan
+CREATE TABLE ad_rb (id int PRIMARY KEY) PARTITION BY RANGE (id);
+CREATE TABLE ad_rb1 PARTITION OF ad_rb FOR VALUES FROM (0) TO (50);
+CREATE TABLE ad_rb2 PARTITION OF ad_rb FOR VALUES FROM (50) TO (200);
+INSERT INTO ad_rb SELECT g FROM generate_series(1, 100) g;
+CREATE TABLE ad_fp (id int, cid int REFERENCES ad_rb, at date NOT NULL) PARTITION BY RANGE (at);
+CREATE TABLE ad_fp1 (id int, cid int REFERENCES ad_rb, at date NOT NULL,
+  CONSTRAINT ad_fp1_b CHECK (at >= '2025-01-01' AND at < '2026-01-01'));
+INSERT INTO ad_fp1 SELECT g, 1 + g % 100, '2025-03-01' FROM generate_series(1, 2000) g;
+-- a partitioned table whose leaves have the key: taken over leaf by leaf, no scan
+CREATE TABLE ad_lq (id int, cid int, at date NOT NULL, CONSTRAINT ad_lq_b CHECK (at >= '2026-01-01' AND at < '2027-01-01'))
+  PARTITION BY RANGE (at);
+CREATE TABLE ad_lq_a PARTITION OF ad_lq FOR VALUES FROM ('2026-01-01') TO ('2027-01-01');
+ALTER TABLE ad_lq_a ADD CONSTRAINT ad_lq_a_fk FOREIGN KEY (cid) REFERENCES ad_cust;
+INSERT INTO ad_lq SELECT g, 1 + g % 100, '2026-03-01' FROM generate_series(1, 2000) g;
+ANALYZE ad_cust, ad_pf_2025, ad_pf_2026, ad_pp_def, ad_pp_2030, ad_pp_2031, ad_pqx_a, ad_pqx_b, ad_pqy_a, ad_pqz_a,
+  ad_df1, ad_rb1, ad_rb2, ad_fp1, ad_lq_a;
 -- What PostgreSQL read, and its locks on ad_cust.
 CREATE FUNCTION ad_truth(stmt text) RETURNS text LANGUAGE plpgsql AS $$
 DECLARE
@@ -74,7 +103,11 @@ INSERT INTO ad_cases VALUES
   (3, 'ALTER TABLE ad_pp ATTACH PARTITION ad_pp_2030 FOR VALUES FROM (''2030-01-01'') TO (''2031-01-01'')'),  -- default scanned
   (4, 'ALTER TABLE ad_pp ATTACH PARTITION ad_pp_2031 FOR VALUES FROM (''2031-01-01'') TO (''2032-01-01'')'),  -- default proved
   (5, 'ALTER TABLE ad_pq ATTACH PARTITION ad_pqx FOR VALUES FROM (''2040-01-01'') TO (''2041-01-01'')'),      -- index built on a leaf
-  (6, 'ALTER TABLE ad_pq ATTACH PARTITION ad_pqy FOR VALUES FROM (''2041-01-01'') TO (''2042-01-01'')');      -- nothing built
+  (6, 'ALTER TABLE ad_pq ATTACH PARTITION ad_pqy FOR VALUES FROM (''2041-01-01'') TO (''2042-01-01'')'),     -- nothing built
+  (7, 'ALTER TABLE ad_pq ATTACH PARTITION ad_pqz FOR VALUES FROM (''2042-01-01'') TO (''2043-01-01'')'),     -- INVALID index: built
+  (8, 'ALTER TABLE ad_df ATTACH PARTITION ad_df1 FOR VALUES FROM (''2025-01-01'') TO (''2026-01-01'')'),     -- second key validated
+  (9, 'ALTER TABLE ad_fp ATTACH PARTITION ad_fp1 FOR VALUES FROM (''2025-01-01'') TO (''2026-01-01'')'),     -- taken over
+  (10, 'ALTER TABLE ad_pf ATTACH PARTITION ad_lq FOR VALUES FROM (''2026-01-01'') TO (''2027-01-01'')');     -- leaves take over
 SELECT n, (SELECT string_agg(relation || ' ' || lock_mode || ' ' || verdict || CASE WHEN scans THEN ' (scans)' ELSE '' END, '; ')
              FROM safemigrate.check(stmt)) AS verdict,
        ad_truth('SET LOCAL safemigrate.mode = off; ' || stmt) AS postgres
@@ -90,7 +123,7 @@ SELECT conname, conparentid <> 0 AS attached FROM pg_constraint WHERE conrelid =
 ALTER TABLE ad_pp ATTACH PARTITION ad_pp_2030 FOR VALUES FROM ('2030-01-01') TO ('2031-01-01');
 
 SET safemigrate.mode = off;
-DROP TABLE ad_pf, ad_pf_2026, ad_pp, ad_pp_2030, ad_pp_2031, ad_cust, ad_cases, ad_pq, ad_pqx, ad_pqy;
+DROP TABLE ad_pf, ad_pf_2026, ad_pp, ad_pp_2030, ad_pp_2031, ad_cases, ad_pq, ad_pqx, ad_pqy, ad_pqz, ad_df, ad_df1, ad_fp, ad_fp1, ad_lq, ad_rb, ad_cust;
 DROP FUNCTION ad_truth(text);
 RESET safemigrate.mode;
 RESET safemigrate.small_table_rows;

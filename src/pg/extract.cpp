@@ -1036,8 +1036,8 @@ index_uses_column(HeapTuple tup, AttrNumber attnum)
 			continue;
 		Bitmapset *attrs = NULL;
 		pull_varattnos((Node *) stringToNode(TextDatumGetCString(d)), 1, &attrs);
-		if (bms_is_member(attnum - FirstLowInvalidHeapAttributeNumber, attrs) ||
-			bms_is_member(0 - FirstLowInvalidHeapAttributeNumber, attrs)) /* a whole-row reference */
+		/* (a whole-row reference depends on the table, not the column: such an index is left alone) */
+		if (bms_is_member(attnum - FirstLowInvalidHeapAttributeNumber, attrs))
 			return true;
 	}
 	return false;
@@ -1133,6 +1133,8 @@ type_change_cost(Oid relid, bool recurse, const char *column, Oid newtype, Oid n
 	foreach (lc, rels)
 	{
 		Oid r = lfirst_oid(lc);
+		if (get_rel_relkind(r) == RELKIND_FOREIGN_TABLE) /* no storage: nothing rebuilt or re-checked */
+			continue;
 		AttrFacts att = attr_facts(r, column);
 		if (!att.found)
 			continue;
@@ -1491,7 +1493,12 @@ extract_set_not_null(Oid relid, bool recurse, const char *column, Subcommand *c)
 		return;
 	c->already_not_null = att.not_null;
 	c->has_default = att.has_default;
-	if (att.not_null)
+	/*
+	 * Already NOT NULL: nothing to do, but for a traditional inheritance
+	 * parent, whose children may still be nullable and are scanned
+	 * (ATPrepSetNotNull skips the recursion for partitioned tables only).
+	 */
+	if (att.not_null && (!recurse || get_rel_relkind(relid) == RELKIND_PARTITIONED_TABLE))
 		return;
 	NullTest *nt = makeNode(NullTest);
 	nt->arg = (Expr *) makeVar(1, att.attnum, att.type, att.typmod, att.collation, 0);
@@ -1511,11 +1518,13 @@ extract_set_not_null(Oid relid, bool recurse, const char *column, Subcommand *c)
 	foreach (lc, rels)
 	{
 		Oid r = lfirst_oid(lc);
-		if (get_rel_relkind(r) == RELKIND_PARTITIONED_TABLE)
+		char kind = get_rel_relkind(r);
+		if (kind == RELKIND_PARTITIONED_TABLE || kind == RELKIND_FOREIGN_TABLE) /* no rows of its own to scan */
 			continue;
 		AttrFacts ratt = r == relid ? att : attr_facts(r, column);
 		if (!ratt.found || ratt.not_null)
 			continue;
+		c->already_not_null = false; /* a child to do */
 		Relation rel = probe_open(r);
 		if (rel == NULL)
 		{
@@ -1856,6 +1865,18 @@ fk_attachable(const ForeignKeyCacheInfo *fk, const ForeignKeyCacheInfo *afk, con
 	return ok;
 }
 
+/* pg_constraint.conparentid of a constraint (InvalidOid if none or gone). */
+Oid
+get_constraint_parent_oid(Oid conoid)
+{
+	HeapTuple tup = SearchSysCache1(CONSTROID, ObjectIdGetDatum(conoid));
+	if (!HeapTupleIsValid(tup))
+		return InvalidOid;
+	Oid parent = ((Form_pg_constraint) GETSTRUCT(tup))->conparentid;
+	ReleaseSysCache(tup);
+	return parent;
+}
+
 /*
  * ATTACH PARTITION clones the parent's foreign keys (CloneFkReferencing):
  * every referenced table is locked ShareRowExclusive, and a key the table has
@@ -1873,23 +1894,73 @@ attach_foreign_keys(Relation parent, Relation attach, AttachImplied *a)
 		return;
 	List *afks = RelationGetFKeyList(attach);
 	AttrMap *map = build_attrmap_by_name(RelationGetDescr(attach), RelationGetDescr(parent));
+	List *used = NIL;	/* a key of the table's own is taken over once: it then has a parent */
+	List *own = NIL;	/* the parent's keys, to skip their per-partition copies (cloned with them) */
 	ListCell *lc;
+	foreach (lc, pfks)
+		own = lappend_oid(own, ((const ForeignKeyCacheInfo *) lfirst(lc))->conoid);
 	foreach (lc, pfks)
 	{
 		const ForeignKeyCacheInfo *fk = (const ForeignKeyCacheInfo *) lfirst(lc);
+		Oid parentid = get_constraint_parent_oid(fk->conoid);
+		if (OidIsValid(parentid) && list_member_oid(own, parentid))
+			continue;
 		a->referenced = list_append_unique_oid(a->referenced, fk->confrelid);
 		bool attached = false;
 		ListCell *ac;
 		foreach (ac, afks)
-			if (fk_attachable(fk, (const ForeignKeyCacheInfo *) lfirst(ac), map))
+		{
+			const ForeignKeyCacheInfo *afk = (const ForeignKeyCacheInfo *) lfirst(ac);
+			if (!list_member_oid(used, afk->conoid) && fk_attachable(fk, afk, map))
 			{
 				attached = true;
+				used = lappend_oid(used, afk->conoid);
 				break;
 			}
-		if (!attached)
-			a->fks_validated++;
-		else
+		}
+		if (attached)
+		{
 			a->taken_over = list_append_unique_oid(a->taken_over, fk->confrelid);
+			continue;
+		}
+		if (attach->rd_rel->relkind != RELKIND_PARTITIONED_TABLE)
+		{
+			a->fks_validated++;
+			continue;
+		}
+		/*
+		 * A partitioned table gets the key without a scan of its own; each
+		 * leaf partition takes over a key of its own or gets a copy that is
+		 * validated (addFkRecurseReferencing).
+		 */
+		ListCell *lf;
+		foreach (lf, find_all_inheritors(RelationGetRelid(attach), NoLock, NULL))
+		{
+			Oid leafid = lfirst_oid(lf);
+			if (get_rel_relkind(leafid) != RELKIND_RELATION)
+				continue;
+			Relation leaf = probe_open(leafid);
+			if (leaf == NULL)
+				continue;
+			AttrMap *leaf_map = build_attrmap_by_name(RelationGetDescr(leaf), RelationGetDescr(parent));
+			bool leaf_has = false;
+			ListCell *lk;
+			foreach (lk, RelationGetFKeyList(leaf))
+			{
+				const ForeignKeyCacheInfo *lfk = (const ForeignKeyCacheInfo *) lfirst(lk);
+				if (!list_member_oid(used, lfk->conoid) && fk_attachable(fk, lfk, leaf_map))
+				{
+					leaf_has = true;
+					used = lappend_oid(used, lfk->conoid);
+					break;
+				}
+			}
+			probe_close(leaf);
+			if (leaf_has)
+				a->taken_over = list_append_unique_oid(a->taken_over, fk->confrelid);
+			else
+				a->fks_validated++;
+		}
 	}
 }
 
@@ -1980,6 +2051,7 @@ indexes_attach_builds_partitioned(Relation parent, Relation attach)
 		if (get_rel_relkind(lfirst_oid(lc)) == RELKIND_RELATION)
 			leaves = lappend_oid(leaves, lfirst_oid(lc));
 	AttrMap *attach_map = build_attrmap_by_name(RelationGetDescr(attach), RelationGetDescr(parent));
+	List *used = NIL; /* indexes of the table and its leaves already matched to a parent index */
 	int builds = 0;
 	foreach (lc, RelationGetIndexList(parent))
 	{
@@ -1992,24 +2064,35 @@ indexes_attach_builds_partitioned(Relation parent, Relation attach)
 			continue;
 		}
 		IndexInfo *info = BuildIndexInfo(idx);
-		bool found = false;
-		ListCell *ac;
-		foreach (ac, RelationGetIndexList(attach))
-		{
-			Relation a = probe_open(lfirst_oid(ac));
-			if (a == NULL)
+		/* An index behind a constraint (PRIMARY KEY, UNIQUE) needs one behind a constraint too. */
+		bool constraint =
+			OidIsValid(get_relation_idx_constraint_oid(RelationGetRelid(parent), RelationGetRelid(idx)));
+		/* matching(): a valid index of rel, not yet matched, that PostgreSQL would attach to idx */
+		auto matching = [&](Relation rel, char kind, AttrMap *map) -> bool {
+			ListCell *ic;
+			foreach (ic, RelationGetIndexList(rel))
 			{
-				found = true; /* cannot look: not counted */
-				break;
+				Oid cand = lfirst_oid(ic);
+				if (list_member_oid(used, cand))
+					continue;
+				Relation r = probe_open(cand);
+				if (r == NULL)
+					return true; /* cannot look: not counted */
+				bool match = r->rd_rel->relkind == kind && !r->rd_rel->relispartition && r->rd_index->indisvalid &&
+							 CompareIndexInfo(BuildIndexInfo(r), info, r->rd_indcollation, idx->rd_indcollation,
+											  r->rd_opfamily, idx->rd_opfamily, map) &&
+							 (!constraint ||
+							  OidIsValid(get_relation_idx_constraint_oid(RelationGetRelid(rel), cand)));
+				probe_close(r);
+				if (match)
+				{
+					used = lappend_oid(used, cand);
+					return true;
+				}
 			}
-			found = a->rd_rel->relkind == RELKIND_PARTITIONED_INDEX &&
-					CompareIndexInfo(BuildIndexInfo(a), info, a->rd_indcollation, idx->rd_indcollation,
-									 a->rd_opfamily, idx->rd_opfamily, attach_map);
-			probe_close(a);
-			if (found)
-				break;
-		}
-		if (!found)
+			return false;
+		};
+		if (!matching(attach, RELKIND_PARTITIONED_INDEX, attach_map))
 		{
 			ListCell *lf;
 			foreach (lf, leaves)
@@ -2018,26 +2101,8 @@ indexes_attach_builds_partitioned(Relation parent, Relation attach)
 				if (leaf == NULL)
 					continue;
 				AttrMap *leaf_map = build_attrmap_by_name(RelationGetDescr(leaf), RelationGetDescr(parent));
-				bool has = false;
-				ListCell *li;
-				foreach (li, RelationGetIndexList(leaf))
-				{
-					Relation l = probe_open(lfirst_oid(li));
-					if (l == NULL)
-					{
-						has = true;
-						break;
-					}
-					has = l->rd_rel->relkind == RELKIND_INDEX && !l->rd_rel->relispartition &&
-						  l->rd_index->indisvalid &&
-						  CompareIndexInfo(BuildIndexInfo(l), info, l->rd_indcollation, idx->rd_indcollation,
-										   l->rd_opfamily, idx->rd_opfamily, leaf_map);
-					probe_close(l);
-					if (has)
-						break;
-				}
+				builds += !matching(leaf, RELKIND_INDEX, leaf_map);
 				probe_close(leaf);
-				builds += !has;
 			}
 		}
 		probe_close(idx);

@@ -920,9 +920,10 @@ classify_subcommand(const Ctx &x, Assessments &out)
 							   "every row has been checked against the " + n +
 								   " foreign key(s) of the parent it lacks");
 					p.hint = "First add to " + quoted(c.other) +
-							 " each foreign key of the parent it lacks (the same columns, referenced table and "
-							 "actions), NOT VALID, then VALIDATE CONSTRAINT (no blocking): ATTACH PARTITION then "
-							 "takes them over instead of validating copies under its lock.";
+							 " (a partitioned table: to each of its partitions) each foreign key of the parent it "
+							 "lacks (the same columns, referenced table and actions), NOT VALID, then VALIDATE "
+							 "CONSTRAINT (no blocking): ATTACH PARTITION then takes them over instead of validating "
+							 "copies under its lock.";
 				}
 			}
 			else
