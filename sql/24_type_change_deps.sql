@@ -29,6 +29,7 @@ CREATE TYPE td_comp AS (a int, b text);
 CREATE TYPE td_comp2 AS (a int, b text);
 CREATE TABLE td_typed OF td_comp;
 INSERT INTO td_typed SELECT g, 'x' FROM generate_series(1, 2000) g;
+CREATE INDEX td_typed_b ON td_typed (b) WHERE a > 0;   -- rebuilt by a binary-coercible change of b
 CREATE TABLE tdi (id int, v varchar(10));
 CREATE TABLE tdc (CONSTRAINT tdc_v CHECK (v <> 'zz')) INHERITS (tdi);
 INSERT INTO tdc SELECT g, 'a' FROM generate_series(1, 1000) g;
@@ -73,7 +74,8 @@ INSERT INTO td_cases VALUES
   (11, 'ALTER TABLE tdi ALTER COLUMN v TYPE varchar(20)'),        -- a child's own CHECK
   (12, 'ALTER TYPE td_comp2 ALTER ATTRIBUTE a TYPE bigint'),       -- no table of the type
   (13, 'ALTER TYPE td_comp ALTER ATTRIBUTE a TYPE bigint CASCADE'), -- its table rewritten
-  (14, 'ALTER TYPE td_comp ALTER ATTRIBUTE b TYPE varchar CASCADE');-- binary-coercible
+  (14, 'ALTER TYPE td_comp ALTER ATTRIBUTE b TYPE varchar CASCADE'),-- binary-coercible, but a partial index
+  (15, 'ALTER TYPE td_comp2 ALTER ATTRIBUTE b TYPE varchar CASCADE');-- binary-coercible, no table
 SELECT n, (SELECT string_agg(verdict || ': ' || reason, '; ')
              FROM safemigrate.check(stmt) WHERE NOT reason LIKE 'a partition or inheritance child%') AS verdict,
        td_truth('SET LOCAL safemigrate.mode = off; ' || stmt) AS postgres

@@ -42,6 +42,8 @@ extern "C" {
 #include "access/attmap.h"
 #include "access/htup_details.h"
 #include "access/table.h"
+#include "access/heapam.h"
+#include "access/tableam.h"
 #include "access/reloptions.h"
 #include "catalog/dependency.h"
 #include "catalog/heap.h"
@@ -1227,6 +1229,33 @@ extract_alter_type(Oid relid, bool recurse, const char *column, ColumnDef *def, 
 	if (def->collClause != NULL)
 		newcoll = get_collation_oid(def->collClause->collname, true);
 	TypeChangeCost cost = type_change_cost(relid, recurse, column, target, newcoll);
+	/* ALTER TYPE ... ALTER ATTRIBUTE ... CASCADE: the same for each table of the composite type. */
+	if (get_rel_relkind(relid) == RELKIND_COMPOSITE_TYPE)
+	{
+		HeapTuple tup = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
+		Oid rowtype = InvalidOid;
+		if (HeapTupleIsValid(tup))
+		{
+			rowtype = ((Form_pg_class) GETSTRUCT(tup))->reltype;
+			ReleaseSysCache(tup);
+		}
+		Relation pg_class_rel = table_open(RelationRelationId, AccessShareLock);
+		TableScanDesc scan = table_beginscan_catalog(pg_class_rel, 0, NULL);
+		HeapTuple ctup;
+		List *typed = NIL;
+		while (OidIsValid(rowtype) && HeapTupleIsValid(ctup = heap_getnext(scan, ForwardScanDirection)))
+			if (((Form_pg_class) GETSTRUCT(ctup))->reloftype == rowtype)
+				typed = lappend_oid(typed, ((Form_pg_class) GETSTRUCT(ctup))->oid);
+		table_endscan(scan);
+		table_close(pg_class_rel, AccessShareLock);
+		ListCell *lc;
+		foreach (lc, typed)
+		{
+			TypeChangeCost t = type_change_cost(lfirst_oid(lc), true, column, target, newcoll);
+			cost.indexes += t.indexes;
+			cost.checks += t.checks;
+		}
+	}
 	c->indexes_rebuilt = cost.indexes;
 	c->checks_revalidated = cost.checks;
 	int n = list_length(cost.check_names);

@@ -574,22 +574,28 @@ alter_column_type(Assessment &a, const Ctx &x)
 		 * ALTER TYPE ... ALTER ATTRIBUTE: the type itself has no rows; its
 		 * typed tables (CASCADE) are altered as if ALTER TABLE had run.
 		 */
-		if (x.stmt.npartners == 0 || !x.c.type_rewrites)
+		bool work = x.c.type_rewrites || x.c.indexes_rebuilt > 0 || x.c.checks_revalidated > 0;
+		if (x.stmt.npartners == 0 || !work)
 		{
 			a.reason = x.stmt.npartners == 0 ? "a composite type no table is of: catalog-only change"
 											 : "the new type is binary-coercible: its typed tables are not rewritten";
 			return;
 		}
-		a.rewrites = true;
+		a.rewrites = x.c.type_rewrites;
 		if (!apply_rule(a, rule::alter_column_type_rewrite, x.rel, Danger::Blocking))
 			return;
 		std::string type = x.c.type_text.empty() ? std::string("<type>") : std::string(x.c.type_text);
-		a.reason = "every table of the type is rewritten";
+		std::string tables = std::to_string(x.stmt.npartners) + " table(s) of that type";
+		std::string what = x.c.type_rewrites ? "rewrite the " + tables
+											 : "rebuild " + std::to_string(x.c.indexes_rebuilt) +
+												   " index(es) and re-check " + std::to_string(x.c.checks_revalidated) +
+												   " CHECK constraint(s) of the " + tables;
+		a.reason = x.c.type_rewrites ? std::string("every table of the type is rewritten")
+									 : "every table of the type is read: " + what;
 		a.message = std::string(rule::alter_column_type_rewrite) + ": ALTER ATTRIBUTE \"" + std::string(x.c.column) +
-					"\" TYPE " + type + " of type " + quoted(x.rel) + " would rewrite the " +
-					std::to_string(x.stmt.npartners) + " table(s) of that type";
-		a.detail = "Each table of the type is rewritten under an AccessExclusiveLock: every query on it waits "
-				   "until it has been copied.";
+					"\" TYPE " + type + " of type " + quoted(x.rel) + " would " + what;
+		a.detail = "Each table of the type is locked AccessExclusive while PostgreSQL does it: every query on it "
+				   "waits until then.";
 		a.hint = "Take the tables off the type first (ALTER TABLE ... NOT OF, catalog-only), change their column "
 				 "with expand-contract (safemigrate.expand_alter_column_type), and then the type alone, which no "
 				 "table uses any more (catalog-only).";
