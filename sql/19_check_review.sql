@@ -108,6 +108,20 @@ SET TimeZone = 'No/Such_Zone';
 RESET TimeZone;
 ALTER TABLE cr_ts ALTER COLUMN ts TYPE timestamptz;
 $$) ORDER BY stmt_no;
+-- ... as the script's transactions have them: SET LOCAL ends with its block
+-- (and does nothing outside one), ROLLBACK undoes a SET, RESET ALL and
+-- DISCARD ALL reset.  Each final statement runs under America/New_York.
+SET TimeZone = 'America/New_York';
+SELECT n, (SELECT verdict FROM safemigrate.check(script) WHERE command LIKE 'ALTER TABLE%') AS last_alter
+  FROM (VALUES
+    (1, 'BEGIN; SET LOCAL TimeZone = ''UTC''; COMMIT; ALTER TABLE cr_s.cr_ts ALTER COLUMN ts TYPE timestamptz;'),
+    (2, 'BEGIN; SET TimeZone = ''UTC''; ROLLBACK; ALTER TABLE cr_s.cr_ts ALTER COLUMN ts TYPE timestamptz;'),
+    (3, 'SET LOCAL TimeZone = ''UTC''; ALTER TABLE cr_s.cr_ts ALTER COLUMN ts TYPE timestamptz;'),
+    (4, 'SET TimeZone = ''UTC''; RESET ALL; ALTER TABLE cr_s.cr_ts ALTER COLUMN ts TYPE timestamptz;'),
+    (5, 'SET TimeZone = ''UTC''; DISCARD ALL; ALTER TABLE cr_s.cr_ts ALTER COLUMN ts TYPE timestamptz;'),
+    (6, 'BEGIN; SET TimeZone = ''UTC''; COMMIT; ALTER TABLE cr_s.cr_ts ALTER COLUMN ts TYPE timestamptz;'),
+    (7, 'BEGIN; SET LOCAL TimeZone = ''UTC''; ALTER TABLE cr_s.cr_ts ALTER COLUMN ts TYPE timestamptz; COMMIT;')
+  ) AS v(n, script) ORDER BY n;
 SHOW search_path;
 SHOW TimeZone;
 RESET TimeZone;

@@ -166,11 +166,21 @@ refused_in_block(Node *parsetree)
 	}
 }
 
+/* The settings a script's SET changes for check(): they change what later statements are. */
+const char *const kScriptSettings[2] = {"search_path", "timezone"};
+
 /* In a subtransaction: SET search_path / TimeZone of the script, for the statements after it.  May ereport. */
 void
 apply_set_step(void *arg)
 {
 	ExecSetVariableStmt((VariableSetStmt *) arg, false);
+}
+
+/* DISCARD ALL resets every setting (as RESET ALL).  May ereport. */
+void
+reset_all_step(void *)
+{
+	ResetAllOptions();
 }
 
 /*
@@ -365,6 +375,10 @@ safemigrate_check(PG_FUNCTION_ARGS)
 	 * rewrites or not by TimeZone); undone when check() returns.
 	 */
 	int guc_nest = NewGUCNestLevel();
+	/* The script's transaction block: its SET LOCALs end with it, a ROLLBACK undoes its SETs. */
+	int block_nest = single ? NewGUCNestLevel() : -1;
+	/* The values the block's plain SETs (not SET LOCAL) gave kScriptSettings, kept at its COMMIT. */
+	const char *block_set[2] = {NULL, NULL};
 
 	foreach (lc, parsed)
 	{
@@ -373,11 +387,41 @@ safemigrate_check(PG_FUNCTION_ARGS)
 		CHECK_FOR_INTERRUPTS();
 		stmt_no++;
 
-		if (IsA(parsetree, VariableSetStmt) && ((VariableSetStmt *) parsetree)->name != NULL &&
-			(pg_strcasecmp(((VariableSetStmt *) parsetree)->name, "search_path") == 0 ||
-			 pg_strcasecmp(((VariableSetStmt *) parsetree)->name, "timezone") == 0))
+		if (IsA(parsetree, TransactionStmt))
 		{
-			ErrorData *edata = sm_try_in_subtransaction(apply_set_step, parsetree);
+			const TransactionStmt *t = (const TransactionStmt *) parsetree;
+			bool ends = t->kind == TRANS_STMT_COMMIT || t->kind == TRANS_STMT_ROLLBACK || t->kind == TRANS_STMT_PREPARE;
+			if (ends && block_nest >= 0)
+			{
+				/*
+				 * The block's changes go; at a COMMIT its plain SETs come back
+				 * (a nested GUC level keeps SET LOCAL values at its end, a
+				 * transaction's end does not).
+				 */
+				AtEOXact_GUC(false, block_nest);
+				block_nest = -1;
+				for (int k = 0; k < 2; ++k)
+				{
+					if (t->kind != TRANS_STMT_ROLLBACK && block_set[k] != NULL)
+						(void) set_config_option(kScriptSettings[k], block_set[k], PGC_SUSET, PGC_S_SESSION,
+												 GUC_ACTION_SET, true, 0, false);
+					block_set[k] = NULL;
+				}
+			}
+			if ((t->kind == TRANS_STMT_BEGIN || t->kind == TRANS_STMT_START || (ends && t->chain)) && block_nest < 0)
+				block_nest = NewGUCNestLevel();
+		}
+
+		const VariableSetStmt *vs = IsA(parsetree, VariableSetStmt) ? (const VariableSetStmt *) parsetree : NULL;
+		/* (SET LOCAL outside a transaction block: PostgreSQL warns and it lasts no further than the statement) */
+		bool applies = vs != NULL && !(vs->is_local && block_nest < 0) &&
+					   (vs->kind == VAR_RESET_ALL ||
+						(vs->name != NULL &&
+						 (pg_strcasecmp(vs->name, "search_path") == 0 || pg_strcasecmp(vs->name, "timezone") == 0)));
+		bool discard_all = IsA(parsetree, DiscardStmt) && ((DiscardStmt *) parsetree)->target == DISCARD_ALL;
+		if (applies || discard_all)
+		{
+			ErrorData *edata = sm_try_in_subtransaction(discard_all ? reset_all_step : apply_set_step, parsetree);
 			if (edata != NULL)
 			{
 				if (edata->sqlerrcode == ERRCODE_QUERY_CANCELED || edata->sqlerrcode == ERRCODE_OUT_OF_MEMORY)
@@ -401,6 +445,10 @@ safemigrate_check(PG_FUNCTION_ARGS)
 				continue;
 			}
 			sm_facts_cache_begin(CurrentMemoryContext); /* names may now resolve elsewhere */
+			if (block_nest >= 0 && (discard_all || !vs->is_local))
+				for (int k = 0; k < 2; ++k)
+					if (discard_all || vs->kind == VAR_RESET_ALL || pg_strcasecmp(vs->name, kScriptSettings[k]) == 0)
+						block_set[k] = pstrdup(GetConfigOption(kScriptSettings[k], false, false));
 		}
 
 		const char *stmt_text = sm_statement_text_at(sql, sql_len, raw->stmt_location, raw->stmt_len);
@@ -490,6 +538,8 @@ safemigrate_check(PG_FUNCTION_ARGS)
 			tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 		}
 	}
+	if (block_nest >= 0)
+		AtEOXact_GUC(false, block_nest);
 	AtEOXact_GUC(false, guc_nest);
 	return (Datum) 0;
 }
