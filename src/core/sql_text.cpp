@@ -728,6 +728,27 @@ declared_category(std::string_view sql)
 	return std::nullopt;
 }
 
+std::string
+directive_comments(std::string_view sql, std::string_view header)
+{
+	static const char *const names[] = {"instant-safe", "concurrent", "expand-contract"};
+	std::string out;
+	std::optional<int> declared = declared_category(sql);
+	if (!declared)
+		declared = declared_header_category(header);
+	if (declared && *declared >= 0 && *declared < 3)
+		out += std::string("/* safemigrate: ") + names[*declared] + " */ ";
+	std::vector<std::string> rules = override_rules(sql);
+	if (!rules.empty())
+	{
+		out += "/* safemigrate:allow ";
+		for (std::size_t i = 0; i < rules.size(); ++i)
+			out += (i > 0 ? ", " : "") + rules[i];
+		out += " */ ";
+	}
+	return out;
+}
+
 std::optional<int>
 declared_header_category(std::string_view sql)
 {

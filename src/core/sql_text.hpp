@@ -132,6 +132,12 @@ std::vector<std::string> override_rules(std::string_view sql);
 // a migration file sent as one query string.  Cost bounded by the header.
 std::optional<int> declared_header_category(std::string_view sql);
 
+// The safemigrate comments that hold for sql (its declaration, or the header's,
+// and its override comment) written out again, "/* safemigrate: expand-contract */
+// /* safemigrate:allow a, b */ ", to put in front of statements cut from it;
+// "" when there are none.
+std::string directive_comments(std::string_view sql, std::string_view header);
+
 /* Double-quote an identifier when PostgreSQL would need it (quote_ident rules, roughly). */
 std::string quote_ident(std::string_view ident);
 

@@ -82,6 +82,20 @@ sm_masked_query(const char *query) noexcept
 	}
 }
 
+const char *
+sm_directive_comments(const char *statement, const char *header) noexcept
+{
+	try
+	{
+		return sm_copy_out(CurrentMemoryContext, core::directive_comments(statement != nullptr ? statement : "",
+																		   header != nullptr ? header : ""));
+	}
+	catch (...)
+	{
+		return "";
+	}
+}
+
 /* noexcept fence; must not call PostgreSQL except the no-OOM allocator. */
 bool
 sm_decide(const core::Statement &stmt, const core::Settings &settings, MemoryContextData *cxt,

@@ -104,6 +104,13 @@ bool sm_override_names(const char *statement, const char *rule_id) noexcept;
  */
 char *sm_masked_query(const char *query) noexcept;
 
+/*
+ * The safemigrate comments that hold for statement (core
+ * directive_comments), palloc'd; "" when none or out of memory.  noexcept
+ * fence.
+ */
+const char *sm_directive_comments(const char *statement, const char *header) noexcept;
+
 bool sm_decide(const core::Statement &stmt, const core::Settings &settings, MemoryContextData *cxt,
 			   SmVerdict *out, FenceError *err) noexcept;
 

@@ -903,6 +903,7 @@ struct StepContext
 	int step; /* 1-based */
 	int nsteps;
 	char *const *steps;
+	const char *comments; /* the statement's safemigrate comments, to run the steps left under */
 };
 
 /*
@@ -927,16 +928,20 @@ step_error_context(void *arg)
 		appendStringInfo(&done, "steps 1 to %d are committed", c->step - 1);
 	if (c->step == c->nsteps)
 	{
-		errcontext("pg_safemigrate step %d of %d: %s (%s: only this step is left to run)", c->step, c->nsteps, text,
-				   done.data);
+		if (c->comments[0] != '\0')
+			errcontext("pg_safemigrate step %d of %d: %s (%s: only this step is left to run, as %s%s)", c->step,
+					   c->nsteps, text, done.data, c->comments, text);
+		else
+			errcontext("pg_safemigrate step %d of %d: %s (%s: only this step is left to run)", c->step, c->nsteps,
+					   text, done.data);
 		return;
 	}
 	StringInfoData left;
 	initStringInfo(&left);
-	for (int i = c->step; i < c->nsteps; ++i)
-		appendStringInfo(&left, " %s", c->steps[i]);
-	errcontext("pg_safemigrate step %d of %d: %s (%s: this step and the ones after it are left to run:%s)", c->step,
-			   c->nsteps, text, done.data, left.data);
+	for (int i = c->step - 1; i < c->nsteps; ++i)
+		appendStringInfo(&left, " %s%s", c->comments, c->steps[i]);
+	errcontext("pg_safemigrate step %d of %d: %s (%s; the steps left to run:%s)", c->step, c->nsteps, text, done.data,
+			   left.data);
 }
 
 /*
@@ -1018,6 +1023,8 @@ run_steps(const SmVerdict *v, SmAttempt *attempt, SM_PU_PARAMS)
 	 */
 	char *header = leading_comments(queryString);
 	const char *parent = sm_statement_text(pstmt, queryString);
+	/* (the steps left, when one fails, are to run under them too) */
+	const char *comments = sm_directive_comments(parent, header);
 
 	Node *tree = pstmt->utilityStmt;
 	RangeVar *rel = IsA(tree, AlterTableStmt) ? ((AlterTableStmt *) tree)->relation
@@ -1050,7 +1057,7 @@ run_steps(const SmVerdict *v, SmAttempt *attempt, SM_PU_PARAMS)
 			arm_build_watch(pstmt, relid);
 		PlannedStmt *step = utility_plan(raw, pstmt->queryId);
 
-		StepContext sc = {i + 1, n, v->steps};
+		StepContext sc = {i + 1, n, v->steps, comments};
 		ErrorContextCallback errcb;
 		errcb.callback = step_error_context;
 		errcb.arg = &sc;
