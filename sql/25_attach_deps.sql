@@ -68,6 +68,11 @@ CREATE TABLE ad_lq (id int, cid int, at date NOT NULL, CONSTRAINT ad_lq_b CHECK 
 CREATE TABLE ad_lq_a PARTITION OF ad_lq FOR VALUES FROM ('2026-01-01') TO ('2027-01-01');
 ALTER TABLE ad_lq_a ADD CONSTRAINT ad_lq_a_fk FOREIGN KEY (cid) REFERENCES ad_cust;
 INSERT INTO ad_lq SELECT g, 1 + g % 100, '2026-03-01' FROM generate_series(1, 2000) g;
+-- a table whose foreign key references the parent is locked too
+CREATE TABLE ad_rp (id int, at date NOT NULL, PRIMARY KEY (id, at)) PARTITION BY RANGE (at);
+CREATE TABLE ad_rord (pid int, pat date, FOREIGN KEY (pid, pat) REFERENCES ad_rp);
+CREATE TABLE ad_rp2 (id int NOT NULL, at date NOT NULL, PRIMARY KEY (id, at),
+  CONSTRAINT ad_rp2_b CHECK (at >= '2025-01-01' AND at < '2026-01-01'));
 ANALYZE ad_cust, ad_pf_2025, ad_pf_2026, ad_pp_def, ad_pp_2030, ad_pp_2031, ad_pqx_a, ad_pqx_b, ad_pqy_a, ad_pqz_a,
   ad_df1, ad_rb1, ad_rb2, ad_fp1, ad_lq_a;
 -- What PostgreSQL read, and its locks on ad_cust.
@@ -89,8 +94,8 @@ BEGIN
      WHERE c.relnamespace = 'public'::regnamespace AND c.relkind = 'r' AND c.relname <> 'ad_cust'
        AND pg_stat_get_xact_tuples_returned(c.oid) > (reads ->> c.relname)::bigint
     UNION ALL
-    SELECT 'ad_cust ' || mode FROM pg_locks
-     WHERE relation = 'ad_cust'::regclass AND pid = pg_backend_pid() AND mode <> 'AccessShareLock') s;
+    SELECT c.relname || ' ' || l.mode FROM pg_locks l JOIN pg_class c ON c.oid = l.relation
+     WHERE c.relname IN ('ad_cust', 'ad_rord') AND l.pid = pg_backend_pid() AND l.mode <> 'AccessShareLock') s;
   RAISE EXCEPTION USING MESSAGE = coalesce(result, 'nothing');
 EXCEPTION WHEN raise_exception THEN
   RETURN SQLERRM;
@@ -107,7 +112,8 @@ INSERT INTO ad_cases VALUES
   (7, 'ALTER TABLE ad_pq ATTACH PARTITION ad_pqz FOR VALUES FROM (''2042-01-01'') TO (''2043-01-01'')'),     -- INVALID index: built
   (8, 'ALTER TABLE ad_df ATTACH PARTITION ad_df1 FOR VALUES FROM (''2025-01-01'') TO (''2026-01-01'')'),     -- second key validated
   (9, 'ALTER TABLE ad_fp ATTACH PARTITION ad_fp1 FOR VALUES FROM (''2025-01-01'') TO (''2026-01-01'')'),     -- taken over
-  (10, 'ALTER TABLE ad_pf ATTACH PARTITION ad_lq FOR VALUES FROM (''2026-01-01'') TO (''2027-01-01'')');     -- leaves take over
+  (10, 'ALTER TABLE ad_pf ATTACH PARTITION ad_lq FOR VALUES FROM (''2026-01-01'') TO (''2027-01-01'')'),    -- leaves take over
+  (11, 'ALTER TABLE ad_rp ATTACH PARTITION ad_rp2 FOR VALUES FROM (''2025-01-01'') TO (''2026-01-01'')');    -- referencing table
 SELECT n, (SELECT string_agg(relation || ' ' || lock_mode || ' ' || verdict || CASE WHEN scans THEN ' (scans)' ELSE '' END, '; ')
              FROM safemigrate.check(stmt)) AS verdict,
        ad_truth('SET LOCAL safemigrate.mode = off; ' || stmt) AS postgres
@@ -123,7 +129,7 @@ SELECT conname, conparentid <> 0 AS attached FROM pg_constraint WHERE conrelid =
 ALTER TABLE ad_pp ATTACH PARTITION ad_pp_2030 FOR VALUES FROM ('2030-01-01') TO ('2031-01-01');
 
 SET safemigrate.mode = off;
-DROP TABLE ad_pf, ad_pf_2026, ad_pp, ad_pp_2030, ad_pp_2031, ad_cases, ad_pq, ad_pqx, ad_pqy, ad_pqz, ad_df, ad_df1, ad_fp, ad_fp1, ad_lq, ad_rb, ad_cust;
+DROP TABLE ad_pf, ad_pf_2026, ad_pp, ad_pp_2030, ad_pp_2031, ad_cases, ad_pq, ad_pqx, ad_pqy, ad_pqz, ad_df, ad_df1, ad_fp, ad_fp1, ad_lq, ad_rb, ad_rord, ad_rp, ad_cust;
 DROP FUNCTION ad_truth(text);
 RESET safemigrate.mode;
 RESET safemigrate.small_table_rows;

@@ -225,6 +225,9 @@ struct Subcommand
 	const LockMode *fk_referenced_locks = nullptr; /* ShareRowExclusive, AccessExclusive where a key of the
 													  table's own is taken over (its triggers there dropped) */
 	int nfk_referenced = 0;
+	const RelationFacts *fk_referencing = nullptr; /* ATTACH: tables whose foreign keys reference the parent
+													  (CloneFkReferenced locks them ShareRowExclusive) */
+	int nfk_referencing = 0;
 
 	/* SET LOGGED / UNLOGGED / ACCESS METHOD / TABLESPACE: false when it is a no-op */
 	bool changes_storage = true;

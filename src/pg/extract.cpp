@@ -2245,6 +2245,13 @@ extract_attach(Oid relid, PartitionCmd *cmd, Subcommand *c)
 	c->fk_referenced = refs;
 	c->fk_referenced_locks = modes;
 	c->nfk_referenced = n;
+	const RelationFacts *referencing = NULL;
+	int nreferencing = 0;
+	facts_from_query("SELECT DISTINCT c.conrelid FROM pg_catalog.pg_constraint c "
+					 "WHERE c.contype = 'f' AND c.confrelid = $1 AND c.conparentid = 0 AND c.conrelid <> $1",
+					 relid, (Datum) 0, InvalidOid, &referencing, &nreferencing);
+	c->fk_referencing = referencing;
+	c->nfk_referencing = nreferencing;
 }
 
 

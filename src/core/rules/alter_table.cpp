@@ -994,6 +994,9 @@ classify_subcommand(const Ctx &x, Assessments &out)
 										 "its triggers here are dropped (brief, no scan)"
 									   : "referenced by a foreign key of the parent: ATTACH PARTITION locks it";
 			}
+			for (int i = 0; i < c.nfk_referencing; ++i)
+				add_row(out, subcommand_command(c), c.fk_referencing[i], LockMode::ShareRowExclusive).reason =
+					"its foreign key references the parent: ATTACH PARTITION locks it";
 			return;
 		}
 
