@@ -68,13 +68,23 @@ CREATE TABLE ad_lq (id int, cid int, at date NOT NULL, CONSTRAINT ad_lq_b CHECK 
 CREATE TABLE ad_lq_a PARTITION OF ad_lq FOR VALUES FROM ('2026-01-01') TO ('2027-01-01');
 ALTER TABLE ad_lq_a ADD CONSTRAINT ad_lq_a_fk FOREIGN KEY (cid) REFERENCES ad_cust;
 INSERT INTO ad_lq SELECT g, 1 + g % 100, '2026-03-01' FROM generate_series(1, 2000) g;
+-- a partitioned default partition whose partitions' CHECKs keep out the new bound: no scan
+CREATE TABLE ad_dp (k int, at int NOT NULL) PARTITION BY RANGE (at);
+CREATE TABLE ad_dp_def PARTITION OF ad_dp DEFAULT PARTITION BY LIST (k);
+CREATE TABLE ad_dp_d1 PARTITION OF ad_dp_def FOR VALUES IN (1);
+CREATE TABLE ad_dp_d2 PARTITION OF ad_dp_def FOR VALUES IN (2);
+INSERT INTO ad_dp SELECT 1 + g % 2, 200 + g % 100 FROM generate_series(1, 2000) g;
+ALTER TABLE ad_dp_d1 ADD CONSTRAINT ad_dp_d1_out CHECK (at < 100 OR at >= 200);
+ALTER TABLE ad_dp_d2 ADD CONSTRAINT ad_dp_d2_out CHECK (at < 100 OR at >= 200);
+CREATE TABLE ad_dp_new (k int, at int NOT NULL, CONSTRAINT ad_dp_new_b CHECK (at >= 100 AND at < 200));
+CREATE TABLE ad_dp_new2 (k int, at int NOT NULL, CONSTRAINT ad_dp_new2_b CHECK (at >= 0 AND at < 100));
 -- a table whose foreign key references the parent is locked too
 CREATE TABLE ad_rp (id int, at date NOT NULL, PRIMARY KEY (id, at)) PARTITION BY RANGE (at);
 CREATE TABLE ad_rord (pid int, pat date, FOREIGN KEY (pid, pat) REFERENCES ad_rp);
 CREATE TABLE ad_rp2 (id int NOT NULL, at date NOT NULL, PRIMARY KEY (id, at),
   CONSTRAINT ad_rp2_b CHECK (at >= '2025-01-01' AND at < '2026-01-01'));
 ANALYZE ad_cust, ad_pf_2025, ad_pf_2026, ad_pp_def, ad_pp_2030, ad_pp_2031, ad_pqx_a, ad_pqx_b, ad_pqy_a, ad_pqz_a,
-  ad_df1, ad_rb1, ad_rb2, ad_fp1, ad_lq_a;
+  ad_df1, ad_rb1, ad_rb2, ad_fp1, ad_lq_a, ad_dp_d1, ad_dp_d2;
 -- What PostgreSQL read, and its locks on ad_cust.
 CREATE FUNCTION ad_truth(stmt text) RETURNS text LANGUAGE plpgsql AS $$
 DECLARE
@@ -113,7 +123,9 @@ INSERT INTO ad_cases VALUES
   (8, 'ALTER TABLE ad_df ATTACH PARTITION ad_df1 FOR VALUES FROM (''2025-01-01'') TO (''2026-01-01'')'),     -- second key validated
   (9, 'ALTER TABLE ad_fp ATTACH PARTITION ad_fp1 FOR VALUES FROM (''2025-01-01'') TO (''2026-01-01'')'),     -- taken over
   (10, 'ALTER TABLE ad_pf ATTACH PARTITION ad_lq FOR VALUES FROM (''2026-01-01'') TO (''2027-01-01'')'),    -- leaves take over
-  (11, 'ALTER TABLE ad_rp ATTACH PARTITION ad_rp2 FOR VALUES FROM (''2025-01-01'') TO (''2026-01-01'')');    -- referencing table
+  (11, 'ALTER TABLE ad_rp ATTACH PARTITION ad_rp2 FOR VALUES FROM (''2025-01-01'') TO (''2026-01-01'')'),   -- referencing table
+  (12, 'ALTER TABLE ad_dp ATTACH PARTITION ad_dp_new FOR VALUES FROM (100) TO (200)'),                      -- default's leaves prove it
+  (13, 'ALTER TABLE ad_dp ATTACH PARTITION ad_dp_new2 FOR VALUES FROM (0) TO (100)');                       -- they do not
 SELECT n, (SELECT string_agg(relation || ' ' || lock_mode || ' ' || verdict || CASE WHEN scans THEN ' (scans)' ELSE '' END, '; ')
              FROM safemigrate.check(stmt)) AS verdict,
        ad_truth('SET LOCAL safemigrate.mode = off; ' || stmt) AS postgres
@@ -129,7 +141,7 @@ SELECT conname, conparentid <> 0 AS attached FROM pg_constraint WHERE conrelid =
 ALTER TABLE ad_pp ATTACH PARTITION ad_pp_2030 FOR VALUES FROM ('2030-01-01') TO ('2031-01-01');
 
 SET safemigrate.mode = off;
-DROP TABLE ad_pf, ad_pf_2026, ad_pp, ad_pp_2030, ad_pp_2031, ad_cases, ad_pq, ad_pqx, ad_pqy, ad_pqz, ad_df, ad_df1, ad_fp, ad_fp1, ad_lq, ad_rb, ad_rord, ad_rp, ad_cust;
+DROP TABLE ad_pf, ad_pf_2026, ad_pp, ad_pp_2030, ad_pp_2031, ad_cases, ad_pq, ad_pqx, ad_pqy, ad_pqz, ad_df, ad_df1, ad_fp, ad_fp1, ad_lq, ad_rb, ad_rord, ad_rp, ad_dp, ad_dp_new, ad_dp_new2, ad_cust;
 DROP FUNCTION ad_truth(text);
 RESET safemigrate.mode;
 RESET safemigrate.small_table_rows;

@@ -2180,9 +2180,34 @@ attach_implied_step(void *arg)
 			if (def != NULL)
 			{
 				List *proposed = get_proposed_default_constraint((List *) copyObjectImpl(constraint));
-				proposed = map_partition_varattnos(proposed, 1, def, parent);
+				List *mapped = map_partition_varattnos((List *) copyObjectImpl(proposed), 1, def, parent);
 				a->default_implied = def->rd_rel->relkind == RELKIND_FOREIGN_TABLE ||
-									 PartConstraintImpliedByRelConstraint(def, proposed);
+									 PartConstraintImpliedByRelConstraint(def, mapped);
+				/* A partitioned default: each of its partitions by its own CHECKs (the validation recurses). */
+				if (!a->default_implied && def->rd_rel->relkind == RELKIND_PARTITIONED_TABLE)
+				{
+					bool all = true;
+					ListCell *lc;
+					foreach (lc, find_all_inheritors(defaultoid, NoLock, NULL))
+					{
+						Oid leafid = lfirst_oid(lc);
+						char kind = get_rel_relkind(leafid);
+						if (kind == RELKIND_PARTITIONED_TABLE || kind == RELKIND_FOREIGN_TABLE)
+							continue;
+						Relation leaf = probe_open(leafid);
+						if (leaf == NULL)
+						{
+							all = false;
+							break;
+						}
+						List *leafc = map_partition_varattnos((List *) copyObjectImpl(proposed), 1, leaf, parent);
+						all = PartConstraintImpliedByRelConstraint(leaf, leafc);
+						probe_close(leaf);
+						if (!all)
+							break;
+					}
+					a->default_implied = all;
+				}
 				probe_close(def);
 			}
 		}
