@@ -78,13 +78,27 @@ ALTER TABLE ad_dp_d1 ADD CONSTRAINT ad_dp_d1_out CHECK (at < 100 OR at >= 200);
 ALTER TABLE ad_dp_d2 ADD CONSTRAINT ad_dp_d2_out CHECK (at < 100 OR at >= 200);
 CREATE TABLE ad_dp_new (k int, at int NOT NULL, CONSTRAINT ad_dp_new_b CHECK (at >= 100 AND at < 200));
 CREATE TABLE ad_dp_new2 (k int, at int NOT NULL, CONSTRAINT ad_dp_new2_b CHECK (at >= 0 AND at < 100));
+-- a partitioned table whose partitions' CHECKs imply the bound: no scan
+CREATE TABLE ad_lp (k int, at int NOT NULL) PARTITION BY RANGE (at);
+CREATE TABLE ad_lt (k int, at int NOT NULL) PARTITION BY LIST (k);
+CREATE TABLE ad_lt1 PARTITION OF ad_lt FOR VALUES IN (1);
+CREATE TABLE ad_lt2 PARTITION OF ad_lt FOR VALUES IN (2);
+INSERT INTO ad_lt SELECT 1 + g % 2, g % 100 FROM generate_series(1, 2000) g;
+ALTER TABLE ad_lt1 ADD CONSTRAINT ad_lt1_b CHECK (at >= 0 AND at < 100);
+ALTER TABLE ad_lt2 ADD CONSTRAINT ad_lt2_b CHECK (at >= 0 AND at < 100);
+-- a key referencing an ancestor of the parent locks its table too
+CREATE TABLE ad_g (id int, at int NOT NULL, PRIMARY KEY (id, at)) PARTITION BY RANGE (at);
+CREATE TABLE ad_gp PARTITION OF ad_g FOR VALUES FROM (0) TO (1000) PARTITION BY RANGE (at);
+CREATE TABLE ad_gp1 PARTITION OF ad_gp FOR VALUES FROM (0) TO (100);
+CREATE TABLE ad_gref (gid int, gat int, FOREIGN KEY (gid, gat) REFERENCES ad_g);
+CREATE TABLE ad_gt (id int NOT NULL, at int NOT NULL, PRIMARY KEY (id, at), CONSTRAINT ad_gt_b CHECK (at >= 100 AND at < 200));
 -- a table whose foreign key references the parent is locked too
 CREATE TABLE ad_rp (id int, at date NOT NULL, PRIMARY KEY (id, at)) PARTITION BY RANGE (at);
 CREATE TABLE ad_rord (pid int, pat date, FOREIGN KEY (pid, pat) REFERENCES ad_rp);
 CREATE TABLE ad_rp2 (id int NOT NULL, at date NOT NULL, PRIMARY KEY (id, at),
   CONSTRAINT ad_rp2_b CHECK (at >= '2025-01-01' AND at < '2026-01-01'));
 ANALYZE ad_cust, ad_pf_2025, ad_pf_2026, ad_pp_def, ad_pp_2030, ad_pp_2031, ad_pqx_a, ad_pqx_b, ad_pqy_a, ad_pqz_a,
-  ad_df1, ad_rb1, ad_rb2, ad_fp1, ad_lq_a, ad_dp_d1, ad_dp_d2;
+  ad_df1, ad_rb1, ad_rb2, ad_fp1, ad_lq_a, ad_dp_d1, ad_dp_d2, ad_lt1, ad_lt2;
 -- What PostgreSQL read, and its locks on ad_cust.
 CREATE FUNCTION ad_truth(stmt text) RETURNS text LANGUAGE plpgsql AS $$
 DECLARE
@@ -105,7 +119,7 @@ BEGIN
        AND pg_stat_get_xact_tuples_returned(c.oid) > (reads ->> c.relname)::bigint
     UNION ALL
     SELECT c.relname || ' ' || l.mode FROM pg_locks l JOIN pg_class c ON c.oid = l.relation
-     WHERE c.relname IN ('ad_cust', 'ad_rord') AND l.pid = pg_backend_pid() AND l.mode <> 'AccessShareLock') s;
+     WHERE c.relname IN ('ad_cust', 'ad_rord', 'ad_gref') AND l.pid = pg_backend_pid() AND l.mode <> 'AccessShareLock') s;
   RAISE EXCEPTION USING MESSAGE = coalesce(result, 'nothing');
 EXCEPTION WHEN raise_exception THEN
   RETURN SQLERRM;
@@ -125,7 +139,9 @@ INSERT INTO ad_cases VALUES
   (10, 'ALTER TABLE ad_pf ATTACH PARTITION ad_lq FOR VALUES FROM (''2026-01-01'') TO (''2027-01-01'')'),    -- leaves take over
   (11, 'ALTER TABLE ad_rp ATTACH PARTITION ad_rp2 FOR VALUES FROM (''2025-01-01'') TO (''2026-01-01'')'),   -- referencing table
   (12, 'ALTER TABLE ad_dp ATTACH PARTITION ad_dp_new FOR VALUES FROM (100) TO (200)'),                      -- default's leaves prove it
-  (13, 'ALTER TABLE ad_dp ATTACH PARTITION ad_dp_new2 FOR VALUES FROM (0) TO (100)');                       -- they do not
+  (13, 'ALTER TABLE ad_dp ATTACH PARTITION ad_dp_new2 FOR VALUES FROM (0) TO (100)'),                      -- they do not
+  (14, 'ALTER TABLE ad_lp ATTACH PARTITION ad_lt FOR VALUES FROM (0) TO (100)'),                            -- leaves prove it
+  (15, 'ALTER TABLE ad_gp ATTACH PARTITION ad_gt FOR VALUES FROM (100) TO (200)');                          -- ancestor's referencer
 SELECT n, (SELECT string_agg(relation || ' ' || lock_mode || ' ' || verdict || CASE WHEN scans THEN ' (scans)' ELSE '' END, '; ')
              FROM safemigrate.check(stmt)) AS verdict,
        ad_truth('SET LOCAL safemigrate.mode = off; ' || stmt) AS postgres
@@ -141,7 +157,7 @@ SELECT conname, conparentid <> 0 AS attached FROM pg_constraint WHERE conrelid =
 ALTER TABLE ad_pp ATTACH PARTITION ad_pp_2030 FOR VALUES FROM ('2030-01-01') TO ('2031-01-01');
 
 SET safemigrate.mode = off;
-DROP TABLE ad_pf, ad_pf_2026, ad_pp, ad_pp_2030, ad_pp_2031, ad_cases, ad_pq, ad_pqx, ad_pqy, ad_pqz, ad_df, ad_df1, ad_fp, ad_fp1, ad_lq, ad_rb, ad_rord, ad_rp, ad_dp, ad_dp_new, ad_dp_new2, ad_cust;
+DROP TABLE ad_pf, ad_pf_2026, ad_pp, ad_pp_2030, ad_pp_2031, ad_cases, ad_pq, ad_pqx, ad_pqy, ad_pqz, ad_df, ad_df1, ad_fp, ad_fp1, ad_lq, ad_rb, ad_rord, ad_rp, ad_dp, ad_dp_new, ad_dp_new2, ad_lp, ad_lt, ad_gref, ad_g, ad_gt, ad_cust;
 DROP FUNCTION ad_truth(text);
 RESET safemigrate.mode;
 RESET safemigrate.small_table_rows;

@@ -2216,8 +2216,34 @@ attach_implied_step(void *arg)
 			constraint = (List *) eval_const_expressions(NULL, (Node *) constraint);
 			constraint = (List *) canonicalize_qual((Expr *) constraint, false);
 			constraint = list_make1(make_ands_explicit(constraint));
+			List *unmapped = (List *) copyObjectImpl(constraint);
 			constraint = map_partition_varattnos(constraint, 1, attach, parent);
 			a->implied = PartConstraintImpliedByRelConstraint(attach, constraint);
+			/* A partitioned table: each of its partitions by its own CHECKs (the validation recurses). */
+			if (!a->implied && attach->rd_rel->relkind == RELKIND_PARTITIONED_TABLE)
+			{
+				bool all = true;
+				ListCell *lc;
+				foreach (lc, find_all_inheritors(a->attachid, NoLock, NULL))
+				{
+					Oid leafid = lfirst_oid(lc);
+					char kind = get_rel_relkind(leafid);
+					if (kind == RELKIND_PARTITIONED_TABLE || kind == RELKIND_FOREIGN_TABLE)
+						continue;
+					Relation leaf = probe_open(leafid);
+					if (leaf == NULL)
+					{
+						all = false;
+						break;
+					}
+					List *leafc = map_partition_varattnos((List *) copyObjectImpl(unmapped), 1, leaf, parent);
+					all = PartConstraintImpliedByRelConstraint(leaf, leafc);
+					probe_close(leaf);
+					if (!all)
+						break;
+				}
+				a->implied = all;
+			}
 		}
 		free_parsestate(pstate);
 		if (attach->rd_rel->relkind == RELKIND_RELATION)
@@ -2272,8 +2298,16 @@ extract_attach(Oid relid, PartitionCmd *cmd, Subcommand *c)
 	c->nfk_referenced = n;
 	const RelationFacts *referencing = NULL;
 	int nreferencing = 0;
+	/*
+	 * CloneFkReferenced: every key that references the parent, but for one
+	 * whose parent key references the parent too (keys of an ancestor count);
+	 * and the partitions (AccessExclusive) that ATTACH reaches besides the
+	 * table: a partitioned table's own partitions, a partitioned default's.
+	 */
 	facts_from_query("SELECT DISTINCT c.conrelid FROM pg_catalog.pg_constraint c "
-					 "WHERE c.contype = 'f' AND c.confrelid = $1 AND c.conparentid = 0 AND c.conrelid <> $1",
+					 "WHERE c.contype = 'f' AND c.confrelid = $1 AND c.conrelid <> $1 "
+					 "AND c.conparentid NOT IN (SELECT p.oid FROM pg_catalog.pg_constraint p "
+					 "                          WHERE p.contype = 'f' AND p.confrelid = $1)",
 					 relid, (Datum) 0, InvalidOid, &referencing, &nreferencing);
 	c->fk_referencing = referencing;
 	c->nfk_referencing = nreferencing;

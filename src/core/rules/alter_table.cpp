@@ -960,8 +960,11 @@ classify_subcommand(const Ctx &x, Assessments &out)
 								  "it first: ATTACH PARTITION then takes them over instead of validating copies.";
 				}
 			}
+			/* A partitioned table attached: its partitions are locked (and checked, built) too. */
+			add_children(out, subcommand_command(c), c.other, LockMode::AccessExclusive, false, false);
 			if (c.has_default_partition)
 			{
+				add_children(out, subcommand_command(c), c.default_partition, LockMode::AccessExclusive, false, false);
 				Assessment &d = add_row(out, subcommand_command(c), c.default_partition, LockMode::AccessExclusive);
 				if (c.default_partition_implied)
 					d.reason = "the default partition's CHECK constraints keep out the new partition's rows: no scan";
@@ -988,11 +991,12 @@ classify_subcommand(const Ctx &x, Assessments &out)
 			{
 				bool takeover = c.fk_referenced_locks != nullptr &&
 								c.fk_referenced_locks[i] == LockMode::AccessExclusive;
-				add_row(out, subcommand_command(c), c.fk_referenced[i],
-						takeover ? LockMode::AccessExclusive : LockMode::ShareRowExclusive)
+				LockMode mode = takeover ? LockMode::AccessExclusive : LockMode::ShareRowExclusive;
+				add_row(out, subcommand_command(c), c.fk_referenced[i], mode)
 					.reason = takeover ? "referenced by a foreign key of the parent that takes over the table's own: "
 										 "its triggers here are dropped (brief, no scan)"
 									   : "referenced by a foreign key of the parent: ATTACH PARTITION locks it";
+				add_children(out, subcommand_command(c), c.fk_referenced[i], mode, false, false);
 			}
 			for (int i = 0; i < c.nfk_referencing; ++i)
 				add_row(out, subcommand_command(c), c.fk_referencing[i], LockMode::ShareRowExclusive).reason =
