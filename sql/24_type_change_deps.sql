@@ -57,6 +57,8 @@ BEGIN
   RAISE EXCEPTION USING MESSAGE = coalesce(result, 'nothing');
 EXCEPTION WHEN raise_exception THEN
   RETURN SQLERRM;
+WHEN OTHERS THEN
+  RETURN 'error: ' || SQLERRM;
 END $$;
 RESET safemigrate.mode;
 CREATE TABLE td_cases (n int, stmt text);
@@ -75,7 +77,8 @@ INSERT INTO td_cases VALUES
   (12, 'ALTER TYPE td_comp2 ALTER ATTRIBUTE a TYPE bigint'),       -- no table of the type
   (13, 'ALTER TYPE td_comp ALTER ATTRIBUTE a TYPE bigint CASCADE'), -- its table rewritten
   (14, 'ALTER TYPE td_comp ALTER ATTRIBUTE b TYPE varchar CASCADE'),-- binary-coercible, but a partial index
-  (15, 'ALTER TYPE td_comp2 ALTER ATTRIBUTE b TYPE varchar CASCADE');-- binary-coercible, no table
+  (15, 'ALTER TYPE td_comp2 ALTER ATTRIBUTE b TYPE varchar CASCADE'),-- binary-coercible, no table
+  (16, 'ALTER TYPE td_comp ALTER ATTRIBUTE b TYPE varchar');        -- tables of it, no CASCADE: an error
 SELECT n, (SELECT string_agg(verdict || ': ' || reason, '; ')
              FROM safemigrate.check(stmt) WHERE NOT reason LIKE 'a partition or inheritance child%') AS verdict,
        td_truth('SET LOCAL safemigrate.mode = off; ' || stmt) AS postgres

@@ -2568,6 +2568,10 @@ extract_alter_table(const AlterTableStmt *stmt, core::Statement *out)
 			case AlterKind::AlterColumnType:
 				if (cmd->def && IsA(cmd->def, ColumnDef))
 					extract_alter_type(relid, !out->only, cmd->name, (ColumnDef *) cmd->def, c);
+				/* ALTER TYPE ... ALTER ATTRIBUTE of a type tables are of needs CASCADE: PostgreSQL's error. */
+				if (out->composite_type && out->npartners > 0 && cmd->behavior != DROP_CASCADE && c->pg_error.empty())
+					c->pg_error = psprintf("cannot alter type \"%s\" because it is the type of a typed table",
+										   get_rel_name(relid));
 				break;
 			case AlterKind::SetNotNull:
 				extract_set_not_null(relid, !out->only, cmd->name, c);
