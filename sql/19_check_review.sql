@@ -120,7 +120,11 @@ SELECT n, (SELECT verdict FROM safemigrate.check(script) WHERE command LIKE 'ALT
     (4, 'SET TimeZone = ''UTC''; RESET ALL; ALTER TABLE cr_s.cr_ts ALTER COLUMN ts TYPE timestamptz;'),
     (5, 'SET TimeZone = ''UTC''; DISCARD ALL; ALTER TABLE cr_s.cr_ts ALTER COLUMN ts TYPE timestamptz;'),
     (6, 'BEGIN; SET TimeZone = ''UTC''; COMMIT; ALTER TABLE cr_s.cr_ts ALTER COLUMN ts TYPE timestamptz;'),
-    (7, 'BEGIN; SET LOCAL TimeZone = ''UTC''; ALTER TABLE cr_s.cr_ts ALTER COLUMN ts TYPE timestamptz; COMMIT;')
+    (7, 'BEGIN; SET LOCAL TimeZone = ''UTC''; ALTER TABLE cr_s.cr_ts ALTER COLUMN ts TYPE timestamptz; COMMIT;'),
+    (8, 'BEGIN; SET LOCAL TimeZone = ''UTC''; SAVEPOINT a; SET LOCAL TimeZone = ''America/New_York''; ROLLBACK TO SAVEPOINT a; ALTER TABLE cr_s.cr_ts ALTER COLUMN ts TYPE timestamptz; COMMIT;'),
+    (9, 'BEGIN; SAVEPOINT a; SET TimeZone = ''UTC''; ROLLBACK TO SAVEPOINT a; ALTER TABLE cr_s.cr_ts ALTER COLUMN ts TYPE timestamptz; COMMIT;'),
+    (10, 'BEGIN; SAVEPOINT a; SET TimeZone = ''UTC''; RELEASE SAVEPOINT a; COMMIT; ALTER TABLE cr_s.cr_ts ALTER COLUMN ts TYPE timestamptz;'),
+    (11, 'BEGIN; SAVEPOINT a; SET TimeZone = ''UTC''; ROLLBACK TO SAVEPOINT a; COMMIT; ALTER TABLE cr_s.cr_ts ALTER COLUMN ts TYPE timestamptz;')
   ) AS v(n, script) ORDER BY n;
 SHOW search_path;
 SHOW TimeZone;

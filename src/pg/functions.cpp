@@ -379,6 +379,14 @@ safemigrate_check(PG_FUNCTION_ARGS)
 	int block_nest = single ? NewGUCNestLevel() : -1;
 	/* The values the block's plain SETs (not SET LOCAL) gave kScriptSettings, kept at its COMMIT. */
 	const char *block_set[2] = {NULL, NULL};
+	/* The block's savepoints: a GUC level each, and block_set as it was (ROLLBACK TO undoes what came after). */
+	struct ScriptSavepoint
+	{
+		const char *name;
+		int nest;
+		const char *set[2];
+	};
+	List *savepoints = NIL;
 
 	foreach (lc, parsed)
 	{
@@ -391,8 +399,42 @@ safemigrate_check(PG_FUNCTION_ARGS)
 		{
 			const TransactionStmt *t = (const TransactionStmt *) parsetree;
 			bool ends = t->kind == TRANS_STMT_COMMIT || t->kind == TRANS_STMT_ROLLBACK || t->kind == TRANS_STMT_PREPARE;
+			if (block_nest >= 0 && t->savepoint_name != NULL &&
+				(t->kind == TRANS_STMT_SAVEPOINT || t->kind == TRANS_STMT_RELEASE || t->kind == TRANS_STMT_ROLLBACK_TO))
+			{
+				/* The innermost savepoint of that name, and the ones after it. */
+				int found = -1;
+				for (int k = list_length(savepoints) - 1; k >= 0 && found < 0; --k)
+					if (strcmp(((ScriptSavepoint *) list_nth(savepoints, k))->name, t->savepoint_name) == 0)
+						found = k;
+				if (t->kind == TRANS_STMT_SAVEPOINT)
+				{
+					ScriptSavepoint *sp = (ScriptSavepoint *) palloc(sizeof(ScriptSavepoint));
+					sp->name = pstrdup(t->savepoint_name);
+					sp->set[0] = block_set[0];
+					sp->set[1] = block_set[1];
+					sp->nest = NewGUCNestLevel();
+					savepoints = lappend(savepoints, sp);
+				}
+				else if (found >= 0)
+				{
+					ScriptSavepoint *sp = (ScriptSavepoint *) list_nth(savepoints, found);
+					/* RELEASE keeps what was set since (merged into the level below); ROLLBACK TO undoes it. */
+					AtEOXact_GUC(t->kind == TRANS_STMT_RELEASE, sp->nest);
+					if (t->kind == TRANS_STMT_ROLLBACK_TO)
+					{
+						block_set[0] = sp->set[0];
+						block_set[1] = sp->set[1];
+						sp->nest = NewGUCNestLevel(); /* the savepoint stays */
+						savepoints = list_truncate(savepoints, found + 1);
+					}
+					else
+						savepoints = list_truncate(savepoints, found);
+				}
+			}
 			if (ends && block_nest >= 0)
 			{
+				savepoints = NIL; /* (their levels go with the block's) */
 				/*
 				 * The block's changes go; at a COMMIT its plain SETs come back
 				 * (a nested GUC level keeps SET LOCAL values at its end, a
