@@ -39,4 +39,10 @@ SELECT count(*) AS pid, (SELECT count(*) FROM pg_class WHERE relname = 'split_t_
   FROM pg_attribute WHERE attrelid = 'split_t'::regclass AND attname = 'pid';
 -- The steps left keep the statement's safemigrate comments (an override here).
 /* safemigrate:allow set-logged-rewrite */ ALTER TABLE split_t ADD CONSTRAINT split_v_not_big CHECK (v <> 70000), SET UNLOGGED;
+-- A trailing -- comment in a subcommand does not swallow the NOT VALID of its
+-- step: step 1 adds the constraint without a scan, step 2 finds the violation.
+ALTER TABLE split_t
+  ADD CONSTRAINT split_id_not_3 CHECK (id <> 3) -- row 3 breaks it
+;
+SELECT conname, convalidated FROM pg_constraint WHERE conname = 'split_id_not_3';
 /* safemigrate: expand-contract */ DROP TABLE split_t, split_p;

@@ -72,7 +72,7 @@ skip_space_and_comments(std::string_view s, std::size_t i) noexcept
 			++i;
 		else if (s.compare(i, 2, "--") == 0)
 		{
-			while (i < s.size() && s[i] != '\n')
+			while (i < s.size() && s[i] != '\n' && s[i] != '\r') /* (PostgreSQL's lexer ends it at either) */
 				++i;
 		}
 		else if (s.compare(i, 2, "/*") == 0)
@@ -187,6 +187,19 @@ tokenize(std::string_view s, std::size_t max_tokens)
 	return out;
 }
 
+/*
+ * Can a '$' at i open a dollar quote?  Not inside an identifier (a$b), but
+ * after a number or a parameter ($1$$x$$ is $1 and a string to PostgreSQL).
+ */
+bool
+dollar_may_open(std::string_view s, std::size_t i) noexcept
+{
+	std::size_t j = i;
+	while (j > 0 && is_ident_char(s[j - 1]))
+		--j;
+	return j == i || std::isdigit(static_cast<unsigned char>(s[j])) || s[j] == '$';
+}
+
 std::string
 mask_literals(std::string_view s)
 {
@@ -225,7 +238,7 @@ mask_literals(std::string_view s)
 			out.append(s.substr(i, end - i));
 			i = end;
 		}
-		else if (std::size_t tag = (i == 0 || !is_ident_char(s[i - 1])) ? dollar_tag_length(s, i) : 0)
+		else if (std::size_t tag = dollar_may_open(s, i) ? dollar_tag_length(s, i) : 0)
 		{
 			std::size_t close = s.find(s.substr(i, tag), i + tag);
 			i = close == std::string_view::npos ? s.size() : close + tag;
@@ -256,7 +269,7 @@ unterminated_part(std::string_view s) noexcept
 		bool closed = true;
 		if (s.compare(i, 2, "--") == 0)
 		{
-			while (i < s.size() && s[i] != '\n')
+			while (i < s.size() && s[i] != '\n' && s[i] != '\r')
 				++i;
 		}
 		else if (s.compare(i, 2, "/*") == 0)
@@ -538,12 +551,14 @@ split_alter_table(std::string_view sql)
 			--depth;
 		else if (depth == 0 && is_punct(sql, toks[j], ','))
 		{
-			out.parts.emplace_back(trim_statement(sql.substr(part_begin, toks[j].begin - part_begin)));
+			/* Each part ends with its last token: a trailing -- comment would swallow what a step appends. */
+			std::size_t part_end = j > end ? toks[j - 1].end : part_begin;
+			out.parts.emplace_back(sql.substr(part_begin, part_end - part_begin));
 			if (j + 1 < toks.size())
 				part_begin = toks[j + 1].begin;
 		}
 	}
-	out.parts.emplace_back(trim_statement(sql.substr(part_begin)));
+	out.parts.emplace_back(sql.substr(part_begin, toks.back().end - std::min(part_begin, toks.back().end)));
 	return out;
 }
 
@@ -553,6 +568,8 @@ with_not_valid(std::string_view text)
 	text = trim_statement(text);
 	std::vector<Token> toks = tokenize(text);
 	std::size_t n = toks.size();
+	if (n > 0)
+		text = text.substr(0, toks[n - 1].end); /* not inside a trailing -- comment */
 	if (n >= 2 && is_keyword(text, toks[n - 2], "NOT") && is_keyword(text, toks[n - 1], "VALID"))
 		return std::string(text);
 	return std::string(text) + " NOT VALID";
@@ -672,7 +689,7 @@ declared_category(std::string_view sql)
 		if (sql.compare(i, 2, "--") == 0)
 		{
 			begin = i + 2;
-			end = sql.find('\n', begin);
+			end = sql.find_first_of("\n\r", begin);
 			if (end == std::string_view::npos)
 				end = sql.size();
 		}
@@ -768,7 +785,7 @@ override_rules(std::string_view sql)
 		if (sql.compare(i, 2, "--") == 0)
 		{
 			begin = i + 2;
-			end = sql.find('\n', begin);
+			end = sql.find_first_of("\n\r", begin);
 		}
 		else if (sql.compare(i, 2, "/*") == 0)
 		{

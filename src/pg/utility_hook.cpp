@@ -340,7 +340,7 @@ drop_failed_build()
 					 errdetail("Statement run: DROP INDEX CONCURRENTLY %s;", dropping)));
 			MemoryContextSwitchTo(build_cxt);
 			const char *note = psprintf("The INVALID index %s the failed build left behind was dropped (DROP INDEX "
-										"CONCURRENTLY); running the statement again builds it from the start.",
+										"CONCURRENTLY): the build can run again from the start.",
 										dropping);
 			edata->detail = edata->detail != NULL ? psprintf("%s  %s", edata->detail, note) : pstrdup(note);
 			dropping = NULL;
@@ -739,6 +739,30 @@ extra_prelocks(const Node *tree, List **oids, List **modes)
 					if (owner != current)
 						add_owned_sequences(oids, modes, table);
 				}
+				else if (cmd->subtype == AT_DropColumn && cmd->name != NULL)
+				{
+					/* the sequences the column owns (serial, identity) are dropped with it */
+					AttrNumber att = get_attnum(table, cmd->name);
+					ListCell *sc;
+					foreach (sc, getOwnedSequences(table))
+					{
+						Oid owner_table = InvalidOid;
+						int32 owner_col = 0;
+						Oid seq = lfirst_oid(sc);
+						if (att != InvalidAttrNumber &&
+							(sequenceIsOwned(seq, DEPENDENCY_AUTO, &owner_table, &owner_col) ||
+							 sequenceIsOwned(seq, DEPENDENCY_INTERNAL, &owner_table, &owner_col)) &&
+							owner_col == att)
+							add_prelock(oids, modes, seq, AccessExclusiveLock);
+					}
+				}
+				else if (cmd->subtype == AT_AlterColumnType && cmd->name != NULL)
+				{
+					/* an identity column's sequence changes type with it (ALTER SEQUENCE ... AS) */
+					AttrNumber att = get_attnum(table, cmd->name);
+					Oid seq = att != InvalidAttrNumber ? getIdentitySequence(table, att, true) : InvalidOid;
+					add_prelock(oids, modes, seq, ShareRowExclusiveLock);
+				}
 				else if ((cmd->subtype == AT_SetIdentity || cmd->subtype == AT_DropIdentity) && cmd->name != NULL)
 				{
 					AttrNumber att = get_attnum(table, cmd->name);
@@ -960,6 +984,11 @@ run_step(const char *text, PlannedStmt *step, SmAttempt *sa, ParamListInfo param
 	{
 		SmVerdict sv;
 		PlannedStmt *rewritten = judge(step, text, PROCESS_UTILITY_TOPLEVEL, &sv, sa, header, parent);
+		/* A step is final: one that would itself need steps must not run as it is. */
+		if (sv.action == core::Action::Rewrite && rewritten == NULL)
+			ereport(ERROR, (errcode(ERRCODE_INTERNAL_ERROR),
+							errmsg("pg_safemigrate: the rewrite step \"%s\" would itself need steps (rule %s)", text,
+								   sv.rule_id != NULL ? sv.rule_id : "?")));
 		/* (a DROP COLUMN ... CASCADE step is guarded as the statement would be, under its comments) */
 #if PG_VERSION_NUM >= 140000
 		run_guarded(&sv, sa, parent, header, rewritten ? rewritten : step, text, false, PROCESS_UTILITY_TOPLEVEL, params,

@@ -17,6 +17,13 @@ TEST(SplitAlterTable, PrefixAndTopLevelSubcommands)
 	EXPECT_EQ(p->parts[1], "ADD CONSTRAINT c CHECK (a IN (1, 2))");
 	EXPECT_EQ(p->parts[2], "DROP COLUMN b");
 	EXPECT_FALSE(split_alter_table("CREATE TABLE t (a int)").has_value());
+	// A trailing -- comment is not part of a subcommand: NOT VALID appended to it would be commented out.
+	auto c = split_alter_table("ALTER TABLE t\n  ADD CONSTRAINT p CHECK (v > 0) -- positive\n, ADD COLUMN x int -- new\n;");
+	ASSERT_TRUE(c.has_value());
+	ASSERT_EQ(c->parts.size(), 2u);
+	EXPECT_EQ(c->parts[0], "ADD CONSTRAINT p CHECK (v > 0)");
+	EXPECT_EQ(c->parts[1], "ADD COLUMN x int");
+	EXPECT_EQ(with_not_valid("ADD CONSTRAINT p CHECK (v > 0) -- positive"), "ADD CONSTRAINT p CHECK (v > 0) NOT VALID");
 	auto m = split_alter_table("alter materialized view mv set (fillfactor = 50)");
 	ASSERT_TRUE(m.has_value());
 	EXPECT_EQ(m->prefix, "alter materialized view mv");
@@ -89,4 +96,8 @@ TEST(MaskLiterals, StringsAndCommentsGoNamesAndNumbersStay)
 	EXPECT_EQ(mask_literals("CREATE USER MAPPING FOR u SERVER s OPTIONS (password 'abc"),
 			  "CREATE USER MAPPING FOR u SERVER s OPTIONS (password '...'");
 	EXPECT_EQ(mask_literals("SELECT $1, U&'d\\0061t'"), "SELECT $1, U&'...'");
+	// A -- comment ends at a carriage return too; a dollar quote may follow a number or a parameter.
+	EXPECT_EQ(mask_literals("UPDATE a SET k = --\r'\nsk_live_SECRET' WHERE id = 1"), "UPDATE a SET k = '...' WHERE id = 1");
+	EXPECT_EQ(mask_literals("ALTER ROLE app PASSWORD 1$$hunter2$$"), "ALTER ROLE app PASSWORD 1'...'");
+	EXPECT_EQ(mask_literals("SELECT a$b, $2$x$"), "SELECT a$b, $2'...'");
 }
