@@ -92,13 +92,23 @@ CREATE TABLE ad_gp PARTITION OF ad_g FOR VALUES FROM (0) TO (1000) PARTITION BY 
 CREATE TABLE ad_gp1 PARTITION OF ad_gp FOR VALUES FROM (0) TO (100);
 CREATE TABLE ad_gref (gid int, gat int, FOREIGN KEY (gid, gat) REFERENCES ad_g);
 CREATE TABLE ad_gt (id int NOT NULL, at int NOT NULL, PRIMARY KEY (id, at), CONSTRAINT ad_gt_b CHECK (at >= 100 AND at < 200));
+-- two levels: a key / an index of an intermediate partition is taken over with its subtree
+CREATE TABLE ad_mt (id int, cid int, at int NOT NULL, CONSTRAINT ad_mt_b CHECK (at >= 0 AND at < 100)) PARTITION BY RANGE (at);
+CREATE TABLE ad_mt_mid (id int, cid int REFERENCES ad_cust, at int NOT NULL, CONSTRAINT ad_mt_b CHECK (at >= 0 AND at < 100))
+  PARTITION BY RANGE (at);
+CREATE TABLE ad_mt_leaf PARTITION OF ad_mt_mid FOR VALUES FROM (0) TO (100);
+CREATE INDEX ad_mt_mid_id ON ad_mt_mid (id);
+ALTER TABLE ad_mt ATTACH PARTITION ad_mt_mid FOR VALUES FROM (0) TO (100);
+INSERT INTO ad_mt SELECT g, 1 + g % 100, g % 100 FROM generate_series(1, 2000) g;
+CREATE TABLE ad_mp (id int, cid int REFERENCES ad_cust, at int NOT NULL) PARTITION BY RANGE (at);
+CREATE INDEX ad_mp_id ON ad_mp (id);
 -- a table whose foreign key references the parent is locked too
 CREATE TABLE ad_rp (id int, at date NOT NULL, PRIMARY KEY (id, at)) PARTITION BY RANGE (at);
 CREATE TABLE ad_rord (pid int, pat date, FOREIGN KEY (pid, pat) REFERENCES ad_rp);
 CREATE TABLE ad_rp2 (id int NOT NULL, at date NOT NULL, PRIMARY KEY (id, at),
   CONSTRAINT ad_rp2_b CHECK (at >= '2025-01-01' AND at < '2026-01-01'));
 ANALYZE ad_cust, ad_pf_2025, ad_pf_2026, ad_pp_def, ad_pp_2030, ad_pp_2031, ad_pqx_a, ad_pqx_b, ad_pqy_a, ad_pqz_a,
-  ad_df1, ad_rb1, ad_rb2, ad_fp1, ad_lq_a, ad_dp_d1, ad_dp_d2, ad_lt1, ad_lt2;
+  ad_df1, ad_rb1, ad_rb2, ad_fp1, ad_lq_a, ad_dp_d1, ad_dp_d2, ad_lt1, ad_lt2, ad_mt_leaf;
 -- What PostgreSQL read, and its locks on ad_cust.
 CREATE FUNCTION ad_truth(stmt text) RETURNS text LANGUAGE plpgsql AS $$
 DECLARE
@@ -141,7 +151,8 @@ INSERT INTO ad_cases VALUES
   (12, 'ALTER TABLE ad_dp ATTACH PARTITION ad_dp_new FOR VALUES FROM (100) TO (200)'),                      -- default's leaves prove it
   (13, 'ALTER TABLE ad_dp ATTACH PARTITION ad_dp_new2 FOR VALUES FROM (0) TO (100)'),                      -- they do not
   (14, 'ALTER TABLE ad_lp ATTACH PARTITION ad_lt FOR VALUES FROM (0) TO (100)'),                            -- leaves prove it
-  (15, 'ALTER TABLE ad_gp ATTACH PARTITION ad_gt FOR VALUES FROM (100) TO (200)');                          -- ancestor's referencer
+  (15, 'ALTER TABLE ad_gp ATTACH PARTITION ad_gt FOR VALUES FROM (100) TO (200)'),                         -- ancestor's referencer
+  (16, 'ALTER TABLE ad_mp ATTACH PARTITION ad_mt FOR VALUES FROM (0) TO (100)');                            -- two levels, nothing to do
 SELECT n, (SELECT string_agg(relation || ' ' || lock_mode || ' ' || verdict || CASE WHEN scans THEN ' (scans)' ELSE '' END, '; ')
              FROM safemigrate.check(stmt)) AS verdict,
        ad_truth('SET LOCAL safemigrate.mode = off; ' || stmt) AS postgres
@@ -157,7 +168,7 @@ SELECT conname, conparentid <> 0 AS attached FROM pg_constraint WHERE conrelid =
 ALTER TABLE ad_pp ATTACH PARTITION ad_pp_2030 FOR VALUES FROM ('2030-01-01') TO ('2031-01-01');
 
 SET safemigrate.mode = off;
-DROP TABLE ad_pf, ad_pf_2026, ad_pp, ad_pp_2030, ad_pp_2031, ad_cases, ad_pq, ad_pqx, ad_pqy, ad_pqz, ad_df, ad_df1, ad_fp, ad_fp1, ad_lq, ad_rb, ad_rord, ad_rp, ad_dp, ad_dp_new, ad_dp_new2, ad_lp, ad_lt, ad_gref, ad_g, ad_gt, ad_cust;
+DROP TABLE ad_pf, ad_pf_2026, ad_pp, ad_pp_2030, ad_pp_2031, ad_cases, ad_pq, ad_pqx, ad_pqy, ad_pqz, ad_df, ad_df1, ad_fp, ad_fp1, ad_lq, ad_rb, ad_rord, ad_rp, ad_dp, ad_dp_new, ad_dp_new2, ad_lp, ad_lt, ad_gref, ad_g, ad_gt, ad_mp, ad_mt, ad_cust;
 DROP FUNCTION ad_truth(text);
 RESET safemigrate.mode;
 RESET safemigrate.small_table_rows;

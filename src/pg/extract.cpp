@@ -1906,6 +1906,41 @@ get_constraint_parent_oid(Oid conoid)
 	return parent;
 }
 
+/* See attach_foreign_keys(): the partitions of relid, for the parent's key fk.  C-style frame; may ereport. */
+void
+fk_below(const ForeignKeyCacheInfo *fk, Relation parent, Oid relid, List **used, AttachImplied *a)
+{
+	ListCell *lc;
+	foreach (lc, find_inheritance_children(relid, NoLock))
+	{
+		Relation child = probe_open(lfirst_oid(lc));
+		if (child == NULL)
+			continue;
+		char kind = child->rd_rel->relkind;
+		AttrMap *map = build_attrmap_by_name(RelationGetDescr(child), RelationGetDescr(parent));
+		bool has = false;
+		ListCell *lk;
+		foreach (lk, RelationGetFKeyList(child))
+		{
+			const ForeignKeyCacheInfo *cfk = (const ForeignKeyCacheInfo *) lfirst(lk);
+			if (!list_member_oid(*used, cfk->conoid) && fk_attachable(fk, cfk, map))
+			{
+				has = true;
+				*used = lappend_oid(*used, cfk->conoid);
+				break;
+			}
+		}
+		Oid childid = RelationGetRelid(child);
+		probe_close(child);
+		if (has)
+			a->taken_over = list_append_unique_oid(a->taken_over, fk->confrelid);
+		else if (kind == RELKIND_PARTITIONED_TABLE)
+			fk_below(fk, parent, childid, used, a);
+		else if (kind == RELKIND_RELATION)
+			a->fks_validated++;
+	}
+}
+
 /*
  * ATTACH PARTITION clones the parent's foreign keys (CloneFkReferencing):
  * every referenced table is locked ShareRowExclusive, and a key the table has
@@ -1958,38 +1993,12 @@ attach_foreign_keys(Relation parent, Relation attach, AttachImplied *a)
 			continue;
 		}
 		/*
-		 * A partitioned table gets the key without a scan of its own; each
-		 * leaf partition takes over a key of its own or gets a copy that is
-		 * validated (addFkRecurseReferencing).
+		 * A partitioned table gets the key without a scan of its own; level
+		 * by level, a partition takes over a key of its own (a partitioned
+		 * one with its whole subtree) or gets a copy, validated on a leaf
+		 * (addFkRecurseReferencing).
 		 */
-		ListCell *lf;
-		foreach (lf, find_all_inheritors(RelationGetRelid(attach), NoLock, NULL))
-		{
-			Oid leafid = lfirst_oid(lf);
-			if (get_rel_relkind(leafid) != RELKIND_RELATION)
-				continue;
-			Relation leaf = probe_open(leafid);
-			if (leaf == NULL)
-				continue;
-			AttrMap *leaf_map = build_attrmap_by_name(RelationGetDescr(leaf), RelationGetDescr(parent));
-			bool leaf_has = false;
-			ListCell *lk;
-			foreach (lk, RelationGetFKeyList(leaf))
-			{
-				const ForeignKeyCacheInfo *lfk = (const ForeignKeyCacheInfo *) lfirst(lk);
-				if (!list_member_oid(used, lfk->conoid) && fk_attachable(fk, lfk, leaf_map))
-				{
-					leaf_has = true;
-					used = lappend_oid(used, lfk->conoid);
-					break;
-				}
-			}
-			probe_close(leaf);
-			if (leaf_has)
-				a->taken_over = list_append_unique_oid(a->taken_over, fk->confrelid);
-			else
-				a->fks_validated++;
-		}
+		fk_below(fk, parent, RelationGetRelid(attach), &used, a);
 	}
 }
 
@@ -2071,68 +2080,106 @@ indexes_attach_builds(Relation parent, Relation attach)
  *
  * C-style frame; may ereport.
  */
+/* The state of indexes_attach_builds_partitioned() for one parent index. */
+struct IndexMatch
+{
+	Relation parent;		/* the partitioned table attached to */
+	Relation idx;			/* its partitioned index */
+	IndexInfo *info;
+	bool constraint;		/* idx backs a constraint: a match must too */
+	List **used;			/* indexes already matched to a parent index */
+};
+
+/*
+ * A free index of rel that PostgreSQL would attach to m->idx (marked used):
+ * not attached to another, behind a constraint when m->idx is, and valid at
+ * the table being attached (AttachPartitionEnsureIndexes) but not below it
+ * (DefineIndex attaches an invalid one).  C-style frame; may ereport.
+ */
+bool
+index_match(const IndexMatch *m, Relation rel, char kind, bool need_valid)
+{
+	AttrMap *map = build_attrmap_by_name(RelationGetDescr(rel), RelationGetDescr(m->parent));
+	ListCell *ic;
+	foreach (ic, RelationGetIndexList(rel))
+	{
+		Oid cand = lfirst_oid(ic);
+		if (list_member_oid(*m->used, cand))
+			continue;
+		Relation r = probe_open(cand);
+		if (r == NULL)
+			return true; /* cannot look: not counted */
+		bool match = r->rd_rel->relkind == kind && !r->rd_rel->relispartition &&
+					 (!need_valid || r->rd_index->indisvalid) &&
+					 CompareIndexInfo(BuildIndexInfo(r), m->info, r->rd_indcollation, m->idx->rd_indcollation,
+									  r->rd_opfamily, m->idx->rd_opfamily, map) &&
+					 (!m->constraint || OidIsValid(get_relation_idx_constraint_oid(RelationGetRelid(rel), cand)));
+		probe_close(r);
+		if (match)
+		{
+			*m->used = lappend_oid(*m->used, cand);
+			return true;
+		}
+	}
+	return false;
+}
+
+/*
+ * The leaf indexes built under partitioned table relid for m->idx, level by
+ * level as DefineIndex recurses: a partition with a matching index of its
+ * own (a partitioned one for a partitioned partition) is attached as it is.
+ * C-style frame; may ereport.
+ */
+int
+index_builds_below(const IndexMatch *m, Oid relid)
+{
+	int builds = 0;
+	ListCell *lc;
+	foreach (lc, find_inheritance_children(relid, NoLock))
+	{
+		Relation child = probe_open(lfirst_oid(lc));
+		if (child == NULL)
+			continue;
+		char kind = child->rd_rel->relkind;
+		if (kind == RELKIND_PARTITIONED_TABLE)
+		{
+			if (!index_match(m, child, RELKIND_PARTITIONED_INDEX, false))
+				builds += index_builds_below(m, RelationGetRelid(child));
+		}
+		else if (kind == RELKIND_RELATION)
+			builds += !index_match(m, child, RELKIND_INDEX, false);
+		probe_close(child);
+	}
+	return builds;
+}
+
+/*
+ * ATTACH of a partitioned table: each partitioned index of the parent that
+ * the table has no matching partitioned index for is created on it and down
+ * its partitions, built on each leaf that has no matching index of its own
+ * (AttachPartitionEnsureIndexes, then DefineIndex recursing).  Counts those
+ * builds.
+ *
+ * C-style frame; may ereport.
+ */
 int
 indexes_attach_builds_partitioned(Relation parent, Relation attach)
 {
-	List *leaves = NIL;
-	ListCell *lc;
-	foreach (lc, find_all_inheritors(RelationGetRelid(attach), NoLock, NULL))
-		if (get_rel_relkind(lfirst_oid(lc)) == RELKIND_RELATION)
-			leaves = lappend_oid(leaves, lfirst_oid(lc));
-	AttrMap *attach_map = build_attrmap_by_name(RelationGetDescr(attach), RelationGetDescr(parent));
-	List *used = NIL; /* indexes of the table and its leaves already matched to a parent index */
+	List *used = NIL;
 	int builds = 0;
+	ListCell *lc;
 	foreach (lc, RelationGetIndexList(parent))
 	{
 		Relation idx = probe_open(lfirst_oid(lc));
 		if (idx == NULL)
 			continue;
-		if (idx->rd_rel->relkind != RELKIND_PARTITIONED_INDEX)
+		if (idx->rd_rel->relkind == RELKIND_PARTITIONED_INDEX)
 		{
-			probe_close(idx);
-			continue;
-		}
-		IndexInfo *info = BuildIndexInfo(idx);
-		/* An index behind a constraint (PRIMARY KEY, UNIQUE) needs one behind a constraint too. */
-		bool constraint =
-			OidIsValid(get_relation_idx_constraint_oid(RelationGetRelid(parent), RelationGetRelid(idx)));
-		/* matching(): a valid index of rel, not yet matched, that PostgreSQL would attach to idx */
-		auto matching = [&](Relation rel, char kind, AttrMap *map) -> bool {
-			ListCell *ic;
-			foreach (ic, RelationGetIndexList(rel))
-			{
-				Oid cand = lfirst_oid(ic);
-				if (list_member_oid(used, cand))
-					continue;
-				Relation r = probe_open(cand);
-				if (r == NULL)
-					return true; /* cannot look: not counted */
-				bool match = r->rd_rel->relkind == kind && !r->rd_rel->relispartition && r->rd_index->indisvalid &&
-							 CompareIndexInfo(BuildIndexInfo(r), info, r->rd_indcollation, idx->rd_indcollation,
-											  r->rd_opfamily, idx->rd_opfamily, map) &&
-							 (!constraint ||
-							  OidIsValid(get_relation_idx_constraint_oid(RelationGetRelid(rel), cand)));
-				probe_close(r);
-				if (match)
-				{
-					used = lappend_oid(used, cand);
-					return true;
-				}
-			}
-			return false;
-		};
-		if (!matching(attach, RELKIND_PARTITIONED_INDEX, attach_map))
-		{
-			ListCell *lf;
-			foreach (lf, leaves)
-			{
-				Relation leaf = probe_open(lfirst_oid(lf));
-				if (leaf == NULL)
-					continue;
-				AttrMap *leaf_map = build_attrmap_by_name(RelationGetDescr(leaf), RelationGetDescr(parent));
-				builds += !matching(leaf, RELKIND_INDEX, leaf_map);
-				probe_close(leaf);
-			}
+			IndexMatch m = {parent, idx, BuildIndexInfo(idx),
+							OidIsValid(get_relation_idx_constraint_oid(RelationGetRelid(parent), RelationGetRelid(idx))),
+							&used};
+			if (!index_match(&m, attach, RELKIND_PARTITIONED_INDEX, true))
+				builds += index_builds_below(&m, RelationGetRelid(attach));
 		}
 		probe_close(idx);
 	}
