@@ -352,6 +352,14 @@ create_index_keyword(std::string_view sql, const std::vector<Token> &toks)
 	return static_cast<int>(k);
 }
 
+/* sql up to the end of its last token: a trailing -- comment would swallow what is appended (";"). */
+std::string_view
+to_last_token(std::string_view sql)
+{
+	std::vector<Token> all = tokenize(sql);
+	return all.empty() ? sql : sql.substr(0, all.back().end);
+}
+
 std::string
 insert_at(std::string_view sql, std::size_t pos, std::string_view what)
 {
@@ -373,7 +381,7 @@ create_index_concurrently(std::string_view sql)
 	int k = create_index_keyword(sql, toks);
 	if (k < 0)
 		return std::nullopt;
-	return insert_at(sql, toks[k].end, " CONCURRENTLY");
+	return insert_at(to_last_token(sql), toks[k].end, " CONCURRENTLY");
 }
 
 std::optional<std::string>
@@ -390,8 +398,8 @@ create_index_on_only(std::string_view sql)
 		if (is_keyword(sql, toks[j], "ON"))
 		{
 			if (j + 1 < toks.size() && is_keyword(sql, toks[j + 1], "ONLY"))
-				return std::string(sql);
-			return insert_at(sql, toks[j].end, " ONLY");
+				return std::string(to_last_token(sql));
+			return insert_at(to_last_token(sql), toks[j].end, " ONLY");
 		}
 	}
 	return std::nullopt;
@@ -491,7 +499,7 @@ reindex_concurrently(std::string_view sql)
 	for (const char *kind : {"INDEX", "TABLE", "SCHEMA", "DATABASE"})
 	{
 		if (is_keyword(sql, toks[k], kind))
-			return insert_at(sql, toks[k].end, " CONCURRENTLY");
+			return insert_at(to_last_token(sql), toks[k].end, " CONCURRENTLY");
 	}
 	return std::nullopt;
 }
@@ -505,8 +513,8 @@ refresh_concurrently(std::string_view sql)
 		!is_keyword(sql, toks[1], "MATERIALIZED") || !is_keyword(sql, toks[2], "VIEW"))
 		return std::nullopt;
 	if (is_keyword(sql, toks[3], "CONCURRENTLY"))
-		return std::string(sql);
-	return insert_at(sql, toks[2].end, " CONCURRENTLY");
+		return std::string(to_last_token(sql));
+	return insert_at(to_last_token(sql), toks[2].end, " CONCURRENTLY");
 }
 
 std::optional<AlterTableText>

@@ -210,6 +210,7 @@ struct Subcommand
 
 	/* SET NOT NULL */
 	bool already_not_null = false;
+	bool column_composite = false; /* a row type (or a domain over one): IS NOT NULL tests every field */
 	bool not_null_implied = false; /* a valid CHECK proves col IS NOT NULL: no scan (PG12+) */
 
 	/* ATTACH / DETACH PARTITION */
@@ -295,10 +296,13 @@ struct Statement
 	bool only = false; /* ONLY: the statement does not recurse to partitions / children */
 	bool composite_type = false; /* ALTER TYPE ... ATTRIBUTE: relation is a composite type, partners its typed
 									tables (altered too, with CASCADE) */
-	/* Every constraint name of the table (a step that adds one picks a free name, as PostgreSQL does). */
+	/* Every constraint name of the table's schema (a step that adds one picks a free name, as PostgreSQL does). */
 	const std::string_view *constraint_names = nullptr;
 	int nconstraint_names = 0;
 	bool no_data = false;	  /* REFRESH ... WITH NO DATA: empties the view, runs no query */
+	std::string_view reindex_not_concurrent; /* REINDEX: why CONCURRENTLY would not do the same (an invalid or
+												exclusion-constraint index it skips, a system catalog, a whole
+												schema or database); "" if it would */
 	bool row_trigger = false; /* CREATE TRIGGER ... FOR EACH ROW: cloned to partitions */
 	bool cascade = false;
 

@@ -45,6 +45,7 @@ extern "C" {
 #include "access/heapam.h"
 #include "access/tableam.h"
 #include "access/reloptions.h"
+#include "catalog/catalog.h"
 #include "catalog/dependency.h"
 #include "catalog/heap.h"
 #include "commands/defrem.h"
@@ -990,6 +991,17 @@ extract_add_column(Oid relid, ColumnDef *def, Subcommand *c)
 		else
 			c->default_volatile = true; /* unknown type: PostgreSQL reports it; be conservative */
 	}
+	else if (OidIsValid(typid) && !c->generated_stored && !c->identity && get_typtype(typid) == TYPTYPE_DOMAIN)
+	{
+		/* No default of its own: the domain's, as build_column_default() takes it (random() rewrites). */
+		Node *domain_default = get_typdefault(typid);
+		if (domain_default != NULL)
+		{
+			c->has_default = true;
+			c->default_volatile = contain_volatile_functions(domain_default);
+			c->default_text = deparse_expression(domain_default, NIL, false, false);
+		}
+	}
 	(void) relid;
 }
 
@@ -1522,6 +1534,7 @@ extract_set_not_null(Oid relid, bool recurse, const char *column, Subcommand *c)
 		return;
 	c->already_not_null = att.not_null;
 	c->has_default = att.has_default;
+	c->column_composite = get_typtype(getBaseType(att.type)) == TYPTYPE_COMPOSITE;
 	/*
 	 * Already NOT NULL: nothing to do, but for a traditional inheritance
 	 * parent, whose children may still be nullable and are scanned
@@ -2361,6 +2374,40 @@ extract_attach(Oid relid, PartitionCmd *cmd, Subcommand *c)
 }
 
 
+/*
+ * Why REINDEX ... CONCURRENTLY of the table (or of its index indexoid) would
+ * not do what REINDEX does (ReindexRelationConcurrently skips an invalid
+ * index and an exclusion constraint's, refuses a system catalog); "" if it
+ * would.  C-style frame; may ereport.
+ */
+const char *
+reindex_concurrent_gap(Oid tableoid, Oid indexoid)
+{
+	if (IsCatalogRelationOid(tableoid))
+		return "PostgreSQL cannot reindex a system catalog concurrently";
+	Relation pg_index = table_open(IndexRelationId, AccessShareLock);
+	ScanKeyData key;
+	ScanKeyInit(&key, Anum_pg_index_indrelid, BTEqualStrategyNumber, F_OIDEQ, ObjectIdGetDatum(tableoid));
+	SysScanDesc scan = systable_beginscan(pg_index, IndexIndrelidIndexId, true, NULL, 1, &key);
+	HeapTuple tup;
+	const char *why = "";
+	while (why[0] == '\0' && HeapTupleIsValid(tup = systable_getnext(scan)))
+	{
+		Form_pg_index idx = (Form_pg_index) GETSTRUCT(tup);
+		if (OidIsValid(indexoid) && idx->indexrelid != indexoid)
+			continue;
+		if (idx->indisexclusion)
+			why = psprintf("index \"%s\" belongs to an exclusion constraint, which has no concurrent rebuild",
+						   get_rel_name(idx->indexrelid));
+		else if (!idx->indisvalid)
+			why = psprintf("index \"%s\" is INVALID, and CONCURRENTLY skips invalid indexes (reporting success)",
+						   get_rel_name(idx->indexrelid));
+	}
+	systable_endscan(scan);
+	table_close(pg_index, AccessShareLock);
+	return why;
+}
+
 /* Does the subcommand run before PostgreSQL adds the statement's new columns (AT_PASS_DROP, ALTER_TYPE)? */
 bool
 before_add_column(const AlterTableCmd *cmd)
@@ -2531,7 +2578,7 @@ extract_alter_table(const AlterTableStmt *stmt, core::Statement *out)
 	out->only = stmt->relation != NULL && !stmt->relation->inh;
 	Oid relid = stmt->relation ? RangeVarGetRelid(stmt->relation, NoLock, true) : InvalidOid;
 
-	/* The table's constraint names: a step that adds one picks a free name. */
+	/* The constraint names of the table's schema: a step that adds one picks a free name. */
 	if (OidIsValid(relid))
 	{
 		int n = 0;
@@ -2540,8 +2587,10 @@ extract_alter_table(const AlterTableStmt *stmt, core::Statement *out)
 			elog(ERROR, "SPI_connect failed");
 		Oid argtypes[1] = {OIDOID};
 		Datum values[1] = {ObjectIdGetDatum(relid)};
-		if (sm_spi_execute_pinned("SELECT conname::text FROM pg_catalog.pg_constraint "
-								  "WHERE conrelid = $1 ORDER BY 1",
+		/* (ChooseConstraintName avoids every name of the schema, not only the table's) */
+		if (sm_spi_execute_pinned("SELECT DISTINCT conname::text FROM pg_catalog.pg_constraint "
+								  "WHERE connamespace = (SELECT relnamespace FROM pg_catalog.pg_class WHERE oid = $1) "
+								  "ORDER BY 1",
 								  1, argtypes, values, true) == SPI_OK_SELECT)
 			n = (int) SPI_processed;
 		MemoryContext spi = MemoryContextSwitchTo(caller);
@@ -2737,6 +2786,22 @@ extract_alter_table(const AlterTableStmt *stmt, core::Statement *out)
 					{
 						c->has_default_partition = true;
 						c->default_partition = facts_for_oid(defaultoid);
+					}
+					/*
+					 * ATDetachCheckNoForeignKeyRefs: the tables whose keys reach
+					 * the partition through the parent are checked (ShareLock, then
+					 * AccessExclusiveLock); the partition's own keys keep their
+					 * referenced tables (ShareRowExclusiveLock).
+					 */
+					Oid partoid = RangeVarGetRelid(pc->name, NoLock, true);
+					if (OidIsValid(partoid))
+					{
+						facts_from_query("SELECT DISTINCT conrelid FROM pg_catalog.pg_constraint "
+										 "WHERE contype = 'f' AND confrelid = $1 AND conparentid <> 0",
+										 partoid, (Datum) 0, InvalidOid, &c->fk_referencing, &c->nfk_referencing);
+						facts_from_query("SELECT DISTINCT confrelid FROM pg_catalog.pg_constraint "
+										 "WHERE contype = 'f' AND conrelid = $1",
+										 partoid, (Datum) 0, InvalidOid, &c->fk_referenced, &c->nfk_referenced);
 					}
 				}
 				break;
@@ -3166,7 +3231,12 @@ sm_extract(Node *parsetree, core::Statement *out)
 			out->concurrent = r->concurrent;
 #endif
 			if (r->kind == REINDEX_OBJECT_TABLE)
+			{
 				facts_for_rangevars(list_make1(r->relation), out);
+				Oid tableoid = RangeVarGetRelid(r->relation, NoLock, true);
+				if (OidIsValid(tableoid))
+					out->reindex_not_concurrent = reindex_concurrent_gap(tableoid, InvalidOid);
+			}
 			else if (r->kind == REINDEX_OBJECT_INDEX)
 			{
 				Oid indexoid = RangeVarGetRelid(r->relation, NoLock, true);
@@ -3175,7 +3245,12 @@ sm_extract(Node *parsetree, core::Statement *out)
 				out->relations = copy_facts(&f, 1);
 				out->nrelations = 1;
 				out->relation = f;
+				if (OidIsValid(tableoid))
+					out->reindex_not_concurrent = reindex_concurrent_gap(tableoid, indexoid);
 			}
+			else
+				out->reindex_not_concurrent = "CONCURRENTLY skips the system catalogs a whole schema or database "
+											  "reindex reaches; reindex its tables one by one";
 			return;
 		}
 
@@ -3420,10 +3495,15 @@ sm_extract(Node *parsetree, core::Statement *out)
 			out->concurrent = d->subtype == 'C' && d->def != NULL && IsA(d->def, Constraint) &&
 							  ((Constraint *) d->def)->skip_validation;
 			Oid domain = typenameTypeId(NULL, makeTypeNameFromNameList(d->typeName));
-			/* get_rels_with_domain(): every table with a column of the domain, ShareLock. */
-			facts_from_query("SELECT DISTINCT a.attrelid FROM pg_catalog.pg_attribute a "
+			/*
+			 * get_rels_with_domain(): every table with a column of the domain,
+			 * or of a domain over it (recursively), ShareLock.
+			 */
+			facts_from_query("WITH RECURSIVE d(oid) AS (SELECT $1 UNION SELECT t.oid FROM pg_catalog.pg_type t "
+							 "JOIN d ON t.typbasetype = d.oid WHERE t.typtype = 'd') "
+							 "SELECT DISTINCT a.attrelid FROM pg_catalog.pg_attribute a "
 							 "JOIN pg_catalog.pg_class c ON c.oid = a.attrelid "
-							 "WHERE a.atttypid = $1 AND a.attnum > 0 AND NOT a.attisdropped "
+							 "WHERE a.atttypid IN (SELECT oid FROM d) AND a.attnum > 0 AND NOT a.attisdropped "
 							 "AND c.relkind IN ('r', 'p', 'm')",
 							 domain, (Datum) 0, InvalidOid, &out->partners, &out->npartners);
 			out->partner_lock = out->concurrent ? LockMode::None : LockMode::Share;

@@ -24,6 +24,9 @@ TEST(SplitAlterTable, PrefixAndTopLevelSubcommands)
 	EXPECT_EQ(c->parts[0], "ADD CONSTRAINT p CHECK (v > 0)");
 	EXPECT_EQ(c->parts[1], "ADD COLUMN x int");
 	EXPECT_EQ(with_not_valid("ADD CONSTRAINT p CHECK (v > 0) -- positive"), "ADD CONSTRAINT p CHECK (v > 0) NOT VALID");
+	EXPECT_EQ(*create_index_concurrently("CREATE INDEX t_a_idx ON t (a) -- for lookups"),
+			  "CREATE INDEX CONCURRENTLY t_a_idx ON t (a)");
+	EXPECT_EQ(*reindex_concurrently("REINDEX INDEX t_pkey -- periodic"), "REINDEX INDEX CONCURRENTLY t_pkey");
 	auto m = split_alter_table("alter materialized view mv set (fillfactor = 50)");
 	ASSERT_TRUE(m.has_value());
 	EXPECT_EQ(m->prefix, "alter materialized view mv");

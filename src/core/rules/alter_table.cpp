@@ -315,7 +315,9 @@ mark_steps_rewritable(Assessment &a, const Ctx &x)
 bool
 not_valid_then_validate(Assessment &a, const Ctx &x, std::string_view label)
 {
-	std::string explicit_name = unquoted(constraint_name_of(x.part));
+	/* The name from the parse tree when there is one: the text may spell it U&"..." (UESCAPE ...). */
+	std::string explicit_name =
+		!x.c.name.empty() ? std::string(x.c.name) : unquoted(constraint_name_of(x.part));
 	/* The name's middle part as PostgreSQL makes it: every FK column, a CHECK's only column (else none). */
 	std::string_view middle = x.c.name_columns_known ? x.c.name_columns : x.c.first_column;
 	std::string left = left_not_valid(x, explicit_name, x.rel.name, middle, label);
@@ -380,11 +382,21 @@ set_not_null(Assessment &a, const Ctx &x)
 {
 	scan_texts(a, x, rule::set_not_null_scan, "SET NOT NULL on " + column_word(x),
 			   "the whole table has been scanned for NULLs");
+	if (x.c.column_composite)
+	{
+		/* col IS NOT NULL of a row value tests every field: no CHECK can stand for the column's NOT NULL. */
+		a.hint = "The column is of a composite type, whose IS NOT NULL tests every field: no CHECK proves the "
+				 "column NOT NULL for PostgreSQL, so the scan cannot be avoided.  Run SET NOT NULL when the table "
+				 "can be locked for the scan (a small table, a quiet moment), or let it through with "
+				 "safemigrate.allow.";
+		return;
+	}
 	std::string left = left_not_valid(x, "", x.rel.name, x.c.column, "not_null");
 	std::string name = quote_ident(!left.empty() ? left : free_constraint_name(x, x.rel.name, x.c.column, "not_null"));
+	/* ALTER TABLE ONLY: the children keep their NULLs, so the helper CHECK must not reach them. */
 	if (left.empty())
-		a.safe_sql.push_back(x.prefix + " ADD CONSTRAINT " + name + " CHECK (" + col(x) +
-							 " IS NOT NULL) NOT VALID;");
+		a.safe_sql.push_back(x.prefix + " ADD CONSTRAINT " + name + " CHECK (" + col(x) + " IS NOT NULL)" +
+							 (x.stmt.only ? " NO INHERIT" : "") + " NOT VALID;");
 	a.safe_sql.push_back(x.prefix + " VALIDATE CONSTRAINT " + name + ";");
 	a.safe_sql.push_back(x.prefix + " ALTER COLUMN " + col(x) + " SET NOT NULL;");
 	a.safe_sql.push_back(x.prefix + " DROP CONSTRAINT " + name + ";");
@@ -401,7 +413,7 @@ add_unique_or_pk(Assessment &a, const Ctx &x)
 	std::string_view id = pk ? rule::add_primary_key_blocking : rule::add_unique_blocking;
 	scan_texts(a, x, id, pk ? "ADD PRIMARY KEY" : "ADD UNIQUE",
 			   "the whole table has been read and the unique index built");
-	std::string name = constraint_name_of(x.part);
+	std::string name = !x.c.name.empty() ? quote_ident(x.c.name) : constraint_name_of(x.part);
 	if (name.empty() && !x.c.free_index_name.empty())
 	{
 		/* Not a name an earlier subcommand of the statement chose: ChooseRelationName() numbers on. */
@@ -1022,6 +1034,11 @@ classify_subcommand(const Ctx &x, Assessments &out)
 					a.hint = "DETACH CONCURRENTLY is not possible while the table has a default partition "
 							 "(PostgreSQL refuses it): detach the default partition first, at a quiet time, "
 							 "or run the statement when the table can be locked.";
+				else if (c.nfk_referencing > 0)
+					a.hint = "DETACH PARTITION, also CONCURRENTLY, checks that no row of the tables whose foreign "
+							 "keys reference the partitioned table points into the partition, under an "
+							 "AccessExclusiveLock on each of them (listed by safemigrate.check()): run it when they "
+							 "can be locked for that check, or drop those keys first (NOT VALID ones re-added after).";
 				else
 				{
 					if (!x.part.empty())
@@ -1045,6 +1062,13 @@ classify_subcommand(const Ctx &x, Assessments &out)
 			if (c.has_default_partition)
 				add_row(out, subcommand_command(c), c.default_partition, LockMode::AccessExclusive).reason =
 					"the default partition";
+			for (int i = 0; i < c.nfk_referencing; ++i)
+				add_row(out, subcommand_command(c), c.fk_referencing[i], LockMode::AccessExclusive).reason =
+					"its foreign key references the partitioned table: DETACH checks that none of its rows points "
+					"into the partition";
+			for (int i = 0; i < c.nfk_referenced; ++i)
+				add_row(out, subcommand_command(c), c.fk_referenced[i], LockMode::ShareRowExclusive).reason =
+					"referenced by a foreign key of the partition";
 			return;
 
 		case AlterKind::AddInherit:

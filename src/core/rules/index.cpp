@@ -228,6 +228,16 @@ classify_reindex(const Statement &stmt, Assessments &out)
 				   (table.qualified_name.empty() ? std::string() : " (" + describe_size(table) + ")") +
 				   " and an AccessExclusiveLock on each index it rebuilds: INSERT, UPDATE and DELETE, "
 				   "and every query whose planning opens the index, wait until the rebuild ends.";
+		if (!stmt.reindex_not_concurrent.empty())
+		{
+			/* REINDEX ... CONCURRENTLY would report success and skip what it cannot rebuild (or fail). */
+			a.hint = "REINDEX ... CONCURRENTLY would not do the same: " + std::string(stmt.reindex_not_concurrent) +
+					 ".  Rebuild an invalid index with DROP INDEX CONCURRENTLY and CREATE INDEX CONCURRENTLY, the "
+					 "others with REINDEX INDEX ... CONCURRENTLY one by one; what has no concurrent form (an "
+					 "exclusion constraint's index, a system catalog) when the table can be locked (safemigrate.allow "
+					 "= 'reindex-blocking' for that statement).";
+			continue;
+		}
 		if (i == 0)
 		{
 			std::optional<std::string> safe = reindex_concurrently(stmt.text);
