@@ -45,15 +45,32 @@ REINDEX TABLE rr;
 \set VERBOSITY terse
 SELECT indisvalid FROM pg_index WHERE indexrelid = 'rr_v'::regclass;
 
--- DETACH of a partition of a referenced table locks the referencing table
--- AccessExclusive to check its rows (also CONCURRENTLY): listed, not rewritten.
+-- DETACH of a partition of a referenced table reads the referencing table
+-- under a ShareLock to check its rows (also CONCURRENTLY): listed.
 SELECT relation, lock_mode, verdict FROM safemigrate.check('ALTER TABLE rp DETACH PARTITION rp2') ORDER BY relation;
 
 -- ALTER DOMAIN reaches the tables of a domain over the domain.
 SELECT relation, lock_mode, scans, verdict FROM safemigrate.check('ALTER DOMAIN rd4 ADD CONSTRAINT rd4_pos CHECK (VALUE > 0)');
 
--- ADD COLUMN of a domain whose default is volatile rewrites the table.
-SELECT verdict, rule FROM safemigrate.check('ALTER TABLE rr ADD COLUMN c rdv');
+-- ADD COLUMN of a domain whose default is volatile rewrites the table; the
+-- first safe step keeps the domain's default out.
+SELECT verdict, rule, safe_sql FROM safemigrate.check('ALTER TABLE rr ADD COLUMN c rdv');
+-- REINDEX of a partitioned table: its partitions' indexes count.
+SET safemigrate.mode = off;
+CREATE TABLE rpp (id int, r int4range) PARTITION BY RANGE (id);
+CREATE TABLE rpp1 PARTITION OF rpp FOR VALUES FROM (0) TO (1000);
+ALTER TABLE rpp1 ADD CONSTRAINT rpp1_ex EXCLUDE USING gist (r WITH &&);
+INSERT INTO rpp SELECT g, int4range(g * 10, g * 10 + 5) FROM generate_series(1, 999) g;
+CREATE TABLE rpq (id int) PARTITION BY RANGE (id);
+CREATE TABLE rpq1 PARTITION OF rpq FOR VALUES FROM (0) TO (1000);
+CREATE INDEX rpq_id ON ONLY rpq (id);     -- INVALID, but without storage: nothing to skip
+INSERT INTO rpq SELECT g FROM generate_series(1, 999) g;
+ANALYZE rpp1, rpq1;
+RESET safemigrate.mode;
+SELECT stmt_no, verdict, left(safe_sql, 40) AS safe_sql FROM safemigrate.check($$
+REINDEX TABLE rpp;
+REINDEX TABLE rpq;
+$$) WHERE relation IN ('public.rpp', 'public.rpq') ORDER BY stmt_no;
 
 -- SET NOT NULL of a composite column: no CHECK proves it (IS NOT NULL tests
 -- every field), so no steps; ONLY on an inheritance parent: a NO INHERIT helper.
@@ -81,7 +98,7 @@ SELECT safe_sql FROM safemigrate.check($$CREATE INDEX rr_id_idx ON rr (id) -- fo
 ;$$);
 
 SET safemigrate.mode = off;
-DROP TABLE rr, rx, rf, rp, rt5, rct, ripar, richild, rr_other;
+DROP TABLE rr, rx, rf, rp, rt5, rct, ripar, richild, rr_other, rpp, rpq;
 DROP DOMAIN rd5;
 DROP DOMAIN rd4;
 DROP DOMAIN rdv;

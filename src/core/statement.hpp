@@ -176,6 +176,7 @@ struct Subcommand
 	bool domain_constraints = false; /* type is a domain with constraints */
 	bool not_null = false;
 	std::string_view default_text;	 /* the default expression as written */
+	bool default_from_domain = false; /* no DEFAULT of its own: the column type's (a domain's) default */
 	ConstraintKind inline_constraint = ConstraintKind::None; /* strongest inline constraint */
 
 	/* ADD CONSTRAINT (and inline constraints of ADD COLUMN) */

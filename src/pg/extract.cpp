@@ -998,6 +998,7 @@ extract_add_column(Oid relid, ColumnDef *def, Subcommand *c)
 		if (domain_default != NULL)
 		{
 			c->has_default = true;
+			c->default_from_domain = true;
 			c->default_volatile = contain_volatile_functions(domain_default);
 			c->default_text = deparse_expression(domain_default, NIL, false, false);
 		}
@@ -2385,25 +2386,36 @@ reindex_concurrent_gap(Oid tableoid, Oid indexoid)
 {
 	if (IsCatalogRelationOid(tableoid))
 		return "PostgreSQL cannot reindex a system catalog concurrently";
-	Relation pg_index = table_open(IndexRelationId, AccessShareLock);
-	ScanKeyData key;
-	ScanKeyInit(&key, Anum_pg_index_indrelid, BTEqualStrategyNumber, F_OIDEQ, ObjectIdGetDatum(tableoid));
-	SysScanDesc scan = systable_beginscan(pg_index, IndexIndrelidIndexId, true, NULL, 1, &key);
-	HeapTuple tup;
+	/* A partitioned table: its partitions' indexes are the ones rebuilt. */
+	List *tables = OidIsValid(indexoid) ? list_make1_oid(tableoid) : find_all_inheritors(tableoid, NoLock, NULL);
 	const char *why = "";
-	while (why[0] == '\0' && HeapTupleIsValid(tup = systable_getnext(scan)))
+	Relation pg_index = table_open(IndexRelationId, AccessShareLock);
+	ListCell *lc;
+	foreach (lc, tables)
 	{
-		Form_pg_index idx = (Form_pg_index) GETSTRUCT(tup);
-		if (OidIsValid(indexoid) && idx->indexrelid != indexoid)
-			continue;
-		if (idx->indisexclusion)
-			why = psprintf("index \"%s\" belongs to an exclusion constraint, which has no concurrent rebuild",
-						   get_rel_name(idx->indexrelid));
-		else if (!idx->indisvalid)
-			why = psprintf("index \"%s\" is INVALID, and CONCURRENTLY skips invalid indexes (reporting success)",
-						   get_rel_name(idx->indexrelid));
+		ScanKeyData key;
+		ScanKeyInit(&key, Anum_pg_index_indrelid, BTEqualStrategyNumber, F_OIDEQ, ObjectIdGetDatum(lfirst_oid(lc)));
+		SysScanDesc scan = systable_beginscan(pg_index, IndexIndrelidIndexId, true, NULL, 1, &key);
+		HeapTuple tup;
+		while (why[0] == '\0' && HeapTupleIsValid(tup = systable_getnext(scan)))
+		{
+			Form_pg_index idx = (Form_pg_index) GETSTRUCT(tup);
+			if (OidIsValid(indexoid) && idx->indexrelid != indexoid)
+				continue;
+			/* (a partitioned index has no storage: neither form rebuilds it) */
+			if (get_rel_relkind(idx->indexrelid) == RELKIND_PARTITIONED_INDEX)
+				continue;
+			if (idx->indisexclusion)
+				why = psprintf("index \"%s\" belongs to an exclusion constraint, which has no concurrent rebuild",
+							   get_rel_name(idx->indexrelid));
+			else if (!idx->indisvalid)
+				why = psprintf("index \"%s\" is INVALID, and CONCURRENTLY skips invalid indexes (reporting success)",
+							   get_rel_name(idx->indexrelid));
+		}
+		systable_endscan(scan);
+		if (why[0] != '\0')
+			break;
 	}
-	systable_endscan(scan);
 	table_close(pg_index, AccessShareLock);
 	return why;
 }

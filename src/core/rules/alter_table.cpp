@@ -487,7 +487,9 @@ add_column(Assessment &a, const Ctx &x)
 		rewrite_texts(a, x, rule::add_column_volatile_default, what,
 					  "the default " + expr + " is volatile and is evaluated for every row");
 		a.detail += "  A non-volatile default (a constant, now(), current_user) would be instant.";
-		a.safe_sql.push_back(x.prefix + " ADD COLUMN " + col(x) + " " + type + ";");
+		/* (a domain's own default would come back with the column: DEFAULT NULL keeps it out) */
+		a.safe_sql.push_back(x.prefix + " ADD COLUMN " + col(x) + " " + type +
+							 (c.default_from_domain ? " DEFAULT NULL" : "") + ";");
 		if (!c.serial)
 			a.safe_sql.push_back(x.prefix + " ALTER COLUMN " + col(x) + " SET DEFAULT " + expr + ";");
 		expand_contract_hint(a, "add the column without the default (instant)" +
@@ -1034,11 +1036,6 @@ classify_subcommand(const Ctx &x, Assessments &out)
 					a.hint = "DETACH CONCURRENTLY is not possible while the table has a default partition "
 							 "(PostgreSQL refuses it): detach the default partition first, at a quiet time, "
 							 "or run the statement when the table can be locked.";
-				else if (c.nfk_referencing > 0)
-					a.hint = "DETACH PARTITION, also CONCURRENTLY, checks that no row of the tables whose foreign "
-							 "keys reference the partitioned table points into the partition, under an "
-							 "AccessExclusiveLock on each of them (listed by safemigrate.check()): run it when they "
-							 "can be locked for that check, or drop those keys first (NOT VALID ones re-added after).";
 				else
 				{
 					if (!x.part.empty())
@@ -1063,9 +1060,9 @@ classify_subcommand(const Ctx &x, Assessments &out)
 				add_row(out, subcommand_command(c), c.default_partition, LockMode::AccessExclusive).reason =
 					"the default partition";
 			for (int i = 0; i < c.nfk_referencing; ++i)
-				add_row(out, subcommand_command(c), c.fk_referencing[i], LockMode::AccessExclusive).reason =
-					"its foreign key references the partitioned table: DETACH checks that none of its rows points "
-					"into the partition";
+				add_row(out, subcommand_command(c), c.fk_referencing[i], LockMode::Share).reason =
+					"its foreign key references the partitioned table: DETACH (also CONCURRENTLY) reads it under a "
+					"ShareLock to check that none of its rows points into the partition; writes wait for that";
 			for (int i = 0; i < c.nfk_referenced; ++i)
 				add_row(out, subcommand_command(c), c.fk_referenced[i], LockMode::ShareRowExclusive).reason =
 					"referenced by a foreign key of the partition";
