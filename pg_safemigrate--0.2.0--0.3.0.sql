@@ -1203,3 +1203,54 @@ BEGIN
                                              error text);
 END
 $fn$;
+
+-- blockers() names prepared transactions too (their locks belong to no session).
+CREATE OR REPLACE FUNCTION safemigrate.blockers(relation regclass, mode text DEFAULT 'AccessExclusiveLock')
+RETURNS TABLE (pid int, usename name, application_name text, state text, xact_age interval,
+               query_start timestamptz, query text, held_mode text)
+LANGUAGE plpgsql STABLE STRICT
+AS $fn$
+/*
+ * The sessions that would block a lock of this mode on the relation right
+ * now: they hold a conflicting lock (lock.c LockConflicts[]).  A migration
+ * runner can wait until this is empty.
+ */
+DECLARE
+  modes constant text[] := ARRAY['AccessShareLock', 'RowShareLock', 'RowExclusiveLock',
+    'ShareUpdateExclusiveLock', 'ShareLock', 'ShareRowExclusiveLock', 'ExclusiveLock',
+    'AccessExclusiveLock'];
+  conflicts constant int[] := ARRAY[  -- bit i-1 set: conflicts with modes[i]
+    128, 192, 240, 248, 236, 252, 254, 255];
+  m int := array_position(modes, mode);
+BEGIN
+  IF m IS NULL THEN
+    RAISE EXCEPTION 'unknown lock mode "%"', mode
+      USING ERRCODE = 'invalid_parameter_value',
+            HINT = 'Use a name as in pg_locks.mode, e.g. AccessExclusiveLock or ShareLock.';
+  END IF;
+  RETURN QUERY
+    SELECT b.pid, b.usename, b.application_name, b.state, b.xact_age, b.query_start, b.query, b.held_mode
+      FROM (
+        SELECT a.pid, a.usename, a.application_name, a.state, clock_timestamp() - a.xact_start AS xact_age,
+               a.query_start, a.query, l.mode AS held_mode
+          FROM pg_catalog.pg_locks l
+          JOIN pg_catalog.pg_stat_activity a ON a.pid = l.pid
+         WHERE l.locktype = 'relation' AND l.relation = blockers.relation AND l.granted
+           AND l.database = (SELECT d.oid FROM pg_catalog.pg_database d WHERE d.datname = current_database())
+           AND l.pid <> pg_catalog.pg_backend_pid()
+           AND (conflicts[m] >> (array_position(modes, l.mode::text) - 1)) & 1 = 1
+        UNION ALL
+        -- prepared transactions: their locks belong to no session (pid NULL); named by their gid
+        SELECT NULL::int, p.owner, 'prepared transaction ' || pg_catalog.quote_literal(p.gid), 'prepared',
+               clock_timestamp() - p.prepared, p.prepared, NULL::text, l.mode
+          FROM pg_catalog.pg_locks l
+          JOIN pg_catalog.pg_locks x ON x.virtualtransaction = l.virtualtransaction
+                                    AND x.locktype = 'transactionid' AND x.pid IS NULL
+          JOIN pg_catalog.pg_prepared_xacts p ON p.transaction = x.transactionid
+         WHERE l.pid IS NULL AND l.locktype = 'relation' AND l.relation = blockers.relation AND l.granted
+           AND l.database = (SELECT d.oid FROM pg_catalog.pg_database d WHERE d.datname = current_database())
+           AND (conflicts[m] >> (array_position(modes, l.mode::text) - 1)) & 1 = 1
+      ) b
+     ORDER BY b.xact_age DESC NULLS LAST, b.pid;
+END
+$fn$;

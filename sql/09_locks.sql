@@ -101,6 +101,7 @@ EXCEPTION WHEN lock_not_available THEN
   RAISE NOTICE '%', SQLERRM;
   RAISE NOTICE 'names the prepared transaction: %', detail LIKE 'Blocked by prepared transaction ''regress_locks_px'' (owner %';
 END $$;
+SELECT pid, application_name, state, held_mode FROM safemigrate.blockers('ledger', 'AccessExclusiveLock');
 ROLLBACK PREPARED 'regress_locks_px';
 RESET safemigrate.lock_timeout;
 RESET safemigrate.lock_wait;

@@ -71,6 +71,16 @@ SELECT stmt_no, verdict, left(safe_sql, 40) AS safe_sql FROM safemigrate.check($
 REINDEX TABLE rpp;
 REINDEX TABLE rpq;
 $$) WHERE relation IN ('public.rpp', 'public.rpq') ORDER BY stmt_no;
+-- REINDEX SCHEMA of a user schema is made CONCURRENTLY unless a table of it has a gap.
+SET safemigrate.mode = off;
+CREATE SCHEMA rs;
+CREATE TABLE rs.z (v int);
+INSERT INTO rs.z SELECT g FROM generate_series(1, 2000) g;
+CREATE INDEX z_v ON rs.z (v);
+ANALYZE rs.z;
+RESET safemigrate.mode;
+SELECT verdict, safe_sql FROM safemigrate.check('REINDEX SCHEMA rs');
+SELECT verdict, safe_sql FROM safemigrate.check('REINDEX SCHEMA public');
 
 -- SET NOT NULL of a composite column: no CHECK proves it (IS NOT NULL tests
 -- every field), so no steps; ONLY on an inheritance parent: a NO INHERIT helper.
@@ -103,5 +113,6 @@ DROP DOMAIN rd5;
 DROP DOMAIN rd4;
 DROP DOMAIN rdv;
 DROP TYPE rpair;
+DROP SCHEMA rs CASCADE;
 RESET safemigrate.mode;
 RESET safemigrate.small_table_rows;

@@ -3260,9 +3260,45 @@ sm_extract(Node *parsetree, core::Statement *out)
 				if (OidIsValid(tableoid))
 					out->reindex_not_concurrent = reindex_concurrent_gap(tableoid, indexoid);
 			}
+			else if (r->kind == REINDEX_OBJECT_SCHEMA && r->name != NULL)
+			{
+				/* A user schema: CONCURRENTLY does the same unless one of its tables has a gap. */
+				Oid nsp = get_namespace_oid(r->name, true);
+				if (!OidIsValid(nsp) || IsCatalogNamespace(nsp) || IsToastNamespace(nsp))
+					out->reindex_not_concurrent = "PostgreSQL cannot reindex the system catalogs of that schema "
+												  "concurrently";
+				else
+				{
+					Relation pg_class_rel = table_open(RelationRelationId, AccessShareLock);
+					ScanKeyData key;
+					ScanKeyInit(&key, Anum_pg_class_relnamespace, BTEqualStrategyNumber, F_OIDEQ,
+								ObjectIdGetDatum(nsp));
+					SysScanDesc scan = systable_beginscan(pg_class_rel, InvalidOid, false, NULL, 1, &key);
+					HeapTuple tup;
+					List *tables = NIL;
+					while (HeapTupleIsValid(tup = systable_getnext(scan)))
+					{
+						Form_pg_class cls = (Form_pg_class) GETSTRUCT(tup);
+						if (cls->relkind == RELKIND_RELATION || cls->relkind == RELKIND_MATVIEW)
+							tables = lappend_oid(tables, cls->oid);
+					}
+					systable_endscan(scan);
+					table_close(pg_class_rel, AccessShareLock);
+					ListCell *lc;
+					foreach (lc, tables)
+					{
+						const char *why = reindex_concurrent_gap(lfirst_oid(lc), InvalidOid);
+						if (why[0] != '\0')
+						{
+							out->reindex_not_concurrent = why;
+							break;
+						}
+					}
+				}
+			}
 			else
-				out->reindex_not_concurrent = "CONCURRENTLY skips the system catalogs a whole schema or database "
-											  "reindex reaches; reindex its tables one by one";
+				out->reindex_not_concurrent = "CONCURRENTLY skips the system catalogs a whole database reindex "
+											  "reaches; reindex its schemas or tables one by one";
 			return;
 		}
 

@@ -476,7 +476,11 @@ sm_prelock_all(const unsigned int *relids_in, const int *modes_in, int n_in)
 				bool by_time = elapsed_ms >= budget_ms;
 				ereport(ERROR,
 						(errcode(ERRCODE_LOCK_NOT_AVAILABLE),
-						 by_time ? errmsg("could not lock %s \"%s\" with %s within %d ms: %d session(s) hold "
+						 !may_look ? errmsg("could not lock %s \"%s\" with %s within %d ms: other sessions hold "
+											"conflicting locks",
+											kinds[blocked], shown[blocked],
+											core::lock_mode_name(static_cast<core::LockMode>(lockmode)), budget_ms)
+						 : by_time ? errmsg("could not lock %s \"%s\" with %s within %d ms: %d session(s) hold "
 										  "conflicting locks",
 										  kinds[blocked], shown[blocked],
 										  core::lock_mode_name(static_cast<core::LockMode>(lockmode)), budget_ms, nblockers)

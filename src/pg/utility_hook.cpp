@@ -845,6 +845,9 @@ run_with_limits(const SmVerdict *v, SM_PU_PARAMS)
 	 * the lock queue for as long as a blocker runs.
 	 */
 	bool unknown = v->lock == core::LockMode::None && v->nlocks == 0;
+	/* COMMENT and CREATE STATISTICS: a ShareUpdateExclusiveLock for a catalog change, no pre-lock, bounded too. */
+	if (IsA(pstmt->utilityStmt, CommentStmt) || IsA(pstmt->utilityStmt, CreateStatsStmt))
+		unknown = true;
 	for (int i = 0; i < (nowait ? 0 : v->nlocks); ++i)
 	{
 		Oid relid = RangeVarGetRelid(makeRangeVarFromNameList(stringToQualifiedNameList(v->lock_relations[i])),

@@ -1060,9 +1060,13 @@ classify_subcommand(const Ctx &x, Assessments &out)
 				add_row(out, subcommand_command(c), c.default_partition, LockMode::AccessExclusive).reason =
 					"the default partition";
 			for (int i = 0; i < c.nfk_referencing; ++i)
-				add_row(out, subcommand_command(c), c.fk_referencing[i], LockMode::Share).reason =
-					"its foreign key references the partitioned table: DETACH (also CONCURRENTLY) reads it under a "
-					"ShareLock to check that none of its rows points into the partition; writes wait for that";
+			{
+				Assessment &r = add_row(out, subcommand_command(c), c.fk_referencing[i], LockMode::Share);
+				r.scans = true;
+				r.reason = "its foreign key references the partitioned table: DETACH (also CONCURRENTLY) reads it "
+						   "under a ShareLock to check that none of its rows points into the partition; writes wait "
+						   "for that";
+			}
 			for (int i = 0; i < c.nfk_referenced; ++i)
 				add_row(out, subcommand_command(c), c.fk_referenced[i], LockMode::ShareRowExclusive).reason =
 					"referenced by a foreign key of the partition";
