@@ -2201,6 +2201,34 @@ indexes_attach_builds_partitioned(Relation parent, Relation attach)
 }
 
 /*
+ * Does every leaf partition of partitioned table relid (foreign ones aside)
+ * prove constraint (in parent's attribute numbers) by its own valid CHECKs?
+ * QueuePartitionConstraintValidation recurses the same way.  C-style frame;
+ * may ereport.
+ */
+bool
+partitions_imply(Oid relid, List *constraint, Relation parent)
+{
+	ListCell *lc;
+	foreach (lc, find_all_inheritors(relid, NoLock, NULL))
+	{
+		Oid leafid = lfirst_oid(lc);
+		char kind = get_rel_relkind(leafid);
+		if (kind == RELKIND_PARTITIONED_TABLE || kind == RELKIND_FOREIGN_TABLE)
+			continue;
+		Relation leaf = probe_open(leafid);
+		if (leaf == NULL)
+			return false;
+		List *mapped = map_partition_varattnos((List *) copyObjectImpl(constraint), 1, leaf, parent);
+		bool implied = PartConstraintImpliedByRelConstraint(leaf, mapped);
+		probe_close(leaf);
+		if (!implied)
+			return false;
+	}
+	return true;
+}
+
+/*
  * Is the bound implied by the partition's valid CHECKs?  Transforms the bound
  * and maps the parent's columns to the partition's, which raises errors for
  * statements that PostgreSQL rejects, in its own order and words, only later
@@ -2246,29 +2274,7 @@ attach_implied_step(void *arg)
 									 PartConstraintImpliedByRelConstraint(def, mapped);
 				/* A partitioned default: each of its partitions by its own CHECKs (the validation recurses). */
 				if (!a->default_implied && def->rd_rel->relkind == RELKIND_PARTITIONED_TABLE)
-				{
-					bool all = true;
-					ListCell *lc;
-					foreach (lc, find_all_inheritors(defaultoid, NoLock, NULL))
-					{
-						Oid leafid = lfirst_oid(lc);
-						char kind = get_rel_relkind(leafid);
-						if (kind == RELKIND_PARTITIONED_TABLE || kind == RELKIND_FOREIGN_TABLE)
-							continue;
-						Relation leaf = probe_open(leafid);
-						if (leaf == NULL)
-						{
-							all = false;
-							break;
-						}
-						List *leafc = map_partition_varattnos((List *) copyObjectImpl(proposed), 1, leaf, parent);
-						all = PartConstraintImpliedByRelConstraint(leaf, leafc);
-						probe_close(leaf);
-						if (!all)
-							break;
-					}
-					a->default_implied = all;
-				}
+					a->default_implied = partitions_imply(defaultoid, proposed, parent);
 				probe_close(def);
 			}
 		}
@@ -2282,29 +2288,7 @@ attach_implied_step(void *arg)
 			a->implied = PartConstraintImpliedByRelConstraint(attach, constraint);
 			/* A partitioned table: each of its partitions by its own CHECKs (the validation recurses). */
 			if (!a->implied && attach->rd_rel->relkind == RELKIND_PARTITIONED_TABLE)
-			{
-				bool all = true;
-				ListCell *lc;
-				foreach (lc, find_all_inheritors(a->attachid, NoLock, NULL))
-				{
-					Oid leafid = lfirst_oid(lc);
-					char kind = get_rel_relkind(leafid);
-					if (kind == RELKIND_PARTITIONED_TABLE || kind == RELKIND_FOREIGN_TABLE)
-						continue;
-					Relation leaf = probe_open(leafid);
-					if (leaf == NULL)
-					{
-						all = false;
-						break;
-					}
-					List *leafc = map_partition_varattnos((List *) copyObjectImpl(unmapped), 1, leaf, parent);
-					all = PartConstraintImpliedByRelConstraint(leaf, leafc);
-					probe_close(leaf);
-					if (!all)
-						break;
-				}
-				a->implied = all;
-			}
+				a->implied = partitions_imply(a->attachid, unmapped, parent);
 		}
 		free_parsestate(pstate);
 		if (attach->rd_rel->relkind == RELKIND_RELATION)
@@ -2389,34 +2373,31 @@ reindex_concurrent_gap(Oid tableoid, Oid indexoid)
 	/* A partitioned table: its partitions' indexes are the ones rebuilt. */
 	List *tables = OidIsValid(indexoid) ? list_make1_oid(tableoid) : find_all_inheritors(tableoid, NoLock, NULL);
 	const char *why = "";
-	Relation pg_index = table_open(IndexRelationId, AccessShareLock);
 	ListCell *lc;
 	foreach (lc, tables)
 	{
-		ScanKeyData key;
-		ScanKeyInit(&key, Anum_pg_index_indrelid, BTEqualStrategyNumber, F_OIDEQ, ObjectIdGetDatum(lfirst_oid(lc)));
-		SysScanDesc scan = systable_beginscan(pg_index, IndexIndrelidIndexId, true, NULL, 1, &key);
-		HeapTuple tup;
-		while (why[0] == '\0' && HeapTupleIsValid(tup = systable_getnext(scan)))
+		ListCell *ic;
+		foreach (ic, OidIsValid(indexoid) ? list_make1_oid(indexoid) : sm_index_oids(lfirst_oid(lc)))
 		{
-			Form_pg_index idx = (Form_pg_index) GETSTRUCT(tup);
-			if (OidIsValid(indexoid) && idx->indexrelid != indexoid)
-				continue;
+			Oid idxoid = lfirst_oid(ic);
 			/* (a partitioned index has no storage: neither form rebuilds it) */
-			if (get_rel_relkind(idx->indexrelid) == RELKIND_PARTITIONED_INDEX)
+			if (get_rel_relkind(idxoid) == RELKIND_PARTITIONED_INDEX)
 				continue;
+			HeapTuple tup = SearchSysCache1(INDEXRELID, ObjectIdGetDatum(idxoid));
+			if (!HeapTupleIsValid(tup))
+				continue;
+			Form_pg_index idx = (Form_pg_index) GETSTRUCT(tup);
 			if (idx->indisexclusion)
 				why = psprintf("index \"%s\" belongs to an exclusion constraint, which has no concurrent rebuild",
-							   get_rel_name(idx->indexrelid));
+							   get_rel_name(idxoid));
 			else if (!idx->indisvalid)
 				why = psprintf("index \"%s\" is INVALID, and CONCURRENTLY skips invalid indexes (reporting success)",
-							   get_rel_name(idx->indexrelid));
+							   get_rel_name(idxoid));
+			ReleaseSysCache(tup);
+			if (why[0] != '\0')
+				return why;
 		}
-		systable_endscan(scan);
-		if (why[0] != '\0')
-			break;
 	}
-	table_close(pg_index, AccessShareLock);
 	return why;
 }
 
@@ -3025,6 +3006,24 @@ has_option(List *options, const char *name)
 }
 
 } // namespace
+
+/* The indexes of a table, from pg_index (no lock on the table).  C-style frame; may ereport. */
+List *
+sm_index_oids(Oid relid)
+{
+	List *out = NIL;
+	Relation pg_index = table_open(IndexRelationId, AccessShareLock);
+	ScanKeyData key;
+	ScanKeyInit(&key, Anum_pg_index_indrelid, BTEqualStrategyNumber, F_OIDEQ, ObjectIdGetDatum(relid));
+	SysScanDesc scan = systable_beginscan(pg_index, IndexIndrelidIndexId, true, NULL, 1, &key);
+	HeapTuple tup;
+	while (HeapTupleIsValid(tup = systable_getnext(scan)))
+		out = lappend_oid(out, ((Form_pg_index) GETSTRUCT(tup))->indexrelid);
+	systable_endscan(scan);
+	table_close(pg_index, AccessShareLock);
+	return out;
+}
+
 
 /* C-style frame; may ereport (out of memory only). */
 const char *

@@ -18,6 +18,7 @@
 #include "core/statement.hpp"
 
 struct ErrorData;
+struct List;
 struct MemoryContextData;
 struct Node;
 struct PlannedStmt;
@@ -26,6 +27,9 @@ namespace safemigrate::pg {
 
 /* This statement's own text out of a possibly multi-statement query string. */
 const char *sm_statement_text(const PlannedStmt *pstmt, const char *query_string);
+
+/* The indexes of a table (their OIDs), from pg_index: no lock on the table.  C-style frame; may ereport. */
+List *sm_index_oids(unsigned int relid);
 
 /* The same from an explicit location and length (stmt_len 0: the rest); len = strlen(query_string). */
 const char *sm_statement_text_at(const char *query_string, int len, int location, int length);

@@ -207,27 +207,19 @@ MemoryContext build_cxt = NULL;
 int
 invalid_indexes(Oid relid, Oid **out)
 {
-	int n = 0, cap = 4;
-	Oid *oids = (Oid *) palloc(sizeof(Oid) * cap);
-	Relation pg_index = table_open(IndexRelationId, AccessShareLock);
-	ScanKeyData key;
-	ScanKeyInit(&key, Anum_pg_index_indrelid, BTEqualStrategyNumber, F_OIDEQ, ObjectIdGetDatum(relid));
-	SysScanDesc scan = systable_beginscan(pg_index, IndexIndrelidIndexId, true, NULL, 1, &key);
-	HeapTuple tup;
-	while (HeapTupleIsValid(tup = systable_getnext(scan)))
+	List *all = sm_index_oids(relid);
+	Oid *oids = (Oid *) palloc(sizeof(Oid) * Max(list_length(all), 1));
+	int n = 0;
+	ListCell *lc;
+	foreach (lc, all)
 	{
-		Form_pg_index index = (Form_pg_index) GETSTRUCT(tup);
-		if (index->indisvalid)
+		HeapTuple tup = SearchSysCache1(INDEXRELID, ObjectIdGetDatum(lfirst_oid(lc)));
+		if (!HeapTupleIsValid(tup))
 			continue;
-		if (n == cap)
-		{
-			cap *= 2;
-			oids = (Oid *) repalloc(oids, sizeof(Oid) * cap);
-		}
-		oids[n++] = index->indexrelid;
+		if (!((Form_pg_index) GETSTRUCT(tup))->indisvalid)
+			oids[n++] = lfirst_oid(lc);
+		ReleaseSysCache(tup);
 	}
-	systable_endscan(scan);
-	table_close(pg_index, AccessShareLock);
 	*out = oids;
 	return n;
 }
@@ -634,23 +626,6 @@ commits_internally(const Node *tree)
 	}
 }
 
-/* The indexes of a table, from pg_index (no lock on the table).  C-style frame; may ereport. */
-List *
-indexes_of(Oid relid)
-{
-	List *out = NIL;
-	Relation pg_index = table_open(IndexRelationId, AccessShareLock);
-	ScanKeyData key;
-	ScanKeyInit(&key, Anum_pg_index_indrelid, BTEqualStrategyNumber, F_OIDEQ, ObjectIdGetDatum(relid));
-	SysScanDesc scan = systable_beginscan(pg_index, IndexIndrelidIndexId, true, NULL, 1, &key);
-	HeapTuple tup;
-	while (HeapTupleIsValid(tup = systable_getnext(scan)))
-		out = lappend_oid(out, ((Form_pg_index) GETSTRUCT(tup))->indexrelid);
-	systable_endscan(scan);
-	table_close(pg_index, AccessShareLock);
-	return out;
-}
-
 void
 add_prelock(List **oids, List **modes, Oid relid, LOCKMODE mode)
 {
@@ -697,7 +672,7 @@ extra_prelocks(const Node *tree, List **oids, List **modes)
 			else if (r->kind == REINDEX_OBJECT_TABLE)
 			{
 				ListCell *lc;
-				foreach (lc, indexes_of(target))
+				foreach (lc, sm_index_oids(target))
 					add_prelock(oids, modes, lfirst_oid(lc), AccessExclusiveLock);
 				Oid toast = InvalidOid;
 				HeapTuple tup = SearchSysCache1(RELOID, ObjectIdGetDatum(target));
@@ -709,7 +684,7 @@ extra_prelocks(const Node *tree, List **oids, List **modes)
 				if (OidIsValid(toast))
 				{
 					add_prelock(oids, modes, toast, ShareLock);
-					foreach (lc, indexes_of(toast))
+					foreach (lc, sm_index_oids(toast))
 						add_prelock(oids, modes, lfirst_oid(lc), AccessExclusiveLock);
 				}
 			}
@@ -1484,12 +1459,13 @@ sm_ProcessUtility(SM_PU_PARAMS) noexcept
 		call_next(SM_PU_ARGS);
 		return;
 	}
+	/* Judged when some rule looks at it; any other DDL only runs under the lock limits (guard). */
 	bool active = sm_mode != static_cast<int>(core::Mode::Off) && !IsBinaryUpgrade && !creating_extension;
-	bool ddl = active && GetCommandLogLevel(pstmt->utilityStmt) == LOGSTMT_DDL;
-	bool enforce = active && (ddl || sm_has_rules(pstmt->utilityStmt)) &&
-				   OidIsValid(get_extension_oid("pg_safemigrate", true));
-	bool guard = enforce && !sm_has_rules(pstmt->utilityStmt);
-	enforce = enforce && !guard;
+	bool rules = active && sm_has_rules(pstmt->utilityStmt);
+	bool ddl = active && !rules && GetCommandLogLevel(pstmt->utilityStmt) == LOGSTMT_DDL;
+	bool installed = (rules || ddl) && OidIsValid(get_extension_oid("pg_safemigrate", true));
+	bool enforce = rules && installed;
+	bool guard = ddl && installed;
 	bool audit = sm_audit_wanted(pstmt->utilityStmt, context);
 	if (!audit && !enforce && !guard)
 	{
