@@ -265,6 +265,8 @@ struct CreateIndexFacts
 	bool if_not_exists = false;
 	bool already_exists = false; /* IF NOT EXISTS and the name is taken: a no-op */
 	std::string_view index_name; /* empty when PostgreSQL chooses the name */
+	int partition_builds = -1;	 /* a partitioned table (not ONLY): leaf partitions without a matching index of
+									their own, built under the lock; -1 when not known */
 };
 
 struct Statement

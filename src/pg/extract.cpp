@@ -2098,15 +2098,17 @@ indexes_attach_builds(Relation parent, Relation attach)
 struct IndexMatch
 {
 	Relation parent;		/* the partitioned table attached to */
-	Relation idx;			/* its partitioned index */
+	Oid *collations;		/* its partitioned index's key collations */
+	Oid *opfamilies;		/* and operator families */
 	IndexInfo *info;
 	bool constraint;		/* idx backs a constraint: a match must too */
 	List **used;			/* indexes already matched to a parent index */
 };
 
 /*
- * A free index of rel that PostgreSQL would attach to m->idx (marked used):
- * not attached to another, behind a constraint when m->idx is, and valid at
+ * A free index of rel that PostgreSQL would attach to the parent index m
+ * describes (marked used): not attached to another, behind a constraint when
+ * the parent index is, and valid at
  * the table being attached (AttachPartitionEnsureIndexes) but not below it
  * (DefineIndex attaches an invalid one).  C-style frame; may ereport.
  */
@@ -2125,8 +2127,8 @@ index_match(const IndexMatch *m, Relation rel, char kind, bool need_valid)
 			return true; /* cannot look: not counted */
 		bool match = r->rd_rel->relkind == kind && !r->rd_rel->relispartition &&
 					 (!need_valid || r->rd_index->indisvalid) &&
-					 CompareIndexInfo(BuildIndexInfo(r), m->info, r->rd_indcollation, m->idx->rd_indcollation,
-									  r->rd_opfamily, m->idx->rd_opfamily, map) &&
+					 CompareIndexInfo(BuildIndexInfo(r), m->info, r->rd_indcollation, m->collations,
+									  r->rd_opfamily, m->opfamilies, map) &&
 					 (!m->constraint || OidIsValid(get_relation_idx_constraint_oid(RelationGetRelid(rel), cand)));
 		probe_close(r);
 		if (match)
@@ -2139,7 +2141,7 @@ index_match(const IndexMatch *m, Relation rel, char kind, bool need_valid)
 }
 
 /*
- * The leaf indexes built under partitioned table relid for m->idx, level by
+ * The leaf indexes built under partitioned table relid for m's index, level by
  * level as DefineIndex recurses: a partition with a matching index of its
  * own (a partitioned one for a partitioned partition) is attached as it is.
  * C-style frame; may ereport.
@@ -2168,6 +2170,80 @@ index_builds_below(const IndexMatch *m, Oid relid)
 }
 
 /*
+ * CREATE INDEX on partitioned table relid (not ONLY): how many leaf
+ * partitions DefineIndex builds an index on, those without a free matching
+ * index of their own (a partitioned partition with a matching partitioned
+ * index is attached as it is), or -1 when the statement's index cannot be
+ * described here as ComputeIndexAttrs would: an expression or a predicate,
+ * an unknown column, access method, operator class or collation (PostgreSQL
+ * then reports the error, or builds: judged as a build).  C-style frame; may
+ * ereport.
+ */
+int
+create_index_partition_builds(const IndexStmt *stmt, Oid relid)
+{
+	if (stmt->whereClause != NULL || stmt->excludeOpNames != NIL || stmt->accessMethod == NULL)
+		return -1;
+	Oid amoid = get_index_am_oid(stmt->accessMethod, true);
+	int nkey = list_length(stmt->indexParams);
+	int natts = nkey + list_length(stmt->indexIncludingParams);
+	if (!OidIsValid(amoid) || nkey == 0 || natts > INDEX_MAX_KEYS)
+		return -1;
+	Relation parent = probe_open(relid);
+	if (parent == NULL)
+		return -1;
+#if PG_VERSION_NUM >= 150000
+	IndexInfo *info = makeIndexInfo(natts, nkey, amoid, NIL, NIL, stmt->unique, stmt->nulls_not_distinct, true, false);
+#else
+	IndexInfo *info = makeIndexInfo(natts, nkey, amoid, NIL, NIL, stmt->unique, true, false);
+#endif
+	Oid *collations = (Oid *) palloc0(sizeof(Oid) * natts);
+	Oid *opfamilies = (Oid *) palloc0(sizeof(Oid) * natts);
+	int n = 0;
+	bool known = true;
+	ListCell *lc;
+	foreach (lc, list_concat_copy(stmt->indexParams, stmt->indexIncludingParams))
+	{
+		const IndexElem *elem = (const IndexElem *) lfirst(lc);
+		bool key = n < nkey;
+		AttrNumber attnum = elem->name != NULL ? get_attnum(relid, elem->name) : InvalidAttrNumber;
+		if (elem->expr != NULL || attnum <= 0)
+		{
+			known = false;
+			break;
+		}
+		info->ii_IndexAttrNumbers[n] = attnum;
+		if (key)
+		{
+			Oid type, coll;
+			int32 typmod;
+			get_atttypetypmodcoll(relid, attnum, &type, &typmod, &coll);
+			if (elem->collation != NIL)
+				coll = get_collation_oid(elem->collation, true);
+			Oid opclass = elem->opclass != NIL ? get_opclass_oid(amoid, elem->opclass, true)
+											   : GetDefaultOpClass(type, amoid);
+			if ((elem->collation != NIL && !OidIsValid(coll)) || !OidIsValid(opclass))
+			{
+				known = false;
+				break;
+			}
+			collations[n] = coll;
+			opfamilies[n] = get_opclass_family(opclass);
+		}
+		++n;
+	}
+	int builds = -1;
+	if (known)
+	{
+		List *used = NIL;
+		IndexMatch m = {parent, collations, opfamilies, info, false, &used};
+		builds = index_builds_below(&m, relid);
+	}
+	probe_close(parent);
+	return builds;
+}
+
+/*
  * ATTACH of a partitioned table: each partitioned index of the parent that
  * the table has no matching partitioned index for is created on it and down
  * its partitions, built on each leaf that has no matching index of its own
@@ -2189,7 +2265,7 @@ indexes_attach_builds_partitioned(Relation parent, Relation attach)
 			continue;
 		if (idx->rd_rel->relkind == RELKIND_PARTITIONED_INDEX)
 		{
-			IndexMatch m = {parent, idx, BuildIndexInfo(idx),
+			IndexMatch m = {parent, idx->rd_indcollation, idx->rd_opfamily, BuildIndexInfo(idx),
 							OidIsValid(get_relation_idx_constraint_oid(RelationGetRelid(parent), RelationGetRelid(idx))),
 							&used};
 			if (!index_match(&m, attach, RELKIND_PARTITIONED_INDEX, true))
@@ -2824,6 +2900,9 @@ extract_create_index(const IndexStmt *stmt, core::Statement *out)
 	if (OidIsValid(relid) && stmt->if_not_exists && stmt->idxname != NULL &&
 		OidIsValid(get_relname_relid(stmt->idxname, get_rel_namespace(relid))))
 		out->create_index.already_exists = true;
+	/* A partitioned table: the partitions that have no matching index of their own get one built. */
+	if (OidIsValid(relid) && !out->only && !stmt->concurrent && get_rel_relkind(relid) == RELKIND_PARTITIONED_TABLE)
+		out->create_index.partition_builds = create_index_partition_builds(stmt, relid);
 }
 
 /* Tables of the indexes named by DROP INDEX. */

@@ -115,6 +115,43 @@ TEST(CreateIndexRule, PartitionedTableGetsPerPartitionRecipe)
 	EXPECT_NE(v.safe_steps[1].find("ALTER INDEX ev_at ATTACH PARTITION"), std::string::npos);
 }
 
+TEST(CreateIndexRule, PartitionedTableWithEveryPartitionIndexedBuildsNothing)
+{
+	Statement s = create_index("CREATE INDEX ev_at ON events (at)");
+	s.relation.kind = RelationKind::PartitionedTable;
+	s.relation.partitions = 2;
+	RelationFacts children[2];
+	children[0].qualified_name = "public.events_1";
+	children[1].qualified_name = "public.events_2";
+	for (RelationFacts &c : children)
+	{
+		c.exists = c.has_storage = c.size_known = true;
+		c.bytes = 1 << 30;
+	}
+	s.relation.children = children;
+	s.relation.nchildren = 2;
+	s.create_index.index_name = "ev_at";
+	s.create_index.partition_builds = 0;
+	Verdict v = evaluate(s, mode(Mode::Enforce));
+	EXPECT_EQ(v.action, Action::Allow);
+	EXPECT_STREQ(v.rule_id, "");
+	EXPECT_NE(v.reason.find("attaches them and builds none"), std::string::npos) << v.reason;
+	/* the partitions are still locked (briefly): the lock protocol takes them first */
+	Assessments rows = classify(s);
+	ASSERT_EQ(rows.size(), 3u);
+	for (const Assessment &a : rows)
+	{
+		EXPECT_EQ(a.lock, LockMode::Share);
+		EXPECT_FALSE(a.scans) << a.relation;
+	}
+
+	s.create_index.partition_builds = 1;
+	v = evaluate(s, mode(Mode::Enforce));
+	EXPECT_EQ(v.action, Action::Reject);
+	EXPECT_NE(v.detail.find("the 1 partitions without a matching index"), std::string::npos) << v.detail;
+	EXPECT_NE(v.hint.find("this statement then attaches them and builds nothing"), std::string::npos);
+}
+
 struct Exemption
 {
 	const char *name;

@@ -57,6 +57,8 @@ fill_partitioned_hint(const Statement &stmt, Assessment &a)
 			  " partitions: " + per_partition;
 	if (ci.index_name.empty())
 		a.hint += "  Give the index a name so that the partition indexes can be attached to it.";
+	a.hint += "  Or build each partition's index CONCURRENTLY first, with the same definition: this statement "
+			  "then attaches them and builds nothing.";
 }
 
 void
@@ -100,6 +102,18 @@ classify_create_index(const Statement &stmt, Assessments &out)
 	}
 	if (!apply_rule(a, rule::create_index_blocking, rel, Danger::Blocking))
 		return;
+	if (partitioned && ci.partition_builds == 0)
+	{
+		/* DefineIndex attaches each partition's matching index: nothing is read or built. */
+		a.rule = nullptr;
+		a.category = Category::InstantSafe;
+		a.scans = false;
+		a.reason = "every partition already has a matching index of its own: PostgreSQL attaches them and "
+				   "builds none (a brief " +
+				   std::string(lock_mode_name(LockMode::Share)) + " on each partition)";
+		add_children(out, command, rel, LockMode::Share, false, false);
+		return;
+	}
 
 	const char *kind = relation_kind_word(rel.kind);
 	a.reason = "the build blocks writes until the whole table has been read";
@@ -113,7 +127,11 @@ classify_create_index(const Statement &stmt, Assessments &out)
 			   (partitioned ? " and each of its " + std::to_string(rel.partitions) + " partitions"
 							: std::string()) +
 			   " (" + describe_size(rel) + "): " + writers +
-			   (partitioned ? std::string(" until every partition has been read and its index built.")
+			   (partitioned ? ci.partition_builds > 0
+								  ? " until the " + std::to_string(ci.partition_builds) +
+										" partitions without a matching index of their own have been read and "
+										"their indexes built."
+								  : std::string(" until every partition has been read and its index built.")
 							: " until the whole " + std::string(kind) +
 								  " has been read and the index built.") +
 			   "  Reads are not blocked.";

@@ -1,0 +1,112 @@
+-- CREATE INDEX on a partitioned table (not ONLY): DefineIndex attaches each
+-- partition's free matching index (same columns, access method, collations,
+-- operator families, uniqueness; not attached to another index) and builds
+-- one under a ShareLock only where there is none, level by level for
+-- partitioned partitions (indexcmds.c DefineIndex, catalog/index.c
+-- CompareIndexInfo).  With every partition indexed already the statement
+-- builds nothing and is not rejected.  Each verdict is set beside what
+-- PostgreSQL builds and reads in the same run (rolled back).
+SET safemigrate.small_table_rows = 0;
+SET safemigrate.mode = off;
+CREATE TABLE pi_t (id int, code text, at date NOT NULL) PARTITION BY RANGE (at);
+CREATE TABLE pi_t1 PARTITION OF pi_t FOR VALUES FROM ('2025-01-01') TO ('2026-01-01');
+CREATE TABLE pi_t2 PARTITION OF pi_t FOR VALUES FROM ('2026-01-01') TO ('2027-01-01');
+-- a partitioned partition: its leaves have their own indexes
+CREATE TABLE pi_t3 PARTITION OF pi_t FOR VALUES FROM ('2027-01-01') TO ('2028-01-01') PARTITION BY RANGE (at);
+CREATE TABLE pi_t3a PARTITION OF pi_t3 FOR VALUES FROM ('2027-01-01') TO ('2027-07-01');
+CREATE TABLE pi_t3b (code text, at date NOT NULL, id int);  -- columns in another order
+ALTER TABLE pi_t3 ATTACH PARTITION pi_t3b FOR VALUES FROM ('2027-07-01') TO ('2028-01-01');
+INSERT INTO pi_t SELECT g, 'c' || g, date '2025-01-01' + g % 1000 FROM generate_series(1, 3000) g;
+CREATE INDEX pi_t1_id ON pi_t1 (id);
+CREATE INDEX pi_t2_id ON pi_t2 (id);
+CREATE INDEX pi_t3a_id ON pi_t3a (id);
+CREATE INDEX pi_t3b_id ON pi_t3b (id);
+CREATE INDEX pi_t1_code ON pi_t1 (code text_pattern_ops) INCLUDE (at);
+CREATE INDEX pi_t2_code ON pi_t2 (code text_pattern_ops) INCLUDE (at);
+CREATE INDEX pi_t3a_code ON pi_t3a (code text_pattern_ops) INCLUDE (at);
+CREATE INDEX pi_t3b_code ON pi_t3b (code text_pattern_ops) INCLUDE (at);
+CREATE INDEX pi_t1_codec ON pi_t1 (code COLLATE "C");
+CREATE INDEX pi_t2_codec ON pi_t2 (code COLLATE "C");
+CREATE INDEX pi_t3a_codec ON pi_t3a (code COLLATE "C");
+CREATE INDEX pi_t3b_codec ON pi_t3b (code COLLATE "C");
+CREATE UNIQUE INDEX pi_t1_u ON pi_t1 (id, at);
+CREATE UNIQUE INDEX pi_t2_u ON pi_t2 (id, at);
+CREATE UNIQUE INDEX pi_t3a_u ON pi_t3a (id, at);
+CREATE UNIQUE INDEX pi_t3b_u ON pi_t3b (id, at);
+CREATE INDEX pi_t1_lower ON pi_t1 (lower(code));
+CREATE INDEX pi_t2_lower ON pi_t2 (lower(code));
+CREATE INDEX pi_t3a_lower ON pi_t3a (lower(code));
+CREATE INDEX pi_t3b_lower ON pi_t3b (lower(code));
+-- a second table: one leaf lacks the index, and one leaf's index is attached to another parent index already
+CREATE TABLE pi_s (id int, at date NOT NULL) PARTITION BY RANGE (at);
+CREATE TABLE pi_s1 PARTITION OF pi_s FOR VALUES FROM ('2025-01-01') TO ('2026-01-01');
+CREATE TABLE pi_s2 PARTITION OF pi_s FOR VALUES FROM ('2026-01-01') TO ('2027-01-01');
+INSERT INTO pi_s SELECT g, date '2025-01-01' + g % 700 FROM generate_series(1, 2000) g;
+CREATE INDEX pi_s1_id ON pi_s1 (id);
+CREATE INDEX pi_s_id_old ON pi_s (id);  -- takes pi_s1_id, builds one on pi_s2
+-- a partitioned partition with a matching partitioned index: attached as it is
+CREATE TABLE pi_p (id int, at date NOT NULL) PARTITION BY RANGE (at);
+CREATE TABLE pi_p1 PARTITION OF pi_p FOR VALUES FROM ('2025-01-01') TO ('2026-01-01') PARTITION BY RANGE (at);
+CREATE TABLE pi_p1a PARTITION OF pi_p1 FOR VALUES FROM ('2025-01-01') TO ('2026-01-01');
+INSERT INTO pi_p SELECT g, date '2025-01-01' + g % 300 FROM generate_series(1, 2000) g;
+CREATE INDEX pi_p1_id ON pi_p1 (id);
+ANALYZE pi_t, pi_t1, pi_t2, pi_t3a, pi_t3b, pi_s1, pi_s2, pi_p1a;
+-- What PostgreSQL built and read.
+CREATE FUNCTION pi_truth(stmt text) RETURNS text LANGUAGE plpgsql AS $$
+DECLARE
+  known text[];
+  reads jsonb;
+  result text;
+BEGIN
+  SELECT array_agg(c.relname::text) INTO known FROM pg_class c
+   WHERE c.relnamespace = 'public'::regnamespace AND c.relkind IN ('i', 'I');
+  SELECT jsonb_object_agg(c.relname, pg_stat_get_xact_tuples_returned(c.oid)) INTO reads
+    FROM pg_class c WHERE c.relnamespace = 'public'::regnamespace AND c.relkind = 'r';
+  EXECUTE stmt;
+  SELECT string_agg(x, ', ' ORDER BY x) INTO result FROM (
+    SELECT 'built on ' || t.relname AS x FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid
+      JOIN pg_class t ON t.oid = i.indrelid
+     WHERE c.relnamespace = 'public'::regnamespace AND c.relkind = 'i' AND c.relname <> ALL (known)
+    UNION ALL
+    SELECT 'read ' || c.relname FROM pg_class c
+     WHERE c.relnamespace = 'public'::regnamespace AND c.relkind = 'r'
+       AND pg_stat_get_xact_tuples_returned(c.oid) > (reads ->> c.relname)::bigint) s;
+  RAISE EXCEPTION USING MESSAGE = coalesce(result, 'nothing built');
+EXCEPTION WHEN raise_exception THEN
+  RETURN SQLERRM;
+END $$;
+RESET safemigrate.mode;
+CREATE TABLE pi_cases (n int, stmt text);
+INSERT INTO pi_cases VALUES
+  (1, 'CREATE INDEX pi_t_id ON pi_t (id)'),                                     -- every leaf has one
+  (2, 'CREATE INDEX pi_t_code ON pi_t USING btree (code text_pattern_ops) INCLUDE (at)'),  -- opclass, INCLUDE
+  (3, 'CREATE INDEX pi_t_code2 ON pi_t (code)'),                               -- default opclass: none matches
+  (4, 'CREATE INDEX pi_t_codec ON pi_t (code COLLATE "C")'),                   -- collation matches
+  (5, 'CREATE INDEX pi_t_codep ON pi_t (code COLLATE "POSIX")'),               -- another collation
+  (6, 'CREATE UNIQUE INDEX pi_t_u ON pi_t (id, at)'),                          -- unique matches unique
+  (7, 'CREATE INDEX pi_t_idat ON pi_t (id, at)'),                              -- not unique: no match
+  (8, 'CREATE INDEX pi_t_idh ON pi_t USING hash (id)'),                        -- another access method
+  (9, 'CREATE INDEX pi_t_lower ON pi_t (lower(code))'),                        -- expression: not matched here, judged as a build (PostgreSQL attaches)
+  (10, 'CREATE INDEX pi_s_id ON pi_s (id)'),                                   -- pi_s1_id is taken: built on both
+  (11, 'CREATE INDEX pi_p_id ON pi_p (id)'),                                   -- partitioned index attached
+  (12, 'CREATE INDEX ON pi_t (id)');                                           -- no name: the same
+SELECT n, (SELECT string_agg(relation || ' ' || lock_mode || ' ' || verdict || CASE WHEN scans THEN ' (scans)' ELSE '' END, '; ')
+             FROM safemigrate.check(stmt)) AS verdict,
+       pi_truth('SET LOCAL safemigrate.mode = off; ' || stmt) AS postgres
+  FROM pi_cases ORDER BY n;
+
+-- The hook lets the attaching statement through and rejects the building one.
+\set VERBOSITY default
+CREATE INDEX pi_t_id ON pi_t (id);
+SELECT c.relname, i.indisvalid, p.relname AS parent_index
+  FROM pg_inherits h JOIN pg_class c ON c.oid = h.inhrelid JOIN pg_class p ON p.oid = h.inhparent
+  JOIN pg_index i ON i.indexrelid = c.oid
+ WHERE p.relname IN ('pi_t_id') ORDER BY 1;
+CREATE INDEX pi_s_id ON pi_s (id);
+\set VERBOSITY terse
+
+SET safemigrate.mode = off;
+DROP TABLE pi_t, pi_s, pi_p, pi_cases;
+DROP FUNCTION pi_truth(text);
+RESET safemigrate.mode;
+RESET safemigrate.small_table_rows;
