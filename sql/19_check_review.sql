@@ -110,15 +110,16 @@ ALTER TABLE cr_ts ALTER COLUMN ts TYPE timestamptz;
 $$) ORDER BY stmt_no;
 -- ... as the script's transactions have them: SET LOCAL ends with its block
 -- (and does nothing outside one), ROLLBACK undoes a SET, RESET ALL and
--- DISCARD ALL reset.  Each final statement runs under America/New_York.
+-- DISCARD ALL reset (safemigrate.small_table_rows too: set again after
+-- them).  Each final statement runs under America/New_York.
 SET TimeZone = 'America/New_York';
 SELECT n, (SELECT verdict FROM safemigrate.check(script) WHERE command LIKE 'ALTER TABLE%') AS last_alter
   FROM (VALUES
     (1, 'BEGIN; SET LOCAL TimeZone = ''UTC''; COMMIT; ALTER TABLE cr_s.cr_ts ALTER COLUMN ts TYPE timestamptz;'),
     (2, 'BEGIN; SET TimeZone = ''UTC''; ROLLBACK; ALTER TABLE cr_s.cr_ts ALTER COLUMN ts TYPE timestamptz;'),
     (3, 'SET LOCAL TimeZone = ''UTC''; ALTER TABLE cr_s.cr_ts ALTER COLUMN ts TYPE timestamptz;'),
-    (4, 'SET TimeZone = ''UTC''; RESET ALL; ALTER TABLE cr_s.cr_ts ALTER COLUMN ts TYPE timestamptz;'),
-    (5, 'SET TimeZone = ''UTC''; DISCARD ALL; ALTER TABLE cr_s.cr_ts ALTER COLUMN ts TYPE timestamptz;'),
+    (4, 'SET TimeZone = ''UTC''; RESET ALL; SET safemigrate.small_table_rows = 0; ALTER TABLE cr_s.cr_ts ALTER COLUMN ts TYPE timestamptz;'),
+    (5, 'SET TimeZone = ''UTC''; DISCARD ALL; SET safemigrate.small_table_rows = 0; ALTER TABLE cr_s.cr_ts ALTER COLUMN ts TYPE timestamptz;'),
     (6, 'BEGIN; SET TimeZone = ''UTC''; COMMIT; ALTER TABLE cr_s.cr_ts ALTER COLUMN ts TYPE timestamptz;'),
     (7, 'BEGIN; SET LOCAL TimeZone = ''UTC''; ALTER TABLE cr_s.cr_ts ALTER COLUMN ts TYPE timestamptz; COMMIT;'),
     (8, 'BEGIN; SET LOCAL TimeZone = ''UTC''; SAVEPOINT a; SET LOCAL TimeZone = ''America/New_York''; ROLLBACK TO SAVEPOINT a; ALTER TABLE cr_s.cr_ts ALTER COLUMN ts TYPE timestamptz; COMMIT;'),
@@ -126,10 +127,45 @@ SELECT n, (SELECT verdict FROM safemigrate.check(script) WHERE command LIKE 'ALT
     (10, 'BEGIN; SAVEPOINT a; SET TimeZone = ''UTC''; RELEASE SAVEPOINT a; COMMIT; ALTER TABLE cr_s.cr_ts ALTER COLUMN ts TYPE timestamptz;'),
     (11, 'BEGIN; SAVEPOINT a; SET TimeZone = ''UTC''; ROLLBACK TO SAVEPOINT a; COMMIT; ALTER TABLE cr_s.cr_ts ALTER COLUMN ts TYPE timestamptz;')
   ) AS v(n, script) ORDER BY n;
+-- SET of the safemigrate settings the verdicts read (mode, rewrite, allow,
+-- small_table_rows, small_table_size, require_declaration) holds the same
+-- way: the hook would judge the statements after it so.
+SELECT stmt_no, command, verdict, rule FROM safemigrate.check($$
+CREATE INDEX cr_i1 ON cr_s.cr_ts (id);
+SET safemigrate.allow = 'create-index-blocking';
+CREATE INDEX cr_i2 ON cr_s.cr_ts (id);
+RESET safemigrate.allow;
+SET safemigrate.rewrite = off;
+CREATE INDEX cr_i3 ON cr_s.cr_ts (id);
+BEGIN;
+SET LOCAL safemigrate.mode = warn;
+ALTER TABLE cr_s.cr_ts ALTER COLUMN ts TYPE timestamptz;
+COMMIT;
+ALTER TABLE cr_s.cr_ts ALTER COLUMN ts TYPE timestamptz;
+SET safemigrate.small_table_rows = 1000000;
+ALTER TABLE cr_s.cr_ts ALTER COLUMN ts TYPE timestamptz;
+SET safemigrate.mode = 'no such mode';
+SET safemigrate.mode = off;
+ALTER TABLE cr_s.cr_ts DROP COLUMN ts;
+$$) ORDER BY stmt_no;
+-- They are superuser settings: a script that sets one fails there for another role.
+CREATE ROLE regress_sm_cr;
+GRANT USAGE ON SCHEMA cr_s TO regress_sm_cr;
+GRANT SELECT ON cr_s.cr_ts TO regress_sm_cr;
+SET ROLE regress_sm_cr;
+SELECT stmt_no, command, verdict, left(reason, 100) AS reason FROM safemigrate.check($$
+SET safemigrate.mode = off;
+ALTER TABLE cr_s.cr_ts DROP COLUMN ts;
+$$) ORDER BY stmt_no;
+RESET ROLE;
 SHOW search_path;
 SHOW TimeZone;
+SHOW safemigrate.mode;
+SHOW safemigrate.rewrite;
+SHOW safemigrate.small_table_rows;
 RESET TimeZone;
 RESET safemigrate.small_table_rows;
 SET safemigrate.mode = off;
 DROP SCHEMA cr_s CASCADE;
+DROP ROLE regress_sm_cr;
 RESET safemigrate.mode;

@@ -166,10 +166,32 @@ refused_in_block(Node *parsetree)
 	}
 }
 
-/* The settings a script's SET changes for check(): they change what later statements are. */
-const char *const kScriptSettings[2] = {"search_path", "timezone"};
+/*
+ * The settings a script's SET changes for check(): they change what later
+ * statements are (search_path, TimeZone) or how the policy judges them (the
+ * safemigrate settings the verdicts read).
+ */
+const char *const kScriptSettings[] = {"search_path",
+									   "timezone",
+									   "safemigrate.mode",
+									   "safemigrate.rewrite",
+									   "safemigrate.allow",
+									   "safemigrate.small_table_rows",
+									   "safemigrate.small_table_size",
+									   "safemigrate.require_declaration"};
+constexpr int kNScriptSettings = sizeof(kScriptSettings) / sizeof(kScriptSettings[0]);
 
-/* In a subtransaction: SET search_path / TimeZone of the script, for the statements after it.  May ereport. */
+/* Is name one of kScriptSettings (case-insensitive, as GUC names)? */
+bool
+script_setting(const char *name)
+{
+	for (int k = 0; k < kNScriptSettings; ++k)
+		if (pg_strcasecmp(name, kScriptSettings[k]) == 0)
+			return true;
+	return false;
+}
+
+/* In a subtransaction: a SET of kScriptSettings in the script, for the statements after it.  May ereport. */
 void
 apply_set_step(void *arg)
 {
@@ -378,13 +400,13 @@ safemigrate_check(PG_FUNCTION_ARGS)
 	/* The script's transaction block: its SET LOCALs end with it, a ROLLBACK undoes its SETs. */
 	int block_nest = single ? NewGUCNestLevel() : -1;
 	/* The values the block's plain SETs (not SET LOCAL) gave kScriptSettings, kept at its COMMIT. */
-	const char *block_set[2] = {NULL, NULL};
+	const char *block_set[kNScriptSettings] = {};
 	/* The block's savepoints: a GUC level each, and block_set as it was (ROLLBACK TO undoes what came after). */
 	struct ScriptSavepoint
 	{
 		const char *name;
 		int nest;
-		const char *set[2];
+		const char *set[kNScriptSettings];
 	};
 	List *savepoints = NIL;
 
@@ -411,8 +433,7 @@ safemigrate_check(PG_FUNCTION_ARGS)
 				{
 					ScriptSavepoint *sp = (ScriptSavepoint *) palloc(sizeof(ScriptSavepoint));
 					sp->name = pstrdup(t->savepoint_name);
-					sp->set[0] = block_set[0];
-					sp->set[1] = block_set[1];
+					memcpy(sp->set, block_set, sizeof(block_set));
 					sp->nest = NewGUCNestLevel();
 					savepoints = lappend(savepoints, sp);
 				}
@@ -423,8 +444,7 @@ safemigrate_check(PG_FUNCTION_ARGS)
 					AtEOXact_GUC(t->kind == TRANS_STMT_RELEASE, sp->nest);
 					if (t->kind == TRANS_STMT_ROLLBACK_TO)
 					{
-						block_set[0] = sp->set[0];
-						block_set[1] = sp->set[1];
+						memcpy(block_set, sp->set, sizeof(block_set));
 						sp->nest = NewGUCNestLevel(); /* the savepoint stays */
 						savepoints = list_truncate(savepoints, found + 1);
 					}
@@ -442,7 +462,7 @@ safemigrate_check(PG_FUNCTION_ARGS)
 				 */
 				AtEOXact_GUC(false, block_nest);
 				block_nest = -1;
-				for (int k = 0; k < 2; ++k)
+				for (int k = 0; k < kNScriptSettings; ++k)
 				{
 					if (t->kind != TRANS_STMT_ROLLBACK && block_set[k] != NULL)
 						(void) set_config_option(kScriptSettings[k], block_set[k], PGC_SUSET, PGC_S_SESSION,
@@ -457,9 +477,7 @@ safemigrate_check(PG_FUNCTION_ARGS)
 		const VariableSetStmt *vs = IsA(parsetree, VariableSetStmt) ? (const VariableSetStmt *) parsetree : NULL;
 		/* (SET LOCAL outside a transaction block: PostgreSQL warns and it lasts no further than the statement) */
 		bool applies = vs != NULL && !(vs->is_local && block_nest < 0) &&
-					   (vs->kind == VAR_RESET_ALL ||
-						(vs->name != NULL &&
-						 (pg_strcasecmp(vs->name, "search_path") == 0 || pg_strcasecmp(vs->name, "timezone") == 0)));
+					   (vs->kind == VAR_RESET_ALL || (vs->name != NULL && script_setting(vs->name)));
 		bool discard_all = IsA(parsetree, DiscardStmt) && ((DiscardStmt *) parsetree)->target == DISCARD_ALL;
 		if (applies || discard_all)
 		{
@@ -488,7 +506,7 @@ safemigrate_check(PG_FUNCTION_ARGS)
 			}
 			sm_facts_cache_begin(CurrentMemoryContext); /* names may now resolve elsewhere */
 			if (block_nest >= 0 && (discard_all || !vs->is_local))
-				for (int k = 0; k < 2; ++k)
+				for (int k = 0; k < kNScriptSettings; ++k)
 					if (discard_all || vs->kind == VAR_RESET_ALL || pg_strcasecmp(vs->name, kScriptSettings[k]) == 0)
 						block_set[k] = pstrdup(GetConfigOption(kScriptSettings[k], false, false));
 		}
@@ -553,6 +571,8 @@ safemigrate_check(PG_FUNCTION_ARGS)
 		SmRow *rows = NULL;
 		int nrows = 0;
 		FenceError ferr;
+		/* (a SET, RESET, COMMIT or ROLLBACK of the script may have changed the policy's settings) */
+		settings = sm_current_settings();
 		if (!sm_classify(stmt, settings, CurrentMemoryContext, &rows, &nrows, &ferr))
 			ereport(ERROR,
 					(errcode(ferr.kind == FenceFailure::OutOfMemory ? ERRCODE_OUT_OF_MEMORY
