@@ -48,6 +48,8 @@ struct SmVerdict
 	char *rules;
 	char *objects;
 	char *lock_summary;
+	/* (set by the hook) CREATE INDEX on a partitioned table allowed because it only attaches indexes */
+	bool attach_only;
 };
 
 /* Plain-data copy of one core::Assessment plus the action the policy takes on it. */

@@ -491,6 +491,9 @@ judge(PlannedStmt *pstmt, const char *queryString, ProcessUtilityContext context
 																: ERRCODE_INTERNAL_ERROR),
 				 errmsg("pg_safemigrate could not classify the statement: %s", ferr.message)));
 
+	/* Allowed because every partition has a matching index: a build while it runs is a partition added since. */
+	verdict.attach_only = verdict.action == core::Action::Allow && stmt.kind == core::StatementKind::CreateIndex &&
+						  stmt.create_index.partition_builds == 0;
 	*verdict_out = verdict;
 	if (attempt != NULL)
 	{
@@ -1103,12 +1106,14 @@ struct CascadeGuard
 	const char *statement; /* its text: the override comment, /\* safemigrate:allow rule *\/ */
 	bool may_override;	   /* session and current user are members of safemigrate_override */
 	const char *command; /* "DROP TYPE", ... */
+	bool attach_only;	 /* a CREATE INDEX judged to build nothing (SmVerdict.attach_only): a leaf index it creates
+							is refused (create-index-blocking) */
 	List *targets;		 /* relations the statement names, judged before it ran (and their columns) */
 	List *schemas;		 /* DROP SCHEMA: its relations were judged before it ran */
 	List *owners;		 /* DROP OWNED: the same for the roles' relations */
 	SmAttempt *attempt;	 /* its audit record, or NULL */
 };
-CascadeGuard cascade_guard = {false, false, false, false, false, false, NULL, false, NULL, NIL, NIL, NIL, NULL};
+CascadeGuard cascade_guard = {false, false, false, false, false, false, NULL, false, NULL, false, NIL, NIL, NIL, NULL};
 object_access_hook_type prev_object_access = NULL;
 
 bool
@@ -1230,6 +1235,39 @@ old_relation(Oid relid)
 }
 
 /*
+ * A CREATE INDEX on a partitioned table judged to build nothing (every
+ * partition had a matching index) creates a leaf index: a partition without
+ * one was attached between the judgement and the locks.  Refused before the
+ * build starts (index_create runs the post-create hook before index_build);
+ * the new index's catalog row is not visible yet, its relcache entry is.
+ * C-style frame; may ereport.
+ */
+void
+refuse_leaf_build(Oid indexid)
+{
+	Relation idx = RelationIdGetRelation(indexid);
+	if (idx == NULL)
+		return;
+	bool leaf = idx->rd_rel->relkind == RELKIND_INDEX;
+	char *name = pstrdup(NameStr(idx->rd_rel->relname));
+	RelationClose(idx);
+	if (!leaf)
+		return;
+	if (cascade_guard.attempt != NULL)
+	{
+		sm_audit_add_rule(cascade_guard.attempt, "create-index-blocking", "concurrent");
+		sm_audit_set_action(cascade_guard.attempt, core::AuditAction::Rejected);
+	}
+	ereport(ERROR, (errcode(MAKE_SQLSTATE('S', 'M', '0', '0', '1')),
+					errmsg("create-index-blocking: CREATE INDEX would build index \"%s\" on a partition that has no "
+						   "matching index",
+						   name),
+					errdetail("The statement was judged to attach existing partition indexes only; a partition was "
+							  "attached or an index dropped since.  Nothing was built."),
+					errhint("Build that partition's index CONCURRENTLY first, then run the statement again.")));
+}
+
+/*
  * object_access_hook: OAT_DROP of a table, view or column while a guarded
  * statement runs.  C-style frame; may ereport.
  */
@@ -1238,6 +1276,11 @@ sm_object_access(ObjectAccessType access, Oid classId, Oid objectId, int subId, 
 {
 	if (prev_object_access != NULL)
 		prev_object_access(access, classId, objectId, subId, arg);
+	if (access == OAT_POST_CREATE && classId == RelationRelationId && subId == 0 && cascade_guard.attach_only)
+	{
+		refuse_leaf_build(objectId);
+		return;
+	}
 	if (access != OAT_DROP || classId != RelationRelationId || !cascade_guard.active || cascade_guard.declared)
 		return;
 	ObjectAccessDrop *drop = (ObjectAccessDrop *) arg;
@@ -1373,9 +1416,12 @@ run_guarded(SmVerdict *verdict_in, SmAttempt *attempt, const char *comments, con
 	if (!guarded)
 	{
 		cascade_guard.active = false;
+		cascade_guard.attach_only = verdict.attach_only;
+		cascade_guard.attempt = attempt;
 		run_restoring_guard(saved, &verdict, SM_PU_ARGS);
 		return;
 	}
+	cascade_guard.attach_only = false;
 	cascade_guard.active = true;
 	cascade_guard.statement = comments;
 	cascade_guard.declared = sm_declares_expand_contract(comments, header);
