@@ -158,6 +158,27 @@ SET safemigrate.mode = off;
 ALTER TABLE cr_s.cr_ts DROP COLUMN ts;
 $$) ORDER BY stmt_no;
 RESET ROLE;
+-- ... and as the script's transactions decide: a statement that fails or is
+-- rejected in a block makes its COMMIT a rollback and the SETs after it
+-- void (until ROLLBACK TO a savepoint); AND CHAIN without a block is an
+-- error and opens none; DISCARD ALL cannot run in a block; SET ROLE and
+-- SET SESSION AUTHORIZATION change who may set and override.
+SELECT n, (SELECT string_agg(verdict, ' ' ORDER BY stmt_no) FROM safemigrate.check(script)) AS verdicts,
+       (SELECT verdict FROM safemigrate.check(script) WHERE command LIKE 'ALTER TABLE%' ORDER BY stmt_no DESC LIMIT 1) AS last_alter
+  FROM (VALUES
+    (1, 'ROLLBACK AND CHAIN; SET safemigrate.mode = warn; ROLLBACK; ALTER TABLE cr_s.cr_ts ADD CONSTRAINT cr_c CHECK (id > 0);'),
+    (2, 'COMMIT AND CHAIN; SET LOCAL safemigrate.mode = warn; ALTER TABLE cr_s.cr_ts ADD CONSTRAINT cr_c CHECK (id > 0);'),
+    (3, 'BEGIN; SET safemigrate.mode = warn; ALTER TABLE cr_s.no_such ADD COLUMN x int; COMMIT; ALTER TABLE cr_s.cr_ts ADD CONSTRAINT cr_c CHECK (id > 0);'),
+    (4, 'BEGIN; ALTER TABLE cr_s.cr_ts ADD CONSTRAINT cr_c CHECK (id > 0); SET safemigrate.mode = warn; COMMIT; ALTER TABLE cr_s.cr_ts ADD CONSTRAINT cr_c CHECK (id > 0);'),
+    (5, 'BEGIN; SAVEPOINT a; ALTER TABLE cr_s.no_such ADD COLUMN x int; ROLLBACK TO SAVEPOINT a; SET safemigrate.mode = warn; COMMIT; ALTER TABLE cr_s.cr_ts ADD CONSTRAINT cr_c CHECK (id > 0);'),
+    (6, 'SET safemigrate.mode = warn; BEGIN; DISCARD ALL; COMMIT; ALTER TABLE cr_s.cr_ts ADD CONSTRAINT cr_c CHECK (id > 0);'),
+    (7, 'SET ROLE regress_sm_cr; SET safemigrate.mode = off; ALTER TABLE cr_s.cr_ts ADD CONSTRAINT cr_c CHECK (id > 0);'),
+    (8, 'SET ROLE regress_sm_cr; /* safemigrate:allow add-check-validating */ ALTER TABLE cr_s.cr_ts ADD CONSTRAINT cr_c CHECK (id > 0);'),
+    (9, 'SET SESSION AUTHORIZATION regress_sm_cr; RESET ROLE; SET safemigrate.mode = warn; ALTER TABLE cr_s.cr_ts ADD CONSTRAINT cr_c CHECK (id > 0);'),
+    (10, 'SET ROLE regress_sm_cr; DISCARD ALL; SET safemigrate.small_table_rows = 0; SET safemigrate.mode = warn; ALTER TABLE cr_s.cr_ts ADD CONSTRAINT cr_c CHECK (id > 0);'),
+    (11, 'BEGIN; SET ROLE regress_sm_cr; ROLLBACK; SET safemigrate.mode = warn; ALTER TABLE cr_s.cr_ts ADD CONSTRAINT cr_c CHECK (id > 0);')
+  ) AS v(n, script) ORDER BY n;
+SELECT current_user = session_user AS role_restored;
 SHOW search_path;
 SHOW TimeZone;
 SHOW safemigrate.mode;

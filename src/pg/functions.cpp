@@ -169,10 +169,13 @@ refused_in_block(Node *parsetree)
 /*
  * The settings a script's SET changes for check(): they change what later
  * statements are (search_path, TimeZone) or how the policy judges them (the
- * safemigrate settings the verdicts read).
+ * safemigrate settings the verdicts read; SET ROLE and SET SESSION
+ * AUTHORIZATION: who may set those, who may override).
  */
 const char *const kScriptSettings[] = {"search_path",
 									   "timezone",
+									   "session_authorization",
+									   "role",
 									   "safemigrate.mode",
 									   "safemigrate.rewrite",
 									   "safemigrate.allow",
@@ -198,10 +201,11 @@ apply_set_step(void *arg)
 	ExecSetVariableStmt((VariableSetStmt *) arg, false);
 }
 
-/* DISCARD ALL resets every setting (as RESET ALL).  May ereport. */
+/* DISCARD ALL: SET SESSION AUTHORIZATION DEFAULT, then RESET ALL (as DiscardAll does).  May ereport. */
 void
 reset_all_step(void *)
 {
+	SetPGVariable("session_authorization", NIL, false);
 	ResetAllOptions();
 }
 
@@ -384,7 +388,11 @@ safemigrate_check(PG_FUNCTION_ARGS)
 	List *parsed = parse_migration(sql);
 	int sql_len = (int) strlen(sql);
 	sm_facts_cache_begin(CurrentMemoryContext);
-	core::Settings settings = sm_current_settings();
+	/* The policy's settings, read again (in their own context) after the script changed one. */
+	MemoryContext settings_cxt = AllocSetContextCreate(CurrentMemoryContext, "pg_safemigrate check settings",
+													   ALLOCSET_SMALL_SIZES);
+	core::Settings settings;
+	bool settings_stale = true;
 	Created created = {NIL};
 	/* check(migration, single_transaction => true): the whole script in one transaction block. */
 	const bool single = PG_NARGS() > 1 && PG_GETARG_BOOL(1);
@@ -409,6 +417,15 @@ safemigrate_check(PG_FUNCTION_ARGS)
 		const char *set[kNScriptSettings];
 	};
 	List *savepoints = NIL;
+	/*
+	 * A statement of the script's block failed (an error or a rejection):
+	 * PostgreSQL ignores what follows until ROLLBACK or ROLLBACK TO a
+	 * savepoint, and its COMMIT rolls back.  The block's settings then do not
+	 * survive it, and its later SETs do not apply.
+	 */
+	bool aborted = false;
+	/* An AND CHAIN without a block: PostgreSQL's error (no block is opened). */
+	const char *chain_error = NULL;
 
 	foreach (lc, parsed)
 	{
@@ -416,12 +433,19 @@ safemigrate_check(PG_FUNCTION_ARGS)
 		Node *parsetree = raw->stmt;
 		CHECK_FOR_INTERRUPTS();
 		stmt_no++;
+		chain_error = NULL;
 
 		if (IsA(parsetree, TransactionStmt))
 		{
 			const TransactionStmt *t = (const TransactionStmt *) parsetree;
 			bool ends = t->kind == TRANS_STMT_COMMIT || t->kind == TRANS_STMT_ROLLBACK || t->kind == TRANS_STMT_PREPARE;
-			if (block_nest >= 0 && t->savepoint_name != NULL &&
+			bool was_open = block_nest >= 0;
+			settings_stale = true;
+			if (ends && t->chain && !was_open)
+				chain_error = t->kind == TRANS_STMT_COMMIT ? "COMMIT AND CHAIN can only be used in transaction blocks"
+														   : "ROLLBACK AND CHAIN can only be used in transaction blocks";
+			/* In a failed block, SAVEPOINT and RELEASE fail too: only ROLLBACK TO acts. */
+			if (block_nest >= 0 && t->savepoint_name != NULL && (!aborted || t->kind == TRANS_STMT_ROLLBACK_TO) &&
 				(t->kind == TRANS_STMT_SAVEPOINT || t->kind == TRANS_STMT_RELEASE || t->kind == TRANS_STMT_ROLLBACK_TO))
 			{
 				/* The innermost savepoint of that name, and the ones after it. */
@@ -444,6 +468,7 @@ safemigrate_check(PG_FUNCTION_ARGS)
 					AtEOXact_GUC(t->kind == TRANS_STMT_RELEASE, sp->nest);
 					if (t->kind == TRANS_STMT_ROLLBACK_TO)
 					{
+						aborted = false; /* (the savepoint was made before the failure) */
 						memcpy(block_set, sp->set, sizeof(block_set));
 						sp->nest = NewGUCNestLevel(); /* the savepoint stays */
 						savepoints = list_truncate(savepoints, found + 1);
@@ -464,21 +489,26 @@ safemigrate_check(PG_FUNCTION_ARGS)
 				block_nest = -1;
 				for (int k = 0; k < kNScriptSettings; ++k)
 				{
-					if (t->kind != TRANS_STMT_ROLLBACK && block_set[k] != NULL)
+					if (t->kind != TRANS_STMT_ROLLBACK && !aborted && block_set[k] != NULL)
 						(void) set_config_option(kScriptSettings[k], block_set[k], PGC_SUSET, PGC_S_SESSION,
 												 GUC_ACTION_SET, true, 0, false);
 					block_set[k] = NULL;
 				}
 			}
-			if ((t->kind == TRANS_STMT_BEGIN || t->kind == TRANS_STMT_START || (ends && t->chain)) && block_nest < 0)
+			if (ends)
+				aborted = false;
+			if ((t->kind == TRANS_STMT_BEGIN || t->kind == TRANS_STMT_START || (ends && t->chain && was_open)) &&
+				block_nest < 0)
 				block_nest = NewGUCNestLevel();
 		}
 
 		const VariableSetStmt *vs = IsA(parsetree, VariableSetStmt) ? (const VariableSetStmt *) parsetree : NULL;
 		/* (SET LOCAL outside a transaction block: PostgreSQL warns and it lasts no further than the statement) */
-		bool applies = vs != NULL && !(vs->is_local && block_nest < 0) &&
+		/* (in a failed block nothing applies; DISCARD ALL cannot run in a block: its error row below) */
+		bool applies = vs != NULL && !(vs->is_local && block_nest < 0) && !aborted &&
 					   (vs->kind == VAR_RESET_ALL || (vs->name != NULL && script_setting(vs->name)));
-		bool discard_all = IsA(parsetree, DiscardStmt) && ((DiscardStmt *) parsetree)->target == DISCARD_ALL;
+		bool discard_all = IsA(parsetree, DiscardStmt) && ((DiscardStmt *) parsetree)->target == DISCARD_ALL &&
+						   block_nest < 0;
 		if (applies || discard_all)
 		{
 			ErrorData *edata = sm_try_in_subtransaction(discard_all ? reset_all_step : apply_set_step, parsetree);
@@ -502,8 +532,10 @@ safemigrate_check(PG_FUNCTION_ARGS)
 					CStringGetTextDatum(psprintf("PostgreSQL would reject the statement: %s", edata->message));
 				tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 				FreeErrorData(edata);
+				aborted = aborted || block_nest >= 0;
 				continue;
 			}
+			settings_stale = true;
 			sm_facts_cache_begin(CurrentMemoryContext); /* names may now resolve elsewhere */
 			if (block_nest >= 0 && (discard_all || !vs->is_local))
 				for (int k = 0; k < kNScriptSettings; ++k)
@@ -531,7 +563,7 @@ safemigrate_check(PG_FUNCTION_ARGS)
 		}
 		stmt.in_transaction_block = in_block;
 
-		char *error = extract_guarded(parsetree, &stmt);
+		char *error = chain_error != NULL ? pstrdup(chain_error) : extract_guarded(parsetree, &stmt);
 		const char *refused = error == NULL && in_block ? refused_in_block(parsetree) : NULL;
 		if (refused != NULL)
 			error = psprintf("%s cannot run inside a transaction block (SQLSTATE 25001): run it outside BEGIN ... COMMIT",
@@ -564,6 +596,7 @@ safemigrate_check(PG_FUNCTION_ARGS)
 			values[COL_REASON] = CStringGetTextDatum(psprintf("PostgreSQL would reject the statement: %s", error));
 			tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 			remember_created(&created, parsetree);
+			aborted = aborted || (block_nest >= 0 && !IsA(parsetree, TransactionStmt));
 			continue;
 		}
 		remember_created(&created, parsetree);
@@ -572,7 +605,14 @@ safemigrate_check(PG_FUNCTION_ARGS)
 		int nrows = 0;
 		FenceError ferr;
 		/* (a SET, RESET, COMMIT or ROLLBACK of the script may have changed the policy's settings) */
-		settings = sm_current_settings();
+		if (settings_stale)
+		{
+			MemoryContextReset(settings_cxt);
+			MemoryContext old = MemoryContextSwitchTo(settings_cxt);
+			settings = sm_current_settings();
+			MemoryContextSwitchTo(old);
+			settings_stale = false;
+		}
 		if (!sm_classify(stmt, settings, CurrentMemoryContext, &rows, &nrows, &ferr))
 			ereport(ERROR,
 					(errcode(ferr.kind == FenceFailure::OutOfMemory ? ERRCODE_OUT_OF_MEMORY
@@ -598,6 +638,9 @@ safemigrate_check(PG_FUNCTION_ARGS)
 			values[COL_REASON] = CStringGetTextDatum(r->reason);
 			values[COL_SAFE_SQL] = text_or_null(r->safe_sql, &nulls[COL_SAFE_SQL]);
 			tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+			/* A rejection is an error: in a block, the block has failed. */
+			if (block_nest >= 0 && strcmp(r->action, "reject") == 0)
+				aborted = true;
 		}
 	}
 	if (block_nest >= 0)
