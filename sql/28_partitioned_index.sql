@@ -50,7 +50,18 @@ CREATE TABLE pi_p1 PARTITION OF pi_p FOR VALUES FROM ('2025-01-01') TO ('2026-01
 CREATE TABLE pi_p1a PARTITION OF pi_p1 FOR VALUES FROM ('2025-01-01') TO ('2026-01-01');
 INSERT INTO pi_p SELECT g, date '2025-01-01' + g % 300 FROM generate_series(1, 2000) g;
 CREATE INDEX pi_p1_id ON pi_p1 (id);
-ANALYZE pi_t, pi_t1, pi_t2, pi_t3a, pi_t3b, pi_s1, pi_s2, pi_p1a;
+-- only an empty partition lacks the index: what is built is empty
+CREATE TABLE pi_e (id int, at date NOT NULL) PARTITION BY RANGE (at);
+CREATE TABLE pi_e1 PARTITION OF pi_e FOR VALUES FROM ('2025-01-01') TO ('2026-01-01');
+CREATE TABLE pi_e2 PARTITION OF pi_e FOR VALUES FROM ('2026-01-01') TO ('2027-01-01');
+INSERT INTO pi_e SELECT g, '2025-03-01' FROM generate_series(1, 2000) g;
+CREATE INDEX pi_e1_id ON pi_e1 (id);
+-- gist (rtree is its old name)
+CREATE TABLE pi_g (b box, at date NOT NULL) PARTITION BY RANGE (at);
+CREATE TABLE pi_g1 PARTITION OF pi_g FOR VALUES FROM ('2025-01-01') TO ('2026-01-01');
+INSERT INTO pi_g SELECT box(point(g, g), point(g + 1, g + 1)), '2025-03-01' FROM generate_series(1, 2000) g;
+CREATE INDEX pi_g1_b ON pi_g1 USING gist (b);
+ANALYZE pi_t, pi_t1, pi_t2, pi_t3a, pi_t3b, pi_s1, pi_s2, pi_p1a, pi_e1, pi_e2, pi_g1;
 -- What PostgreSQL built and read.
 CREATE FUNCTION pi_truth(stmt text) RETURNS text LANGUAGE plpgsql AS $$
 DECLARE
@@ -89,7 +100,12 @@ INSERT INTO pi_cases VALUES
   (9, 'CREATE INDEX pi_t_lower ON pi_t (lower(code))'),                        -- expression: not matched here, judged as a build (PostgreSQL attaches)
   (10, 'CREATE INDEX pi_s_id ON pi_s (id)'),                                   -- pi_s1_id is taken: built on both
   (11, 'CREATE INDEX pi_p_id ON pi_p (id)'),                                   -- partitioned index attached
-  (12, 'CREATE INDEX ON pi_t (id)');                                           -- no name: the same
+  (12, 'CREATE INDEX ON pi_t (id)'),                                           -- no name: the same
+  (13, 'CREATE INDEX pi_t_id2 ON pi_t ((id))'),                                -- (column) is the column
+  (14, 'CREATE INDEX pi_t_codec2 ON pi_t ((code COLLATE "C"))'),               -- and (column COLLATE c)
+  (15, 'CREATE INDEX pi_t_codec3 ON pi_t ((code COLLATE "POSIX") COLLATE "C")'), -- the COLLATE clause wins
+  (16, 'CREATE INDEX pi_e_id ON pi_e (id)'),                                   -- built on the empty partition only
+  (17, 'CREATE INDEX pi_g_b ON pi_g USING rtree (b)');                         -- rtree is gist
 SELECT n, (SELECT string_agg(relation || ' ' || lock_mode || ' ' || verdict || CASE WHEN scans THEN ' (scans)' ELSE '' END, '; ')
              FROM safemigrate.check(stmt)) AS verdict,
        pi_truth('SET LOCAL safemigrate.mode = off; ' || stmt) AS postgres
@@ -106,7 +122,21 @@ CREATE INDEX pi_s_id ON pi_s (id);
 \set VERBOSITY terse
 
 SET safemigrate.mode = off;
-DROP TABLE pi_t, pi_s, pi_p, pi_cases;
+-- An event trigger's own DDL while the statement runs is not a build of it.
+SET safemigrate.mode = off;
+CREATE FUNCTION pi_note() RETURNS event_trigger LANGUAGE plpgsql AS $$
+BEGIN
+  CREATE TEMP TABLE IF NOT EXISTS pi_seen (tag text PRIMARY KEY, note text);
+  INSERT INTO pi_seen VALUES (tg_tag, 'seen') ON CONFLICT DO NOTHING;
+END $$;
+CREATE EVENT TRIGGER pi_note ON ddl_command_end WHEN TAG IN ('CREATE INDEX') EXECUTE FUNCTION pi_note();
+RESET safemigrate.mode;
+CREATE INDEX pi_t_code ON pi_t USING btree (code text_pattern_ops) INCLUDE (at);
+SELECT tag FROM pi_seen;
+SET safemigrate.mode = off;
+DROP EVENT TRIGGER pi_note;
+DROP FUNCTION pi_note();
+DROP TABLE pi_t, pi_s, pi_p, pi_e, pi_g, pi_cases;
 DROP FUNCTION pi_truth(text);
 RESET safemigrate.mode;
 RESET safemigrate.small_table_rows;

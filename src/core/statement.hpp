@@ -267,6 +267,8 @@ struct CreateIndexFacts
 	std::string_view index_name; /* empty when PostgreSQL chooses the name */
 	int partition_builds = -1;	 /* a partitioned table (not ONLY): leaf partitions without a matching index of
 									their own, built under the lock; -1 when not known */
+	const std::string_view *built_partitions = nullptr; /* their qualified names (when partition_builds > 0) */
+	int nbuilt_partitions = 0;
 };
 
 struct Statement

@@ -2103,6 +2103,8 @@ struct IndexMatch
 	IndexInfo *info;
 	bool constraint;		/* idx backs a constraint: a match must too */
 	List **used;			/* indexes already matched to a parent index */
+	bool *unknown;			/* if not NULL: set when an index or partition could not be looked at */
+	List **built;			/* if not NULL: the leaf partitions an index is built on (OIDs) */
 };
 
 /*
@@ -2124,7 +2126,11 @@ index_match(const IndexMatch *m, Relation rel, char kind, bool need_valid)
 			continue;
 		Relation r = probe_open(cand);
 		if (r == NULL)
+		{
+			if (m->unknown != NULL)
+				*m->unknown = true;
 			return true; /* cannot look: not counted */
+		}
 		bool match = r->rd_rel->relkind == kind && !r->rd_rel->relispartition &&
 					 (!need_valid || r->rd_index->indisvalid) &&
 					 CompareIndexInfo(BuildIndexInfo(r), m->info, r->rd_indcollation, m->collations,
@@ -2155,36 +2161,72 @@ index_builds_below(const IndexMatch *m, Oid relid)
 	{
 		Relation child = probe_open(lfirst_oid(lc));
 		if (child == NULL)
+		{
+			if (m->unknown != NULL)
+				*m->unknown = true;
 			continue;
+		}
 		char kind = child->rd_rel->relkind;
 		if (kind == RELKIND_PARTITIONED_TABLE)
 		{
 			if (!index_match(m, child, RELKIND_PARTITIONED_INDEX, false))
 				builds += index_builds_below(m, RelationGetRelid(child));
 		}
-		else if (kind == RELKIND_RELATION)
-			builds += !index_match(m, child, RELKIND_INDEX, false);
+		else if (kind == RELKIND_RELATION && !index_match(m, child, RELKIND_INDEX, false))
+		{
+			++builds;
+			if (m->built != NULL)
+				*m->built = lappend_oid(*m->built, RelationGetRelid(child));
+		}
 		probe_close(child);
 	}
 	return builds;
 }
 
 /*
+ * An index column as ComputeIndexAttrs sees it: a column name, or an
+ * expression that is only a column, "(col)" or "(col COLLATE c)" (the
+ * outermost COLLATE gives the collation).  False for any other expression.
+ */
+bool
+index_elem_column(const IndexElem *elem, const char **name, List **exprcoll)
+{
+	*name = elem->name;
+	*exprcoll = NIL;
+	if (elem->name != NULL)
+		return true;
+	const Node *expr = elem->expr;
+	while (expr != NULL && IsA(expr, CollateClause))
+	{
+		if (*exprcoll == NIL)
+			*exprcoll = ((const CollateClause *) expr)->collname;
+		expr = ((const CollateClause *) expr)->arg;
+	}
+	if (expr == NULL || !IsA(expr, ColumnRef) || list_length(((const ColumnRef *) expr)->fields) != 1 ||
+		!IsA(linitial(((const ColumnRef *) expr)->fields), String))
+		return false;
+	*name = strVal(linitial(((const ColumnRef *) expr)->fields));
+	return true;
+}
+
+/*
  * CREATE INDEX on partitioned table relid (not ONLY): how many leaf
  * partitions DefineIndex builds an index on, those without a free matching
  * index of their own (a partitioned partition with a matching partitioned
- * index is attached as it is), or -1 when the statement's index cannot be
- * described here as ComputeIndexAttrs would: an expression or a predicate,
- * an unknown column, access method, operator class or collation (PostgreSQL
- * then reports the error, or builds: judged as a build).  C-style frame; may
- * ereport.
+ * index is attached as it is), their OIDs in *built; or -1 when that cannot
+ * be told here: an expression or a predicate, an unknown column, access
+ * method, operator class or collation (PostgreSQL then reports the error, or
+ * builds), or a partition or index that another session holds locked.
+ * C-style frame; may ereport.
  */
 int
-create_index_partition_builds(const IndexStmt *stmt, Oid relid)
+create_index_partition_builds(const IndexStmt *stmt, Oid relid, List **built)
 {
+	*built = NIL;
 	if (stmt->whereClause != NULL || stmt->excludeOpNames != NIL || stmt->accessMethod == NULL)
 		return -1;
-	Oid amoid = get_index_am_oid(stmt->accessMethod, true);
+	/* (DefineIndex substitutes gist for the obsolete rtree) */
+	Oid amoid = get_index_am_oid(strcmp(stmt->accessMethod, "rtree") == 0 ? "gist" : stmt->accessMethod, true);
 	int nkey = list_length(stmt->indexParams);
 	int natts = nkey + list_length(stmt->indexIncludingParams);
 	if (!OidIsValid(amoid) || nkey == 0 || natts > INDEX_MAX_KEYS)
@@ -2206,8 +2248,10 @@ create_index_partition_builds(const IndexStmt *stmt, Oid relid)
 	{
 		const IndexElem *elem = (const IndexElem *) lfirst(lc);
 		bool key = n < nkey;
-		AttrNumber attnum = elem->name != NULL ? get_attnum(relid, elem->name) : InvalidAttrNumber;
-		if (elem->expr != NULL || attnum <= 0)
+		const char *name;
+		List *exprcoll;
+		AttrNumber attnum = index_elem_column(elem, &name, &exprcoll) ? get_attnum(relid, name) : InvalidAttrNumber;
+		if (attnum <= 0 || (!key && elem->expr != NULL))
 		{
 			known = false;
 			break;
@@ -2218,11 +2262,12 @@ create_index_partition_builds(const IndexStmt *stmt, Oid relid)
 			Oid type, coll;
 			int32 typmod;
 			get_atttypetypmodcoll(relid, attnum, &type, &typmod, &coll);
-			if (elem->collation != NIL)
-				coll = get_collation_oid(elem->collation, true);
+			List *collname = elem->collation != NIL ? elem->collation : exprcoll;
+			if (collname != NIL)
+				coll = get_collation_oid(collname, true);
 			Oid opclass = elem->opclass != NIL ? get_opclass_oid(amoid, elem->opclass, true)
 											   : GetDefaultOpClass(type, amoid);
-			if ((elem->collation != NIL && !OidIsValid(coll)) || !OidIsValid(opclass))
+			if ((collname != NIL && !OidIsValid(coll)) || !OidIsValid(opclass))
 			{
 				known = false;
 				break;
@@ -2236,8 +2281,11 @@ create_index_partition_builds(const IndexStmt *stmt, Oid relid)
 	if (known)
 	{
 		List *used = NIL;
-		IndexMatch m = {parent, collations, opfamilies, info, false, &used};
+		bool unknown = false;
+		IndexMatch m = {parent, collations, opfamilies, info, false, &used, &unknown, built};
 		builds = index_builds_below(&m, relid);
+		if (unknown)
+			builds = -1;
 	}
 	probe_close(parent);
 	return builds;
@@ -2267,7 +2315,7 @@ indexes_attach_builds_partitioned(Relation parent, Relation attach)
 		{
 			IndexMatch m = {parent, idx->rd_indcollation, idx->rd_opfamily, BuildIndexInfo(idx),
 							OidIsValid(get_relation_idx_constraint_oid(RelationGetRelid(parent), RelationGetRelid(idx))),
-							&used};
+							&used, NULL, NULL};
 			if (!index_match(&m, attach, RELKIND_PARTITIONED_INDEX, true))
 				builds += index_builds_below(&m, RelationGetRelid(attach));
 		}
@@ -2902,7 +2950,27 @@ extract_create_index(const IndexStmt *stmt, core::Statement *out)
 		out->create_index.already_exists = true;
 	/* A partitioned table: the partitions that have no matching index of their own get one built. */
 	if (OidIsValid(relid) && !out->only && !stmt->concurrent && get_rel_relkind(relid) == RELKIND_PARTITIONED_TABLE)
-		out->create_index.partition_builds = create_index_partition_builds(stmt, relid);
+	{
+		List *built;
+		out->create_index.partition_builds = create_index_partition_builds(stmt, relid, &built);
+		if (out->create_index.partition_builds > 0)
+		{
+			/* Named as the relation facts name them (the children of out->relation). */
+			std::string_view *names = (std::string_view *) palloc(sizeof(std::string_view) * list_length(built));
+			int k = 0;
+			ListCell *lc;
+			foreach (lc, built)
+			{
+				Oid leaf = lfirst_oid(lc);
+				char *leafname = get_rel_name(leaf);
+				if (leafname != NULL)
+					new (&names[k++]) std::string_view(
+						quote_qualified_identifier(get_namespace_name(get_rel_namespace(leaf)), leafname));
+			}
+			out->create_index.built_partitions = names;
+			out->create_index.nbuilt_partitions = k;
+		}
+	}
 }
 
 /* Tables of the indexes named by DROP INDEX. */

@@ -485,15 +485,24 @@ judge(PlannedStmt *pstmt, const char *queryString, ProcessUtilityContext context
 
 	SmVerdict verdict;
 	FenceError ferr;
-	if (!sm_decide(stmt, sm_current_settings(), CurrentMemoryContext, &verdict, &ferr))
+	core::Settings settings = sm_current_settings();
+	if (!sm_decide(stmt, settings, CurrentMemoryContext, &verdict, &ferr))
 		ereport(ERROR,
 				(errcode(ferr.kind == FenceFailure::OutOfMemory ? ERRCODE_OUT_OF_MEMORY
 																: ERRCODE_INTERNAL_ERROR),
 				 errmsg("pg_safemigrate could not classify the statement: %s", ferr.message)));
 
-	/* Allowed because every partition has a matching index: a build while it runs is a partition added since. */
+	/*
+	 * Allowed because every partition has a matching index: a build while it
+	 * runs is a partition added since, refused as the rule would have it
+	 * (not in warn mode, not when safemigrate.allow lists the rule or the
+	 * override comment names it).
+	 */
 	verdict.attach_only = verdict.action == core::Action::Allow && stmt.kind == core::StatementKind::CreateIndex &&
-						  stmt.create_index.partition_builds == 0;
+						  stmt.create_index.partition_builds == 0 && settings.mode == core::Mode::Enforce &&
+						  !settings.allows("create-index-blocking") &&
+						  !(settings.may_override && sm_override_names(sm_statement_text(pstmt, queryString),
+																	   "create-index-blocking"));
 	*verdict_out = verdict;
 	if (attempt != NULL)
 	{
@@ -1496,9 +1505,36 @@ observe(SmAttempt *attempt, PlannedStmt *pstmt, const char *queryString, Process
  *
  * C-style frame; may ereport.
  */
+extern "C" void sm_ProcessUtility(SM_PU_PARAMS) noexcept;
+
+/*
+ * A statement run while an attach-only CREATE INDEX runs (an event
+ * trigger's, a function's): the indexes it creates are its own, not builds
+ * of the guarded statement.  C-style frame; may ereport.
+ */
+void
+run_nested_unguarded(SM_PU_PARAMS)
+{
+	cascade_guard.attach_only = false;
+	PG_TRY();
+	{
+		sm_ProcessUtility(SM_PU_ARGS);
+	}
+	PG_FINALLY();
+	{
+		cascade_guard.attach_only = true;
+	}
+	PG_END_TRY();
+}
+
 extern "C" void
 sm_ProcessUtility(SM_PU_PARAMS) noexcept
 {
+	if (unlikely(cascade_guard.attach_only))
+	{
+		run_nested_unguarded(SM_PU_ARGS);
+		return;
+	}
 	/* The statements every session sends all the time: straight on, before any other test. */
 	if (sm_never_ddl(pstmt->utilityStmt))
 	{

@@ -145,11 +145,29 @@ TEST(CreateIndexRule, PartitionedTableWithEveryPartitionIndexedBuildsNothing)
 		EXPECT_FALSE(a.scans) << a.relation;
 	}
 
+	std::string_view built[1] = {"public.events_2"};
 	s.create_index.partition_builds = 1;
+	s.create_index.built_partitions = built;
+	s.create_index.nbuilt_partitions = 1;
+	children[1].bytes = 3 << 20;
 	v = evaluate(s, mode(Mode::Enforce));
 	EXPECT_EQ(v.action, Action::Reject);
 	EXPECT_NE(v.detail.find("the 1 partitions without a matching index"), std::string::npos) << v.detail;
+	EXPECT_NE(v.detail.find("3072 kB"), std::string::npos) << v.detail; /* the size of what is built */
 	EXPECT_NE(v.hint.find("this statement then attaches them and builds nothing"), std::string::npos);
+	rows = classify(s);
+	ASSERT_EQ(rows.size(), 3u);
+	EXPECT_FALSE(rows[1].scans); /* events_1 has its index */
+	EXPECT_TRUE(rows[2].scans);
+
+	/* what is built is new: exempt, however big the partitions that only attach */
+	children[1].created_in_transaction = true;
+	v = evaluate(s, mode(Mode::Enforce));
+	EXPECT_EQ(v.action, Action::Allow);
+	EXPECT_NE(v.reason.find("only the partitions without a matching index of their own get one built "
+							"(public.events_2)"),
+			  std::string::npos)
+		<< v.reason;
 }
 
 struct Exemption

@@ -26,6 +26,9 @@
  */
 #include "core/rules/common.hpp"
 
+#include <algorithm>
+#include <cstdint>
+
 namespace safemigrate::core {
 
 using namespace detail;
@@ -59,6 +62,61 @@ fill_partitioned_hint(const Statement &stmt, Assessment &a)
 		a.hint += "  Give the index a name so that the partition indexes can be attached to it.";
 	a.hint += "  Or build each partition's index CONCURRENTLY first, with the same definition: this statement "
 			  "then attaches them and builds nothing.";
+}
+
+/* Is child one of the partitions a partitioned CREATE INDEX builds an index on? */
+bool
+builds_on(const CreateIndexFacts &ci, const RelationFacts &child)
+{
+	if (ci.partition_builds < 0)
+		return true; /* not known: each may be built */
+	for (int i = 0; i < ci.nbuilt_partitions; ++i)
+		if (ci.built_partitions[i] == child.qualified_name)
+			return true;
+	return false;
+}
+
+/*
+ * The partitions a partitioned CREATE INDEX builds an index on, judged as
+ * one relation: their size, and new or temporary only when each of them is.
+ * The parent itself when they are not known by name.
+ */
+RelationFacts
+built_partitions(const RelationFacts &rel, const CreateIndexFacts &ci, bool *partial)
+{
+	*partial = false;
+	if (ci.partition_builds <= 0 || ci.nbuilt_partitions != ci.partition_builds)
+		return rel;
+	RelationFacts out = rel;
+	out.bytes = 0;
+	out.estimated_rows = 0;
+	out.size_known = true;
+	out.temporary = out.created_in_transaction = out.created_in_script = true;
+	int found = 0;
+	for (int i = 0; i < rel.nchildren; ++i)
+	{
+		const RelationFacts &c = rel.children[i];
+		if (!c.has_storage || !builds_on(ci, c))
+			continue;
+		++found;
+		out.bytes = c.bytes > 0 && out.bytes > INT64_MAX - c.bytes ? INT64_MAX : out.bytes + std::max<std::int64_t>(c.bytes, 0);
+		out.size_known = out.size_known && c.size_known;
+		out.estimated_rows = out.estimated_rows >= 0 && c.estimated_rows >= 0 ? out.estimated_rows + c.estimated_rows : -1;
+		out.temporary = out.temporary && c.temporary;
+		out.created_in_transaction = out.created_in_transaction && c.created_in_transaction;
+		out.created_in_script = out.created_in_script && c.created_in_script;
+	}
+	*partial = found == ci.partition_builds;
+	return *partial ? out : rel;
+}
+
+/* One row per partition or child of a partitioned CREATE INDEX: each locked, read only where an index is built. */
+void
+add_partition_rows(Assessments &out, const char *command, const RelationFacts &rel, const CreateIndexFacts &ci)
+{
+	add_children(out, command, rel, LockMode::Share, false, true);
+	for (std::size_t i = out.size() - static_cast<std::size_t>(rel.nchildren), k = 0; i < out.size(); ++i, ++k)
+		out[i].scans = out[i].scans && builds_on(ci, rel.children[k]);
 }
 
 void
@@ -100,8 +158,25 @@ classify_create_index(const Statement &stmt, Assessments &out)
 				   "partition's index (built CONCURRENTLY) to it";
 		return;
 	}
-	if (!apply_rule(a, rule::create_index_blocking, rel, Danger::Blocking))
+	/* On a partitioned table, what counts is the partitions an index is built on. */
+	bool partial = false;
+	const RelationFacts judged = partitioned ? built_partitions(rel, ci, &partial) : rel;
+	a.bytes = judged.bytes;
+	a.rows = judged.estimated_rows;
+	a.size_known = judged.size_known;
+	if (!apply_rule(a, rule::create_index_blocking, judged, Danger::Blocking))
+	{
+		if (partial)
+		{
+			std::string names;
+			for (int i = 0; i < ci.nbuilt_partitions; ++i)
+				names += (i > 0 ? ", " : "") + std::string(ci.built_partitions[i]);
+			a.reason = "only the partitions without a matching index of their own get one built (" + names +
+					   "); for them: " + a.reason;
+			add_partition_rows(out, command, rel, ci);
+		}
 		return;
+	}
 	if (partitioned && ci.partition_builds == 0)
 	{
 		/* DefineIndex attaches each partition's matching index: nothing is read or built. */
@@ -126,7 +201,7 @@ classify_create_index(const Statement &stmt, Assessments &out)
 			   lock_mode_name(LockMode::Share) + " on " + quoted(rel) +
 			   (partitioned ? " and each of its " + std::to_string(rel.partitions) + " partitions"
 							: std::string()) +
-			   " (" + describe_size(rel) + "): " + writers +
+			   " (" + describe_size(judged) + "): " + writers +
 			   (partitioned ? ci.partition_builds > 0
 								  ? " until the " + std::to_string(ci.partition_builds) +
 										" partitions without a matching index of their own have been read and "
@@ -140,7 +215,7 @@ classify_create_index(const Statement &stmt, Assessments &out)
 	{
 		fill_partitioned_hint(stmt, a);
 		if (!stmt.only)
-			add_children(out, command, rel, LockMode::Share, false, true);
+			add_partition_rows(out, command, rel, ci);
 		return;
 	}
 	std::optional<std::string> safe = create_index_concurrently(stmt.text);
