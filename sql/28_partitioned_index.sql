@@ -111,6 +111,18 @@ SELECT n, (SELECT string_agg(relation || ' ' || lock_mode || ' ' || verdict || C
        pi_truth('SET LOCAL safemigrate.mode = off; ' || stmt) AS postgres
   FROM pi_cases ORDER BY n;
 
+-- check() counts the partition indexes that earlier statements of the
+-- script build (and are not rejected): the recipe of the hint passes.
+SELECT n, (SELECT string_agg(stmt_no || ' ' || relation || ' ' || verdict || CASE WHEN scans THEN ' (scans)' ELSE '' END,
+                             '; ' ORDER BY stmt_no, relation)
+             FROM safemigrate.check(script) WHERE command LIKE 'CREATE INDEX%' AND relation LIKE 'public.pi_s%') AS verdicts
+  FROM (VALUES
+    (1, 'CREATE INDEX CONCURRENTLY pi_s1_id2 ON pi_s1 (id); CREATE INDEX CONCURRENTLY pi_s2_id2 ON pi_s2 (id); CREATE INDEX pi_s_id ON pi_s (id);'),
+    (2, 'CREATE INDEX CONCURRENTLY pi_s1_id2 ON pi_s1 (id); CREATE INDEX pi_s_id ON pi_s (id);'),
+    (3, 'CREATE INDEX CONCURRENTLY pi_s1_id2 ON pi_s1 (id DESC); CREATE INDEX pi_s2_id2 ON pi_s2 (id); CREATE INDEX pi_s_id ON pi_s (id);'),
+    (4, 'CREATE INDEX pi_s_id ON pi_s (id);')
+  ) AS v(n, script) ORDER BY n;
+
 -- The hook lets the attaching statement through and rejects the building one.
 \set VERBOSITY default
 CREATE INDEX pi_t_id ON pi_t (id);

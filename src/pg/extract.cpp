@@ -2094,6 +2094,115 @@ indexes_attach_builds(Relation parent, Relation attach)
  *
  * C-style frame; may ereport.
  */
+/*
+ * An index column as ComputeIndexAttrs sees it: a column name, or an
+ * expression that is only a column, "(col)" or "(col COLLATE c)" (the
+ * outermost COLLATE gives the collation).  False for any other expression.
+ */
+bool
+index_elem_column(const IndexElem *elem, const char **name, List **exprcoll)
+{
+	*name = elem->name;
+	*exprcoll = NIL;
+	if (elem->name != NULL)
+		return true;
+	const Node *expr = elem->expr;
+	while (expr != NULL && IsA(expr, CollateClause))
+	{
+		if (*exprcoll == NIL)
+			*exprcoll = ((const CollateClause *) expr)->collname;
+		expr = ((const CollateClause *) expr)->arg;
+	}
+	if (expr == NULL || !IsA(expr, ColumnRef) || list_length(((const ColumnRef *) expr)->fields) != 1 ||
+		!IsA(linitial(((const ColumnRef *) expr)->fields), String))
+		return false;
+	*name = strVal(linitial(((const ColumnRef *) expr)->fields));
+	return true;
+}
+
+/* An index a CREATE INDEX statement describes, as DefineIndex would compare it (CompareIndexInfo). */
+struct StmtIndex
+{
+	IndexInfo *info;
+	Oid *collations;
+	Oid *opfamilies;
+};
+
+/*
+ * The index stmt creates on relid, as ComputeIndexAttrs describes it; false
+ * when that cannot be told here: an expression or a predicate, an unknown
+ * column, access method, operator class or collation (PostgreSQL then
+ * reports the error, or builds).  C-style frame; may ereport.
+ */
+bool
+stmt_index(const IndexStmt *stmt, Oid relid, StmtIndex *out)
+{
+	if (stmt->whereClause != NULL || stmt->excludeOpNames != NIL || stmt->accessMethod == NULL)
+		return false;
+	/* (DefineIndex substitutes gist for the obsolete rtree) */
+	Oid amoid = get_index_am_oid(strcmp(stmt->accessMethod, "rtree") == 0 ? "gist" : stmt->accessMethod, true);
+	int nkey = list_length(stmt->indexParams);
+	int natts = nkey + list_length(stmt->indexIncludingParams);
+	if (!OidIsValid(amoid) || nkey == 0 || natts > INDEX_MAX_KEYS)
+		return false;
+#if PG_VERSION_NUM >= 150000
+	out->info = makeIndexInfo(natts, nkey, amoid, NIL, NIL, stmt->unique, stmt->nulls_not_distinct, true, false);
+#else
+	out->info = makeIndexInfo(natts, nkey, amoid, NIL, NIL, stmt->unique, true, false);
+#endif
+	out->collations = (Oid *) palloc0(sizeof(Oid) * natts);
+	out->opfamilies = (Oid *) palloc0(sizeof(Oid) * natts);
+	int n = 0;
+	ListCell *lc;
+	foreach (lc, list_concat_copy(stmt->indexParams, stmt->indexIncludingParams))
+	{
+		const IndexElem *elem = (const IndexElem *) lfirst(lc);
+		bool key = n < nkey;
+		const char *name;
+		List *exprcoll;
+		AttrNumber attnum = index_elem_column(elem, &name, &exprcoll) ? get_attnum(relid, name) : InvalidAttrNumber;
+		if (attnum <= 0 || (!key && elem->expr != NULL))
+			return false;
+		out->info->ii_IndexAttrNumbers[n] = attnum;
+		if (key)
+		{
+			Oid type, coll;
+			int32 typmod;
+			get_atttypetypmodcoll(relid, attnum, &type, &typmod, &coll);
+			List *collname = elem->collation != NIL ? elem->collation : exprcoll;
+			if (collname != NIL)
+				coll = get_collation_oid(collname, true);
+			Oid opclass = elem->opclass != NIL ? get_opclass_oid(amoid, elem->opclass, true)
+											   : GetDefaultOpClass(type, amoid);
+			if ((collname != NIL && !OidIsValid(coll)) || !OidIsValid(opclass))
+				return false;
+			out->collations[n] = coll;
+			out->opfamilies[n] = get_opclass_family(opclass);
+		}
+		++n;
+	}
+	return true;
+}
+
+/*
+ * Indexes created by earlier statements of the script check() judges (not
+ * run): a partition index built CONCURRENTLY there is attached, not built,
+ * by a later CREATE INDEX on the parent.  Only while check() runs; its
+ * memory context's reset callback clears the list.
+ */
+struct ScriptIndex
+{
+	Oid relid; /* the (leaf) table */
+	StmtIndex index;
+};
+List *script_indexes = NIL;
+
+void
+script_indexes_off(void *arg)
+{
+	script_indexes = NIL;
+}
+
 /* The state of indexes_attach_builds_partitioned() for one parent index. */
 struct IndexMatch
 {
@@ -2105,7 +2214,31 @@ struct IndexMatch
 	List **used;			/* indexes already matched to a parent index */
 	bool *unknown;			/* if not NULL: set when an index or partition could not be looked at */
 	List **built;			/* if not NULL: the leaf partitions an index is built on (OIDs) */
+	List **script_used;		/* if not NULL: script_indexes count too; those already matched */
 };
+
+/* A free index of leaf rel created earlier in check()'s script that matches (marked used). */
+bool
+script_index_match(const IndexMatch *m, Relation rel)
+{
+	if (m->script_used == NULL || script_indexes == NIL)
+		return false;
+	AttrMap *map = build_attrmap_by_name(RelationGetDescr(rel), RelationGetDescr(m->parent));
+	ListCell *lc;
+	foreach (lc, script_indexes)
+	{
+		ScriptIndex *si = (ScriptIndex *) lfirst(lc);
+		if (si->relid != RelationGetRelid(rel) || list_member_ptr(*m->script_used, si))
+			continue;
+		if (CompareIndexInfo(si->index.info, m->info, si->index.collations, m->collations, si->index.opfamilies,
+							 m->opfamilies, map))
+		{
+			*m->script_used = lappend(*m->script_used, si);
+			return true;
+		}
+	}
+	return false;
+}
 
 /*
  * A free index of rel that PostgreSQL would attach to the parent index m
@@ -2172,7 +2305,8 @@ index_builds_below(const IndexMatch *m, Oid relid)
 			if (!index_match(m, child, RELKIND_PARTITIONED_INDEX, false))
 				builds += index_builds_below(m, RelationGetRelid(child));
 		}
-		else if (kind == RELKIND_RELATION && !index_match(m, child, RELKIND_INDEX, false))
+		else if (kind == RELKIND_RELATION && !index_match(m, child, RELKIND_INDEX, false) &&
+				 !script_index_match(m, child))
 		{
 			++builds;
 			if (m->built != NULL)
@@ -2184,111 +2318,29 @@ index_builds_below(const IndexMatch *m, Oid relid)
 }
 
 /*
- * An index column as ComputeIndexAttrs sees it: a column name, or an
- * expression that is only a column, "(col)" or "(col COLLATE c)" (the
- * outermost COLLATE gives the collation).  False for any other expression.
- */
-bool
-index_elem_column(const IndexElem *elem, const char **name, List **exprcoll)
-{
-	*name = elem->name;
-	*exprcoll = NIL;
-	if (elem->name != NULL)
-		return true;
-	const Node *expr = elem->expr;
-	while (expr != NULL && IsA(expr, CollateClause))
-	{
-		if (*exprcoll == NIL)
-			*exprcoll = ((const CollateClause *) expr)->collname;
-		expr = ((const CollateClause *) expr)->arg;
-	}
-	if (expr == NULL || !IsA(expr, ColumnRef) || list_length(((const ColumnRef *) expr)->fields) != 1 ||
-		!IsA(linitial(((const ColumnRef *) expr)->fields), String))
-		return false;
-	*name = strVal(linitial(((const ColumnRef *) expr)->fields));
-	return true;
-}
-
-/*
  * CREATE INDEX on partitioned table relid (not ONLY): how many leaf
  * partitions DefineIndex builds an index on, those without a free matching
  * index of their own (a partitioned partition with a matching partitioned
  * index is attached as it is), their OIDs in *built; or -1 when that cannot
- * be told here: an expression or a predicate, an unknown column, access
- * method, operator class or collation (PostgreSQL then reports the error, or
- * builds), or a partition or index that another session holds locked.
- * C-style frame; may ereport.
+ * be told here (stmt_index), or a partition or index that another session
+ * holds locked could not be looked at.  C-style frame; may ereport.
  */
 int
 create_index_partition_builds(const IndexStmt *stmt, Oid relid, List **built)
 {
 	*built = NIL;
-	if (stmt->whereClause != NULL || stmt->excludeOpNames != NIL || stmt->accessMethod == NULL)
-		return -1;
-	/* (DefineIndex substitutes gist for the obsolete rtree) */
-	Oid amoid = get_index_am_oid(strcmp(stmt->accessMethod, "rtree") == 0 ? "gist" : stmt->accessMethod, true);
-	int nkey = list_length(stmt->indexParams);
-	int natts = nkey + list_length(stmt->indexIncludingParams);
-	if (!OidIsValid(amoid) || nkey == 0 || natts > INDEX_MAX_KEYS)
+	StmtIndex si;
+	if (!stmt_index(stmt, relid, &si))
 		return -1;
 	Relation parent = probe_open(relid);
 	if (parent == NULL)
 		return -1;
-#if PG_VERSION_NUM >= 150000
-	IndexInfo *info = makeIndexInfo(natts, nkey, amoid, NIL, NIL, stmt->unique, stmt->nulls_not_distinct, true, false);
-#else
-	IndexInfo *info = makeIndexInfo(natts, nkey, amoid, NIL, NIL, stmt->unique, true, false);
-#endif
-	Oid *collations = (Oid *) palloc0(sizeof(Oid) * natts);
-	Oid *opfamilies = (Oid *) palloc0(sizeof(Oid) * natts);
-	int n = 0;
-	bool known = true;
-	ListCell *lc;
-	foreach (lc, list_concat_copy(stmt->indexParams, stmt->indexIncludingParams))
-	{
-		const IndexElem *elem = (const IndexElem *) lfirst(lc);
-		bool key = n < nkey;
-		const char *name;
-		List *exprcoll;
-		AttrNumber attnum = index_elem_column(elem, &name, &exprcoll) ? get_attnum(relid, name) : InvalidAttrNumber;
-		if (attnum <= 0 || (!key && elem->expr != NULL))
-		{
-			known = false;
-			break;
-		}
-		info->ii_IndexAttrNumbers[n] = attnum;
-		if (key)
-		{
-			Oid type, coll;
-			int32 typmod;
-			get_atttypetypmodcoll(relid, attnum, &type, &typmod, &coll);
-			List *collname = elem->collation != NIL ? elem->collation : exprcoll;
-			if (collname != NIL)
-				coll = get_collation_oid(collname, true);
-			Oid opclass = elem->opclass != NIL ? get_opclass_oid(amoid, elem->opclass, true)
-											   : GetDefaultOpClass(type, amoid);
-			if ((collname != NIL && !OidIsValid(coll)) || !OidIsValid(opclass))
-			{
-				known = false;
-				break;
-			}
-			collations[n] = coll;
-			opfamilies[n] = get_opclass_family(opclass);
-		}
-		++n;
-	}
-	int builds = -1;
-	if (known)
-	{
-		List *used = NIL;
-		bool unknown = false;
-		IndexMatch m = {parent, collations, opfamilies, info, false, &used, &unknown, built};
-		builds = index_builds_below(&m, relid);
-		if (unknown)
-			builds = -1;
-	}
+	List *used = NIL, *script_used = NIL;
+	bool unknown = false;
+	IndexMatch m = {parent, si.collations, si.opfamilies, si.info, false, &used, &unknown, built, &script_used};
+	int builds = index_builds_below(&m, relid);
 	probe_close(parent);
-	return builds;
+	return unknown ? -1 : builds;
 }
 
 /*
@@ -2315,7 +2367,7 @@ indexes_attach_builds_partitioned(Relation parent, Relation attach)
 		{
 			IndexMatch m = {parent, idx->rd_indcollation, idx->rd_opfamily, BuildIndexInfo(idx),
 							OidIsValid(get_relation_idx_constraint_oid(RelationGetRelid(parent), RelationGetRelid(idx))),
-							&used, NULL, NULL};
+							&used, NULL, NULL, NULL};
 			if (!index_match(&m, attach, RELKIND_PARTITIONED_INDEX, true))
 				builds += index_builds_below(&m, RelationGetRelid(attach));
 		}
@@ -3224,6 +3276,37 @@ sm_facts_cache_begin(MemoryContext cxt)
 	cb->func = facts_cache_off;
 	cb->arg = NULL;
 	MemoryContextRegisterResetCallback(cxt, cb);
+}
+
+void
+sm_script_indexes_clear()
+{
+	script_indexes = NIL;
+}
+
+void
+sm_script_index_add(const IndexStmt *stmt, MemoryContext cxt)
+{
+	if (stmt->relation == NULL || !stmt->relation->inh)
+		return;
+	Oid relid = RangeVarGetRelid(stmt->relation, NoLock, true);
+	if (!OidIsValid(relid) || get_rel_relkind(relid) != RELKIND_RELATION)
+		return;
+	MemoryContext old = MemoryContextSwitchTo(cxt);
+	ScriptIndex *si = (ScriptIndex *) palloc(sizeof(ScriptIndex));
+	si->relid = relid;
+	if (stmt_index(stmt, relid, &si->index))
+	{
+		if (script_indexes == NIL)
+		{
+			MemoryContextCallback *cb = (MemoryContextCallback *) palloc(sizeof(MemoryContextCallback));
+			cb->func = script_indexes_off;
+			cb->arg = NULL;
+			MemoryContextRegisterResetCallback(cxt, cb);
+		}
+		script_indexes = lappend(script_indexes, si);
+	}
+	MemoryContextSwitchTo(old);
 }
 
 bool

@@ -18,6 +18,7 @@
 #include "core/statement.hpp"
 
 struct ErrorData;
+struct IndexStmt;
 struct List;
 struct MemoryContextData;
 struct Node;
@@ -39,6 +40,14 @@ const char *sm_statement_text_at(const char *query_string, int len, int location
  * executed, so the catalog does not change between its statements).
  */
 void sm_facts_cache_begin(MemoryContextData *cxt);
+/*
+ * check(): the index an earlier statement of the script creates (not run),
+ * kept in cxt while check() runs: a later CREATE INDEX on a partitioned
+ * table attaches it instead of building one.  May ereport.
+ */
+void sm_script_index_add(const IndexStmt *stmt, MemoryContextData *cxt);
+/* check() starts or ends: no index of a script. */
+void sm_script_indexes_clear();
 
 /* True for the statement types some rule looks at.  Must stay cheap: the hook's fast path. */
 bool sm_has_rules(const Node *parsetree);

@@ -388,6 +388,7 @@ safemigrate_check(PG_FUNCTION_ARGS)
 	List *parsed = parse_migration(sql);
 	int sql_len = (int) strlen(sql);
 	sm_facts_cache_begin(CurrentMemoryContext);
+	sm_script_indexes_clear();
 	/* The policy's settings, read again (in their own context) after the script changed one. */
 	MemoryContext settings_cxt = AllocSetContextCreate(CurrentMemoryContext, "pg_safemigrate check settings",
 													   ALLOCSET_SMALL_SIZES);
@@ -618,6 +619,7 @@ safemigrate_check(PG_FUNCTION_ARGS)
 					(errcode(ferr.kind == FenceFailure::OutOfMemory ? ERRCODE_OUT_OF_MEMORY
 																	: ERRCODE_INTERNAL_ERROR),
 					 errmsg("pg_safemigrate could not classify statement %d: %s", stmt_no, ferr.message)));
+		bool rejected = false;
 		for (int i = 0; i < nrows; ++i)
 		{
 			SmRow *r = &rows[i];
@@ -639,13 +641,20 @@ safemigrate_check(PG_FUNCTION_ARGS)
 			values[COL_SAFE_SQL] = text_or_null(r->safe_sql, &nulls[COL_SAFE_SQL]);
 			tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 			/* A rejection is an error: in a block, the block has failed. */
-			if (block_nest >= 0 && strcmp(r->action, "reject") == 0)
-				aborted = true;
+			if (strcmp(r->action, "reject") == 0)
+			{
+				rejected = true;
+				aborted = aborted || block_nest >= 0;
+			}
 		}
+		/* A partition index built here is attached, not built, by a later CREATE INDEX on its parent. */
+		if (IsA(parsetree, IndexStmt) && !rejected && !aborted)
+			sm_script_index_add((IndexStmt *) parsetree, CurrentMemoryContext);
 	}
 	if (block_nest >= 0)
 		AtEOXact_GUC(false, block_nest);
 	AtEOXact_GUC(false, guc_nest);
+	sm_script_indexes_clear();
 	return (Datum) 0;
 }
 
