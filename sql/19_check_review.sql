@@ -176,9 +176,22 @@ SELECT n, (SELECT string_agg(verdict, ' ' ORDER BY stmt_no) FROM safemigrate.che
     (8, 'SET ROLE regress_sm_cr; /* safemigrate:allow add-check-validating */ ALTER TABLE cr_s.cr_ts ADD CONSTRAINT cr_c CHECK (id > 0);'),
     (9, 'SET SESSION AUTHORIZATION regress_sm_cr; RESET ROLE; SET safemigrate.mode = warn; ALTER TABLE cr_s.cr_ts ADD CONSTRAINT cr_c CHECK (id > 0);'),
     (10, 'SET ROLE regress_sm_cr; DISCARD ALL; SET safemigrate.small_table_rows = 0; SET safemigrate.mode = warn; ALTER TABLE cr_s.cr_ts ADD CONSTRAINT cr_c CHECK (id > 0);'),
-    (11, 'BEGIN; SET ROLE regress_sm_cr; ROLLBACK; SET safemigrate.mode = warn; ALTER TABLE cr_s.cr_ts ADD CONSTRAINT cr_c CHECK (id > 0);')
+    (11, 'BEGIN; SET ROLE regress_sm_cr; ROLLBACK; SET safemigrate.mode = warn; ALTER TABLE cr_s.cr_ts ADD CONSTRAINT cr_c CHECK (id > 0);'),
+    (12, 'BEGIN; SET safemigrate.mode = warn; ROLLBACK TO SAVEPOINT nosuch; COMMIT; ALTER TABLE cr_s.cr_ts ADD CONSTRAINT cr_c CHECK (id > 0);'),
+    (13, 'RELEASE SAVEPOINT a; SET safemigrate.mode = warn; ALTER TABLE cr_s.cr_ts ADD CONSTRAINT cr_c CHECK (id > 0);'),
+    (14, 'BEGIN; SET ROLE regress_sm_cr; SET SESSION AUTHORIZATION DEFAULT; COMMIT; SET safemigrate.mode = warn; ALTER TABLE cr_s.cr_ts ADD CONSTRAINT cr_c CHECK (id > 0);')
   ) AS v(n, script) ORDER BY n;
 SELECT current_user = session_user AS role_restored;
+-- check()'s facts exist only while it runs: a cursor over it, still open,
+-- does not make the hook judge a table by its facts of before (it was empty).
+CREATE TABLE cr_s.cr_grow (a int);
+BEGIN;
+DECLARE cr_c CURSOR FOR SELECT relation, verdict FROM safemigrate.check('CREATE INDEX cr_grow_x ON cr_s.cr_grow (a)');
+FETCH 1 FROM cr_c;
+INSERT INTO cr_s.cr_grow SELECT generate_series(1, 5000);
+ANALYZE cr_s.cr_grow;
+CREATE INDEX cr_grow_a ON cr_s.cr_grow (a);
+ROLLBACK;
 SHOW search_path;
 SHOW TimeZone;
 SHOW safemigrate.mode;

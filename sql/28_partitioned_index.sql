@@ -122,6 +122,21 @@ SELECT n, (SELECT string_agg(stmt_no || ' ' || relation || ' ' || verdict || CAS
     (3, 'CREATE INDEX CONCURRENTLY pi_s1_id2 ON pi_s1 (id DESC); CREATE INDEX pi_s2_id2 ON pi_s2 (id); CREATE INDEX pi_s_id ON pi_s (id);'),
     (4, 'CREATE INDEX pi_s_id ON pi_s (id);')
   ) AS v(n, script) ORDER BY n;
+-- ... only the indexes that will exist and be free when it runs: not those of
+-- a block rolled back, a later DROP INDEX, a name already taken, nor those an
+-- earlier statement attached (CREATE INDEX on the parent, ALTER INDEX ...
+-- ATTACH PARTITION).
+SELECT n, (SELECT string_agg(stmt_no || ' ' || verdict, ', ' ORDER BY stmt_no)
+             FROM safemigrate.check(script) WHERE relation = 'public.pi_s') AS parent_verdicts
+  FROM (VALUES
+    (1, 'BEGIN; SET LOCAL safemigrate.allow = ''create-index-blocking''; CREATE INDEX pi_s1_x ON pi_s1 (id); CREATE INDEX pi_s2_x ON pi_s2 (id); ROLLBACK; CREATE INDEX pi_s_id ON pi_s (id);'),
+    (2, 'BEGIN; SET LOCAL safemigrate.allow = ''create-index-blocking''; CREATE INDEX pi_s1_x ON pi_s1 (id); CREATE INDEX pi_s2_x ON pi_s2 (id); COMMIT; CREATE INDEX pi_s_id ON pi_s (id);'),
+    (3, 'BEGIN; SET LOCAL safemigrate.allow = ''create-index-blocking''; CREATE INDEX pi_s1_x ON pi_s1 (id); SAVEPOINT a; CREATE INDEX pi_s2_x ON pi_s2 (id); ROLLBACK TO SAVEPOINT a; COMMIT; CREATE INDEX pi_s_id ON pi_s (id);'),
+    (4, 'CREATE INDEX CONCURRENTLY pi_s1_x ON pi_s1 (id); CREATE INDEX CONCURRENTLY pi_s2_x ON pi_s2 (id); DROP INDEX CONCURRENTLY pi_s1_x; CREATE INDEX pi_s_id ON pi_s (id);'),
+    (5, 'CREATE INDEX CONCURRENTLY IF NOT EXISTS pi_s1_id ON pi_s1 (id); CREATE INDEX CONCURRENTLY pi_s2_x ON pi_s2 (id); CREATE INDEX pi_s_id ON pi_s (id);'),
+    (6, 'CREATE INDEX CONCURRENTLY pi_s1_x ON pi_s1 (id); CREATE INDEX CONCURRENTLY pi_s2_x ON pi_s2 (id); CREATE INDEX pi_s_id ON pi_s (id); CREATE INDEX pi_s_id3 ON pi_s (id);'),
+    (7, 'CREATE INDEX pi_s_id ON ONLY pi_s (id); CREATE INDEX CONCURRENTLY pi_s1_x ON pi_s1 (id); ALTER INDEX pi_s_id ATTACH PARTITION pi_s1_x; CREATE INDEX CONCURRENTLY pi_s2_x ON pi_s2 (id); CREATE INDEX pi_s_id4 ON pi_s (id);')
+  ) AS v(n, script) ORDER BY n;
 
 -- The hook lets the attaching statement through and rejects the building one.
 \set VERBOSITY default

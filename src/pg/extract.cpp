@@ -247,6 +247,7 @@ struct FactsCacheEntry
 };
 
 HTAB *facts_cache = NULL;
+bool check_running = false; /* sm_check_running */
 
 void
 facts_cache_off(void *arg)
@@ -257,7 +258,7 @@ facts_cache_off(void *arg)
 FactsCacheEntry *
 facts_cache_entry(Oid relid)
 {
-	if (facts_cache == NULL)
+	if (facts_cache == NULL || !check_running)
 		return NULL;
 	bool found;
 	FactsCacheEntry *e = (FactsCacheEntry *) hash_search(facts_cache, &relid, HASH_ENTER, &found);
@@ -2187,20 +2188,39 @@ stmt_index(const IndexStmt *stmt, Oid relid, StmtIndex *out)
 /*
  * Indexes created by earlier statements of the script check() judges (not
  * run): a partition index built CONCURRENTLY there is attached, not built,
- * by a later CREATE INDEX on the parent.  Only while check() runs; its
- * memory context's reset callback clears the list.
+ * by a later CREATE INDEX on the parent.  Only while check() runs
+ * (sm_check_running), in its memory context.
  */
 struct ScriptIndex
 {
-	Oid relid; /* the (leaf) table */
+	Oid relid;		  /* the (leaf) table */
+	Oid nsp;		  /* the index's schema (the table's) */
+	const char *name; /* NULL when PostgreSQL chooses it */
+	bool gone;		  /* a later DROP INDEX of the script names it */
 	StmtIndex index;
 };
-List *script_indexes = NIL;
+List *script_indexes = NIL;	   /* ScriptIndex *, in script order */
+List *consumed_script = NIL;   /* script indexes an earlier statement attached to a parent index */
+List *consumed_catalog = NIL;  /* the same for existing indexes (OIDs) */
+List *last_script_used = NIL;  /* what the statement judged last would attach (sm_script_consume_last) */
+List *last_catalog_used = NIL;
+MemoryContext script_cxt = NULL;
 
-void
-script_indexes_off(void *arg)
+/* The newest live script index of that name (and schema, when given), or NULL. */
+ScriptIndex *
+script_index_named(const RangeVar *rv)
 {
-	script_indexes = NIL;
+	ScriptIndex *found = NULL;
+	Oid nsp = rv->schemaname != NULL ? get_namespace_oid(rv->schemaname, true) : InvalidOid;
+	ListCell *lc;
+	foreach (lc, script_indexes)
+	{
+		ScriptIndex *si = (ScriptIndex *) lfirst(lc);
+		if (!si->gone && si->name != NULL && strcmp(si->name, rv->relname) == 0 &&
+			(rv->schemaname == NULL || si->nsp == nsp))
+			found = si;
+	}
+	return found;
 }
 
 /* The state of indexes_attach_builds_partitioned() for one parent index. */
@@ -2221,14 +2241,14 @@ struct IndexMatch
 bool
 script_index_match(const IndexMatch *m, Relation rel)
 {
-	if (m->script_used == NULL || script_indexes == NIL)
+	if (m->script_used == NULL || script_indexes == NIL || !check_running)
 		return false;
 	AttrMap *map = build_attrmap_by_name(RelationGetDescr(rel), RelationGetDescr(m->parent));
 	ListCell *lc;
 	foreach (lc, script_indexes)
 	{
 		ScriptIndex *si = (ScriptIndex *) lfirst(lc);
-		if (si->relid != RelationGetRelid(rel) || list_member_ptr(*m->script_used, si))
+		if (si->relid != RelationGetRelid(rel) || si->gone || list_member_ptr(*m->script_used, si))
 			continue;
 		if (CompareIndexInfo(si->index.info, m->info, si->index.collations, m->collations, si->index.opfamilies,
 							 m->opfamilies, map))
@@ -2335,11 +2355,20 @@ create_index_partition_builds(const IndexStmt *stmt, Oid relid, List **built)
 	Relation parent = probe_open(relid);
 	if (parent == NULL)
 		return -1;
-	List *used = NIL, *script_used = NIL;
+	/* In check(): what earlier statements of the script attached is not free. */
+	List *used = check_running ? list_copy(consumed_catalog) : NIL;
+	List *script_used = check_running ? list_copy(consumed_script) : NIL;
 	bool unknown = false;
 	IndexMatch m = {parent, si.collations, si.opfamilies, si.info, false, &used, &unknown, built, &script_used};
 	int builds = index_builds_below(&m, relid);
 	probe_close(parent);
+	if (check_running)
+	{
+		MemoryContext old = MemoryContextSwitchTo(script_cxt);
+		last_catalog_used = list_copy(used);
+		last_script_used = list_copy(script_used);
+		MemoryContextSwitchTo(old);
+	}
 	return unknown ? -1 : builds;
 }
 
@@ -2986,6 +3015,7 @@ extract_alter_table(const AlterTableStmt *stmt, core::Statement *out)
 void
 extract_create_index(const IndexStmt *stmt, core::Statement *out)
 {
+	last_script_used = last_catalog_used = NIL; /* (set again for a partitioned table) */
 	out->kind = StatementKind::CreateIndex;
 	out->create_index.concurrent = stmt->concurrent;
 	out->create_index.unique = stmt->unique;
@@ -3279,33 +3309,115 @@ sm_facts_cache_begin(MemoryContext cxt)
 }
 
 void
-sm_script_indexes_clear()
+sm_check_running(bool running)
 {
-	script_indexes = NIL;
+	check_running = running;
+	script_cxt = running ? CurrentMemoryContext : NULL;
+	facts_cache = NULL;
+	script_indexes = consumed_script = consumed_catalog = last_script_used = last_catalog_used = NIL;
 }
 
 void
-sm_script_index_add(const IndexStmt *stmt, MemoryContext cxt)
+sm_script_index_add(const IndexStmt *stmt)
 {
-	if (stmt->relation == NULL || !stmt->relation->inh)
+	last_script_used = last_catalog_used = NIL;
+	if (stmt->relation == NULL || !check_running)
 		return;
 	Oid relid = RangeVarGetRelid(stmt->relation, NoLock, true);
 	if (!OidIsValid(relid) || get_rel_relkind(relid) != RELKIND_RELATION)
 		return;
-	MemoryContext old = MemoryContextSwitchTo(cxt);
-	ScriptIndex *si = (ScriptIndex *) palloc(sizeof(ScriptIndex));
-	si->relid = relid;
-	if (stmt_index(stmt, relid, &si->index))
+	Oid nsp = get_rel_namespace(relid);
+	/* A name that is taken: PostgreSQL fails, or skips with IF NOT EXISTS; no index. */
+	if (stmt->idxname != NULL)
 	{
-		if (script_indexes == NIL)
-		{
-			MemoryContextCallback *cb = (MemoryContextCallback *) palloc(sizeof(MemoryContextCallback));
-			cb->func = script_indexes_off;
-			cb->arg = NULL;
-			MemoryContextRegisterResetCallback(cxt, cb);
-		}
-		script_indexes = lappend(script_indexes, si);
+		RangeVar rv = {};
+		rv.schemaname = get_namespace_name(nsp);
+		rv.relname = stmt->idxname;
+		if (OidIsValid(get_relname_relid(stmt->idxname, nsp)) || script_index_named(&rv) != NULL)
+			return;
 	}
+	MemoryContext old = MemoryContextSwitchTo(script_cxt);
+	ScriptIndex *si = (ScriptIndex *) palloc0(sizeof(ScriptIndex));
+	si->relid = relid;
+	si->nsp = nsp;
+	si->name = stmt->idxname != NULL ? pstrdup(stmt->idxname) : NULL;
+	if (stmt_index(stmt, relid, &si->index))
+		script_indexes = lappend(script_indexes, si);
+	MemoryContextSwitchTo(old);
+}
+
+void
+sm_script_consume_last()
+{
+	if (!check_running)
+		return;
+	MemoryContext old = MemoryContextSwitchTo(script_cxt);
+	consumed_catalog = list_concat_unique_oid(consumed_catalog, last_catalog_used);
+	consumed_script = list_concat_unique_ptr(consumed_script, last_script_used);
+	MemoryContextSwitchTo(old);
+	last_script_used = last_catalog_used = NIL;
+}
+
+void
+sm_script_index_drop(const DropStmt *stmt)
+{
+	if (!check_running || stmt->removeType != OBJECT_INDEX)
+		return;
+	ListCell *lc;
+	foreach (lc, stmt->objects)
+	{
+		ScriptIndex *si = script_index_named(makeRangeVarFromNameList((List *) lfirst(lc)));
+		if (si != NULL)
+			si->gone = true;
+	}
+}
+
+void
+sm_script_index_attached(const AlterTableStmt *stmt)
+{
+	if (!check_running || stmt->objtype != OBJECT_INDEX)
+		return;
+	ListCell *lc;
+	foreach (lc, stmt->cmds)
+	{
+		const AlterTableCmd *cmd = (const AlterTableCmd *) lfirst(lc);
+		if (cmd->subtype != AT_AttachPartition || cmd->def == NULL || !IsA(cmd->def, PartitionCmd))
+			continue;
+		RangeVar *child = ((PartitionCmd *) cmd->def)->name;
+		ScriptIndex *si = script_index_named(child);
+		MemoryContext old = MemoryContextSwitchTo(script_cxt);
+		if (si != NULL)
+			consumed_script = list_append_unique_ptr(consumed_script, si);
+		else
+		{
+			Oid idx = RangeVarGetRelid(child, NoLock, true);
+			if (OidIsValid(idx))
+				consumed_catalog = list_append_unique_oid(consumed_catalog, idx);
+		}
+		MemoryContextSwitchTo(old);
+	}
+}
+
+int
+sm_script_indexes_mark()
+{
+	return list_length(script_indexes);
+}
+
+void
+sm_script_indexes_rollback(int mark)
+{
+	if (!check_running || mark >= list_length(script_indexes))
+		return;
+	MemoryContext old = MemoryContextSwitchTo(script_cxt);
+	List *head = list_copy_head(script_indexes, mark);
+	List *kept = NIL;
+	ListCell *lc;
+	foreach (lc, consumed_script)
+		if (list_member_ptr(head, lfirst(lc)))
+			kept = lappend(kept, lfirst(lc));
+	script_indexes = head;
+	consumed_script = kept;
 	MemoryContextSwitchTo(old);
 }
 

@@ -19,6 +19,8 @@
 
 struct ErrorData;
 struct IndexStmt;
+struct DropStmt;
+struct AlterTableStmt;
 struct List;
 struct MemoryContextData;
 struct Node;
@@ -41,13 +43,26 @@ const char *sm_statement_text_at(const char *query_string, int len, int location
  */
 void sm_facts_cache_begin(MemoryContextData *cxt);
 /*
- * check(): the index an earlier statement of the script creates (not run),
- * kept in cxt while check() runs: a later CREATE INDEX on a partitioned
- * table attaches it instead of building one.  May ereport.
+ * check(): what the script's statements do to indexes, which a later CREATE
+ * INDEX on a partitioned table attaches instead of building one (nothing is
+ * run).  The index a CREATE INDEX creates (not when its name is taken);
+ * what the partitioned CREATE INDEX judged last attaches (consumed: no
+ * longer free); the indexes a DROP INDEX drops; the partition index an
+ * ALTER INDEX ... ATTACH PARTITION attaches; a mark of how many there are,
+ * and a rollback to it (a ROLLBACK of the script's block or savepoint).
+ * No-ops unless check() runs.  May ereport.
  */
-void sm_script_index_add(const IndexStmt *stmt, MemoryContextData *cxt);
-/* check() starts or ends: no index of a script. */
-void sm_script_indexes_clear();
+void sm_script_index_add(const IndexStmt *stmt);
+void sm_script_consume_last();
+void sm_script_index_drop(const DropStmt *stmt);
+void sm_script_index_attached(const AlterTableStmt *stmt);
+int sm_script_indexes_mark();
+void sm_script_indexes_rollback(int mark);
+/*
+ * check() starts (true) or ends (false, also on error): its facts cache and
+ * script indexes are used only in between, never by the hook.
+ */
+void sm_check_running(bool running);
 
 /* True for the statement types some rule looks at.  Must stay cheap: the hook's fast path. */
 bool sm_has_rules(const Node *parsetree);

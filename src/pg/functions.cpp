@@ -183,6 +183,7 @@ const char *const kScriptSettings[] = {"search_path",
 									   "safemigrate.small_table_size",
 									   "safemigrate.require_declaration"};
 constexpr int kNScriptSettings = sizeof(kScriptSettings) / sizeof(kScriptSettings[0]);
+constexpr int kRoleSetting = 3; /* "role" */
 
 /* Is name one of kScriptSettings (case-insensitive, as GUC names)? */
 bool
@@ -373,13 +374,36 @@ text_or_null(const char *s, bool *isnull)
 using namespace safemigrate;
 using namespace safemigrate::pg;
 
+Datum check_script(PG_FUNCTION_ARGS);
+
 /*
  * safemigrate.check(migration text): one row per statement and relation.
+ * Its facts cache and the indexes its script creates exist only while it
+ * runs: switched off when it returns, also on error (the hook must never
+ * see them).
  *
  * C-style frame; may ereport.
  */
 extern "C" Datum
 safemigrate_check(PG_FUNCTION_ARGS)
+{
+	volatile Datum result = (Datum) 0;
+	sm_check_running(true);
+	PG_TRY();
+	{
+		result = check_script(fcinfo);
+	}
+	PG_FINALLY();
+	{
+		sm_check_running(false);
+	}
+	PG_END_TRY();
+	return result;
+}
+
+/* The body of safemigrate.check().  C-style frame; may ereport. */
+Datum
+check_script(PG_FUNCTION_ARGS)
 {
 	char *sql = text_to_cstring(PG_GETARG_TEXT_PP(0));
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
@@ -388,7 +412,6 @@ safemigrate_check(PG_FUNCTION_ARGS)
 	List *parsed = parse_migration(sql);
 	int sql_len = (int) strlen(sql);
 	sm_facts_cache_begin(CurrentMemoryContext);
-	sm_script_indexes_clear();
 	/* The policy's settings, read again (in their own context) after the script changed one. */
 	MemoryContext settings_cxt = AllocSetContextCreate(CurrentMemoryContext, "pg_safemigrate check settings",
 													   ALLOCSET_SMALL_SIZES);
@@ -416,7 +439,10 @@ safemigrate_check(PG_FUNCTION_ARGS)
 		const char *name;
 		int nest;
 		const char *set[kNScriptSettings];
+		int indexes; /* sm_script_indexes_mark() when it was made */
 	};
+	/* The indexes the script created before its block began (a ROLLBACK forgets the block's). */
+	int block_indexes = 0;
 	List *savepoints = NIL;
 	/*
 	 * A statement of the script's block failed (an error or a rejection):
@@ -425,8 +451,8 @@ safemigrate_check(PG_FUNCTION_ARGS)
 	 * survive it, and its later SETs do not apply.
 	 */
 	bool aborted = false;
-	/* An AND CHAIN without a block: PostgreSQL's error (no block is opened). */
-	const char *chain_error = NULL;
+	/* A transaction statement PostgreSQL refuses: AND CHAIN or a savepoint without a block, an unknown savepoint. */
+	const char *txn_error = NULL;
 
 	foreach (lc, parsed)
 	{
@@ -434,7 +460,7 @@ safemigrate_check(PG_FUNCTION_ARGS)
 		Node *parsetree = raw->stmt;
 		CHECK_FOR_INTERRUPTS();
 		stmt_no++;
-		chain_error = NULL;
+		txn_error = NULL;
 
 		if (IsA(parsetree, TransactionStmt))
 		{
@@ -442,9 +468,16 @@ safemigrate_check(PG_FUNCTION_ARGS)
 			bool ends = t->kind == TRANS_STMT_COMMIT || t->kind == TRANS_STMT_ROLLBACK || t->kind == TRANS_STMT_PREPARE;
 			bool was_open = block_nest >= 0;
 			settings_stale = true;
+			bool savepoint_cmd = t->kind == TRANS_STMT_SAVEPOINT || t->kind == TRANS_STMT_RELEASE ||
+								 t->kind == TRANS_STMT_ROLLBACK_TO;
 			if (ends && t->chain && !was_open)
-				chain_error = t->kind == TRANS_STMT_COMMIT ? "COMMIT AND CHAIN can only be used in transaction blocks"
-														   : "ROLLBACK AND CHAIN can only be used in transaction blocks";
+				txn_error = t->kind == TRANS_STMT_COMMIT ? "COMMIT AND CHAIN can only be used in transaction blocks"
+														 : "ROLLBACK AND CHAIN can only be used in transaction blocks";
+			else if (savepoint_cmd && !was_open)
+				txn_error = psprintf("%s can only be used in transaction blocks",
+									 t->kind == TRANS_STMT_SAVEPOINT  ? "SAVEPOINT"
+									 : t->kind == TRANS_STMT_RELEASE ? "RELEASE SAVEPOINT"
+																	  : "ROLLBACK TO SAVEPOINT");
 			/* In a failed block, SAVEPOINT and RELEASE fail too: only ROLLBACK TO acts. */
 			if (block_nest >= 0 && t->savepoint_name != NULL && (!aborted || t->kind == TRANS_STMT_ROLLBACK_TO) &&
 				(t->kind == TRANS_STMT_SAVEPOINT || t->kind == TRANS_STMT_RELEASE || t->kind == TRANS_STMT_ROLLBACK_TO))
@@ -459,6 +492,7 @@ safemigrate_check(PG_FUNCTION_ARGS)
 					ScriptSavepoint *sp = (ScriptSavepoint *) palloc(sizeof(ScriptSavepoint));
 					sp->name = pstrdup(t->savepoint_name);
 					memcpy(sp->set, block_set, sizeof(block_set));
+					sp->indexes = sm_script_indexes_mark();
 					sp->nest = NewGUCNestLevel();
 					savepoints = lappend(savepoints, sp);
 				}
@@ -471,12 +505,15 @@ safemigrate_check(PG_FUNCTION_ARGS)
 					{
 						aborted = false; /* (the savepoint was made before the failure) */
 						memcpy(block_set, sp->set, sizeof(block_set));
+						sm_script_indexes_rollback(sp->indexes);
 						sp->nest = NewGUCNestLevel(); /* the savepoint stays */
 						savepoints = list_truncate(savepoints, found + 1);
 					}
 					else
 						savepoints = list_truncate(savepoints, found);
 				}
+				else if (t->kind != TRANS_STMT_SAVEPOINT)
+					txn_error = psprintf("savepoint \"%s\" does not exist", t->savepoint_name);
 			}
 			if (ends && block_nest >= 0)
 			{
@@ -488,6 +525,9 @@ safemigrate_check(PG_FUNCTION_ARGS)
 				 */
 				AtEOXact_GUC(false, block_nest);
 				block_nest = -1;
+				/* (a prepared transaction's indexes do not exist before COMMIT PREPARED either) */
+				if (t->kind != TRANS_STMT_COMMIT || aborted)
+					sm_script_indexes_rollback(block_indexes);
 				for (int k = 0; k < kNScriptSettings; ++k)
 				{
 					if (t->kind != TRANS_STMT_ROLLBACK && !aborted && block_set[k] != NULL)
@@ -500,7 +540,10 @@ safemigrate_check(PG_FUNCTION_ARGS)
 				aborted = false;
 			if ((t->kind == TRANS_STMT_BEGIN || t->kind == TRANS_STMT_START || (ends && t->chain && was_open)) &&
 				block_nest < 0)
+			{
 				block_nest = NewGUCNestLevel();
+				block_indexes = sm_script_indexes_mark();
+			}
 		}
 
 		const VariableSetStmt *vs = IsA(parsetree, VariableSetStmt) ? (const VariableSetStmt *) parsetree : NULL;
@@ -539,9 +582,14 @@ safemigrate_check(PG_FUNCTION_ARGS)
 			settings_stale = true;
 			sm_facts_cache_begin(CurrentMemoryContext); /* names may now resolve elsewhere */
 			if (block_nest >= 0 && (discard_all || !vs->is_local))
+			{
 				for (int k = 0; k < kNScriptSettings; ++k)
 					if (discard_all || vs->kind == VAR_RESET_ALL || pg_strcasecmp(vs->name, kScriptSettings[k]) == 0)
 						block_set[k] = pstrdup(GetConfigOption(kScriptSettings[k], false, false));
+				/* SET SESSION AUTHORIZATION ends a SET ROLE made before it: not to be made again at COMMIT. */
+				if (!discard_all && vs->kind != VAR_RESET_ALL && pg_strcasecmp(vs->name, "session_authorization") == 0)
+					block_set[kRoleSetting] = NULL;
+			}
 		}
 
 		const char *stmt_text = sm_statement_text_at(sql, sql_len, raw->stmt_location, raw->stmt_len);
@@ -564,7 +612,7 @@ safemigrate_check(PG_FUNCTION_ARGS)
 		}
 		stmt.in_transaction_block = in_block;
 
-		char *error = chain_error != NULL ? pstrdup(chain_error) : extract_guarded(parsetree, &stmt);
+		char *error = txn_error != NULL ? pstrdup(txn_error) : extract_guarded(parsetree, &stmt);
 		const char *refused = error == NULL && in_block ? refused_in_block(parsetree) : NULL;
 		if (refused != NULL)
 			error = psprintf("%s cannot run inside a transaction block (SQLSTATE 25001): run it outside BEGIN ... COMMIT",
@@ -597,7 +645,7 @@ safemigrate_check(PG_FUNCTION_ARGS)
 			values[COL_REASON] = CStringGetTextDatum(psprintf("PostgreSQL would reject the statement: %s", error));
 			tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 			remember_created(&created, parsetree);
-			aborted = aborted || (block_nest >= 0 && !IsA(parsetree, TransactionStmt));
+			aborted = aborted || block_nest >= 0;
 			continue;
 		}
 		remember_created(&created, parsetree);
@@ -647,14 +695,24 @@ safemigrate_check(PG_FUNCTION_ARGS)
 				aborted = aborted || block_nest >= 0;
 			}
 		}
-		/* A partition index built here is attached, not built, by a later CREATE INDEX on its parent. */
-		if (IsA(parsetree, IndexStmt) && !rejected && !aborted)
-			sm_script_index_add((IndexStmt *) parsetree, CurrentMemoryContext);
+		/* What the statement does to indexes, for a later CREATE INDEX on a partitioned table. */
+		if (!rejected && !aborted)
+		{
+			if (IsA(parsetree, IndexStmt))
+			{
+				sm_script_consume_last(); /* (what this one attaches, on a partitioned table) */
+				if (!stmt.relation.created_in_script)
+					sm_script_index_add((IndexStmt *) parsetree);
+			}
+			else if (IsA(parsetree, DropStmt))
+				sm_script_index_drop((DropStmt *) parsetree);
+			else if (IsA(parsetree, AlterTableStmt))
+				sm_script_index_attached((AlterTableStmt *) parsetree);
+		}
 	}
 	if (block_nest >= 0)
 		AtEOXact_GUC(false, block_nest);
 	AtEOXact_GUC(false, guc_nest);
-	sm_script_indexes_clear();
 	return (Datum) 0;
 }
 
