@@ -350,6 +350,9 @@ RETURNS text
 LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
 AS $fn$
   -- A column named like a PL/pgSQL variable (found, new, tg_op, converted) means the column.
+  -- Values are compared by their binary image (*=): every type has it, even one without = (json,
+  -- point), and a write of a value = calls equal but that differs (case-insensitive text, numeric
+  -- scale, citext) is a write, not to be undone.
   SELECT E'#variable_conflict use_column\n' || CASE
     WHEN e.kind = 'rename column' THEN pg_catalog.format($body$
 BEGIN
@@ -362,9 +365,9 @@ BEGIN
     ELSE
       NEW.%1$I := NEW.%2$I;
     END IF;
-  ELSIF NEW.%2$I IS NOT DISTINCT FROM OLD.%2$I THEN
+  ELSIF ROW(NEW.%2$I)::pg_catalog.record OPERATOR(pg_catalog.*=) ROW(OLD.%2$I)::pg_catalog.record THEN
     NEW.%2$I := NEW.%1$I;
-  ELSIF NEW.%1$I IS NOT DISTINCT FROM OLD.%1$I THEN
+  ELSIF ROW(NEW.%1$I)::pg_catalog.record OPERATOR(pg_catalog.*=) ROW(OLD.%1$I)::pg_catalog.record THEN
     NEW.%1$I := NEW.%2$I;
   END IF;
   RETURN NEW;
@@ -373,7 +376,7 @@ $body$, e.old_column, e.new_column, e.expansion_id)
     WHEN e.reverse_expr IS NULL THEN pg_catalog.format($body$
 BEGIN
   -- pg_safemigrate expansion %5$s: %2$I follows %1$I converted with USING %4$s
-  IF TG_OP = 'INSERT' OR NEW.%1$I IS DISTINCT FROM OLD.%1$I OR NEW.%2$I IS NOT DISTINCT FROM OLD.%2$I THEN
+  IF TG_OP = 'INSERT' OR NOT (ROW(NEW.%1$I)::pg_catalog.record OPERATOR(pg_catalog.*=) ROW(OLD.%1$I)::pg_catalog.record) OR ROW(NEW.%2$I)::pg_catalog.record OPERATOR(pg_catalog.*=) ROW(OLD.%2$I)::pg_catalog.record THEN
     NEW.%2$I := (SELECT (%4$s)::%3$s FROM (SELECT NEW.*) AS r);
   END IF;
   RETURN NEW;
@@ -390,12 +393,12 @@ BEGIN
   IF TG_OP = 'INSERT' THEN
     IF NEW.%2$I IS NULL THEN
       NEW.%2$I := converted;
-    ELSIF NEW.%2$I IS DISTINCT FROM converted THEN
+    ELSIF NOT (ROW(NEW.%2$I)::pg_catalog.record OPERATOR(pg_catalog.*=) ROW(converted)::pg_catalog.record) THEN
       NEW.%1$I := (SELECT (%6$s) FROM (SELECT NEW.*) AS r);
     END IF;
-  ELSIF NEW.%2$I IS NOT DISTINCT FROM OLD.%2$I THEN
+  ELSIF ROW(NEW.%2$I)::pg_catalog.record OPERATOR(pg_catalog.*=) ROW(OLD.%2$I)::pg_catalog.record THEN
     NEW.%2$I := converted;
-  ELSIF NEW.%1$I IS NOT DISTINCT FROM OLD.%1$I AND NEW.%2$I IS DISTINCT FROM converted THEN
+  ELSIF ROW(NEW.%1$I)::pg_catalog.record OPERATOR(pg_catalog.*=) ROW(OLD.%1$I)::pg_catalog.record AND NOT (ROW(NEW.%2$I)::pg_catalog.record OPERATOR(pg_catalog.*=) ROW(converted)::pg_catalog.record) THEN
     NEW.%1$I := (SELECT (%6$s) FROM (SELECT NEW.*) AS r);
   END IF;
   RETURN NEW;
@@ -507,10 +510,11 @@ BEGIN
   IF e.job_id IS NULL THEN
     IF e.kind = 'rename column' THEN
       set_clause := pg_catalog.format('%I = %I', e.new_column, e.old_column);
-      where_clause := pg_catalog.format('%I IS DISTINCT FROM %I', e.new_column, e.old_column);
+      where_clause := pg_catalog.format('NOT (ROW(%I)::pg_catalog.record OPERATOR(pg_catalog.*=) ROW(%I)::pg_catalog.record)', e.new_column, e.old_column);
     ELSE
       set_clause := pg_catalog.format('%I = (%s)::%s', e.new_column, e.using_expr, e.new_type);
-      where_clause := pg_catalog.format('%I IS DISTINCT FROM (%s)::%s', e.new_column, e.using_expr, e.new_type);
+      where_clause := pg_catalog.format('NOT (ROW(%I)::pg_catalog.record OPERATOR(pg_catalog.*=) ROW((%s)::%s)::pg_catalog.record)', e.new_column, e.using_expr,
+                                        e.new_type);
     END IF;
     UPDATE safemigrate.expansions x
        SET job_id = safemigrate.backfill_create(e.relid::regclass, set_clause, where_clause,
@@ -762,6 +766,8 @@ DECLARE
   newatt pg_catalog.pg_attribute;
   carried text[];
   seq regclass;
+  other safemigrate.expansions;
+  cols text;
 BEGIN
   PERFORM safemigrate._require_own_transactions('safemigrate.contract');
   IF expansion_id IS NULL THEN
@@ -820,14 +826,56 @@ BEGIN
                                      'ADD CONSTRAINT ... PRIMARY KEY USING INDEX in one transaction), '
                                      'drop them from %I, then contract.', e.new_column, e.new_column, e.old_column);
   END IF;
+  -- Another open expansion of the table whose USING or reverse expression reads the old column: its
+  -- trigger would fail on every write once the column is gone (or, in a session that has its plan,
+  -- read NULL).  Each expression is parsed against the columns the table will have.
+  SELECT pg_catalog.string_agg(CASE WHEN e.kind <> 'rename column' AND a.attname = e.new_column
+                                    THEN pg_catalog.format('%I AS %I', a.attname, e.old_column)
+                                    ELSE pg_catalog.quote_ident(a.attname) END, ', ' ORDER BY a.attnum)
+    INTO cols
+    FROM pg_catalog.pg_attribute a
+   WHERE a.attrelid = e.relid AND a.attnum > 0 AND NOT a.attisdropped AND a.attname <> e.old_column;
+  FOR other IN SELECT * FROM safemigrate.expansions x
+                WHERE x.relid = e.relid AND x.expansion_id <> e.expansion_id
+                  AND x.status NOT IN ('contracted', 'aborted') AND x.using_expr IS NOT NULL LOOP
+    BEGIN
+      EXECUTE pg_catalog.format('SELECT (%s)::%s FROM (SELECT %s FROM %s) AS r LIMIT 0', other.using_expr,
+                                other.new_type, cols, e.relid::regclass);
+      IF other.reverse_expr IS NOT NULL THEN
+        EXECUTE pg_catalog.format('SELECT (%s) FROM (SELECT %s FROM %s) AS r LIMIT 0', other.reverse_expr, cols,
+                                  e.relid::regclass);
+      END IF;
+    EXCEPTION WHEN undefined_column THEN
+      RAISE EXCEPTION 'expansion %: expansion % of % still reads column "%"', expansion_id, other.expansion_id,
+        e.table_name, e.old_column
+        USING ERRCODE = 'dependent_objects_still_exist',
+              DETAIL = pg_catalog.format('Its USING expression: %s%s', other.using_expr,
+                                         CASE WHEN other.reverse_expr IS NULL THEN ''
+                                              ELSE ', reverse: ' || other.reverse_expr END),
+              HINT = pg_catalog.format('Contract or abort expansion %s first.', other.expansion_id);
+    END;
+  END LOOP;
   -- One short transaction: the trigger goes, then the old shape.
   EXECUTE pg_catalog.format('DROP TRIGGER IF EXISTS %I ON %s', e.sync_trigger, e.relid::regclass);
   EXECUTE pg_catalog.format('DROP FUNCTION IF EXISTS %s()', e.sync_function);
   SELECT pg_catalog.pg_get_expr(d.adbin, d.adrelid) INTO def
     FROM pg_catalog.pg_attrdef d
    WHERE d.adrelid = e.relid AND d.adnum = oldatt.attnum;
-  IF def IS NOT NULL AND NOT newatt.atthasdef THEN
+  IF def IS NOT NULL AND NOT newatt.atthasdef AND e.kind = 'rename column' THEN
     EXECUTE pg_catalog.format('ALTER TABLE %s ALTER COLUMN %I SET DEFAULT %s', e.relid::regclass, e.new_column, def);
+  ELSIF def IS NOT NULL AND NOT newatt.atthasdef THEN
+    -- A type change: the old default converted to the new type.
+    BEGIN
+      EXECUTE pg_catalog.format('ALTER TABLE %s ALTER COLUMN %I SET DEFAULT (%s)::%s', e.relid::regclass,
+                                e.new_column, def, e.new_type);
+    EXCEPTION WHEN OTHERS THEN
+      RAISE EXCEPTION 'expansion %: the default of column "%" (%) does not convert to %', expansion_id,
+        e.old_column, def, e.new_type
+        USING ERRCODE = 'datatype_mismatch', DETAIL = SQLERRM,
+              HINT = pg_catalog.format('Give column %I a default of type %s first (ALTER TABLE %s ALTER COLUMN %I '
+                                       'SET DEFAULT ...), then contract.', e.new_column, e.new_type,
+                                       e.relid::regclass, e.new_column);
+    END;
   END IF;
   FOR seq IN SELECT d.objid::regclass FROM pg_catalog.pg_depend d JOIN pg_catalog.pg_class c ON c.oid = d.objid
               WHERE d.classid = 'pg_catalog.pg_class'::regclass AND c.relkind = 'S' AND d.deptype = 'a'

@@ -150,6 +150,13 @@ keyset_sql(std::string_view table, const std::vector<BackfillKey> &keys, std::st
 	sql.update_first = update_head(table, set_clause) + k + " <= " + param_list(keys, 1) + condition(where_clause);
 	sql.update_after = update_head(table, set_clause) + k + " > " + param_list(keys, 1) + " AND " + k +
 					   " <= " + param_list(keys, n + 1) + condition(where_clause);
+	/* Counted in the statement: a batch's rows are never all held in memory. */
+	auto checked = [&](const std::string &update, int hi) {
+		return "WITH u AS (\n" + update + "\nRETURNING " + k + " > " + param_list(keys, hi) +
+			   " AS moved)\nSELECT pg_catalog.count(*), pg_catalog.count(*) FILTER (WHERE moved) FROM u";
+	};
+	sql.update_first_checked = checked(sql.update_first, 1);
+	sql.update_after_checked = checked(sql.update_after, n + 1);
 	return sql;
 }
 

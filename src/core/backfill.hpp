@@ -48,6 +48,13 @@ struct KeysetSql
 	std::string next_after;
 	std::string update_first;
 	std::string update_after;
+	/*
+	 * The same UPDATEs counting the rows whose key a trigger (or a generated
+	 * key column) moved past the batch's upper bound: one row (updated,
+	 * moved).  For tables with row triggers on UPDATE.
+	 */
+	std::string update_first_checked;
+	std::string update_after_checked;
 };
 
 /* table: the quoted qualified name; where_clause empty: no condition. */

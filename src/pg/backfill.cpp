@@ -131,6 +131,10 @@ struct Job
 	SPIPlanPtr next_after;
 	SPIPlanPtr update_first;
 	SPIPlanPtr update_after;
+	/* A table whose row triggers on UPDATE (or generated key columns) may move a key: the UPDATEs that count it. */
+	bool check_moves;
+	SPIPlanPtr update_first_checked;
+	SPIPlanPtr update_after_checked;
 	SPIPlanPtr update_tid;
 	MemoryContext cxt;	   /* the job's memory: lives across commits */
 	MemoryContext keycxt;  /* the current key reached */
@@ -356,7 +360,8 @@ set_list_is_mutable(SPIPlanPtr plan)
 
 /*
  * Key values are kept as text between batches, in the job row, and across
- * sessions: always in PostgreSQL's default formats, whatever the session set
+ * sessions: always in PostgreSQL's default formats (and search_path
+ * pg_catalog, for reg* keys), whatever the session set
  * (a date written under DateStyle = 'SQL, MDY' and read under 'SQL, DMY'
  * would be another date).  Only around the key queries and conversions; the
  * caller's set_clause runs under the session's settings.
@@ -371,6 +376,9 @@ key_formats_push()
 	(void) set_config_option("extra_float_digits", "1", PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE, true, 0,
 							 false);
 	(void) set_config_option("bytea_output", "hex", PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);
+	/* reg* keys (regclass, regproc, ...) are written schema-qualified, read back the same in any session */
+	(void) set_config_option("search_path", "pg_catalog", PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE, true, 0,
+							 false);
 	return nest;
 }
 
@@ -462,6 +470,46 @@ assigned_key_column(const Job *job, SPIPlanPtr plan)
 	return NULL;
 }
 
+/*
+ * Can a row's key change other than by the set_clause (refused)?  A row
+ * trigger on UPDATE of the table or of one of its partitions or children
+ * may assign NEW's key, and a generated key column follows the columns it
+ * is computed from.  Such a row would land in a later batch and be updated
+ * twice: the batches then count them (and fail).  C-style frame; may
+ * ereport.
+ */
+bool
+key_may_move(const Job *job)
+{
+	ListCell *lc;
+	foreach (lc, find_all_inheritors(job->relid, NoLock, NULL))
+	{
+		Relation rel = RelationIdGetRelation(lfirst_oid(lc));
+		if (rel == NULL)
+			continue;
+		bool triggers = rel->trigdesc != NULL && rel->trigdesc->trig_update_before_row;
+		RelationClose(rel);
+		if (triggers)
+			return true;
+	}
+	bool generated = false;
+	Relation rel = RelationIdGetRelation(job->relid);
+	if (rel == NULL)
+		return false;
+	TupleDesc desc = RelationGetDescr(rel);
+	for (int a = 0; a < desc->natts && !generated; ++a)
+	{
+		Form_pg_attribute att = TupleDescAttr(desc, a);
+		if (att->attisdropped || att->attgenerated == '\0')
+			continue;
+		for (int i = 0; i < job->nkeys; ++i)
+			if (strcmp(quote_identifier(NameStr(att->attname)), job->keys[i]) == 0)
+				generated = true;
+	}
+	RelationClose(rel);
+	return generated;
+}
+
 /* The statements of a job: texts from the core, prepared and kept. */
 void
 prepare_job(Job *job, bool creating)
@@ -489,6 +537,12 @@ prepare_job(Job *job, bool creating)
 			types[i] = types[job->nkeys + i] = job->typids[i];
 		job->update_first = prepare_kept(sql.update_first, job->nkeys, types);
 		job->update_after = prepare_kept(sql.update_after, 2 * job->nkeys, types);
+		job->check_moves = key_may_move(job);
+		if (job->check_moves)
+		{
+			job->update_first_checked = prepare_kept(sql.update_first_checked, job->nkeys, types);
+			job->update_after_checked = prepare_kept(sql.update_after_checked, 2 * job->nkeys, types);
+		}
 		update_sql = sql.update_after;
 		if (const char *key = assigned_key_column(job, job->update_after))
 			ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -1181,7 +1235,9 @@ run_batch(void *arg)
 		for (int i = 0; i < n; ++i)
 			values[k++] = key_datum(job, i, b->hi[i]);
 		key_formats_pop(nest);
-		rc = SPI_execute_plan(job->reached ? job->update_after : job->update_first, values, nulls, false, 0);
+		SPIPlanPtr plan = job->check_moves ? (job->reached ? job->update_after_checked : job->update_first_checked)
+										   : (job->reached ? job->update_after : job->update_first);
+		rc = SPI_execute_plan(plan, values, nulls, false, 0);
 	}
 	else
 	{
@@ -1210,7 +1266,24 @@ run_batch(void *arg)
 		values[1] = CStringGetTextDatum(hi);
 		rc = SPI_execute_plan(job->update_tid, values, nulls, false, 0);
 	}
-	if (job->nkeys == 0 && job->where_clause != NULL)
+	if (job->nkeys > 0 && job->check_moves)
+	{
+		/* Rows updated, and of them those whose key a trigger (or a generated key) moved past the batch. */
+		if (rc != SPI_OK_SELECT || SPI_processed != 1)
+			elog(ERROR, "pg_safemigrate: the batch UPDATE failed: %s", SPI_result_code_string(rc));
+		b->updated = (uint64) get_int64(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, 0);
+		int64 moved = get_int64(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, 0);
+		if (moved > 0)
+			ereport(ERROR, (errcode(ERRCODE_TRIGGERED_DATA_CHANGE_VIOLATION),
+							errmsg("the batch moved the primary key of " INT64_FORMAT " rows of %s past the batch", moved,
+								   job->table),
+							errdetail("A row trigger on UPDATE or a generated key column changed the key: such a row "
+									  "would fall into a later batch and be updated twice.  The batch was rolled "
+									  "back."),
+							errhint("Disable the trigger (or backfill without changing what the key is computed from), "
+									"then resume the job.")));
+	}
+	else if (job->nkeys == 0 && job->where_clause != NULL)
 	{
 		/* By pages with a where_clause: rows updated, and of them those it still holds for (see run_loop). */
 		if (rc != SPI_OK_SELECT || SPI_processed != 1)

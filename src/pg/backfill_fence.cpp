@@ -35,6 +35,8 @@ sm_backfill_keyset_sql(const char *table, int nkeys, char *const *names, char *c
 			out->next_after = sm_copy_out(cxt, s.next_after);
 			out->update_first = sm_copy_out(cxt, s.update_first);
 			out->update_after = sm_copy_out(cxt, s.update_after);
+			out->update_first_checked = sm_copy_out(cxt, s.update_first_checked);
+			out->update_after_checked = sm_copy_out(cxt, s.update_after_checked);
 		},
 		err);
 }

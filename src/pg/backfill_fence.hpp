@@ -26,6 +26,8 @@ struct SmKeysetSql
 	char *next_after;
 	char *update_first;
 	char *update_after;
+	char *update_first_checked;
+	char *update_after_checked;
 };
 
 /* names: quoted key columns; types: their SQL type names; where may be NULL. */

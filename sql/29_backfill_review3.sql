@@ -1,0 +1,103 @@
+-- Findings of the third review of the backfill and expand-contract helpers
+-- (session 10), each fixed and kept here.
+SET safemigrate.small_table_rows = 0;
+\set VERBOSITY terse
+SELECT setval(pg_get_serial_sequence('safemigrate.backfill_jobs', 'job_id'), 4000) IS NOT NULL AS ids_set,
+       setval(pg_get_serial_sequence('safemigrate.expansions', 'expansion_id'), 300) IS NOT NULL AS expansion_ids_set;
+
+-- A column type without "=" (json): the sync trigger and the backfill compare
+-- values by their binary image, so writes keep working during the expansion.
+CREATE TABLE r3_j (id int PRIMARY KEY, payload text, other int DEFAULT 0);
+INSERT INTO r3_j SELECT g, '{"a":' || g || '}' FROM generate_series(1, 100) g;
+CALL safemigrate.expand_alter_column_type('r3_j', 'payload', 'json', using_expr => 'payload::json') \gset
+UPDATE r3_j SET other = 1 WHERE id = 1;
+INSERT INTO r3_j (id, payload) VALUES (1000, '{"b":1}');
+SELECT count(*) FILTER (WHERE payload_new::text = payload) AS synced, count(*) AS total FROM r3_j;
+CALL safemigrate.contract(:expansion_id);
+SELECT pg_typeof(payload) AS payload_type, payload FROM r3_j WHERE id = 1000;
+CREATE TABLE r3_js (id int PRIMARY KEY, doc json, other int DEFAULT 0);
+INSERT INTO r3_js SELECT g, json_build_object('a', g) FROM generate_series(1, 50) g;
+CALL safemigrate.expand_rename_column('r3_js', 'doc', 'body') \gset
+UPDATE r3_js SET other = 1 WHERE id = 1;
+UPDATE r3_js SET body = '{"new":true}' WHERE id = 2;
+SELECT id, doc::text, body::text FROM r3_js WHERE id IN (1, 2) ORDER BY id;
+CALL safemigrate.contract(:expansion_id);
+
+-- A write of the new column that "=" calls equal to the old value but that
+-- differs (numeric scale here; case-insensitive collations, citext alike) is
+-- the application's write: kept, not overwritten from the old column.
+CREATE TABLE r3_price (id int PRIMARY KEY, price numeric);
+INSERT INTO r3_price SELECT g, 1.5 FROM generate_series(1, 10) g;
+CALL safemigrate.expand_rename_column('r3_price', 'price', 'amount') \gset
+UPDATE r3_price SET amount = 1.50 WHERE id = 1;
+SELECT id, price::text, amount::text FROM r3_price WHERE id = 1;
+CALL safemigrate.contract(:expansion_id);
+SELECT amount::text FROM r3_price WHERE id = 1;
+
+-- contract() refuses to drop a column that another open expansion's USING
+-- expression reads (its trigger would fail on every write).
+CREATE TABLE r3_ord (id int PRIMARY KEY, qty numeric, factor int DEFAULT 1);
+INSERT INTO r3_ord SELECT g, g, 2 FROM generate_series(1, 100) g;
+CALL safemigrate.expand_alter_column_type('r3_ord', 'qty', 'bigint', using_expr => '(qty * factor)::bigint') \gset e1_
+CALL safemigrate.expand_rename_column('r3_ord', 'factor', 'mult') \gset e2_
+CALL safemigrate.contract(:e2_expansion_id);
+\echo :LAST_ERROR_SQLSTATE
+INSERT INTO r3_ord (id, qty, factor) VALUES (1000, 5, 3);
+SELECT qty_new FROM r3_ord WHERE id = 1000;
+CALL safemigrate.contract(:e1_expansion_id);
+CALL safemigrate.contract(:e2_expansion_id);
+SELECT id, qty, mult FROM r3_ord WHERE id IN (1, 1000) ORDER BY id;
+
+-- contract() of a type change converts the old column's default to the new type.
+CREATE TYPE r3_mood AS ENUM ('active', 'off');
+CREATE TABLE r3_em (id int PRIMARY KEY, st text DEFAULT 'active');
+INSERT INTO r3_em SELECT g, 'off' FROM generate_series(1, 10) g;
+CALL safemigrate.expand_alter_column_type('r3_em', 'st', 'r3_mood', using_expr => 'st::r3_mood') \gset
+CALL safemigrate.contract(:expansion_id);
+INSERT INTO r3_em (id) VALUES (11);
+SELECT st, pg_typeof(st) FROM r3_em WHERE id = 11;
+
+-- A key moved by a row trigger or a generated key column: the batch that
+-- would update a row twice fails (SQLSTATE 27000) and is rolled back.
+CREATE TABLE r3_tk (id int PRIMARY KEY, v int DEFAULT 0);
+INSERT INTO r3_tk SELECT g * 10 FROM generate_series(1, 1000) g;
+CREATE FUNCTION r3_mv() RETURNS trigger LANGUAGE plpgsql AS
+  $$BEGIN IF NEW.id < 5000 THEN NEW.id := NEW.id + 5001; END IF; RETURN NEW; END$$;
+CREATE TRIGGER r3_mv BEFORE UPDATE ON r3_tk FOR EACH ROW EXECUTE FUNCTION r3_mv();
+CALL safemigrate.backfill('r3_tk', 'v = v + 1', batch_size => 50, min_batch_size => 50, max_batch_size => 50);
+\echo :LAST_ERROR_SQLSTATE
+SELECT v, count(*) FROM r3_tk GROUP BY v ORDER BY v;
+SELECT status, rows_done FROM safemigrate.backfill_jobs WHERE job_id = (SELECT max(job_id) FROM safemigrate.backfill_jobs);
+DROP TRIGGER r3_mv ON r3_tk;
+SELECT max(job_id) AS tk_job FROM safemigrate.backfill_jobs \gset
+CALL safemigrate.backfill_resume(:tk_job);
+SELECT v, count(*) FROM r3_tk GROUP BY v ORDER BY v;
+CREATE TABLE r3_tg (a int, k int GENERATED ALWAYS AS (CASE WHEN a < 10000 THEN a * 2 ELSE (a - 10000) * 2 + 1 END) STORED PRIMARY KEY,
+                    v int DEFAULT 0);
+INSERT INTO r3_tg (a) SELECT g FROM generate_series(1, 500) g;
+CALL safemigrate.backfill('r3_tg', 'a = CASE WHEN a < 10000 THEN a + 10000 ELSE a END, v = v + 1',
+                          batch_size => 50, min_batch_size => 50, max_batch_size => 50);
+\echo :LAST_ERROR_SQLSTATE
+SELECT v, count(*) FROM r3_tg GROUP BY v ORDER BY v;
+
+-- A regclass key is kept schema-qualified: a resume under another search_path
+-- finds the same rows.
+CREATE SCHEMA r3_s1;
+CREATE TABLE r3_s1.r3_t1 (); CREATE TABLE r3_s1.r3_t2 (); CREATE TABLE r3_s1.r3_t3 (); CREATE TABLE public.r3_t3 ();
+CREATE TABLE r3_meta (rel regclass PRIMARY KEY, v int DEFAULT 0);
+INSERT INTO r3_meta VALUES ('r3_s1.r3_t1'), ('r3_s1.r3_t2'), ('r3_s1.r3_t3');
+SET search_path = r3_s1, public;
+SELECT safemigrate.backfill_create('public.r3_meta', 'v = v + 1', batch_size => 1, min_batch_size => 1,
+                                   max_batch_size => 1) AS job \gset
+SELECT key_upper FROM safemigrate.backfill_jobs WHERE job_id = :job;
+RESET search_path;
+CALL safemigrate.backfill_resume(:job);
+SELECT rel::text, v FROM r3_meta ORDER BY 1;
+
+SET safemigrate.mode = off;
+DROP TABLE r3_j, r3_js, r3_price, r3_ord, r3_em, r3_tk, r3_tg, r3_meta, public.r3_t3;
+DROP TYPE r3_mood;
+DROP FUNCTION r3_mv();
+DROP SCHEMA r3_s1 CASCADE;
+RESET safemigrate.mode;
+RESET safemigrate.small_table_rows;
