@@ -90,6 +90,7 @@ extern "C" {
 #include "utils/snapmgr.h"
 #include "utils/timestamp.h"
 #include "access/xact.h"
+#include "access/transam.h"
 #include "utils/typcache.h"
 }
 
@@ -161,6 +162,30 @@ probe_close(Relation rel)
 	Oid relid = RelationGetRelid(rel);
 	relation_close(rel, NoLock);
 	UnlockRelationOid(relid, AccessShareLock);
+}
+
+/* check_functions_in_node() callback: a function that is not built in. */
+bool
+user_function(Oid funcid, void *)
+{
+	return funcid >= FirstNormalObjectId;
+}
+
+bool
+user_function_walker(Node *node, void *)
+{
+	if (node == NULL)
+		return false;
+	if (check_functions_in_node(node, user_function, NULL))
+		return true;
+	return expression_tree_walker(node, (bool (*)()) (void (*)()) user_function_walker, NULL);
+}
+
+/* Does the expression call a function (or an operator's) that is not built in? */
+bool
+calls_user_function(Node *expr)
+{
+	return user_function_walker(expr, NULL);
 }
 
 /* Accumulated size of one relation or of the leaves of a partitioned table. */
@@ -1230,8 +1255,20 @@ extract_alter_type(Oid relid, bool recurse, const char *column, ColumnDef *def, 
 	if (expr != NULL)			/* NULL: no cast, PostgreSQL reports the error */
 	{
 		assign_expr_collations(pstate, expr);
-		expr = (Node *) expression_planner((Expr *) expr);
-		c->type_rewrites = change_requires_rewrite(expr, att.attnum);
+		/*
+		 * Planned as ATPrepAlterColumnType does, which folds IMMUTABLE
+		 * functions of constants, i.e. runs them: not a user's function,
+		 * which judging must not run (nor check(), which runs nothing).  An
+		 * expression with one rewrites, as PostgreSQL's would but for a SQL
+		 * function it inlines to the column itself.
+		 */
+		if (calls_user_function(expr))
+			c->type_rewrites = true;
+		else
+		{
+			expr = (Node *) expression_planner((Expr *) expr);
+			c->type_rewrites = change_requires_rewrite(expr, att.attnum);
+		}
 	}
 	if (rel != NULL)
 		probe_close(rel);
@@ -2485,7 +2522,9 @@ attach_implied_step(void *arg)
 		}
 		if (constraint != NIL)
 		{
-			constraint = (List *) eval_const_expressions(NULL, (Node *) constraint);
+			/* (folding would run a user's opclass functions: unfolded, the proof may just fail) */
+			if (!calls_user_function((Node *) constraint))
+				constraint = (List *) eval_const_expressions(NULL, (Node *) constraint);
 			constraint = (List *) canonicalize_qual((Expr *) constraint, false);
 			constraint = list_make1(make_ands_explicit(constraint));
 			List *unmapped = (List *) copyObjectImpl(constraint);
@@ -2768,8 +2807,32 @@ alter_kind(AlterTableType t)
 	}
 }
 
+void extract_alter_table_body(const AlterTableStmt *stmt, core::Statement *out);
+
+/*
+ * extract_alter_table_body() with alter_added_columns as it was before,
+ * also after an error: extracting may run user code (an IMMUTABLE function
+ * folded in a USING expression) that runs DDL the hook judges, nested, and
+ * that may fail; the outer statement's list must not point into memory its
+ * failure freed.  C-style frame; may ereport.
+ */
 void
 extract_alter_table(const AlterTableStmt *stmt, core::Statement *out)
+{
+	List *saved = alter_added_columns;
+	PG_TRY();
+	{
+		extract_alter_table_body(stmt, out);
+	}
+	PG_FINALLY();
+	{
+		alter_added_columns = saved;
+	}
+	PG_END_TRY();
+}
+
+void
+extract_alter_table_body(const AlterTableStmt *stmt, core::Statement *out)
 {
 	out->kind = StatementKind::AlterTable;
 	out->relation = facts_for_rangevar(stmt->relation);
@@ -3306,6 +3369,26 @@ sm_facts_cache_begin(MemoryContext cxt)
 	cb->func = facts_cache_off;
 	cb->arg = NULL;
 	MemoryContextRegisterResetCallback(cxt, cb);
+}
+
+bool
+sm_check_is_running()
+{
+	return check_running;
+}
+
+bool
+sm_check_suspend()
+{
+	bool was = check_running;
+	check_running = false;
+	return was;
+}
+
+void
+sm_check_resume(bool was)
+{
+	check_running = was;
 }
 
 void

@@ -63,6 +63,14 @@ void sm_script_indexes_rollback(int mark);
  * script indexes are used only in between, never by the hook.
  */
 void sm_check_running(bool running);
+/*
+ * A statement the hook runs while check() runs (user code it called runs
+ * DDL): judged without check()'s state (suspend), which comes back after
+ * (resume, also on error).
+ */
+bool sm_check_is_running();
+bool sm_check_suspend();
+void sm_check_resume(bool was);
 
 /* True for the statement types some rule looks at.  Must stay cheap: the hook's fast path. */
 bool sm_has_rules(const Node *parsetree);

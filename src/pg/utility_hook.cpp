@@ -598,6 +598,23 @@ relkind_of(RangeVar *rv)
  *
  * C-style frame; may ereport.
  */
+/* ALTER TABLE ... DETACH PARTITION ... CONCURRENTLY: two transactions, the second one's lock on the partition. */
+bool
+detaches_concurrently(const Node *tree)
+{
+	if (!IsA(tree, AlterTableStmt))
+		return false;
+	ListCell *lc;
+	foreach (lc, ((const AlterTableStmt *) tree)->cmds)
+	{
+		const AlterTableCmd *cmd = (const AlterTableCmd *) lfirst(lc);
+		if (cmd->subtype == AT_DetachPartition && cmd->def != NULL && IsA(cmd->def, PartitionCmd) &&
+			((const PartitionCmd *) cmd->def)->concurrent)
+			return true;
+	}
+	return false;
+}
+
 bool
 commits_internally(const Node *tree)
 {
@@ -614,6 +631,8 @@ commits_internally(const Node *tree)
 			return ((const IndexStmt *) tree)->concurrent;
 		case T_DropStmt:
 			return ((const DropStmt *) tree)->concurrent;
+		case T_AlterTableStmt:
+			return detaches_concurrently(tree);
 		case T_ReindexStmt:
 		{
 			const ReindexStmt *r = (const ReindexStmt *) tree;
@@ -874,7 +893,13 @@ run_with_limits(const SmVerdict *v, SM_PU_PARAMS)
 	 */
 	int nest = -1;
 	int saved_lock_timeout = LockTimeout;
-	bool direct = blocking && commits && !nowait;
+	/*
+	 * (DETACH ... CONCURRENTLY: its second transaction locks the partition
+	 * AccessExclusive, queued behind its readers with every query of it
+	 * behind; bounded too: a timeout there leaves the detach pending, to
+	 * complete with DETACH PARTITION ... FINALIZE.)
+	 */
+	bool direct = (blocking || detaches_concurrently(pstmt->utilityStmt)) && commits && !nowait;
 	if ((blocking || unknown) && !commits && !nowait)
 	{
 		char ms[32];
@@ -1527,12 +1552,33 @@ run_nested_unguarded(SM_PU_PARAMS)
 	PG_END_TRY();
 }
 
+/* A statement run while check() runs: judged without its facts cache.  C-style frame; may ereport. */
+void
+run_outside_check(SM_PU_PARAMS)
+{
+	bool was = sm_check_suspend();
+	PG_TRY();
+	{
+		sm_ProcessUtility(SM_PU_ARGS);
+	}
+	PG_FINALLY();
+	{
+		sm_check_resume(was);
+	}
+	PG_END_TRY();
+}
+
 extern "C" void
 sm_ProcessUtility(SM_PU_PARAMS) noexcept
 {
 	if (unlikely(cascade_guard.attach_only))
 	{
 		run_nested_unguarded(SM_PU_ARGS);
+		return;
+	}
+	if (unlikely(sm_check_is_running()))
+	{
+		run_outside_check(SM_PU_ARGS);
 		return;
 	}
 	/* The statements every session sends all the time: straight on, before any other test. */
