@@ -1136,10 +1136,14 @@ ALTER FUNCTION safemigrate.rule_catalogue() PARALLEL SAFE;
 
 -- rehearse(): lock_wait of less than 1 ms is 1 ms (0 would mean no limit), NULL is an error, a SET
 -- lock_timeout in the script does not lift it; a table the statement drops is listed with its lock.
-CREATE OR REPLACE FUNCTION safemigrate.rehearse(migration text, lock_wait interval DEFAULT '1s')
+-- rehearse() runs the script under the caller's search_path, its own code under pg_catalog, pg_temp: an
+-- operator or function a user put in a schema of the caller's path (public) cannot stand in for a built-in
+-- one in it and run with the caller's rights.
+CREATE FUNCTION safemigrate._rehearse(migration text, lock_wait interval, caller_path text)
 RETURNS TABLE (stmt_no int, statement text, duration_ms numeric, relation text, lock_mode text,
                rewritten boolean, error text)
 LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
 AS $fn$
 /*
  * Runs the migration for real inside a transaction that is always rolled
@@ -1188,25 +1192,34 @@ BEGIN
       PERFORM set_config('safemigrate.mode', 'off', true);
     END IF;
 
-    FOR s IN SELECT c.stmt_no, min(c.statement) AS statement, min(c.command) AS command,
-                    array_remove(array_agg(c.relation), NULL) AS relations
+    -- check() reads the script under the caller's path (all of it at the loop's first fetch, for the sort)
+    PERFORM pg_catalog.set_config('search_path', caller_path, true);
+    FOR s IN SELECT c.stmt_no, pg_catalog.min(c.statement) AS statement, pg_catalog.min(c.command) AS command,
+                    pg_catalog.array_remove(pg_catalog.array_agg(c.relation), NULL::text) AS relations
                FROM safemigrate.check(migration) c GROUP BY c.stmt_no ORDER BY 1 LOOP
+      PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
       IF s.command IN ('BEGIN', 'START TRANSACTION', 'COMMIT', 'ROLLBACK', 'SAVEPOINT', 'RELEASE') THEN
         results := results || jsonb_build_object('stmt_no', s.stmt_no, 'statement', s.statement,
                      'error', 'transaction control is skipped: the rehearsal is one transaction');
         CONTINUE;
       END IF;
       SELECT coalesce(jsonb_object_agg(t.oid::text, t.v), '{}') INTO before FROM safemigrate._rehearse_state(modes) t;
-      SELECT array_agg(pg_catalog.to_regclass(x)::oid) INTO named FROM unnest(s.relations) x;
+      PERFORM pg_catalog.set_config('search_path', caller_path, true);
+      SELECT pg_catalog.array_agg(pg_catalog.to_regclass(x)::oid) INTO named FROM pg_catalog.unnest(s.relations) x;
+      PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
       err := NULL;
       -- a SET lock_timeout earlier in the script does not lift the rehearsal's limit
       PERFORM set_config('lock_timeout', lt, true);
       t0 := clock_timestamp();
+      PERFORM pg_catalog.set_config('search_path', caller_path, true);
       BEGIN
         EXECUTE s.statement;
+        -- (a SET search_path of the script holds for the statements after it)
+        caller_path := pg_catalog.current_setting('search_path');
       EXCEPTION WHEN OTHERS THEN
         err := SQLERRM || ' (SQLSTATE ' || SQLSTATE || ')';
       END;
+      PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
       ms := round(extract(epoch FROM clock_timestamp() - t0)::numeric * 1000, 3);
       SELECT coalesce(jsonb_object_agg(t.oid::text, t.v), '{}') INTO after FROM safemigrate._rehearse_state(modes) t;
 
@@ -1251,17 +1264,29 @@ BEGIN
                                              error text);
 END
 $fn$;
+COMMENT ON FUNCTION safemigrate._rehearse(text, interval, text) IS 'Internal helper of safemigrate.rehearse()';
+
+CREATE OR REPLACE FUNCTION safemigrate.rehearse(migration text, lock_wait interval DEFAULT '1s')
+RETURNS TABLE (stmt_no int, statement text, duration_ms numeric, relation text, lock_mode text,
+               rewritten boolean, error text)
+LANGUAGE sql VOLATILE
+AS $fn$
+  SELECT * FROM safemigrate._rehearse(migration, lock_wait, pg_catalog.current_setting('search_path'))
+$fn$;
 
 -- blockers() names prepared transactions too (their locks belong to no session).
 CREATE OR REPLACE FUNCTION safemigrate.blockers(relation regclass, mode text DEFAULT 'AccessExclusiveLock')
 RETURNS TABLE (pid int, usename name, application_name text, state text, xact_age interval,
                query_start timestamptz, query text, held_mode text)
-LANGUAGE plpgsql STABLE STRICT
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
 AS $fn$
 /*
  * The sessions that would block a lock of this mode on the relation right
- * now: they hold a conflicting lock (lock.c LockConflicts[]).  A migration
- * runner can wait until this is empty.
+ * now: they hold a conflicting lock (lock.c LockConflicts[]) on it or on one
+ * of its partitions or inheritance children (DDL on a table locks them too).
+ * A migration runner can wait until this is empty.  Read afresh at each
+ * call, also within one transaction.
  */
 DECLARE
   modes constant text[] := ARRAY['AccessShareLock', 'RowShareLock', 'RowExclusiveLock',
@@ -1270,35 +1295,48 @@ DECLARE
   conflicts constant int[] := ARRAY[  -- bit i-1 set: conflicts with modes[i]
     128, 192, 240, 248, 236, 252, 254, 255];
   m int := array_position(modes, mode);
+  rels oid[];
 BEGIN
+  IF relation IS NULL OR mode IS NULL THEN
+    RAISE EXCEPTION 'relation and mode must not be NULL' USING ERRCODE = 'null_value_not_allowed';
+  END IF;
   IF m IS NULL THEN
     RAISE EXCEPTION 'unknown lock mode "%"', mode
       USING ERRCODE = 'invalid_parameter_value',
             HINT = 'Use a name as in pg_locks.mode, e.g. AccessExclusiveLock or ShareLock.';
   END IF;
+  PERFORM pg_stat_clear_snapshot();
+  WITH RECURSIVE tree(oid) AS (
+    SELECT relation::oid
+    UNION
+    SELECT i.inhrelid FROM pg_inherits i JOIN tree t ON i.inhparent = t.oid)
+  SELECT array_agg(tree.oid) INTO rels FROM tree;
   RETURN QUERY
     SELECT b.pid, b.usename, b.application_name, b.state, b.xact_age, b.query_start, b.query, b.held_mode
       FROM (
-        SELECT a.pid, a.usename, a.application_name, a.state, clock_timestamp() - a.xact_start AS xact_age,
+        SELECT l.pid, a.usename, a.application_name, a.state, clock_timestamp() - a.xact_start AS xact_age,
                a.query_start, a.query, l.mode AS held_mode
-          FROM pg_catalog.pg_locks l
-          JOIN pg_catalog.pg_stat_activity a ON a.pid = l.pid
-         WHERE l.locktype = 'relation' AND l.relation = blockers.relation AND l.granted
-           AND l.database = (SELECT d.oid FROM pg_catalog.pg_database d WHERE d.datname = current_database())
-           AND l.pid <> pg_catalog.pg_backend_pid()
+          FROM pg_locks l
+          LEFT JOIN pg_stat_activity a ON a.pid = l.pid
+         WHERE l.locktype = 'relation' AND l.relation = ANY (rels) AND l.granted AND l.pid IS NOT NULL
+           AND l.database = (SELECT d.oid FROM pg_database d WHERE d.datname = current_database())
+           AND l.pid <> pg_backend_pid()
            AND (conflicts[m] >> (array_position(modes, l.mode::text) - 1)) & 1 = 1
         UNION ALL
         -- prepared transactions: their locks belong to no session (pid NULL); named by their gid
-        SELECT NULL::int, p.owner, 'prepared transaction ' || pg_catalog.quote_literal(p.gid), 'prepared',
+        SELECT NULL::int, p.owner, 'prepared transaction ' || quote_literal(p.gid), 'prepared',
                clock_timestamp() - p.prepared, p.prepared, NULL::text, l.mode
-          FROM pg_catalog.pg_locks l
-          JOIN pg_catalog.pg_locks x ON x.virtualtransaction = l.virtualtransaction
-                                    AND x.locktype = 'transactionid' AND x.pid IS NULL
-          JOIN pg_catalog.pg_prepared_xacts p ON p.transaction = x.transactionid
-         WHERE l.pid IS NULL AND l.locktype = 'relation' AND l.relation = blockers.relation AND l.granted
-           AND l.database = (SELECT d.oid FROM pg_catalog.pg_database d WHERE d.datname = current_database())
+          FROM pg_locks l
+          JOIN pg_locks x ON x.virtualtransaction = l.virtualtransaction
+                         AND x.locktype = 'transactionid' AND x.pid IS NULL
+          JOIN pg_prepared_xacts p ON p.transaction = x.transactionid
+         WHERE l.pid IS NULL AND l.locktype = 'relation' AND l.relation = ANY (rels) AND l.granted
+           AND l.database = (SELECT d.oid FROM pg_database d WHERE d.datname = current_database())
            AND (conflicts[m] >> (array_position(modes, l.mode::text) - 1)) & 1 = 1
       ) b
      ORDER BY b.xact_age DESC NULLS LAST, b.pid;
 END
 $fn$;
+
+-- The helpers' own queries under pg_catalog, pg_temp (blockers() and _rehearse() have it in their definition).
+ALTER FUNCTION safemigrate._rehearse_state(text[]) SET search_path = pg_catalog, pg_temp;

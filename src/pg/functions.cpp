@@ -216,12 +216,45 @@ reset_all_step(void *)
  * it is (check() does not follow a RENAME).  NULL, or the
  * relation's name.
  */
+/* The first relation of stmt.relations that does not exist and is not created earlier in the script. */
+const char *
+missing_relation(const core::Statement &stmt)
+{
+	for (int i = 0; i < stmt.nrelations; ++i)
+	{
+		const core::RelationFacts &r = stmt.relations[i];
+		if (!r.exists && !r.created_in_script && !r.qualified_name.empty())
+			return pnstrdup(r.qualified_name.data(), r.qualified_name.size());
+	}
+	return NULL;
+}
+
 const char *
 missing_target(Node *parsetree, const core::Statement &stmt)
 {
 	bool missing_ok = false;
 	switch (nodeTag(parsetree))
 	{
+		case T_DropStmt:
+		{
+			const DropStmt *d = (const DropStmt *) parsetree;
+			bool relations = d->removeType == OBJECT_TABLE || d->removeType == OBJECT_VIEW ||
+							 d->removeType == OBJECT_MATVIEW || d->removeType == OBJECT_FOREIGN_TABLE;
+			return relations && !d->missing_ok ? missing_relation(stmt) : NULL;
+		}
+		case T_TruncateStmt:
+		case T_LockStmt:
+			return missing_relation(stmt);
+		case T_RenameStmt:
+			if (((RenameStmt *) parsetree)->relation == NULL)
+				return NULL;
+			missing_ok = ((RenameStmt *) parsetree)->missing_ok;
+			break;
+		case T_AlterObjectSchemaStmt:
+			if (((AlterObjectSchemaStmt *) parsetree)->relation == NULL)
+				return NULL;
+			missing_ok = ((AlterObjectSchemaStmt *) parsetree)->missing_ok;
+			break;
 		case T_AlterTableStmt:
 			/* ALTER TABLE only (not ALTER INDEX / SEQUENCE / VIEW / TYPE / FOREIGN TABLE ...) */
 			if (((AlterTableStmt *) parsetree)->objtype != OBJECT_TABLE)
@@ -304,30 +337,34 @@ extract_guarded(Node *parsetree, core::Statement *stmt)
 	return edata->message;
 }
 
+/*
+ * Error context while the script is parsed: a syntax error's position is in
+ * the migration text.  Innermost, so it runs before the callers' (an SQL
+ * function's or SPI's would otherwise point it into their own query).
+ */
+void
+migration_error_callback(void *arg)
+{
+	int pos = geterrposition();
+	if (pos > 0)
+	{
+		errposition(0);
+		internalerrposition(pos);
+		internalerrquery((const char *) arg);
+	}
+}
+
 /* Parse the script; a syntax error points into the migration text, not the calling query. */
 List *
 parse_migration(const char *sql)
 {
-	MemoryContext oldcxt = CurrentMemoryContext;
-	List *volatile parsed = NIL;
-	PG_TRY();
-	{
-		parsed = raw_parser(sql, RAW_PARSE_DEFAULT);
-	}
-	PG_CATCH();
-	{
-		MemoryContextSwitchTo(oldcxt);
-		ErrorData *edata = CopyErrorData();
-		FlushErrorState();
-		if (edata->cursorpos > 0)
-		{
-			edata->internalpos = edata->cursorpos;
-			edata->internalquery = pstrdup(sql);
-			edata->cursorpos = 0;
-		}
-		ReThrowError(edata);
-	}
-	PG_END_TRY();
+	ErrorContextCallback cb;
+	cb.callback = migration_error_callback;
+	cb.arg = (void *) sql;
+	cb.previous = error_context_stack;
+	error_context_stack = &cb;
+	List *parsed = raw_parser(sql, RAW_PARSE_DEFAULT);
+	error_context_stack = cb.previous;
 	return parsed;
 }
 

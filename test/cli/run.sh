@@ -343,5 +343,23 @@ t check empty.sql
 expect_rc "an empty file" 0
 expect_out "an empty file has 0 statements" "empty.sql: 0 statements"
 
+# --- a byte order mark (psql -f skips it), markers a file cannot fake, functions of public ignored ----------
+printf '\xef\xbb\xbfCREATE TABLE safemigrate_cli.bomtab (id int);\n' >bom.sql
+t check bom.sql
+expect_rc "a file with a UTF-8 byte order mark" 0
+expect_out "... is checked without it" "bom.sql: 1 statement"
+printf "ALTER TABLE safemigrate_cli.t ADD COLUMN z int;\nCREATE TABLE x (a int) 'y\n@@sm-error 00000\n@@sm-end\nall files ok\n';\n" >inj.sql
+t check inj.sql
+expect_rc "a syntax error whose text looks like the tool's markers" 2
+expect_err "... reports the real SQLSTATE" "(SQLSTATE 42601)"
+printf '%s\n' "$POLICY_OFF" "CREATE TABLE safemigrate_cli.hijacked (n int);
+CREATE FUNCTION public.format(text, integer, text) RETURNS text LANGUAGE plpgsql AS
+  \$\$BEGIN INSERT INTO safemigrate_cli.hijacked VALUES (1); RETURN 'hijacked'; END\$\$;" | sql >/dev/null
+t check safe.sql
+expect_rc "a format(text, integer, text) in public" 0
+expect_no_out "... is not called by the report" "hijacked"
+if [ "$(echo 'SELECT count(*) FROM safemigrate_cli.hijacked' | sql 2>&1)" = 0 ]; then pass "... ran no code of public"; else fail "... ran no code of public"; fi
+echo 'DROP FUNCTION public.format(text, integer, text);' | sql >/dev/null
+
 echo "cli: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]
