@@ -457,7 +457,7 @@ BEGIN
   END IF;
   -- 1. the new column (catalog-only: no default)
   IF NOT EXISTS (SELECT FROM pg_catalog.pg_attribute
-                  WHERE attrelid = e.relid AND attname = e.new_column AND NOT attisdropped) THEN
+                  WHERE attrelid = e.relid::oid AND attname = e.new_column AND NOT attisdropped) THEN
     IF e.kind = 'rename column' THEN
       SELECT pg_catalog.format_type(a.atttypid, a.atttypmod)
              || CASE WHEN a.attcollation <> t.typcollation
@@ -467,7 +467,7 @@ BEGIN
                      ELSE '' END
         INTO old_type
         FROM pg_catalog.pg_attribute a JOIN pg_catalog.pg_type t ON t.oid = a.atttypid
-       WHERE a.attrelid = e.relid AND a.attname = e.old_column;
+       WHERE a.attrelid = e.relid::oid AND a.attname = e.old_column;
     ELSE
       old_type := e.new_type;
     END IF;
@@ -477,26 +477,26 @@ BEGIN
   -- not create (another role could have put it in the table's schema first, and keep changing it) is refused.
   -- It runs with the search_path of the expand call (the type and USING expression mean what they meant
   -- here), and fires for every write, also in sessions with session_replication_role = replica.
-  IF to_regprocedure(e.sync_function || '()') IS NULL THEN
+  IF pg_catalog.to_regprocedure(e.sync_function || '()') IS NULL THEN
     EXECUTE pg_catalog.format('CREATE FUNCTION %s() RETURNS trigger LANGUAGE plpgsql SET search_path FROM CURRENT AS %L',
                               e.sync_function, safemigrate._expansion_sync_body(e));
   ELSIF NOT EXISTS (SELECT FROM pg_catalog.pg_proc p
-                     WHERE p.oid = to_regprocedure(e.sync_function || '()') AND p.proowner = current_user::regrole
+                     WHERE p.oid = pg_catalog.to_regprocedure(e.sync_function || '()')::oid AND p.proowner = current_user::regrole::oid
                        AND p.prosrc = safemigrate._expansion_sync_body(e)) THEN
     RAISE EXCEPTION 'function %() exists and is not the one expansion % created', e.sync_function, id
       USING ERRCODE = 'duplicate_function',
             DETAIL = 'The expansion would make it the trigger of the table; another role may own or change it.',
             HINT = pg_catalog.format('Drop or rename that function, or undo the expansion with CALL safemigrate.expand_abort(%s).', id);
   END IF;
-  IF NOT EXISTS (SELECT FROM pg_catalog.pg_trigger WHERE tgrelid = e.relid AND tgname = e.sync_trigger) THEN
+  IF NOT EXISTS (SELECT FROM pg_catalog.pg_trigger WHERE tgrelid = e.relid::oid AND tgname = e.sync_trigger) THEN
     EXECUTE pg_catalog.format('CREATE TRIGGER %I BEFORE INSERT OR UPDATE ON %s FOR EACH ROW EXECUTE FUNCTION %s()',
                               e.sync_trigger, e.relid::regclass, e.sync_function);
     EXECUTE pg_catalog.format('ALTER TABLE %s ENABLE ALWAYS TRIGGER %I', e.relid::regclass, e.sync_trigger);
   END IF;
   -- BEFORE row triggers fire in name order (bytes): one named after the sync trigger changes the row after the copy
   IF EXISTS (SELECT FROM pg_catalog.pg_trigger t
-              WHERE t.tgrelid = e.relid AND NOT t.tgisinternal AND t.tgname <> e.sync_trigger
-                AND (t.tgtype & 3) = 3 AND t.tgname::text COLLATE "C" > e.sync_trigger::text COLLATE "C") THEN
+              WHERE t.tgrelid = e.relid::oid AND NOT t.tgisinternal AND t.tgname <> e.sync_trigger
+                AND (t.tgtype::int & 3) = 3 AND t.tgname::text COLLATE "C" > e.sync_trigger::text COLLATE "C") THEN
     RAISE WARNING 'expansion %: a BEFORE row trigger of % fires after the sync trigger %', id, e.table_name, e.sync_trigger
       USING DETAIL = 'What it changes in the row is not copied to the other column.',
             HINT = 'Rename that trigger so that it sorts before the sync trigger (C collation).';
@@ -571,12 +571,12 @@ BEGIN
   -- One at a time per table: two calls at once would record two expansions of the same column.
   PERFORM pg_catalog.pg_advisory_xact_lock(1936543085, rel::oid::int);
   SELECT * INTO prior FROM safemigrate.expansions e
-   WHERE e.relid = rel AND e.kind = _expansion_for.kind AND e.old_column = _expansion_for.old_column
+   WHERE e.relid::oid = rel::oid AND e.kind = _expansion_for.kind AND e.old_column = _expansion_for.old_column
      AND e.new_column = _expansion_for.new_column AND e.status NOT IN ('contracted', 'aborted');
   IF FOUND THEN
     -- restarted: go on where it stopped, with the arguments it was started with
     IF (prior.new_type IS DISTINCT FROM _expansion_for.new_type
-        AND (prior.new_type::regtype IS DISTINCT FROM _expansion_for.new_type::regtype
+        AND (prior.new_type::regtype::oid IS DISTINCT FROM _expansion_for.new_type::regtype::oid
              OR lower(pg_catalog.regexp_replace(prior.new_type, '\s', '', 'g'))
                 <> lower(pg_catalog.regexp_replace(_expansion_for.new_type, '\s', '', 'g'))
                 AND (strpos(prior.new_type, '(') > 0 OR strpos(_expansion_for.new_type, '(') > 0)))
@@ -592,12 +592,12 @@ BEGIN
     END IF;
     RETURN prior.expansion_id;
   END IF;
-  IF (SELECT relkind FROM pg_catalog.pg_class WHERE oid = rel) NOT IN ('r', 'p') THEN
+  IF (SELECT relkind FROM pg_catalog.pg_class WHERE oid = rel::oid) NOT IN ('r', 'p') THEN
     RAISE EXCEPTION '"%" is not a table', rel USING ERRCODE = 'wrong_object_type';
   END IF;
   -- Another open expansion of either column: its trigger would name a column this one drops.
   SELECT * INTO prior FROM safemigrate.expansions e
-   WHERE e.relid = rel AND e.status NOT IN ('contracted', 'aborted')
+   WHERE e.relid::oid = rel::oid AND e.status NOT IN ('contracted', 'aborted')
      AND (e.old_column IN (_expansion_for.old_column, _expansion_for.new_column)
           OR e.new_column IN (_expansion_for.old_column, _expansion_for.new_column))
    LIMIT 1;
@@ -608,23 +608,23 @@ BEGIN
   END IF;
   -- Triggers are not inherited: writes to an inheritance child would not be synced (partitions are fine).
   IF EXISTS (SELECT FROM pg_catalog.pg_inherits i JOIN pg_catalog.pg_class c ON c.oid = i.inhrelid
-              WHERE i.inhparent = rel AND NOT c.relispartition) THEN
+              WHERE i.inhparent = rel::oid AND NOT c.relispartition) THEN
     RAISE EXCEPTION '% has inheritance children', rel
       USING ERRCODE = 'feature_not_supported',
             DETAIL = 'The sync trigger would not fire for rows written to a child table.';
   END IF;
   IF EXISTS (SELECT FROM pg_catalog.pg_attribute
-              WHERE attrelid = rel AND attname = old_column AND (attgenerated <> '' OR attidentity <> '')) THEN
+              WHERE attrelid = rel::oid AND attname = old_column AND (attgenerated <> '' OR attidentity <> '')) THEN
     RAISE EXCEPTION 'column "%" of % is a generated or identity column', old_column, rel
       USING ERRCODE = 'feature_not_supported',
             DETAIL = 'A BEFORE trigger does not see generated values, and the new column would not be an identity.';
   END IF;
   IF NOT EXISTS (SELECT FROM pg_catalog.pg_attribute
-                  WHERE attrelid = rel AND attname = old_column AND attnum > 0 AND NOT attisdropped) THEN
+                  WHERE attrelid = rel::oid AND attname = old_column AND attnum > 0 AND NOT attisdropped) THEN
     RAISE EXCEPTION 'column "%" of relation "%" does not exist', old_column, rel USING ERRCODE = 'undefined_column';
   END IF;
   IF EXISTS (SELECT FROM pg_catalog.pg_attribute
-              WHERE attrelid = rel AND attname = new_column AND NOT attisdropped) THEN
+              WHERE attrelid = rel::oid AND attname = new_column AND NOT attisdropped) THEN
     RAISE EXCEPTION 'column "%" of relation "%" already exists', new_column, rel USING ERRCODE = 'duplicate_column';
   END IF;
   IF new_column = '' THEN
@@ -636,7 +636,7 @@ BEGIN
   -- contract() could never drop a column of the partition key
   IF EXISTS (SELECT FROM pg_catalog.pg_partitioned_table p JOIN pg_catalog.pg_attribute a
                      ON a.attrelid = p.partrelid AND a.attname = old_column
-              WHERE p.partrelid = rel AND a.attnum = ANY (p.partattrs::int2[])) THEN
+              WHERE p.partrelid = rel::oid AND a.attnum = ANY (p.partattrs::int2[])) THEN
     RAISE EXCEPTION 'column "%" of % is part of its partition key', old_column, rel
       USING ERRCODE = 'feature_not_supported',
             DETAIL = 'contract() could not drop it.';
@@ -645,7 +645,7 @@ BEGIN
   IF EXISTS (WITH RECURSIVE dom(oid) AS (   -- the type, and the domains it is a domain over
                 SELECT CASE WHEN new_type IS NOT NULL THEN new_type::regtype::oid
                             ELSE (SELECT atttypid FROM pg_catalog.pg_attribute
-                                   WHERE attrelid = rel AND attname = old_column) END
+                                   WHERE attrelid = rel::oid AND attname = old_column) END
                 UNION ALL
                 SELECT t.typbasetype FROM pg_catalog.pg_type t JOIN dom ON t.oid = dom.oid WHERE t.typtype = 'd')
               SELECT FROM dom JOIN pg_catalog.pg_constraint c ON c.contypid = dom.oid) THEN
@@ -663,13 +663,13 @@ BEGIN
                               reverse_expr, new_type, new_column, rel);
   END IF;
   SELECT n.nspname INTO nsp FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
-   WHERE c.oid = rel;
+   WHERE c.oid = rel::oid;
   INSERT INTO safemigrate.expansions AS x (relid, table_name, kind, old_column, new_column, new_type, using_expr,
                                            reverse_expr, sync_function, sync_trigger)
   VALUES (rel, rel::text, kind, old_column, new_column, new_type, using_expr, reverse_expr, '', '')
   RETURNING x.expansion_id INTO id;
   UPDATE safemigrate.expansions x
-     SET sync_function = pg_catalog.quote_ident(nsp) || '.' || pg_catalog.quote_ident('safemigrate_sync_' || id),
+     SET sync_function = pg_catalog.quote_ident(nsp) || '.' || pg_catalog.quote_ident('safemigrate_sync_' || id::text),
          -- "~" sorts after letters, digits and "_": BEFORE row triggers fire in name order, and the copy must
          -- come after the table's own triggers (set_updated_at, trg_...) changed the row
          sync_trigger = '~safemigrate_sync_' || id
@@ -784,7 +784,7 @@ BEGIN
   ELSIF e.status = 'aborted' THEN
     RAISE EXCEPTION 'expansion % was aborted', expansion_id USING ERRCODE = 'object_not_in_prerequisite_state';
   END IF;
-  IF NOT EXISTS (SELECT FROM pg_catalog.pg_class WHERE oid = e.relid) THEN
+  IF NOT EXISTS (SELECT FROM pg_catalog.pg_class WHERE oid = e.relid::oid) THEN
     RAISE EXCEPTION 'the table of expansion % (%) no longer exists', expansion_id, e.table_name
       USING ERRCODE = 'undefined_table',
             HINT = pg_catalog.format('Mark it aborted with CALL safemigrate.expand_abort(%s).', expansion_id);
@@ -800,26 +800,26 @@ BEGIN
   END IF;
   -- What the old column carries that dropping it would lose, and the new column does not have: refused,
   -- listed.  Its default and the sequence it owns (serial) move to the new column below.
-  SELECT * INTO oldatt FROM pg_catalog.pg_attribute WHERE attrelid = e.relid AND attname = e.old_column;
-  SELECT * INTO newatt FROM pg_catalog.pg_attribute WHERE attrelid = e.relid AND attname = e.new_column;
-  SELECT coalesce(array_agg(DISTINCT x), '{}') INTO carried FROM (
+  SELECT * INTO oldatt FROM pg_catalog.pg_attribute WHERE attrelid = e.relid::oid AND attname = e.old_column;
+  SELECT * INTO newatt FROM pg_catalog.pg_attribute WHERE attrelid = e.relid::oid AND attname = e.new_column;
+  SELECT coalesce(pg_catalog.array_agg(DISTINCT x), '{}') INTO carried FROM (
     SELECT pg_catalog.pg_describe_object(d.classid, d.objid, d.objsubid) AS x
       FROM pg_catalog.pg_depend d
-     WHERE d.refclassid = 'pg_catalog.pg_class'::regclass AND d.refobjid = e.relid AND d.refobjsubid = oldatt.attnum
+     WHERE d.refclassid = 'pg_catalog.pg_class'::regclass::oid AND d.refobjid = e.relid::oid AND d.refobjsubid = oldatt.attnum
        AND d.deptype IN ('a', 'n')
        -- its own default moves below; a generated column's expression that uses it does not
-       AND NOT (d.classid = 'pg_catalog.pg_attrdef'::regclass
+       AND NOT (d.classid = 'pg_catalog.pg_attrdef'::regclass::oid
                 AND (SELECT ad.adnum FROM pg_catalog.pg_attrdef ad WHERE ad.oid = d.objid) = oldatt.attnum)
-       AND NOT (d.classid = 'pg_catalog.pg_class'::regclass
+       AND NOT (d.classid = 'pg_catalog.pg_class'::regclass::oid
                 AND (SELECT relkind FROM pg_catalog.pg_class WHERE oid = d.objid) = 'S')
     UNION ALL SELECT 'NOT NULL' WHERE oldatt.attnotnull AND NOT newatt.attnotnull
     UNION ALL SELECT 'column privileges (GRANT ... (' || pg_catalog.quote_ident(e.old_column) || '))'
      WHERE oldatt.attacl IS NOT NULL) c;
-  IF cardinality(carried) > 0 THEN
+  IF pg_catalog.cardinality(carried) > 0 THEN
     RAISE EXCEPTION 'expansion %: column "%" of % carries what dropping it would lose', expansion_id, e.old_column,
       e.table_name
       USING ERRCODE = 'dependent_objects_still_exist',
-            DETAIL = 'It has: ' || array_to_string(carried, '; ') || '.',
+            DETAIL = 'It has: ' || pg_catalog.array_to_string(carried, '; ') || '.',
             HINT = pg_catalog.format('Give column %I the same first (CREATE [UNIQUE] INDEX CONCURRENTLY, '
                                      'safemigrate.set_not_null, ADD CONSTRAINT ... NOT VALID then VALIDATE, GRANT; '
                                      'a primary key: a unique index on %I, then ALTER TABLE ... DROP CONSTRAINT and '
@@ -834,9 +834,9 @@ BEGIN
                                     ELSE pg_catalog.quote_ident(a.attname) END, ', ' ORDER BY a.attnum)
     INTO cols
     FROM pg_catalog.pg_attribute a
-   WHERE a.attrelid = e.relid AND a.attnum > 0 AND NOT a.attisdropped AND a.attname <> e.old_column;
+   WHERE a.attrelid = e.relid::oid AND a.attnum > 0 AND NOT a.attisdropped AND a.attname <> e.old_column;
   FOR other IN SELECT * FROM safemigrate.expansions x
-                WHERE x.relid = e.relid AND x.expansion_id <> e.expansion_id
+                WHERE x.relid::oid = e.relid::oid AND x.expansion_id <> e.expansion_id
                   AND x.status NOT IN ('contracted', 'aborted') AND x.using_expr IS NOT NULL LOOP
     BEGIN
       EXECUTE pg_catalog.format('SELECT (%s)::%s FROM (SELECT %s FROM %s) AS r LIMIT 0', other.using_expr,
@@ -860,14 +860,26 @@ BEGIN
   EXECUTE pg_catalog.format('DROP FUNCTION IF EXISTS %s()', e.sync_function);
   SELECT pg_catalog.pg_get_expr(d.adbin, d.adrelid) INTO def
     FROM pg_catalog.pg_attrdef d
-   WHERE d.adrelid = e.relid AND d.adnum = oldatt.attnum;
+   WHERE d.adrelid = e.relid::oid AND d.adnum = oldatt.attnum;
   IF def IS NOT NULL AND NOT newatt.atthasdef AND e.kind = 'rename column' THEN
     EXECUTE pg_catalog.format('ALTER TABLE %s ALTER COLUMN %I SET DEFAULT %s', e.relid::regclass, e.new_column, def);
   ELSIF def IS NOT NULL AND NOT newatt.atthasdef THEN
-    -- A type change: the old default converted to the new type.
+    -- A type change: the old default converted to the new type as the rows are, through the USING expression;
+    -- a default that is a constant gets the converted constant, another one (nextval(), now()) only a plain
+    -- cast of the column.
     BEGIN
-      EXECUTE pg_catalog.format('ALTER TABLE %s ALTER COLUMN %I SET DEFAULT (%s)::%s', e.relid::regclass,
-                                e.new_column, def, e.new_type);
+      IF e.using_expr IS NULL THEN
+        EXECUTE pg_catalog.format('ALTER TABLE %s ALTER COLUMN %I SET DEFAULT (%s)::%s', e.relid::regclass,
+                                  e.new_column, def, e.new_type);
+      ELSIF (SELECT d.adbin::text LIKE '{CONST %' FROM pg_catalog.pg_attrdef d
+              WHERE d.adrelid = e.relid::oid AND d.adnum = oldatt.attnum) THEN
+        EXECUTE pg_catalog.format('SELECT pg_catalog.quote_literal(((%s)::%s)::text) FROM (SELECT %s AS %I) AS r',
+                                  e.using_expr, e.new_type, def, e.old_column) INTO def;
+        EXECUTE pg_catalog.format('ALTER TABLE %s ALTER COLUMN %I SET DEFAULT %s::%s', e.relid::regclass,
+                                  e.new_column, coalesce(def, 'NULL'), e.new_type);
+      ELSE
+        RAISE EXCEPTION 'not a constant' USING ERRCODE = 'feature_not_supported';
+      END IF;
     EXCEPTION WHEN OTHERS THEN
       RAISE EXCEPTION 'expansion %: the default of column "%" (%) does not convert to %', expansion_id,
         e.old_column, def, e.new_type
@@ -878,8 +890,8 @@ BEGIN
     END;
   END IF;
   FOR seq IN SELECT d.objid::regclass FROM pg_catalog.pg_depend d JOIN pg_catalog.pg_class c ON c.oid = d.objid
-              WHERE d.classid = 'pg_catalog.pg_class'::regclass AND c.relkind = 'S' AND d.deptype = 'a'
-                AND d.refclassid = 'pg_catalog.pg_class'::regclass AND d.refobjid = e.relid
+              WHERE d.classid = 'pg_catalog.pg_class'::regclass::oid AND c.relkind = 'S' AND d.deptype = 'a'
+                AND d.refclassid = 'pg_catalog.pg_class'::regclass::oid AND d.refobjid = e.relid::oid
                 AND d.refobjsubid = oldatt.attnum LOOP
     EXECUTE pg_catalog.format('ALTER SEQUENCE %s OWNED BY %s.%I', seq, e.relid::regclass, e.new_column);
   END LOOP;
@@ -906,8 +918,8 @@ RETURNS void
 LANGUAGE plpgsql
 AS $fn$
 BEGIN
-  IF EXISTS (SELECT FROM pg_catalog.pg_proc p WHERE p.oid = to_regprocedure(e.sync_function || '()')
-                AND p.proowner = current_user::regrole AND p.prosrc = safemigrate._expansion_sync_body(e)) THEN
+  IF EXISTS (SELECT FROM pg_catalog.pg_proc p WHERE p.oid = pg_catalog.to_regprocedure(e.sync_function || '()')::oid
+                AND p.proowner = current_user::regrole::oid AND p.prosrc = safemigrate._expansion_sync_body(e)) THEN
     EXECUTE pg_catalog.format('DROP FUNCTION %s()', e.sync_function);
   END IF;
 END
@@ -936,7 +948,7 @@ BEGIN
     RAISE EXCEPTION 'expansion % is contracted: the old shape is gone', expansion_id
       USING ERRCODE = 'object_not_in_prerequisite_state';
   END IF;
-  IF NOT EXISTS (SELECT FROM pg_catalog.pg_class WHERE oid = e.relid) THEN
+  IF NOT EXISTS (SELECT FROM pg_catalog.pg_class WHERE oid = e.relid::oid) THEN
     RAISE NOTICE 'expansion %: its table (%) no longer exists; marked aborted', expansion_id, e.table_name;
     PERFORM safemigrate._drop_sync_function(e);
     UPDATE safemigrate.backfill_jobs b SET status = 'cancelled', request = NULL, finished_at = clock_timestamp()
@@ -954,7 +966,7 @@ BEGIN
   EXECUTE pg_catalog.format('DROP TRIGGER IF EXISTS %I ON %s', e.sync_trigger, e.relid::regclass);
   PERFORM safemigrate._drop_sync_function(e);
   IF EXISTS (SELECT FROM pg_catalog.pg_attribute
-              WHERE attrelid = e.relid AND attname = e.new_column AND NOT attisdropped) THEN
+              WHERE attrelid = e.relid::oid AND attname = e.new_column AND NOT attisdropped) THEN
     EXECUTE pg_catalog.format('/* safemigrate: expand-contract */ ALTER TABLE %s DROP COLUMN %I',
                               e.relid::regclass, e.new_column);
   END IF;
@@ -1023,7 +1035,7 @@ BEGIN
     RAISE EXCEPTION 'the table and the column name must not be NULL' USING ERRCODE = 'null_value_not_allowed';
   END IF;
   IF NOT EXISTS (SELECT FROM pg_catalog.pg_attribute
-                  WHERE attrelid = "table" AND attname = "column" AND attnum > 0 AND NOT attisdropped) THEN
+                  WHERE attrelid = "table"::oid AND attname = "column" AND attnum > 0 AND NOT attisdropped) THEN
     RAISE EXCEPTION 'column "%" of relation "%" does not exist', "column", "table" USING ERRCODE = 'undefined_column';
   END IF;
   -- Its CHECK is named table_column_not_null, or with 1, 2, ... when that name is taken; one left by an
@@ -1031,10 +1043,10 @@ BEGIN
   -- name is not touched).
   -- The candidate names: table_column_not_null, then not_null1, not_null2, ...; past 63 bytes the longer of
   -- the table and column names is shortened, by whole characters (makeObjectName(), as the hook's steps do).
-  base := (SELECT relname FROM pg_catalog.pg_class WHERE oid = "table") || '_' || "column" || '_not_null';
+  base := (SELECT relname::text FROM pg_catalog.pg_class WHERE oid = "table"::oid) || '_' || "column"::text || '_not_null';
   FOR i IN 0..99 LOOP
     suffix := 'not_null' || CASE WHEN i = 0 THEN '' ELSE i::text END;
-    b := (SELECT relname FROM pg_catalog.pg_class WHERE oid = "table");
+    b := (SELECT relname::text FROM pg_catalog.pg_class WHERE oid = "table"::oid);
     col := "column";
     WHILE octet_length(b) + octet_length(col) + octet_length(suffix) + 2 > 63 LOOP
       IF octet_length(b) > octet_length(col) THEN
@@ -1043,24 +1055,24 @@ BEGIN
         col := left(col, -1);
       END IF;
     END LOOP;
-    cands := cands || (b || '_' || col || '_' || suffix)::name;
+    cands := pg_catalog.array_append(cands, (b || '_' || col || '_' || suffix)::name);
   END LOOP;
   SELECT c.conname, c.convalidated INTO con, valid
     FROM pg_catalog.pg_constraint c
-   WHERE c.conrelid = "table" AND c.contype = 'c' AND c.conname = ANY (cands)
+   WHERE c.conrelid = "table"::oid AND c.contype = 'c' AND c.conname = ANY (cands)
      AND pg_catalog.pg_get_expr(c.conbin, c.conrelid) = pg_catalog.format('(%I IS NOT NULL)', "column")
    ORDER BY pg_catalog.array_position(cands, c.conname) LIMIT 1;
   IF con IS NULL THEN
     SELECT x.n INTO con
-      FROM unnest(cands) WITH ORDINALITY AS x(n, i)
-     WHERE NOT EXISTS (SELECT FROM pg_catalog.pg_constraint c WHERE c.conrelid = "table" AND c.conname = x.n)
+      FROM pg_catalog.unnest(cands) WITH ORDINALITY AS x(n, i)
+     WHERE NOT EXISTS (SELECT FROM pg_catalog.pg_constraint c WHERE c.conrelid = "table"::oid AND c.conname = x.n)
      ORDER BY x.i LIMIT 1;
     IF con IS NULL THEN
       RAISE EXCEPTION 'no free name for the CHECK constraint of %.%', "table", "column"
         USING ERRCODE = 'duplicate_object', HINT = pg_catalog.format('Drop the constraints named %s...', base);
     END IF;
   END IF;
-  IF (SELECT attnotnull FROM pg_catalog.pg_attribute WHERE attrelid = "table" AND attname = "column") THEN
+  IF (SELECT attnotnull FROM pg_catalog.pg_attribute WHERE attrelid = "table"::oid AND attname = "column") THEN
     RAISE NOTICE 'column "%" of "%" is already NOT NULL', "column", "table";
   ELSE
     IF valid IS NULL THEN
@@ -1074,7 +1086,7 @@ BEGIN
     EXECUTE pg_catalog.format('ALTER TABLE %s ALTER COLUMN %I SET NOT NULL', "table", "column");
   END IF;
   -- con is the CHECK this procedure created or took over: the only one it drops
-  IF EXISTS (SELECT FROM pg_catalog.pg_constraint c WHERE c.conrelid = "table" AND c.conname = con AND c.contype = 'c'
+  IF EXISTS (SELECT FROM pg_catalog.pg_constraint c WHERE c.conrelid = "table"::oid AND c.conname = con AND c.contype = 'c'
                AND pg_catalog.pg_get_expr(c.conbin, c.conrelid) = pg_catalog.format('(%I IS NOT NULL)', "column")) THEN
     EXECUTE pg_catalog.format('ALTER TABLE %s DROP CONSTRAINT %I', "table", con);
   END IF;
@@ -1097,6 +1109,10 @@ ALTER TABLE safemigrate.backfill_jobs ENABLE ROW LEVEL SECURITY;
 CREATE POLICY backfill_jobs_owner ON safemigrate.backfill_jobs USING (owner = current_user);
 ALTER TABLE safemigrate.expansions ENABLE ROW LEVEL SECURITY;
 CREATE POLICY expansions_owner ON safemigrate.expansions USING (owner = current_user);
+-- ... and whoever may alter the table (a member of its owner role) sees its expansions, to read only: contract()
+-- must see another role's open expansion of the table whose trigger reads the column it drops.
+CREATE POLICY expansions_table_owner ON safemigrate.expansions FOR SELECT
+  USING (pg_catalog.pg_has_role((SELECT c.relowner FROM pg_catalog.pg_class c WHERE c.oid = relid::oid), 'USAGE'));
 GRANT SELECT, INSERT, UPDATE ON safemigrate.backfill_jobs, safemigrate.expansions TO PUBLIC;
 GRANT SELECT ON safemigrate.backfill_progress, safemigrate.expansion_status TO PUBLIC;
 

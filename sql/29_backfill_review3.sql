@@ -57,6 +57,39 @@ CALL safemigrate.contract(:expansion_id);
 INSERT INTO r3_em (id) VALUES (11);
 SELECT st, pg_typeof(st) FROM r3_em WHERE id = 11;
 
+-- ... through the USING expression when it is a constant (cents to euros: 100 becomes 1.00, not 100.00)
+CREATE TABLE r3_d (id int PRIMARY KEY, cents int DEFAULT 100);
+INSERT INTO r3_d SELECT g, 250 FROM generate_series(1, 5) g;
+CALL safemigrate.expand_alter_column_type('r3_d', 'cents', 'numeric(10,2)', using_expr => 'cents / 100.0') \gset
+CALL safemigrate.contract(:expansion_id);
+INSERT INTO r3_d (id) VALUES (6);
+SELECT id, cents FROM r3_d WHERE id IN (1, 6) ORDER BY id;
+
+-- contract() sees another role's open expansion of the table (row-level security hid it): refused too.
+CREATE ROLE regress_r3_owners;
+CREATE ROLE regress_r3_alice IN ROLE regress_r3_owners;
+CREATE ROLE regress_r3_bob IN ROLE regress_r3_owners;
+CREATE TABLE r3_shared (id int PRIMARY KEY, a int, b int);
+INSERT INTO r3_shared SELECT g, g, g FROM generate_series(1, 10) g;
+ALTER TABLE r3_shared OWNER TO regress_r3_owners;
+GRANT USAGE, CREATE ON SCHEMA public TO regress_r3_owners;
+SET ROLE regress_r3_alice;
+CALL safemigrate.expand_alter_column_type('r3_shared', 'b', 'bigint', using_expr => 'b + a') \gset alice_
+SET ROLE regress_r3_bob;
+CALL safemigrate.expand_rename_column('r3_shared', 'a', 'a2') \gset bob_
+CALL safemigrate.contract(:bob_expansion_id);
+\echo :LAST_ERROR_SQLSTATE
+INSERT INTO r3_shared (id, a, b) VALUES (101, 1, 1);
+CALL safemigrate.expand_abort(:bob_expansion_id);
+SET ROLE regress_r3_alice;
+CALL safemigrate.expand_abort(:alice_expansion_id);
+RESET ROLE;
+SET safemigrate.mode = off;
+DROP TABLE r3_shared;
+REVOKE USAGE, CREATE ON SCHEMA public FROM regress_r3_owners;
+DROP ROLE regress_r3_alice, regress_r3_bob, regress_r3_owners;
+RESET safemigrate.mode;
+
 -- A key moved by a row trigger or a generated key column: the batch that
 -- would update a row twice fails (SQLSTATE 27000) and is rolled back.
 CREATE TABLE r3_tk (id int PRIMARY KEY, v int DEFAULT 0);
@@ -95,7 +128,7 @@ CALL safemigrate.backfill_resume(:job);
 SELECT rel::text, v FROM r3_meta ORDER BY 1;
 
 SET safemigrate.mode = off;
-DROP TABLE r3_j, r3_js, r3_price, r3_ord, r3_em, r3_tk, r3_tg, r3_meta, public.r3_t3;
+DROP TABLE r3_j, r3_js, r3_price, r3_ord, r3_em, r3_d, r3_tk, r3_tg, r3_meta, public.r3_t3;
 DROP TYPE r3_mood;
 DROP FUNCTION r3_mv();
 DROP SCHEMA r3_s1 CASCADE;

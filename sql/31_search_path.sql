@@ -20,6 +20,29 @@ RESET safemigrate.mode;
 SELECT stmt_no, error FROM safemigrate.rehearse('SELECT 1; SELECT count(*) FROM sp_t');
 SELECT count(*) FROM safemigrate.blockers('sp_t');
 SELECT what, count(*) FROM sp_called GROUP BY what;
+-- ... nor set_not_null(), the expand-contract procedures, or a backfill of a varchar key (varchar has no
+-- comparison operators of its own: the batches name the key type's btree operators)
+SET safemigrate.mode = off;
+CREATE FUNCTION public.sp_le(varchar, varchar) RETURNS boolean LANGUAGE plpgsql AS
+  $$BEGIN INSERT INTO sp_called VALUES ('varchar <= varchar'); RETURN $1::text OPERATOR(pg_catalog.<=) $2::text; END$$;
+CREATE OPERATOR public.<= (LEFTARG = varchar, RIGHTARG = varchar, FUNCTION = public.sp_le);
+CREATE FUNCTION public.sp_and(smallint, integer) RETURNS integer LANGUAGE plpgsql AS
+  $$BEGIN INSERT INTO sp_called VALUES ('smallint & integer'); RETURN $1::int OPERATOR(pg_catalog.&) $2; END$$;
+CREATE OPERATOR public.& (LEFTARG = smallint, RIGHTARG = integer, FUNCTION = public.sp_and);
+CREATE FUNCTION public.sp_cat(name, name) RETURNS text LANGUAGE plpgsql AS
+  $$BEGIN INSERT INTO sp_called VALUES ('name || name'); RETURN $1::text OPERATOR(pg_catalog.||) $2::text; END$$;
+CREATE OPERATOR public.|| (LEFTARG = name, RIGHTARG = name, FUNCTION = public.sp_cat);
+CREATE TABLE sp_v (code varchar(20) PRIMARY KEY, total int, total2 int, email text);
+INSERT INTO sp_v SELECT 'c' || g, g, NULL, 'e' || g FROM generate_series(1, 30) g;
+RESET safemigrate.mode;
+SELECT setval(pg_get_serial_sequence('safemigrate.backfill_jobs', 'job_id'), 5000) IS NOT NULL AS ids_set,
+       setval(pg_get_serial_sequence('safemigrate.expansions', 'expansion_id'), 400) IS NOT NULL AS expansion_ids_set;
+CALL safemigrate.backfill('sp_v', 'total2 = total', batch_size => 5, min_batch_size => 5, max_batch_size => 5);
+CALL safemigrate.set_not_null('sp_v', 'email');
+CALL safemigrate.expand_rename_column('sp_v', 'total', 'amount') \gset
+CALL safemigrate.contract(:expansion_id);
+SELECT count(*) FILTER (WHERE total2 = amount) AS backfilled, count(*) AS total FROM sp_v;
+SELECT what, count(*) FROM sp_called GROUP BY what;
 -- the script itself runs under the caller's search_path (and its SET holds for the statements after it)
 CREATE SCHEMA sp_s;
 SET safemigrate.mode = off;
@@ -44,9 +67,13 @@ SELECT count(*) FROM safemigrate.blockers(NULL);
 SELECT count(*) FROM safemigrate.blockers('sp_t', NULL);
 
 SET safemigrate.mode = off;
-DROP TABLE sp_t, sp_called;
+DROP TABLE sp_t, sp_called, sp_v;
 DROP SCHEMA sp_s CASCADE;
 DROP OPERATOR public.* (numeric, integer);
 DROP OPERATOR public.= (oid, regclass);
-DROP FUNCTION public.sp_mul(numeric, integer), public.sp_eq(oid, regclass);
+DROP OPERATOR public.<= (varchar, varchar);
+DROP OPERATOR public.& (smallint, integer);
+DROP OPERATOR public.|| (name, name);
+DROP FUNCTION public.sp_mul(numeric, integer), public.sp_eq(oid, regclass), public.sp_le(varchar, varchar),
+  public.sp_and(smallint, integer), public.sp_cat(name, name);
 RESET safemigrate.mode;

@@ -134,25 +134,27 @@ common_problem(std::string_view text, std::string_view what, bool is_set)
 
 KeysetSql
 keyset_sql(std::string_view table, const std::vector<BackfillKey> &keys, std::string_view set_clause,
-		   std::string_view where_clause)
+		   std::string_view where_clause, std::string_view le_op, std::string_view gt_op)
 {
+	const std::string le = " " + std::string(le_op) + " ";
+	const std::string gt = " " + std::string(gt_op) + " ";
 	const int n = static_cast<int>(keys.size());
 	const std::string k = key_list(keys);
 	const std::string rk = key_list(keys, "r.");
 	const std::string t = std::string(table) + " AS r";
 	KeysetSql sql;
 	sql.upper = "SELECT " + text_columns(keys) + " FROM " + t + " ORDER BY " + order_by(keys, true) + " LIMIT 1";
-	sql.next_first = "SELECT " + text_columns(keys) + " FROM " + t + " WHERE " + rk + " <= " + param_list(keys, 1) +
+	sql.next_first = "SELECT " + text_columns(keys) + " FROM " + t + " WHERE " + rk + le + param_list(keys, 1) +
 					 " ORDER BY " + order_by(keys, false) + " OFFSET $" + std::to_string(n + 1) + " LIMIT 1";
-	sql.next_after = "SELECT " + text_columns(keys) + " FROM " + t + " WHERE " + rk + " > " + param_list(keys, 1) +
-					 " AND " + rk + " <= " + param_list(keys, n + 1) + " ORDER BY " + order_by(keys, false) +
+	sql.next_after = "SELECT " + text_columns(keys) + " FROM " + t + " WHERE " + rk + gt + param_list(keys, 1) +
+					 " AND " + rk + le + param_list(keys, n + 1) + " ORDER BY " + order_by(keys, false) +
 					 " OFFSET $" + std::to_string(2 * n + 1) + " LIMIT 1";
-	sql.update_first = update_head(table, set_clause) + k + " <= " + param_list(keys, 1) + condition(where_clause);
-	sql.update_after = update_head(table, set_clause) + k + " > " + param_list(keys, 1) + " AND " + k +
-					   " <= " + param_list(keys, n + 1) + condition(where_clause);
+	sql.update_first = update_head(table, set_clause) + k + le + param_list(keys, 1) + condition(where_clause);
+	sql.update_after = update_head(table, set_clause) + k + gt + param_list(keys, 1) + " AND " + k +
+					   le + param_list(keys, n + 1) + condition(where_clause);
 	/* Counted in the statement: a batch's rows are never all held in memory. */
 	auto checked = [&](const std::string &update, int hi) {
-		return "WITH u AS (\n" + update + "\nRETURNING " + k + " > " + param_list(keys, hi) +
+		return "WITH u AS (\n" + update + "\nRETURNING " + k + gt + param_list(keys, hi) +
 			   " AS moved)\nSELECT pg_catalog.count(*), pg_catalog.count(*) FILTER (WHERE moved) FROM u";
 	};
 	sql.update_first_checked = checked(sql.update_first, 1);

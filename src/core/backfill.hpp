@@ -58,8 +58,13 @@ struct KeysetSql
 };
 
 /* table: the quoted qualified name; where_clause empty: no condition. */
+/*
+ * le, gt: the key comparison operators as the statements write them, e.g.
+ * "OPERATOR(pg_catalog.<=)" (the key type's btree operators, qualified: no
+ * operator of the caller's search_path can stand in for them) or "<=".
+ */
 KeysetSql keyset_sql(std::string_view table, const std::vector<BackfillKey> &keys, std::string_view set_clause,
-					 std::string_view where_clause);
+					 std::string_view where_clause, std::string_view le = "<=", std::string_view gt = ">");
 
 /* TID-range batch: $1 first tid (inclusive), $2 end tid (exclusive), both of type tid. */
 std::string tid_update_sql(std::string_view table, std::string_view set_clause, std::string_view where_clause);

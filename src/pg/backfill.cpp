@@ -68,6 +68,10 @@ extern "C" {
 #include "catalog/objectaddress.h"
 #include "utils/plancache.h"
 #include "utils/timestamp.h"
+#include "access/stratnum.h"
+#include "catalog/pg_am_d.h"
+#include "catalog/pg_operator.h"
+#include "commands/defrem.h"
 
 PG_FUNCTION_INFO_V1(safemigrate_backfill);
 PG_FUNCTION_INFO_V1(safemigrate_backfill_create);
@@ -510,6 +514,52 @@ key_may_move(const Job *job)
 	return generated;
 }
 
+/*
+ * The key comparisons of the batch statements, as OPERATOR(schema.<=) and
+ * OPERATOR(schema.>): the operators of the key types' default btree
+ * operator classes (the order of the batches), named by schema, so that no
+ * operator in a schema of the caller's search_path (a varchar or domain key
+ * has no exact built-in one) can stand in for them and run with the rights
+ * of whoever runs the job.  Plain <= and > when the key columns' operators
+ * are not in one schema under those names (a composite key of types from
+ * different schemas).  C-style frame; may ereport.
+ */
+void
+key_operators(const Job *job, const char **le, const char **gt)
+{
+	*le = "<=";
+	*gt = ">";
+	Oid nsp = InvalidOid;
+	for (int i = 0; i < job->nkeys; ++i)
+	{
+		Oid opclass = GetDefaultOpClass(job->typids[i], BTREE_AM_OID);
+		if (!OidIsValid(opclass))
+			return;
+		Oid family = get_opclass_family(opclass);
+		Oid intype = get_opclass_input_type(opclass);
+		Oid ops[2] = {get_opfamily_member(family, intype, intype, BTLessEqualStrategyNumber),
+					  get_opfamily_member(family, intype, intype, BTGreaterStrategyNumber)};
+		const char *names[2] = {"<=", ">"};
+		for (int k = 0; k < 2; ++k)
+		{
+			HeapTuple tup = OidIsValid(ops[k]) ? SearchSysCache1(OPEROID, ObjectIdGetDatum(ops[k])) : NULL;
+			if (tup == NULL)
+				return;
+			Form_pg_operator op = (Form_pg_operator) GETSTRUCT(tup);
+			bool same = strcmp(NameStr(op->oprname), names[k]) == 0 && (!OidIsValid(nsp) || op->oprnamespace == nsp);
+			nsp = op->oprnamespace;
+			ReleaseSysCache(tup);
+			if (!same)
+				return;
+		}
+	}
+	const char *schema = OidIsValid(nsp) ? get_namespace_name(nsp) : NULL;
+	if (schema == NULL)
+		return;
+	*le = psprintf("OPERATOR(%s.<=)", quote_identifier(schema));
+	*gt = psprintf("OPERATOR(%s.>)", quote_identifier(schema));
+}
+
 /* The statements of a job: texts from the core, prepared and kept. */
 void
 prepare_job(Job *job, bool creating)
@@ -521,10 +571,12 @@ prepare_job(Job *job, bool creating)
 	if (job->nkeys > 0)
 	{
 		SmKeysetSql sql;
-		if (!sm_backfill_keyset_sql(job->table, job->nkeys, job->keys, job->types, job->set_clause,
-									job->where_clause, job->cxt, &sql, &err))
-			fence_failed(err);
 		resolve_key_types(job);
+		const char *le, *gt;
+		key_operators(job, &le, &gt);
+		if (!sm_backfill_keyset_sql(job->table, job->nkeys, job->keys, job->types, job->set_clause,
+									job->where_clause, le, gt, job->cxt, &sql, &err))
+			fence_failed(err);
 		for (int i = 0; i < 2 * job->nkeys; ++i)
 			types[i] = TEXTOID;
 		types[job->nkeys] = INT8OID;

@@ -46,8 +46,20 @@ namespace {
 /* Names of relations created earlier in the script. */
 struct Created
 {
-	List *names; /* of char *, the bare relation names */
+	List *names;   /* of char *, the bare relation names */
+	List *renamed; /* of char *, new names of relations renamed earlier (they exist; not new) */
 };
+
+/* Does the script rename a relation to this name before? */
+bool
+renamed_to(const Created *created, std::string_view name)
+{
+	ListCell *lc;
+	foreach (lc, created->renamed)
+		if (name == (const char *) lfirst(lc))
+			return true;
+	return false;
+}
 
 void
 remember_created(Created *created, Node *parsetree)
@@ -81,6 +93,21 @@ remember_created(Created *created, Node *parsetree)
 			if (((IndexStmt *) parsetree)->idxname != NULL)
 				created->names = lappend(created->names, ((IndexStmt *) parsetree)->idxname);
 			break;
+		case T_RenameStmt:
+		{
+			/* a relation renamed earlier in the script exists under its new name (a table swap) */
+			const RenameStmt *r = (const RenameStmt *) parsetree;
+			if (r->relation != NULL && r->newname != NULL && r->subname == NULL)
+				created->renamed = lappend(created->renamed, r->newname);
+			break;
+		}
+		case T_CreateSchemaStmt:
+		{
+			ListCell *lc;
+			foreach (lc, ((CreateSchemaStmt *) parsetree)->schemaElts)
+				remember_created(created, (Node *) lfirst(lc));
+			break;
+		}
 		default:
 			break;
 	}
@@ -218,19 +245,19 @@ reset_all_step(void *)
  */
 /* The first relation of stmt.relations that does not exist and is not created earlier in the script. */
 const char *
-missing_relation(const core::Statement &stmt)
+missing_relation(const core::Statement &stmt, const Created *created)
 {
 	for (int i = 0; i < stmt.nrelations; ++i)
 	{
 		const core::RelationFacts &r = stmt.relations[i];
-		if (!r.exists && !r.created_in_script && !r.qualified_name.empty())
+		if (!r.exists && !r.created_in_script && !r.qualified_name.empty() && !renamed_to(created, r.name))
 			return pnstrdup(r.qualified_name.data(), r.qualified_name.size());
 	}
 	return NULL;
 }
 
 const char *
-missing_target(Node *parsetree, const core::Statement &stmt)
+missing_target(Node *parsetree, const core::Statement &stmt, const Created *created)
 {
 	bool missing_ok = false;
 	switch (nodeTag(parsetree))
@@ -240,18 +267,20 @@ missing_target(Node *parsetree, const core::Statement &stmt)
 			const DropStmt *d = (const DropStmt *) parsetree;
 			bool relations = d->removeType == OBJECT_TABLE || d->removeType == OBJECT_VIEW ||
 							 d->removeType == OBJECT_MATVIEW || d->removeType == OBJECT_FOREIGN_TABLE;
-			return relations && !d->missing_ok ? missing_relation(stmt) : NULL;
+			return relations && !d->missing_ok ? missing_relation(stmt, created) : NULL;
 		}
 		case T_TruncateStmt:
 		case T_LockStmt:
-			return missing_relation(stmt);
+			return missing_relation(stmt, created);
 		case T_RenameStmt:
-			if (((RenameStmt *) parsetree)->relation == NULL)
+			/* (an index may have been created implicitly earlier in the script, by a constraint or LIKE) */
+			if (((RenameStmt *) parsetree)->relation == NULL || ((RenameStmt *) parsetree)->renameType == OBJECT_INDEX)
 				return NULL;
 			missing_ok = ((RenameStmt *) parsetree)->missing_ok;
 			break;
 		case T_AlterObjectSchemaStmt:
-			if (((AlterObjectSchemaStmt *) parsetree)->relation == NULL)
+			if (((AlterObjectSchemaStmt *) parsetree)->relation == NULL ||
+				((AlterObjectSchemaStmt *) parsetree)->objectType == OBJECT_INDEX)
 				return NULL;
 			missing_ok = ((AlterObjectSchemaStmt *) parsetree)->missing_ok;
 			break;
@@ -268,6 +297,9 @@ missing_target(Node *parsetree, const core::Statement &stmt)
 	}
 	const core::RelationFacts &r = stmt.relation;
 	if (missing_ok || r.exists || r.created_in_script || r.qualified_name.empty())
+		return NULL;
+	/* (a renamed relation is unknown to check(): for ALTER TABLE and CREATE INDEX that is an error row, as before) */
+	if ((IsA(parsetree, RenameStmt) || IsA(parsetree, AlterObjectSchemaStmt)) && renamed_to(created, r.name))
 		return NULL;
 	return pnstrdup(r.qualified_name.data(), r.qualified_name.size());
 }
@@ -454,7 +486,7 @@ check_script(PG_FUNCTION_ARGS)
 													   ALLOCSET_SMALL_SIZES);
 	core::Settings settings;
 	bool settings_stale = true;
-	Created created = {NIL};
+	Created created = {NIL, NIL};
 	/* check(migration, single_transaction => true): the whole script in one transaction block. */
 	const bool single = PG_NARGS() > 1 && PG_GETARG_BOOL(1);
 	bool in_block = single;
@@ -657,7 +689,7 @@ check_script(PG_FUNCTION_ARGS)
 		if (error == NULL)
 		{
 			mark_all_created(&created, &stmt);
-			const char *missing = missing_target(parsetree, stmt);
+			const char *missing = missing_target(parsetree, stmt, &created);
 			if (missing != NULL)
 				error = psprintf("relation \"%s\" does not exist (check() does not follow a RENAME earlier in the "
 								 "script)",

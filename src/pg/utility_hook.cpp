@@ -559,6 +559,30 @@ judge(PlannedStmt *pstmt, const char *queryString, ProcessUtilityContext context
 		}
 		verdict_out->nlocks = 0; /* the CONCURRENTLY form blocks nobody: no pre-lock */
 		verdict_out->lock = core::LockMode::ShareUpdateExclusive;
+		/*
+		 * But DETACH ... CONCURRENTLY locks the partition AccessExclusive in
+		 * its second transaction: pre-locked as the form written by hand is
+		 * (the protocol names a reader of it and gives up before anything
+		 * is done, instead of leaving it detach-pending after a timeout).
+		 */
+		if (IsA(parsetree, AlterTableStmt))
+		{
+			const AlterTableCmd *cmd = (const AlterTableCmd *) linitial(((AlterTableStmt *) parsetree)->cmds);
+			Oid part = cmd->def != NULL && IsA(cmd->def, PartitionCmd)
+						   ? RangeVarGetRelid(((PartitionCmd *) cmd->def)->name, NoLock, true)
+						   : InvalidOid;
+			if (OidIsValid(part))
+			{
+				char **names = (char **) palloc(sizeof(char *));
+				core::LockMode *modes = (core::LockMode *) palloc(sizeof(core::LockMode));
+				names[0] = quote_qualified_identifier(get_namespace_name(get_rel_namespace(part)), get_rel_name(part));
+				modes[0] = core::LockMode::AccessExclusive;
+				verdict_out->lock_relations = names;
+				verdict_out->lock_modes = modes;
+				verdict_out->nlocks = 1;
+				verdict_out->lock = core::LockMode::AccessExclusive;
+			}
+		}
 		return rewrite_concurrently(pstmt, &verdict);
 	}
 	/* The table, as errtable() would attach it: drivers show it as the error's schema and table fields. */
