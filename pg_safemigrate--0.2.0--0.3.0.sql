@@ -672,7 +672,7 @@ BEGIN
      SET sync_function = pg_catalog.quote_ident(nsp) || '.' || pg_catalog.quote_ident('safemigrate_sync_' || id::text),
          -- "~" sorts after letters, digits and "_": BEFORE row triggers fire in name order, and the copy must
          -- come after the table's own triggers (set_updated_at, trg_...) changed the row
-         sync_trigger = '~safemigrate_sync_' || id
+         sync_trigger = '~safemigrate_sync_' || id::text
    WHERE x.expansion_id = id;
   RETURN id;
 END

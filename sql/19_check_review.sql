@@ -182,6 +182,17 @@ SELECT n, (SELECT string_agg(verdict, ' ' ORDER BY stmt_no) FROM safemigrate.che
     (14, 'BEGIN; SET ROLE regress_sm_cr; SET SESSION AUTHORIZATION DEFAULT; COMMIT; SET safemigrate.mode = warn; ALTER TABLE cr_s.cr_ts ADD CONSTRAINT cr_c CHECK (id > 0);')
   ) AS v(n, script) ORDER BY n;
 SELECT current_user = session_user AS role_restored;
+-- A relation renamed earlier in the script is the relation it was for DROP,
+-- TRUNCATE, LOCK, RENAME and SET SCHEMA (a table swap drops a table with
+-- data); ALTER TABLE on the new name stays an error row (its column facts).
+SELECT stmt_no, command, verdict, rule FROM safemigrate.check($$
+ALTER TABLE cr_s.cr_ts RENAME TO cr_ts_old;
+TRUNCATE cr_s.cr_ts_old;
+DROP TABLE cr_s.cr_ts_old;
+ALTER TABLE cr_s.cr_ts_old ALTER COLUMN id TYPE bigint;
+CREATE TABLE cr_s.cr_new (id bigint PRIMARY KEY);
+ALTER INDEX cr_s.cr_new_pkey RENAME TO cr_new_pk;
+$$) ORDER BY stmt_no;
 -- check()'s facts exist only while it runs: a cursor over it, still open,
 -- does not make the hook judge a table by its facts of before (it was empty).
 CREATE TABLE cr_s.cr_grow (a int);

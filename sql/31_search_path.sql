@@ -32,8 +32,14 @@ CREATE OPERATOR public.& (LEFTARG = smallint, RIGHTARG = integer, FUNCTION = pub
 CREATE FUNCTION public.sp_cat(name, name) RETURNS text LANGUAGE plpgsql AS
   $$BEGIN INSERT INTO sp_called VALUES ('name || name'); RETURN $1::text OPERATOR(pg_catalog.||) $2::text; END$$;
 CREATE OPERATOR public.|| (LEFTARG = name, RIGHTARG = name, FUNCTION = public.sp_cat);
+CREATE FUNCTION public.sp_tcat(text, integer) RETURNS text LANGUAGE plpgsql AS
+  $$BEGIN INSERT INTO sp_called VALUES ('text || integer'); RETURN $1 OPERATOR(pg_catalog.||) $2::text; END$$;
+CREATE OPERATOR public.|| (LEFTARG = text, RIGHTARG = integer, FUNCTION = public.sp_tcat);
+CREATE FUNCTION public.sp_icat(integer, integer) RETURNS integer LANGUAGE plpgsql AS
+  $$BEGIN INSERT INTO sp_called VALUES ('integer || integer'); RETURN $1; END$$;
+CREATE OPERATOR public.|| (LEFTARG = integer, RIGHTARG = integer, FUNCTION = public.sp_icat);
 CREATE TABLE sp_v (code varchar(20) PRIMARY KEY, total int, total2 int, email text);
-INSERT INTO sp_v SELECT 'c' || g, g, NULL, 'e' || g FROM generate_series(1, 30) g;
+INSERT INTO sp_v SELECT 'c' || g::text, g, NULL, 'e' || g::text FROM generate_series(1, 30) g;
 RESET safemigrate.mode;
 SELECT setval(pg_get_serial_sequence('safemigrate.backfill_jobs', 'job_id'), 5000) IS NOT NULL AS ids_set,
        setval(pg_get_serial_sequence('safemigrate.expansions', 'expansion_id'), 400) IS NOT NULL AS expansion_ids_set;
@@ -74,6 +80,9 @@ DROP OPERATOR public.= (oid, regclass);
 DROP OPERATOR public.<= (varchar, varchar);
 DROP OPERATOR public.& (smallint, integer);
 DROP OPERATOR public.|| (name, name);
+DROP OPERATOR public.|| (text, integer);
+DROP OPERATOR public.|| (integer, integer);
 DROP FUNCTION public.sp_mul(numeric, integer), public.sp_eq(oid, regclass), public.sp_le(varchar, varchar),
-  public.sp_and(smallint, integer), public.sp_cat(name, name);
+  public.sp_and(smallint, integer), public.sp_cat(name, name), public.sp_tcat(text, integer),
+  public.sp_icat(integer, integer);
 RESET safemigrate.mode;

@@ -3371,6 +3371,12 @@ sm_facts_cache_begin(MemoryContext cxt)
 	MemoryContextRegisterResetCallback(cxt, cb);
 }
 
+core::RelationFacts
+sm_relation_facts(Oid relid)
+{
+	return facts_for_oid(relid);
+}
+
 bool
 sm_check_is_running()
 {

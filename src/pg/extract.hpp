@@ -68,6 +68,8 @@ void sm_check_running(bool running);
  * DDL): judged without check()'s state (suspend), which comes back after
  * (resume, also on error).
  */
+/* The catalog facts of a relation (with its partitions or children), as the extraction gathers them.  May ereport. */
+core::RelationFacts sm_relation_facts(unsigned int relid);
 bool sm_check_is_running();
 bool sm_check_suspend();
 void sm_check_resume(bool was);

@@ -44,21 +44,60 @@ namespace safemigrate::pg {
 namespace {
 
 /* Names of relations created earlier in the script. */
+/* A relation renamed earlier in the script: its new name, and the relation it is. */
+struct Renamed
+{
+	const char *newname;
+	Oid source;
+};
+
 struct Created
 {
 	List *names;   /* of char *, the bare relation names */
-	List *renamed; /* of char *, new names of relations renamed earlier (they exist; not new) */
+	List *renamed; /* of Renamed *, the newest last */
 };
 
-/* Does the script rename a relation to this name before? */
-bool
+/* The relation the script renamed to this name before (InvalidOid: none). */
+Oid
 renamed_to(const Created *created, std::string_view name)
 {
+	Oid found = InvalidOid;
 	ListCell *lc;
 	foreach (lc, created->renamed)
-		if (name == (const char *) lfirst(lc))
-			return true;
-	return false;
+	{
+		const Renamed *r = (const Renamed *) lfirst(lc);
+		if (name == r->newname)
+			found = r->source;
+	}
+	return found;
+}
+
+/*
+ * A relation renamed earlier in the script is the relation it was: judged by
+ * its facts (a table swap's DROP TABLE of the old table is the drop of a
+ * table with data), named as the statement names it.  May ereport.
+ */
+void
+follow_rename(const Created *created, core::RelationFacts *r)
+{
+	if (r->exists || r->name.empty())
+		return;
+	Oid source = renamed_to(created, r->name);
+	if (!OidIsValid(source))
+		return;
+	std::string_view name = r->name, qualified = r->qualified_name;
+	*r = sm_relation_facts(source);
+	r->name = name;
+	r->qualified_name = qualified;
+}
+
+void
+follow_renames(const Created *created, core::Statement *stmt)
+{
+	follow_rename(created, &stmt->relation);
+	follow_rename(created, &stmt->other);
+	for (int i = 0; i < stmt->nrelations; ++i)
+		follow_rename(created, const_cast<core::RelationFacts *>(&stmt->relations[i]));
 }
 
 void
@@ -97,8 +136,22 @@ remember_created(Created *created, Node *parsetree)
 		{
 			/* a relation renamed earlier in the script exists under its new name (a table swap) */
 			const RenameStmt *r = (const RenameStmt *) parsetree;
-			if (r->relation != NULL && r->newname != NULL && r->subname == NULL)
-				created->renamed = lappend(created->renamed, r->newname);
+			if (r->relation != NULL && r->newname != NULL && r->subname == NULL &&
+				(r->renameType == OBJECT_TABLE || r->renameType == OBJECT_VIEW || r->renameType == OBJECT_MATVIEW ||
+				 r->renameType == OBJECT_FOREIGN_TABLE || r->renameType == OBJECT_INDEX ||
+				 r->renameType == OBJECT_SEQUENCE))
+			{
+				Oid source = RangeVarGetRelid(r->relation, NoLock, true);
+				if (!OidIsValid(source))
+					source = renamed_to(created, r->relation->relname); /* renamed twice */
+				if (OidIsValid(source))
+				{
+					Renamed *rn = (Renamed *) palloc(sizeof(Renamed));
+					rn->newname = pstrdup(r->newname);
+					rn->source = source;
+					created->renamed = lappend(created->renamed, rn);
+				}
+			}
 			break;
 		}
 		case T_CreateSchemaStmt:
@@ -250,7 +303,7 @@ missing_relation(const core::Statement &stmt, const Created *created)
 	for (int i = 0; i < stmt.nrelations; ++i)
 	{
 		const core::RelationFacts &r = stmt.relations[i];
-		if (!r.exists && !r.created_in_script && !r.qualified_name.empty() && !renamed_to(created, r.name))
+		if (!r.exists && !r.created_in_script && !r.qualified_name.empty() && !OidIsValid(renamed_to(created, r.name)))
 			return pnstrdup(r.qualified_name.data(), r.qualified_name.size());
 	}
 	return NULL;
@@ -299,7 +352,7 @@ missing_target(Node *parsetree, const core::Statement &stmt, const Created *crea
 	if (missing_ok || r.exists || r.created_in_script || r.qualified_name.empty())
 		return NULL;
 	/* (a renamed relation is unknown to check(): for ALTER TABLE and CREATE INDEX that is an error row, as before) */
-	if ((IsA(parsetree, RenameStmt) || IsA(parsetree, AlterObjectSchemaStmt)) && renamed_to(created, r.name))
+	if ((IsA(parsetree, RenameStmt) || IsA(parsetree, AlterObjectSchemaStmt)) && OidIsValid(renamed_to(created, r.name)))
 		return NULL;
 	return pnstrdup(r.qualified_name.data(), r.qualified_name.size());
 }
@@ -688,6 +741,10 @@ check_script(PG_FUNCTION_ARGS)
 							 refused);
 		if (error == NULL)
 		{
+			/* (ALTER TABLE and CREATE INDEX need the column facts of the relation's name: an error row below) */
+			if (IsA(parsetree, DropStmt) || IsA(parsetree, TruncateStmt) || IsA(parsetree, LockStmt) ||
+				IsA(parsetree, RenameStmt) || IsA(parsetree, AlterObjectSchemaStmt))
+				follow_renames(&created, &stmt);
 			mark_all_created(&created, &stmt);
 			const char *missing = missing_target(parsetree, stmt, &created);
 			if (missing != NULL)
@@ -770,7 +827,13 @@ check_script(PG_FUNCTION_ARGS)
 			if (IsA(parsetree, IndexStmt))
 			{
 				sm_script_consume_last(); /* (what this one attaches, on a partitioned table) */
-				if (!stmt.relation.created_in_script)
+				/* (not on a table of a name the script creates: it may be another schema's than the catalog's) */
+				const RangeVar *rv = ((IndexStmt *) parsetree)->relation;
+				bool created_name = false;
+				ListCell *cl;
+				foreach (cl, created.names)
+					created_name = created_name || (rv != NULL && strcmp(rv->relname, (const char *) lfirst(cl)) == 0);
+				if (!stmt.relation.created_in_script && !created_name)
 					sm_script_index_add((IndexStmt *) parsetree);
 			}
 			else if (IsA(parsetree, DropStmt))
