@@ -577,9 +577,9 @@ BEGIN
     -- restarted: go on where it stopped, with the arguments it was started with
     IF (prior.new_type IS DISTINCT FROM _expansion_for.new_type
         AND (prior.new_type::regtype::oid IS DISTINCT FROM _expansion_for.new_type::regtype::oid
-             OR lower(pg_catalog.regexp_replace(prior.new_type, '\s', '', 'g'))
-                <> lower(pg_catalog.regexp_replace(_expansion_for.new_type, '\s', '', 'g'))
-                AND (strpos(prior.new_type, '(') > 0 OR strpos(_expansion_for.new_type, '(') > 0)))
+             OR pg_catalog.lower(pg_catalog.regexp_replace(prior.new_type, '\s', '', 'g'))
+                <> pg_catalog.lower(pg_catalog.regexp_replace(_expansion_for.new_type, '\s', '', 'g'))
+                AND (pg_catalog.strpos(prior.new_type, '(') > 0 OR pg_catalog.strpos(_expansion_for.new_type, '(') > 0)))
        OR prior.using_expr IS DISTINCT FROM _expansion_for.using_expr
        OR prior.reverse_expr IS DISTINCT FROM _expansion_for.reverse_expr THEN
       RAISE EXCEPTION 'expansion % of % is under way with other arguments', prior.expansion_id, rel
@@ -688,8 +688,8 @@ AS $fn$
 DECLARE
   c text := col;
 BEGIN
-  WHILE octet_length(c) + 4 > 63 LOOP
-    c := left(c, -1);
+  WHILE pg_catalog.octet_length(c) + 4 > 63 LOOP
+    c := pg_catalog.left(c, -1);
   END LOOP;
   RETURN (c || '_new')::name;
 END
@@ -864,14 +864,18 @@ BEGIN
   IF def IS NOT NULL AND NOT newatt.atthasdef AND e.kind = 'rename column' THEN
     EXECUTE pg_catalog.format('ALTER TABLE %s ALTER COLUMN %I SET DEFAULT %s', e.relid::regclass, e.new_column, def);
   ELSIF def IS NOT NULL AND NOT newatt.atthasdef THEN
-    -- A type change: the old default converted to the new type as the rows are, through the USING expression;
-    -- a default that is a constant gets the converted constant, another one (nextval(), now()) only a plain
-    -- cast of the column.
+    -- A type change: the old default converted to the new type as the rows are.  Without a USING expression
+    -- (the column itself) by a cast, whatever the default (nextval() of a serial too); with one, a default
+    -- that calls only immutable functions (a constant) gets its value converted through it, another one
+    -- (now(), nextval()) is refused.
     BEGIN
-      IF e.using_expr IS NULL THEN
+      IF e.using_expr IS NULL OR e.using_expr = pg_catalog.quote_ident(e.old_column) THEN
         EXECUTE pg_catalog.format('ALTER TABLE %s ALTER COLUMN %I SET DEFAULT (%s)::%s', e.relid::regclass,
                                   e.new_column, def, e.new_type);
-      ELSIF (SELECT d.adbin::text LIKE '{CONST %' FROM pg_catalog.pg_attrdef d
+      ELSIF (SELECT pg_catalog.bool_and(p.provolatile = 'i') IS NOT FALSE
+               FROM pg_catalog.pg_attrdef d
+               LEFT JOIN LATERAL pg_catalog.regexp_matches(d.adbin::text, ':(?:op)?funcid ([0-9]+)', 'g') AS m(f) ON true
+               LEFT JOIN pg_catalog.pg_proc p ON p.oid = m.f[1]::oid
               WHERE d.adrelid = e.relid::oid AND d.adnum = oldatt.attnum) THEN
         EXECUTE pg_catalog.format('SELECT pg_catalog.quote_literal(((%s)::%s)::text) FROM (SELECT %s AS %I) AS r',
                                   e.using_expr, e.new_type, def, e.old_column) INTO def;
@@ -1048,11 +1052,11 @@ BEGIN
     suffix := 'not_null' || CASE WHEN i = 0 THEN '' ELSE i::text END;
     b := (SELECT relname::text FROM pg_catalog.pg_class WHERE oid = "table"::oid);
     col := "column";
-    WHILE octet_length(b) + octet_length(col) + octet_length(suffix) + 2 > 63 LOOP
-      IF octet_length(b) > octet_length(col) THEN
-        b := left(b, -1);
+    WHILE pg_catalog.octet_length(b) + pg_catalog.octet_length(col) + pg_catalog.octet_length(suffix) + 2 > 63 LOOP
+      IF pg_catalog.octet_length(b) > pg_catalog.octet_length(col) THEN
+        b := pg_catalog.left(b, -1);
       ELSE
-        col := left(col, -1);
+        col := pg_catalog.left(col, -1);
       END IF;
     END LOOP;
     cands := pg_catalog.array_append(cands, (b || '_' || col || '_' || suffix)::name);

@@ -132,29 +132,67 @@ common_problem(std::string_view text, std::string_view what, bool is_set)
 
 } // namespace
 
+namespace {
+
+/* Do all key columns have the same operators? */
+bool
+uniform_operators(const std::vector<BackfillKey> &keys)
+{
+	for (const BackfillKey &k : keys)
+		if (k.lt != keys[0].lt || k.le != keys[0].le || k.eq != keys[0].eq || k.gt != keys[0].gt)
+			return false;
+	return true;
+}
+
+/*
+ * (k1, ..., kn) > (p1, ..., pn) or <= spelled out column by column, each
+ * with its own operators: k1 > p1 OR (k1 = p1 AND (...)), the last column
+ * with the comparison itself; the lexicographic order of a row comparison.
+ */
+std::string
+spelled_out(const std::vector<BackfillKey> &keys, std::string_view prefix, int first, bool greater, std::size_t i = 0)
+{
+	const BackfillKey &k = keys[i];
+	std::string col = std::string(prefix) + k.name;
+	std::string param = "$" + std::to_string(first + static_cast<int>(i)) + "::" + k.type;
+	if (i + 1 == keys.size())
+		return col + " " + (greater ? k.gt : k.le) + " " + param;
+	return "(" + col + " " + (greater ? k.gt : k.lt) + " " + param + " OR (" + col + " " + k.eq + " " + param +
+		   " AND " + spelled_out(keys, prefix, first, greater, i + 1) + "))";
+}
+
+} // namespace
+
 KeysetSql
 keyset_sql(std::string_view table, const std::vector<BackfillKey> &keys, std::string_view set_clause,
-		   std::string_view where_clause, std::string_view le_op, std::string_view gt_op)
+		   std::string_view where_clause)
 {
-	const std::string le = " " + std::string(le_op) + " ";
-	const std::string gt = " " + std::string(gt_op) + " ";
 	const int n = static_cast<int>(keys.size());
+	const bool row = keys.empty() || keys[0].le.empty() || uniform_operators(keys);
+	const std::string le_op = keys.empty() || keys[0].le.empty() ? "<=" : keys[0].le;
+	const std::string gt_op = keys.empty() || keys[0].gt.empty() ? ">" : keys[0].gt;
 	const std::string k = key_list(keys);
 	const std::string rk = key_list(keys, "r.");
+	/* key (with prefix) > or <= the parameters from first */
+	auto cmp = [&](std::string_view prefix, const std::string &list, int first, bool greater) {
+		if (row)
+			return list + " " + (greater ? gt_op : le_op) + " " + param_list(keys, first);
+		return spelled_out(keys, prefix, first, greater);
+	};
 	const std::string t = std::string(table) + " AS r";
 	KeysetSql sql;
 	sql.upper = "SELECT " + text_columns(keys) + " FROM " + t + " ORDER BY " + order_by(keys, true) + " LIMIT 1";
-	sql.next_first = "SELECT " + text_columns(keys) + " FROM " + t + " WHERE " + rk + le + param_list(keys, 1) +
+	sql.next_first = "SELECT " + text_columns(keys) + " FROM " + t + " WHERE " + cmp("r.", rk, 1, false) +
 					 " ORDER BY " + order_by(keys, false) + " OFFSET $" + std::to_string(n + 1) + " LIMIT 1";
-	sql.next_after = "SELECT " + text_columns(keys) + " FROM " + t + " WHERE " + rk + gt + param_list(keys, 1) +
-					 " AND " + rk + le + param_list(keys, n + 1) + " ORDER BY " + order_by(keys, false) +
-					 " OFFSET $" + std::to_string(2 * n + 1) + " LIMIT 1";
-	sql.update_first = update_head(table, set_clause) + k + le + param_list(keys, 1) + condition(where_clause);
-	sql.update_after = update_head(table, set_clause) + k + gt + param_list(keys, 1) + " AND " + k +
-					   le + param_list(keys, n + 1) + condition(where_clause);
+	sql.next_after = "SELECT " + text_columns(keys) + " FROM " + t + " WHERE " + cmp("r.", rk, 1, true) + " AND " +
+					 cmp("r.", rk, n + 1, false) + " ORDER BY " + order_by(keys, false) + " OFFSET $" +
+					 std::to_string(2 * n + 1) + " LIMIT 1";
+	sql.update_first = update_head(table, set_clause) + cmp("", k, 1, false) + condition(where_clause);
+	sql.update_after =
+		update_head(table, set_clause) + cmp("", k, 1, true) + " AND " + cmp("", k, n + 1, false) + condition(where_clause);
 	/* Counted in the statement: a batch's rows are never all held in memory. */
 	auto checked = [&](const std::string &update, int hi) {
-		return "WITH u AS (\n" + update + "\nRETURNING " + k + gt + param_list(keys, hi) +
+		return "WITH u AS (\n" + update + "\nRETURNING " + cmp("", k, hi, true) +
 			   " AS moved)\nSELECT pg_catalog.count(*), pg_catalog.count(*) FILTER (WHERE moved) FROM u";
 	};
 	sql.update_first_checked = checked(sql.update_first, 1);

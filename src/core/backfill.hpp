@@ -29,6 +29,13 @@ struct BackfillKey
 {
 	std::string name; /* already quoted */
 	std::string type; /* e.g. "integer", "text" */
+	/*
+	 * The key type's btree comparison operators as the statements write them,
+	 * e.g. "OPERATOR(pg_catalog.<)" (named by schema: no operator of the
+	 * caller's search_path can stand in for them); empty: the plain <, <=,
+	 * = and > of a row comparison.
+	 */
+	std::string lt = "", le = "", eq = "", gt = "";
 };
 
 /*
@@ -59,12 +66,12 @@ struct KeysetSql
 
 /* table: the quoted qualified name; where_clause empty: no condition. */
 /*
- * le, gt: the key comparison operators as the statements write them, e.g.
- * "OPERATOR(pg_catalog.<=)" (the key type's btree operators, qualified: no
- * operator of the caller's search_path can stand in for them) or "<=".
+ * The key comparisons: one row comparison with the keys' operators when
+ * they are the same for every key column (or not given), else spelled out
+ * column by column, each with its own operators.
  */
 KeysetSql keyset_sql(std::string_view table, const std::vector<BackfillKey> &keys, std::string_view set_clause,
-					 std::string_view where_clause, std::string_view le = "<=", std::string_view gt = ">");
+					 std::string_view where_clause);
 
 /* TID-range batch: $1 first tid (inclusive), $2 end tid (exclusive), both of type tid. */
 std::string tid_update_sql(std::string_view table, std::string_view set_clause, std::string_view where_clause);

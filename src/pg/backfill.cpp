@@ -515,49 +515,44 @@ key_may_move(const Job *job)
 }
 
 /*
- * The key comparisons of the batch statements, as OPERATOR(schema.<=) and
- * OPERATOR(schema.>): the operators of the key types' default btree
- * operator classes (the order of the batches), named by schema, so that no
- * operator in a schema of the caller's search_path (a varchar or domain key
- * has no exact built-in one) can stand in for them and run with the rights
- * of whoever runs the job.  Plain <= and > when the key columns' operators
- * are not in one schema under those names (a composite key of types from
- * different schemas).  C-style frame; may ereport.
+ * The key comparisons of the batch statements: for each key column the
+ * <, <=, = and > of its type's default btree operator class (the order of
+ * the batches), as OPERATOR(schema.op), so that no operator in a schema of
+ * the caller's search_path (a varchar or domain key has no exact built-in
+ * one) can stand in for them and run with the rights of whoever runs the
+ * job, and none can change their meaning (a citext key compared as text
+ * would skip rows).  4 * nkeys texts, or NULL when a type has none (the
+ * plain row comparison then).  C-style frame; may ereport.
  */
-void
-key_operators(const Job *job, const char **le, const char **gt)
+char **
+key_operators(const Job *job)
 {
-	*le = "<=";
-	*gt = ">";
-	Oid nsp = InvalidOid;
+	char **ops = (char **) palloc(sizeof(char *) * 4 * Max(job->nkeys, 1));
+	const int strategies[4] = {BTLessStrategyNumber, BTLessEqualStrategyNumber, BTEqualStrategyNumber,
+							   BTGreaterStrategyNumber};
 	for (int i = 0; i < job->nkeys; ++i)
 	{
 		Oid opclass = GetDefaultOpClass(job->typids[i], BTREE_AM_OID);
 		if (!OidIsValid(opclass))
-			return;
+			return NULL;
 		Oid family = get_opclass_family(opclass);
 		Oid intype = get_opclass_input_type(opclass);
-		Oid ops[2] = {get_opfamily_member(family, intype, intype, BTLessEqualStrategyNumber),
-					  get_opfamily_member(family, intype, intype, BTGreaterStrategyNumber)};
-		const char *names[2] = {"<=", ">"};
-		for (int k = 0; k < 2; ++k)
+		for (int k = 0; k < 4; ++k)
 		{
-			HeapTuple tup = OidIsValid(ops[k]) ? SearchSysCache1(OPEROID, ObjectIdGetDatum(ops[k])) : NULL;
+			Oid op = get_opfamily_member(family, intype, intype, strategies[k]);
+			HeapTuple tup = OidIsValid(op) ? SearchSysCache1(OPEROID, ObjectIdGetDatum(op)) : NULL;
 			if (tup == NULL)
-				return;
-			Form_pg_operator op = (Form_pg_operator) GETSTRUCT(tup);
-			bool same = strcmp(NameStr(op->oprname), names[k]) == 0 && (!OidIsValid(nsp) || op->oprnamespace == nsp);
-			nsp = op->oprnamespace;
+				return NULL;
+			Form_pg_operator form = (Form_pg_operator) GETSTRUCT(tup);
+			char *nsp = get_namespace_name(form->oprnamespace);
+			ops[4 * i + k] = nsp != NULL ? psprintf("OPERATOR(%s.%s)", quote_identifier(nsp), NameStr(form->oprname))
+										 : NULL;
 			ReleaseSysCache(tup);
-			if (!same)
-				return;
+			if (ops[4 * i + k] == NULL)
+				return NULL;
 		}
 	}
-	const char *schema = OidIsValid(nsp) ? get_namespace_name(nsp) : NULL;
-	if (schema == NULL)
-		return;
-	*le = psprintf("OPERATOR(%s.<=)", quote_identifier(schema));
-	*gt = psprintf("OPERATOR(%s.>)", quote_identifier(schema));
+	return ops;
 }
 
 /* The statements of a job: texts from the core, prepared and kept. */
@@ -572,10 +567,9 @@ prepare_job(Job *job, bool creating)
 	{
 		SmKeysetSql sql;
 		resolve_key_types(job);
-		const char *le, *gt;
-		key_operators(job, &le, &gt);
+		char **ops = key_operators(job);
 		if (!sm_backfill_keyset_sql(job->table, job->nkeys, job->keys, job->types, job->set_clause,
-									job->where_clause, le, gt, job->cxt, &sql, &err))
+									job->where_clause, ops, job->cxt, &sql, &err))
 			fence_failed(err);
 		for (int i = 0; i < 2 * job->nkeys; ++i)
 			types[i] = TEXTOID;

@@ -22,15 +22,25 @@ namespace safemigrate::pg {
 /* noexcept fence; must not call PostgreSQL except the no-OOM allocator. */
 bool
 sm_backfill_keyset_sql(const char *table, int nkeys, char *const *names, char *const *types, const char *set,
-					   const char *where, const char *le, const char *gt, MemoryContextData *cxt, SmKeysetSql *out,
+					   const char *where, char *const *ops, MemoryContextData *cxt, SmKeysetSql *out,
 					   FenceError *err) noexcept
 {
 	return fence(
 		[&] {
 			std::vector<core::BackfillKey> keys;
 			for (int i = 0; i < nkeys; ++i)
-				keys.push_back(core::BackfillKey{names[i], types[i]});
-			core::KeysetSql s = core::keyset_sql(table, keys, set, where ? where : "", le, gt);
+			{
+				core::BackfillKey k{names[i], types[i]};
+				if (ops != nullptr) /* lt, le, eq, gt of each key */
+				{
+					k.lt = ops[4 * i];
+					k.le = ops[4 * i + 1];
+					k.eq = ops[4 * i + 2];
+					k.gt = ops[4 * i + 3];
+				}
+				keys.push_back(k);
+			}
+			core::KeysetSql s = core::keyset_sql(table, keys, set, where ? where : "");
 			out->upper = sm_copy_out(cxt, s.upper);
 			out->next_first = sm_copy_out(cxt, s.next_first);
 			out->next_after = sm_copy_out(cxt, s.next_after);

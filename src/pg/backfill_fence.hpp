@@ -32,7 +32,7 @@ struct SmKeysetSql
 
 /* names: quoted key columns; types: their SQL type names; where may be NULL. */
 bool sm_backfill_keyset_sql(const char *table, int nkeys, char *const *names, char *const *types, const char *set,
-							const char *where, const char *le, const char *gt, MemoryContextData *cxt, SmKeysetSql *out,
+							const char *where, char *const *ops, MemoryContextData *cxt, SmKeysetSql *out,
 							FenceError *err) noexcept;
 
 bool sm_backfill_tid_sql(const char *table, const char *set, const char *where, MemoryContextData *cxt, char **out,

@@ -3143,6 +3143,7 @@ extract_drop_index(const DropStmt *stmt, core::Statement *out)
 		{
 			RelationFacts missing;
 			missing.exists = false;
+			missing.name = rv->relname;
 			missing.qualified_name = quote_qualified_identifier(rv->schemaname, rv->relname);
 			facts[i++] = missing;
 		}

@@ -30,6 +30,7 @@
 #include "pg/compat.hpp"
 
 extern "C" {
+#include "catalog/index.h"
 #include "commands/defrem.h"
 #include "funcapi.h"
 #include "parser/parser.h"
@@ -78,11 +79,18 @@ renamed_to(const Created *created, std::string_view name)
  * table with data), named as the statement names it.  May ereport.
  */
 void
-follow_rename(const Created *created, core::RelationFacts *r)
+follow_rename(const Created *created, core::RelationFacts *r, bool index_table)
 {
 	if (r->exists || r->name.empty())
 		return;
 	Oid source = renamed_to(created, r->name);
+	/* DROP INDEX is judged by the index's table */
+	if (OidIsValid(source) && index_table)
+	{
+		char kind = get_rel_relkind(source);
+		if (kind == RELKIND_INDEX || kind == RELKIND_PARTITIONED_INDEX)
+			source = IndexGetRelation(source, true);
+	}
 	if (!OidIsValid(source))
 		return;
 	std::string_view name = r->name, qualified = r->qualified_name;
@@ -92,12 +100,12 @@ follow_rename(const Created *created, core::RelationFacts *r)
 }
 
 void
-follow_renames(const Created *created, core::Statement *stmt)
+follow_renames(const Created *created, core::Statement *stmt, bool index_table)
 {
-	follow_rename(created, &stmt->relation);
-	follow_rename(created, &stmt->other);
+	follow_rename(created, &stmt->relation, index_table);
+	follow_rename(created, &stmt->other, index_table);
 	for (int i = 0; i < stmt->nrelations; ++i)
-		follow_rename(created, const_cast<core::RelationFacts *>(&stmt->relations[i]));
+		follow_rename(created, const_cast<core::RelationFacts *>(&stmt->relations[i]), index_table);
 }
 
 void
@@ -562,9 +570,12 @@ check_script(PG_FUNCTION_ARGS)
 		int nest;
 		const char *set[kNScriptSettings];
 		int indexes; /* sm_script_indexes_mark() when it was made */
+		int renamed; /* list_length(created.renamed) then */
 	};
-	/* The indexes the script created before its block began (a ROLLBACK forgets the block's). */
+	/* The indexes the script created, and the relations it renamed, before its block began (a ROLLBACK
+	   forgets the block's). */
 	int block_indexes = 0;
+	int block_renamed = 0;
 	List *savepoints = NIL;
 	/*
 	 * A statement of the script's block failed (an error or a rejection):
@@ -615,6 +626,7 @@ check_script(PG_FUNCTION_ARGS)
 					sp->name = pstrdup(t->savepoint_name);
 					memcpy(sp->set, block_set, sizeof(block_set));
 					sp->indexes = sm_script_indexes_mark();
+					sp->renamed = list_length(created.renamed);
 					sp->nest = NewGUCNestLevel();
 					savepoints = lappend(savepoints, sp);
 				}
@@ -628,6 +640,7 @@ check_script(PG_FUNCTION_ARGS)
 						aborted = false; /* (the savepoint was made before the failure) */
 						memcpy(block_set, sp->set, sizeof(block_set));
 						sm_script_indexes_rollback(sp->indexes);
+						created.renamed = list_truncate(created.renamed, sp->renamed);
 						sp->nest = NewGUCNestLevel(); /* the savepoint stays */
 						savepoints = list_truncate(savepoints, found + 1);
 					}
@@ -649,7 +662,10 @@ check_script(PG_FUNCTION_ARGS)
 				block_nest = -1;
 				/* (a prepared transaction's indexes do not exist before COMMIT PREPARED either) */
 				if (t->kind != TRANS_STMT_COMMIT || aborted)
+				{
 					sm_script_indexes_rollback(block_indexes);
+					created.renamed = list_truncate(created.renamed, block_renamed);
+				}
 				for (int k = 0; k < kNScriptSettings; ++k)
 				{
 					if (t->kind != TRANS_STMT_ROLLBACK && !aborted && block_set[k] != NULL)
@@ -665,6 +681,7 @@ check_script(PG_FUNCTION_ARGS)
 			{
 				block_nest = NewGUCNestLevel();
 				block_indexes = sm_script_indexes_mark();
+				block_renamed = list_length(created.renamed);
 			}
 		}
 
@@ -744,7 +761,8 @@ check_script(PG_FUNCTION_ARGS)
 			/* (ALTER TABLE and CREATE INDEX need the column facts of the relation's name: an error row below) */
 			if (IsA(parsetree, DropStmt) || IsA(parsetree, TruncateStmt) || IsA(parsetree, LockStmt) ||
 				IsA(parsetree, RenameStmt) || IsA(parsetree, AlterObjectSchemaStmt))
-				follow_renames(&created, &stmt);
+				follow_renames(&created, &stmt,
+							   IsA(parsetree, DropStmt) && ((DropStmt *) parsetree)->removeType == OBJECT_INDEX);
 			mark_all_created(&created, &stmt);
 			const char *missing = missing_target(parsetree, stmt, &created);
 			if (missing != NULL)

@@ -152,3 +152,24 @@ TEST(BackfillSql, CheckedUpdatesCountRowsWhoseKeyMovedPastTheBatch)
 	EXPECT_NE(s.update_after_checked.find("RETURNING (a, \"B\") > ($3::integer, $4::text) AS moved"),
 			  std::string::npos);
 }
+
+TEST(BackfillSql, KeysWithOperatorsOfDifferentSchemasAreComparedColumnByColumn)
+{
+	BackfillKey a{"a", "integer", "OPERATOR(pg_catalog.<)", "OPERATOR(pg_catalog.<=)", "OPERATOR(pg_catalog.=)",
+				  "OPERATOR(pg_catalog.>)"};
+	BackfillKey b{"b", "public.citext", "OPERATOR(public.<)", "OPERATOR(public.<=)", "OPERATOR(public.=)",
+				  "OPERATOR(public.>)"};
+	KeysetSql s = keyset_sql("t", {a, b}, "n = n + 1", "");
+	EXPECT_EQ(s.update_first, "UPDATE t SET\nn = n + 1\nWHERE (a OPERATOR(pg_catalog.<) $1::integer OR (a "
+							  "OPERATOR(pg_catalog.=) $1::integer AND b OPERATOR(public.<=) $2::public.citext))");
+	EXPECT_NE(s.update_after.find("WHERE (a OPERATOR(pg_catalog.>) $1::integer OR (a OPERATOR(pg_catalog.=) $1::integer "
+								  "AND b OPERATOR(public.>) $2::public.citext)) AND (a OPERATOR(pg_catalog.<) "
+								  "$3::integer"),
+			  std::string::npos)
+		<< s.update_after;
+	/* the same operators for every column: one row comparison */
+	BackfillKey c = a;
+	c.name = "c";
+	KeysetSql r = keyset_sql("t", {a, c}, "n = n + 1", "");
+	EXPECT_EQ(r.update_first, "UPDATE t SET\nn = n + 1\nWHERE (a, c) OPERATOR(pg_catalog.<=) ($1::integer, $2::integer)");
+}
