@@ -872,7 +872,12 @@ BEGIN
       IF e.using_expr IS NULL OR e.using_expr = pg_catalog.quote_ident(e.old_column) THEN
         EXECUTE pg_catalog.format('ALTER TABLE %s ALTER COLUMN %I SET DEFAULT (%s)::%s', e.relid::regclass,
                                   e.new_column, def, e.new_type);
-      ELSIF (SELECT pg_catalog.bool_and(p.provolatile = 'i') IS NOT FALSE
+      -- (a constant: only constants, immutable functions and operators, and binary casts in its tree; not
+      -- CURRENT_TIMESTAMP, current_user, a cast through text input such as 'today'::date, nextval())
+      ELSIF (SELECT pg_catalog.bool_and(n.k[1] IN ('CONST', 'FUNCEXPR', 'OPEXPR', 'RELABELTYPE'))
+               FROM pg_catalog.pg_attrdef d, pg_catalog.regexp_matches(d.adbin::text, '\{([A-Z_]+)', 'g') AS n(k)
+              WHERE d.adrelid = e.relid::oid AND d.adnum = oldatt.attnum)
+            AND (SELECT pg_catalog.bool_and(p.provolatile = 'i') IS NOT FALSE
                FROM pg_catalog.pg_attrdef d
                LEFT JOIN LATERAL pg_catalog.regexp_matches(d.adbin::text, ':(?:op)?funcid ([0-9]+)', 'g') AS m(f) ON true
                LEFT JOIN pg_catalog.pg_proc p ON p.oid = m.f[1]::oid
@@ -882,7 +887,8 @@ BEGIN
         EXECUTE pg_catalog.format('ALTER TABLE %s ALTER COLUMN %I SET DEFAULT %s::%s', e.relid::regclass,
                                   e.new_column, coalesce(def, 'NULL'), e.new_type);
       ELSE
-        RAISE EXCEPTION 'not a constant' USING ERRCODE = 'feature_not_supported';
+        RAISE EXCEPTION 'the default is not a constant, and a USING expression converts the column'
+          USING ERRCODE = 'feature_not_supported';
       END IF;
     EXCEPTION WHEN OTHERS THEN
       RAISE EXCEPTION 'expansion %: the default of column "%" (%) does not convert to %', expansion_id,

@@ -179,17 +179,30 @@ keyset_sql(std::string_view table, const std::vector<BackfillKey> &keys, std::st
 			return list + " " + (greater ? gt_op : le_op) + " " + param_list(keys, first);
 		return spelled_out(keys, prefix, first, greater);
 	};
+	/*
+	 * Spelled out, the conditions give the key's index no range: the first
+	 * column's bounds, which they imply, do (an index scan of the batch, not
+	 * of the whole table).  "" for a row comparison, which has its range.
+	 */
+	auto first_bound = [&](std::string_view prefix, int first, bool greater) {
+		if (row || keys[0].ge.empty())
+			return std::string();
+		return std::string(prefix) + keys[0].name + " " + (greater ? keys[0].ge : keys[0].le) + " $" +
+			   std::to_string(first) + "::" + keys[0].type + " AND ";
+	};
 	const std::string t = std::string(table) + " AS r";
 	KeysetSql sql;
 	sql.upper = "SELECT " + text_columns(keys) + " FROM " + t + " ORDER BY " + order_by(keys, true) + " LIMIT 1";
-	sql.next_first = "SELECT " + text_columns(keys) + " FROM " + t + " WHERE " + cmp("r.", rk, 1, false) +
+	sql.next_first = "SELECT " + text_columns(keys) + " FROM " + t + " WHERE " + first_bound("r.", 1, false) +
+					 cmp("r.", rk, 1, false) +
 					 " ORDER BY " + order_by(keys, false) + " OFFSET $" + std::to_string(n + 1) + " LIMIT 1";
-	sql.next_after = "SELECT " + text_columns(keys) + " FROM " + t + " WHERE " + cmp("r.", rk, 1, true) + " AND " +
-					 cmp("r.", rk, n + 1, false) + " ORDER BY " + order_by(keys, false) + " OFFSET $" +
+	sql.next_after = "SELECT " + text_columns(keys) + " FROM " + t + " WHERE " + first_bound("r.", 1, true) +
+					 first_bound("r.", n + 1, false) + cmp("r.", rk, 1, true) + " AND " + cmp("r.", rk, n + 1, false) + " ORDER BY " + order_by(keys, false) + " OFFSET $" +
 					 std::to_string(2 * n + 1) + " LIMIT 1";
-	sql.update_first = update_head(table, set_clause) + cmp("", k, 1, false) + condition(where_clause);
-	sql.update_after =
-		update_head(table, set_clause) + cmp("", k, 1, true) + " AND " + cmp("", k, n + 1, false) + condition(where_clause);
+	sql.update_first = update_head(table, set_clause) + first_bound("", 1, false) + cmp("", k, 1, false) +
+					   condition(where_clause);
+	sql.update_after = update_head(table, set_clause) + first_bound("", 1, true) + first_bound("", n + 1, false) +
+					   cmp("", k, 1, true) + " AND " + cmp("", k, n + 1, false) + condition(where_clause);
 	/* Counted in the statement: a batch's rows are never all held in memory. */
 	auto checked = [&](const std::string &update, int hi) {
 		return "WITH u AS (\n" + update + "\nRETURNING " + cmp("", k, hi, true) +

@@ -35,7 +35,7 @@ struct BackfillKey
 	 * caller's search_path can stand in for them); empty: the plain <, <=,
 	 * = and > of a row comparison.
 	 */
-	std::string lt = "", le = "", eq = "", gt = "";
+	std::string lt = "", le = "", eq = "", gt = "", ge = "";
 };
 
 /*

@@ -516,20 +516,20 @@ key_may_move(const Job *job)
 
 /*
  * The key comparisons of the batch statements: for each key column the
- * <, <=, = and > of its type's default btree operator class (the order of
+ * <, <=, =, >= and > of its type's default btree operator class (the order of
  * the batches), as OPERATOR(schema.op), so that no operator in a schema of
  * the caller's search_path (a varchar or domain key has no exact built-in
  * one) can stand in for them and run with the rights of whoever runs the
  * job, and none can change their meaning (a citext key compared as text
- * would skip rows).  4 * nkeys texts, or NULL when a type has none (the
+ * would skip rows).  5 * nkeys texts, or NULL when a type has none (the
  * plain row comparison then).  C-style frame; may ereport.
  */
 char **
 key_operators(const Job *job)
 {
-	char **ops = (char **) palloc(sizeof(char *) * 4 * Max(job->nkeys, 1));
-	const int strategies[4] = {BTLessStrategyNumber, BTLessEqualStrategyNumber, BTEqualStrategyNumber,
-							   BTGreaterStrategyNumber};
+	char **ops = (char **) palloc(sizeof(char *) * 5 * Max(job->nkeys, 1));
+	const int strategies[5] = {BTLessStrategyNumber, BTLessEqualStrategyNumber, BTEqualStrategyNumber,
+							   BTGreaterEqualStrategyNumber, BTGreaterStrategyNumber};
 	for (int i = 0; i < job->nkeys; ++i)
 	{
 		Oid opclass = GetDefaultOpClass(job->typids[i], BTREE_AM_OID);
@@ -537,7 +537,7 @@ key_operators(const Job *job)
 			return NULL;
 		Oid family = get_opclass_family(opclass);
 		Oid intype = get_opclass_input_type(opclass);
-		for (int k = 0; k < 4; ++k)
+		for (int k = 0; k < 5; ++k)
 		{
 			Oid op = get_opfamily_member(family, intype, intype, strategies[k]);
 			HeapTuple tup = OidIsValid(op) ? SearchSysCache1(OPEROID, ObjectIdGetDatum(op)) : NULL;
@@ -545,10 +545,10 @@ key_operators(const Job *job)
 				return NULL;
 			Form_pg_operator form = (Form_pg_operator) GETSTRUCT(tup);
 			char *nsp = get_namespace_name(form->oprnamespace);
-			ops[4 * i + k] = nsp != NULL ? psprintf("OPERATOR(%s.%s)", quote_identifier(nsp), NameStr(form->oprname))
+			ops[5 * i + k] = nsp != NULL ? psprintf("OPERATOR(%s.%s)", quote_identifier(nsp), NameStr(form->oprname))
 										 : NULL;
 			ReleaseSysCache(tup);
-			if (ops[4 * i + k] == NULL)
+			if (ops[5 * i + k] == NULL)
 				return NULL;
 		}
 	}

@@ -31,12 +31,13 @@ sm_backfill_keyset_sql(const char *table, int nkeys, char *const *names, char *c
 			for (int i = 0; i < nkeys; ++i)
 			{
 				core::BackfillKey k{names[i], types[i]};
-				if (ops != nullptr) /* lt, le, eq, gt of each key */
+				if (ops != nullptr) /* lt, le, eq, ge, gt of each key */
 				{
-					k.lt = ops[4 * i];
-					k.le = ops[4 * i + 1];
-					k.eq = ops[4 * i + 2];
-					k.gt = ops[4 * i + 3];
+					k.lt = ops[5 * i];
+					k.le = ops[5 * i + 1];
+					k.eq = ops[5 * i + 2];
+					k.ge = ops[5 * i + 3];
+					k.gt = ops[5 * i + 4];
 				}
 				keys.push_back(k);
 			}

@@ -173,3 +173,23 @@ TEST(BackfillSql, KeysWithOperatorsOfDifferentSchemasAreComparedColumnByColumn)
 	KeysetSql r = keyset_sql("t", {a, c}, "n = n + 1", "");
 	EXPECT_EQ(r.update_first, "UPDATE t SET\nn = n + 1\nWHERE (a, c) OPERATOR(pg_catalog.<=) ($1::integer, $2::integer)");
 }
+
+TEST(BackfillSql, SpelledOutKeysBoundTheFirstColumnForTheIndex)
+{
+	BackfillKey a{"a", "integer", "OPERATOR(pg_catalog.<)", "OPERATOR(pg_catalog.<=)", "OPERATOR(pg_catalog.=)",
+				  "OPERATOR(pg_catalog.>)", "OPERATOR(pg_catalog.>=)"};
+	BackfillKey b{"b", "public.citext", "OPERATOR(public.<)", "OPERATOR(public.<=)", "OPERATOR(public.=)",
+				  "OPERATOR(public.>)", "OPERATOR(public.>=)"};
+	KeysetSql s = keyset_sql("t", {a, b}, "n = n + 1", "");
+	/* the first column between the batch's bounds ($1 and $3), which the spelled-out conditions imply */
+	EXPECT_NE(s.update_after.find("WHERE a OPERATOR(pg_catalog.>=) $1::integer AND a OPERATOR(pg_catalog.<=) "
+								  "$3::integer AND (a OPERATOR(pg_catalog.>) $1::integer OR"),
+			  std::string::npos)
+		<< s.update_after;
+	EXPECT_NE(s.update_first.find("WHERE a OPERATOR(pg_catalog.<=) $1::integer AND (a OPERATOR(pg_catalog.<)"),
+			  std::string::npos)
+		<< s.update_first;
+	EXPECT_NE(s.next_after.find("WHERE r.a OPERATOR(pg_catalog.>=) $1::integer AND r.a OPERATOR(pg_catalog.<=) $3::integer AND "),
+			  std::string::npos)
+		<< s.next_after;
+}
