@@ -193,12 +193,15 @@ ALTER TABLE cr_s.cr_ts_old ALTER COLUMN id TYPE bigint;
 CREATE TABLE cr_s.cr_new (id bigint PRIMARY KEY);
 ALTER INDEX cr_s.cr_new_pkey RENAME TO cr_new_pk;
 $$) ORDER BY stmt_no;
--- an index renamed, then dropped: the drop of an index of a table with data (rewritten CONCURRENTLY);
+-- an index renamed, or created by the script on a table with data, then dropped: the drop of an index of
+-- that table (rewritten CONCURRENTLY);
 -- a rename in a block rolled back is not followed (the name does not exist when the script runs)
 CREATE INDEX cr_ts_id ON cr_s.cr_ts (id);
 SELECT stmt_no, command, verdict, rule FROM safemigrate.check($$
 ALTER INDEX cr_s.cr_ts_id RENAME TO cr_ts_id2;
 DROP INDEX cr_s.cr_ts_id2;
+CREATE INDEX CONCURRENTLY cr_ts_id3 ON cr_s.cr_ts (id);
+DROP INDEX cr_s.cr_ts_id3;
 BEGIN;
 ALTER TABLE cr_s.cr_ts RENAME TO cr_gone;
 ROLLBACK;

@@ -137,9 +137,27 @@ remember_created(Created *created, Node *parsetree)
 				rv = ((SelectStmt *) parsetree)->intoClause->rel;
 			break;
 		case T_IndexStmt:
-			if (((IndexStmt *) parsetree)->idxname != NULL)
-				created->names = lappend(created->names, ((IndexStmt *) parsetree)->idxname);
+		{
+			const IndexStmt *ix = (const IndexStmt *) parsetree;
+			if (ix->idxname == NULL)
+				break;
+			/*
+			 * An index on a table that exists: a later DROP INDEX of it locks that
+			 * table (judged by its facts, as follow_rename() does for a renamed
+			 * index); on a table the script creates, it is new with it.
+			 */
+			Oid table = ix->relation != NULL ? RangeVarGetRelid(ix->relation, NoLock, true) : InvalidOid;
+			if (OidIsValid(table))
+			{
+				Renamed *rn = (Renamed *) palloc(sizeof(Renamed));
+				rn->newname = pstrdup(ix->idxname);
+				rn->source = table;
+				created->renamed = lappend(created->renamed, rn);
+			}
+			else
+				created->names = lappend(created->names, ix->idxname);
 			break;
+		}
 		case T_RenameStmt:
 		{
 			/* a relation renamed earlier in the script exists under its new name (a table swap) */
