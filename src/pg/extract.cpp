@@ -3070,7 +3070,6 @@ extract_alter_table_body(const AlterTableStmt *stmt, core::Statement *out)
 				break;
 		}
 	}
-	alter_added_columns = NIL;
 	out->subcommands = subs;
 	out->nsubcommands = i;
 }

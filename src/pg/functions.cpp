@@ -55,8 +55,20 @@ struct Renamed
 struct Created
 {
 	List *names;   /* of char *, the bare relation names */
-	List *renamed; /* of Renamed *, the newest last */
+	List *renamed; /* of Renamed *, the newest last: relations renamed, and indexes created on existing tables
+					  (the name stands for that table) */
 };
+
+/* Does the script create a relation of this (bare) name before? */
+bool
+created_named(const Created *created, std::string_view name)
+{
+	ListCell *lc;
+	foreach (lc, created->names)
+		if (name == (const char *) lfirst(lc))
+			return true;
+	return false;
+}
 
 /* The relation the script renamed to this name before (InvalidOid: none). */
 Oid
@@ -387,18 +399,10 @@ missing_target(Node *parsetree, const core::Statement &stmt, const Created *crea
 void
 mark_created(const Created *created, core::RelationFacts *r)
 {
-	if (r->exists || r->name.empty())
+	if (r->exists || r->name.empty() || !created_named(created, r->name))
 		return;
-	ListCell *lc;
-	foreach (lc, created->names)
-	{
-		if (r->name == (const char *) lfirst(lc))
-		{
-			r->exists = true;
-			r->created_in_script = true;
-			return;
-		}
-	}
+	r->exists = true;
+	r->created_in_script = true;
 }
 
 void
@@ -865,11 +869,7 @@ check_script(PG_FUNCTION_ARGS)
 				sm_script_consume_last(); /* (what this one attaches, on a partitioned table) */
 				/* (not on a table of a name the script creates: it may be another schema's than the catalog's) */
 				const RangeVar *rv = ((IndexStmt *) parsetree)->relation;
-				bool created_name = false;
-				ListCell *cl;
-				foreach (cl, created.names)
-					created_name = created_name || (rv != NULL && strcmp(rv->relname, (const char *) lfirst(cl)) == 0);
-				if (!stmt.relation.created_in_script && !created_name)
+				if (!stmt.relation.created_in_script && rv != NULL && !created_named(&created, rv->relname))
 					sm_script_index_add((IndexStmt *) parsetree);
 			}
 			else if (IsA(parsetree, DropStmt))

@@ -1557,13 +1557,19 @@ observe(SmAttempt *attempt, PlannedStmt *pstmt, const char *queryString, Process
 extern "C" void sm_ProcessUtility(SM_PU_PARAMS) noexcept;
 
 /*
- * A statement run while an attach-only CREATE INDEX runs (an event
- * trigger's, a function's): the indexes it creates are its own, not builds
- * of the guarded statement.  C-style frame; may ereport.
+ * A DDL statement run while another one's state is live: user code (an event
+ * trigger, a function) run by an attach-only CREATE INDEX, whose guard
+ * would take the indexes this one creates for builds of it, or run while
+ * check() runs, whose facts cache describes the catalog as it was.  Run
+ * without either, both back afterwards (also after an error).
+ *
+ * C-style frame; may ereport.
  */
 void
-run_nested_unguarded(SM_PU_PARAMS)
+run_nested(SM_PU_PARAMS)
 {
+	bool attach_only = cascade_guard.attach_only;
+	bool checking = sm_check_suspend();
 	cascade_guard.attach_only = false;
 	PG_TRY();
 	{
@@ -1571,23 +1577,8 @@ run_nested_unguarded(SM_PU_PARAMS)
 	}
 	PG_FINALLY();
 	{
-		cascade_guard.attach_only = true;
-	}
-	PG_END_TRY();
-}
-
-/* A statement run while check() runs: judged without its facts cache.  C-style frame; may ereport. */
-void
-run_outside_check(SM_PU_PARAMS)
-{
-	bool was = sm_check_suspend();
-	PG_TRY();
-	{
-		sm_ProcessUtility(SM_PU_ARGS);
-	}
-	PG_FINALLY();
-	{
-		sm_check_resume(was);
+		cascade_guard.attach_only = attach_only;
+		sm_check_resume(checking);
 	}
 	PG_END_TRY();
 }
@@ -1595,20 +1586,16 @@ run_outside_check(SM_PU_PARAMS)
 extern "C" void
 sm_ProcessUtility(SM_PU_PARAMS) noexcept
 {
-	if (unlikely(cascade_guard.attach_only))
-	{
-		run_nested_unguarded(SM_PU_ARGS);
-		return;
-	}
-	if (unlikely(sm_check_is_running()))
-	{
-		run_outside_check(SM_PU_ARGS);
-		return;
-	}
 	/* The statements every session sends all the time: straight on, before any other test. */
 	if (sm_never_ddl(pstmt->utilityStmt))
 	{
 		call_next(SM_PU_ARGS);
+		return;
+	}
+	/* (they create no relation and read no facts: whatever they run reaches this hook on its own) */
+	if (unlikely(cascade_guard.attach_only || sm_check_is_running()))
+	{
+		run_nested(SM_PU_ARGS);
 		return;
 	}
 	/* Judged when some rule looks at it; any other DDL only runs under the lock limits (guard). */
