@@ -139,6 +139,16 @@ CALL safemigrate.backfill('r3_tg', 'a = CASE WHEN a < 10000 THEN a + 10000 ELSE 
                           batch_size => 50, min_batch_size => 50, max_batch_size => 50);
 \echo :LAST_ERROR_SQLSTATE
 SELECT v, count(*) FROM r3_tg GROUP BY v ORDER BY v;
+-- A key moved beyond the job's last key, or back into the part done, is not
+-- visited again: the job runs, every row updated once.
+CREATE TABLE r3_tb (id int PRIMARY KEY, v int DEFAULT 0);
+INSERT INTO r3_tb SELECT g FROM generate_series(1, 300) g;
+CREATE FUNCTION r3_away() RETURNS trigger LANGUAGE plpgsql AS
+  $$BEGIN IF NEW.id > 0 AND NEW.id <= 300 THEN
+    NEW.id := CASE WHEN NEW.id % 2 = 0 THEN NEW.id + 1000 ELSE -NEW.id END; END IF; RETURN NEW; END$$;
+CREATE TRIGGER r3_away BEFORE UPDATE ON r3_tb FOR EACH ROW EXECUTE FUNCTION r3_away();
+CALL safemigrate.backfill('r3_tb', 'v = v + 1', batch_size => 50, min_batch_size => 50, max_batch_size => 50);
+SELECT v, count(*), min(id), max(id) FROM r3_tb GROUP BY v ORDER BY v;
 
 -- A composite key of types whose operators are in different schemas (citext's in public, int's in
 -- pg_catalog), run with a search_path without public: each column compared with its own type's
@@ -168,10 +178,10 @@ CALL safemigrate.backfill_resume(:job);
 SELECT rel::text, v FROM r3_meta ORDER BY 1;
 
 SET safemigrate.mode = off;
-DROP TABLE r3_ch, r3_mix, r3_j, r3_js, r3_price, r3_ord, r3_em, r3_d, r3_ser, r3_tk, r3_tg, r3_meta, public.r3_t3;
+DROP TABLE r3_ch, r3_mix, r3_j, r3_js, r3_price, r3_ord, r3_em, r3_d, r3_ser, r3_tk, r3_tg, r3_tb, r3_meta, public.r3_t3;
 DROP TYPE r3_mood;
 DROP EXTENSION citext;
-DROP FUNCTION r3_mv();
+DROP FUNCTION r3_mv(), r3_away();
 DROP SCHEMA r3_s1 CASCADE;
 RESET safemigrate.mode;
 RESET safemigrate.small_table_rows;

@@ -204,8 +204,14 @@ keyset_sql(std::string_view table, const std::vector<BackfillKey> &keys, std::st
 	sql.update_after = update_head(table, set_clause) + first_bound("", 1, true) + first_bound("", n + 1, false) +
 					   cmp("", k, 1, true) + " AND " + cmp("", k, n + 1, false) + condition(where_clause);
 	/* Counted in the statement: a batch's rows are never all held in memory. */
+	/*
+	 * Moved past the batch (hi) but not past the job's last key (upper, the
+	 * parameters after the UPDATE's): a later batch would update it again.  A
+	 * key moved beyond the job's range, or back into the done part, is not
+	 * visited again.
+	 */
 	auto checked = [&](const std::string &update, int hi) {
-		return "WITH u AS (\n" + update + "\nRETURNING " + cmp("", k, hi, true) +
+		return "WITH u AS (\n" + update + "\nRETURNING " + cmp("", k, hi, true) + " AND " + cmp("", k, hi + n, false) +
 			   " AS moved)\nSELECT pg_catalog.count(*), pg_catalog.count(*) FILTER (WHERE moved) FROM u";
 	};
 	sql.update_first_checked = checked(sql.update_first, 1);

@@ -57,8 +57,9 @@ struct KeysetSql
 	std::string update_after;
 	/*
 	 * The same UPDATEs counting the rows whose key a trigger (or a generated
-	 * key column) moved past the batch's upper bound: one row (updated,
-	 * moved).  For tables with row triggers on UPDATE.
+	 * key column) moved past the batch's upper bound but not past the job's
+	 * last key: one row (updated, moved).  For tables with row triggers on
+	 * UPDATE.  Their parameters: the UPDATE's, then the job's last key.
 	 */
 	std::string update_first_checked;
 	std::string update_after_checked;

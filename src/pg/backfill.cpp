@@ -561,7 +561,7 @@ prepare_job(Job *job, bool creating)
 {
 	require_standard_strings();
 	FenceError err;
-	Oid types[2 * 32 + 1]; /* up to 32 key columns (find_key), twice, and the offset */
+	Oid types[3 * 32]; /* up to 32 key columns (find_key): twice and the offset, or three times */
 	char *update_sql;
 	if (job->nkeys > 0)
 	{
@@ -586,8 +586,11 @@ prepare_job(Job *job, bool creating)
 		job->check_moves = key_may_move(job);
 		if (job->check_moves)
 		{
-			job->update_first_checked = prepare_kept(sql.update_first_checked, job->nkeys, types);
-			job->update_after_checked = prepare_kept(sql.update_after_checked, 2 * job->nkeys, types);
+			/* then the job's last key */
+			for (int i = 0; i < job->nkeys; ++i)
+				types[2 * job->nkeys + i] = job->typids[i];
+			job->update_first_checked = prepare_kept(sql.update_first_checked, 2 * job->nkeys, types);
+			job->update_after_checked = prepare_kept(sql.update_after_checked, 3 * job->nkeys, types);
 		}
 		update_sql = sql.update_after;
 		if (const char *key = assigned_key_column(job, job->update_after))
@@ -1242,10 +1245,10 @@ run_batch(void *arg)
 {
 	Batch *b = (Batch *) arg;
 	Job *job = b->job;
-	Datum values[65];
-	char nulls[66];
+	Datum values[3 * 32];
+	char nulls[3 * 32 + 1];
 	memset(nulls, ' ', sizeof nulls);
-	nulls[65] = '\0';
+	nulls[3 * 32] = '\0';
 	int rc;
 	if (job->nkeys > 0)
 	{
@@ -1280,6 +1283,9 @@ run_batch(void *arg)
 				values[k++] = key_datum(job, i, job->reached[i]);
 		for (int i = 0; i < n; ++i)
 			values[k++] = key_datum(job, i, b->hi[i]);
+		if (job->check_moves)
+			for (int i = 0; i < n; ++i)
+				values[k++] = key_datum(job, i, job->upper[i]);
 		key_formats_pop(nest);
 		SPIPlanPtr plan = job->check_moves ? (job->reached ? job->update_after_checked : job->update_first_checked)
 										   : (job->reached ? job->update_after : job->update_first);

@@ -143,13 +143,18 @@ TEST(Backfill, FormatMs)
 TEST(BackfillSql, CheckedUpdatesCountRowsWhoseKeyMovedPastTheBatch)
 {
 	KeysetSql s = keyset_sql("s.t", {{"a", "integer"}, {"\"B\"", "text"}}, "c = 1", "c IS NULL");
-	/* the same UPDATE, its new keys compared with the batch's upper bound (the first batch: $1, $2) */
-	EXPECT_EQ(s.update_first_checked, "WITH u AS (\n" + s.update_first +
-										  "\nRETURNING (a, \"B\") > ($1::integer, $2::text) AS moved)\n"
-										  "SELECT pg_catalog.count(*), pg_catalog.count(*) FILTER (WHERE moved) FROM u");
-	/* later batches: the upper bound is the second pair ($3, $4) */
+	/*
+	 * the same UPDATE, its new keys compared with the batch's upper bound (the
+	 * first batch: $1, $2) and the job's last key (then $3, $4)
+	 */
+	EXPECT_EQ(s.update_first_checked,
+			  "WITH u AS (\n" + s.update_first +
+				  "\nRETURNING (a, \"B\") > ($1::integer, $2::text) AND (a, \"B\") <= ($3::integer, $4::text) AS moved)\n"
+				  "SELECT pg_catalog.count(*), pg_catalog.count(*) FILTER (WHERE moved) FROM u");
+	/* later batches: the upper bound is the second pair ($3, $4), the job's last key the third */
 	EXPECT_NE(s.update_after_checked.find(s.update_after), std::string::npos);
-	EXPECT_NE(s.update_after_checked.find("RETURNING (a, \"B\") > ($3::integer, $4::text) AS moved"),
+	EXPECT_NE(s.update_after_checked.find(
+				  "RETURNING (a, \"B\") > ($3::integer, $4::text) AND (a, \"B\") <= ($5::integer, $6::text) AS moved"),
 			  std::string::npos);
 }
 
