@@ -163,6 +163,65 @@ SELECT tag FROM pi_seen;
 SET safemigrate.mode = off;
 DROP EVENT TRIGGER pi_note;
 DROP FUNCTION pi_note();
+
+-- A partition attached between the judgement and the build (here by an event
+-- trigger at ddl_command_start, which runs after the verdict) gets no index
+-- built that was not judged: pi_r1 has one to attach, the empty partition's
+-- build is exempt, pi_r3's is refused.
+CREATE TABLE pi_r (id int, at date NOT NULL) PARTITION BY RANGE (at);
+CREATE TABLE pi_r1 PARTITION OF pi_r FOR VALUES FROM ('2025-01-01') TO ('2026-01-01');
+CREATE TABLE pi_r_empty PARTITION OF pi_r FOR VALUES FROM ('2026-01-01') TO ('2027-01-01');
+INSERT INTO pi_r SELECT g, date '2025-01-01' + g % 300 FROM generate_series(1, 2000) g;
+CREATE INDEX pi_r1_id ON pi_r1 (id);
+CREATE TABLE pi_r3 (id int, at date NOT NULL CHECK (at >= '2027-01-01' AND at < '2028-01-01'));
+INSERT INTO pi_r3 SELECT g, date '2027-01-01' + g % 300 FROM generate_series(1, 2000) g;
+ANALYZE pi_r, pi_r3;
+CREATE FUNCTION pi_attach() RETURNS event_trigger LANGUAGE plpgsql AS $$
+BEGIN
+  IF NOT (SELECT relispartition FROM pg_class WHERE oid = 'pi_r3'::regclass) THEN
+    ALTER TABLE pi_r ATTACH PARTITION pi_r3 FOR VALUES FROM ('2027-01-01') TO ('2028-01-01');
+  END IF;
+END $$;
+CREATE EVENT TRIGGER pi_attach ON ddl_command_start WHEN TAG IN ('CREATE INDEX') EXECUTE FUNCTION pi_attach();
+RESET safemigrate.mode;
+\set VERBOSITY default
+CREATE INDEX pi_r_id ON pi_r (id);
+\set VERBOSITY terse
+SELECT c.relname, c.relispartition, (SELECT count(*) FROM pg_index i WHERE i.indrelid = c.oid) AS indexes
+  FROM pg_class c WHERE c.relname IN ('pi_r1', 'pi_r_empty', 'pi_r3') ORDER BY 1;
+-- without the attach, the build the statement was judged on runs
+SET safemigrate.mode = off;
+DROP EVENT TRIGGER pi_attach;
+RESET safemigrate.mode;
+CREATE INDEX pi_r_id ON pi_r (id);
+SELECT c.relname AS index, t.relname AS "table" FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid
+  JOIN pg_class t ON t.oid = i.indrelid WHERE t.relname LIKE 'pi\_r%' ORDER BY 1;
+
+-- IF NOT EXISTS with a taken name is judged a no-op: when the name is dropped
+-- before the statement runs, the build it would then be is refused.
+SET safemigrate.mode = off;
+CREATE TABLE pi_big (id int);
+INSERT INTO pi_big SELECT generate_series(1, 2000);
+ANALYZE pi_big;
+CREATE TABLE pi_other (id int);
+CREATE INDEX pi_big_id ON pi_other (id);
+CREATE FUNCTION pi_free() RETURNS event_trigger LANGUAGE plpgsql AS $$
+BEGIN
+  SET LOCAL safemigrate.mode = off;
+  DROP INDEX IF EXISTS pi_big_id;
+END $$;
+CREATE EVENT TRIGGER pi_free ON ddl_command_start WHEN TAG IN ('CREATE INDEX') EXECUTE FUNCTION pi_free();
+RESET safemigrate.mode;
+SELECT verdict, reason FROM safemigrate.check('CREATE INDEX IF NOT EXISTS pi_big_id ON pi_big (id)');
+\set VERBOSITY default
+CREATE INDEX IF NOT EXISTS pi_big_id ON pi_big (id);
+\set VERBOSITY terse
+SELECT indexrelid::regclass AS index, indrelid::regclass AS "table" FROM pg_index
+ WHERE indexrelid = 'pi_big_id'::regclass;
+SET safemigrate.mode = off;
+DROP EVENT TRIGGER pi_free;
+DROP FUNCTION pi_free(), pi_attach();
+DROP TABLE pi_r, pi_r3, pi_big, pi_other;
 DROP TABLE pi_t, pi_s, pi_p, pi_e, pi_g, pi_cases;
 DROP FUNCTION pi_truth(text);
 RESET safemigrate.mode;

@@ -19,6 +19,7 @@
 #include "pg/fence.hpp"
 
 struct MemoryContextData;
+struct List;
 
 namespace safemigrate::pg {
 
@@ -48,8 +49,16 @@ struct SmVerdict
 	char *rules;
 	char *objects;
 	char *lock_summary;
-	/* (set by the hook) CREATE INDEX on a partitioned table allowed because it only attaches indexes */
-	bool attach_only;
+	/*
+	 * (set by the hook) A CREATE INDEX allowed on what it was judged to
+	 * build: an index it builds on a table not in build_leaves (OIDs) is
+	 * refused, a partition attached or an index dropped between the
+	 * judgement and the locks.  build_noop: judged a no-op (IF NOT EXISTS,
+	 * the name was taken), so any build is refused (the name was freed).
+	 */
+	bool build_guard;
+	bool build_noop;
+	List *build_leaves;
 };
 
 /* Plain-data copy of one core::Assessment plus the action the policy takes on it. */

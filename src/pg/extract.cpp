@@ -2242,6 +2242,8 @@ List *consumed_catalog = NIL;  /* the same for existing indexes (OIDs) */
 List *last_script_used = NIL;  /* what the statement judged last would attach (sm_script_consume_last) */
 List *last_catalog_used = NIL;
 MemoryContext script_cxt = NULL;
+/* The leaf partitions the CREATE INDEX extracted last builds an index on (OIDs; sm_create_index_built_leaves). */
+List *last_built_leaves = NIL;
 
 /* The newest live script index of that name (and schema, when given), or NULL. */
 ScriptIndex *
@@ -3078,6 +3080,7 @@ void
 extract_create_index(const IndexStmt *stmt, core::Statement *out)
 {
 	last_script_used = last_catalog_used = NIL; /* (set again for a partitioned table) */
+	last_built_leaves = NIL;
 	out->kind = StatementKind::CreateIndex;
 	out->create_index.concurrent = stmt->concurrent;
 	out->create_index.unique = stmt->unique;
@@ -3097,6 +3100,7 @@ extract_create_index(const IndexStmt *stmt, core::Statement *out)
 	{
 		List *built;
 		out->create_index.partition_builds = create_index_partition_builds(stmt, relid, &built);
+		last_built_leaves = built;
 		if (out->create_index.partition_builds > 0)
 		{
 			/* Named as the relation facts name them (the children of out->relation). */
@@ -3435,6 +3439,12 @@ sm_script_index_add(const IndexStmt *stmt)
 	MemoryContextSwitchTo(old);
 }
 
+List *
+sm_create_index_built_leaves()
+{
+	return last_built_leaves;
+}
+
 void
 sm_script_consume_last()
 {
@@ -3606,6 +3616,7 @@ sm_never_ddl(const Node *parsetree)
 void
 sm_extract(Node *parsetree, core::Statement *out)
 {
+	last_built_leaves = NIL;
 	if (!IsA(parsetree, SelectStmt) && !IsA(parsetree, InsertStmt) && !IsA(parsetree, UpdateStmt) &&
 		!IsA(parsetree, DeleteStmt) && !IsA(parsetree, MergeStmt))
 		out->command = GetCommandTagName(CreateCommandTag(parsetree));

@@ -53,6 +53,12 @@ void sm_facts_cache_begin(MemoryContextData *cxt);
  * No-ops unless check() runs.  May ereport.
  */
 void sm_script_index_add(const IndexStmt *stmt);
+/*
+ * The leaf partitions (OIDs) that the CREATE INDEX on a partitioned table
+ * sm_extract() looked at last builds an index on (NIL: none, or not such a
+ * statement); in the memory of that call.
+ */
+List *sm_create_index_built_leaves();
 void sm_script_consume_last();
 void sm_script_index_drop(const DropStmt *stmt);
 void sm_script_index_attached(const AlterTableStmt *stmt);

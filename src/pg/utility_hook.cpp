@@ -493,16 +493,21 @@ judge(PlannedStmt *pstmt, const char *queryString, ProcessUtilityContext context
 				 errmsg("pg_safemigrate could not classify the statement: %s", ferr.message)));
 
 	/*
-	 * Allowed because every partition has a matching index: a build while it
-	 * runs is a partition added since, refused as the rule would have it
-	 * (not in warn mode, not when safemigrate.allow lists the rule or the
-	 * override comment names it).
+	 * A CREATE INDEX allowed on what it builds (on a partitioned table, the
+	 * partitions without a matching index; IF NOT EXISTS with a taken name,
+	 * nothing): a build on any other table while it runs is a partition
+	 * attached, an index or the name dropped since, refused as the rule
+	 * would have it (not in warn mode, not when safemigrate.allow lists the
+	 * rule or the override comment names it).
 	 */
-	verdict.attach_only = verdict.action == core::Action::Allow && stmt.kind == core::StatementKind::CreateIndex &&
-						  stmt.create_index.partition_builds == 0 && settings.mode == core::Mode::Enforce &&
-						  !settings.allows("create-index-blocking") &&
-						  !(settings.may_override && sm_override_names(sm_statement_text(pstmt, queryString),
-																	   "create-index-blocking"));
+	bool guardable = verdict.action == core::Action::Allow && stmt.kind == core::StatementKind::CreateIndex &&
+					 !stmt.create_index.concurrent && settings.mode == core::Mode::Enforce &&
+					 !settings.allows("create-index-blocking") &&
+					 !(settings.may_override &&
+					   sm_override_names(sm_statement_text(pstmt, queryString), "create-index-blocking"));
+	verdict.build_noop = guardable && stmt.create_index.already_exists;
+	verdict.build_guard = verdict.build_noop || (guardable && stmt.create_index.partition_builds >= 0);
+	verdict.build_leaves = verdict.build_guard && !verdict.build_noop ? list_copy(sm_create_index_built_leaves()) : NIL;
 	*verdict_out = verdict;
 	if (attempt != NULL)
 	{
@@ -1164,14 +1169,17 @@ struct CascadeGuard
 	const char *statement; /* its text: the override comment, /\* safemigrate:allow rule *\/ */
 	bool may_override;	   /* session and current user are members of safemigrate_override */
 	const char *command; /* "DROP TYPE", ... */
-	bool attach_only;	 /* a CREATE INDEX judged to build nothing (SmVerdict.attach_only): a leaf index it creates
-							is refused (create-index-blocking) */
+	bool build_guard;	 /* a CREATE INDEX allowed on what it builds (SmVerdict.build_guard): an index it builds
+							on another table is refused (create-index-blocking) */
+	bool build_noop;	 /* (judged a no-op: any) */
+	List *build_leaves;	 /* the tables it was judged to build on */
 	List *targets;		 /* relations the statement names, judged before it ran (and their columns) */
 	List *schemas;		 /* DROP SCHEMA: its relations were judged before it ran */
 	List *owners;		 /* DROP OWNED: the same for the roles' relations */
 	SmAttempt *attempt;	 /* its audit record, or NULL */
 };
-CascadeGuard cascade_guard = {false, false, false, false, false, false, NULL, false, NULL, false, NIL, NIL, NIL, NULL};
+CascadeGuard cascade_guard = {false, false, false, false, false, false, NULL, false, NULL, false, false, NIL,
+							  NIL, NIL, NIL, NULL};
 object_access_hook_type prev_object_access = NULL;
 
 bool
@@ -1293,11 +1301,31 @@ old_relation(Oid relid)
 }
 
 /*
- * A CREATE INDEX on a partitioned table judged to build nothing (every
- * partition had a matching index) creates a leaf index: a partition without
- * one was attached between the judgement and the locks.  Refused before the
- * build starts (index_create runs the post-create hook before index_build);
- * the new index's catalog row is not visible yet, its relcache entry is.
+ * The table of an index index_create() is creating: its pg_index row is
+ * inserted by the current command, not visible to a catalog snapshot yet
+ * (InvalidOid if not found).  C-style frame; may ereport.
+ */
+Oid
+new_index_table(Oid indexid)
+{
+	Relation rel = table_open(IndexRelationId, AccessShareLock);
+	ScanKeyData key;
+	ScanKeyInit(&key, Anum_pg_index_indexrelid, BTEqualStrategyNumber, F_OIDEQ, ObjectIdGetDatum(indexid));
+	SysScanDesc scan = systable_beginscan(rel, IndexRelidIndexId, true, SnapshotSelf, 1, &key);
+	HeapTuple tup = systable_getnext(scan);
+	Oid table = HeapTupleIsValid(tup) ? ((Form_pg_index) GETSTRUCT(tup))->indrelid : InvalidOid;
+	systable_endscan(scan);
+	table_close(rel, AccessShareLock);
+	return table;
+}
+
+/*
+ * A CREATE INDEX allowed on what it was judged to build creates an index
+ * with storage on another table: a partition was attached (or a partition's
+ * index dropped) between the judgement and the locks, or, for IF NOT EXISTS
+ * judged a no-op, the name was freed.  Refused before the build starts
+ * (index_create runs the post-create hook before index_build); the new
+ * index's relcache entry exists, its catalog rows are not visible yet.
  * C-style frame; may ereport.
  */
 void
@@ -1311,16 +1339,25 @@ refuse_leaf_build(Oid indexid)
 	RelationClose(idx);
 	if (!leaf)
 		return;
+	if (!cascade_guard.build_noop && list_member_oid(cascade_guard.build_leaves, new_index_table(indexid)))
+		return;
 	if (cascade_guard.attempt != NULL)
 	{
 		sm_audit_add_rule(cascade_guard.attempt, "create-index-blocking", "concurrent");
 		sm_audit_set_action(cascade_guard.attempt, core::AuditAction::Rejected);
 	}
+	if (cascade_guard.build_noop)
+		ereport(ERROR,
+				(errcode(MAKE_SQLSTATE('S', 'M', '0', '0', '1')),
+				 errmsg("create-index-blocking: CREATE INDEX would build index \"%s\"", name),
+				 errdetail("The statement was judged a no-op (IF NOT EXISTS, and the name was taken); the name was "
+						   "dropped since.  Nothing was built."),
+				 errhint("Run the statement again to have it judged, or build the index CONCURRENTLY.")));
 	ereport(ERROR, (errcode(MAKE_SQLSTATE('S', 'M', '0', '0', '1')),
 					errmsg("create-index-blocking: CREATE INDEX would build index \"%s\" on a partition that has no "
 						   "matching index",
 						   name),
-					errdetail("The statement was judged to attach existing partition indexes only; a partition was "
+					errdetail("The statement was judged on the partitions that needed an index then; a partition was "
 							  "attached or an index dropped since.  Nothing was built."),
 					errhint("Build that partition's index CONCURRENTLY first, then run the statement again.")));
 }
@@ -1334,7 +1371,7 @@ sm_object_access(ObjectAccessType access, Oid classId, Oid objectId, int subId, 
 {
 	if (prev_object_access != NULL)
 		prev_object_access(access, classId, objectId, subId, arg);
-	if (access == OAT_POST_CREATE && classId == RelationRelationId && subId == 0 && cascade_guard.attach_only)
+	if (access == OAT_POST_CREATE && classId == RelationRelationId && subId == 0 && cascade_guard.build_guard)
 	{
 		refuse_leaf_build(objectId);
 		return;
@@ -1474,12 +1511,14 @@ run_guarded(SmVerdict *verdict_in, SmAttempt *attempt, const char *comments, con
 	if (!guarded)
 	{
 		cascade_guard.active = false;
-		cascade_guard.attach_only = verdict.attach_only;
+		cascade_guard.build_guard = verdict.build_guard;
+		cascade_guard.build_noop = verdict.build_noop;
+		cascade_guard.build_leaves = verdict.build_leaves;
 		cascade_guard.attempt = attempt;
 		run_restoring_guard(saved, &verdict, SM_PU_ARGS);
 		return;
 	}
-	cascade_guard.attach_only = false;
+	cascade_guard.build_guard = false;
 	cascade_guard.active = true;
 	cascade_guard.statement = comments;
 	cascade_guard.declared = sm_declares_expand_contract(comments, header);
@@ -1558,7 +1597,7 @@ extern "C" void sm_ProcessUtility(SM_PU_PARAMS) noexcept;
 
 /*
  * A DDL statement run while another one's state is live: user code (an event
- * trigger, a function) run by an attach-only CREATE INDEX, whose guard
+ * trigger, a function) run by a guarded CREATE INDEX (build_guard), whose guard
  * would take the indexes this one creates for builds of it, or run while
  * check() runs, whose facts cache describes the catalog as it was.  Run
  * without either, both back afterwards (also after an error).
@@ -1568,16 +1607,16 @@ extern "C" void sm_ProcessUtility(SM_PU_PARAMS) noexcept;
 void
 run_nested(SM_PU_PARAMS)
 {
-	bool attach_only = cascade_guard.attach_only;
+	bool build_guard = cascade_guard.build_guard;
 	bool checking = sm_check_suspend();
-	cascade_guard.attach_only = false;
+	cascade_guard.build_guard = false;
 	PG_TRY();
 	{
 		sm_ProcessUtility(SM_PU_ARGS);
 	}
 	PG_FINALLY();
 	{
-		cascade_guard.attach_only = attach_only;
+		cascade_guard.build_guard = build_guard;
 		sm_check_resume(checking);
 	}
 	PG_END_TRY();
@@ -1593,7 +1632,7 @@ sm_ProcessUtility(SM_PU_PARAMS) noexcept
 		return;
 	}
 	/* (they create no relation and read no facts: whatever they run reaches this hook on its own) */
-	if (unlikely(cascade_guard.attach_only || sm_check_is_running()))
+	if (unlikely(cascade_guard.build_guard || sm_check_is_running()))
 	{
 		run_nested(SM_PU_ARGS);
 		return;
