@@ -167,7 +167,32 @@ ALTER TABLE ad_pf ATTACH PARTITION ad_pf_2025 FOR VALUES FROM ('2025-01-01') TO 
 SELECT conname, conparentid <> 0 AS attached FROM pg_constraint WHERE conrelid = 'ad_pf_2025'::regclass AND contype = 'f';
 ALTER TABLE ad_pp ATTACH PARTITION ad_pp_2030 FOR VALUES FROM ('2030-01-01') TO ('2031-01-01');
 
+-- A bound computed by a function is not evaluated while judging (check() runs
+-- nothing; a volatile value would differ from the one the ATTACH then reads):
+-- the ATTACH is judged as scanning.  Constants, casts of them and MAXVALUE
+-- are read.
 SET safemigrate.mode = off;
+CREATE TABLE ad_bp (id int, at date NOT NULL) PARTITION BY RANGE (at);
+CREATE TABLE ad_bt (id int, at date NOT NULL CHECK (at >= '2030-01-01' AND at < '2031-01-01'));
+INSERT INTO ad_bt SELECT g, '2030-07-01' FROM generate_series(1, 100) g;
+CREATE TABLE ad_side (msg text);
+CREATE FUNCTION ad_bound() RETURNS date LANGUAGE plpgsql AS $$
+BEGIN INSERT INTO ad_side VALUES ('ran'); RETURN date '2030-01-01'; END $$;
+RESET safemigrate.mode;
+SELECT n, verdict, scans FROM (VALUES
+    (1, 'ALTER TABLE ad_bp ATTACH PARTITION ad_bt FOR VALUES FROM (ad_bound()) TO (''2031-01-01'')'),
+    (2, 'ALTER TABLE ad_bp ATTACH PARTITION ad_bt FOR VALUES FROM (''2030-01-01''::date) TO (MAXVALUE)'),
+    (3, 'ALTER TABLE ad_bp ATTACH PARTITION ad_bt FOR VALUES FROM (''2030-01-01''::text::date) TO (''2031-01-01'')'),
+    (4, 'ALTER TABLE ad_bp ATTACH PARTITION ad_bt FOR VALUES FROM (date ''2030-01-01'' + 1) TO (''2031-01-01'')')
+  ) AS v(n, stmt), safemigrate.check(stmt) WHERE relation = 'public.ad_bt' ORDER BY n;
+SELECT count(*) AS function_ran FROM ad_side;
+ALTER TABLE ad_bp ATTACH PARTITION ad_bt FOR VALUES FROM (ad_bound()) TO ('2031-01-01');
+SELECT count(*) AS function_ran, (SELECT relispartition FROM pg_class WHERE oid = 'ad_bt'::regclass) FROM ad_side;
+ALTER TABLE ad_bp ATTACH PARTITION ad_bt FOR VALUES FROM ('2030-01-01'::date) TO (MAXVALUE);
+
+SET safemigrate.mode = off;
+DROP TABLE ad_bp, ad_side;
+DROP FUNCTION ad_bound();
 DROP TABLE ad_pf, ad_pf_2026, ad_pp, ad_pp_2030, ad_pp_2031, ad_cases, ad_pq, ad_pqx, ad_pqy, ad_pqz, ad_df, ad_df1, ad_fp, ad_fp1, ad_lq, ad_rb, ad_rord, ad_rp, ad_dp, ad_dp_new, ad_dp_new2, ad_lp, ad_lt, ad_gref, ad_g, ad_gt, ad_mp, ad_mt, ad_cust;
 DROP FUNCTION ad_truth(text);
 RESET safemigrate.mode;

@@ -2473,6 +2473,69 @@ partitions_imply(Oid relid, List *constraint, Relation parent)
 }
 
 /*
+ * Can the raw bound expression n, coerced to type want, be evaluated without
+ * running code that is not built in?  transformPartitionBound() evaluates a
+ * bound's expressions and coerces them to the key's types (casts, a domain's
+ * checks): judging must not run a user's function (check() runs nothing), nor
+ * read a volatile one's value that the statement itself then reads anew.
+ * Constants, MINVALUE/MAXVALUE and casts of them are read: a string constant
+ * through the type's input function, any other constant and a cast between
+ * types only when both are built in; never a domain.
+ */
+bool
+plain_bound_value(Node *n, Oid want)
+{
+	if (!OidIsValid(want) || get_typtype(want) == TYPTYPE_DOMAIN)
+		return false;
+	switch (nodeTag(n))
+	{
+		case T_A_Const:
+		{
+			A_Const *c = (A_Const *) n;
+			return c->isnull || IsA(&c->val, String) || want < FirstNormalObjectId;
+		}
+		case T_ColumnRef: /* MINVALUE, MAXVALUE (anything else is an error) */
+			return true;
+		case T_CollateClause:
+			return plain_bound_value(((CollateClause *) n)->arg, want);
+		case T_TypeCast:
+		{
+			TypeCast *tc = (TypeCast *) n;
+			Oid type = LookupTypeNameOid(NULL, tc->typeName, true);
+			return OidIsValid(type) && plain_bound_value(tc->arg, type) &&
+				   (type == want || (type < FirstNormalObjectId && want < FirstNormalObjectId));
+		}
+		default:
+			return false;
+	}
+}
+
+/* plain_bound_value() for each value of a raw FOR VALUES bound of the partitioned table parent */
+bool
+plain_bound(Relation parent, const PartitionBoundSpec *bound)
+{
+	PartitionKey key = RelationGetPartitionKey(parent);
+	if (key == NULL)
+		return false;
+	ListCell *lc;
+	foreach (lc, bound->listdatums)
+		if (!plain_bound_value((Node *) lfirst(lc), get_partition_col_typid(key, 0)))
+			return false;
+	for (List *datums : {bound->lowerdatums, bound->upperdatums})
+	{
+		int i = 0;
+		foreach (lc, datums)
+		{
+			if (i >= get_partition_natts(key) ||
+				!plain_bound_value((Node *) lfirst(lc), get_partition_col_typid(key, i)))
+				return false;
+			++i;
+		}
+	}
+	return true;
+}
+
+/*
  * Is the bound implied by the partition's valid CHECKs?  Transforms the bound
  * and maps the parent's columns to the partition's, which raises errors for
  * statements that PostgreSQL rejects, in its own order and words, only later
@@ -2498,9 +2561,12 @@ attach_implied_step(void *arg)
 	if (attach != NULL)
 	{
 		ParseState *pstate = make_parsestate(NULL);
-		PartitionBoundSpec *bound = transformPartitionBound(pstate, parent, copy_node(a->bound));
-		List *constraint = list_concat(get_qual_from_partbound(parent, bound),
-									   RelationGetPartitionQual(parent));
+		/* A bound computed by other code is not evaluated here: not known to be implied (scanned). */
+		List *constraint = NIL;
+		if (plain_bound(parent, a->bound))
+			constraint = list_concat(get_qual_from_partbound(parent, transformPartitionBound(pstate, parent,
+																								copy_node(a->bound))),
+									 RelationGetPartitionQual(parent));
 		/*
 		 * The default partition must hold no row of the new bound: scanned
 		 * unless its CHECKs prove it (ATExecAttachPartition,
