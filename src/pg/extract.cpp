@@ -272,12 +272,14 @@ struct FactsCacheEntry
 };
 
 HTAB *facts_cache = NULL;
-bool check_running = false; /* sm_check_running */
+MemoryContext facts_cache_cxt = NULL; /* the context it lives in (a callback there forgets it) */
+bool check_running = false;			  /* sm_check_running */
 
 void
 facts_cache_off(void *arg)
 {
 	facts_cache = NULL;
+	facts_cache_cxt = NULL;
 }
 
 FactsCacheEntry *
@@ -3429,12 +3431,20 @@ sm_statement_text_at(const char *query_string, int len, int loc, int n)
 void
 sm_facts_cache_begin(MemoryContext cxt)
 {
+	/* Begun again in the same context (a SET of the script): the old one's memory goes back. */
+	bool again = facts_cache != NULL && facts_cache_cxt == cxt;
+	if (again)
+		hash_destroy(facts_cache);
+	facts_cache = NULL;
 	HASHCTL ctl;
 	memset(&ctl, 0, sizeof(ctl));
 	ctl.keysize = sizeof(Oid);
 	ctl.entrysize = sizeof(FactsCacheEntry);
 	ctl.hcxt = cxt;
 	facts_cache = hash_create("pg_safemigrate check() facts", 256, &ctl, HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+	facts_cache_cxt = cxt;
+	if (again)
+		return;
 	MemoryContextCallback *cb = (MemoryContextCallback *) MemoryContextAlloc(cxt, sizeof(MemoryContextCallback));
 	cb->func = facts_cache_off;
 	cb->arg = NULL;
@@ -3473,6 +3483,7 @@ sm_check_running(bool running)
 	check_running = running;
 	script_cxt = running ? CurrentMemoryContext : NULL;
 	facts_cache = NULL;
+	facts_cache_cxt = NULL;
 	script_indexes = consumed_script = consumed_catalog = last_script_used = last_catalog_used = NIL;
 }
 
