@@ -137,6 +137,18 @@ SELECT n, (SELECT string_agg(stmt_no || ' ' || verdict, ', ' ORDER BY stmt_no)
     (6, 'CREATE INDEX CONCURRENTLY pi_s1_x ON pi_s1 (id); CREATE INDEX CONCURRENTLY pi_s2_x ON pi_s2 (id); CREATE INDEX pi_s_id ON pi_s (id); CREATE INDEX pi_s_id3 ON pi_s (id);'),
     (7, 'CREATE INDEX pi_s_id ON ONLY pi_s (id); CREATE INDEX CONCURRENTLY pi_s1_x ON pi_s1 (id); ALTER INDEX pi_s_id ATTACH PARTITION pi_s1_x; CREATE INDEX CONCURRENTLY pi_s2_x ON pi_s2 (id); CREATE INDEX pi_s_id4 ON pi_s (id);')
   ) AS v(n, script) ORDER BY n;
+-- An existing partition index the script drops (also under a name the script
+-- renamed it to), or a script's index renamed and then dropped, is not there to
+-- attach either.
+SELECT n, (SELECT string_agg(stmt_no || ' ' || verdict, ', ' ORDER BY stmt_no)
+             FROM safemigrate.check(script) WHERE command = 'CREATE INDEX' AND relation IN ('public.pi_t', 'public.pi_s')) AS parent_verdicts
+  FROM (VALUES
+    (8, 'DROP INDEX CONCURRENTLY pi_t1_id; CREATE INDEX pi_t_id ON pi_t (id);'),
+    (9, 'ALTER INDEX pi_t1_id RENAME TO pi_t1_idx; DROP INDEX CONCURRENTLY pi_t1_idx; CREATE INDEX pi_t_id ON pi_t (id);'),
+    (10, 'ALTER INDEX pi_t1_id RENAME TO pi_t1_idx; CREATE INDEX pi_t_id ON pi_t (id);'),
+    (11, 'CREATE INDEX CONCURRENTLY pi_s1_x ON pi_s1 (id); CREATE INDEX CONCURRENTLY pi_s2_x ON pi_s2 (id); ALTER INDEX pi_s1_x RENAME TO pi_s1_y; DROP INDEX CONCURRENTLY pi_s1_y; CREATE INDEX pi_s_id ON pi_s (id);'),
+    (12, 'CREATE INDEX CONCURRENTLY pi_s1_x ON pi_s1 (id); CREATE INDEX CONCURRENTLY pi_s2_x ON pi_s2 (id); ALTER INDEX pi_s1_x RENAME TO pi_s1_y; CREATE INDEX pi_s_id ON pi_s (id);')
+  ) AS v(n, script) ORDER BY n;
 
 -- The hook lets the attaching statement through and rejects the building one.
 \set VERBOSITY default

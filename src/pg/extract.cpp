@@ -2243,6 +2243,14 @@ List *consumed_script = NIL;   /* script indexes an earlier statement attached t
 List *consumed_catalog = NIL;  /* the same for existing indexes (OIDs) */
 List *last_script_used = NIL;  /* what the statement judged last would attach (sm_script_consume_last) */
 List *last_catalog_used = NIL;
+/* Existing indexes the script renamed: their new name (a later DROP INDEX of it drops them). */
+struct RenamedIndex
+{
+	Oid index;
+	Oid nsp;
+	const char *name;
+};
+List *renamed_catalog = NIL; /* RenamedIndex *, the newest last */
 MemoryContext script_cxt = NULL;
 /* The leaf partitions the CREATE INDEX extracted last builds an index on (OIDs; sm_create_index_built_leaves). */
 List *last_built_leaves = NIL;
@@ -3484,7 +3492,7 @@ sm_check_running(bool running)
 	script_cxt = running ? CurrentMemoryContext : NULL;
 	facts_cache = NULL;
 	facts_cache_cxt = NULL;
-	script_indexes = consumed_script = consumed_catalog = last_script_used = last_catalog_used = NIL;
+	script_indexes = consumed_script = consumed_catalog = last_script_used = last_catalog_used = renamed_catalog = NIL;
 }
 
 void
@@ -3542,10 +3550,56 @@ sm_script_index_drop(const DropStmt *stmt)
 	ListCell *lc;
 	foreach (lc, stmt->objects)
 	{
-		ScriptIndex *si = script_index_named(makeRangeVarFromNameList((List *) lfirst(lc)));
+		RangeVar *rv = makeRangeVarFromNameList((List *) lfirst(lc));
+		ScriptIndex *si = script_index_named(rv);
 		if (si != NULL)
+		{
 			si->gone = true;
+			continue;
+		}
+		/* An existing index (by the name the script gave it, or its own): no longer there to attach. */
+		Oid idx = InvalidOid;
+		Oid nsp = rv->schemaname != NULL ? get_namespace_oid(rv->schemaname, true) : InvalidOid;
+		ListCell *lc2;
+		foreach (lc2, renamed_catalog)
+		{
+			RenamedIndex *r = (RenamedIndex *) lfirst(lc2);
+			if (strcmp(r->name, rv->relname) == 0 && (rv->schemaname == NULL || r->nsp == nsp))
+				idx = r->index;
+		}
+		if (!OidIsValid(idx))
+			idx = RangeVarGetRelid(rv, NoLock, true);
+		if (OidIsValid(idx) && get_rel_relkind(idx) == RELKIND_INDEX)
+		{
+			MemoryContext old = MemoryContextSwitchTo(script_cxt);
+			consumed_catalog = list_append_unique_oid(consumed_catalog, idx);
+			MemoryContextSwitchTo(old);
+		}
 	}
+}
+
+void
+sm_script_index_renamed(const RenameStmt *stmt)
+{
+	if (!check_running || stmt->renameType != OBJECT_INDEX || stmt->relation == NULL || stmt->newname == NULL)
+		return;
+	MemoryContext old = MemoryContextSwitchTo(script_cxt);
+	ScriptIndex *si = script_index_named(stmt->relation);
+	if (si != NULL)
+		si->name = pstrdup(stmt->newname);
+	else
+	{
+		Oid idx = RangeVarGetRelid(stmt->relation, NoLock, true);
+		if (OidIsValid(idx))
+		{
+			RenamedIndex *r = (RenamedIndex *) palloc(sizeof(RenamedIndex));
+			r->index = idx;
+			r->nsp = get_rel_namespace(idx);
+			r->name = pstrdup(stmt->newname);
+			renamed_catalog = lappend(renamed_catalog, r);
+		}
+	}
+	MemoryContextSwitchTo(old);
 }
 
 void

@@ -20,6 +20,7 @@
 struct ErrorData;
 struct IndexStmt;
 struct DropStmt;
+struct RenameStmt;
 struct AlterTableStmt;
 struct List;
 struct MemoryContextData;
@@ -47,7 +48,8 @@ void sm_facts_cache_begin(MemoryContextData *cxt);
  * INDEX on a partitioned table attaches instead of building one (nothing is
  * run).  The index a CREATE INDEX creates (not when its name is taken);
  * what the partitioned CREATE INDEX judged last attaches (consumed: no
- * longer free); the indexes a DROP INDEX drops; the partition index an
+ * longer free); the indexes a DROP INDEX drops (also existing ones) and the
+ * names ALTER INDEX ... RENAME gives; the partition index an
  * ALTER INDEX ... ATTACH PARTITION attaches; a mark of how many there are,
  * and a rollback to it (a ROLLBACK of the script's block or savepoint).
  * No-ops unless check() runs.  May ereport.
@@ -61,6 +63,7 @@ void sm_script_index_add(const IndexStmt *stmt);
 List *sm_create_index_built_leaves();
 void sm_script_consume_last();
 void sm_script_index_drop(const DropStmt *stmt);
+void sm_script_index_renamed(const RenameStmt *stmt);
 void sm_script_index_attached(const AlterTableStmt *stmt);
 int sm_script_indexes_mark();
 void sm_script_indexes_rollback(int mark);

@@ -874,6 +874,8 @@ check_script(PG_FUNCTION_ARGS)
 			}
 			else if (IsA(parsetree, DropStmt))
 				sm_script_index_drop((DropStmt *) parsetree);
+			else if (IsA(parsetree, RenameStmt))
+				sm_script_index_renamed((RenameStmt *) parsetree);
 			else if (IsA(parsetree, AlterTableStmt))
 				sm_script_index_attached((AlterTableStmt *) parsetree);
 		}
