@@ -209,6 +209,23 @@ CREATE INDEX pi_r_id ON pi_r (id);
 SELECT c.relname AS index, t.relname AS "table" FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid
   JOIN pg_class t ON t.oid = i.indrelid WHERE t.relname LIKE 'pi\_r%' ORDER BY 1;
 
+-- check(): CREATE INDEX on a partitioned table the script creates also builds
+-- the index on an existing table the script attached to it (judged as a
+-- CREATE INDEX on that table, as the hook judges the partitions it builds on).
+SELECT stmt_no, relation, verdict, reason FROM safemigrate.check($$
+CREATE TABLE pi_n (id int, at date NOT NULL) PARTITION BY RANGE (at);
+ALTER TABLE pi_n ATTACH PARTITION pi_r3 FOR VALUES FROM ('2027-01-01') TO ('2028-01-01');
+CREATE INDEX pi_n_id ON pi_n (id);
+CREATE INDEX pi_n_at ON ONLY pi_n (at);
+$$) ORDER BY stmt_no, relation;
+-- (with the table's index built CONCURRENTLY first, the parent's attaches it)
+SELECT stmt_no, relation, verdict FROM safemigrate.check($$
+CREATE TABLE pi_n (id int, at date NOT NULL) PARTITION BY RANGE (at);
+CREATE INDEX CONCURRENTLY pi_r3_id ON pi_r3 (id);
+ALTER TABLE pi_n ATTACH PARTITION pi_r3 FOR VALUES FROM ('2027-01-01') TO ('2028-01-01');
+CREATE INDEX pi_n_id ON pi_n (id);
+$$) ORDER BY stmt_no, relation;
+
 -- IF NOT EXISTS with a taken name is judged a no-op: when the name is dropped
 -- before the statement runs, the build it would then be is refused.
 SET safemigrate.mode = off;

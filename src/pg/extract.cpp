@@ -3524,6 +3524,28 @@ sm_script_index_add(const IndexStmt *stmt)
 	MemoryContextSwitchTo(old);
 }
 
+int
+sm_index_builds_on(const IndexStmt *stmt, unsigned int table)
+{
+	StmtIndex si;
+	if (!stmt_index(stmt, table, &si))
+		return -1;
+	Relation rel = probe_open(table);
+	if (rel == NULL)
+		return -1;
+	List *used = check_running ? list_copy(consumed_catalog) : NIL;
+	List *script_used = check_running ? list_copy(consumed_script) : NIL;
+	bool unknown = false;
+	IndexMatch m = {rel, si.collations, si.opfamilies, si.info, false, &used, &unknown, NULL, &script_used};
+	int builds;
+	if (rel->rd_rel->relkind == RELKIND_PARTITIONED_TABLE)
+		builds = index_match(&m, rel, RELKIND_PARTITIONED_INDEX, false) ? 0 : index_builds_below(&m, table);
+	else
+		builds = index_match(&m, rel, RELKIND_INDEX, false) || script_index_match(&m, rel) ? 0 : 1;
+	probe_close(rel);
+	return unknown ? -1 : builds;
+}
+
 List *
 sm_create_index_built_leaves()
 {

@@ -61,6 +61,13 @@ void sm_script_index_add(const IndexStmt *stmt);
  * statement); in the memory of that call.
  */
 List *sm_create_index_built_leaves();
+/*
+ * check(): how many leaves the CREATE INDEX (of a partitioned table's
+ * columns) builds an index on when table becomes one of its partitions: 0
+ * when it has a free matching index (or its partitions do), 1 for a table
+ * without, -1 when that cannot be told.  May ereport.
+ */
+int sm_index_builds_on(const IndexStmt *stmt, unsigned int table);
 void sm_script_consume_last();
 void sm_script_index_drop(const DropStmt *stmt);
 void sm_script_index_renamed(const RenameStmt *stmt);

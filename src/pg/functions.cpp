@@ -33,6 +33,7 @@ extern "C" {
 #include "catalog/index.h"
 #include "commands/defrem.h"
 #include "funcapi.h"
+#include "nodes/makefuncs.h"
 #include "parser/parser.h"
 #include "utils/resowner.h"
 
@@ -52,11 +53,19 @@ struct Renamed
 	Oid source;
 };
 
+/* An existing table the script attaches as a partition of a table it creates. */
+struct Attached
+{
+	const char *parent; /* the bare name */
+	Oid table;
+};
+
 struct Created
 {
-	List *names;   /* of char *, the bare relation names */
-	List *renamed; /* of Renamed *, the newest last: relations renamed, and indexes created on existing tables
-					  (the name stands for that table) */
+	List *names;	/* of char *, the bare relation names */
+	List *renamed;	/* of Renamed *, the newest last: relations renamed, and indexes created on existing tables
+					   (the name stands for that table) */
+	List *attached; /* of Attached * */
 };
 
 /* Does the script create a relation of this (bare) name before? */
@@ -189,6 +198,29 @@ remember_created(Created *created, Node *parsetree)
 					rn->source = source;
 					created->renamed = lappend(created->renamed, rn);
 				}
+			}
+			break;
+		}
+		case T_AlterTableStmt:
+		{
+			/* ATTACH PARTITION of an existing table to a table the script creates */
+			const AlterTableStmt *at = (const AlterTableStmt *) parsetree;
+			if (at->relation == NULL || !created_named(created, at->relation->relname))
+				break;
+			ListCell *lc;
+			foreach (lc, at->cmds)
+			{
+				const AlterTableCmd *cmd = (const AlterTableCmd *) lfirst(lc);
+				if (cmd->subtype != AT_AttachPartition || cmd->def == NULL || !IsA(cmd->def, PartitionCmd))
+					continue;
+				const RangeVar *child = ((const PartitionCmd *) cmd->def)->name;
+				Oid table = child != NULL ? RangeVarGetRelid(child, NoLock, true) : InvalidOid;
+				if (!OidIsValid(table) || created_named(created, child->relname))
+					continue;
+				Attached *a = (Attached *) palloc(sizeof(Attached));
+				a->parent = pstrdup(at->relation->relname);
+				a->table = table;
+				created->attached = lappend(created->attached, a);
 			}
 			break;
 		}
@@ -420,6 +452,72 @@ mark_all_created(const Created *created, core::Statement *stmt)
 	}
 }
 
+char *extract_guarded(Node *parsetree, core::Statement *stmt);
+
+/*
+ * CREATE INDEX (not ONLY, not CONCURRENTLY) on a partitioned table the
+ * script creates: each existing table the script attached to it gets the
+ * index built too (or attaches a matching one), judged as a CREATE INDEX on
+ * that table, whose rows are added to *rows.  (Without them the statement is
+ * exempt as the table is new, while the hook judges those partitions.)
+ *
+ * C-style frame; may ereport.
+ */
+void
+attached_index_rows(const Created *created, const IndexStmt *ix, const core::Statement &stmt,
+					const core::Settings &settings, int stmt_no, SmRow **rows, int *nrows)
+{
+	if (ix->relation == NULL || !ix->relation->inh || ix->concurrent)
+		return;
+	ListCell *lc;
+	foreach (lc, created->attached)
+	{
+		const Attached *a = (const Attached *) lfirst(lc);
+		char *name = strcmp(a->parent, ix->relation->relname) == 0 ? get_rel_name(a->table) : NULL;
+		/* (one with a matching index of its own, maybe created earlier in the script, gets it attached) */
+		if (name == NULL || sm_index_builds_on(ix, a->table) == 0)
+			continue;
+		IndexStmt *copy = (IndexStmt *) copyObjectImpl(ix);
+		copy->relation = makeRangeVar(get_namespace_name(get_rel_namespace(a->table)), name, -1);
+		copy->idxname = NULL;
+		copy->if_not_exists = false;
+		core::Statement one;
+		one.text = stmt.text;
+		one.query_text = stmt.query_text;
+		one.top_level = stmt.top_level;
+		one.server_version_num = stmt.server_version_num;
+		one.in_transaction_block = stmt.in_transaction_block;
+		if (extract_guarded((Node *) copy, &one) != NULL)
+			continue;
+		SmRow *more = NULL;
+		int nmore = 0;
+		FenceError ferr;
+		if (!sm_classify(one, settings, CurrentMemoryContext, &more, &nmore, &ferr))
+			ereport(ERROR,
+					(errcode(ferr.kind == FenceFailure::OutOfMemory ? ERRCODE_OUT_OF_MEMORY
+																	: ERRCODE_INTERNAL_ERROR),
+					 errmsg("pg_safemigrate could not classify statement %d: %s", stmt_no, ferr.message)));
+		/* (no CONCURRENTLY rewrite of the parent's statement: on a partitioned table it cannot build) */
+		for (int i = 0; i < nmore; ++i)
+			if (strcmp(more[i].action, "allow") != 0)
+			{
+				if (strcmp(more[i].action, "rewrite") == 0)
+					more[i].action = "reject";
+				more[i].reason = psprintf("%s (a partition the script attached to the new table: build its index "
+										  "CONCURRENTLY before the parent's)",
+										  more[i].reason);
+				more[i].safe_sql = NULL;
+			}
+		SmRow *all = (SmRow *) palloc(sizeof(SmRow) * Max(*nrows + nmore, 1));
+		if (*nrows > 0)
+			memcpy(all, *rows, sizeof(SmRow) * *nrows);
+		if (nmore > 0)
+			memcpy(all + *nrows, more, sizeof(SmRow) * nmore);
+		*rows = all;
+		*nrows += nmore;
+	}
+}
+
 /*
  * Gather the facts of one statement in a subtransaction.  Returns NULL, or
  * the message of the error PostgreSQL raised while looking the statement up.
@@ -569,7 +667,7 @@ check_script(PG_FUNCTION_ARGS)
 													   ALLOCSET_SMALL_SIZES);
 	core::Settings settings;
 	bool settings_stale = true;
-	Created created = {NIL, NIL};
+	Created created = {NIL, NIL, NIL};
 	/* check(migration, single_transaction => true): the whole script in one transaction block. */
 	const bool single = PG_NARGS() > 1 && PG_GETARG_BOOL(1);
 	bool in_block = single;
@@ -833,6 +931,8 @@ check_script(PG_FUNCTION_ARGS)
 					(errcode(ferr.kind == FenceFailure::OutOfMemory ? ERRCODE_OUT_OF_MEMORY
 																	: ERRCODE_INTERNAL_ERROR),
 					 errmsg("pg_safemigrate could not classify statement %d: %s", stmt_no, ferr.message)));
+		if (IsA(parsetree, IndexStmt) && stmt.relation.created_in_script)
+			attached_index_rows(&created, (IndexStmt *) parsetree, stmt, settings, stmt_no, &rows, &nrows);
 		bool rejected = false;
 		for (int i = 0; i < nrows; ++i)
 		{
