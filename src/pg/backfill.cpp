@@ -235,7 +235,12 @@ make_text_array(char **vals, int n)
 {
 	Datum *elems = (Datum *) palloc(sizeof(Datum) * (n > 0 ? n : 1));
 	for (int i = 0; i < n; ++i)
+	{
+		if (vals[i] == NULL)
+			ereport(ERROR, (errcode(ERRCODE_INTERNAL_ERROR),
+							errmsg("pg_safemigrate internal error: a key value of a backfill job is NULL")));
 		elems[i] = CStringGetTextDatum(vals[i]);
+	}
 	return PointerGetDatum(construct_array(elems, n, TEXTOID, -1, false, TYPALIGN_INT));
 }
 
@@ -301,6 +306,23 @@ sleep_ms(long ms)
 	(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH, ms, PG_WAIT_EXTENSION);
 	ResetLatch(MyLatch);
 	CHECK_FOR_INTERRUPTS();
+}
+
+/*
+ * Key column i of a row the key queries returned, as text.  A primary key is
+ * never NULL; should a key value be (a catalog changed under the job), a
+ * clear error rather than a NULL where a key text must be.
+ */
+char *
+key_value(const Job *job, HeapTuple tup, TupleDesc desc, int i)
+{
+	char *v = get_text(tup, desc, i + 1);
+	if (v == NULL)
+		ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+						errmsg("a row of %s has a NULL value in key column %s", job->table, job->keys[i]),
+						errdetail("The batches are ranges of the primary key: a row without a key value cannot be "
+								  "placed in one.")));
+	return v;
 }
 
 /* Error context while the caller's texts are prepared. */
@@ -614,7 +636,7 @@ prepare_job(Job *job, bool creating)
 				MemoryContext old = MemoryContextSwitchTo(job->cxt);
 				job->upper = (char **) palloc(sizeof(char *) * job->nkeys);
 				for (int i = 0; i < job->nkeys; ++i)
-					job->upper[i] = get_text(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, i + 1);
+					job->upper[i] = key_value(job, SPI_tuptable->vals[0], SPI_tuptable->tupdesc, i);
 				MemoryContextSwitchTo(old);
 			}
 			SPI_freetuptable(SPI_tuptable);
@@ -649,7 +671,7 @@ free_plans(Job *job)
 		}
 }
 
-/* The table's primary key columns (quoted) and their types, in key order. */
+/* The table's primary key columns (quoted) and their types, in key order (not its INCLUDE columns). */
 void
 find_key(Job *job)
 {
@@ -657,7 +679,9 @@ find_key(Job *job)
 	Datum values[1] = {ObjectIdGetDatum(job->relid)};
 	exec_pinned("SELECT quote_ident(a.attname), format_type(a.atttypid, a.atttypmod), "
 				"       CASE WHEN a.attcollation = 0 THEN '' ELSE a.attcollation::regcollation::text END "
-				"  FROM pg_index i, unnest(i.indkey::int2[]) WITH ORDINALITY AS k(attnum, n), pg_attribute a "
+				"  FROM pg_index i, "
+				/* the key columns only: INCLUDE columns (after indnkeyatts) are not part of the key */
+				"       unnest((i.indkey::int2[])[0:i.indnkeyatts - 1]) WITH ORDINALITY AS k(attnum, n), pg_attribute a "
 				" WHERE i.indrelid = $1 AND i.indisprimary AND a.attrelid = i.indrelid AND a.attnum = k.attnum "
 				" ORDER BY k.n",
 				1, types, values, NULL, true);
@@ -1268,7 +1292,7 @@ run_batch(void *arg)
 		{
 			b->hi = (char **) palloc(sizeof(char *) * n);
 			for (int i = 0; i < n; ++i)
-				b->hi[i] = get_text(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, i + 1);
+				b->hi[i] = key_value(job, SPI_tuptable->vals[0], SPI_tuptable->tupdesc, i);
 			b->last = false;
 		}
 		else
