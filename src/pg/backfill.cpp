@@ -70,6 +70,8 @@ extern "C" {
 #include "utils/timestamp.h"
 #include "access/stratnum.h"
 #include "catalog/pg_am_d.h"
+#include "catalog/pg_index.h"
+#include "utils/regproc.h"
 #include "catalog/pg_operator.h"
 #include "commands/defrem.h"
 
@@ -95,6 +97,16 @@ constexpr long kProgressIntervalMs = 10000;
 constexpr long kThrottlePollMs = 100;
 /* The most WAL segments prepare_wal() creates ahead of the insert position. */
 constexpr int kPrepareWalMaxSegments = 4;
+
+/* A primary key column as the catalogs have it (current_key()). */
+struct KeyCol
+{
+	AttrNumber attnum;
+	Oid typid;
+	int32 typmod;
+	Oid collation;
+	NameData name;
+};
 
 struct Job
 {
@@ -139,6 +151,12 @@ struct Job
 	bool check_moves;
 	SPIPlanPtr update_first_checked;
 	SPIPlanPtr update_after_checked;
+	/* their texts (job->cxt): prepared when a batch first needs them (a trigger created while the job runs) */
+	char *update_first_checked_sql;
+	char *update_after_checked_sql;
+	/* the primary key as the run's checks found it (check_batch compares it before each batch) */
+	int nkeycols;
+	KeyCol keycols[32];
 	SPIPlanPtr update_tid;
 	MemoryContext cxt;	   /* the job's memory: lives across commits */
 	MemoryContext keycxt;  /* the current key reached */
@@ -577,6 +595,18 @@ key_operators(const Job *job)
 	return ops;
 }
 
+/* The UPDATEs that count the rows whose key moved past the batch (key_may_move()). */
+void
+prepare_checked(Job *job)
+{
+	Oid types[3 * 32];
+	/* the bounds of the batch, then the job's last key */
+	for (int i = 0; i < 3 * job->nkeys; ++i)
+		types[i] = job->typids[i % job->nkeys];
+	job->update_first_checked = prepare_kept(job->update_first_checked_sql, 2 * job->nkeys, types);
+	job->update_after_checked = prepare_kept(job->update_after_checked_sql, 3 * job->nkeys, types);
+}
+
 /* The statements of a job: texts from the core, prepared and kept. */
 void
 prepare_job(Job *job, bool creating)
@@ -605,15 +635,11 @@ prepare_job(Job *job, bool creating)
 			types[i] = types[job->nkeys + i] = job->typids[i];
 		job->update_first = prepare_kept(sql.update_first, job->nkeys, types);
 		job->update_after = prepare_kept(sql.update_after, 2 * job->nkeys, types);
+		job->update_first_checked_sql = MemoryContextStrdup(job->cxt, sql.update_first_checked);
+		job->update_after_checked_sql = MemoryContextStrdup(job->cxt, sql.update_after_checked);
 		job->check_moves = key_may_move(job);
 		if (job->check_moves)
-		{
-			/* then the job's last key */
-			for (int i = 0; i < job->nkeys; ++i)
-				types[2 * job->nkeys + i] = job->typids[i];
-			job->update_first_checked = prepare_kept(sql.update_first_checked, 2 * job->nkeys, types);
-			job->update_after_checked = prepare_kept(sql.update_after_checked, 3 * job->nkeys, types);
-		}
+			prepare_checked(job);
 		update_sql = sql.update_after;
 		if (const char *key = assigned_key_column(job, job->update_after))
 			ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -661,7 +687,8 @@ prepare_job(Job *job, bool creating)
 void
 free_plans(Job *job)
 {
-	SPIPlanPtr *plans[] = {&job->next_first, &job->next_after, &job->update_first, &job->update_after,
+	SPIPlanPtr *plans[] = {&job->next_first,		   &job->next_after,		   &job->update_first,
+						   &job->update_after,		   &job->update_first_checked, &job->update_after_checked,
 						   &job->update_tid};
 	for (SPIPlanPtr *p : plans)
 		if (*p != NULL)
@@ -1251,6 +1278,118 @@ prepare_wal(Job *job, XLogRecPtr *mark)
 	job->wal_tli = w.tli;
 }
 
+void check_key_unchanged(Job *job);
+
+/*
+ * The table's primary key columns from the relcache and syscache (no
+ * query): into cols, their number into *n (0: no primary key, or the table
+ * is gone).  C-style frame; may ereport.
+ */
+void
+current_key(Oid relid, KeyCol *cols, int *n)
+{
+	*n = 0;
+	Relation rel = RelationIdGetRelation(relid);
+	if (rel == NULL)
+		return;
+	TupleDesc desc = RelationGetDescr(rel);
+	List *indexes = RelationGetIndexList(rel);
+	ListCell *lc;
+	foreach (lc, indexes)
+	{
+		HeapTuple it = SearchSysCache1(INDEXRELID, ObjectIdGetDatum(lfirst_oid(lc)));
+		if (!HeapTupleIsValid(it))
+			continue;
+		Form_pg_index ix = (Form_pg_index) GETSTRUCT(it);
+		if (ix->indisprimary)
+			/* the key columns only, not the INCLUDE ones */
+			for (int i = 0; i < ix->indnkeyatts && *n < 32; ++i)
+			{
+				AttrNumber attnum = ix->indkey.values[i];
+				if (attnum <= 0 || attnum > desc->natts)
+					continue;
+				Form_pg_attribute att = TupleDescAttr(desc, attnum - 1);
+				KeyCol *c = &cols[(*n)++];
+				c->attnum = attnum;
+				c->typid = att->atttypid;
+				c->typmod = att->atttypmod;
+				c->collation = att->attcollation;
+				c->name = att->attname;
+			}
+		ReleaseSysCache(it);
+	}
+	list_free(indexes);
+	RelationClose(rel);
+}
+
+bool
+same_key(const KeyCol *a, int na, const KeyCol *b, int nb)
+{
+	if (na != nb)
+		return false;
+	for (int i = 0; i < na; ++i)
+		if (a[i].attnum != b[i].attnum || a[i].typid != b[i].typid || a[i].typmod != b[i].typmod ||
+			a[i].collation != b[i].collation || strcmp(NameStr(a[i].name), NameStr(b[i].name)) != 0)
+			return false;
+	return true;
+}
+
+/*
+ * Before each batch, holding the table's lock (which keeps what is checked
+ * as it is until the batch commits): is the job's table still what its
+ * batch statements name, with the same primary key, no row-level security
+ * for the role, and the same answer of key_may_move()?  A run checks these
+ * when it starts (prepare_run), but DDL committed between two batches
+ * changes the table under the statements, which are planned again by the
+ * table's name.  A change fails the batch (and the job, resumable: a resume
+ * checks from scratch); a key-moving trigger created meanwhile only switches
+ * to the statements that count moved keys.  Catalog caches only, except
+ * when the key seems to have changed.
+ */
+void
+check_batch(Job *job)
+{
+	List *names = stringToQualifiedNameList(job->table);
+	Oid named = RangeVarGetRelid(makeRangeVarFromNameList(names), NoLock, true);
+	if (named != job->relid)
+	{
+		char *now = qualified_name(job->relid);
+		ereport(ERROR, (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+						errmsg("%s is no longer the table of backfill job " INT64_FORMAT, job->table, job->id),
+						now != NULL ? errdetail("The job's table was renamed to %s while the job ran%s.", now,
+												OidIsValid(named) ? ", and another table took its name" : "")
+									: errdetail("The job's table was dropped while the job ran."),
+						errhint("The batches done so far were committed.  A resume goes on with the job's own table "
+								"(under its new name); cancel the job with safemigrate.backfill_cancel(" INT64_FORMAT
+								") if that is not the table to backfill.",
+								job->id)));
+	}
+	if (job->nkeys > 0)
+	{
+		KeyCol now[32];
+		int n;
+		current_key(job->relid, now, &n);
+		if (!same_key(now, n, job->keycols, job->nkeycols))
+		{
+			/* Errors if the key differs from the job's; otherwise (rebuilt the same) the new state is the one to keep. */
+			check_key_unchanged(job);
+			memcpy(job->keycols, now, sizeof(KeyCol) * n);
+			job->nkeycols = n;
+		}
+	}
+	require_no_row_security(job->table, job->relid);
+	if (job->nkeys > 0)
+	{
+		job->check_moves = key_may_move(job);
+		if (job->check_moves && job->update_first_checked == NULL)
+		{
+			MemoryContext old = MemoryContextSwitchTo(job->cxt);
+			prepare_checked(job);
+			MemoryContextSwitchTo(old);
+		}
+	}
+}
+
 /* One batch: its arguments and results (run in a subtransaction). */
 struct Batch
 {
@@ -1274,6 +1413,9 @@ run_batch(void *arg)
 	memset(nulls, ' ', sizeof nulls);
 	nulls[3 * 32] = '\0';
 	int rc;
+	/* The table's lock first (until the batch commits), then the checks it keeps valid for the batch. */
+	LockRelationOid(job->relid, RowExclusiveLock);
+	check_batch(job);
 	if (job->nkeys > 0)
 	{
 		int n = job->nkeys;
@@ -1318,10 +1460,10 @@ run_batch(void *arg)
 	else
 	{
 		/*
-		 * The table's lock first, then its file: a VACUUM FULL or CLUSTER that
-		 * committed while the job ran moved the rows to other pages.
+		 * The table's lock (above) first, then its file: a VACUUM FULL or
+		 * CLUSTER that committed while the job ran moved the rows to other
+		 * pages.
 		 */
-		LockRelationOid(job->relid, RowExclusiveLock);
 		char *now = relfile_token(job->relid);
 		if (job->relfile != NULL && now != NULL && strcmp(now, job->relfile) != 0)
 		{
@@ -1768,6 +1910,8 @@ void
 prepare_run(void *arg)
 {
 	Job *job = (Job *) arg;
+	/* recorded first: a change after it is one the first batch's check_batch() sees */
+	current_key(job->relid, job->keycols, &job->nkeycols);
 	check_key_unchanged(job);
 	require_no_row_security(job->table, job->relid);
 	check_pages_unchanged(job);
