@@ -232,14 +232,15 @@ AS 'MODULE_PATHNAME', 'safemigrate_backfill_resume';
 COMMENT ON PROCEDURE safemigrate.backfill_resume(bigint) IS
   'Runs a created, paused, failed or interrupted backfill job from the last committed batch';
 
--- A running job holds a session-level advisory lock (classid 1397571142 = "SMBF", objid = job id).
+-- A running job holds a session-level advisory lock (classid 1397571142 = "SMBF", objid = job id, objsubid 3:
+-- taken from C, since pg_advisory_lock() takes objsubid 1 or 2, which any role could hold to fake a running job).
 CREATE FUNCTION safemigrate._backfill_running(job_id bigint)
 RETURNS boolean
 LANGUAGE sql STABLE STRICT
 AS $fn$
   SELECT EXISTS (SELECT FROM pg_catalog.pg_locks l
                   WHERE l.locktype = 'advisory' AND l.classid = 1397571142::oid
-                    AND l.objid = $1::oid AND l.objsubid = 2 AND l.granted
+                    AND l.objid = $1::oid AND l.objsubid = 3 AND l.granted
                     AND l.database = (SELECT d.oid FROM pg_catalog.pg_database d
                                        WHERE d.datname = pg_catalog.current_database()))
 $fn$;

@@ -36,3 +36,18 @@ SELECT count(*) FILTER (WHERE v = 1) AS once, count(*) FILTER (WHERE v <> 1) AS 
 SELECT batching, status, rows_done FROM safemigrate.backfill_progress WHERE table_name LIKE 'pg_temp%.inc3';
 RESET client_min_messages;
 RESET ROLE;
+
+-- A running job's advisory lock is one SQL cannot take: pg_advisory_lock() of the same numbers, which any
+-- role may call, made the job look running (its resume refused, its cancel only a request nobody read).
+CREATE TABLE rv4_adv (id int PRIMARY KEY, v int);
+INSERT INTO rv4_adv SELECT g, 0 FROM generate_series(1, 10) g;
+SELECT safemigrate.backfill_create('rv4_adv', 'v = v + 1') AS job \gset
+SELECT pg_advisory_lock(1397571142, :job) IS NOT NULL AS locked;
+SELECT running, status FROM safemigrate.backfill_progress WHERE job_id = :job;
+CALL safemigrate.backfill_resume(:job);
+SELECT safemigrate.backfill_create('rv4_adv', 'v = v + 1') AS job \gset
+SELECT pg_advisory_lock(1397571142, :job) IS NOT NULL AS locked;
+SELECT safemigrate.backfill_cancel(:job);
+SELECT status FROM safemigrate.backfill_progress WHERE job_id = :job;
+SELECT pg_advisory_unlock_all();
+SELECT count(*) FILTER (WHERE v = 1) AS once, count(*) FILTER (WHERE v <> 1) AS wrong FROM rv4_adv;

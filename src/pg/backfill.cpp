@@ -31,7 +31,9 @@
  *     exceeds max_replica_lag bytes or the table's dead tuples exceed
  *     max_dead_tuples, and the pause/cancel requests of other sessions;
  *   - a running job holds a session advisory lock (classid "SMBF" =
- *     1397571142, objid = job id), which tells other sessions it is running.
+ *     1397571142, objid = job id, objsubid 3), which tells other sessions it
+ *     is running; SQL's pg_advisory_lock() takes objsubid 1 or 2 only, so no
+ *     role can make a job look running (and block its resume or cancel).
  *
  * C-style C++ (CONVENTIONS.md §2.3): only trivially destructible locals; the
  * core's texts come through the fences of backfill_fence.cpp.
@@ -91,6 +93,8 @@ namespace {
 
 /* "SMBF": the advisory lock class of running jobs (safemigrate._backfill_running()). */
 constexpr int32 kAdvisoryClass = 1397571142;
+/* Its objsubid (field4): 1 and 2 are pg_advisory_lock(bigint) and (int, int), which any role may take. */
+constexpr uint16 kAdvisorySubid = 3;
 /* A NOTICE with the job's progress at most this often. */
 constexpr long kProgressIntervalMs = 10000;
 /* How often a throttled job checks again. */
@@ -1925,7 +1929,7 @@ void
 run_job(int64 id)
 {
 	LOCKTAG tag;
-	SET_LOCKTAG_ADVISORY(tag, MyDatabaseId, (uint32) kAdvisoryClass, (uint32) id, 2);
+	SET_LOCKTAG_ADVISORY(tag, MyDatabaseId, (uint32) kAdvisoryClass, (uint32) id, kAdvisorySubid);
 	if (id <= 0 || id > PG_INT32_MAX)
 		ereport(ERROR, (errcode(ERRCODE_UNDEFINED_OBJECT), errmsg("backfill job " INT64_FORMAT " does not exist", id)));
 	/*
