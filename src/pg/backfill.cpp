@@ -1671,6 +1671,27 @@ progress_notice(Job *job, int64 rows, int64 batches, double active_ms)
 							job->batch_size, buf)));
 }
 
+/*
+ * pause_ms between two batches, in slices of at most kThrottlePollMs: a pause
+ * or cancel request of another session, read after each slice, ends it at
+ * once (instead of after the whole pause and one more batch).  Returns the
+ * request ('p', 'c') or 0.
+ */
+char
+pause_between_batches(Job *job)
+{
+	TimestampTz end = TimestampTzPlusMilliseconds(GetCurrentTimestamp(), job->pause_ms);
+	for (;;)
+	{
+		long left = TimestampDifferenceMilliseconds(GetCurrentTimestamp(), end);
+		if (left > 0)
+			sleep_ms(Min(left, kThrottlePollMs));
+		char request = read_request(job->id);
+		if (request != 0 || left <= kThrottlePollMs)
+			return request;
+	}
+}
+
 /* The job's main loop; SPI is connected (non-atomic), the job loaded and marked running. */
 void
 run_loop(Job *job)
@@ -1827,7 +1848,7 @@ run_loop(Job *job)
 				last_notice = GetCurrentTimestamp();
 			}
 			if (request == 0 && job->pause_ms > 0)
-				sleep_ms(job->pause_ms);
+				request = pause_between_batches(job);
 		}
 		if (request != 0)
 		{
