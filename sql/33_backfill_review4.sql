@@ -51,3 +51,31 @@ SELECT safemigrate.backfill_cancel(:job);
 SELECT status FROM safemigrate.backfill_progress WHERE job_id = :job;
 SELECT pg_advisory_unlock_all();
 SELECT count(*) FILTER (WHERE v = 1) AS once, count(*) FILTER (WHERE v <> 1) AS wrong FROM rv4_adv;
+
+-- A job's row is its owner's to change, and backfill_progress lists every row for superusers: nothing in
+-- a row breaks the view (block numbers that are not numbers, huge or odd numbers) or gives a garbage ETA.
+CREATE ROLE regress_rv4_user;
+CREATE TABLE rv4_view (a int, v int);
+INSERT INTO rv4_view SELECT g, 0 FROM generate_series(1, 10) g;
+ALTER TABLE rv4_view OWNER TO regress_rv4_user;
+SET ROLE regress_rv4_user;
+SELECT safemigrate.backfill_create('rv4_view', 'v = 1', 'v = 0') AS job1 \gset
+SELECT safemigrate.backfill_create('rv4_view', 'v = 1', 'v = 0') AS job2 \gset
+SELECT safemigrate.backfill_create('rv4_view', 'v = 1', 'v = 0') AS job3 \gset
+SELECT safemigrate.backfill_create('rv4_view', 'v = 1', 'v = 0') AS job4 \gset
+SELECT safemigrate.backfill_create('rv4_view', 'v = 1', 'v = 0') AS job5 \gset
+UPDATE safemigrate.backfill_jobs SET key_upper = '{x}', key_reached = '{1}', rows_done = 5, elapsed_ms = 10
+ WHERE job_id = :job1;
+UPDATE safemigrate.backfill_jobs SET key_upper = '{99999999999999999999999}', key_reached = '{-1}', rows_done = 5,
+       elapsed_ms = 10 WHERE job_id = :job2;
+UPDATE safemigrate.backfill_jobs SET key_upper = NULL, key_reached = NULL, key_columns = '{a}', key_types = '{int}',
+       rows_estimated = 9000000000000000000, rows_done = 1, elapsed_ms = 1000 WHERE job_id = :job3;
+UPDATE safemigrate.backfill_jobs SET key_upper = '{100}', key_reached = '{1}', rows_done = 9000000000000000000,
+       elapsed_ms = 1e-300 WHERE job_id = :job4;
+UPDATE safemigrate.backfill_jobs SET key_columns = '{a}', key_types = '{int}', rows_estimated = -9000000000000000000,
+       rows_done = 9000000000000000000, elapsed_ms = 'NaN' WHERE job_id = :job5;
+RESET ROLE;
+SELECT job_id - :job1 AS job, batching, percent,
+       CASE WHEN rows_per_second > 1e12 THEN 'more than 1e12' ELSE rows_per_second::text END AS rate, eta
+  FROM safemigrate.backfill_progress WHERE table_name = 'public.rv4_view' ORDER BY job_id;
+DELETE FROM safemigrate.backfill_jobs WHERE table_name = 'public.rv4_view';
