@@ -35,6 +35,7 @@ CALL safemigrate.backfill('inc3', 'v = v + 1', batch_size => 6, min_batch_size =
 SELECT count(*) FILTER (WHERE v = 1) AS once, count(*) FILTER (WHERE v <> 1) AS wrong FROM inc3;
 SELECT batching, status, rows_done FROM safemigrate.backfill_progress WHERE table_name LIKE 'pg_temp%.inc3';
 RESET client_min_messages;
+DROP TABLE inc1, inc2, inc3;
 RESET ROLE;
 
 -- A running job's advisory lock is one SQL cannot take: pg_advisory_lock() of the same numbers, which any
@@ -76,6 +77,13 @@ UPDATE safemigrate.backfill_jobs SET key_columns = '{a}', key_types = '{int}', r
        rows_done = 9000000000000000000, elapsed_ms = 'NaN' WHERE job_id = :job5;
 RESET ROLE;
 SELECT job_id - :job1 AS job, batching, percent,
-       CASE WHEN rows_per_second > 1e12 THEN 'more than 1e12' ELSE rows_per_second::text END AS rate, eta
+       CASE WHEN rows_per_second <= 1e12 THEN rows_per_second::text ELSE 'huge or NaN' END AS rate, eta
   FROM safemigrate.backfill_progress WHERE table_name = 'public.rv4_view' ORDER BY job_id;
 DELETE FROM safemigrate.backfill_jobs WHERE table_name = 'public.rv4_view';
+
+SET safemigrate.mode = off;
+DROP TABLE rv4_adv, rv4_view;
+RESET safemigrate.mode;
+DELETE FROM safemigrate.backfill_jobs WHERE owner IN ('regress_rv4_temp', 'regress_rv4_user');
+DROP ROLE regress_rv4_temp, regress_rv4_user;
+RESET safemigrate.small_table_rows;
