@@ -169,6 +169,7 @@ struct Job
 	XLogSegNo wal_ready;
 	TimeLineID wal_tli;
 	bool wal_failed;
+	bool warned_other_updates; /* this run said that something else updates the table in the batches */
 };
 
 /* The options as passed to backfill()/backfill_create(), argument 3 onwards. */
@@ -1394,6 +1395,26 @@ check_batch(Job *job)
 	}
 }
 
+/*
+ * Rows of the table this backend's statistics count as updated so far, its
+ * open (sub)transactions included; -1 when not counted (track_counts off).
+ * Around a batch's UPDATE, more than the rows it updated means that a
+ * trigger (an AFTER trigger too), a rule or the set_clause updated the table
+ * itself, which the batch cannot see: key_may_move() only knows BEFORE row
+ * triggers, and the count of moved keys only the batch's own rows.
+ */
+int64
+updates_counted(Oid relid)
+{
+	PgStat_TableStatus *t = find_tabstat_entry(relid);
+	if (t == NULL)
+		return -1;
+	int64 n = t->t_counts.t_tuples_updated;
+	for (PgStat_TableXactStatus *x = t->trans; x != NULL; x = x->upper)
+		n += x->tuples_updated;
+	return n;
+}
+
 /* One batch: its arguments and results (run in a subtransaction). */
 struct Batch
 {
@@ -1404,6 +1425,7 @@ struct Batch
 	bool last;		 /* this batch reaches the job's bound */
 	uint64 updated;
 	uint64 still_match; /* by pages: updated rows the where_clause still holds for */
+	int64 other_updates; /* rows of the table updated in the batch's transaction other than by its UPDATE */
 	bool rewritten;		/* by pages: the table's file changed, nothing was done */
 };
 
@@ -1420,6 +1442,7 @@ run_batch(void *arg)
 	/* The table's lock first (until the batch commits), then the checks it keeps valid for the batch. */
 	LockRelationOid(job->relid, RowExclusiveLock);
 	check_batch(job);
+	int64 updates_before = updates_counted(job->relid);
 	if (job->nkeys > 0)
 	{
 		int n = job->nkeys;
@@ -1520,6 +1543,9 @@ run_batch(void *arg)
 		b->updated = SPI_processed;
 	}
 	SPI_freetuptable(SPI_tuptable);
+	int64 updates_after = updates_counted(job->relid);
+	if (updates_after >= 0)
+		b->other_updates = updates_after - Max(updates_before, 0) - (int64) b->updated;
 }
 
 bool
@@ -1760,6 +1786,17 @@ run_loop(Job *job)
 			}
 			commit();
 			continue;
+		}
+		if (request == 0 && b.other_updates > 0 && !job->warned_other_updates)
+		{
+			job->warned_other_updates = true;
+			ereport(WARNING, (errmsg("backfill job " INT64_FORMAT ": " INT64_FORMAT " rows of %s were updated in a batch "
+									 "besides the batch's own rows",
+									 job->id, b.other_updates, job->table),
+							  errdetail("A trigger (an AFTER trigger too), a rule or the set_clause updates the table "
+										"itself.  If such an update changes primary key values, a row can be updated "
+										"twice or be missed: the job cannot tell."),
+							  errhint("If it changes key values, disable it while the job runs.")));
 		}
 		if (request == 0)
 		{
