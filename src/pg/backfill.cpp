@@ -524,14 +524,16 @@ assigned_key_column(const Job *job, SPIPlanPtr plan)
  * trigger on UPDATE of the table or of one of its partitions or children
  * may assign NEW's key, and a generated key column follows the columns it
  * is computed from.  Such a row would land in a later batch and be updated
- * twice: the batches then count them (and fail).  C-style frame; may
- * ereport.
+ * twice: the batches then count them (and fail).  Before a batch, the
+ * partitions and children are locked (lockmode) as the batch's UPDATE would:
+ * a trigger created on one of them after the check would otherwise escape it.
+ * C-style frame; may ereport.
  */
 bool
-key_may_move(const Job *job)
+key_may_move(const Job *job, LOCKMODE lockmode)
 {
 	ListCell *lc;
-	foreach (lc, find_all_inheritors(job->relid, NoLock, NULL))
+	foreach (lc, find_all_inheritors(job->relid, lockmode, NULL))
 	{
 		Relation rel = RelationIdGetRelation(lfirst_oid(lc));
 		if (rel == NULL)
@@ -642,7 +644,7 @@ prepare_job(Job *job, bool creating)
 		job->update_after = prepare_kept(sql.update_after, 2 * job->nkeys, types);
 		job->update_first_checked_sql = MemoryContextStrdup(job->cxt, sql.update_first_checked);
 		job->update_after_checked_sql = MemoryContextStrdup(job->cxt, sql.update_after_checked);
-		job->check_moves = key_may_move(job);
+		job->check_moves = key_may_move(job, NoLock);
 		if (job->check_moves)
 			prepare_checked(job);
 		update_sql = sql.update_after;
@@ -1385,7 +1387,7 @@ check_batch(Job *job)
 	require_no_row_security(job->table, job->relid);
 	if (job->nkeys > 0)
 	{
-		job->check_moves = key_may_move(job);
+		job->check_moves = key_may_move(job, RowExclusiveLock);
 		if (job->check_moves && job->update_first_checked == NULL)
 		{
 			MemoryContext old = MemoryContextSwitchTo(job->cxt);
