@@ -27,9 +27,14 @@
  *     timeout or deadlock is retried (max_retries times per batch), any other
  *     error marks the job failed (resumable) and is raised again;
  *   - the batch size follows target_batch_ms between the bounds;
- *   - between batches: pause_ms, a wait while the replicas' replay lag
- *     exceeds max_replica_lag bytes or the table's dead tuples exceed
- *     max_dead_tuples, and the pause/cancel requests of other sessions;
+ *   - before each batch, holding the table's lock: the checks of a run's
+ *     start again (check_batch: the name still means the job's table, the
+ *     key is the job's, no row-level security, key-moving triggers), from
+ *     the catalog caches;
+ *   - between batches: pause_ms (in slices, ended by a request), a wait
+ *     while the replicas' replay lag exceeds max_replica_lag bytes or the
+ *     table's dead tuples exceed max_dead_tuples, and the pause/cancel
+ *     requests of other sessions;
  *   - a running job holds a session advisory lock (classid "SMBF" =
  *     1397571142, objid = job id, objsubid 3), which tells other sessions it
  *     is running; SQL's pg_advisory_lock() takes objsubid 1 or 2 only, so no
@@ -1366,10 +1371,13 @@ check_batch(Job *job)
 						now != NULL ? errdetail("The job's table was renamed to %s while the job ran%s.", now,
 												OidIsValid(named) ? ", and another table took its name" : "")
 									: errdetail("The job's table was dropped while the job ran."),
-						errhint("The batches done so far were committed.  A resume goes on with the job's own table "
-								"(under its new name); cancel the job with safemigrate.backfill_cancel(" INT64_FORMAT
-								") if that is not the table to backfill.",
-								job->id)));
+						now != NULL ? errhint("The batches done so far were committed.  A resume goes on with the "
+											  "job's own table (under its new name); cancel the job with "
+											  "safemigrate.backfill_cancel(" INT64_FORMAT ") if that is not the "
+											  "table to backfill.",
+											  job->id)
+									: errhint("Cancel the job with safemigrate.backfill_cancel(" INT64_FORMAT ").",
+											  job->id)));
 	}
 	if (job->nkeys > 0)
 	{
