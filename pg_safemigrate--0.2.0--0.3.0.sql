@@ -232,14 +232,15 @@ AS 'MODULE_PATHNAME', 'safemigrate_backfill_resume';
 COMMENT ON PROCEDURE safemigrate.backfill_resume(bigint) IS
   'Runs a created, paused, failed or interrupted backfill job from the last committed batch';
 
--- A running job holds a session-level advisory lock (classid 1397571142 = "SMBF", objid = job id).
+-- A running job holds a session-level advisory lock (classid 1397571142 = "SMBF", objid = job id, objsubid 3:
+-- taken from C, since pg_advisory_lock() takes objsubid 1 or 2, which any role could hold to fake a running job).
 CREATE FUNCTION safemigrate._backfill_running(job_id bigint)
 RETURNS boolean
 LANGUAGE sql STABLE STRICT
 AS $fn$
   SELECT EXISTS (SELECT FROM pg_catalog.pg_locks l
                   WHERE l.locktype = 'advisory' AND l.classid = 1397571142::oid
-                    AND l.objid = $1::oid AND l.objsubid = 2 AND l.granted
+                    AND l.objid = $1::oid AND l.objsubid = 3 AND l.granted
                     AND l.database = (SELECT d.oid FROM pg_catalog.pg_database d
                                        WHERE d.datname = pg_catalog.current_database()))
 $fn$;
@@ -298,18 +299,28 @@ CREATE VIEW safemigrate.backfill_progress AS
               ELSE j.status END AS status,
          safemigrate._backfill_running(j.job_id) AS running, j.request, j.throttled,
          j.rows_done, j.rows_estimated, j.batches, j.batch_size,
+         -- A job's row is its owner's to change: what the view computes from it never fails (block numbers that
+         -- are not numbers give NULL, arithmetic is numeric) and the ETA is at most 100 years, so that no
+         -- owner's row breaks the view for the others (superusers see every row).
          CASE WHEN j.status = 'done' THEN 100.0
               WHEN j.key_columns IS NULL AND j.key_upper IS NOT NULL AND j.key_reached IS NOT NULL
-                THEN round(100.0 * least(j.key_reached[1]::numeric / greatest(j.key_upper[1]::numeric, 1), 1), 1)
+                THEN CASE WHEN j.key_upper[1] ~ '^[0-9]{1,18}$' AND j.key_reached[1] ~ '^[0-9]{1,18}$'
+                            THEN round(100.0 * least(j.key_reached[1]::numeric / greatest(j.key_upper[1]::numeric, 1), 1), 1)
+                     END
               WHEN j.rows_estimated > 0 THEN round(100.0 * least(j.rows_done::numeric / j.rows_estimated, 0.999), 1)
          END AS percent,
-         round((j.rows_done / nullif(j.elapsed_ms, 0) * 1000)::numeric, 1) AS rows_per_second,
+         round(j.rows_done::numeric / nullif(j.elapsed_ms::numeric, 0) * 1000, 1) AS rows_per_second,
          CASE WHEN j.status = 'done' THEN interval '0'
               WHEN j.rows_done > 0 AND j.elapsed_ms > 0 AND j.key_columns IS NULL AND j.key_reached IS NOT NULL
-                THEN make_interval(secs => (j.elapsed_ms / 1000) * greatest(j.key_upper[1]::numeric - j.key_reached[1]::numeric, 0)
-                                          / greatest(j.key_reached[1]::numeric, 1))
+                THEN CASE WHEN j.key_upper[1] ~ '^[0-9]{1,18}$' AND j.key_reached[1] ~ '^[0-9]{1,18}$'
+                            THEN make_interval(secs => least(greatest(j.elapsed_ms::numeric / 1000
+                                   * (j.key_upper[1]::numeric - j.key_reached[1]::numeric)
+                                   / greatest(j.key_reached[1]::numeric, 1), 0), 3155760000)::float8)
+                     END
               WHEN j.rows_done > 0 AND j.elapsed_ms > 0 AND j.rows_estimated IS NOT NULL
-                THEN make_interval(secs => greatest(j.rows_estimated - j.rows_done, 0) * (j.elapsed_ms / 1000) / j.rows_done)
+                THEN make_interval(secs => least(greatest((j.rows_estimated::numeric - j.rows_done)
+                                                          * j.elapsed_ms::numeric / 1000 / j.rows_done, 0),
+                                                 3155760000)::float8)
          END AS eta,
          round(j.longest_batch_ms::numeric, 1) AS longest_batch_ms, j.retries, j.throttle_waits,
          round(j.throttle_ms::numeric) AS throttle_ms, j.key_reached, j.key_upper, j.last_error, j.pid,

@@ -158,15 +158,37 @@ SELECT status, running, rows_done, batches FROM safemigrate.backfill_progress WH
 SELECT count(*) FILTER (WHERE b = a) AS done, count(*) FILTER (WHERE b IS NULL) AS not_yet,
        count(*) FILTER (WHERE b <> a) AS wrong FROM bf_kill;
 
--- Another session cannot run a job that is running (the advisory lock says so).
-SELECT safemigrate.backfill_create('bf_kill', 'b = a') AS busy_job \gset
-SELECT pg_advisory_lock(1397571142, :busy_job);
-SELECT running FROM safemigrate.backfill_progress WHERE job_id = :busy_job;
+-- Another session cannot run a job that is running (its advisory lock says so): the job runs in
+-- session "other", waiting for a row lock of session "locker".
+SELECT safemigrate.backfill_create('bf_kill', 'b = a', batch_size => 100, min_batch_size => 100,
+                                   max_batch_size => 100, lock_timeout_ms => 0) AS busy_job \gset
+SELECT dblink_connect('locker', :'connstr');
 SELECT dblink_connect('other', :'connstr');
-SELECT * FROM dblink('other', format('CALL safemigrate.backfill_resume(%s)', :busy_job)) AS r(x text);
-SELECT dblink_disconnect('other');
-SELECT pg_advisory_unlock(1397571142, :busy_job);
+SELECT dblink_exec('locker', 'BEGIN');
+SELECT dblink_exec('locker', 'UPDATE bf_kill SET a = a WHERE id = 1050');
+SELECT dblink_send_query('other', format('CALL safemigrate.backfill_resume(%s)', :busy_job));
+DO $$
+DECLARE
+  deadline timestamptz := clock_timestamp() + interval '60 s';
+BEGIN
+  LOOP
+    PERFORM pg_stat_clear_snapshot();
+    EXIT WHEN EXISTS (SELECT FROM pg_stat_activity a JOIN safemigrate.backfill_jobs j ON j.pid = a.pid
+                       WHERE j.table_name = 'public.bf_kill' AND j.status = 'running'
+                         AND a.wait_event_type = 'Lock');
+    IF clock_timestamp() > deadline THEN
+      RAISE EXCEPTION 'the backfill never waited for the row lock';
+    END IF;
+    PERFORM pg_sleep(0.01);
+  END LOOP;
+END $$;
+SELECT running FROM safemigrate.backfill_progress WHERE job_id = :busy_job;
 CALL safemigrate.backfill_resume(:busy_job);
+SELECT dblink_exec('locker', 'ROLLBACK');
+SELECT * FROM dblink_get_result('other') AS r(x text);
+SELECT dblink_disconnect('other');
+SELECT dblink_disconnect('locker');
+SELECT status, running, rows_done FROM safemigrate.backfill_progress WHERE job_id = :busy_job;
 
 -- Autovacuum behind: with max_dead_tuples, the backfill waits while the table has more dead tuples
 -- than that (as the statistics system counts them), and reports it; a pause request ends the wait.

@@ -27,11 +27,18 @@
  *     timeout or deadlock is retried (max_retries times per batch), any other
  *     error marks the job failed (resumable) and is raised again;
  *   - the batch size follows target_batch_ms between the bounds;
- *   - between batches: pause_ms, a wait while the replicas' replay lag
- *     exceeds max_replica_lag bytes or the table's dead tuples exceed
- *     max_dead_tuples, and the pause/cancel requests of other sessions;
+ *   - before each batch, holding the table's lock: the checks of a run's
+ *     start again (check_batch: the name still means the job's table, the
+ *     key is the job's, no row-level security, key-moving triggers), from
+ *     the catalog caches;
+ *   - between batches: pause_ms (in slices, ended by a request), a wait
+ *     while the replicas' replay lag exceeds max_replica_lag bytes or the
+ *     table's dead tuples exceed max_dead_tuples, and the pause/cancel
+ *     requests of other sessions;
  *   - a running job holds a session advisory lock (classid "SMBF" =
- *     1397571142, objid = job id), which tells other sessions it is running.
+ *     1397571142, objid = job id, objsubid 3), which tells other sessions it
+ *     is running; SQL's pg_advisory_lock() takes objsubid 1 or 2 only, so no
+ *     role can make a job look running (and block its resume or cancel).
  *
  * C-style C++ (CONVENTIONS.md §2.3): only trivially destructible locals; the
  * core's texts come through the fences of backfill_fence.cpp.
@@ -70,6 +77,8 @@ extern "C" {
 #include "utils/timestamp.h"
 #include "access/stratnum.h"
 #include "catalog/pg_am_d.h"
+#include "catalog/pg_index.h"
+#include "utils/regproc.h"
 #include "catalog/pg_operator.h"
 #include "commands/defrem.h"
 
@@ -89,12 +98,24 @@ namespace {
 
 /* "SMBF": the advisory lock class of running jobs (safemigrate._backfill_running()). */
 constexpr int32 kAdvisoryClass = 1397571142;
+/* Its objsubid (field4): 1 and 2 are pg_advisory_lock(bigint) and (int, int), which any role may take. */
+constexpr uint16 kAdvisorySubid = 3;
 /* A NOTICE with the job's progress at most this often. */
 constexpr long kProgressIntervalMs = 10000;
 /* How often a throttled job checks again. */
 constexpr long kThrottlePollMs = 100;
 /* The most WAL segments prepare_wal() creates ahead of the insert position. */
 constexpr int kPrepareWalMaxSegments = 4;
+
+/* A primary key column as the catalogs have it (current_key()). */
+struct KeyCol
+{
+	AttrNumber attnum;
+	Oid typid;
+	int32 typmod;
+	Oid collation;
+	NameData name;
+};
 
 struct Job
 {
@@ -139,6 +160,12 @@ struct Job
 	bool check_moves;
 	SPIPlanPtr update_first_checked;
 	SPIPlanPtr update_after_checked;
+	/* their texts (job->cxt): prepared when a batch first needs them (a trigger created while the job runs) */
+	char *update_first_checked_sql;
+	char *update_after_checked_sql;
+	/* the primary key as the run's checks found it (check_batch compares it before each batch) */
+	int nkeycols;
+	KeyCol keycols[32];
 	SPIPlanPtr update_tid;
 	MemoryContext cxt;	   /* the job's memory: lives across commits */
 	MemoryContext keycxt;  /* the current key reached */
@@ -147,6 +174,7 @@ struct Job
 	XLogSegNo wal_ready;
 	TimeLineID wal_tli;
 	bool wal_failed;
+	bool warned_other_updates; /* this run said that something else updates the table in the batches */
 };
 
 /* The options as passed to backfill()/backfill_create(), argument 3 onwards. */
@@ -235,7 +263,12 @@ make_text_array(char **vals, int n)
 {
 	Datum *elems = (Datum *) palloc(sizeof(Datum) * (n > 0 ? n : 1));
 	for (int i = 0; i < n; ++i)
+	{
+		if (vals[i] == NULL)
+			ereport(ERROR, (errcode(ERRCODE_INTERNAL_ERROR),
+							errmsg("pg_safemigrate internal error: a key value of a backfill job is NULL")));
 		elems[i] = CStringGetTextDatum(vals[i]);
+	}
 	return PointerGetDatum(construct_array(elems, n, TEXTOID, -1, false, TYPALIGN_INT));
 }
 
@@ -301,6 +334,23 @@ sleep_ms(long ms)
 	(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH, ms, PG_WAIT_EXTENSION);
 	ResetLatch(MyLatch);
 	CHECK_FOR_INTERRUPTS();
+}
+
+/*
+ * Key column i of a row the key queries returned, as text.  A primary key is
+ * never NULL; should a key value be (a catalog changed under the job), a
+ * clear error rather than a NULL where a key text must be.
+ */
+char *
+key_value(const Job *job, HeapTuple tup, TupleDesc desc, int i)
+{
+	char *v = get_text(tup, desc, i + 1);
+	if (v == NULL)
+		ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+						errmsg("a row of %s has a NULL value in key column %s", job->table, job->keys[i]),
+						errdetail("The batches are ranges of the primary key: a row without a key value cannot be "
+								  "placed in one.")));
+	return v;
 }
 
 /* Error context while the caller's texts are prepared. */
@@ -479,14 +529,16 @@ assigned_key_column(const Job *job, SPIPlanPtr plan)
  * trigger on UPDATE of the table or of one of its partitions or children
  * may assign NEW's key, and a generated key column follows the columns it
  * is computed from.  Such a row would land in a later batch and be updated
- * twice: the batches then count them (and fail).  C-style frame; may
- * ereport.
+ * twice: the batches then count them (and fail).  Before a batch, the
+ * partitions and children are locked (lockmode) as the batch's UPDATE would:
+ * a trigger created on one of them after the check would otherwise escape it.
+ * C-style frame; may ereport.
  */
 bool
-key_may_move(const Job *job)
+key_may_move(const Job *job, LOCKMODE lockmode)
 {
 	ListCell *lc;
-	foreach (lc, find_all_inheritors(job->relid, NoLock, NULL))
+	foreach (lc, find_all_inheritors(job->relid, lockmode, NULL))
 	{
 		Relation rel = RelationIdGetRelation(lfirst_oid(lc));
 		if (rel == NULL)
@@ -555,6 +607,18 @@ key_operators(const Job *job)
 	return ops;
 }
 
+/* The UPDATEs that count the rows whose key moved past the batch (key_may_move()). */
+void
+prepare_checked(Job *job)
+{
+	Oid types[3 * 32];
+	/* the bounds of the batch, then the job's last key */
+	for (int i = 0; i < 3 * job->nkeys; ++i)
+		types[i] = job->typids[i % job->nkeys];
+	job->update_first_checked = prepare_kept(job->update_first_checked_sql, 2 * job->nkeys, types);
+	job->update_after_checked = prepare_kept(job->update_after_checked_sql, 3 * job->nkeys, types);
+}
+
 /* The statements of a job: texts from the core, prepared and kept. */
 void
 prepare_job(Job *job, bool creating)
@@ -583,15 +647,11 @@ prepare_job(Job *job, bool creating)
 			types[i] = types[job->nkeys + i] = job->typids[i];
 		job->update_first = prepare_kept(sql.update_first, job->nkeys, types);
 		job->update_after = prepare_kept(sql.update_after, 2 * job->nkeys, types);
-		job->check_moves = key_may_move(job);
+		job->update_first_checked_sql = MemoryContextStrdup(job->cxt, sql.update_first_checked);
+		job->update_after_checked_sql = MemoryContextStrdup(job->cxt, sql.update_after_checked);
+		job->check_moves = key_may_move(job, NoLock);
 		if (job->check_moves)
-		{
-			/* then the job's last key */
-			for (int i = 0; i < job->nkeys; ++i)
-				types[2 * job->nkeys + i] = job->typids[i];
-			job->update_first_checked = prepare_kept(sql.update_first_checked, 2 * job->nkeys, types);
-			job->update_after_checked = prepare_kept(sql.update_after_checked, 3 * job->nkeys, types);
-		}
+			prepare_checked(job);
 		update_sql = sql.update_after;
 		if (const char *key = assigned_key_column(job, job->update_after))
 			ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -614,7 +674,7 @@ prepare_job(Job *job, bool creating)
 				MemoryContext old = MemoryContextSwitchTo(job->cxt);
 				job->upper = (char **) palloc(sizeof(char *) * job->nkeys);
 				for (int i = 0; i < job->nkeys; ++i)
-					job->upper[i] = get_text(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, i + 1);
+					job->upper[i] = key_value(job, SPI_tuptable->vals[0], SPI_tuptable->tupdesc, i);
 				MemoryContextSwitchTo(old);
 			}
 			SPI_freetuptable(SPI_tuptable);
@@ -639,7 +699,8 @@ prepare_job(Job *job, bool creating)
 void
 free_plans(Job *job)
 {
-	SPIPlanPtr *plans[] = {&job->next_first, &job->next_after, &job->update_first, &job->update_after,
+	SPIPlanPtr *plans[] = {&job->next_first,		   &job->next_after,		   &job->update_first,
+						   &job->update_after,		   &job->update_first_checked, &job->update_after_checked,
 						   &job->update_tid};
 	for (SPIPlanPtr *p : plans)
 		if (*p != NULL)
@@ -649,7 +710,7 @@ free_plans(Job *job)
 		}
 }
 
-/* The table's primary key columns (quoted) and their types, in key order. */
+/* The table's primary key columns (quoted) and their types, in key order (not its INCLUDE columns). */
 void
 find_key(Job *job)
 {
@@ -657,7 +718,9 @@ find_key(Job *job)
 	Datum values[1] = {ObjectIdGetDatum(job->relid)};
 	exec_pinned("SELECT quote_ident(a.attname), format_type(a.atttypid, a.atttypmod), "
 				"       CASE WHEN a.attcollation = 0 THEN '' ELSE a.attcollation::regcollation::text END "
-				"  FROM pg_index i, unnest(i.indkey::int2[]) WITH ORDINALITY AS k(attnum, n), pg_attribute a "
+				"  FROM pg_index i, "
+				/* the key columns only: INCLUDE columns (after indnkeyatts) are not part of the key */
+				"       unnest((i.indkey::int2[])[0:i.indnkeyatts - 1]) WITH ORDINALITY AS k(attnum, n), pg_attribute a "
 				" WHERE i.indrelid = $1 AND i.indisprimary AND a.attrelid = i.indrelid AND a.attnum = k.attnum "
 				" ORDER BY k.n",
 				1, types, values, NULL, true);
@@ -1227,6 +1290,141 @@ prepare_wal(Job *job, XLogRecPtr *mark)
 	job->wal_tli = w.tli;
 }
 
+void check_key_unchanged(Job *job);
+
+/*
+ * The table's primary key columns from the relcache and syscache (no
+ * query): into cols, their number into *n (0: no primary key, or the table
+ * is gone).  C-style frame; may ereport.
+ */
+void
+current_key(Oid relid, KeyCol *cols, int *n)
+{
+	*n = 0;
+	Relation rel = RelationIdGetRelation(relid);
+	if (rel == NULL)
+		return;
+	TupleDesc desc = RelationGetDescr(rel);
+	List *indexes = RelationGetIndexList(rel);
+	ListCell *lc;
+	foreach (lc, indexes)
+	{
+		HeapTuple it = SearchSysCache1(INDEXRELID, ObjectIdGetDatum(lfirst_oid(lc)));
+		if (!HeapTupleIsValid(it))
+			continue;
+		Form_pg_index ix = (Form_pg_index) GETSTRUCT(it);
+		if (ix->indisprimary)
+			/* the key columns only, not the INCLUDE ones */
+			for (int i = 0; i < ix->indnkeyatts && *n < 32; ++i)
+			{
+				AttrNumber attnum = ix->indkey.values[i];
+				if (attnum <= 0 || attnum > desc->natts)
+					continue;
+				Form_pg_attribute att = TupleDescAttr(desc, attnum - 1);
+				KeyCol *c = &cols[(*n)++];
+				c->attnum = attnum;
+				c->typid = att->atttypid;
+				c->typmod = att->atttypmod;
+				c->collation = att->attcollation;
+				c->name = att->attname;
+			}
+		ReleaseSysCache(it);
+	}
+	list_free(indexes);
+	RelationClose(rel);
+}
+
+bool
+same_key(const KeyCol *a, int na, const KeyCol *b, int nb)
+{
+	if (na != nb)
+		return false;
+	for (int i = 0; i < na; ++i)
+		if (a[i].attnum != b[i].attnum || a[i].typid != b[i].typid || a[i].typmod != b[i].typmod ||
+			a[i].collation != b[i].collation || strcmp(NameStr(a[i].name), NameStr(b[i].name)) != 0)
+			return false;
+	return true;
+}
+
+/*
+ * Before each batch, holding the table's lock (which keeps what is checked
+ * as it is until the batch commits): is the job's table still what its
+ * batch statements name, with the same primary key, no row-level security
+ * for the role, and the same answer of key_may_move()?  A run checks these
+ * when it starts (prepare_run), but DDL committed between two batches
+ * changes the table under the statements, which are planned again by the
+ * table's name.  A change fails the batch (and the job, resumable: a resume
+ * checks from scratch); a key-moving trigger created meanwhile only switches
+ * to the statements that count moved keys.  Catalog caches only, except
+ * when the key seems to have changed.
+ */
+void
+check_batch(Job *job)
+{
+	List *names = stringToQualifiedNameList(job->table);
+	Oid named = RangeVarGetRelid(makeRangeVarFromNameList(names), NoLock, true);
+	if (named != job->relid)
+	{
+		char *now = qualified_name(job->relid);
+		ereport(ERROR, (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+						errmsg("%s is no longer the table of backfill job " INT64_FORMAT, job->table, job->id),
+						now != NULL ? errdetail("The job's table was renamed to %s while the job ran%s.", now,
+												OidIsValid(named) ? ", and another table took its name" : "")
+									: errdetail("The job's table was dropped while the job ran."),
+						now != NULL ? errhint("The batches done so far were committed.  A resume goes on with the "
+											  "job's own table (under its new name); cancel the job with "
+											  "safemigrate.backfill_cancel(" INT64_FORMAT ") if that is not the "
+											  "table to backfill.",
+											  job->id)
+									: errhint("Cancel the job with safemigrate.backfill_cancel(" INT64_FORMAT ").",
+											  job->id)));
+	}
+	if (job->nkeys > 0)
+	{
+		KeyCol now[32];
+		int n;
+		current_key(job->relid, now, &n);
+		if (!same_key(now, n, job->keycols, job->nkeycols))
+		{
+			/* Errors if the key differs from the job's; otherwise (rebuilt the same) the new state is the one to keep. */
+			check_key_unchanged(job);
+			memcpy(job->keycols, now, sizeof(KeyCol) * n);
+			job->nkeycols = n;
+		}
+	}
+	require_no_row_security(job->table, job->relid);
+	if (job->nkeys > 0)
+	{
+		job->check_moves = key_may_move(job, RowExclusiveLock);
+		if (job->check_moves && job->update_first_checked == NULL)
+		{
+			MemoryContext old = MemoryContextSwitchTo(job->cxt);
+			prepare_checked(job);
+			MemoryContextSwitchTo(old);
+		}
+	}
+}
+
+/*
+ * Rows of the table this backend's statistics count as updated so far, its
+ * open (sub)transactions included; -1 when not counted (track_counts off).
+ * Around a batch's UPDATE, more than the rows it updated means that a
+ * trigger (an AFTER trigger too), a rule or the set_clause updated the table
+ * itself, which the batch cannot see: key_may_move() only knows BEFORE row
+ * triggers, and the count of moved keys only the batch's own rows.
+ */
+int64
+updates_counted(Oid relid)
+{
+	PgStat_TableStatus *t = find_tabstat_entry(relid);
+	if (t == NULL)
+		return -1;
+	int64 n = t->t_counts.t_tuples_updated;
+	for (PgStat_TableXactStatus *x = t->trans; x != NULL; x = x->upper)
+		n += x->tuples_updated;
+	return n;
+}
+
 /* One batch: its arguments and results (run in a subtransaction). */
 struct Batch
 {
@@ -1237,6 +1435,7 @@ struct Batch
 	bool last;		 /* this batch reaches the job's bound */
 	uint64 updated;
 	uint64 still_match; /* by pages: updated rows the where_clause still holds for */
+	int64 other_updates; /* rows of the table updated in the batch's transaction other than by its UPDATE */
 	bool rewritten;		/* by pages: the table's file changed, nothing was done */
 };
 
@@ -1250,6 +1449,10 @@ run_batch(void *arg)
 	memset(nulls, ' ', sizeof nulls);
 	nulls[3 * 32] = '\0';
 	int rc;
+	/* The table's lock first (until the batch commits), then the checks it keeps valid for the batch. */
+	LockRelationOid(job->relid, RowExclusiveLock);
+	check_batch(job);
+	int64 updates_before = updates_counted(job->relid);
 	if (job->nkeys > 0)
 	{
 		int n = job->nkeys;
@@ -1268,7 +1471,7 @@ run_batch(void *arg)
 		{
 			b->hi = (char **) palloc(sizeof(char *) * n);
 			for (int i = 0; i < n; ++i)
-				b->hi[i] = get_text(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, i + 1);
+				b->hi[i] = key_value(job, SPI_tuptable->vals[0], SPI_tuptable->tupdesc, i);
 			b->last = false;
 		}
 		else
@@ -1294,10 +1497,10 @@ run_batch(void *arg)
 	else
 	{
 		/*
-		 * The table's lock first, then its file: a VACUUM FULL or CLUSTER that
-		 * committed while the job ran moved the rows to other pages.
+		 * The table's lock (above) first, then its file: a VACUUM FULL or
+		 * CLUSTER that committed while the job ran moved the rows to other
+		 * pages.
 		 */
-		LockRelationOid(job->relid, RowExclusiveLock);
 		char *now = relfile_token(job->relid);
 		if (job->relfile != NULL && now != NULL && strcmp(now, job->relfile) != 0)
 		{
@@ -1350,6 +1553,9 @@ run_batch(void *arg)
 		b->updated = SPI_processed;
 	}
 	SPI_freetuptable(SPI_tuptable);
+	int64 updates_after = updates_counted(job->relid);
+	if (updates_after >= 0)
+		b->other_updates = updates_after - Max(updates_before, 0) - (int64) b->updated;
 }
 
 bool
@@ -1501,6 +1707,27 @@ progress_notice(Job *job, int64 rows, int64 batches, double active_ms)
 							job->batch_size, buf)));
 }
 
+/*
+ * pause_ms between two batches, in slices of at most kThrottlePollMs: a pause
+ * or cancel request of another session, read after each slice, ends it at
+ * once (instead of after the whole pause and one more batch).  Returns the
+ * request ('p', 'c') or 0.
+ */
+char
+pause_between_batches(Job *job)
+{
+	TimestampTz end = TimestampTzPlusMilliseconds(GetCurrentTimestamp(), job->pause_ms);
+	for (;;)
+	{
+		long left = TimestampDifferenceMilliseconds(GetCurrentTimestamp(), end);
+		if (left > 0)
+			sleep_ms(Min(left, kThrottlePollMs));
+		char request = read_request(job->id);
+		if (request != 0 || left <= kThrottlePollMs)
+			return request;
+	}
+}
+
 /* The job's main loop; SPI is connected (non-atomic), the job loaded and marked running. */
 void
 run_loop(Job *job)
@@ -1569,6 +1796,17 @@ run_loop(Job *job)
 			}
 			commit();
 			continue;
+		}
+		if (request == 0 && b.other_updates > 0 && !job->warned_other_updates)
+		{
+			job->warned_other_updates = true;
+			ereport(WARNING, (errmsg("backfill job " INT64_FORMAT ": " INT64_FORMAT " rows of %s were updated in a batch "
+									 "besides the batch's own rows",
+									 job->id, b.other_updates, job->table),
+							  errdetail("A trigger (an AFTER trigger too), a rule or the set_clause updates the table "
+										"itself.  If such an update changes primary key values, a row can be updated "
+										"twice or be missed: the job cannot tell."),
+							  errhint("If it changes key values, disable it while the job runs.")));
 		}
 		if (request == 0)
 		{
@@ -1657,7 +1895,7 @@ run_loop(Job *job)
 				last_notice = GetCurrentTimestamp();
 			}
 			if (request == 0 && job->pause_ms > 0)
-				sleep_ms(job->pause_ms);
+				request = pause_between_batches(job);
 		}
 		if (request != 0)
 		{
@@ -1744,6 +1982,8 @@ void
 prepare_run(void *arg)
 {
 	Job *job = (Job *) arg;
+	/* recorded first: a change after it is one the first batch's check_batch() sees */
+	current_key(job->relid, job->keycols, &job->nkeycols);
 	check_key_unchanged(job);
 	require_no_row_security(job->table, job->relid);
 	check_pages_unchanged(job);
@@ -1757,7 +1997,7 @@ void
 run_job(int64 id)
 {
 	LOCKTAG tag;
-	SET_LOCKTAG_ADVISORY(tag, MyDatabaseId, (uint32) kAdvisoryClass, (uint32) id, 2);
+	SET_LOCKTAG_ADVISORY(tag, MyDatabaseId, (uint32) kAdvisoryClass, (uint32) id, kAdvisorySubid);
 	if (id <= 0 || id > PG_INT32_MAX)
 		ereport(ERROR, (errcode(ERRCODE_UNDEFINED_OBJECT), errmsg("backfill job " INT64_FORMAT " does not exist", id)));
 	/*
