@@ -466,7 +466,9 @@ $fn$;
 COMMENT ON FUNCTION safemigrate._require_owner(name, text) IS 'Internal helper of the expand procedures';
 
 -- The expansion's row, locked, and still open: each transaction of an expand run and of contract() takes it
--- (expand_abort() too), so that none of them goes on with a step another one has undone.
+-- (expand_abort() too), so that none of them goes on with a step another one has undone.  First the lock
+-- of the table's expansions that _expansion_for() takes: one waiting for it is served first (expand_abort()
+-- waiting for an expand's step runs before the expand's next step).
 CREATE FUNCTION safemigrate._expansion_locked(id int)
 RETURNS safemigrate.expansions
 LANGUAGE plpgsql VOLATILE
@@ -474,6 +476,8 @@ AS $fn$
 DECLARE
   e safemigrate.expansions;
 BEGIN
+  PERFORM pg_catalog.pg_advisory_xact_lock(1936543085, x.relid::oid::int)
+     FROM safemigrate.expansions x WHERE x.expansion_id = id;
   SELECT * INTO e FROM safemigrate.expansions x WHERE x.expansion_id = id FOR UPDATE;
   IF NOT FOUND THEN
     RAISE EXCEPTION 'expansion % does not exist', id USING ERRCODE = 'undefined_object';
@@ -1256,6 +1260,9 @@ BEGIN
   IF expansion_id IS NULL THEN
     RAISE EXCEPTION 'expansion_id must not be NULL' USING ERRCODE = 'null_value_not_allowed';
   END IF;
+  -- The lock of the table's expansions (as the expand procedures' steps take it), then the row.
+  PERFORM pg_catalog.pg_advisory_xact_lock(1936543085, x.relid::oid::int)
+     FROM safemigrate.expansions x WHERE x.expansion_id = expand_abort.expansion_id;
   SELECT * INTO e FROM safemigrate.expansions x WHERE x.expansion_id = expand_abort.expansion_id FOR UPDATE;
   IF NOT FOUND THEN
     RAISE EXCEPTION 'expansion % does not exist', expansion_id USING ERRCODE = 'undefined_object';
@@ -1283,9 +1290,6 @@ BEGIN
       USING ERRCODE = 'object_in_use',
             HINT = pg_catalog.format('Stop it with SELECT safemigrate.backfill_cancel(%s), then abort again.', e.job_id);
   END IF;
-  -- The lock the expand procedures take while they record an expansion of the table (their later steps lock
-  -- the expansion's row, as above).
-  PERFORM pg_catalog.pg_advisory_xact_lock(1936543085, e.relid::oid::int);
   -- The new column may hold the only copy of what the new application wrote: not without the old column.
   IF NOT EXISTS (SELECT FROM pg_catalog.pg_attribute
                   WHERE attrelid = e.relid::oid AND attname = e.old_column AND attnum > 0 AND NOT attisdropped) THEN
