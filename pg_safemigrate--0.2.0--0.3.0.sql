@@ -620,7 +620,9 @@ BEGIN
   IF pg_catalog.to_regprocedure(e.sync_function || '()') IS NULL THEN
     EXECUTE pg_catalog.format('CREATE FUNCTION %s() RETURNS trigger LANGUAGE plpgsql SET search_path FROM CURRENT '
                               'SET TimeZone = %L SET DateStyle = %L SET IntervalStyle = %L AS %L',
-                              e.sync_function, e.settings[1], e.settings[2], e.settings[3],
+                              e.sync_function, coalesce(e.settings[1], pg_catalog.current_setting('TimeZone')),
+                              coalesce(e.settings[2], pg_catalog.current_setting('DateStyle')),
+                              coalesce(e.settings[3], pg_catalog.current_setting('IntervalStyle')),
                               safemigrate._expansion_sync_body(e));
   ELSIF NOT EXISTS (SELECT FROM pg_catalog.pg_proc p
                      WHERE p.oid = pg_catalog.to_regprocedure(e.sync_function || '()')::oid AND p.proowner = current_user::regrole::oid
@@ -1065,6 +1067,12 @@ BEGIN
   -- trigger was off holds its only copy in the old column.  Writes after the check fire the sync trigger,
   -- checked enabled here and again where it is dropped.
   PERFORM safemigrate._require_sync_trigger(e);
+  IF pg_catalog.row_security_active(e.relid) THEN
+    RAISE EXCEPTION 'row-level security of % applies to role "%"', e.table_name, current_user
+      USING ERRCODE = 'insufficient_privilege',
+            DETAIL = 'Its policies would hide rows from the check that every row is in sync.',
+            HINT = 'Run it as the table''s owner (without FORCE ROW LEVEL SECURITY) or as a role with BYPASSRLS.';
+  END IF;
   PERFORM safemigrate._expansion_settings(e.settings, true);
   EXECUTE pg_catalog.format('SELECT count(*) FROM %s WHERE NOT %s', e.relid::regclass, safemigrate._expansion_in_sync(e))
      INTO apart;
