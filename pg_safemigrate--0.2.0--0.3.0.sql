@@ -364,6 +364,18 @@ AS $fn$
 $fn$;
 COMMENT ON FUNCTION safemigrate._expansion_default_guard(safemigrate.expansions) IS 'Internal helper of the expand procedures';
 
+-- The second trigger of a rename or a two-way type change, on the same function: BEFORE UPDATE OF the new
+-- column, named to fire just before the sync trigger (after the table's own triggers).  NULL for a one-way
+-- type change (the new column only follows the old one).
+CREATE FUNCTION safemigrate._expansion_write_trigger(e safemigrate.expansions)
+RETURNS name
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+AS $fn$
+  SELECT CASE WHEN e.kind = 'rename column' OR e.reverse_expr IS NOT NULL
+              THEN pg_catalog.concat('~safemigrate_new_', e.expansion_id)::name END
+$fn$;
+COMMENT ON FUNCTION safemigrate._expansion_write_trigger(safemigrate.expansions) IS 'Internal helper of the expand procedures';
+
 -- The sync trigger's function: generated per expansion, so that it names the
 -- columns directly (no dynamic SQL per row).
 CREATE FUNCTION safemigrate._expansion_sync_body(e safemigrate.expansions)
@@ -378,6 +390,14 @@ AS $fn$
     WHEN e.kind = 'rename column' THEN pg_catalog.format($body$
 BEGIN
   -- pg_safemigrate expansion %3$s: keeps %1$I and %2$I equal, whichever the application writes
+  IF TG_NAME = %5$L THEN
+    -- (fires first) an UPDATE that names %2$I: the application wrote it, NULL too on a row the
+    -- backfill has not reached yet (where the value alone does not tell)
+    IF ROW(NEW.%1$I)::pg_catalog.record OPERATOR(pg_catalog.*=) ROW(OLD.%1$I)::pg_catalog.record THEN
+      NEW.%1$I := NEW.%2$I;
+    END IF;
+    RETURN NEW;
+  END IF;
   IF TG_OP = 'INSERT' THEN
     -- The new column has no default (the expansion added it with DEFAULT NULL): a value in it was
     -- written by the application, and wins over the old column's default.  One given to it since
@@ -395,7 +415,8 @@ BEGIN
   END IF;
   RETURN NEW;
 END
-$body$, e.old_column, e.new_column, e.expansion_id, safemigrate._expansion_default_guard(e))
+$body$, e.old_column, e.new_column, e.expansion_id, safemigrate._expansion_default_guard(e),
+      pg_catalog.concat('~safemigrate_new_', e.expansion_id))
     WHEN e.reverse_expr IS NULL THEN pg_catalog.format($body$
 BEGIN
   -- pg_safemigrate expansion %5$s: %2$I follows %1$I converted with USING %4$s
@@ -413,6 +434,15 @@ BEGIN
   -- %2$I with %6$s when the application writes %2$I only.  A value of %2$I that is already the
   -- conversion of %1$I (the backfill's, or one the application wrote to both) leaves %1$I alone,
   -- so that a lossy conversion never changes the old column.
+  IF TG_NAME = %8$L THEN
+    -- (fires first) an UPDATE that names %2$I: the application wrote it, NULL too on a row the
+    -- backfill has not reached yet (where the value alone does not tell)
+    IF ROW(NEW.%1$I)::pg_catalog.record OPERATOR(pg_catalog.*=) ROW(OLD.%1$I)::pg_catalog.record
+       AND NOT (ROW(NEW.%2$I)::pg_catalog.record OPERATOR(pg_catalog.*=) ROW(converted)::pg_catalog.record) THEN
+      NEW.%1$I := (SELECT (%6$s) FROM (SELECT NEW.*) AS r);
+    END IF;
+    RETURN NEW;
+  END IF;
   IF TG_OP = 'INSERT' THEN
     IF NEW.%2$I IS NULL THEN
       NEW.%2$I := converted;
@@ -432,7 +462,7 @@ BEGIN
   RETURN NEW;
 END
 $body$, e.old_column, e.new_column, e.new_type, e.using_expr, e.expansion_id, e.reverse_expr,
-      safemigrate._expansion_default_guard(e))
+      safemigrate._expansion_default_guard(e), pg_catalog.concat('~safemigrate_new_', e.expansion_id))
   END
 $fn$;
 COMMENT ON FUNCTION safemigrate._expansion_sync_body(safemigrate.expansions) IS 'Internal helper of the expand procedures';
@@ -636,6 +666,15 @@ BEGIN
     EXECUTE pg_catalog.format('CREATE TRIGGER %I BEFORE INSERT OR UPDATE ON %s FOR EACH ROW EXECUTE FUNCTION %s()',
                               e.sync_trigger, e.relid::regclass, e.sync_function);
     EXECUTE pg_catalog.format('ALTER TABLE %s ENABLE ALWAYS TRIGGER %I', e.relid::regclass, e.sync_trigger);
+  END IF;
+  IF safemigrate._expansion_write_trigger(e) IS NOT NULL
+     AND NOT EXISTS (SELECT FROM pg_catalog.pg_trigger
+                      WHERE tgrelid = e.relid::oid AND tgname = safemigrate._expansion_write_trigger(e)) THEN
+    EXECUTE pg_catalog.format('CREATE TRIGGER %I BEFORE UPDATE OF %I ON %s FOR EACH ROW EXECUTE FUNCTION %s()',
+                              safemigrate._expansion_write_trigger(e), e.new_column, e.relid::regclass,
+                              e.sync_function);
+    EXECUTE pg_catalog.format('ALTER TABLE %s ENABLE ALWAYS TRIGGER %I', e.relid::regclass,
+                              safemigrate._expansion_write_trigger(e));
   END IF;
   -- BEFORE row triggers fire in name order (bytes): one named after the sync trigger changes the row after the copy
   IF EXISTS (SELECT FROM pg_catalog.pg_trigger t
@@ -1002,18 +1041,22 @@ CREATE FUNCTION safemigrate._require_sync_trigger(e safemigrate.expansions)
 RETURNS void
 LANGUAGE plpgsql STABLE
 AS $fn$
+DECLARE
+  t name;
 BEGIN
-  IF NOT EXISTS (SELECT FROM pg_catalog.pg_trigger t
-                  WHERE t.tgrelid = e.relid::oid AND t.tgname = e.sync_trigger AND t.tgenabled = 'A'
-                    AND t.tgfoid = pg_catalog.to_regprocedure(e.sync_function || '()')::oid) THEN
-    RAISE EXCEPTION 'expansion %: the sync trigger "%" of % is missing or not enabled ALWAYS', e.expansion_id,
-      e.sync_trigger, e.table_name
-      USING ERRCODE = 'object_not_in_prerequisite_state',
-            DETAIL = 'Writes made without it leave the two columns apart.',
-            HINT = pg_catalog.format('Enable it with ALTER TABLE %s ENABLE ALWAYS TRIGGER %I (or run the expand '
-                                     'procedure again, which creates it), then contract: it checks every row.',
-                                     e.relid::regclass, e.sync_trigger);
-  END IF;
+  FOREACH t IN ARRAY pg_catalog.array_remove(ARRAY[e.sync_trigger, safemigrate._expansion_write_trigger(e)], NULL) LOOP
+    IF NOT EXISTS (SELECT FROM pg_catalog.pg_trigger g
+                    WHERE g.tgrelid = e.relid::oid AND g.tgname = t AND g.tgenabled = 'A'
+                      AND g.tgfoid = pg_catalog.to_regprocedure(e.sync_function || '()')::oid) THEN
+      RAISE EXCEPTION 'expansion %: the sync trigger "%" of % is missing or not enabled ALWAYS', e.expansion_id,
+        t, e.table_name
+        USING ERRCODE = 'object_not_in_prerequisite_state',
+              DETAIL = 'Writes made without it leave the two columns apart.',
+              HINT = pg_catalog.format('Enable it with ALTER TABLE %s ENABLE ALWAYS TRIGGER %I (or run the expand '
+                                       'procedure again, which creates it), then contract: it checks every row.',
+                                       e.relid::regclass, t);
+    END IF;
+  END LOOP;
 END
 $fn$;
 COMMENT ON FUNCTION safemigrate._require_sync_trigger(safemigrate.expansions) IS 'Internal helper of the expand procedures';
@@ -1141,6 +1184,10 @@ BEGIN
   END IF;
   PERFORM safemigrate._require_unread(e, e.old_column, 'contract');
   EXECUTE pg_catalog.format('DROP TRIGGER IF EXISTS %I ON %s', e.sync_trigger, e.relid::regclass);
+  IF EXISTS (SELECT FROM pg_catalog.pg_trigger
+              WHERE tgrelid = e.relid::oid AND tgname = safemigrate._expansion_write_trigger(e)) THEN
+    EXECUTE pg_catalog.format('DROP TRIGGER %I ON %s', safemigrate._expansion_write_trigger(e), e.relid::regclass);
+  END IF;
   EXECUTE pg_catalog.format('DROP FUNCTION IF EXISTS %s()', e.sync_function);
   SELECT pg_catalog.pg_get_expr(d.adbin, d.adrelid) INTO def
     FROM pg_catalog.pg_attrdef d
@@ -1309,6 +1356,10 @@ BEGIN
   END IF;
   PERFORM safemigrate._require_unread(e, e.new_column, 'abort');
   EXECUTE pg_catalog.format('DROP TRIGGER IF EXISTS %I ON %s', e.sync_trigger, e.relid::regclass);
+  IF EXISTS (SELECT FROM pg_catalog.pg_trigger
+              WHERE tgrelid = e.relid::oid AND tgname = safemigrate._expansion_write_trigger(e)) THEN
+    EXECUTE pg_catalog.format('DROP TRIGGER %I ON %s', safemigrate._expansion_write_trigger(e), e.relid::regclass);
+  END IF;
   PERFORM safemigrate._drop_sync_function(e);
   IF EXISTS (SELECT FROM pg_catalog.pg_attribute
               WHERE attrelid = e.relid::oid AND attname = e.new_column AND NOT attisdropped) THEN

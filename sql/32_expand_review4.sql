@@ -35,6 +35,8 @@ CALL safemigrate.contract(:expansion_id);
 SELECT tgname, tgenabled FROM pg_trigger WHERE tgrelid = 'e4_off'::regclass;
 ALTER TABLE e4_off ENABLE ALWAYS TRIGGER "~safemigrate_sync_6002";
 CALL safemigrate.contract(:expansion_id);
+ALTER TABLE e4_off ENABLE ALWAYS TRIGGER "~safemigrate_new_6002";
+CALL safemigrate.contract(:expansion_id);
 \echo :LAST_ERROR_SQLSTATE
 SELECT id, email, mail FROM e4_off ORDER BY id;
 CALL safemigrate.expand_abort(:expansion_id);
@@ -205,8 +207,31 @@ SET TimeZone = 'UTC';
 SELECT id, t FROM e4_tz ORDER BY id;
 RESET TimeZone;
 
+-- 12. An update that writes NULL to the new column on a row the backfill has
+-- not reached yet is the application's write (a second trigger, BEFORE UPDATE
+-- OF the new column, tells it from an update of other columns).
+CREATE TABLE e4_null (id int PRIMARY KEY, email text, note text);
+INSERT INTO e4_null VALUES (1, 'a@x', ''), (2, 'b@x', ''), (3, 'c@x', '');
+CALL safemigrate.expand_rename_column('e4_null', 'email', 'mail', run_backfill => false) \gset
+UPDATE e4_null SET mail = NULL WHERE id = 1;
+UPDATE e4_null SET note = 'x' WHERE id = 2;
+SELECT id, email, mail FROM e4_null ORDER BY id;
+CALL safemigrate.expand_rename_column('e4_null', 'email', 'mail');
+CALL safemigrate.contract(:expansion_id);
+SELECT id, mail FROM e4_null ORDER BY id;
+CREATE TABLE e4_null2 (id int PRIMARY KEY, amount numeric(10,2), note text);
+INSERT INTO e4_null2 VALUES (1, 1.25, ''), (2, 2.50, '');
+CALL safemigrate.expand_alter_column_type('e4_null2', 'amount', 'numeric(12,4)',
+       reverse_using => 'round(amount_new, 2)', run_backfill => false) \gset
+UPDATE e4_null2 SET amount_new = NULL WHERE id = 1;
+SELECT id, amount, amount_new FROM e4_null2 ORDER BY id;
+CALL safemigrate.expand_alter_column_type('e4_null2', 'amount', 'numeric(12,4)',
+       reverse_using => 'round(amount_new, 2)');
+CALL safemigrate.contract(:expansion_id);
+SELECT id, amount FROM e4_null2 ORDER BY id;
+
 SET safemigrate.mode = off;
-DROP TABLE e4_inv, e4_off, e4_dom, e4_def, e4_ts, e4_price, e4_pt, e4_nopk, e4_gone, e4_t3, e4_t17, e4_rb, e4_meta, e4_tz;
+DROP TABLE e4_null, e4_null2, e4_inv, e4_off, e4_dom, e4_def, e4_ts, e4_price, e4_pt, e4_nopk, e4_gone, e4_t3, e4_t17, e4_rb, e4_meta, e4_tz;
 DROP FUNCTION e4_freeze();
 DROP DOMAIN e4_qty;
 RESET safemigrate.mode;
