@@ -343,6 +343,8 @@ CREATE TABLE safemigrate.expansions (
   new_type       text,
   using_expr     text,
   reverse_expr   text,                  -- alter column type: the old column from the new one (two-way sync)
+  settings       text[],                -- TimeZone, DateStyle, IntervalStyle of the expand call: the conversions
+                                        -- (timestamp to timestamptz, text to date) run under them in every session
   sync_function  text NOT NULL,         -- qualified, quoted
   sync_trigger   name NOT NULL,
   job_id         bigint,
@@ -353,6 +355,37 @@ CREATE TABLE safemigrate.expansions (
 );
 COMMENT ON TABLE safemigrate.expansions IS
   'pg_safemigrate: one row per expand-contract change (expand_rename_column, expand_alter_column_type)';
+
+-- The sync function's check that the new column has no default but the NULL one the expansion gave it
+-- (a domain's own default would otherwise apply): in an insert, a value in the new column is taken as the
+-- application's write, and a default there would overwrite what the old application wrote.
+CREATE FUNCTION safemigrate._expansion_default_guard(e safemigrate.expansions)
+RETURNS text
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+AS $fn$
+  SELECT pg_catalog.format($body$      IF EXISTS (SELECT FROM pg_catalog.pg_attrdef d JOIN pg_catalog.pg_attribute a
+                          ON a.attrelid = d.adrelid AND a.attnum = d.adnum
+                  WHERE d.adrelid = TG_RELID AND a.attname = %1$L
+                    AND pg_catalog.pg_get_expr(d.adbin, d.adrelid) !~ '^NULL::') THEN
+        RAISE EXCEPTION 'column "%%" of %% has a default that expansion %2$s did not give it', %1$L, TG_TABLE_NAME
+          USING ERRCODE = 'object_not_in_prerequisite_state',
+                DETAIL = 'Inserts that do not name the column would take the default instead of the old column''s value.',
+                HINT = 'Drop the default (ALTER TABLE ... ALTER COLUMN ... DROP DEFAULT): contract() gives the column its default.';
+      END IF;$body$, e.new_column, e.expansion_id)
+$fn$;
+COMMENT ON FUNCTION safemigrate._expansion_default_guard(safemigrate.expansions) IS 'Internal helper of the expand procedures';
+
+-- The second trigger of a rename or a two-way type change, on the same function: BEFORE UPDATE OF the new
+-- column, named to fire just before the sync trigger (after the table's own triggers).  NULL for a one-way
+-- type change (the new column only follows the old one).
+CREATE FUNCTION safemigrate._expansion_write_trigger(e safemigrate.expansions)
+RETURNS name
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+AS $fn$
+  SELECT CASE WHEN e.kind = 'rename column' OR e.reverse_expr IS NOT NULL
+              THEN pg_catalog.concat('~safemigrate_new_', e.expansion_id)::name END
+$fn$;
+COMMENT ON FUNCTION safemigrate._expansion_write_trigger(safemigrate.expansions) IS 'Internal helper of the expand procedures';
 
 -- The sync trigger's function: generated per expansion, so that it names the
 -- columns directly (no dynamic SQL per row).
@@ -368,12 +401,22 @@ AS $fn$
     WHEN e.kind = 'rename column' THEN pg_catalog.format($body$
 BEGIN
   -- pg_safemigrate expansion %3$s: keeps %1$I and %2$I equal, whichever the application writes
+  IF TG_NAME = %5$L THEN
+    -- (fires first) an UPDATE that names %2$I: the application wrote it, NULL too on a row the
+    -- backfill has not reached yet (where the value alone does not tell)
+    IF ROW(NEW.%1$I)::pg_catalog.record OPERATOR(pg_catalog.*=) ROW(OLD.%1$I)::pg_catalog.record THEN
+      NEW.%1$I := NEW.%2$I;
+    END IF;
+    RETURN NEW;
+  END IF;
   IF TG_OP = 'INSERT' THEN
-    -- The new column has no default: a value in it was written by the application, and wins
-    -- over the old column's default.
+    -- The new column has no default (the expansion added it with DEFAULT NULL): a value in it was
+    -- written by the application, and wins over the old column's default.  One given to it since
+    -- would fill it in every insert of the old application: refused.
     IF NEW.%2$I IS NULL THEN
       NEW.%2$I := NEW.%1$I;
     ELSE
+%4$s
       NEW.%1$I := NEW.%2$I;
     END IF;
   ELSIF ROW(NEW.%2$I)::pg_catalog.record OPERATOR(pg_catalog.*=) ROW(OLD.%2$I)::pg_catalog.record THEN
@@ -383,7 +426,8 @@ BEGIN
   END IF;
   RETURN NEW;
 END
-$body$, e.old_column, e.new_column, e.expansion_id)
+$body$, e.old_column, e.new_column, e.expansion_id, safemigrate._expansion_default_guard(e),
+      pg_catalog.concat('~safemigrate_new_', e.expansion_id))
     WHEN e.reverse_expr IS NULL THEN pg_catalog.format($body$
 BEGIN
   -- pg_safemigrate expansion %5$s: %2$I follows %1$I converted with USING %4$s
@@ -401,20 +445,35 @@ BEGIN
   -- %2$I with %6$s when the application writes %2$I only.  A value of %2$I that is already the
   -- conversion of %1$I (the backfill's, or one the application wrote to both) leaves %1$I alone,
   -- so that a lossy conversion never changes the old column.
+  IF TG_NAME = %8$L THEN
+    -- (fires first) an UPDATE that names %2$I: the application wrote it, NULL too on a row the
+    -- backfill has not reached yet (where the value alone does not tell)
+    IF ROW(NEW.%1$I)::pg_catalog.record OPERATOR(pg_catalog.*=) ROW(OLD.%1$I)::pg_catalog.record
+       AND NOT (ROW(NEW.%2$I)::pg_catalog.record OPERATOR(pg_catalog.*=) ROW(converted)::pg_catalog.record) THEN
+      NEW.%1$I := (SELECT (%6$s) FROM (SELECT NEW.*) AS r);
+    END IF;
+    RETURN NEW;
+  END IF;
   IF TG_OP = 'INSERT' THEN
     IF NEW.%2$I IS NULL THEN
       NEW.%2$I := converted;
     ELSIF NOT (ROW(NEW.%2$I)::pg_catalog.record OPERATOR(pg_catalog.*=) ROW(converted)::pg_catalog.record) THEN
+%7$s
       NEW.%1$I := (SELECT (%6$s) FROM (SELECT NEW.*) AS r);
     END IF;
   ELSIF ROW(NEW.%2$I)::pg_catalog.record OPERATOR(pg_catalog.*=) ROW(OLD.%2$I)::pg_catalog.record THEN
-    NEW.%2$I := converted;
+    -- only a write of %1$I changes %2$I: an update of other columns keeps the value the new
+    -- application wrote (the reverse conversion may have lost part of it in %1$I)
+    IF NOT (ROW(NEW.%1$I)::pg_catalog.record OPERATOR(pg_catalog.*=) ROW(OLD.%1$I)::pg_catalog.record) THEN
+      NEW.%2$I := converted;
+    END IF;
   ELSIF ROW(NEW.%1$I)::pg_catalog.record OPERATOR(pg_catalog.*=) ROW(OLD.%1$I)::pg_catalog.record AND NOT (ROW(NEW.%2$I)::pg_catalog.record OPERATOR(pg_catalog.*=) ROW(converted)::pg_catalog.record) THEN
     NEW.%1$I := (SELECT (%6$s) FROM (SELECT NEW.*) AS r);
   END IF;
   RETURN NEW;
 END
-$body$, e.old_column, e.new_column, e.new_type, e.using_expr, e.expansion_id, e.reverse_expr)
+$body$, e.old_column, e.new_column, e.new_type, e.using_expr, e.expansion_id, e.reverse_expr,
+      safemigrate._expansion_default_guard(e), pg_catalog.concat('~safemigrate_new_', e.expansion_id))
   END
 $fn$;
 COMMENT ON FUNCTION safemigrate._expansion_sync_body(safemigrate.expansions) IS 'Internal helper of the expand procedures';
@@ -447,6 +506,108 @@ END
 $fn$;
 COMMENT ON FUNCTION safemigrate._require_owner(name, text) IS 'Internal helper of the expand procedures';
 
+-- The expansion's row, locked, and still open: each transaction of an expand run and of contract() takes it
+-- (expand_abort() too), so that none of them goes on with a step another one has undone.  First the lock
+-- of the table's expansions that _expansion_for() takes: one waiting for it is served first (expand_abort()
+-- waiting for an expand's step runs before the expand's next step).
+CREATE FUNCTION safemigrate._expansion_locked(id int)
+RETURNS safemigrate.expansions
+LANGUAGE plpgsql VOLATILE
+AS $fn$
+DECLARE
+  e safemigrate.expansions;
+BEGIN
+  PERFORM pg_catalog.pg_advisory_xact_lock(1936543085, x.relid::oid::int)
+     FROM safemigrate.expansions x WHERE x.expansion_id = id;
+  SELECT * INTO e FROM safemigrate.expansions x WHERE x.expansion_id = id FOR UPDATE;
+  IF NOT FOUND THEN
+    RAISE EXCEPTION 'expansion % does not exist', id USING ERRCODE = 'undefined_object';
+  END IF;
+  PERFORM safemigrate._require_owner(e.owner, pg_catalog.format('expansion %s', id));
+  IF e.status IN ('contracted', 'aborted') THEN
+    RAISE EXCEPTION 'expansion % is already %', id, e.status USING ERRCODE = 'object_not_in_prerequisite_state';
+  END IF;
+  RETURN e;
+END
+$fn$;
+COMMENT ON FUNCTION safemigrate._expansion_locked(int) IS 'Internal helper of the expand procedures';
+
+-- new_type without a trailing COLLATE clause ('varchar(20) COLLATE "C"' -> 'varchar(20)'): the type alone.
+CREATE FUNCTION safemigrate._type_part(new_type text)
+RETURNS text
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+AS $fn$
+  SELECT pg_catalog.regexp_replace(new_type,
+           '\s+collate\s+("([^"]|"")+"|[^\s."]+)(\s*\.\s*("([^"]|"")+"|[^\s."]+))?\s*$', '', 'i')
+$fn$;
+COMMENT ON FUNCTION safemigrate._type_part(text) IS 'Internal helper of the expand procedures';
+
+-- Sets (for the session or the transaction) the TimeZone, DateStyle and IntervalStyle an expansion recorded.
+CREATE FUNCTION safemigrate._expansion_settings(settings text[], is_local boolean)
+RETURNS void
+LANGUAGE sql VOLATILE
+AS $fn$
+  SELECT pg_catalog.set_config('TimeZone', settings[1], is_local),
+         pg_catalog.set_config('DateStyle', settings[2], is_local),
+         pg_catalog.set_config('IntervalStyle', settings[3], is_local)
+   WHERE settings IS NOT NULL;
+$fn$;
+COMMENT ON FUNCTION safemigrate._expansion_settings(text[], boolean) IS 'Internal helper of the expand procedures';
+
+-- The condition (over the table's row) that the row's new column holds what the expansion makes of its old
+-- one, values compared by their binary image like the sync trigger does: the new column is the old one
+-- (rename), its conversion with USING, or (two-way) the old column is the reverse conversion of the new one.
+CREATE FUNCTION safemigrate._expansion_in_sync(e safemigrate.expansions)
+RETURNS text
+LANGUAGE sql STABLE STRICT
+AS $fn$
+  SELECT CASE
+    WHEN e.kind = 'rename column' THEN
+      pg_catalog.format('(ROW(%I)::pg_catalog.record OPERATOR(pg_catalog.*=) ROW(%I)::pg_catalog.record)',
+                        e.new_column, e.old_column)
+    WHEN e.reverse_expr IS NULL THEN
+      pg_catalog.format('(ROW(%I)::pg_catalog.record OPERATOR(pg_catalog.*=) ROW((%s)::%s)::pg_catalog.record)',
+                        e.new_column, e.using_expr, e.new_type)
+    ELSE
+      pg_catalog.format('(ROW(%I)::pg_catalog.record OPERATOR(pg_catalog.*=) ROW((%s)::%s)::pg_catalog.record'
+                        ' OR ROW(%I)::pg_catalog.record OPERATOR(pg_catalog.*=) ROW((%s)::%s)::pg_catalog.record)',
+                        e.new_column, e.using_expr, e.new_type, e.old_column, e.reverse_expr,
+                        (SELECT pg_catalog.format_type(a.atttypid, a.atttypmod) FROM pg_catalog.pg_attribute a
+                          WHERE a.attrelid = e.relid::oid AND a.attname = e.old_column AND NOT a.attisdropped))
+  END
+$fn$;
+COMMENT ON FUNCTION safemigrate._expansion_in_sync(safemigrate.expansions) IS 'Internal helper of the expand procedures';
+
+-- The new column has no default but the NULL one the expansion gave it (see _expansion_default_guard()).
+CREATE FUNCTION safemigrate._require_no_new_default(e safemigrate.expansions)
+RETURNS void
+LANGUAGE plpgsql STABLE
+AS $fn$
+DECLARE
+  def text;
+BEGIN
+  -- (a one-way type change converts every inserted row from the old column: a default set on the new one
+  -- does no harm, and contract() keeps it)
+  IF e.kind = 'alter column type' AND e.reverse_expr IS NULL THEN
+    RETURN;
+  END IF;
+  SELECT pg_catalog.pg_get_expr(d.adbin, d.adrelid) INTO def
+    FROM pg_catalog.pg_attrdef d JOIN pg_catalog.pg_attribute a ON a.attrelid = d.adrelid AND a.attnum = d.adnum
+   WHERE d.adrelid = e.relid::oid AND a.attname = e.new_column AND NOT a.attisdropped;
+  IF def !~ '^NULL::' THEN
+    RAISE EXCEPTION 'expansion %: column "%" of % has a default (%) that the expansion did not give it',
+      e.expansion_id, e.new_column, e.table_name, def
+      USING ERRCODE = 'object_not_in_prerequisite_state',
+            DETAIL = 'The sync trigger takes a value in the new column of an inserted row as the application''s '
+                     'write: the default would overwrite what the old application inserts.',
+            HINT = pg_catalog.format('Drop it (ALTER TABLE %s ALTER COLUMN %I DROP DEFAULT): contract() gives the '
+                                     'column the old column''s default, or the one you pass as its new_default.',
+                                     e.relid::regclass, e.new_column);
+  END IF;
+END
+$fn$;
+COMMENT ON FUNCTION safemigrate._require_no_new_default(safemigrate.expansions) IS 'Internal helper of the expand procedures';
+
 CREATE PROCEDURE safemigrate._expand_run(id int, batch_size int, max_replica_lag bigint, lock_timeout_ms int,
                                           run_backfill boolean)
 LANGUAGE plpgsql
@@ -457,16 +618,13 @@ DECLARE
   set_clause text;
   where_clause text;
   jstatus text;
+  saved text[];
 BEGIN
-  SELECT * INTO e FROM safemigrate.expansions x WHERE x.expansion_id = id;
-  IF NOT FOUND THEN
-    RAISE EXCEPTION 'expansion % does not exist', id USING ERRCODE = 'undefined_object';
-  END IF;
-  PERFORM safemigrate._require_owner(e.owner, pg_catalog.format('expansion %s', id));
-  IF e.status IN ('contracted', 'aborted') THEN
-    RAISE EXCEPTION 'expansion % is already %', id, e.status USING ERRCODE = 'object_not_in_prerequisite_state';
-  END IF;
-  -- 1. the new column (catalog-only: no default)
+  -- Every transaction of the run locks the expansion's row and checks it is still open: an expand_abort()
+  -- in between (it locks the row too) stops the run instead of being undone by its next step.
+  e := safemigrate._expansion_locked(id);
+  -- 1. the new column (catalog-only: DEFAULT NULL, stored for a domain, so that a domain's default does not
+  -- fill it in the old application's inserts)
   IF NOT EXISTS (SELECT FROM pg_catalog.pg_attribute
                   WHERE attrelid = e.relid::oid AND attname = e.new_column AND NOT attisdropped) THEN
     IF e.kind = 'rename column' THEN
@@ -480,17 +638,33 @@ BEGIN
         FROM pg_catalog.pg_attribute a JOIN pg_catalog.pg_type t ON t.oid = a.atttypid
        WHERE a.attrelid = e.relid::oid AND a.attname = e.old_column;
     ELSE
-      old_type := e.new_type;
+      -- the old column's collation, unless new_type names one (or the new type is not collatable)
+      SELECT e.new_type
+             || CASE WHEN safemigrate._type_part(e.new_type) = e.new_type AND a.attcollation <> 0
+                          AND t.typcollation <> 0 AND a.attcollation <> t.typcollation
+                     THEN ' COLLATE ' || (SELECT pg_catalog.quote_ident(n.nspname) || '.' || pg_catalog.quote_ident(c.collname)
+                                            FROM pg_catalog.pg_collation c JOIN pg_catalog.pg_namespace n ON n.oid = c.collnamespace
+                                           WHERE c.oid = a.attcollation)
+                     ELSE '' END
+        INTO old_type
+        FROM pg_catalog.pg_attribute a, pg_catalog.pg_type t
+       WHERE a.attrelid = e.relid::oid AND a.attname = e.old_column
+         AND t.oid = safemigrate._type_part(e.new_type)::regtype::oid;
     END IF;
-    EXECUTE pg_catalog.format('ALTER TABLE %s ADD COLUMN %I %s', e.relid::regclass, e.new_column, old_type);
+    EXECUTE pg_catalog.format('ALTER TABLE %s ADD COLUMN %I %s DEFAULT NULL', e.relid::regclass, e.new_column, old_type);
   END IF;
+  PERFORM safemigrate._require_no_new_default(e);
   -- 2. the sync trigger.  Its function is created here, never replaced: one of that name that this run did
   -- not create (another role could have put it in the table's schema first, and keep changing it) is refused.
   -- It runs with the search_path of the expand call (the type and USING expression mean what they meant
   -- here), and fires for every write, also in sessions with session_replication_role = replica.
   IF pg_catalog.to_regprocedure(e.sync_function || '()') IS NULL THEN
-    EXECUTE pg_catalog.format('CREATE FUNCTION %s() RETURNS trigger LANGUAGE plpgsql SET search_path FROM CURRENT AS %L',
-                              e.sync_function, safemigrate._expansion_sync_body(e));
+    EXECUTE pg_catalog.format('CREATE FUNCTION %s() RETURNS trigger LANGUAGE plpgsql SET search_path FROM CURRENT '
+                              'SET TimeZone = %L SET DateStyle = %L SET IntervalStyle = %L AS %L',
+                              e.sync_function, coalesce(e.settings[1], pg_catalog.current_setting('TimeZone')),
+                              coalesce(e.settings[2], pg_catalog.current_setting('DateStyle')),
+                              coalesce(e.settings[3], pg_catalog.current_setting('IntervalStyle')),
+                              safemigrate._expansion_sync_body(e));
   ELSIF NOT EXISTS (SELECT FROM pg_catalog.pg_proc p
                      WHERE p.oid = pg_catalog.to_regprocedure(e.sync_function || '()')::oid AND p.proowner = current_user::regrole::oid
                        AND p.prosrc = safemigrate._expansion_sync_body(e)) THEN
@@ -503,6 +677,15 @@ BEGIN
     EXECUTE pg_catalog.format('CREATE TRIGGER %I BEFORE INSERT OR UPDATE ON %s FOR EACH ROW EXECUTE FUNCTION %s()',
                               e.sync_trigger, e.relid::regclass, e.sync_function);
     EXECUTE pg_catalog.format('ALTER TABLE %s ENABLE ALWAYS TRIGGER %I', e.relid::regclass, e.sync_trigger);
+  END IF;
+  IF safemigrate._expansion_write_trigger(e) IS NOT NULL
+     AND NOT EXISTS (SELECT FROM pg_catalog.pg_trigger
+                      WHERE tgrelid = e.relid::oid AND tgname = safemigrate._expansion_write_trigger(e)) THEN
+    EXECUTE pg_catalog.format('CREATE TRIGGER %I BEFORE UPDATE OF %I ON %s FOR EACH ROW EXECUTE FUNCTION %s()',
+                              safemigrate._expansion_write_trigger(e), e.new_column, e.relid::regclass,
+                              e.sync_function);
+    EXECUTE pg_catalog.format('ALTER TABLE %s ENABLE ALWAYS TRIGGER %I', e.relid::regclass,
+                              safemigrate._expansion_write_trigger(e));
   END IF;
   -- BEFORE row triggers fire in name order (bytes): one named after the sync trigger changes the row after the copy
   IF EXISTS (SELECT FROM pg_catalog.pg_trigger t
@@ -517,16 +700,11 @@ BEGIN
   -- Every write from now on fires the trigger: the backfill's key range, fixed after this commit, covers the rest.
   COMMIT;
   -- 3. the backfill job
-  SELECT * INTO e FROM safemigrate.expansions x WHERE x.expansion_id = id;
+  e := safemigrate._expansion_locked(id);
   IF e.job_id IS NULL THEN
-    IF e.kind = 'rename column' THEN
-      set_clause := pg_catalog.format('%I = %I', e.new_column, e.old_column);
-      where_clause := pg_catalog.format('NOT (ROW(%I)::pg_catalog.record OPERATOR(pg_catalog.*=) ROW(%I)::pg_catalog.record)', e.new_column, e.old_column);
-    ELSE
-      set_clause := pg_catalog.format('%I = (%s)::%s', e.new_column, e.using_expr, e.new_type);
-      where_clause := pg_catalog.format('NOT (ROW(%I)::pg_catalog.record OPERATOR(pg_catalog.*=) ROW((%s)::%s)::pg_catalog.record)', e.new_column, e.using_expr,
-                                        e.new_type);
-    END IF;
+    set_clause := CASE WHEN e.kind = 'rename column' THEN pg_catalog.format('%I = %I', e.new_column, e.old_column)
+                       ELSE pg_catalog.format('%I = (%s)::%s', e.new_column, e.using_expr, e.new_type) END;
+    where_clause := 'NOT ' || safemigrate._expansion_in_sync(e);
     UPDATE safemigrate.expansions x
        SET job_id = safemigrate.backfill_create(e.relid::regclass, set_clause, where_clause,
                                                 batch_size => _expand_run.batch_size,
@@ -537,7 +715,7 @@ BEGIN
     RETURNING * INTO e;
     COMMIT;
   END IF;
-  -- 4. the backfill
+  -- 4. the backfill, under the settings of the expand call (the session's own are put back after it)
   SELECT status INTO jstatus FROM safemigrate.backfill_jobs j WHERE j.job_id = e.job_id;
   IF run_backfill AND jstatus IS DISTINCT FROM 'done' THEN
     IF jstatus = 'cancelled' THEN
@@ -545,9 +723,15 @@ BEGIN
         USING ERRCODE = 'object_not_in_prerequisite_state',
               HINT = pg_catalog.format('Abort it with CALL safemigrate.expand_abort(%s) and start again.', id);
     END IF;
+    saved := ARRAY[pg_catalog.current_setting('TimeZone'), pg_catalog.current_setting('DateStyle'),
+                   pg_catalog.current_setting('IntervalStyle')];
+    PERFORM safemigrate._expansion_settings(e.settings, false);
+    COMMIT;
     CALL safemigrate.backfill_resume(e.job_id);
+    PERFORM safemigrate._expansion_settings(saved, false);
     SELECT status INTO jstatus FROM safemigrate.backfill_jobs j WHERE j.job_id = e.job_id;
   END IF;
+  e := safemigrate._expansion_locked(id);
   IF jstatus = 'done' THEN
     UPDATE safemigrate.expansions x SET status = 'expanded', updated_at = clock_timestamp()
      WHERE x.expansion_id = id AND x.status = 'backfilling';
@@ -587,7 +771,7 @@ BEGIN
   IF FOUND THEN
     -- restarted: go on where it stopped, with the arguments it was started with
     IF (prior.new_type IS DISTINCT FROM _expansion_for.new_type
-        AND (prior.new_type::regtype::oid IS DISTINCT FROM _expansion_for.new_type::regtype::oid
+        AND (safemigrate._type_part(prior.new_type)::regtype::oid IS DISTINCT FROM safemigrate._type_part(_expansion_for.new_type)::regtype::oid
              OR pg_catalog.lower(pg_catalog.regexp_replace(prior.new_type, '\s', '', 'g'))
                 <> pg_catalog.lower(pg_catalog.regexp_replace(_expansion_for.new_type, '\s', '', 'g'))
                 AND (pg_catalog.strpos(prior.new_type, '(') > 0 OR pg_catalog.strpos(_expansion_for.new_type, '(') > 0)))
@@ -642,7 +826,7 @@ BEGIN
     RAISE EXCEPTION 'the new column name must not be empty' USING ERRCODE = 'invalid_parameter_value';
   END IF;
   IF new_type IS NOT NULL THEN
-    PERFORM new_type::regtype;   -- an unknown type is an error now, not after the first steps
+    PERFORM safemigrate._type_part(new_type)::regtype;   -- an unknown type is an error now, not after the first steps
   END IF;
   -- contract() could never drop a column of the partition key
   IF EXISTS (SELECT FROM pg_catalog.pg_partitioned_table p JOIN pg_catalog.pg_attribute a
@@ -654,7 +838,7 @@ BEGIN
   END IF;
   -- A domain with constraints: adding a column of it checks every row under an AccessExclusiveLock.
   IF EXISTS (WITH RECURSIVE dom(oid) AS (   -- the type, and the domains it is a domain over
-                SELECT CASE WHEN new_type IS NOT NULL THEN new_type::regtype::oid
+                SELECT CASE WHEN new_type IS NOT NULL THEN safemigrate._type_part(new_type)::regtype::oid
                             ELSE (SELECT atttypid FROM pg_catalog.pg_attribute
                                    WHERE attrelid = rel::oid AND attname = old_column) END
                 UNION ALL
@@ -673,11 +857,65 @@ BEGIN
     EXECUTE pg_catalog.format('SELECT (%s) FROM (SELECT r.*, NULL::%s AS %I FROM %s AS r) AS r LIMIT 0',
                               reverse_expr, new_type, new_column, rel);
   END IF;
+  -- The expressions read no column that another open expansion of the table renames or converts (nor does
+  -- another one's read this one's): the sync triggers fire one after the other, and one would read the
+  -- other's column before it is synced.
+  FOR prior IN SELECT * FROM safemigrate.expansions e
+                WHERE e.relid::oid = rel::oid AND e.status NOT IN ('contracted', 'aborted') LOOP
+    BEGIN
+      SELECT pg_catalog.string_agg(pg_catalog.quote_ident(a.attname), ', ' ORDER BY a.attnum) INTO nsp
+        FROM pg_catalog.pg_attribute a
+       WHERE a.attrelid = rel::oid AND a.attnum > 0 AND NOT a.attisdropped
+         AND a.attname NOT IN (prior.old_column, prior.new_column);
+      IF using_expr IS NOT NULL THEN
+        EXECUTE pg_catalog.format('SELECT (%s)::%s FROM (SELECT %s FROM %s) AS r LIMIT 0', using_expr, new_type, nsp, rel);
+      END IF;
+      IF reverse_expr IS NOT NULL THEN
+        EXECUTE pg_catalog.format('SELECT (%s) FROM (SELECT %s, NULL::%s AS %I FROM %s) AS r LIMIT 0',
+                                  reverse_expr, nsp, new_type, new_column, rel);
+      END IF;
+      SELECT pg_catalog.string_agg(pg_catalog.quote_ident(a.attname), ', ' ORDER BY a.attnum) INTO nsp
+        FROM pg_catalog.pg_attribute a
+       WHERE a.attrelid = rel::oid AND a.attnum > 0 AND NOT a.attisdropped AND a.attname <> old_column;
+      IF prior.using_expr IS NOT NULL THEN
+        EXECUTE pg_catalog.format('SELECT (%s)::%s FROM (SELECT %s FROM %s) AS r LIMIT 0', prior.using_expr,
+                                  prior.new_type, nsp, rel);
+      END IF;
+      IF prior.reverse_expr IS NOT NULL THEN
+        EXECUTE pg_catalog.format('SELECT (%s) FROM (SELECT %s FROM %s) AS r LIMIT 0', prior.reverse_expr, nsp, rel);
+      END IF;
+    EXCEPTION WHEN undefined_column THEN
+      RAISE EXCEPTION 'expansion % of % and this one would read each other''s columns', prior.expansion_id, rel
+        USING ERRCODE = 'object_in_use',
+              DETAIL = pg_catalog.format('A USING expression reads a column that the other expansion renames or '
+                                         'converts (%s, %s): their sync triggers would read it before it is synced.',
+                                         prior.old_column, prior.new_column),
+              HINT = pg_catalog.format('Contract or abort expansion %s first.', prior.expansion_id);
+    END;
+  END LOOP;
+  -- What the backfill would refuse, refused now (not after the column and the trigger are there).
+  IF pg_catalog.row_security_active(rel) THEN
+    RAISE EXCEPTION 'row-level security of %.% applies to role "%"',
+      (SELECT pg_catalog.quote_ident(n.nspname) FROM pg_catalog.pg_class c
+         JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace WHERE c.oid = rel::oid),
+      (SELECT pg_catalog.quote_ident(relname) FROM pg_catalog.pg_class WHERE oid = rel::oid), current_user
+      USING ERRCODE = 'insufficient_privilege',
+            DETAIL = 'Its policies would hide rows from the backfill, which would leave them out.',
+            HINT = 'Run it as the table''s owner (without FORCE ROW LEVEL SECURITY) or as a role with BYPASSRLS.';
+  END IF;
+  IF (SELECT relkind FROM pg_catalog.pg_class WHERE oid = rel::oid) = 'p'
+     AND NOT EXISTS (SELECT FROM pg_catalog.pg_index WHERE indrelid = rel::oid AND indisprimary) THEN
+    RAISE EXCEPTION 'partitioned table % has no primary key', rel
+      USING ERRCODE = 'feature_not_supported',
+            DETAIL = 'The backfill of a partitioned table goes by its primary key.';
+  END IF;
   SELECT n.nspname INTO nsp FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
    WHERE c.oid = rel::oid;
   INSERT INTO safemigrate.expansions AS x (relid, table_name, kind, old_column, new_column, new_type, using_expr,
-                                           reverse_expr, sync_function, sync_trigger)
-  VALUES (rel, rel::text, kind, old_column, new_column, new_type, using_expr, reverse_expr, '', '')
+                                           reverse_expr, settings, sync_function, sync_trigger)
+  VALUES (rel, rel::text, kind, old_column, new_column, new_type, using_expr, reverse_expr,
+          ARRAY[pg_catalog.current_setting('TimeZone'), pg_catalog.current_setting('DateStyle'),
+                pg_catalog.current_setting('IntervalStyle')], '', '')
   RETURNING x.expansion_id INTO id;
   UPDATE safemigrate.expansions x
      SET sync_function = pg_catalog.quote_ident(nsp) || '.' || pg_catalog.quote_ident('safemigrate_sync_' || id::text),
@@ -766,7 +1004,75 @@ $fn$;
 COMMENT ON PROCEDURE safemigrate.expand_alter_column_type(regclass, name, text, text, int, bigint, int, boolean, int, text) IS
   'Expand step of a column type change: adds column_new of the new type, a trigger converting with USING (and back with reverse_using, when given), and backfills it';
 
-CREATE PROCEDURE safemigrate.contract(expansion_id int)
+-- Another open expansion of the table whose USING or reverse expression reads a column this step removes
+-- (contract(): the old column; expand_abort(): the new one): its trigger would fail on every write once the
+-- column is gone (or, in a session that has its plan, read NULL).  Each expression is parsed against the
+-- columns the table will have.
+CREATE FUNCTION safemigrate._require_unread(e safemigrate.expansions, removed name, what text)
+RETURNS void
+LANGUAGE plpgsql VOLATILE
+AS $fn$
+DECLARE
+  other safemigrate.expansions;
+  cols text;
+BEGIN
+  SELECT pg_catalog.string_agg(CASE WHEN removed = e.old_column AND e.kind <> 'rename column' AND a.attname = e.new_column
+                                    THEN pg_catalog.format('%I AS %I', a.attname, e.old_column)
+                                    ELSE pg_catalog.quote_ident(a.attname) END, ', ' ORDER BY a.attnum)
+    INTO cols
+    FROM pg_catalog.pg_attribute a
+   WHERE a.attrelid = e.relid::oid AND a.attnum > 0 AND NOT a.attisdropped AND a.attname <> removed;
+  FOR other IN SELECT * FROM safemigrate.expansions x
+                WHERE x.relid::oid = e.relid::oid AND x.expansion_id <> e.expansion_id
+                  AND x.status NOT IN ('contracted', 'aborted') AND x.using_expr IS NOT NULL LOOP
+    BEGIN
+      EXECUTE pg_catalog.format('SELECT (%s)::%s FROM (SELECT %s FROM %s) AS r LIMIT 0', other.using_expr,
+                                other.new_type, cols, e.relid::regclass);
+      IF other.reverse_expr IS NOT NULL THEN
+        EXECUTE pg_catalog.format('SELECT (%s) FROM (SELECT %s FROM %s) AS r LIMIT 0', other.reverse_expr, cols,
+                                  e.relid::regclass);
+      END IF;
+    EXCEPTION WHEN undefined_column THEN
+      RAISE EXCEPTION 'expansion %: expansion % of % still reads column "%"', e.expansion_id, other.expansion_id,
+        e.table_name, removed
+        USING ERRCODE = 'dependent_objects_still_exist',
+              DETAIL = pg_catalog.format('Its USING expression: %s%s', other.using_expr,
+                                         CASE WHEN other.reverse_expr IS NULL THEN ''
+                                              ELSE ', reverse: ' || other.reverse_expr END),
+              HINT = pg_catalog.format('Contract or abort expansion %s first, then %s.', other.expansion_id, what);
+    END;
+  END LOOP;
+END
+$fn$;
+COMMENT ON FUNCTION safemigrate._require_unread(safemigrate.expansions, name, text) IS 'Internal helper of the expand procedures';
+
+-- The sync trigger is there and fires for every write (enabled ALWAYS): the rows contract() found in sync
+-- stay so until it drops the trigger.
+CREATE FUNCTION safemigrate._require_sync_trigger(e safemigrate.expansions)
+RETURNS void
+LANGUAGE plpgsql STABLE
+AS $fn$
+DECLARE
+  t name;
+BEGIN
+  FOREACH t IN ARRAY pg_catalog.array_remove(ARRAY[e.sync_trigger, safemigrate._expansion_write_trigger(e)], NULL) LOOP
+    IF NOT EXISTS (SELECT FROM pg_catalog.pg_trigger g
+                    WHERE g.tgrelid = e.relid::oid AND g.tgname = t AND g.tgenabled = 'A'
+                      AND g.tgfoid = pg_catalog.to_regprocedure(e.sync_function || '()')::oid) THEN
+      RAISE EXCEPTION 'expansion %: the sync trigger "%" of % is missing or not enabled ALWAYS', e.expansion_id,
+        t, e.table_name
+        USING ERRCODE = 'object_not_in_prerequisite_state',
+              DETAIL = 'Writes made without it leave the two columns apart.',
+              HINT = pg_catalog.format('Enable it with ALTER TABLE %s ENABLE ALWAYS TRIGGER %I (or run the expand '
+                                       'procedure again, which creates it), then contract: it checks every row.',
+                                       e.relid::regclass, t);
+    END IF;
+  END LOOP;
+END
+$fn$;
+COMMENT ON FUNCTION safemigrate._require_sync_trigger(safemigrate.expansions) IS 'Internal helper of the expand procedures';
+
+CREATE PROCEDURE safemigrate.contract(expansion_id int, new_default text DEFAULT NULL)
 LANGUAGE plpgsql
 AS $fn$
 DECLARE
@@ -777,8 +1083,8 @@ DECLARE
   newatt pg_catalog.pg_attribute;
   carried text[];
   seq regclass;
-  other safemigrate.expansions;
-  cols text;
+  apart bigint;
+  newdef boolean;
 BEGIN
   PERFORM safemigrate._require_own_transactions('safemigrate.contract');
   IF expansion_id IS NULL THEN
@@ -809,23 +1115,73 @@ BEGIN
             HINT = CASE WHEN j.job_id IS NULL THEN pg_catalog.format('Run the expand procedure again.')
                         ELSE pg_catalog.format('Finish it with CALL safemigrate.backfill_resume(%s), then contract.', j.job_id) END;
   END IF;
+  PERFORM safemigrate._require_no_new_default(e);
+  -- Every row in sync, checked before the old column goes (its own transaction, without the table's lock):
+  -- a row the backfill skipped (a trigger of the table that returned NULL) or a write made while the sync
+  -- trigger was off holds its only copy in the old column.  Writes after the check fire the sync trigger,
+  -- checked enabled here and again where it is dropped.
+  PERFORM safemigrate._require_sync_trigger(e);
+  IF pg_catalog.row_security_active(e.relid) THEN
+    RAISE EXCEPTION 'row-level security of % applies to role "%"', e.table_name, current_user
+      USING ERRCODE = 'insufficient_privilege',
+            DETAIL = 'Its policies would hide rows from the check that every row is in sync.',
+            HINT = 'Run it as the table''s owner (without FORCE ROW LEVEL SECURITY) or as a role with BYPASSRLS.';
+  END IF;
+  PERFORM safemigrate._expansion_settings(e.settings, true);
+  EXECUTE pg_catalog.format('SELECT count(*) FROM %s WHERE NOT %s', e.relid::regclass, safemigrate._expansion_in_sync(e))
+     INTO apart;
+  IF apart > 0 THEN
+    RAISE EXCEPTION 'expansion %: % rows of % have column "%" out of sync with column "%"', expansion_id, apart,
+      e.table_name, e.new_column, e.old_column
+      USING ERRCODE = 'object_not_in_prerequisite_state',
+            DETAIL = 'The backfill did not update them (a trigger of the table skipped them), or they were written '
+                     'while the sync trigger was off; dropping the old column would lose their value.',
+            HINT = pg_catalog.format('Update them with CALL safemigrate.backfill(%L, %L, %L) (a trigger that '
+                                     'skips rows must let it through), then contract.', e.relid::regclass::text,
+                                     CASE WHEN e.kind = 'rename column' THEN pg_catalog.format('%I = %I', e.new_column, e.old_column)
+                                          ELSE pg_catalog.format('%I = (%s)::%s', e.new_column, e.using_expr, e.new_type) END,
+                                     'NOT ' || safemigrate._expansion_in_sync(e));
+  END IF;
+  COMMIT;
+  -- One short transaction: the trigger goes, then the old shape.
+  e := safemigrate._expansion_locked(expansion_id);
+  PERFORM safemigrate._require_sync_trigger(e);
+  PERFORM safemigrate._require_no_new_default(e);
+  PERFORM safemigrate._expansion_settings(e.settings, true);
   -- What the old column carries that dropping it would lose, and the new column does not have: refused,
-  -- listed.  Its default and the sequence it owns (serial) move to the new column below.
+  -- listed, on the table and (by column name) on each of its partitions.  Its default and the sequence it
+  -- owns (serial) move to the new column below (a default set on the partitioned table reaches the partitions).
   SELECT * INTO oldatt FROM pg_catalog.pg_attribute WHERE attrelid = e.relid::oid AND attname = e.old_column;
   SELECT * INTO newatt FROM pg_catalog.pg_attribute WHERE attrelid = e.relid::oid AND attname = e.new_column;
   SELECT coalesce(pg_catalog.array_agg(DISTINCT x), '{}') INTO carried FROM (
     SELECT pg_catalog.pg_describe_object(d.classid, d.objid, d.objsubid) AS x
-      FROM pg_catalog.pg_depend d
-     WHERE d.refclassid = 'pg_catalog.pg_class'::regclass::oid AND d.refobjid = e.relid::oid AND d.refobjsubid = oldatt.attnum
-       AND d.deptype IN ('a', 'n')
+      FROM (SELECT e.relid::oid AS relid UNION SELECT p.relid FROM pg_catalog.pg_partition_tree(e.relid) p) r
+      JOIN pg_catalog.pg_attribute oa ON oa.attrelid = r.relid AND oa.attname = e.old_column AND NOT oa.attisdropped
+      JOIN pg_catalog.pg_depend d ON d.refclassid = 'pg_catalog.pg_class'::regclass::oid AND d.refobjid = r.relid
+                                 AND d.refobjsubid = oa.attnum
+     WHERE d.deptype IN ('a', 'n')
        -- its own default moves below; a generated column's expression that uses it does not
        AND NOT (d.classid = 'pg_catalog.pg_attrdef'::regclass::oid
-                AND (SELECT ad.adnum FROM pg_catalog.pg_attrdef ad WHERE ad.oid = d.objid) = oldatt.attnum)
+                AND (SELECT ad.adnum FROM pg_catalog.pg_attrdef ad WHERE ad.oid = d.objid) = oa.attnum)
        AND NOT (d.classid = 'pg_catalog.pg_class'::regclass::oid
                 AND (SELECT relkind FROM pg_catalog.pg_class WHERE oid = d.objid) = 'S')
-    UNION ALL SELECT 'NOT NULL' WHERE oldatt.attnotnull AND NOT newatt.attnotnull
-    UNION ALL SELECT 'column privileges (GRANT ... (' || pg_catalog.quote_ident(e.old_column) || '))'
-     WHERE oldatt.attacl IS NOT NULL) c;
+       -- a partition's index or constraint that the partitioned table's own stands for is listed as that one
+       AND NOT (r.relid <> e.relid::oid AND d.classid = 'pg_catalog.pg_class'::regclass::oid
+                AND (SELECT relispartition FROM pg_catalog.pg_class WHERE oid = d.objid))
+       AND NOT (r.relid <> e.relid::oid AND d.classid = 'pg_catalog.pg_constraint'::regclass::oid
+                AND (SELECT NOT conislocal FROM pg_catalog.pg_constraint WHERE oid = d.objid))
+    UNION ALL
+    SELECT 'NOT NULL' || CASE WHEN r.relid = e.relid::oid THEN '' ELSE ' on ' || r.relid::regclass::text END
+      FROM (SELECT e.relid::oid AS relid UNION SELECT p.relid FROM pg_catalog.pg_partition_tree(e.relid) p) r
+      JOIN pg_catalog.pg_attribute oa ON oa.attrelid = r.relid AND oa.attname = e.old_column AND NOT oa.attisdropped
+      LEFT JOIN pg_catalog.pg_attribute na ON na.attrelid = r.relid AND na.attname = e.new_column AND NOT na.attisdropped
+     WHERE oa.attnotnull AND NOT coalesce(na.attnotnull, false) AND (r.relid = e.relid::oid OR NOT oldatt.attnotnull)
+    UNION ALL
+    SELECT 'column privileges (GRANT ... (' || pg_catalog.quote_ident(e.old_column) || '))'
+           || CASE WHEN r.relid = e.relid::oid THEN '' ELSE ' on ' || r.relid::regclass::text END
+      FROM (SELECT e.relid::oid AS relid UNION SELECT p.relid FROM pg_catalog.pg_partition_tree(e.relid) p) r
+      JOIN pg_catalog.pg_attribute oa ON oa.attrelid = r.relid AND oa.attname = e.old_column AND NOT oa.attisdropped
+     WHERE oa.attacl IS NOT NULL) c;
   IF pg_catalog.cardinality(carried) > 0 THEN
     RAISE EXCEPTION 'expansion %: column "%" of % carries what dropping it would lose', expansion_id, e.old_column,
       e.table_name
@@ -837,44 +1193,29 @@ BEGIN
                                      'ADD CONSTRAINT ... PRIMARY KEY USING INDEX in one transaction), '
                                      'drop them from %I, then contract.', e.new_column, e.new_column, e.old_column);
   END IF;
-  -- Another open expansion of the table whose USING or reverse expression reads the old column: its
-  -- trigger would fail on every write once the column is gone (or, in a session that has its plan,
-  -- read NULL).  Each expression is parsed against the columns the table will have.
-  SELECT pg_catalog.string_agg(CASE WHEN e.kind <> 'rename column' AND a.attname = e.new_column
-                                    THEN pg_catalog.format('%I AS %I', a.attname, e.old_column)
-                                    ELSE pg_catalog.quote_ident(a.attname) END, ', ' ORDER BY a.attnum)
-    INTO cols
-    FROM pg_catalog.pg_attribute a
-   WHERE a.attrelid = e.relid::oid AND a.attnum > 0 AND NOT a.attisdropped AND a.attname <> e.old_column;
-  FOR other IN SELECT * FROM safemigrate.expansions x
-                WHERE x.relid::oid = e.relid::oid AND x.expansion_id <> e.expansion_id
-                  AND x.status NOT IN ('contracted', 'aborted') AND x.using_expr IS NOT NULL LOOP
-    BEGIN
-      EXECUTE pg_catalog.format('SELECT (%s)::%s FROM (SELECT %s FROM %s) AS r LIMIT 0', other.using_expr,
-                                other.new_type, cols, e.relid::regclass);
-      IF other.reverse_expr IS NOT NULL THEN
-        EXECUTE pg_catalog.format('SELECT (%s) FROM (SELECT %s FROM %s) AS r LIMIT 0', other.reverse_expr, cols,
-                                  e.relid::regclass);
-      END IF;
-    EXCEPTION WHEN undefined_column THEN
-      RAISE EXCEPTION 'expansion %: expansion % of % still reads column "%"', expansion_id, other.expansion_id,
-        e.table_name, e.old_column
-        USING ERRCODE = 'dependent_objects_still_exist',
-              DETAIL = pg_catalog.format('Its USING expression: %s%s', other.using_expr,
-                                         CASE WHEN other.reverse_expr IS NULL THEN ''
-                                              ELSE ', reverse: ' || other.reverse_expr END),
-              HINT = pg_catalog.format('Contract or abort expansion %s first.', other.expansion_id);
-    END;
-  END LOOP;
-  -- One short transaction: the trigger goes, then the old shape.
+  PERFORM safemigrate._require_unread(e, e.old_column, 'contract');
   EXECUTE pg_catalog.format('DROP TRIGGER IF EXISTS %I ON %s', e.sync_trigger, e.relid::regclass);
+  IF EXISTS (SELECT FROM pg_catalog.pg_trigger
+              WHERE tgrelid = e.relid::oid AND tgname = safemigrate._expansion_write_trigger(e)) THEN
+    EXECUTE pg_catalog.format('DROP TRIGGER %I ON %s', safemigrate._expansion_write_trigger(e), e.relid::regclass);
+  END IF;
   EXECUTE pg_catalog.format('DROP FUNCTION IF EXISTS %s()', e.sync_function);
   SELECT pg_catalog.pg_get_expr(d.adbin, d.adrelid) INTO def
     FROM pg_catalog.pg_attrdef d
    WHERE d.adrelid = e.relid::oid AND d.adnum = oldatt.attnum;
-  IF def IS NOT NULL AND NOT newatt.atthasdef AND e.kind = 'rename column' THEN
+  -- a default of the new column other than the expansion's DEFAULT NULL (one-way type changes only)
+  newdef := coalesce((SELECT pg_catalog.pg_get_expr(d.adbin, d.adrelid) !~ '^NULL::' FROM pg_catalog.pg_attrdef d
+                       WHERE d.adrelid = e.relid::oid AND d.adnum = newatt.attnum), false);
+  IF new_default IS NOT NULL THEN
+    -- the default the caller gives (it is set in this transaction: no insert between sees the column without one)
+    EXECUTE pg_catalog.format('ALTER TABLE %s ALTER COLUMN %I SET DEFAULT %s', e.relid::regclass, e.new_column,
+                              new_default);
+  ELSIF def IS NOT NULL AND NOT newdef AND e.kind = 'rename column' THEN
     EXECUTE pg_catalog.format('ALTER TABLE %s ALTER COLUMN %I SET DEFAULT %s', e.relid::regclass, e.new_column, def);
-  ELSIF def IS NOT NULL AND NOT newatt.atthasdef THEN
+  ELSIF def IS NULL AND newatt.atthasdef AND NOT newdef THEN
+    -- the expansion's DEFAULT NULL goes: a domain's own default applies again, as it did to the old column
+    EXECUTE pg_catalog.format('ALTER TABLE %s ALTER COLUMN %I DROP DEFAULT', e.relid::regclass, e.new_column);
+  ELSIF def IS NOT NULL AND NOT newdef THEN
     -- A type change: the old default converted to the new type as the rows are.  Without a USING expression
     -- (the column itself) by a cast, whatever the default (nextval() of a serial too); with one, a default
     -- that calls only immutable functions (a constant) gets its value converted through it, another one
@@ -902,12 +1243,17 @@ BEGIN
           USING ERRCODE = 'feature_not_supported';
       END IF;
     EXCEPTION WHEN OTHERS THEN
+      -- (two-way: a default of the new column would overwrite what the old application inserts; one-way:
+      -- the trigger converts every insert, and a default set on the new column stays)
       RAISE EXCEPTION 'expansion %: the default of column "%" (%) does not convert to %', expansion_id,
         e.old_column, def, e.new_type
         USING ERRCODE = 'datatype_mismatch', DETAIL = SQLERRM,
-              HINT = pg_catalog.format('Give column %I a default of type %s first (ALTER TABLE %s ALTER COLUMN %I '
-                                       'SET DEFAULT ...), then contract.', e.new_column, e.new_type,
-                                       e.relid::regclass, e.new_column);
+              HINT = CASE WHEN e.reverse_expr IS NULL
+                          THEN pg_catalog.format('Give column %I a default of type %s first (ALTER TABLE %s ALTER COLUMN %I '
+                                                 'SET DEFAULT ...), then contract.', e.new_column, e.new_type,
+                                                 e.relid::regclass, e.new_column)
+                          ELSE pg_catalog.format('Give contract the default of the new column: '
+                                                 'CALL safemigrate.contract(%s, new_default => ''...'').', expansion_id) END;
     END;
   END IF;
   FOR seq IN SELECT d.objid::regclass FROM pg_catalog.pg_depend d JOIN pg_catalog.pg_class c ON c.oid = d.objid
@@ -916,22 +1262,45 @@ BEGIN
                 AND d.refobjsubid = oldatt.attnum LOOP
     EXECUTE pg_catalog.format('ALTER SEQUENCE %s OWNED BY %s.%I', seq, e.relid::regclass, e.new_column);
   END LOOP;
-  IF e.kind = 'rename column' THEN
-    EXECUTE pg_catalog.format('/* safemigrate: expand-contract */ ALTER TABLE %s DROP COLUMN %I',
-                              e.relid::regclass, e.old_column);
-  ELSE
-    EXECUTE pg_catalog.format('/* safemigrate: expand-contract */ ALTER TABLE %s DROP COLUMN %I',
-                              e.relid::regclass, e.old_column);
+  -- What else the column has: its comment, statistics target and options (n_distinct)
+  IF pg_catalog.col_description(e.relid::oid, oldatt.attnum) IS NOT NULL
+     AND pg_catalog.col_description(e.relid::oid, newatt.attnum) IS NULL THEN
+    EXECUTE pg_catalog.format('COMMENT ON COLUMN %s.%I IS %L', e.relid::regclass, e.new_column,
+                              pg_catalog.col_description(e.relid::oid, oldatt.attnum));
+  END IF;
+  IF oldatt.attstattarget >= 0 AND newatt.attstattarget < 0 THEN
+    EXECUTE pg_catalog.format('ALTER TABLE %s ALTER COLUMN %I SET STATISTICS %s', e.relid::regclass, e.new_column,
+                              oldatt.attstattarget);
+  END IF;
+  -- (the options the new column does not set itself; not PostgreSQL's own pg_attver)
+  SELECT pg_catalog.string_agg(o, ', ') INTO def
+    FROM pg_catalog.unnest(oldatt.attoptions) o
+   WHERE pg_catalog.split_part(o, '=', 1) <> 'pg_attver'
+     AND pg_catalog.split_part(o, '=', 1) NOT IN (SELECT pg_catalog.split_part(n, '=', 1)
+                                                    FROM pg_catalog.unnest(newatt.attoptions) n);
+  IF def IS NOT NULL THEN
+    EXECUTE pg_catalog.format('ALTER TABLE %s ALTER COLUMN %I SET (%s)', e.relid::regclass, e.new_column, def);
+  END IF;
+  EXECUTE pg_catalog.format('/* safemigrate: expand-contract */ ALTER TABLE %s DROP COLUMN %I',
+                            e.relid::regclass, e.old_column);
+  IF e.kind <> 'rename column' THEN
     EXECUTE pg_catalog.format('/* safemigrate: expand-contract */ ALTER TABLE %s RENAME COLUMN %I TO %I',
                               e.relid::regclass, e.new_column, e.old_column);
   END IF;
   UPDATE safemigrate.expansions x SET status = 'contracted', updated_at = clock_timestamp()
    WHERE x.expansion_id = contract.expansion_id;
+  IF EXISTS (SELECT FROM pg_catalog.pg_attribute a
+              WHERE a.attrelid = e.relid::oid AND a.attnum > oldatt.attnum AND a.attnum < newatt.attnum
+                AND NOT a.attisdropped) THEN
+    RAISE NOTICE 'expansion %: column "%" is now the last column of %: INSERT and COPY without a column list '
+                 'take the values in the new order', expansion_id,
+      CASE WHEN e.kind = 'rename column' THEN e.new_column ELSE e.old_column END, e.table_name;
+  END IF;
   COMMIT;
 END
 $fn$;
-COMMENT ON PROCEDURE safemigrate.contract(int) IS
-  'Contract step of an expansion: drops the sync trigger and the old column (after a complete backfill)';
+COMMENT ON PROCEDURE safemigrate.contract(int, text) IS
+  'Contract step of an expansion: drops the sync trigger and the old column (after a complete backfill, every row in sync)';
 
 -- Drops the expansion's sync function: only the one it created (not one of the same name it refused).
 CREATE FUNCTION safemigrate._drop_sync_function(e safemigrate.expansions)
@@ -957,6 +1326,9 @@ BEGIN
   IF expansion_id IS NULL THEN
     RAISE EXCEPTION 'expansion_id must not be NULL' USING ERRCODE = 'null_value_not_allowed';
   END IF;
+  -- The lock of the table's expansions (as the expand procedures' steps take it), then the row.
+  PERFORM pg_catalog.pg_advisory_xact_lock(1936543085, x.relid::oid::int)
+     FROM safemigrate.expansions x WHERE x.expansion_id = expand_abort.expansion_id;
   SELECT * INTO e FROM safemigrate.expansions x WHERE x.expansion_id = expand_abort.expansion_id FOR UPDATE;
   IF NOT FOUND THEN
     RAISE EXCEPTION 'expansion % does not exist', expansion_id USING ERRCODE = 'undefined_object';
@@ -984,7 +1356,21 @@ BEGIN
       USING ERRCODE = 'object_in_use',
             HINT = pg_catalog.format('Stop it with SELECT safemigrate.backfill_cancel(%s), then abort again.', e.job_id);
   END IF;
+  -- The new column may hold the only copy of what the new application wrote: not without the old column.
+  IF NOT EXISTS (SELECT FROM pg_catalog.pg_attribute
+                  WHERE attrelid = e.relid::oid AND attname = e.old_column AND attnum > 0 AND NOT attisdropped) THEN
+    RAISE EXCEPTION 'expansion %: column "%" of % no longer exists', expansion_id, e.old_column, e.table_name
+      USING ERRCODE = 'object_not_in_prerequisite_state',
+            DETAIL = pg_catalog.format('Aborting would drop column %I, which now holds the only copy of the data.',
+                                       e.new_column),
+            HINT = 'Rename or recreate the old column first, or drop the sync trigger and function yourself.';
+  END IF;
+  PERFORM safemigrate._require_unread(e, e.new_column, 'abort');
   EXECUTE pg_catalog.format('DROP TRIGGER IF EXISTS %I ON %s', e.sync_trigger, e.relid::regclass);
+  IF EXISTS (SELECT FROM pg_catalog.pg_trigger
+              WHERE tgrelid = e.relid::oid AND tgname = safemigrate._expansion_write_trigger(e)) THEN
+    EXECUTE pg_catalog.format('DROP TRIGGER %I ON %s', safemigrate._expansion_write_trigger(e), e.relid::regclass);
+  END IF;
   PERFORM safemigrate._drop_sync_function(e);
   IF EXISTS (SELECT FROM pg_catalog.pg_attribute
               WHERE attrelid = e.relid::oid AND attname = e.new_column AND NOT attisdropped) THEN

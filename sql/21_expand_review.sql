@@ -93,8 +93,8 @@ ALTER TABLE ex_docs FORCE ROW LEVEL SECURITY;
 CREATE POLICY p ON ex_docs USING (tenant = 0);
 CALL safemigrate.expand_rename_column('ex_docs', 'body', 'content');
 \echo :LAST_ERROR_SQLSTATE
--- (refused before the backfill job is created)
-SELECT status, job_id, next_step FROM safemigrate.expansion_status WHERE table_name = 'ex_docs';
+-- (refused before anything is recorded: no expansion, no column, no trigger)
+SELECT count(*) AS expansions, (SELECT count(*) FROM pg_attribute WHERE attrelid = 'ex_docs'::regclass AND attname = 'content') AS new_columns FROM safemigrate.expansions WHERE table_name = 'ex_docs';
 -- the refusal does not depend on what the policies hide: any that applies to the role is refused
 ALTER POLICY p ON ex_docs USING (true);
 SELECT safemigrate.backfill_create('ex_docs', 'content = body') IS NOT NULL AS created;
