@@ -1128,7 +1128,7 @@ BEGIN
             HINT = 'Run it as the table''s owner (without FORCE ROW LEVEL SECURITY) or as a role with BYPASSRLS.';
   END IF;
   PERFORM safemigrate._expansion_settings(e.settings, true);
-  EXECUTE pg_catalog.format('SELECT count(*) FROM %s WHERE NOT %s', e.relid::regclass, safemigrate._expansion_in_sync(e))
+  EXECUTE pg_catalog.format('SELECT pg_catalog.count(*) FROM %s WHERE NOT %s', e.relid::regclass, safemigrate._expansion_in_sync(e))
      INTO apart;
   IF apart > 0 THEN
     RAISE EXCEPTION 'expansion %: % rows of % have column "%" out of sync with column "%"', expansion_id, apart,
