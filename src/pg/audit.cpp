@@ -128,6 +128,7 @@ struct SmAttempt
 	bool classified;
 	bool rewrites;
 	double estimated_rows;
+	const char *committed; /* what committed before it failed (sm_audit_note_committed), or NULL */
 	char sqlstate[6];
 	const char *str[SM_S_COUNT];
 };
@@ -743,9 +744,46 @@ sm_audit_failed(SmAttempt *a) noexcept
 	memcpy(a->sqlstate, unpack_sql_state(edata->sqlerrcode), 5);
 	a->sqlstate[5] = '\0';
 	a->str[SM_S_MESSAGE] = edata->message;
+	if (a->committed != NULL && edata->message != NULL)
+	{
+		static const char kWhat[] = " (committed before the error: ";
+		size_t len = strlen(edata->message) + sizeof kWhat + strlen(a->committed) + 1;
+		char *m = (char *) MemoryContextAllocExtended(audit_cxt, len, MCXT_ALLOC_NO_OOM);
+		if (m != NULL)
+		{
+			snprintf(m, len, "%s%s%s)", edata->message, kWhat, a->committed);
+			a->str[SM_S_MESSAGE] = m;
+		}
+	}
 	if (a->action != core::AuditAction::Rejected)
 		a->action = core::AuditAction::Failed;
 	finish(a);
+}
+
+void
+sm_audit_add_step(SmAttempt *a, const SmAttempt *step) noexcept
+{
+	if (a == NULL || step == NULL)
+		return;
+	a->lock_wait_us += step->lock_wait_us;
+	a->retries += step->retries;
+	if (a->str[SM_S_BLOCKERS] == NULL)
+		a->str[SM_S_BLOCKERS] = step->str[SM_S_BLOCKERS];
+}
+
+void
+sm_audit_note_committed(SmAttempt *a, const char *what) noexcept
+{
+	if (a == NULL)
+		a = inflight;
+	if (a == NULL || what == NULL)
+		return;
+	char *copy = (char *) MemoryContextAllocExtended(audit_cxt, strlen(what) + 1, MCXT_ALLOC_NO_OOM);
+	if (copy != NULL)
+	{
+		strcpy(copy, what);
+		a->committed = copy;
+	}
 }
 
 void

@@ -89,6 +89,22 @@ void sm_audit_succeeded(SmAttempt *a);
  */
 void sm_audit_failed(SmAttempt *a) noexcept;
 
+/*
+ * The attempt a (NULL: the innermost one) failed after part of its work
+ * committed (what: e.g. "steps 1 to 2"): its row keeps outcome
+ * aborted, the outcome of its last transaction, and its message says what
+ * was committed, as "<error message> (committed before the error: <what>)".
+ * Call before sm_audit_failed.  Does not ereport.
+ */
+void sm_audit_note_committed(SmAttempt *a, const char *what) noexcept;
+
+/*
+ * A step of the attempt a has finished (sm_audit_succeeded or _failed): its
+ * lock wait and retries are added to the attempt's, and its blockers are the
+ * attempt's when it has none yet.  Does not ereport.
+ */
+void sm_audit_add_step(SmAttempt *a, const SmAttempt *step) noexcept;
+
 /* The lock protocol reports its waits for the innermost attempt. Does not ereport. */
 void sm_audit_note_lock_wait(std::int64_t wait_us, int retries, const char *blockers) noexcept;
 

@@ -2681,11 +2681,26 @@ extract_attach(Oid relid, PartitionCmd *cmd, Subcommand *c)
 }
 
 
+/* The indexes REINDEX TABLE rebuilds: the table's and its TOAST table's.  C-style frame; may ereport. */
+List *
+reindexed_index_oids(Oid tableoid)
+{
+	List *oids = sm_index_oids(tableoid);
+	Oid toast = InvalidOid;
+	HeapTuple tup = SearchSysCache1(RELOID, ObjectIdGetDatum(tableoid));
+	if (HeapTupleIsValid(tup))
+	{
+		toast = ((Form_pg_class) GETSTRUCT(tup))->reltoastrelid;
+		ReleaseSysCache(tup);
+	}
+	return OidIsValid(toast) ? list_concat(oids, sm_index_oids(toast)) : oids;
+}
+
 /*
  * Why REINDEX ... CONCURRENTLY of the table (or of its index indexoid) would
  * not do what REINDEX does (ReindexRelationConcurrently skips an invalid
- * index and an exclusion constraint's, refuses a system catalog); "" if it
- * would.  C-style frame; may ereport.
+ * index, its TOAST table's too, and an exclusion constraint's, refuses a
+ * system catalog); "" if it would.  C-style frame; may ereport.
  */
 const char *
 reindex_concurrent_gap(Oid tableoid, Oid indexoid)
@@ -2699,7 +2714,7 @@ reindex_concurrent_gap(Oid tableoid, Oid indexoid)
 	foreach (lc, tables)
 	{
 		ListCell *ic;
-		foreach (ic, OidIsValid(indexoid) ? list_make1_oid(indexoid) : sm_index_oids(lfirst_oid(lc)))
+		foreach (ic, OidIsValid(indexoid) ? list_make1_oid(indexoid) : reindexed_index_oids(lfirst_oid(lc)))
 		{
 			Oid idxoid = lfirst_oid(ic);
 			/* (a partitioned index has no storage: neither form rebuilds it) */
@@ -2714,7 +2729,9 @@ reindex_concurrent_gap(Oid tableoid, Oid indexoid)
 							   get_rel_name(idxoid));
 			else if (!idx->indisvalid)
 				why = psprintf("index \"%s\" is INVALID, and CONCURRENTLY skips invalid indexes (reporting success)",
-							   get_rel_name(idxoid));
+							   IsToastNamespace(get_rel_namespace(idxoid))
+								   ? psprintf("pg_toast.%s", get_rel_name(idxoid))
+								   : get_rel_name(idxoid));
 			ReleaseSysCache(tup);
 			if (why[0] != '\0')
 				return why;

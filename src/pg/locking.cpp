@@ -209,7 +209,11 @@ queued_wait(Oid relid, int lockmode, int wait_ms)
  * safemigrate.cancel_blockers_after: cancel (running query) or terminate
  * (idle in transaction) the sessions holding a conflicting lock whose
  * transaction is older than the bound.  Only sessions the current user may
- * signal (superuser, or pg_signal_backend for non-superuser backends).
+ * signal, by the rule of pg_cancel_backend and pg_terminate_backend
+ * (pg_signal_backend in signalfuncs.c): a superuser any; another role those
+ * of non-superusers, when it has the privileges (not mere membership, which a
+ * NOINHERIT role does not pass on) of pg_signal_backend or of the session's
+ * role.  Anything else would fail with an error inside the protocol.
  *
  * C-style frame; may ereport.
  */
@@ -228,11 +232,12 @@ cancel_old_blockers(Oid relid, int lockmode)
 		"quote_literal(coalesce(a.application_name, '')), a.state, date_trunc('second', clock_timestamp() - a.xact_start)), "
 		"CASE WHEN a.state = 'active' THEN pg_catalog.pg_cancel_backend(a.pid) "
 		"ELSE pg_catalog.pg_terminate_backend(a.pid) END "
-		"FROM pg_catalog.pg_stat_activity a JOIN pg_catalog.pg_roles r ON r.rolname = a.usename "
+		"FROM pg_catalog.pg_stat_activity a JOIN pg_catalog.pg_roles r ON r.oid = a.usesysid "
 		"WHERE a.pid IN " BLOCKER_PIDS_SQL " "
 		"AND clock_timestamp() - a.xact_start > $3 * interval '1 millisecond' "
 		"AND ((SELECT rolsuper FROM pg_catalog.pg_roles WHERE rolname = current_user) "
-		"     OR (NOT r.rolsuper AND pg_catalog.pg_has_role(current_user, 'pg_signal_backend', 'MEMBER')))",
+		"     OR (NOT r.rolsuper AND (pg_catalog.pg_has_role(current_user, 'pg_signal_backend', 'USAGE') "
+		"                             OR pg_catalog.pg_has_role(current_user, r.oid, 'USAGE'))))",
 		3, argtypes, values, false);
 	StringInfoData buf;
 	MemoryContext spi = MemoryContextSwitchTo(caller);

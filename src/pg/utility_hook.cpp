@@ -193,21 +193,40 @@ struct BuildWatch
 {
 	const PlannedStmt *owner;
 	Oid relid;
+	bool toast; /* the indexes of its TOAST table too (REINDEX TABLE rebuilds them) */
 	int nbefore;
 	Oid *before;
 };
-BuildWatch build_watch = {NULL, InvalidOid, 0, NULL};
+BuildWatch build_watch = {NULL, InvalidOid, false, 0, NULL};
 MemoryContext build_cxt = NULL;
 
+/* The TOAST table of a table, or InvalidOid.  May ereport. */
+Oid
+toast_of(Oid relid)
+{
+	Oid toast = InvalidOid;
+	HeapTuple tup = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
+	if (HeapTupleIsValid(tup))
+	{
+		toast = ((Form_pg_class) GETSTRUCT(tup))->reltoastrelid;
+		ReleaseSysCache(tup);
+	}
+	return toast;
+}
+
 /*
- * The INVALID indexes of a table, from pg_index (no lock on the table: a
- * catalog scan, safe while another session holds it).  Allocated in the
- * current memory context.  C-style frame; may ereport.
+ * The INVALID indexes of a table (and with toast, of its TOAST table), from
+ * pg_index (no lock on the table: a catalog scan, safe while another session
+ * holds it).  Allocated in the current memory context.  C-style frame; may
+ * ereport.
  */
 int
-invalid_indexes(Oid relid, Oid **out)
+invalid_indexes(Oid relid, bool toast, Oid **out)
 {
 	List *all = sm_index_oids(relid);
+	Oid toastrel = toast ? toast_of(relid) : InvalidOid;
+	if (OidIsValid(toastrel))
+		all = list_concat(all, sm_index_oids(toastrel));
 	Oid *oids = (Oid *) palloc(sizeof(Oid) * Max(list_length(all), 1));
 	int n = 0;
 	ListCell *lc;
@@ -224,20 +243,25 @@ invalid_indexes(Oid relid, Oid **out)
 	return n;
 }
 
-/* Watch the concurrent build that statement owner runs on relid.  C-style frame; may ereport. */
+/*
+ * Watch the concurrent build that statement owner runs on relid (toast: a
+ * REINDEX TABLE, which rebuilds the indexes of its TOAST table too).
+ * C-style frame; may ereport.
+ */
 void
-arm_build_watch(const PlannedStmt *owner, Oid relid)
+arm_build_watch(const PlannedStmt *owner, Oid relid, bool toast = false)
 {
-	if (!OidIsValid(relid) || (build_watch.owner == owner && build_watch.relid == relid))
+	if (!OidIsValid(relid) || (build_watch.owner == owner && build_watch.relid == relid && build_watch.toast == toast))
 		return;
 	if (build_cxt == NULL)
 		build_cxt = AllocSetContextCreate(TopMemoryContext, "pg_safemigrate build watch", ALLOCSET_SMALL_SIZES);
 	build_watch.owner = NULL;
 	MemoryContextReset(build_cxt);
 	MemoryContext old = MemoryContextSwitchTo(build_cxt);
-	build_watch.nbefore = invalid_indexes(relid, &build_watch.before);
+	build_watch.nbefore = invalid_indexes(relid, toast, &build_watch.before);
 	MemoryContextSwitchTo(old);
 	build_watch.relid = relid;
+	build_watch.toast = toast;
 	build_watch.owner = owner;
 }
 
@@ -293,7 +317,7 @@ drop_failed_build()
 		/* One active snapshot, for the look-ups and then for each DROP (index_drop pops it before committing). */
 		PushActiveSnapshot(GetTransactionSnapshot());
 		Oid *now;
-		int nnow = invalid_indexes(relid, &now);
+		int nnow = invalid_indexes(relid, build_watch.toast, &now);
 		int ndrop = 0;
 		for (int i = 0; i < nnow; ++i)
 		{
@@ -543,7 +567,7 @@ judge(PlannedStmt *pstmt, const char *queryString, ProcessUtilityContext context
 						: r->kind == REINDEX_OBJECT_TABLE							? target
 																					: InvalidOid;
 			if (OidIsValid(table) && get_rel_relkind(table) == RELKIND_RELATION)
-				arm_build_watch(pstmt, table);
+				arm_build_watch(pstmt, table, r->kind == REINDEX_OBJECT_TABLE);
 		}
 		if (IsA(parsetree, IndexStmt) && verdict.nsteps == 1)
 		{
@@ -644,6 +668,77 @@ detaches_concurrently(const Node *tree)
 	return false;
 }
 
+/* "schema.table" of a relation named by rv, quoted as SQL; NULL when it does not exist.  May ereport. */
+char *
+qualified_name(RangeVar *rv)
+{
+	Oid relid = rv != NULL ? RangeVarGetRelid(rv, NoLock, true) : InvalidOid;
+	if (!OidIsValid(relid))
+		return NULL;
+	return quote_qualified_identifier(get_namespace_name(get_rel_namespace(relid)), get_rel_name(relid));
+}
+
+/*
+ * Run a DETACH PARTITION ... CONCURRENTLY (written so, or rewritten).  Its
+ * first transaction marks the partition detach-pending and commits; when the
+ * second one fails (lock timeout, statement timeout, cancel), the partition
+ * stays detach-pending: its rows are no longer seen through the parent, and
+ * the parent takes no rows for it, until DETACH PARTITION ... FINALIZE.  The
+ * error says so (DETAIL, and the FINALIZE statement as HINT), and the
+ * attempt's audit row notes the committed part.
+ *
+ * C-style frame; may ereport.
+ */
+void
+call_detach_concurrently(SM_PU_PARAMS)
+{
+	const AlterTableStmt *a = (const AlterTableStmt *) pstmt->utilityStmt;
+	char *parent = qualified_name(a->relation);
+	char *part = NULL;
+	ListCell *lc;
+	foreach (lc, a->cmds)
+	{
+		const AlterTableCmd *cmd = (const AlterTableCmd *) lfirst(lc);
+		if (cmd->subtype == AT_DetachPartition && cmd->def != NULL && IsA(cmd->def, PartitionCmd))
+			part = qualified_name(((PartitionCmd *) cmd->def)->name);
+	}
+	if (parent == NULL || part == NULL)
+	{
+		call_next(SM_PU_ARGS);
+		return;
+	}
+	char *detail = psprintf("The first transaction of DETACH PARTITION ... CONCURRENTLY committed: partition %s is "
+							"left detach-pending.  Its rows are no longer seen through %s, and %s takes no rows "
+							"for it, until the detach is finalized.",
+							part, parent, parent);
+	char *hint = psprintf("Once the transactions that use %s have ended, run: ALTER TABLE %s DETACH PARTITION %s "
+						  "FINALIZE;",
+						  parent, parent, part);
+	char *note = psprintf("the first transaction of DETACH PARTITION ... CONCURRENTLY; partition %s is left "
+						  "detach-pending",
+						  part);
+	MemoryContext cxt = CurrentMemoryContext;
+	LocalTransactionId before = MyProc->lxid;
+	PG_TRY();
+	{
+		call_next(SM_PU_ARGS);
+	}
+	PG_CATCH();
+	{
+		/* Still in the first transaction: nothing was committed. */
+		if (MyProc->lxid == before)
+			PG_RE_THROW();
+		MemoryContextSwitchTo(cxt);
+		ErrorData *edata = CopyErrorData();
+		FlushErrorState();
+		edata->detail = edata->detail != NULL ? psprintf("%s  %s", edata->detail, detail) : detail;
+		edata->hint = edata->hint != NULL ? psprintf("%s  %s", edata->hint, hint) : hint;
+		sm_audit_note_committed(NULL, note);
+		ReThrowError(edata);
+	}
+	PG_END_TRY();
+}
+
 bool
 commits_internally(const Node *tree)
 {
@@ -734,13 +829,7 @@ extra_prelocks(const Node *tree, List **oids, List **modes)
 				ListCell *lc;
 				foreach (lc, sm_index_oids(target))
 					add_prelock(oids, modes, lfirst_oid(lc), AccessExclusiveLock);
-				Oid toast = InvalidOid;
-				HeapTuple tup = SearchSysCache1(RELOID, ObjectIdGetDatum(target));
-				if (HeapTupleIsValid(tup))
-				{
-					toast = ((Form_pg_class) GETSTRUCT(tup))->reltoastrelid;
-					ReleaseSysCache(tup);
-				}
+				Oid toast = toast_of(target);
 				if (OidIsValid(toast))
 				{
 					add_prelock(oids, modes, toast, ShareLock);
@@ -928,7 +1017,8 @@ run_with_limits(const SmVerdict *v, SM_PU_PARAMS)
 	 * behind; bounded too: a timeout there leaves the detach pending, to
 	 * complete with DETACH PARTITION ... FINALIZE.)
 	 */
-	bool direct = (blocking || detaches_concurrently(pstmt->utilityStmt)) && commits && !nowait;
+	bool detach = detaches_concurrently(pstmt->utilityStmt);
+	bool direct = (blocking || detach) && commits && !nowait;
 	if ((blocking || unknown) && !commits && !nowait)
 	{
 		char ms[32];
@@ -941,7 +1031,10 @@ run_with_limits(const SmVerdict *v, SM_PU_PARAMS)
 
 	PG_TRY();
 	{
-		call_next(SM_PU_ARGS);
+		if (detach)
+			call_detach_concurrently(SM_PU_ARGS);
+		else
+			call_next(SM_PU_ARGS);
 	}
 	PG_FINALLY();
 	{
@@ -1020,10 +1113,25 @@ step_error_context(void *arg)
  */
 void run_guarded(SmVerdict *verdict, SmAttempt *attempt, const char *comments, const char *header, SM_PU_PARAMS);
 
+/*
+ * step: 1-based; sa: its audit record, attempt: the statement's (or NULL).
+ * The statement's row sums the lock waits, retries and blockers of its
+ * steps, and when a step fails, says which steps before it are committed.
+ */
 void
-run_step(const char *text, PlannedStmt *step, SmAttempt *sa, ParamListInfo params, QueryEnvironment *queryEnv,
-		 const char *header, const char *parent)
+run_step(const char *text, PlannedStmt *step, int stepno, SmAttempt *sa, SmAttempt *attempt, ParamListInfo params,
+		 QueryEnvironment *queryEnv, const char *header, const char *parent)
 {
+	const char *committed = stepno == 1	  ? NULL
+							: stepno == 2 ? "step 1"
+										  : psprintf("steps 1 to %d", stepno - 1);
+	/*
+	 * While the step runs, current_query() (debug_query_string) is its text,
+	 * not the whole statement's: an event trigger that logs or replicates
+	 * current_query() sees each step once, not the statement once per step.
+	 */
+	const char *saved_query = debug_query_string;
+	debug_query_string = text;
 	PG_TRY();
 	{
 		SmVerdict sv;
@@ -1044,13 +1152,19 @@ run_step(const char *text, PlannedStmt *step, SmAttempt *sa, ParamListInfo param
 	}
 	PG_CATCH();
 	{
+		debug_query_string = saved_query;
 		if (sa != NULL)
 			sm_audit_failed(sa);
+		sm_audit_add_step(attempt, sa);
+		if (attempt != NULL && committed != NULL)
+			sm_audit_note_committed(attempt, committed);
 		PG_RE_THROW();
 	}
 	PG_END_TRY();
+	debug_query_string = saved_query;
 	if (sa != NULL)
 		sm_audit_succeeded(sa);
+	sm_audit_add_step(attempt, sa);
 }
 
 /*
@@ -1137,9 +1251,9 @@ run_steps(const SmVerdict *v, SmAttempt *attempt, SM_PU_PARAMS)
 		errcb.previous = error_context_stack;
 		error_context_stack = &errcb;
 
-		run_step(v->steps[i], step,
-				 attempt != NULL ? sm_audit_begin(step, v->steps[i], sm_audit_id(attempt), i + 1) : NULL, params,
-				 queryEnv, header, parent);
+		run_step(v->steps[i], step, i + 1,
+				 attempt != NULL ? sm_audit_begin(step, v->steps[i], sm_audit_id(attempt), i + 1) : NULL, attempt,
+				 params, queryEnv, header, parent);
 		error_context_stack = errcb.previous;
 		MemoryContextSwitchTo(keep);
 	}
