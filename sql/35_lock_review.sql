@@ -139,6 +139,25 @@ RESET safemigrate.lock_timeout;
 RESET safemigrate.cancel_blockers_after;
 SELECT dblink_exec('lk_app', 'ROLLBACK');
 SELECT dblink_disconnect('lk_app');
+-- (the privileges of the session's role are enough, as for pg_cancel_backend:
+-- the idle transaction of lk_app is terminated, the statement goes through)
+CREATE ROLE lk_mig2 IN ROLE lk_app;
+GRANT pg_read_all_stats TO lk_mig2;
+ALTER TABLE lk_f8 OWNER TO lk_mig2;
+SELECT dblink_connect('lk_app', format('host=%s port=%s dbname=%s user=lk_app application_name=lk_app',
+       current_setting('unix_socket_directories'), current_setting('port'), current_database()));
+SELECT dblink_exec('lk_app', 'BEGIN');
+SELECT * FROM dblink('lk_app', 'SELECT count(*) FROM lk_f8') AS t(n bigint);
+SET safemigrate.cancel_blockers_after = '1ms';
+SET safemigrate.lock_timeout = '5s';
+SET ROLE lk_mig2;
+\set VERBOSITY terse
+ALTER TABLE lk_f8 ADD COLUMN x int;
+\set VERBOSITY default
+RESET ROLE;
+RESET safemigrate.lock_timeout;
+RESET safemigrate.cancel_blockers_after;
+SELECT dblink_disconnect('lk_app');
 
 -- 4. The attempt row of a rewrite run as steps has the lock waits, retries
 -- and blockers of its steps, and when a step fails, its message says which
@@ -176,7 +195,7 @@ DROP TABLE lk_f5, lk_f5_2, lk_f6, lk_f8, lk_f4 CASCADE;
 DROP TABLE lk_ddl_log;
 DROP FUNCTION lk_f6_fn(int), lk_log_ddl();
 RESET safemigrate.mode;
-DROP ROLE lk_app, lk_mig, lk_grp;
+DROP ROLE lk_app, lk_mig, lk_mig2, lk_grp;
 
 -- Read the audit where it is written.
 \c postgres
