@@ -105,6 +105,26 @@ can_rewrite(const Statement &stmt, const Assessment &row, const Settings &settin
 
 const char *const kCategoryNames[] = {"instant-safe", "concurrent", "expand-contract"};
 
+/*
+ * A drop (DROP CONSTRAINT, DROP COLUMN, DROP NOT NULL, DROP DEFAULT, DROP
+ * EXPRESSION, DROP IDENTITY) runs in PostgreSQL's first pass, before the
+ * steps that may fail (a CONCURRENTLY build, a VALIDATE): split, a failure
+ * would leave it committed without what was to replace it (a primary key, a
+ * CHECK), where PostgreSQL would have changed nothing.
+ */
+bool
+drop_before_failing_step(const Assessments &rows)
+{
+	bool drops = false, may_fail = false;
+	for (const Assessment &row : rows)
+		if (row.subcommand >= 0)
+		{
+			drops = drops || (row.drops && !row.violates());
+			may_fail = may_fail || row.violates();
+		}
+	return drops && may_fail;
+}
+
 std::string
 join_steps(const SafeSteps &steps)
 {
@@ -149,22 +169,8 @@ split_plan(const Assessments &rows)
 	}
 	if (!any_main)
 		return std::nullopt;
-	/*
-	 * A drop (DROP CONSTRAINT, DROP COLUMN, DROP NOT NULL, DROP DEFAULT, DROP
-	 * EXPRESSION, DROP IDENTITY) runs in PostgreSQL's first pass, before the
-	 * steps that may fail (a CONCURRENTLY build, a VALIDATE): split, a
-	 * failure would leave it committed without what was to replace it (a
-	 * primary key, a CHECK), where PostgreSQL would have changed nothing.
-	 * Such a statement is not split.
-	 */
-	bool drops = false, may_fail = false;
-	for (const Assessment &row : rows)
-		if (row.subcommand >= 0)
-		{
-			drops = drops || (row.drops && !row.violates());
-			may_fail = may_fail || row.violates();
-		}
-	if (drops && may_fail)
+	/* A drop before steps that may fail: not split. */
+	if (drop_before_failing_step(rows))
 		return std::nullopt;
 	std::stable_sort(groups.begin(), groups.end(),
 					 [](const auto &a, const auto &b) { return a.first < b.first; });
@@ -384,7 +390,14 @@ decide(const Statement &stmt, const Assessments &rows, const Settings &settings)
 							 !stmt.in_transaction_block;
 		}
 		else
+		{
 			all_rewritable = false;
+			/* (said when the drop is why: every rule broken has steps) */
+			if (drop_before_failing_step(rows) &&
+				std::all_of(rows.begin(), rows.end(), [](const Assessment &r) { return !r.violates() || r.steps_ok; }))
+				v.hint += "  The statement is not split into steps: its drop would be committed before a step that "
+						  "may fail.  Run the drop as a statement of its own.";
+		}
 	}
 	v.action = all_rewritable && !v.safe_steps.empty() ? Action::Rewrite
 			   : settings.mode == Mode::Warn			? Action::Warn

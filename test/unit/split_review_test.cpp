@@ -62,7 +62,10 @@ TEST(SplitReview, EveryFirstPassDropKeepsTheStatementWhole)
 	Subcommand subs[] = {drop_not_null, check("qty")};
 	Statement s = alter(subs, 2, "ALTER TABLE t ALTER COLUMN qty DROP NOT NULL, ADD CONSTRAINT t_qty_pos CHECK (qty > 0)");
 	EXPECT_FALSE(split_plan(assess(s, Settings{})).has_value());
-	EXPECT_EQ(evaluate(s, Settings{}).action, Action::Reject);
+	Verdict v = evaluate(s, Settings{});
+	EXPECT_EQ(v.action, Action::Reject);
+	EXPECT_NE(v.hint.find("The statement is not split into steps: its drop would be committed before a step"),
+			  std::string::npos);
 
 	// DROP DEFAULT is a drop too; SET DEFAULT is not.
 	Subcommand drop_default;
