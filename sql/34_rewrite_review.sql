@@ -27,7 +27,9 @@ SELECT conname FROM pg_constraint WHERE conrelid = 'f1'::regclass;
 INSERT INTO f1 (id, total) VALUES (5000, 1);
 -- a constraint on a column the table has is still split
 ALTER TABLE f1 ADD COLUMN note text DEFAULT 'x', ADD CONSTRAINT f1_total_pos CHECK (total > 0);
-SELECT conname, convalidated FROM pg_constraint WHERE conrelid = 'f1'::regclass;
+-- and so is a one-column FOREIGN KEY (or a UNIQUE) of a new column without a default: all NULL, it cannot fail
+ALTER TABLE f1 ADD COLUMN ref int, ADD FOREIGN KEY (ref) REFERENCES f1p (id);
+SELECT conname, convalidated FROM pg_constraint WHERE conrelid = 'f1'::regclass ORDER BY conname;
 
 -- Every first-pass drop (not only DROP CONSTRAINT) keeps the statement whole:
 -- DROP NOT NULL is not committed before a validation that fails.

@@ -124,6 +124,22 @@ TEST(SplitReview, ConstraintOnANewColumnIsNotSplit)
 	Statement ud = alter(unique, 2, "ALTER TABLE t ADD COLUMN e int DEFAULT 0, ADD UNIQUE (e)");
 	EXPECT_EQ(evaluate(ud, Settings{}).action, Action::Reject);
 
+	// A one-column FOREIGN KEY of a new column without a default: all NULL, cannot fail; split.
+	Subcommand fk;
+	fk.kind = AlterKind::AddConstraint;
+	fk.constraint = ConstraintKind::ForeignKey;
+	fk.columns = "cust";
+	fk.first_column = "cust";
+	fk.name_columns = "cust";
+	fk.name_columns_known = true;
+	fk.added_column = "cust";
+	Subcommand fks[] = {add_column("cust"), fk};
+	Statement f = alter(fks, 2, "ALTER TABLE t ADD COLUMN cust int, ADD FOREIGN KEY (cust) REFERENCES p (id)");
+	EXPECT_EQ(evaluate(f, Settings{}).action, Action::Rewrite);
+	fks[0].has_default = true;
+	Statement fd = alter(fks, 2, "ALTER TABLE t ADD COLUMN cust int DEFAULT 0, ADD FOREIGN KEY (cust) REFERENCES p (id)");
+	EXPECT_EQ(evaluate(fd, Settings{}).action, Action::Reject);
+
 	// A constraint on a column the table has already: split as before.
 	Subcommand other[] = {add_column("status", true), check("total")};
 	Statement o = alter(other, 2, "ALTER TABLE t ADD COLUMN status text DEFAULT 'new', ADD CHECK (total > 0)");

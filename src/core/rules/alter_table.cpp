@@ -1315,8 +1315,8 @@ classify_alter_table(const Statement &stmt, Assessments &out)
 	 * insert, where PostgreSQL would have changed nothing.  No split: the
 	 * statement is judged as PostgreSQL runs it (the new column's values are
 	 * checked under its lock), and the advice is to add the column first, as
-	 * a statement of its own.  (Not for a UNIQUE on a new column that is all
-	 * NULL: that build cannot fail.)
+	 * a statement of its own.  (Not for a UNIQUE or a one-column FOREIGN KEY
+	 * on a new column that is all NULL: that cannot fail.)
 	 */
 	for (int i = 0; i < stmt.nsubcommands; ++i)
 	{
@@ -1336,11 +1336,18 @@ classify_alter_table(const Statement &stmt, Assessments &out)
 			}
 		if (added < 0)
 			continue;
-		/* UNIQUE on a new column without a value (all NULL, NULLs distinct): its build cannot fail. */
+		/*
+		 * A new column without a value is all NULL: a UNIQUE on it (NULLs
+		 * distinct) or a one-column FOREIGN KEY of it cannot fail.
+		 */
 		const Subcommand &ac = stmt.subcommands[added];
-		if (c.kind == AlterKind::AddConstraint && c.constraint == ConstraintKind::Unique && !ac.has_default &&
-			!ac.default_from_domain && !ac.not_null && !ac.identity && !ac.serial && !ac.generated_stored &&
-			c.index_clauses.find("NULLS NOT DISTINCT") == std::string_view::npos)
+		bool all_null = !ac.has_default && !ac.default_from_domain && !ac.not_null && !ac.identity && !ac.serial &&
+						!ac.generated_stored;
+		if (all_null && c.kind == AlterKind::AddConstraint &&
+			((c.constraint == ConstraintKind::Unique &&
+			  c.index_clauses.find("NULLS NOT DISTINCT") == std::string_view::npos) ||
+			 (c.constraint == ConstraintKind::ForeignKey && !c.columns.empty() &&
+			  c.columns.find(',') == std::string_view::npos)))
 			continue;
 		main.steps_ok = false;
 		main.rewritable = false;
