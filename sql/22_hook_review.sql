@@ -23,9 +23,10 @@ ALTER TABLE hr_p ALTER COLUMN v TYPE bigint;
 ROLLBACK;
 SELECT format_type(atttypid, atttypmod) FROM pg_attribute WHERE attrelid = 'hr_lc1'::regclass AND attname = 'v';
 
--- A split statement runs its steps in PostgreSQL's order: the CHECK on a
--- column added later in the statement; with a DROP CONSTRAINT (PostgreSQL's
--- first pass) before steps that may fail, it is not split at all.
+-- A split statement runs its steps in PostgreSQL's order; a CHECK on a
+-- column the statement adds is not split (the column would be committed
+-- before a validation that may fail); with a drop (PostgreSQL's first pass)
+-- before steps that may fail, it is not split at all.
 CREATE TABLE hr_t (id int PRIMARY KEY, v int NOT NULL);
 INSERT INTO hr_t SELECT g, g FROM generate_series(1, 2000) g;
 ANALYZE hr_t;
@@ -159,8 +160,8 @@ CREATE SEQUENCE hr_seq;
 ALTER INDEX hr_seq RENAME TO hr_seq2;
 
 
--- The steps of a split statement are judged under its declaration: a
--- declared expand-contract DROP COLUMN among them runs.
+-- A declared expand-contract DROP COLUMN is a drop too: not split from a
+-- step that may fail (the column would be gone, the CHECK not added).
 CREATE TABLE hr_dc (id int PRIMARY KEY, a int, b int);
 INSERT INTO hr_dc SELECT g, g, g FROM generate_series(1, 2000) g;
 ANALYZE hr_dc;

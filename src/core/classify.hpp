@@ -49,8 +49,15 @@ struct Assessment
 	 */
 	int subcommand = -1;
 	int pass = 10; /* PostgreSQL's pass for the subcommand (tablecmds.c AT_PASS_*): the order its steps run in */
-	bool drops_constraint = false; /* a DROP CONSTRAINT subcommand (split: never before steps that may fail) */
+	bool drops = false; /* a first-pass drop (DROP CONSTRAINT / COLUMN / NOT NULL / DEFAULT / EXPRESSION /
+						   IDENTITY): split, never before steps that may fail */
 	std::string own_step;
+	std::string constraint_name; /* ADD CHECK / FOREIGN KEY: the name its steps give the constraint */
+	/*
+	 * SET NOT NULL with a helper CHECK an interrupted rewrite left (validated
+	 * now, so no scan): the statement, then the helper's DROP CONSTRAINT.
+	 */
+	SafeSteps finish_steps;
 	bool steps_ok = false;
 
 	/* Size of the relation, for the small-table exemption of the policy. */

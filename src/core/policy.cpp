@@ -105,6 +105,26 @@ can_rewrite(const Statement &stmt, const Assessment &row, const Settings &settin
 
 const char *const kCategoryNames[] = {"instant-safe", "concurrent", "expand-contract"};
 
+/*
+ * A drop (DROP CONSTRAINT, DROP COLUMN, DROP NOT NULL, DROP DEFAULT, DROP
+ * EXPRESSION, DROP IDENTITY) runs in PostgreSQL's first pass, before the
+ * steps that may fail (a CONCURRENTLY build, a VALIDATE): split, a failure
+ * would leave it committed without what was to replace it (a primary key, a
+ * CHECK), where PostgreSQL would have changed nothing.
+ */
+bool
+drop_before_failing_step(const Assessments &rows)
+{
+	bool drops = false, may_fail = false;
+	for (const Assessment &row : rows)
+		if (row.subcommand >= 0)
+		{
+			drops = drops || (row.drops && !row.violates());
+			may_fail = may_fail || row.violates();
+		}
+	return drops && may_fail;
+}
+
 std::string
 join_steps(const SafeSteps &steps)
 {
@@ -138,6 +158,8 @@ split_plan(const Assessments &rows)
 				return std::nullopt;
 			groups.emplace_back(row.pass, row.safe_sql);
 		}
+		else if (!row.finish_steps.empty())
+			groups.emplace_back(row.pass, row.finish_steps);
 		else
 		{
 			if (row.own_step.empty())
@@ -147,20 +169,8 @@ split_plan(const Assessments &rows)
 	}
 	if (!any_main)
 		return std::nullopt;
-	/*
-	 * A DROP CONSTRAINT runs in PostgreSQL's first pass, before the steps
-	 * that may fail (a CONCURRENTLY build, a VALIDATE): split, a failure
-	 * would leave it committed without what was to replace it (a primary
-	 * key).  Such a statement is not split.
-	 */
-	bool drops = false, may_fail = false;
-	for (const Assessment &row : rows)
-		if (row.subcommand >= 0)
-		{
-			drops = drops || (row.drops_constraint && !row.violates());
-			may_fail = may_fail || row.violates();
-		}
-	if (drops && may_fail)
+	/* A drop before steps that may fail: not split. */
+	if (drop_before_failing_step(rows))
 		return std::nullopt;
 	std::stable_sort(groups.begin(), groups.end(),
 					 [](const auto &a, const auto &b) { return a.first < b.first; });
@@ -342,6 +352,26 @@ decide(const Statement &stmt, const Assessments &rows, const Settings &settings)
 	if (first == nullptr)
 	{
 		v.reason = rows.empty() ? "no rule applies to this statement" : rows.front().reason;
+		/*
+		 * SET NOT NULL after an interrupted rewrite whose helper CHECK is
+		 * validated: run it, then drop the helper, as the rewrite would have
+		 * (not for a step of a rewrite: its own plan drops the helper).
+		 */
+		if (stmt.kind == StatementKind::AlterTable && stmt.nsubcommands == 1 && stmt.parent_text.empty() &&
+			settings.mode == Mode::Enforce && settings.rewrite && stmt.top_level && !stmt.in_transaction_block)
+			for (const Assessment &row : rows)
+				if (row.subcommand >= 0 && !row.finish_steps.empty())
+				{
+					const RuleInfo *info = find_rule(rule::set_not_null_scan);
+					v.action = Action::Rewrite;
+					v.rule_id = info->id;
+					v.sqlstate = info->sqlstate;
+					v.message = row.reason;
+					v.detail = "An earlier run of the statement was interrupted after its helper CHECK was "
+							   "validated: SET NOT NULL needs no scan now, and the helper is dropped after it.";
+					v.safe_steps = row.finish_steps;
+					break;
+				}
 		return v;
 	}
 	/*
@@ -360,7 +390,14 @@ decide(const Statement &stmt, const Assessments &rows, const Settings &settings)
 							 !stmt.in_transaction_block;
 		}
 		else
+		{
 			all_rewritable = false;
+			/* (said when the drop is why: every rule broken has steps) */
+			if (drop_before_failing_step(rows) &&
+				std::all_of(rows.begin(), rows.end(), [](const Assessment &r) { return !r.violates() || r.steps_ok; }))
+				v.hint += "  The statement is not split into steps: its drop would be committed before a step that "
+						  "may fail.  Run the drop as a statement of its own.";
+		}
 	}
 	v.action = all_rewritable && !v.safe_steps.empty() ? Action::Rewrite
 			   : settings.mode == Mode::Warn			? Action::Warn

@@ -191,6 +191,10 @@ struct Subcommand
 	std::string_view name_columns;		 /* ADD UNIQUE / FOREIGN KEY: the columns unquoted, joined by "_"; CHECK: its
 										    only column, or "" (default names, as PostgreSQL makes them) */
 	bool name_columns_known = false;	 /* name_columns is set (else default names use first_column) */
+	std::string_view added_column;		 /* ADD CHECK / FOREIGN KEY / UNIQUE / PRIMARY KEY: a column it uses that
+											the same statement adds, "" if none */
+	bool table_has_primary_key = false;	 /* ADD PRIMARY KEY: the table already has one */
+	bool name_taken = false;			 /* ADD UNIQUE / PRIMARY KEY: a constraint of the table has its name */
 	std::string_view pg_error;			 /* PostgreSQL refuses the subcommand itself (a column or type that does
 											not exist): its message; the statement is left to PostgreSQL */
 	bool missing_noop = false;			 /* ... IF EXISTS on a column that does not exist: nothing to do */
@@ -242,7 +246,8 @@ struct Subcommand
 	/*
 	 * ADD CHECK / ADD FOREIGN KEY: the NOT VALID constraints of the table
 	 * whose definition is the one this subcommand adds; SET NOT NULL: those
-	 * that are CHECK (column IS NOT NULL).  An interrupted rewrite left one:
+	 * that are CHECK (column IS NOT NULL), validated or not, NO INHERIT as
+	 * the statement's helper would be (ONLY).  An interrupted rewrite left one:
 	 * only its validation is left to do.
 	 */
 	const std::string_view *same_not_valid = nullptr;

@@ -1352,6 +1352,7 @@ struct SameDefinition
 	/* CHECK: the cooked expression, as AddRelationNewConstraints() stores it */
 	Node *expr;
 	bool no_inherit;
+	bool validated_too;		/* SET NOT NULL: a validated helper counts too (its DROP is left to do) */
 	/* FOREIGN KEY */
 	Oid confrelid;
 	int nkeys;
@@ -1397,7 +1398,7 @@ collect_same_step(HeapTuple tup, TupleDesc desc, void *arg)
 	SameCollected *out = (SameCollected *) arg;
 	const SameDefinition *s = out->s;
 	Form_pg_constraint con = (Form_pg_constraint) GETSTRUCT(tup);
-	if (con->convalidated || con->contype != s->contype)
+	if ((con->convalidated && !s->validated_too) || con->contype != s->contype)
 		return true;
 	bool same = false;
 	if (s->contype == CONSTRAINT_CHECK)
@@ -1625,12 +1626,16 @@ extract_set_not_null(Oid relid, bool recurse, const char *column, Subcommand *c)
 		}
 	}
 	c->not_null_implied = implied;
-	/* CHECK (column IS NOT NULL) NOT VALID, left by an interrupted rewrite. */
+	/*
+	 * CHECK (column IS NOT NULL), NOT VALID or validated, left by an
+	 * interrupted rewrite: NO INHERIT when the statement says ONLY.
+	 */
 	SameDefinition s = {};
 	s.relid = relid;
 	s.contype = CONSTRAINT_CHECK;
 	s.expr = (Node *) nt;
-	s.no_inherit = false;
+	s.no_inherit = !recurse;
+	s.validated_too = true;
 	s.c = c;
 	collect_same_not_valid(&s);
 }
@@ -1658,6 +1663,20 @@ bool
 column_known(Oid relid, const char *name)
 {
 	return attr_facts(relid, name).found || name_in_list(alter_added_columns, name);
+}
+
+/* The first of the names (String nodes, or C strings) that the statement adds (relid lacks it), or NULL. */
+const char *
+added_column(Oid relid, List *names, bool string_nodes)
+{
+	ListCell *lc;
+	foreach (lc, names)
+	{
+		const char *name = string_nodes ? strVal(lfirst(lc)) : (const char *) lfirst(lc);
+		if (OidIsValid(relid) && name_in_list(alter_added_columns, name) && !attr_facts(relid, name).found)
+			return name;
+	}
+	return NULL;
 }
 
 /* The first of the names (String nodes) that is not a known column of relid, or NULL. */
@@ -1706,6 +1725,8 @@ extract_add_constraint(Oid relid, Constraint *con, Subcommand *c)
 			/* AddRelationNewConstraints(): the default name has the column only when exactly one is used. */
 			c->name_columns = list_length(names) == 1 ? (const char *) linitial(names) : "";
 			c->name_columns_known = true;
+			if (const char *added = added_column(relid, names, false))
+				c->added_column = added;
 			if (OidIsValid(relid) && con->raw_expr != NULL)
 			{
 				SameCheckArgs a = {relid, con->raw_expr, con->is_no_inherit, c};
@@ -1719,6 +1740,8 @@ extract_add_constraint(Oid relid, Constraint *con, Subcommand *c)
 			if (OidIsValid(relid))
 				if (const char *missing = unknown_column(relid, con->fk_attrs))
 					c->pg_error = psprintf("column \"%s\" referenced in foreign key constraint does not exist", missing);
+			if (const char *added = added_column(relid, con->fk_attrs, true))
+				c->added_column = added;
 			if (OidIsValid(relid) && con->fk_attrs != NIL)
 			{
 				SameFkArgs a = {relid, con, c};
@@ -1757,6 +1780,19 @@ extract_add_constraint(Oid relid, Constraint *con, Subcommand *c)
 					missing = unknown_column(relid, con->including);
 				if (missing != NULL)
 					c->pg_error = psprintf("column \"%s\" named in key does not exist", missing);
+			}
+			const char *added = added_column(relid, keys, true);
+			if (added == NULL)
+				added = added_column(relid, con->including, true);
+			if (added != NULL)
+				c->added_column = added;
+			/* PostgreSQL's own errors before it builds the index: a second primary key, a name the table has. */
+			if (OidIsValid(relid))
+			{
+				AttrNumber pk[INDEX_MAX_KEYS];
+				c->table_has_primary_key = con->contype == CONSTR_PRIMARY && primary_key_attnums(relid, pk) > 0;
+				c->name_taken = con->conname != NULL &&
+								OidIsValid(get_relation_constraint_oid(relid, con->conname, true));
 			}
 			if (keys != NIL)
 			{

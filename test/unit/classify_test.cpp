@@ -688,13 +688,13 @@ TEST(Policy, SeveralSubcommandsAreSplitIntoSteps)
 {
 	Subcommand subs[] = {sub(AlterKind::AddColumn),
 						 sub(AlterKind::AddConstraint, [](Subcommand &s) { s.constraint = ConstraintKind::Check; })};
-	Statement s = alter(subs, 2, "ALTER TABLE t ADD COLUMN d int, ADD CONSTRAINT t_d CHECK (d > 0)");
+	Statement s = alter(subs, 2, "ALTER TABLE t ADD COLUMN d int, ADD CONSTRAINT t_d CHECK (c > 0)");
 	s.top_level = true;
 	Verdict v = evaluate(s, Settings{});
 	EXPECT_EQ(v.action, Action::Rewrite);
 	ASSERT_EQ(v.safe_steps.size(), 3u);
 	EXPECT_EQ(v.safe_steps[0], "ALTER TABLE t ADD COLUMN d int;");
-	EXPECT_EQ(v.safe_steps[1], "ALTER TABLE t ADD CONSTRAINT t_d CHECK (d > 0) NOT VALID;");
+	EXPECT_EQ(v.safe_steps[1], "ALTER TABLE t ADD CONSTRAINT t_d CHECK (c > 0) NOT VALID;");
 	EXPECT_EQ(v.safe_steps[2], "ALTER TABLE t VALIDATE CONSTRAINT t_d;");
 
 	// Inside a transaction block: rejected, with the whole plan in the hint.
@@ -703,7 +703,7 @@ TEST(Policy, SeveralSubcommandsAreSplitIntoSteps)
 	EXPECT_EQ(v.action, Action::Reject);
 	EXPECT_EQ(v.safe_steps.size(), 3u);
 	EXPECT_NE(v.hint.find("The whole statement, split into steps each in its own transaction: ALTER TABLE t ADD "
-						  "COLUMN d int; ALTER TABLE t ADD CONSTRAINT t_d CHECK (d > 0) NOT VALID; ALTER TABLE t "
+						  "COLUMN d int; ALTER TABLE t ADD CONSTRAINT t_d CHECK (c > 0) NOT VALID; ALTER TABLE t "
 						  "VALIDATE CONSTRAINT t_d;"),
 			  std::string::npos);
 }
@@ -711,19 +711,19 @@ TEST(Policy, SeveralSubcommandsAreSplitIntoSteps)
 TEST(Policy, SplitStepsRunInPostgresPassOrder)
 {
 	// PostgreSQL adds the column (AT_PASS_ADD_COL) before the constraint that names it (AT_PASS_ADD_CONSTR),
-	// and drops (AT_PASS_DROP) before anything else, whatever order the statement writes them in.
+	// and type changes (AT_PASS_ALTER_TYPE) before both, whatever order the statement writes them in.
 	Subcommand subs[] = {sub(AlterKind::AddConstraint, [](Subcommand &s) { s.constraint = ConstraintKind::Check; }),
 						 sub(AlterKind::AddColumn),
-						 sub(AlterKind::DropNotNull, [](Subcommand &s) { s.column = "old"; })};
-	Statement s = alter(subs, 3, "ALTER TABLE t ADD CONSTRAINT t_d CHECK (d > 0), ADD COLUMN d int, ALTER old DROP NOT NULL");
+						 sub(AlterKind::AlterColumnType, [](Subcommand &s) { s.column = "old"; })};
+	Statement s = alter(subs, 3, "ALTER TABLE t ADD CONSTRAINT t_c CHECK (c > 0), ADD COLUMN d int, ALTER old TYPE varchar(20)");
 	s.top_level = true;
 	std::optional<SafeSteps> plan = split_plan(assess(s, Settings{}));
 	ASSERT_TRUE(plan.has_value());
 	ASSERT_EQ(plan->size(), 4u);
-	EXPECT_EQ((*plan)[0], "ALTER TABLE t ALTER old DROP NOT NULL;");
+	EXPECT_EQ((*plan)[0], "ALTER TABLE t ALTER old TYPE varchar(20);");
 	EXPECT_EQ((*plan)[1], "ALTER TABLE t ADD COLUMN d int;");
-	EXPECT_EQ((*plan)[2], "ALTER TABLE t ADD CONSTRAINT t_d CHECK (d > 0) NOT VALID;");
-	EXPECT_EQ((*plan)[3], "ALTER TABLE t VALIDATE CONSTRAINT t_d;");
+	EXPECT_EQ((*plan)[2], "ALTER TABLE t ADD CONSTRAINT t_c CHECK (c > 0) NOT VALID;");
+	EXPECT_EQ((*plan)[3], "ALTER TABLE t VALIDATE CONSTRAINT t_c;");
 }
 
 TEST(Policy, SplitNeedsStepsForEveryBrokenRule)

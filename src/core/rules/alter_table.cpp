@@ -326,6 +326,7 @@ not_valid_then_validate(Assessment &a, const Ctx &x, std::string_view label)
 												  : free_constraint_name(x, x.rel.name, middle, label);
 	if (x.chosen != nullptr && (!left.empty() || !explicit_name.empty()))
 		x.chosen->push_back(chosen);
+	a.constraint_name = chosen;
 	std::string name = quote_ident(chosen);
 	if (x.part.empty())
 	{
@@ -737,6 +738,13 @@ classify_subcommand(const Ctx &x, Assessments &out)
 			{
 				a.reason = "a valid CHECK constraint proves the column is not null: no scan (PostgreSQL "
 						   "12 and later)";
+				/* The helper CHECK of an interrupted rewrite: dropped after SET NOT NULL, as the rewrite would. */
+				std::string left = left_not_valid(x, "", x.rel.name, c.column, "not_null");
+				if (!left.empty())
+				{
+					a.finish_steps.push_back(x.prefix + " ALTER COLUMN " + col(x) + " SET NOT NULL;");
+					a.finish_steps.push_back(x.prefix + " DROP CONSTRAINT " + quote_ident(left) + ";");
+				}
 				return;
 			}
 			a.scans = true;
@@ -1207,44 +1215,154 @@ classify_alter_table(const Statement &stmt, Assessments &out)
 
 	/*
 	 * PostgreSQL refuses a subcommand itself (a column or type that does not
-	 * exist): the statement is left to it, whole (ALTER TABLE is atomic).
+	 * exist, a second primary key, a constraint name the table has): the
+	 * statement is left to it, whole (ALTER TABLE is atomic), and it fails
+	 * before it builds anything.  A statement that also drops a constraint
+	 * or a column may free the key or the name: judged as usual.
 	 */
+	bool drops = false;
 	for (int i = 0; i < stmt.nsubcommands; ++i)
-		if (!stmt.subcommands[i].pg_error.empty())
-		{
-			Assessment &a = add_row(out, subcommand_command(stmt.subcommands[i]), rel, lock);
-			a.subcommand = i;
-			a.reason = "PostgreSQL rejects the statement: " + std::string(stmt.subcommands[i].pg_error);
-			return;
-		}
-
-	/* A subcommand that recurses to inheritance children is judged with their size too. */
-	const RelationFacts family = with_children(rel);
-	std::vector<std::string> chosen;
+		drops |= stmt.subcommands[i].kind == AlterKind::DropConstraint ||
+				 stmt.subcommands[i].kind == AlterKind::DropColumn;
 	for (int i = 0; i < stmt.nsubcommands; ++i)
 	{
 		const Subcommand &c = stmt.subcommands[i];
+		std::string error(c.pg_error);
+		if (error.empty() && !drops && c.kind == AlterKind::AddConstraint)
+		{
+			std::string name = !c.name.empty()
+								   ? std::string(c.name)
+								   : texts ? unquoted(constraint_name_of(parts->parts[i])) : std::string();
+			if (c.constraint == ConstraintKind::PrimaryKey && c.table_has_primary_key)
+				error = "multiple primary keys for table \"" + std::string(rel.name) + "\" are not allowed";
+			else if ((c.constraint == ConstraintKind::PrimaryKey || c.constraint == ConstraintKind::Unique) &&
+					 c.name_taken && !name.empty())
+				error = "constraint \"" + name + "\" for relation \"" + std::string(rel.name) + "\" already exists";
+		}
+		if (!error.empty())
+		{
+			Assessment &a = add_row(out, subcommand_command(c), rel, lock);
+			a.subcommand = i;
+			a.reason = "PostgreSQL rejects the statement: " + error;
+			return;
+		}
+	}
+
+	/* A subcommand that recurses to inheritance children is judged with their size too. */
+	const RelationFacts family = with_children(rel);
+	/*
+	 * The subcommands in PostgreSQL's pass order (stable within a pass): the
+	 * names of constraints the statement does not name are chosen in that
+	 * order, as PostgreSQL chooses them.  The rows stay in the statement's
+	 * order.
+	 */
+	std::vector<int> order(stmt.nsubcommands);
+	for (int i = 0; i < stmt.nsubcommands; ++i)
+		order[i] = i;
+	std::stable_sort(order.begin(), order.end(), [&](int a, int b) {
+		return alter_pass(stmt.subcommands[a]) < alter_pass(stmt.subcommands[b]);
+	});
+	std::vector<Assessments> per(stmt.nsubcommands);
+	std::vector<std::string> chosen;
+	for (int i : order)
+	{
+		const Subcommand &c = stmt.subcommands[i];
+		Assessments &rows = per[i];
 		bool to_children = !stmt.only && rel.kind == RelationKind::Table && rel.nchildren > 0 && recurses(c, rel);
 		Ctx x{stmt, c, to_children ? family : rel, lock, prefix, texts ? parts->parts[i] : std::string(), &chosen};
-		std::size_t main_row = out.size();
-		classify_subcommand(x, out);
-		out[main_row].subcommand = i;
-		out[main_row].pass = alter_pass(c);
-		out[main_row].drops_constraint = c.kind == AlterKind::DropConstraint;
+		classify_subcommand(x, rows);
+		Assessment &main = rows.front();
+		main.subcommand = i;
+		main.pass = alter_pass(c);
+		main.drops = main.pass == 0;
 		if (texts)
-			out[main_row].own_step = prefix + " " + parts->parts[i] + ";";
-		bool rewrites = out[main_row].rewrites;
-		bool scans = out[main_row].scans;
-		std::string command = out[main_row].command;
+			main.own_step = prefix + " " + parts->parts[i] + ";";
+		/*
+		 * A CHECK or FOREIGN KEY without a name that runs as it is (NOT VALID,
+		 * or exempt) gets, as a step, the name PostgreSQL would give it, so
+		 * that the names the other steps chose stay its.
+		 */
+		if (texts && c.kind == AlterKind::AddConstraint &&
+			(c.constraint == ConstraintKind::Check || c.constraint == ConstraintKind::ForeignKey) &&
+			c.name.empty() && constraint_name_of(x.part).empty() && main.constraint_name.empty())
+		{
+			std::string_view middle = c.name_columns_known ? c.name_columns : c.first_column;
+			if (c.constraint == ConstraintKind::Check || !middle.empty())
+			{
+				main.constraint_name = free_constraint_name(
+					x, rel.name, middle, c.constraint == ConstraintKind::Check ? "check" : "fkey");
+				main.own_step = prefix + " " + with_constraint_name(x.part, main.constraint_name) + ";";
+			}
+		}
+		bool rewrites = main.rewrites;
+		bool scans = main.scans;
+		std::string command = main.command;
 		if (!stmt.only && recurses(c, rel))
-			add_children(out, command, rel, child_lock(c, lock), rewrites, scans);
+			add_children(rows, command, rel, child_lock(c, lock), rewrites, scans);
 		/* A referenced partitioned table is locked down to every partition. */
 		if (c.kind == AlterKind::AddConstraint && c.constraint == ConstraintKind::ForeignKey)
-			add_children(out, command, c.other, LockMode::ShareRowExclusive, false, false);
+			add_children(rows, command, c.other, LockMode::ShareRowExclusive, false, false);
 		for (int k = 0; k < c.npartners; ++k)
-			add_row(out, command, c.partners[k], LockMode::AccessExclusive).reason =
+			add_row(rows, command, c.partners[k], LockMode::AccessExclusive).reason =
 				"its foreign key or view on the column is dropped or re-created";
 	}
+
+	/*
+	 * A constraint or SET NOT NULL whose steps would use a column the same
+	 * statement adds: split, the column would be committed before the
+	 * validation, which may fail (the column's default breaks the
+	 * constraint), and a NOT VALID constraint left on it may refuse every
+	 * insert, where PostgreSQL would have changed nothing.  No split: the
+	 * statement is judged as PostgreSQL runs it (the new column's values are
+	 * checked under its lock), and the advice is to add the column first, as
+	 * a statement of its own.  (Not for a UNIQUE or a one-column FOREIGN KEY
+	 * on a new column that is all NULL: that cannot fail.)
+	 */
+	for (int i = 0; i < stmt.nsubcommands; ++i)
+	{
+		const Subcommand &c = stmt.subcommands[i];
+		Assessment &main = per[i].front();
+		if (!main.violates() || !main.steps_ok)
+			continue;
+		std::string_view column = c.kind == AlterKind::SetNotNull	 ? c.column
+								  : c.kind == AlterKind::AddConstraint ? c.added_column
+																	   : std::string_view();
+		int added = -1;
+		for (int k = 0; k < stmt.nsubcommands && !column.empty(); ++k)
+			if (stmt.subcommands[k].kind == AlterKind::AddColumn && stmt.subcommands[k].column == column)
+			{
+				added = k;
+				break;
+			}
+		if (added < 0)
+			continue;
+		/*
+		 * A new column without a value is all NULL: a UNIQUE on it (NULLs
+		 * distinct) or a one-column FOREIGN KEY of it cannot fail.
+		 */
+		const Subcommand &ac = stmt.subcommands[added];
+		bool all_null = !ac.has_default && !ac.default_from_domain && !ac.not_null && !ac.identity && !ac.serial &&
+						!ac.generated_stored;
+		if (all_null && c.kind == AlterKind::AddConstraint &&
+			((c.constraint == ConstraintKind::Unique &&
+			  c.index_clauses.find("NULLS NOT DISTINCT") == std::string_view::npos) ||
+			 (c.constraint == ConstraintKind::ForeignKey && !c.columns.empty() &&
+			  c.columns.find(',') == std::string_view::npos)))
+			continue;
+		main.steps_ok = false;
+		main.rewritable = false;
+		const Assessment &column_row = per[added].front();
+		if (texts && !column_row.violates())
+			main.safe_sql.insert(main.safe_sql.begin(), column_row.own_step);
+		main.hint = "The statement also adds column \"" + std::string(column) +
+					"\": as steps, the column would be committed before the validation, which may fail on its "
+					"values and leave it and the constraint behind.  Add the column first, as a statement of its "
+					"own.  " + (column_row.violates() ? main.hint : run_instead(main.safe_sql) +
+														 "  Each in its own transaction.");
+	}
+	for (Assessments &rows : per)
+		for (Assessment &row : rows)
+			out.push_back(std::move(row));
 }
 
 } // namespace safemigrate::core
