@@ -53,11 +53,6 @@ struct Assessment
 						   IDENTITY): split, never before steps that may fail */
 	std::string own_step;
 	std::string constraint_name; /* ADD CHECK / FOREIGN KEY: the name its steps give the constraint */
-	/*
-	 * SET NOT NULL with a helper CHECK an interrupted rewrite left (validated
-	 * now, so no scan): the statement, then the helper's DROP CONSTRAINT.
-	 */
-	SafeSteps finish_steps;
 	bool steps_ok = false;
 
 	/* Size of the relation, for the small-table exemption of the policy. */

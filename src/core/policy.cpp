@@ -158,8 +158,6 @@ split_plan(const Assessments &rows)
 				return std::nullopt;
 			groups.emplace_back(row.pass, row.safe_sql);
 		}
-		else if (!row.finish_steps.empty())
-			groups.emplace_back(row.pass, row.finish_steps);
 		else
 		{
 			if (row.own_step.empty())
@@ -352,26 +350,6 @@ decide(const Statement &stmt, const Assessments &rows, const Settings &settings)
 	if (first == nullptr)
 	{
 		v.reason = rows.empty() ? "no rule applies to this statement" : rows.front().reason;
-		/*
-		 * SET NOT NULL after an interrupted rewrite whose helper CHECK is
-		 * validated: run it, then drop the helper, as the rewrite would have
-		 * (not for a step of a rewrite: its own plan drops the helper).
-		 */
-		if (stmt.kind == StatementKind::AlterTable && stmt.nsubcommands == 1 && stmt.parent_text.empty() &&
-			settings.mode == Mode::Enforce && settings.rewrite && stmt.top_level && !stmt.in_transaction_block)
-			for (const Assessment &row : rows)
-				if (row.subcommand >= 0 && !row.finish_steps.empty())
-				{
-					const RuleInfo *info = find_rule(rule::set_not_null_scan);
-					v.action = Action::Rewrite;
-					v.rule_id = info->id;
-					v.sqlstate = info->sqlstate;
-					v.message = row.reason;
-					v.detail = "An earlier run of the statement was interrupted after its helper CHECK was "
-							   "validated: SET NOT NULL needs no scan now, and the helper is dropped after it.";
-					v.safe_steps = row.finish_steps;
-					break;
-				}
 		return v;
 	}
 	/*

@@ -1352,7 +1352,6 @@ struct SameDefinition
 	/* CHECK: the cooked expression, as AddRelationNewConstraints() stores it */
 	Node *expr;
 	bool no_inherit;
-	bool validated_too;		/* SET NOT NULL: a validated helper counts too (its DROP is left to do) */
 	/* FOREIGN KEY */
 	Oid confrelid;
 	int nkeys;
@@ -1398,7 +1397,7 @@ collect_same_step(HeapTuple tup, TupleDesc desc, void *arg)
 	SameCollected *out = (SameCollected *) arg;
 	const SameDefinition *s = out->s;
 	Form_pg_constraint con = (Form_pg_constraint) GETSTRUCT(tup);
-	if ((con->convalidated && !s->validated_too) || con->contype != s->contype)
+	if (con->convalidated || con->contype != s->contype)
 		return true;
 	bool same = false;
 	if (s->contype == CONSTRAINT_CHECK)
@@ -1627,15 +1626,16 @@ extract_set_not_null(Oid relid, bool recurse, const char *column, Subcommand *c)
 	}
 	c->not_null_implied = implied;
 	/*
-	 * CHECK (column IS NOT NULL), NOT VALID or validated, left by an
-	 * interrupted rewrite: NO INHERIT when the statement says ONLY.
+	 * CHECK (column IS NOT NULL) NOT VALID, left by an interrupted rewrite:
+	 * NO INHERIT when the statement says ONLY.  (A validated one is not taken
+	 * over: it may be the user's own step of the same recipe, dropped by a
+	 * statement of theirs after this one.)
 	 */
 	SameDefinition s = {};
 	s.relid = relid;
 	s.contype = CONSTRAINT_CHECK;
 	s.expr = (Node *) nt;
 	s.no_inherit = !recurse;
-	s.validated_too = true;
 	s.c = c;
 	collect_same_not_valid(&s);
 }

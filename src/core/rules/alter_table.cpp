@@ -738,13 +738,6 @@ classify_subcommand(const Ctx &x, Assessments &out)
 			{
 				a.reason = "a valid CHECK constraint proves the column is not null: no scan (PostgreSQL "
 						   "12 and later)";
-				/* The helper CHECK of an interrupted rewrite: dropped after SET NOT NULL, as the rewrite would. */
-				std::string left = left_not_valid(x, "", x.rel.name, c.column, "not_null");
-				if (!left.empty())
-				{
-					a.finish_steps.push_back(x.prefix + " ALTER COLUMN " + col(x) + " SET NOT NULL;");
-					a.finish_steps.push_back(x.prefix + " DROP CONSTRAINT " + quote_ident(left) + ";");
-				}
 				return;
 			}
 			a.scans = true;
