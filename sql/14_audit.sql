@@ -68,6 +68,14 @@ CREATE SUBSCRIPTION audit_sub CONNECTION 'host=127.0.0.1 dbname=nowhere password
 ALTER SUBSCRIPTION audit_sub CONNECTION 'host=127.0.0.1 dbname=nowhere password=secret-sub-2';
 ALTER SUBSCRIPTION audit_sub SET (slot_name = NONE);
 DROP SUBSCRIPTION audit_sub;
+-- ... nor does a setting that may hold one (a connection string, a name or a
+-- value that says so); other settings are recorded
+ALTER SYSTEM SET primary_conninfo = 'host=127.0.0.1 password=secret-conninfo';
+ALTER SYSTEM RESET primary_conninfo;
+ALTER ROLE CURRENT_USER SET app.api_secret = 'secret-setting';
+ALTER ROLE CURRENT_USER RESET app.api_secret;
+ALTER SYSTEM SET work_mem = '5MB';
+ALTER SYSTEM RESET work_mem;
 -- Not audited: statements that are not DDL.
 BEGIN;
 LOCK audit_t IN ACCESS SHARE MODE;
@@ -150,6 +158,8 @@ SELECT duration >= interval '250 ms' AS at_least_the_sleeps,
 -- No password in the audit.
 SELECT command_tag, statement FROM safemigrate.ddl_audit
  WHERE migration_id = 'regress-audit' AND command_tag IN ('CREATE ROLE', 'ALTER ROLE', 'DROP ROLE') ORDER BY id;
+SELECT command_tag, statement FROM safemigrate.ddl_audit
+ WHERE migration_id = 'regress-audit' AND command_tag = 'ALTER SYSTEM' ORDER BY id;
 SELECT count(*) AS secrets FROM safemigrate.ddl_audit WHERE statement LIKE '%secret%';
 -- Session facts.
 SELECT DISTINCT database_name, session_user_name, current_user_name, application_name,
@@ -200,6 +210,35 @@ SELECT safemigrate.purge_audit('-1 day');
 SELECT safemigrate.audit_wait(NULL);
 -- pg_dump keeps the rows.
 SELECT extconfig::regclass[] FROM pg_extension WHERE extname = 'pg_safemigrate';
+-- Ids start from the clock at server start: an id the table already holds for
+-- another event (the clock was behind an earlier start; here rows written by
+-- hand with the next ids) gets the event a new id above the table's, and
+-- nothing is lost.
+SET safemigrate.migration_id = 'regress-audit-ids';
+CREATE TABLE audit_id_probe (a int);
+SELECT safemigrate.audit_wait(60000) AS written;
+SELECT max(id) AS last_id FROM safemigrate.ddl_audit \gset
+INSERT INTO safemigrate.ddl_audit (id, started_at, finished_at, duration, lock_wait, action, outcome, statement)
+  SELECT :last_id + g, now(), now(), '0', '0', 'allowed', 'committed', 'taken ' || g FROM generate_series(1, 20) g;
+CREATE TABLE audit_id_probe2 (a int);
+DROP TABLE audit_id_probe, audit_id_probe2;
+SELECT safemigrate.audit_wait(60000) AS written;
+SELECT command_tag, objects, id > :last_id + 20 AS above_the_table FROM safemigrate.ddl_audit
+ WHERE migration_id = 'regress-audit-ids' ORDER BY id;
+SELECT count(*) AS kept FROM safemigrate.ddl_audit WHERE statement LIKE 'taken %';
+DELETE FROM safemigrate.ddl_audit WHERE statement LIKE 'taken %';
+RESET safemigrate.migration_id;
+-- A list of objects longer than the field is cut after a whole name.
+SET safemigrate.migration_id = 'regress-audit-long';
+DO $$ BEGIN
+  FOR i IN 1..60 LOOP EXECUTE format('CREATE TABLE audit_long_name_table_number_%s (a int)', i); END LOOP;
+  EXECUTE 'DROP TABLE ' || (SELECT string_agg(format('audit_long_name_table_number_%s', i), ', ')
+                              FROM generate_series(1, 60) i);
+END $$;
+SELECT safemigrate.audit_wait(60000) AS written;
+SELECT octet_length(objects) AS length, right(objects, 40) AS tail FROM safemigrate.ddl_audit
+ WHERE migration_id = 'regress-audit-long' AND command_tag = 'DROP TABLE';
+RESET safemigrate.migration_id;
 \c contrib_regression
 SET safemigrate.mode = off;
 DROP TABLE audit_t, audit_u, audit_p, audit_s;

@@ -214,6 +214,20 @@ build_record(const SmAttempt *a, core::AuditOutcome outcome)
 		if (s != NULL)
 		{
 			size_t full = strlen(s);
+			/* The list of objects too long: cut after a whole name, ", ..." marking the cut. */
+			size_t cut = 0;
+			if (f == SM_S_OBJECTS && full > field_cap(f))
+				for (size_t k = 0; k + 1 < full && k + 5 <= field_cap(f); ++k)
+					if (s[k] == ',' && s[k + 1] == ' ')
+						cut = k;
+			if (cut > 0)
+			{
+				memcpy(p, s, cut);
+				memcpy(p + cut, ", ...", 5);
+				p += cut + 5;
+				r->len[f] = (uint32) (cut + 5);
+				continue;
+			}
 			/* Cut on a character boundary of the database's encoding (EUC_JP, ... as well as UTF-8). */
 			len = r->encoding == PG_UTF8 ? (uint32) core::truncate_utf8(std::string_view(s, full), field_cap(f))
 										 : (uint32) pg_encoding_mbcliplen(r->encoding, s, (int) Min(full, (size_t) INT_MAX),
@@ -604,6 +618,30 @@ sm_audit_wanted(const Node *tree, int context) noexcept
 
 namespace {
 
+/*
+ * A setting that may hold a password: a connection string (primary_conninfo),
+ * a name that says so (app.db_password, app.jwt_secret), or a value with
+ * "password" in it.
+ */
+bool
+setting_holds_secret(const VariableSetStmt *set)
+{
+	if (set == NULL || set->name == NULL)
+		return false;
+	if (strstr(set->name, "conninfo") != NULL || pg_strcasecmp(set->name, "primary_conninfo") == 0 ||
+		strcasestr(set->name, "password") != NULL || strcasestr(set->name, "secret") != NULL)
+		return true;
+	ListCell *lc;
+	foreach (lc, set->args)
+	{
+		const Node *arg = (const Node *) lfirst(lc);
+		if (IsA(arg, A_Const) && IsA(&((const A_Const *) arg)->val, String) &&
+			strcasestr(strVal(&((const A_Const *) arg)->val), "password") != NULL)
+			return true;
+	}
+	return false;
+}
+
 /* True for statements whose text may hold a password: the audit keeps a placeholder instead. */
 bool
 holds_secret(const Node *tree)
@@ -611,6 +649,12 @@ holds_secret(const Node *tree)
 	List *options = NIL;
 	switch (nodeTag(tree))
 	{
+		case T_AlterSystemStmt:
+			return setting_holds_secret(((const AlterSystemStmt *) tree)->setstmt);
+		case T_AlterRoleSetStmt:
+			return setting_holds_secret(((const AlterRoleSetStmt *) tree)->setstmt);
+		case T_AlterDatabaseSetStmt:
+			return setting_holds_secret(((const AlterDatabaseSetStmt *) tree)->setstmt);
 		case T_CreateUserMappingStmt:
 		case T_AlterUserMappingStmt:
 		case T_CreateSubscriptionStmt:	/* CONNECTION '... password=...' */

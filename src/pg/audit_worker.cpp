@@ -8,7 +8,9 @@
  *	- An event leaves the ring only after the transaction that inserted its
  *	  row has committed (tail advances after the commit).  A crash of the
  *	  worker between the commit and the advance re-inserts the same ids,
- *	  which ON CONFLICT (id) DO NOTHING ignores.
+ *	  which ON CONFLICT (id) DO NOTHING ignores.  An id the table holds for
+ *	  another event (ids start from the clock at server start, and the clock
+ *	  may be behind an earlier start) is replaced by one above the table's.
  *	- A batch that fails is retried one event per transaction; an event that
  *	  cannot be inserted on its own (e.g. text not valid in the audit
  *	  database's encoding) goes to the server log and is counted, so one bad
@@ -36,6 +38,8 @@
 
 extern "C" {
 #include "catalog/namespace.h"
+#include "catalog/pg_authid.h"
+#include "miscadmin.h"
 #include "executor/spi.h"
 #include "mb/pg_wchar.h"
 #include "pgstat.h"
@@ -91,7 +95,7 @@ const char *const kInsertSql =
 	"pg_catalog.unnest($29)) "
 	"AS u(c1, c2, c3, c4, c5, c6, c7, c8, c9, c10, c11, c12, c13, c14, c15, c16, c17, c18, c19, c20, c21, c22, "
 	"c23, c24, c25, c26, c27, c28, c29) "
-	"ON CONFLICT (id) DO NOTHING";
+	"ON CONFLICT (id) DO NOTHING RETURNING id";
 
 /* Element type of each column's array parameter. */
 const Oid kElemTypes[kNParams] = {INT8OID, INT8OID, INT4OID, TIMESTAMPTZOID, TIMESTAMPTZOID, INT8OID, TEXTOID,
@@ -298,6 +302,59 @@ fill_row(const SmAuditRecord *r, Datum *v, bool *n)
 #undef TEXT
 }
 
+/*
+ * Is the row that holds r's id another event (not r written before a crash
+ * of the writer)?  May ereport.
+ */
+bool
+another_event(const SmAuditRecord *r)
+{
+	Oid types[3] = {INT8OID, TIMESTAMPTZOID, INT4OID};
+	Datum vals[3] = {Int64GetDatum(r->id), TimestampTzGetDatum(r->started), Int32GetDatum(r->pid)};
+	int rc = SPI_execute_with_args("SELECT a.started_at OPERATOR(pg_catalog.=) $2 AND a.backend_pid "
+								   "OPERATOR(pg_catalog.=) $3 FROM safemigrate.ddl_audit a "
+								   "WHERE a.id OPERATOR(pg_catalog.=) $1",
+								   3, types, vals, NULL, true, 1);
+	if (rc != SPI_OK_SELECT)
+		elog(ERROR, "pg_safemigrate audit writer: SELECT failed: %s", SPI_result_code_string(rc));
+	bool isnull = true;
+	bool same = SPI_processed > 0 &&
+				DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull)) && !isnull;
+	SPI_freetuptable(SPI_tuptable);
+	return SPI_processed == 0 ? false : !same;
+}
+
+/*
+ * Raise the next event id above every id in the table: ids start from the
+ * clock at server start, and a clock behind an earlier start would hand out
+ * ids the table holds already.  May ereport.
+ */
+void
+raise_next_id()
+{
+	int rc = SPI_execute("SELECT pg_catalog.max(id) FROM safemigrate.ddl_audit", true, 1);
+	if (rc != SPI_OK_SELECT)
+		elog(ERROR, "pg_safemigrate audit writer: SELECT failed: %s", SPI_result_code_string(rc));
+	bool isnull = true;
+	Datum d = SPI_processed > 0 ? SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull) : (Datum) 0;
+	if (!isnull)
+	{
+		uint64 above = (uint64) DatumGetInt64(d) + 1;
+		uint64 cur = pg_atomic_read_u64(&sm_audit_shared->next_id);
+		while (cur < above && !pg_atomic_compare_exchange_u64(&sm_audit_shared->next_id, &cur, above))
+			;
+	}
+	SPI_freetuptable(SPI_tuptable);
+}
+
+/* A new id for an event whose id the table holds: above every id there.  May ereport. */
+int64
+fresh_id()
+{
+	raise_next_id();
+	return (int64) pg_atomic_fetch_add_u64(&sm_audit_shared->next_id, 1);
+}
+
 /* Insert events [from, to) of buf with one statement.  May ereport. */
 void
 insert_events(char *buf, const uint32 *offsets, int from, int to)
@@ -329,8 +386,41 @@ insert_events(char *buf, const uint32 *offsets, int from, int to)
 													   typlen, typbyval, typalign));
 	}
 	int rc = SPI_execute_plan(insert_plan, params, NULL, false, 0);
-	if (rc != SPI_OK_INSERT)
+	if (rc != SPI_OK_INSERT_RETURNING)
 		elog(ERROR, "pg_safemigrate audit writer: INSERT failed: %s", SPI_result_code_string(rc));
+	if (SPI_processed == (uint64) n)
+		return;
+	/* Ids already in the table: the same event written before a crash of the writer, or another one. */
+	uint64 ninserted = SPI_processed;
+	int64 *inserted = (int64 *) palloc(sizeof(int64) * Max(ninserted, 1));
+	for (uint64 i = 0; i < ninserted; ++i)
+	{
+		bool isnull;
+		inserted[i] = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1, &isnull));
+	}
+	SPI_freetuptable(SPI_tuptable);
+	for (int e = from; e < to; ++e)
+	{
+		SmAuditRecord *r = (SmAuditRecord *) (buf + offsets[e]);
+		bool done = false;
+		for (uint64 i = 0; i < ninserted && !done; ++i)
+			done = inserted[i] == r->id;
+		if (done || !another_event(r))
+			continue;
+		int64 old_id = r->id;
+		r->id = fresh_id();
+		/* its steps in this batch name it by its id */
+		for (int k = from; k < to; ++k)
+		{
+			SmAuditRecord *step = (SmAuditRecord *) (buf + offsets[k]);
+			if (step != r && step->attempt_id == old_id)
+				step->attempt_id = r->id;
+		}
+		ereport(LOG, (errmsg("pg_safemigrate audit writer: audit id " INT64_FORMAT " was taken by an older row "
+							 "(the clock was behind an earlier server start); the event gets id " INT64_FORMAT,
+							 old_id, r->id)));
+		insert_events(buf, offsets, e, e + 1);
+	}
 }
 
 void
@@ -377,6 +467,9 @@ insert_batch(char *buf, uint32 *offsets, int from, int to, bool *extension_missi
 		else
 		{
 			pgstat_report_activity(STATE_RUNNING, "writing audit rows");
+			/* (first time here, or the table changed: ids above the table's) */
+			if (insert_plan == NULL)
+				raise_next_id();
 			prepare_insert();
 			if (to > from)
 				insert_events(buf, offsets, from, to);
@@ -665,7 +758,18 @@ sm_audit_worker_main(Datum arg) noexcept
 	pqsignal(SIGHUP, SignalHandlerForConfigReload);
 	pqsignal(SIGTERM, writer_sigterm);
 	BackgroundWorkerUnblockSignals();
-	BackgroundWorkerInitializeConnection(sm_audit_database, NULL, 0);
+	/* (a database whose owner stopped connections to it is still written) */
+	BackgroundWorkerInitializeConnection(sm_audit_database, NULL, BGWORKER_BYPASS_ALLOWCONN);
+	/*
+	 * The bootstrap superuser, whatever the database's or its owner's
+	 * settings say (ALTER DATABASE ... SET role / session_authorization would
+	 * have the writer run as another role, without the right to insert).
+	 */
+	if (GetSessionUserId() != BOOTSTRAP_SUPERUSERID)
+		SetConfigOption("session_authorization", GetUserNameFromId(BOOTSTRAP_SUPERUSERID, false), PGC_SUSET,
+						PGC_S_OVERRIDE);
+	SetConfigOption("role", "none", PGC_SUSET, PGC_S_OVERRIDE);
+	SetConfigOption("statement_timeout", "0", PGC_SUSET, PGC_S_OVERRIDE);
 	pgstat_report_appname("pg_safemigrate audit writer");
 	/* The writer's own statements are not DDL, but never audit them anyway. */
 	SetConfigOption("safemigrate.audit", "off", PGC_SUSET, PGC_S_OVERRIDE);
