@@ -8,7 +8,8 @@
 #   - a clean stop (pg_ctl stop -m fast) writes what the queue held first;
 #   - a full queue costs a transaction one short wait in all, not one per event;
 #   - a lock on the audit table (a prepared transaction) holds the events in
-#     the queue until it is gone, and does not hold up a clean stop.
+#     the queue until it is gone, and does not hold up a clean stop;
+#   - ALTER DATABASE ... SET role does not change the role it writes as.
 # Prints "ok - ..." / "not ok - ...", then "audit-writer: N passed, M failed".
 source "$(dirname "${BASH_SOURCE[0]}")/../../scripts/lib.sh"
 set +e
@@ -260,5 +261,19 @@ q -d sqlascii -c "CREATE TABLE victim (a int)"
 printf "COMMENT ON TABLE victim IS 'x\xff'" | q -d sqlascii
 sm_check_eq "an invalid byte in a SQL_ASCII database: the row is written, the byte escaped" "1" \
 	"$(rows "database_name = 'sqlascii' AND statement = \$\$COMMENT ON TABLE victim IS 'x\\xFF'\$\$")"
+
+# 11. ALTER DATABASE ... SET role = a role without rights on the audit table
+# (the database's owner may set it): the writer still runs as the bootstrap
+# superuser and writes.  (This script's own sessions override it.)
+export PGOPTIONS='-c role=none'
+q -d postgres -c "ALTER DATABASE postgres SET role = 'mallory'"
+wpid=$(writer_pid)
+q -d postgres -c "SELECT pg_terminate_backend($wpid)" >/dev/null
+for i in $(seq 1 300); do p=$(writer_pid); [ -n "$p" ] && [ "$p" != "$wpid" ] && break; sleep 0.1; done
+q -d postgres -c "CREATE TABLE role_setting (a int)"
+sm_check_eq "ALTER DATABASE ... SET role: the writer still writes the row" "1" \
+	"$(rows "statement = 'CREATE TABLE role_setting (a int)'")"
+q -d postgres -c "ALTER DATABASE postgres RESET role"
+unset PGOPTIONS
 
 sm_checks_summary audit-writer
