@@ -853,6 +853,8 @@ BEGIN
   IF using_expr IS NOT NULL THEN
     EXECUTE pg_catalog.format('SELECT (%s)::%s FROM %s AS r LIMIT 0', using_expr, new_type, rel);
   END IF;
+  -- one expression each (no second statement after a semicolon)
+  PERFORM safemigrate._expression_columns(using_expr), safemigrate._expression_columns(reverse_expr);
   IF reverse_expr IS NOT NULL THEN
     EXECUTE pg_catalog.format('SELECT (%s) FROM (SELECT r.*, NULL::%s AS %I FROM %s AS r) AS r LIMIT 0',
                               reverse_expr, new_type, new_column, rel);
@@ -862,36 +864,22 @@ BEGIN
   -- other's column before it is synced.
   FOR prior IN SELECT * FROM safemigrate.expansions e
                 WHERE e.relid::oid = rel::oid AND e.status NOT IN ('contracted', 'aborted') LOOP
-    BEGIN
-      SELECT pg_catalog.string_agg(pg_catalog.quote_ident(a.attname), ', ' ORDER BY a.attnum) INTO nsp
-        FROM pg_catalog.pg_attribute a
-       WHERE a.attrelid = rel::oid AND a.attnum > 0 AND NOT a.attisdropped
-         AND a.attname NOT IN (prior.old_column, prior.new_column);
-      IF using_expr IS NOT NULL THEN
-        EXECUTE pg_catalog.format('SELECT (%s)::%s FROM (SELECT %s FROM %s) AS r LIMIT 0', using_expr, new_type, nsp, rel);
-      END IF;
-      IF reverse_expr IS NOT NULL THEN
-        EXECUTE pg_catalog.format('SELECT (%s) FROM (SELECT %s, NULL::%s AS %I FROM %s) AS r LIMIT 0',
-                                  reverse_expr, nsp, new_type, new_column, rel);
-      END IF;
-      SELECT pg_catalog.string_agg(pg_catalog.quote_ident(a.attname), ', ' ORDER BY a.attnum) INTO nsp
-        FROM pg_catalog.pg_attribute a
-       WHERE a.attrelid = rel::oid AND a.attnum > 0 AND NOT a.attisdropped AND a.attname <> old_column;
-      IF prior.using_expr IS NOT NULL THEN
-        EXECUTE pg_catalog.format('SELECT (%s)::%s FROM (SELECT %s FROM %s) AS r LIMIT 0', prior.using_expr,
-                                  prior.new_type, nsp, rel);
-      END IF;
-      IF prior.reverse_expr IS NOT NULL THEN
-        EXECUTE pg_catalog.format('SELECT (%s) FROM (SELECT %s FROM %s) AS r LIMIT 0', prior.reverse_expr, nsp, rel);
-      END IF;
-    EXCEPTION WHEN undefined_column THEN
+    -- (the other's expressions may be another role's: read as text, never run)
+    IF EXISTS (SELECT FROM pg_catalog.unnest(safemigrate._expression_columns(coalesce(using_expr, 'NULL'))
+                                             OPERATOR(pg_catalog.||)
+                                             safemigrate._expression_columns(coalesce(reverse_expr, 'NULL'))) c
+                WHERE c IN (prior.old_column::text, prior.new_column::text))
+       OR EXISTS (SELECT FROM pg_catalog.unnest(safemigrate._expression_columns(coalesce(prior.using_expr, 'NULL'))
+                                                OPERATOR(pg_catalog.||)
+                                                safemigrate._expression_columns(coalesce(prior.reverse_expr, 'NULL'))) c
+                   WHERE c IN (old_column::text, new_column::text)) THEN
       RAISE EXCEPTION 'expansion % of % and this one would read each other''s columns', prior.expansion_id, rel
         USING ERRCODE = 'object_in_use',
               DETAIL = pg_catalog.format('A USING expression reads a column that the other expansion renames or '
                                          'converts (%s, %s): their sync triggers would read it before it is synced.',
                                          prior.old_column, prior.new_column),
               HINT = pg_catalog.format('Contract or abort expansion %s first.', prior.expansion_id);
-    END;
+    END IF;
   END LOOP;
   -- What the backfill would refuse, refused now (not after the column and the trigger are there).
   IF pg_catalog.row_security_active(rel) THEN
@@ -1008,39 +996,38 @@ COMMENT ON PROCEDURE safemigrate.expand_alter_column_type(regclass, name, text, 
 -- (contract(): the old column; expand_abort(): the new one): its trigger would fail on every write once the
 -- column is gone (or, in a session that has its plan, read NULL).  Each expression is parsed against the
 -- columns the table will have.
+-- The columns a single expression reads, from its text alone (nothing is run or looked up): what another
+-- role's expression reads is found without running it.  42601 when the text is not one expression.
+CREATE FUNCTION safemigrate._expression_columns(expr text)
+RETURNS text[]
+LANGUAGE C IMMUTABLE STRICT
+AS 'MODULE_PATHNAME', 'safemigrate_expression_columns';
+COMMENT ON FUNCTION safemigrate._expression_columns(text) IS 'Internal helper of the expand procedures';
+
 CREATE FUNCTION safemigrate._require_unread(e safemigrate.expansions, removed name, what text)
 RETURNS void
 LANGUAGE plpgsql VOLATILE
 AS $fn$
 DECLARE
   other safemigrate.expansions;
-  cols text;
+  gone text;
 BEGIN
-  SELECT pg_catalog.string_agg(CASE WHEN removed = e.old_column AND e.kind <> 'rename column' AND a.attname = e.new_column
-                                    THEN pg_catalog.format('%I AS %I', a.attname, e.old_column)
-                                    ELSE pg_catalog.quote_ident(a.attname) END, ', ' ORDER BY a.attnum)
-    INTO cols
-    FROM pg_catalog.pg_attribute a
-   WHERE a.attrelid = e.relid::oid AND a.attnum > 0 AND NOT a.attisdropped AND a.attname <> removed;
+  -- the name that goes: a type change's contract renames the new column to the old name, which stays
+  gone := CASE WHEN removed = e.old_column AND e.kind <> 'rename column' THEN e.new_column ELSE removed END;
+  -- (the other expressions may be another role's: read as text, never run)
   FOR other IN SELECT * FROM safemigrate.expansions x
                 WHERE x.relid::oid = e.relid::oid AND x.expansion_id <> e.expansion_id
                   AND x.status NOT IN ('contracted', 'aborted') AND x.using_expr IS NOT NULL LOOP
-    BEGIN
-      EXECUTE pg_catalog.format('SELECT (%s)::%s FROM (SELECT %s FROM %s) AS r LIMIT 0', other.using_expr,
-                                other.new_type, cols, e.relid::regclass);
-      IF other.reverse_expr IS NOT NULL THEN
-        EXECUTE pg_catalog.format('SELECT (%s) FROM (SELECT %s FROM %s) AS r LIMIT 0', other.reverse_expr, cols,
-                                  e.relid::regclass);
-      END IF;
-    EXCEPTION WHEN undefined_column THEN
+    IF gone = ANY (safemigrate._expression_columns(other.using_expr))
+       OR gone = ANY (safemigrate._expression_columns(coalesce(other.reverse_expr, 'NULL'))) THEN
       RAISE EXCEPTION 'expansion %: expansion % of % still reads column "%"', e.expansion_id, other.expansion_id,
-        e.table_name, removed
+        e.table_name, gone
         USING ERRCODE = 'dependent_objects_still_exist',
               DETAIL = pg_catalog.format('Its USING expression: %s%s', other.using_expr,
                                          CASE WHEN other.reverse_expr IS NULL THEN ''
                                               ELSE ', reverse: ' || other.reverse_expr END),
               HINT = pg_catalog.format('Contract or abort expansion %s first, then %s.', other.expansion_id, what);
-    END;
+    END IF;
   END LOOP;
 END
 $fn$;
@@ -1090,6 +1077,8 @@ BEGIN
   IF expansion_id IS NULL THEN
     RAISE EXCEPTION 'expansion_id must not be NULL' USING ERRCODE = 'null_value_not_allowed';
   END IF;
+  -- one expression (no second statement after a semicolon)
+  PERFORM safemigrate._expression_columns(new_default);
   SELECT * INTO e FROM safemigrate.expansions x WHERE x.expansion_id = contract.expansion_id FOR UPDATE;
   IF NOT FOUND THEN
     RAISE EXCEPTION 'expansion % does not exist', expansion_id USING ERRCODE = 'undefined_object';
@@ -1208,7 +1197,7 @@ BEGIN
                        WHERE d.adrelid = e.relid::oid AND d.adnum = newatt.attnum), false);
   IF new_default IS NOT NULL THEN
     -- the default the caller gives (it is set in this transaction: no insert between sees the column without one)
-    EXECUTE pg_catalog.format('ALTER TABLE %s ALTER COLUMN %I SET DEFAULT %s', e.relid::regclass, e.new_column,
+    EXECUTE pg_catalog.format('ALTER TABLE %s ALTER COLUMN %I SET DEFAULT (%s)', e.relid::regclass, e.new_column,
                               new_default);
   ELSIF def IS NOT NULL AND NOT newdef AND e.kind = 'rename column' THEN
     EXECUTE pg_catalog.format('ALTER TABLE %s ALTER COLUMN %I SET DEFAULT %s', e.relid::regclass, e.new_column, def);

@@ -33,12 +33,16 @@ extern "C" {
 #include "catalog/index.h"
 #include "commands/defrem.h"
 #include "funcapi.h"
+#include "catalog/pg_type.h"
 #include "nodes/makefuncs.h"
+#include "nodes/nodeFuncs.h"
 #include "parser/parser.h"
+#include "utils/array.h"
 #include "utils/resowner.h"
 
 PG_FUNCTION_INFO_V1(safemigrate_check);
 PG_FUNCTION_INFO_V1(safemigrate_rule_catalogue);
+PG_FUNCTION_INFO_V1(safemigrate_expression_columns);
 }
 
 namespace safemigrate::pg {
@@ -1011,4 +1015,59 @@ safemigrate_rule_catalogue(PG_FUNCTION_ARGS)
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 	}
 	return (Datum) 0;
+}
+
+namespace {
+
+/* raw_expression_tree_walker callback: the last name of each column reference, into *(List **) arg. */
+bool
+column_names_walker(Node *node, void *arg)
+{
+	if (node == NULL)
+		return false;
+	if (IsA(node, ColumnRef))
+	{
+		Node *last = (Node *) llast(((ColumnRef *) node)->fields);
+		if (IsA(last, String))
+			*(List **) arg = lappend(*(List **) arg, strVal(last));
+		return false;
+	}
+	return raw_expression_tree_walker(node, (bool (*)()) (void (*)()) column_names_walker, arg);
+}
+
+} // namespace
+
+/*
+ * safemigrate._expression_columns(expr text) RETURNS text[]: the names of the
+ * columns a single SQL expression reads, found in its text as PostgreSQL
+ * parses it, running nothing (no function is looked up or called): for the
+ * expand procedures, which must know what another role's expression reads
+ * without running it.  An error (42601) when the text is not one expression
+ * (a second statement, a FROM clause).
+ *
+ * C-style frame; may ereport.
+ */
+extern "C" Datum
+safemigrate_expression_columns(PG_FUNCTION_ARGS)
+{
+	char *expr = text_to_cstring(PG_GETARG_TEXT_PP(0));
+	/* as the procedures use it: in parentheses (a line comment at its end ends with the line) */
+	List *raw = raw_parser(psprintf("SELECT (%s\n)", expr), RAW_PARSE_DEFAULT);
+	SelectStmt *sel = list_length(raw) == 1 && IsA(((RawStmt *) linitial(raw))->stmt, SelectStmt)
+						  ? (SelectStmt *) ((RawStmt *) linitial(raw))->stmt
+						  : NULL;
+	if (sel == NULL || list_length(sel->targetList) != 1 || sel->fromClause != NIL || sel->whereClause != NULL ||
+		sel->intoClause != NULL || sel->withClause != NULL || sel->groupClause != NIL || sel->havingClause != NULL ||
+		sel->windowClause != NIL || sel->sortClause != NIL || sel->limitCount != NULL ||
+		sel->limitOffset != NULL || sel->lockingClause != NIL || sel->valuesLists != NIL ||
+		sel->distinctClause != NIL || sel->op != SETOP_NONE)
+		ereport(ERROR, (errcode(ERRCODE_SYNTAX_ERROR), errmsg("not a single SQL expression: %s", expr),
+						errhint("Give one expression, without a semicolon or a FROM clause.")));
+	List *names = NIL;
+	column_names_walker((Node *) sel->targetList, &names);
+	int n = list_length(names);
+	Datum *elems = (Datum *) palloc(sizeof(Datum) * Max(n, 1));
+	for (int i = 0; i < n; ++i)
+		elems[i] = CStringGetTextDatum((const char *) list_nth(names, i));
+	PG_RETURN_ARRAYTYPE_P(construct_array(elems, n, TEXTOID, -1, false, TYPALIGN_INT));
 }

@@ -1,0 +1,50 @@
+-- Any role may write its own rows of safemigrate.expansions.  Another role's
+-- expansion rows are read as text, never run: a forged row's expression does
+-- not run with the rights of the superuser (or table owner) whose expand,
+-- contract or abort looks at the table's other expansions.
+SELECT setval(pg_get_serial_sequence('safemigrate.backfill_jobs', 'job_id'), 8000) IS NOT NULL AS ids_set,
+       setval(pg_get_serial_sequence('safemigrate.expansions', 'expansion_id'), 800) IS NOT NULL AS expansion_ids_set;
+SET safemigrate.mode = off;
+CREATE TABLE fx_accounts (id int PRIMARY KEY, name text, c int);
+INSERT INTO fx_accounts VALUES (1, 'a', 1);
+CREATE TABLE fx_log (msg text);
+GRANT INSERT ON fx_log TO PUBLIC;
+-- an IMMUTABLE function with constant arguments is folded when a query is planned
+CREATE FUNCTION public.fx_side() RETURNS int LANGUAGE plpgsql IMMUTABLE AS
+  $$BEGIN INSERT INTO fx_log VALUES ('ran as ' || current_user); RETURN 1; END$$;
+CREATE ROLE regress_fx_mallory LOGIN;
+SET ROLE regress_fx_mallory;
+INSERT INTO safemigrate.expansions (relid, table_name, kind, old_column, new_column, new_type, using_expr,
+                                    sync_function, sync_trigger)
+VALUES ('fx_accounts', 'fx_accounts', 'alter column type', 'zz', 'zz_new', 'int', 'public.fx_side() + c', 'x', 'x');
+RESET ROLE;
+RESET safemigrate.mode;
+CALL safemigrate.expand_rename_column('fx_accounts', 'name', 'full_name');
+SELECT count(*) AS function_ran FROM fx_log;
+-- a forged expression that is not one expression (a second statement): refused, not run
+SET ROLE regress_fx_mallory;
+UPDATE safemigrate.expansions SET using_expr = '1)::int; ALTER ROLE regress_fx_mallory SUPERUSER; SELECT (1'
+ WHERE owner = 'regress_fx_mallory';
+RESET ROLE;
+SELECT expansion_id AS e FROM safemigrate.expansions WHERE table_name = 'fx_accounts' AND kind = 'rename column' \gset
+\set VERBOSITY terse
+CALL safemigrate.contract(:e);
+CALL safemigrate.expand_abort(:e);
+\set VERBOSITY default
+SELECT rolsuper FROM pg_roles WHERE rolname = 'regress_fx_mallory';
+-- contract's new_default is one expression, too
+SET ROLE regress_fx_mallory;
+UPDATE safemigrate.expansions SET status = 'aborted' WHERE owner = 'regress_fx_mallory';
+RESET ROLE;
+\set VERBOSITY terse
+CALL safemigrate.contract(:e, new_default => '''x''; DROP TABLE fx_log');
+\set VERBOSITY default
+CALL safemigrate.contract(:e, new_default => '''x''');
+SELECT column_name, column_default FROM information_schema.columns WHERE table_name = 'fx_accounts' ORDER BY 1;
+SELECT safemigrate._expression_columns('coalesce(a, "B") + r.c + (SELECT max(d) FROM t)') AS reads;
+SET safemigrate.mode = off;
+DROP TABLE fx_accounts, fx_log;
+DROP FUNCTION public.fx_side();
+DELETE FROM safemigrate.expansions WHERE owner = 'regress_fx_mallory';
+DROP ROLE regress_fx_mallory;
+RESET safemigrate.mode;
