@@ -190,9 +190,30 @@ ALTER TABLE ad_bp ATTACH PARTITION ad_bt FOR VALUES FROM (ad_bound()) TO ('2031-
 SELECT count(*) AS function_ran, (SELECT relispartition FROM pg_class WHERE oid = 'ad_bt'::regclass) FROM ad_side;
 ALTER TABLE ad_bp ATTACH PARTITION ad_bt FOR VALUES FROM ('2030-01-01'::date) TO (MAXVALUE);
 
+-- A string constant is read through the key type's input function only when
+-- that runs no user code: not for a composite or array type holding a domain
+-- (its CHECK would run).
 SET safemigrate.mode = off;
-DROP TABLE ad_bp, ad_side;
-DROP FUNCTION ad_bound();
+CREATE FUNCTION ad_chk(int) RETURNS boolean LANGUAGE plpgsql IMMUTABLE AS
+$$BEGIN INSERT INTO ad_side VALUES ('check ran'); RETURN true; END$$;
+CREATE DOMAIN ad_dom AS int CHECK (ad_chk(VALUE));
+CREATE TYPE ad_comp AS (v ad_dom);
+CREATE TABLE ad_cp (k ad_comp) PARTITION BY RANGE (k);
+CREATE TABLE ad_cp1 (k ad_comp);
+CREATE TABLE ad_ap (k ad_dom[]) PARTITION BY LIST (k);
+CREATE TABLE ad_ap1 (k ad_dom[]);
+RESET safemigrate.mode;
+SELECT relation, verdict, scans FROM safemigrate.check($$ALTER TABLE ad_cp ATTACH PARTITION ad_cp1 FOR VALUES FROM ('(1)') TO ('(5)')$$)
+ WHERE relation = 'public.ad_cp1';
+SELECT relation, verdict, scans FROM safemigrate.check($$ALTER TABLE ad_ap ATTACH PARTITION ad_ap1 FOR VALUES IN ('{7}')$$)
+ WHERE relation = 'public.ad_ap1';
+SELECT count(*) AS check_ran FROM ad_side;
+
+SET safemigrate.mode = off;
+DROP TABLE ad_bp, ad_side, ad_cp, ad_cp1, ad_ap, ad_ap1;
+DROP TYPE ad_comp;
+DROP DOMAIN ad_dom;
+DROP FUNCTION ad_bound(), ad_chk(int);
 DROP TABLE ad_pf, ad_pf_2026, ad_pp, ad_pp_2030, ad_pp_2031, ad_cases, ad_pq, ad_pqx, ad_pqy, ad_pqz, ad_df, ad_df1, ad_fp, ad_fp1, ad_lq, ad_rb, ad_rord, ad_rp, ad_dp, ad_dp_new, ad_dp_new2, ad_lp, ad_lt, ad_gref, ad_g, ad_gt, ad_mp, ad_mt, ad_cust;
 DROP FUNCTION ad_truth(text);
 RESET safemigrate.mode;

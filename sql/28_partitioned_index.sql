@@ -147,7 +147,8 @@ SELECT n, (SELECT string_agg(stmt_no || ' ' || verdict, ', ' ORDER BY stmt_no)
     (9, 'ALTER INDEX pi_t1_id RENAME TO pi_t1_idx; DROP INDEX CONCURRENTLY pi_t1_idx; CREATE INDEX pi_t_id ON pi_t (id);'),
     (10, 'ALTER INDEX pi_t1_id RENAME TO pi_t1_idx; CREATE INDEX pi_t_id ON pi_t (id);'),
     (11, 'CREATE INDEX CONCURRENTLY pi_s1_x ON pi_s1 (id); CREATE INDEX CONCURRENTLY pi_s2_x ON pi_s2 (id); ALTER INDEX pi_s1_x RENAME TO pi_s1_y; DROP INDEX CONCURRENTLY pi_s1_y; CREATE INDEX pi_s_id ON pi_s (id);'),
-    (12, 'CREATE INDEX CONCURRENTLY pi_s1_x ON pi_s1 (id); CREATE INDEX CONCURRENTLY pi_s2_x ON pi_s2 (id); ALTER INDEX pi_s1_x RENAME TO pi_s1_y; CREATE INDEX pi_s_id ON pi_s (id);')
+    (12, 'CREATE INDEX CONCURRENTLY pi_s1_x ON pi_s1 (id); CREATE INDEX CONCURRENTLY pi_s2_x ON pi_s2 (id); ALTER INDEX pi_s1_x RENAME TO pi_s1_y; CREATE INDEX pi_s_id ON pi_s (id);'),
+    (13, 'ALTER INDEX pi_t1_id RENAME TO pi_t1_idx; ALTER INDEX pi_t1_idx RENAME TO pi_t1_idy; DROP INDEX CONCURRENTLY pi_t1_idy; CREATE INDEX pi_t_id ON pi_t (id);')
   ) AS v(n, script) ORDER BY n;
 
 -- The hook lets the attaching statement through and rejects the building one.

@@ -2525,9 +2525,30 @@ partitions_imply(Oid relid, List *constraint, Relation parent)
  * checks): judging must not run a user's function (check() runs nothing), nor
  * read a volatile one's value that the statement itself then reads anew.
  * Constants, MINVALUE/MAXVALUE and casts of them are read: a string constant
- * through the type's input function, any other constant and a cast between
- * types only when both are built in; never a domain.
+ * through the type's input function (not of a composite or range type, nor
+ * of one holding a domain), any other constant and a cast between types only
+ * when both are built in; never a domain.
  */
+/*
+ * Does a string constant's input into this type run only built-in code (or
+ * a superuser's C input function)?  Not when the type is or holds a domain
+ * (its CHECK runs), nor a composite or range type (their input calls their
+ * fields' and subtype's).
+ */
+bool
+safe_input_type(Oid type)
+{
+	if (type < FirstNormalObjectId)
+		return true;
+	char kind = get_typtype(type);
+	if (kind == TYPTYPE_ENUM)
+		return true;
+	if (kind != TYPTYPE_BASE)
+		return false;
+	Oid elem = get_element_type(type);
+	return !OidIsValid(elem) || safe_input_type(elem);
+}
+
 bool
 plain_bound_value(Node *n, Oid want)
 {
@@ -2538,7 +2559,7 @@ plain_bound_value(Node *n, Oid want)
 		case T_A_Const:
 		{
 			A_Const *c = (A_Const *) n;
-			return c->isnull || IsA(&c->val, String) || want < FirstNormalObjectId;
+			return c->isnull || (IsA(&c->val, String) ? safe_input_type(want) : want < FirstNormalObjectId);
 		}
 		case T_ColumnRef: /* MINVALUE, MAXVALUE (anything else is an error) */
 			return true;
@@ -3660,8 +3681,22 @@ sm_script_index_renamed(const RenameStmt *stmt)
 		return;
 	MemoryContext old = MemoryContextSwitchTo(script_cxt);
 	ScriptIndex *si = script_index_named(stmt->relation);
+	RenamedIndex *again = NULL; /* an existing index the script renamed before: renamed again */
+	if (si == NULL)
+	{
+		Oid nsp = stmt->relation->schemaname != NULL ? get_namespace_oid(stmt->relation->schemaname, true) : InvalidOid;
+		ListCell *lc;
+		foreach (lc, renamed_catalog)
+		{
+			RenamedIndex *r = (RenamedIndex *) lfirst(lc);
+			if (strcmp(r->name, stmt->relation->relname) == 0 && (stmt->relation->schemaname == NULL || r->nsp == nsp))
+				again = r;
+		}
+	}
 	if (si != NULL)
 		si->name = pstrdup(stmt->newname);
+	else if (again != NULL)
+		again->name = pstrdup(stmt->newname);
 	else
 	{
 		Oid idx = RangeVarGetRelid(stmt->relation, NoLock, true);
