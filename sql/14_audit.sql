@@ -227,6 +227,24 @@ SELECT command_tag, objects, id > :last_id + 20 AS above_the_table FROM safemigr
  WHERE migration_id = 'regress-audit-ids' ORDER BY id;
 SELECT count(*) AS kept FROM safemigrate.ddl_audit WHERE statement LIKE 'taken %';
 DELETE FROM safemigrate.ddl_audit WHERE statement LIKE 'taken %';
+-- ... a rewritten statement's steps keep naming their attempt by its new id
+SET safemigrate.mode = enforce;
+SET safemigrate.small_table_rows = 0;
+CREATE TABLE audit_id_probe3 (a int);
+INSERT INTO audit_id_probe3 VALUES (1);
+SELECT safemigrate.audit_wait(60000) AS written;
+SELECT max(id) AS last_id FROM safemigrate.ddl_audit \gset
+INSERT INTO safemigrate.ddl_audit (id, started_at, finished_at, duration, lock_wait, action, outcome, statement)
+  SELECT :last_id + g, now(), now(), '0', '0', 'allowed', 'committed', 'taken ' || g FROM generate_series(1, 20) g;
+ALTER TABLE audit_id_probe3 ADD CONSTRAINT audit_id_probe3_pos CHECK (a > 0);
+SELECT safemigrate.audit_wait(60000) AS written;
+SELECT a.action, s.step, a.id > :last_id + 20 AS above_the_table FROM safemigrate.ddl_audit a
+  JOIN safemigrate.ddl_audit s ON s.attempt_id = a.id
+ WHERE a.migration_id = 'regress-audit-ids' AND a.command_tag = 'ALTER TABLE' AND a.step = 0 ORDER BY s.step;
+DELETE FROM safemigrate.ddl_audit WHERE statement LIKE 'taken %';
+SET safemigrate.mode = off;
+DROP TABLE audit_id_probe3;
+RESET safemigrate.small_table_rows;
 RESET safemigrate.migration_id;
 -- A list of objects longer than the field is cut after a whole name.
 SET safemigrate.migration_id = 'regress-audit-long';

@@ -416,6 +416,19 @@ insert_events(char *buf, const uint32 *offsets, int from, int to)
 			if (step != r && step->attempt_id == old_id)
 				step->attempt_id = r->id;
 		}
+		/* its steps written already (in this batch's INSERT or before it) name it by its old id */
+		{
+			Oid utypes[5] = {INT8OID, INT8OID, INT4OID, TIMESTAMPTZOID, TIMESTAMPTZOID};
+			Datum uvals[5] = {Int64GetDatum(r->id), Int64GetDatum(old_id), Int32GetDatum(r->pid),
+							 TimestampTzGetDatum(r->started), TimestampTzGetDatum(r->finished)};
+			int urc = SPI_execute_with_args(
+				"UPDATE safemigrate.ddl_audit SET attempt_id = $1 WHERE attempt_id OPERATOR(pg_catalog.=) $2 "
+				"AND step OPERATOR(pg_catalog.>) 0 AND backend_pid OPERATOR(pg_catalog.=) $3 "
+				"AND started_at OPERATOR(pg_catalog.>=) $4 AND finished_at OPERATOR(pg_catalog.<=) $5",
+				5, utypes, uvals, NULL, false, 0);
+			if (urc != SPI_OK_UPDATE)
+				elog(ERROR, "pg_safemigrate audit writer: UPDATE failed: %s", SPI_result_code_string(urc));
+		}
 		ereport(LOG, (errmsg("pg_safemigrate audit writer: audit id " INT64_FORMAT " was taken by an older row "
 							 "(the clock was behind an earlier server start); the event gets id " INT64_FORMAT,
 							 old_id, r->id)));
