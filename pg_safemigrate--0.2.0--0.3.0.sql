@@ -608,6 +608,27 @@ END
 $fn$;
 COMMENT ON FUNCTION safemigrate._require_no_new_default(safemigrate.expansions) IS 'Internal helper of the expand procedures';
 
+-- The call of the expand procedure that goes on with expansion e (its arguments): the backfill of an
+-- expansion runs under the settings of the expand call, which a CALL safemigrate.backfill_resume() of its job
+-- in another session would not have.
+CREATE FUNCTION safemigrate._expand_call(e safemigrate.expansions)
+RETURNS text
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+  SELECT CASE WHEN e.kind = 'rename column'
+              THEN pg_catalog.format('CALL safemigrate.expand_rename_column(%L, %L, %L)', e.table_name, e.old_column,
+                                     e.new_column)
+              ELSE pg_catalog.format('CALL safemigrate.expand_alter_column_type(%L, %L, %L%s%s)', e.table_name,
+                                     e.old_column, e.new_type,
+                                     CASE WHEN e.using_expr IS DISTINCT FROM pg_catalog.quote_ident(e.old_column)
+                                          THEN pg_catalog.format(', using_expr => %L', e.using_expr) ELSE '' END,
+                                     CASE WHEN e.reverse_expr IS NOT NULL
+                                          THEN pg_catalog.format(', reverse_using => %L', e.reverse_expr) ELSE '' END)
+         END
+$fn$;
+COMMENT ON FUNCTION safemigrate._expand_call(safemigrate.expansions) IS 'Internal helper of the expand procedures';
+
 CREATE PROCEDURE safemigrate._expand_run(id int, batch_size int, max_replica_lag bigint, lock_timeout_ms int,
                                           run_backfill boolean)
 LANGUAGE plpgsql
@@ -738,8 +759,9 @@ BEGIN
     RAISE NOTICE 'expansion %: % is expanded; once the application uses the new shape, CALL safemigrate.contract(%)',
       id, e.table_name, id;
   ELSE
-    RAISE NOTICE 'expansion %: the backfill (job %) is %; CALL safemigrate.backfill_resume(%), then safemigrate.contract(%)',
-      id, e.job_id, coalesce(jstatus, 'missing'), e.job_id, id;
+    RAISE NOTICE 'expansion %: the backfill (job %) is %; run % again (it goes on with the backfill under the '
+                 'settings of the expand call), then CALL safemigrate.contract(%)',
+      id, e.job_id, coalesce(jstatus, 'missing'), safemigrate._expand_call(e), id;
   END IF;
   COMMIT;
 END
@@ -1101,8 +1123,8 @@ BEGIN
       USING ERRCODE = 'object_not_in_prerequisite_state',
             DETAIL = CASE WHEN j.job_id IS NULL THEN 'No backfill job was created yet.'
                           ELSE pg_catalog.format('Backfill job %s is %s after %s rows.', j.job_id, j.status, j.rows_done) END,
-            HINT = CASE WHEN j.job_id IS NULL THEN pg_catalog.format('Run the expand procedure again.')
-                        ELSE pg_catalog.format('Finish it with CALL safemigrate.backfill_resume(%s), then contract.', j.job_id) END;
+            HINT = pg_catalog.format('Finish it with %s (the expand procedure again), then contract.',
+                                     safemigrate._expand_call(e));
   END IF;
   PERFORM safemigrate._require_no_new_default(e);
   -- Every row in sync, checked before the old column goes (its own transaction, without the table's lock):
@@ -1386,7 +1408,7 @@ CREATE VIEW safemigrate.expansion_status AS
              CASE p.status
                WHEN 'done' THEN pg_catalog.format('switch the application, then CALL safemigrate.contract(%s)', x.expansion_id)
                WHEN 'cancelled' THEN pg_catalog.format('CALL safemigrate.expand_abort(%s)', x.expansion_id)
-               ELSE pg_catalog.format('CALL safemigrate.backfill_resume(%s)', x.job_id)
+               ELSE safemigrate._expand_call(x)
              END
            WHEN 'expanded' THEN pg_catalog.format('switch the application, then CALL safemigrate.contract(%s)', x.expansion_id)
          END END AS next_step,

@@ -1992,6 +1992,52 @@ prepare_run(void *arg)
 	MemoryContextSwitchTo(old);
 }
 
+/*
+ * The job of an open expansion runs under the TimeZone, DateStyle and
+ * IntervalStyle of the expand call (the expand procedure sets them for its
+ * run): under others, a conversion (timestamp to timestamptz, text to date)
+ * would give other values, which a two-way sync trigger would even copy back
+ * into the old column.  A run in a session with other settings is refused.
+ */
+void
+require_expansion_settings(int64 id)
+{
+	Oid types[1] = {INT8OID};
+	Datum values[1] = {Int64GetDatum(id)};
+	exec_pinned("SELECT x.expansion_id, "
+				"       format('TimeZone %s, DateStyle %s, IntervalStyle %s', x.settings[1], x.settings[2], "
+				"              x.settings[3]), "
+				"       format('TimeZone %s, DateStyle %s, IntervalStyle %s', current_setting('TimeZone'), "
+				"              current_setting('DateStyle'), current_setting('IntervalStyle')), "
+				"       safemigrate._expand_call(x) "
+				"  FROM safemigrate.expansions x "
+				" WHERE x.job_id = $1 AND x.status NOT IN ('contracted', 'aborted') AND x.settings IS NOT NULL "
+				"   AND x.settings IS DISTINCT FROM ARRAY[current_setting('TimeZone'), current_setting('DateStyle'), "
+				"                                         current_setting('IntervalStyle')] "
+				" LIMIT 1",
+				1, types, values, NULL, true);
+	if (SPI_processed == 0)
+	{
+		SPI_freetuptable(SPI_tuptable);
+		return;
+	}
+	HeapTuple tup = SPI_tuptable->vals[0];
+	TupleDesc desc = SPI_tuptable->tupdesc;
+	int32 expansion = get_int32(tup, desc, 1);
+	char *recorded = get_text(tup, desc, 2);
+	char *current = get_text(tup, desc, 3);
+	char *call = get_text(tup, desc, 4);
+	ereport(ERROR,
+			(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+			 errmsg("backfill job " INT64_FORMAT " of expansion %d must run under the settings of the expand call", id,
+					expansion),
+			 errdetail("The expand call recorded %s; this session has %s. The conversion would give other values.",
+					   recorded, current),
+			 errhint("Run the expand procedure again (%s): it runs the backfill under the recorded settings. Or SET "
+					 "them in this session first.",
+					 call)));
+}
+
 /* Run (or resume) a job.  SPI is connected non-atomically. */
 void
 run_job(int64 id)
@@ -2015,6 +2061,7 @@ run_job(int64 id)
 					1, types, values, NULL, false);
 		commit();
 	}
+	require_expansion_settings(id);
 	LockAcquireResult got = LockAcquire(&tag, ExclusiveLock, true, true);
 	if (got == LOCKACQUIRE_NOT_AVAIL)
 		ereport(ERROR, (errcode(ERRCODE_OBJECT_IN_USE),

@@ -1,0 +1,42 @@
+-- Findings of the fifth review of the expand-contract helpers (session 11),
+-- each fixed and kept here.
+SET safemigrate.small_table_rows = 0;
+\set VERBOSITY terse
+SELECT setval(pg_get_serial_sequence('safemigrate.backfill_jobs', 'job_id'), 9500) IS NOT NULL AS ids_set,
+       setval(pg_get_serial_sequence('safemigrate.expansions', 'expansion_id'), 950) IS NOT NULL AS expansion_ids_set;
+
+-- 1. The backfill of an expansion runs under the settings of the expand
+-- call: the NOTICE, contract()'s hint and expansion_status name the expand
+-- procedure's re-run, never a bare backfill_resume(); and a backfill_resume()
+-- of the job in a session with other settings is refused (a two-way
+-- timestamp -> timestamptz change under another TimeZone left both columns
+-- consistent but wrong).
+SET TimeZone = 'UTC';
+CREATE TABLE e5_ev (id int PRIMARY KEY, at timestamp);
+INSERT INTO e5_ev VALUES (1, '2020-01-01 00:00'), (2, '2021-06-01 12:00');
+\set VERBOSITY default
+CALL safemigrate.expand_alter_column_type('e5_ev', 'at', 'timestamptz', run_backfill => false,
+                                          reverse_using => 'at_new::timestamp') \gset
+SELECT next_step FROM safemigrate.expansion_status WHERE expansion_id = :expansion_id;
+CALL safemigrate.contract(:expansion_id);
+SET TimeZone = 'Asia/Tokyo';
+SELECT job_id AS e5_job FROM safemigrate.expansions WHERE expansion_id = :expansion_id \gset
+CALL safemigrate.backfill_resume(:e5_job);
+\set VERBOSITY terse
+SELECT status, rows_done FROM safemigrate.backfill_jobs WHERE job_id = :e5_job;
+-- the way the hint gives: the expand procedure again (it puts the session's settings back)
+CALL safemigrate.expand_alter_column_type('e5_ev', 'at', 'timestamptz', reverse_using => 'at_new::timestamp');
+SHOW TimeZone;
+SET TimeZone = 'UTC';
+SELECT id, at, at_new FROM e5_ev ORDER BY id;
+CALL safemigrate.contract(:expansion_id);
+SELECT id, at FROM e5_ev ORDER BY id;
+-- under the same settings, a backfill_resume() of an expansion's job runs
+CREATE TABLE e5_ev2 (id int PRIMARY KEY, at timestamp);
+INSERT INTO e5_ev2 VALUES (1, '2020-01-01 00:00');
+CALL safemigrate.expand_alter_column_type('e5_ev2', 'at', 'timestamptz', run_backfill => false) \gset
+SELECT job_id AS e5_job FROM safemigrate.expansions WHERE expansion_id = :expansion_id \gset
+CALL safemigrate.backfill_resume(:e5_job);
+CALL safemigrate.contract(:expansion_id);
+SELECT id, at FROM e5_ev2 ORDER BY id;
+RESET TimeZone;
