@@ -345,6 +345,7 @@ CREATE TABLE safemigrate.expansions (
   reverse_expr   text,                  -- alter column type: the old column from the new one (two-way sync)
   settings       text[],                -- TimeZone, DateStyle, IntervalStyle of the expand call: the conversions
                                         -- (timestamp to timestamptz, text to date) run under them in every session
+                                        -- (NULL for a rename, which converts nothing)
   sync_function  text NOT NULL,         -- qualified, quoted
   sync_trigger   name NOT NULL,
   job_id         bigint,
@@ -680,11 +681,16 @@ BEGIN
   -- It runs with the search_path of the expand call (the type and USING expression mean what they meant
   -- here), and fires for every write, also in sessions with session_replication_role = replica.
   IF pg_catalog.to_regprocedure(e.sync_function || '()') IS NULL THEN
+    -- A type change's conversions may depend on TimeZone, DateStyle and IntervalStyle: pinned to the expand
+    -- call's.  A rename copies the value as it is (and each SET clause costs every write).
     EXECUTE pg_catalog.format('CREATE FUNCTION %s() RETURNS trigger LANGUAGE plpgsql SET search_path FROM CURRENT '
-                              'SET TimeZone = %L SET DateStyle = %L SET IntervalStyle = %L AS %L',
-                              e.sync_function, coalesce(e.settings[1], pg_catalog.current_setting('TimeZone')),
-                              coalesce(e.settings[2], pg_catalog.current_setting('DateStyle')),
-                              coalesce(e.settings[3], pg_catalog.current_setting('IntervalStyle')),
+                              '%s AS %L', e.sync_function,
+                              CASE WHEN e.kind = 'alter column type'
+                                   THEN pg_catalog.format('SET TimeZone = %L SET DateStyle = %L SET IntervalStyle = %L',
+                                                          coalesce(e.settings[1], pg_catalog.current_setting('TimeZone')),
+                                                          coalesce(e.settings[2], pg_catalog.current_setting('DateStyle')),
+                                                          coalesce(e.settings[3], pg_catalog.current_setting('IntervalStyle')))
+                                   ELSE '' END,
                               safemigrate._expansion_sync_body(e));
   ELSIF NOT EXISTS (SELECT FROM pg_catalog.pg_proc p
                      WHERE p.oid = pg_catalog.to_regprocedure(e.sync_function || '()')::oid AND p.proowner = current_user::regrole::oid
@@ -924,8 +930,9 @@ BEGIN
   INSERT INTO safemigrate.expansions AS x (relid, table_name, kind, old_column, new_column, new_type, using_expr,
                                            reverse_expr, settings, sync_function, sync_trigger)
   VALUES (rel, rel::text, kind, old_column, new_column, new_type, using_expr, reverse_expr,
-          ARRAY[pg_catalog.current_setting('TimeZone'), pg_catalog.current_setting('DateStyle'),
-                pg_catalog.current_setting('IntervalStyle')], '', '')
+          CASE WHEN kind = 'alter column type'   -- a rename converts nothing
+               THEN ARRAY[pg_catalog.current_setting('TimeZone'), pg_catalog.current_setting('DateStyle'),
+                          pg_catalog.current_setting('IntervalStyle')] END, '', '')
   RETURNING x.expansion_id INTO id;
   UPDATE safemigrate.expansions x
      SET sync_function = pg_catalog.quote_ident(nsp) || '.' || pg_catalog.quote_ident('safemigrate_sync_' || id::text),

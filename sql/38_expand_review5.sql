@@ -40,3 +40,18 @@ CALL safemigrate.backfill_resume(:e5_job);
 CALL safemigrate.contract(:expansion_id);
 SELECT id, at FROM e5_ev2 ORDER BY id;
 RESET TimeZone;
+
+-- 3. A rename converts nothing: its sync function pins only search_path
+-- (each SET clause costs every write); a type change pins the settings too.
+CREATE TABLE e5_rn (id int PRIMARY KEY, a int);
+CALL safemigrate.expand_rename_column('e5_rn', 'a', 'b', run_backfill => false) \gset
+SELECT x.settings, p.proconfig FROM safemigrate.expansions x
+  JOIN pg_proc p ON p.oid = to_regprocedure(x.sync_function || '()')
+ WHERE x.expansion_id = :expansion_id;
+CALL safemigrate.expand_abort(:expansion_id);
+CALL safemigrate.expand_alter_column_type('e5_rn', 'a', 'bigint', run_backfill => false) \gset
+SELECT x.settings IS NOT NULL AS settings_recorded,
+       array(SELECT split_part(c, '=', 1) FROM unnest(p.proconfig) c) AS pinned
+  FROM safemigrate.expansions x JOIN pg_proc p ON p.oid = to_regprocedure(x.sync_function || '()')
+ WHERE x.expansion_id = :expansion_id;
+CALL safemigrate.expand_abort(:expansion_id);
