@@ -1406,22 +1406,32 @@ check_batch(Job *job)
 }
 
 /*
- * Rows of the table this backend's statistics count as updated so far, its
- * open (sub)transactions included; -1 when not counted (track_counts off).
+ * Rows of the tables rels (the table and its partitions or children: a
+ * partitioned table's own counters stay 0) this backend's statistics count as
+ * updated so far, its open (sub)transactions included; -1 when not counted
+ * (track_counts off).
  * Around a batch's UPDATE, more than the rows it updated means that a
  * trigger (an AFTER trigger too), a rule or the set_clause updated the table
  * itself, which the batch cannot see: key_may_move() only knows BEFORE row
  * triggers, and the count of moved keys only the batch's own rows.
  */
 int64
-updates_counted(Oid relid)
+updates_counted(List *rels)
 {
-	PgStat_TableStatus *t = find_tabstat_entry(relid);
-	if (t == NULL)
+	if (!pgstat_track_counts)
 		return -1;
-	int64 n = t->t_counts.t_tuples_updated;
-	for (PgStat_TableXactStatus *x = t->trans; x != NULL; x = x->upper)
-		n += x->tuples_updated;
+	int64 n = 0;
+	ListCell *lc;
+	foreach (lc, rels)
+	{
+		/* A partitioned table's updates are counted on its leaf partitions. */
+		PgStat_TableStatus *t = find_tabstat_entry(lfirst_oid(lc));
+		if (t == NULL)
+			continue;
+		n += t->t_counts.t_tuples_updated;
+		for (PgStat_TableXactStatus *x = t->trans; x != NULL; x = x->upper)
+			n += x->tuples_updated;
+	}
 	return n;
 }
 
@@ -1452,7 +1462,9 @@ run_batch(void *arg)
 	/* The table's lock first (until the batch commits), then the checks it keeps valid for the batch. */
 	LockRelationOid(job->relid, RowExclusiveLock);
 	check_batch(job);
-	int64 updates_before = updates_counted(job->relid);
+	/* (the list once per batch: key_may_move() has just walked and locked the same tree) */
+	List *counted = find_all_inheritors(job->relid, NoLock, NULL);
+	int64 updates_before = updates_counted(counted);
 	if (job->nkeys > 0)
 	{
 		int n = job->nkeys;
@@ -1553,7 +1565,7 @@ run_batch(void *arg)
 		b->updated = SPI_processed;
 	}
 	SPI_freetuptable(SPI_tuptable);
-	int64 updates_after = updates_counted(job->relid);
+	int64 updates_after = updates_counted(counted);
 	if (updates_after >= 0)
 		b->other_updates = updates_after - Max(updates_before, 0) - (int64) b->updated;
 }
