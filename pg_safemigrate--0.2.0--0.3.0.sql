@@ -507,6 +507,16 @@ END
 $fn$;
 COMMENT ON FUNCTION safemigrate._require_owner(name, text) IS 'Internal helper of the expand procedures';
 
+-- The lock of a table's expansions, until the end of the transaction: an advisory lock tag that SQL's
+-- pg_advisory_lock() cannot take (objsubid 4), so that no other role can hold it and block the expand procedures,
+-- contract() and expand_abort() of the table; waited for at most safemigrate.lock_timeout (or the session's
+-- lock_timeout when lower), then 55P03.  Only the table's owner takes it.
+CREATE FUNCTION safemigrate._expansion_xact_lock(relid oid)
+RETURNS void
+LANGUAGE C VOLATILE STRICT
+AS 'MODULE_PATHNAME', 'safemigrate_expansion_xact_lock';
+COMMENT ON FUNCTION safemigrate._expansion_xact_lock(oid) IS 'Internal helper of the expand procedures';
+
 -- The expansion's row, locked, and still open: each transaction of an expand run and of contract() takes it
 -- (expand_abort() too), so that none of them goes on with a step another one has undone.  First the lock
 -- of the table's expansions that _expansion_for() takes: one waiting for it is served first (expand_abort()
@@ -518,7 +528,7 @@ AS $fn$
 DECLARE
   e safemigrate.expansions;
 BEGIN
-  PERFORM pg_catalog.pg_advisory_xact_lock(1936543085, x.relid::oid::int)
+  PERFORM safemigrate._expansion_xact_lock(x.relid::oid)
      FROM safemigrate.expansions x WHERE x.expansion_id = id;
   SELECT * INTO e FROM safemigrate.expansions x WHERE x.expansion_id = id FOR UPDATE;
   IF NOT FOUND THEN
@@ -792,7 +802,7 @@ BEGIN
       USING ERRCODE = 'null_value_not_allowed';
   END IF;
   -- One at a time per table: two calls at once would record two expansions of the same column.
-  PERFORM pg_catalog.pg_advisory_xact_lock(1936543085, rel::oid::int);
+  PERFORM safemigrate._expansion_xact_lock(rel::oid);
   SELECT * INTO prior FROM safemigrate.expansions e
    WHERE e.relid::oid = rel::oid AND e.kind = _expansion_for.kind AND e.old_column = _expansion_for.old_column
      AND e.new_column = _expansion_for.new_column AND e.status NOT IN ('contracted', 'aborted');
@@ -1345,7 +1355,7 @@ BEGIN
     RAISE EXCEPTION 'expansion_id must not be NULL' USING ERRCODE = 'null_value_not_allowed';
   END IF;
   -- The lock of the table's expansions (as the expand procedures' steps take it), then the row.
-  PERFORM pg_catalog.pg_advisory_xact_lock(1936543085, x.relid::oid::int)
+  PERFORM safemigrate._expansion_xact_lock(x.relid::oid)
      FROM safemigrate.expansions x WHERE x.expansion_id = expand_abort.expansion_id;
   SELECT * INTO e FROM safemigrate.expansions x WHERE x.expansion_id = expand_abort.expansion_id FOR UPDATE;
   IF NOT FOUND THEN

@@ -50,6 +50,7 @@
 #include "pg/backfill_fence.hpp"
 #include "pg/extract.hpp"
 #include "pg/guc.hpp"
+#include "pg/locking.hpp"
 
 #include "pg/postgres.hpp"
 
@@ -70,6 +71,7 @@ extern "C" {
 #include "pgstat.h"
 #include "storage/latch.h"
 #include "storage/lock.h"
+#include "storage/proc.h"
 #include "utils/acl.h"
 #include "utils/array.h"
 #include "catalog/objectaddress.h"
@@ -86,6 +88,7 @@ PG_FUNCTION_INFO_V1(safemigrate_backfill);
 PG_FUNCTION_INFO_V1(safemigrate_backfill_create);
 PG_FUNCTION_INFO_V1(safemigrate_backfill_resume);
 PG_FUNCTION_INFO_V1(safemigrate_require_own_transactions);
+PG_FUNCTION_INFO_V1(safemigrate_expansion_xact_lock);
 }
 
 #include "pg/compat.hpp"
@@ -100,6 +103,8 @@ namespace {
 constexpr int32 kAdvisoryClass = 1397571142;
 /* Its objsubid (field4): 1 and 2 are pg_advisory_lock(bigint) and (int, int), which any role may take. */
 constexpr uint16 kAdvisorySubid = 3;
+/* The objsubid of the lock of a table's expansions (safemigrate._expansion_xact_lock(), objid = the table). */
+constexpr uint16 kExpansionSubid = 4;
 /* A NOTICE with the job's progress at most this often. */
 constexpr long kProgressIntervalMs = 10000;
 /* How often a throttled job checks again. */
@@ -2212,5 +2217,56 @@ safemigrate_require_own_transactions(PG_FUNCTION_ARGS)
 						errdetail("It commits between its steps, so that no step holds a lock for long."),
 						errhint("Run CALL %s(...) on its own, outside BEGIN ... COMMIT and not from a function.", what)));
 	}
+	PG_RETURN_VOID();
+}
+
+/*
+ * safemigrate._expansion_xact_lock(relid oid): the lock of a table's
+ * expansions, until the end of the transaction, which the expand procedures,
+ * contract() and expand_abort() take (one at a time per table).  An advisory
+ * lock tag with objsubid 4 (SQL's pg_advisory_lock() takes 1 or 2 only, so
+ * that no other role can hold it and block them), waited for at most the
+ * effective lock timeout (the session's lock_timeout when lower than
+ * safemigrate.lock_timeout): then 55P03.  Only the table's owner may take it
+ * (the expand procedures alter the table); a table that is gone is no one's.
+ *
+ * C-style frame; may ereport.
+ */
+extern "C" Datum
+safemigrate_expansion_xact_lock(PG_FUNCTION_ARGS)
+{
+	Oid relid = PG_GETARG_OID(0);
+	char *volatile name = qualified_name(relid);
+	if (name != NULL && !pg_class_ownercheck(relid, GetUserId()))
+		ereport(ERROR, (errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+						errmsg("must be owner of table %s to lock its expansions", name)));
+	LOCKTAG tag;
+	SET_LOCKTAG_ADVISORY(tag, MyDatabaseId, (uint32) kAdvisoryClass, (uint32) relid, kExpansionSubid);
+	const int timeout = sm_effective_lock_timeout();
+	const int saved = LockTimeout;
+	MemoryContext cxt = CurrentMemoryContext;
+	LockTimeout = timeout;
+	PG_TRY();
+	{
+		(void) LockAcquire(&tag, ExclusiveLock, false, false);
+	}
+	PG_CATCH();
+	{
+		LockTimeout = saved;
+		MemoryContextSwitchTo(cxt);
+		ErrorData *edata = CopyErrorData();
+		if (edata->sqlerrcode != ERRCODE_LOCK_NOT_AVAILABLE)
+			PG_RE_THROW();
+		FlushErrorState();
+		ereport(ERROR, (errcode(ERRCODE_LOCK_NOT_AVAILABLE),
+						errmsg("could not lock the expansions of table %s within %d ms",
+							   name != NULL ? name : psprintf("%u", relid), timeout),
+						errdetail("Another session runs an expand procedure, contract() or expand_abort() on the "
+								  "table, and holds the lock for its step."),
+						errhint("Call it again once that step is done (or raise lock_timeout or "
+								"safemigrate.lock_timeout).")));
+	}
+	PG_END_TRY();
+	LockTimeout = saved;
 	PG_RETURN_VOID();
 }
