@@ -345,6 +345,7 @@ CREATE TABLE safemigrate.expansions (
   reverse_expr   text,                  -- alter column type: the old column from the new one (two-way sync)
   settings       text[],                -- TimeZone, DateStyle, IntervalStyle of the expand call: the conversions
                                         -- (timestamp to timestamptz, text to date) run under them in every session
+                                        -- (NULL for a rename, which converts nothing)
   sync_function  text NOT NULL,         -- qualified, quoted
   sync_trigger   name NOT NULL,
   job_id         bigint,
@@ -506,6 +507,16 @@ END
 $fn$;
 COMMENT ON FUNCTION safemigrate._require_owner(name, text) IS 'Internal helper of the expand procedures';
 
+-- The lock of a table's expansions, until the end of the transaction: an advisory lock tag that SQL's
+-- pg_advisory_lock() cannot take (objsubid 4), so that no other role can hold it and block the expand procedures,
+-- contract() and expand_abort() of the table; waited for at most safemigrate.lock_timeout (or the session's
+-- lock_timeout when lower), then 55P03.  Only the table's owner takes it.
+CREATE FUNCTION safemigrate._expansion_xact_lock(relid oid)
+RETURNS void
+LANGUAGE C VOLATILE STRICT
+AS 'MODULE_PATHNAME', 'safemigrate_expansion_xact_lock';
+COMMENT ON FUNCTION safemigrate._expansion_xact_lock(oid) IS 'Internal helper of the expand procedures';
+
 -- The expansion's row, locked, and still open: each transaction of an expand run and of contract() takes it
 -- (expand_abort() too), so that none of them goes on with a step another one has undone.  First the lock
 -- of the table's expansions that _expansion_for() takes: one waiting for it is served first (expand_abort()
@@ -517,7 +528,7 @@ AS $fn$
 DECLARE
   e safemigrate.expansions;
 BEGIN
-  PERFORM pg_catalog.pg_advisory_xact_lock(1936543085, x.relid::oid::int)
+  PERFORM safemigrate._expansion_xact_lock(x.relid::oid)
      FROM safemigrate.expansions x WHERE x.expansion_id = id;
   SELECT * INTO e FROM safemigrate.expansions x WHERE x.expansion_id = id FOR UPDATE;
   IF NOT FOUND THEN
@@ -608,6 +619,27 @@ END
 $fn$;
 COMMENT ON FUNCTION safemigrate._require_no_new_default(safemigrate.expansions) IS 'Internal helper of the expand procedures';
 
+-- The call of the expand procedure that goes on with expansion e (its arguments): the backfill of an
+-- expansion runs under the settings of the expand call, which a CALL safemigrate.backfill_resume() of its job
+-- in another session would not have.
+CREATE FUNCTION safemigrate._expand_call(e safemigrate.expansions)
+RETURNS text
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+  SELECT CASE WHEN e.kind = 'rename column'
+              THEN pg_catalog.format('CALL safemigrate.expand_rename_column(%L, %L, %L)', e.table_name, e.old_column,
+                                     e.new_column)
+              ELSE pg_catalog.format('CALL safemigrate.expand_alter_column_type(%L, %L, %L%s%s)', e.table_name,
+                                     e.old_column, e.new_type,
+                                     CASE WHEN e.using_expr IS DISTINCT FROM pg_catalog.quote_ident(e.old_column)
+                                          THEN pg_catalog.format(', using_expr => %L', e.using_expr) ELSE '' END,
+                                     CASE WHEN e.reverse_expr IS NOT NULL
+                                          THEN pg_catalog.format(', reverse_using => %L', e.reverse_expr) ELSE '' END)
+         END
+$fn$;
+COMMENT ON FUNCTION safemigrate._expand_call(safemigrate.expansions) IS 'Internal helper of the expand procedures';
+
 CREATE PROCEDURE safemigrate._expand_run(id int, batch_size int, max_replica_lag bigint, lock_timeout_ms int,
                                           run_backfill boolean)
 LANGUAGE plpgsql
@@ -659,11 +691,16 @@ BEGIN
   -- It runs with the search_path of the expand call (the type and USING expression mean what they meant
   -- here), and fires for every write, also in sessions with session_replication_role = replica.
   IF pg_catalog.to_regprocedure(e.sync_function || '()') IS NULL THEN
+    -- A type change's conversions may depend on TimeZone, DateStyle and IntervalStyle: pinned to the expand
+    -- call's.  A rename copies the value as it is (and each SET clause costs every write).
     EXECUTE pg_catalog.format('CREATE FUNCTION %s() RETURNS trigger LANGUAGE plpgsql SET search_path FROM CURRENT '
-                              'SET TimeZone = %L SET DateStyle = %L SET IntervalStyle = %L AS %L',
-                              e.sync_function, coalesce(e.settings[1], pg_catalog.current_setting('TimeZone')),
-                              coalesce(e.settings[2], pg_catalog.current_setting('DateStyle')),
-                              coalesce(e.settings[3], pg_catalog.current_setting('IntervalStyle')),
+                              '%s AS %L', e.sync_function,
+                              CASE WHEN e.kind = 'alter column type'
+                                   THEN pg_catalog.format('SET TimeZone = %L SET DateStyle = %L SET IntervalStyle = %L',
+                                                          coalesce(e.settings[1], pg_catalog.current_setting('TimeZone')),
+                                                          coalesce(e.settings[2], pg_catalog.current_setting('DateStyle')),
+                                                          coalesce(e.settings[3], pg_catalog.current_setting('IntervalStyle')))
+                                   ELSE '' END,
                               safemigrate._expansion_sync_body(e));
   ELSIF NOT EXISTS (SELECT FROM pg_catalog.pg_proc p
                      WHERE p.oid = pg_catalog.to_regprocedure(e.sync_function || '()')::oid AND p.proowner = current_user::regrole::oid
@@ -738,8 +775,9 @@ BEGIN
     RAISE NOTICE 'expansion %: % is expanded; once the application uses the new shape, CALL safemigrate.contract(%)',
       id, e.table_name, id;
   ELSE
-    RAISE NOTICE 'expansion %: the backfill (job %) is %; CALL safemigrate.backfill_resume(%), then safemigrate.contract(%)',
-      id, e.job_id, coalesce(jstatus, 'missing'), e.job_id, id;
+    RAISE NOTICE 'expansion %: the backfill (job %) is %; run % again (it goes on with the backfill under the '
+                 'settings of the expand call), then CALL safemigrate.contract(%)',
+      id, e.job_id, coalesce(jstatus, 'missing'), safemigrate._expand_call(e), id;
   END IF;
   COMMIT;
 END
@@ -764,7 +802,7 @@ BEGIN
       USING ERRCODE = 'null_value_not_allowed';
   END IF;
   -- One at a time per table: two calls at once would record two expansions of the same column.
-  PERFORM pg_catalog.pg_advisory_xact_lock(1936543085, rel::oid::int);
+  PERFORM safemigrate._expansion_xact_lock(rel::oid);
   SELECT * INTO prior FROM safemigrate.expansions e
    WHERE e.relid::oid = rel::oid AND e.kind = _expansion_for.kind AND e.old_column = _expansion_for.old_column
      AND e.new_column = _expansion_for.new_column AND e.status NOT IN ('contracted', 'aborted');
@@ -902,8 +940,9 @@ BEGIN
   INSERT INTO safemigrate.expansions AS x (relid, table_name, kind, old_column, new_column, new_type, using_expr,
                                            reverse_expr, settings, sync_function, sync_trigger)
   VALUES (rel, rel::text, kind, old_column, new_column, new_type, using_expr, reverse_expr,
-          ARRAY[pg_catalog.current_setting('TimeZone'), pg_catalog.current_setting('DateStyle'),
-                pg_catalog.current_setting('IntervalStyle')], '', '')
+          CASE WHEN kind = 'alter column type'   -- a rename converts nothing
+               THEN ARRAY[pg_catalog.current_setting('TimeZone'), pg_catalog.current_setting('DateStyle'),
+                          pg_catalog.current_setting('IntervalStyle')] END, '', '')
   RETURNING x.expansion_id INTO id;
   UPDATE safemigrate.expansions x
      SET sync_function = pg_catalog.quote_ident(nsp) || '.' || pg_catalog.quote_ident('safemigrate_sync_' || id::text),
@@ -1101,8 +1140,8 @@ BEGIN
       USING ERRCODE = 'object_not_in_prerequisite_state',
             DETAIL = CASE WHEN j.job_id IS NULL THEN 'No backfill job was created yet.'
                           ELSE pg_catalog.format('Backfill job %s is %s after %s rows.', j.job_id, j.status, j.rows_done) END,
-            HINT = CASE WHEN j.job_id IS NULL THEN pg_catalog.format('Run the expand procedure again.')
-                        ELSE pg_catalog.format('Finish it with CALL safemigrate.backfill_resume(%s), then contract.', j.job_id) END;
+            HINT = pg_catalog.format('Finish it with %s (the expand procedure again), then contract.',
+                                     safemigrate._expand_call(e));
   END IF;
   PERFORM safemigrate._require_no_new_default(e);
   -- Every row in sync, checked before the old column goes (its own transaction, without the table's lock):
@@ -1316,7 +1355,7 @@ BEGIN
     RAISE EXCEPTION 'expansion_id must not be NULL' USING ERRCODE = 'null_value_not_allowed';
   END IF;
   -- The lock of the table's expansions (as the expand procedures' steps take it), then the row.
-  PERFORM pg_catalog.pg_advisory_xact_lock(1936543085, x.relid::oid::int)
+  PERFORM safemigrate._expansion_xact_lock(x.relid::oid)
      FROM safemigrate.expansions x WHERE x.expansion_id = expand_abort.expansion_id;
   SELECT * INTO e FROM safemigrate.expansions x WHERE x.expansion_id = expand_abort.expansion_id FOR UPDATE;
   IF NOT FOUND THEN
@@ -1386,7 +1425,7 @@ CREATE VIEW safemigrate.expansion_status AS
              CASE p.status
                WHEN 'done' THEN pg_catalog.format('switch the application, then CALL safemigrate.contract(%s)', x.expansion_id)
                WHEN 'cancelled' THEN pg_catalog.format('CALL safemigrate.expand_abort(%s)', x.expansion_id)
-               ELSE pg_catalog.format('CALL safemigrate.backfill_resume(%s)', x.job_id)
+               ELSE safemigrate._expand_call(x)
              END
            WHEN 'expanded' THEN pg_catalog.format('switch the application, then CALL safemigrate.contract(%s)', x.expansion_id)
          END END AS next_step,

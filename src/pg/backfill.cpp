@@ -50,6 +50,7 @@
 #include "pg/backfill_fence.hpp"
 #include "pg/extract.hpp"
 #include "pg/guc.hpp"
+#include "pg/locking.hpp"
 
 #include "pg/postgres.hpp"
 
@@ -70,6 +71,7 @@ extern "C" {
 #include "pgstat.h"
 #include "storage/latch.h"
 #include "storage/lock.h"
+#include "storage/proc.h"
 #include "utils/acl.h"
 #include "utils/array.h"
 #include "catalog/objectaddress.h"
@@ -86,6 +88,7 @@ PG_FUNCTION_INFO_V1(safemigrate_backfill);
 PG_FUNCTION_INFO_V1(safemigrate_backfill_create);
 PG_FUNCTION_INFO_V1(safemigrate_backfill_resume);
 PG_FUNCTION_INFO_V1(safemigrate_require_own_transactions);
+PG_FUNCTION_INFO_V1(safemigrate_expansion_xact_lock);
 }
 
 #include "pg/compat.hpp"
@@ -100,6 +103,8 @@ namespace {
 constexpr int32 kAdvisoryClass = 1397571142;
 /* Its objsubid (field4): 1 and 2 are pg_advisory_lock(bigint) and (int, int), which any role may take. */
 constexpr uint16 kAdvisorySubid = 3;
+/* The objsubid of the lock of a table's expansions (safemigrate._expansion_xact_lock(), objid = the table). */
+constexpr uint16 kExpansionSubid = 4;
 /* A NOTICE with the job's progress at most this often. */
 constexpr long kProgressIntervalMs = 10000;
 /* How often a throttled job checks again. */
@@ -1406,22 +1411,32 @@ check_batch(Job *job)
 }
 
 /*
- * Rows of the table this backend's statistics count as updated so far, its
- * open (sub)transactions included; -1 when not counted (track_counts off).
+ * Rows of the tables rels (the table and its partitions or children: a
+ * partitioned table's own counters stay 0) this backend's statistics count as
+ * updated so far, its open (sub)transactions included; -1 when not counted
+ * (track_counts off).
  * Around a batch's UPDATE, more than the rows it updated means that a
  * trigger (an AFTER trigger too), a rule or the set_clause updated the table
  * itself, which the batch cannot see: key_may_move() only knows BEFORE row
  * triggers, and the count of moved keys only the batch's own rows.
  */
 int64
-updates_counted(Oid relid)
+updates_counted(List *rels)
 {
-	PgStat_TableStatus *t = find_tabstat_entry(relid);
-	if (t == NULL)
+	if (!pgstat_track_counts)
 		return -1;
-	int64 n = t->t_counts.t_tuples_updated;
-	for (PgStat_TableXactStatus *x = t->trans; x != NULL; x = x->upper)
-		n += x->tuples_updated;
+	int64 n = 0;
+	ListCell *lc;
+	foreach (lc, rels)
+	{
+		/* A partitioned table's updates are counted on its leaf partitions. */
+		PgStat_TableStatus *t = find_tabstat_entry(lfirst_oid(lc));
+		if (t == NULL)
+			continue;
+		n += t->t_counts.t_tuples_updated;
+		for (PgStat_TableXactStatus *x = t->trans; x != NULL; x = x->upper)
+			n += x->tuples_updated;
+	}
 	return n;
 }
 
@@ -1452,7 +1467,9 @@ run_batch(void *arg)
 	/* The table's lock first (until the batch commits), then the checks it keeps valid for the batch. */
 	LockRelationOid(job->relid, RowExclusiveLock);
 	check_batch(job);
-	int64 updates_before = updates_counted(job->relid);
+	/* (the list once per batch: key_may_move() has just walked and locked the same tree) */
+	List *counted = find_all_inheritors(job->relid, NoLock, NULL);
+	int64 updates_before = updates_counted(counted);
 	if (job->nkeys > 0)
 	{
 		int n = job->nkeys;
@@ -1553,7 +1570,7 @@ run_batch(void *arg)
 		b->updated = SPI_processed;
 	}
 	SPI_freetuptable(SPI_tuptable);
-	int64 updates_after = updates_counted(job->relid);
+	int64 updates_after = updates_counted(counted);
 	if (updates_after >= 0)
 		b->other_updates = updates_after - Max(updates_before, 0) - (int64) b->updated;
 }
@@ -1992,6 +2009,52 @@ prepare_run(void *arg)
 	MemoryContextSwitchTo(old);
 }
 
+/*
+ * The job of an open expansion runs under the TimeZone, DateStyle and
+ * IntervalStyle of the expand call (the expand procedure sets them for its
+ * run): under others, a conversion (timestamp to timestamptz, text to date)
+ * would give other values, which a two-way sync trigger would even copy back
+ * into the old column.  A run in a session with other settings is refused.
+ */
+void
+require_expansion_settings(int64 id)
+{
+	Oid types[1] = {INT8OID};
+	Datum values[1] = {Int64GetDatum(id)};
+	exec_pinned("SELECT x.expansion_id, "
+				"       format('TimeZone %s, DateStyle %s, IntervalStyle %s', x.settings[1], x.settings[2], "
+				"              x.settings[3]), "
+				"       format('TimeZone %s, DateStyle %s, IntervalStyle %s', current_setting('TimeZone'), "
+				"              current_setting('DateStyle'), current_setting('IntervalStyle')), "
+				"       safemigrate._expand_call(x) "
+				"  FROM safemigrate.expansions x "
+				" WHERE x.job_id = $1 AND x.status NOT IN ('contracted', 'aborted') AND x.settings IS NOT NULL "
+				"   AND x.settings IS DISTINCT FROM ARRAY[current_setting('TimeZone'), current_setting('DateStyle'), "
+				"                                         current_setting('IntervalStyle')] "
+				" LIMIT 1",
+				1, types, values, NULL, true);
+	if (SPI_processed == 0)
+	{
+		SPI_freetuptable(SPI_tuptable);
+		return;
+	}
+	HeapTuple tup = SPI_tuptable->vals[0];
+	TupleDesc desc = SPI_tuptable->tupdesc;
+	int32 expansion = get_int32(tup, desc, 1);
+	char *recorded = get_text(tup, desc, 2);
+	char *current = get_text(tup, desc, 3);
+	char *call = get_text(tup, desc, 4);
+	ereport(ERROR,
+			(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+			 errmsg("backfill job " INT64_FORMAT " of expansion %d must run under the settings of the expand call", id,
+					expansion),
+			 errdetail("The expand call recorded %s; this session has %s. The conversion would give other values.",
+					   recorded, current),
+			 errhint("Run the expand procedure again (%s): it runs the backfill under the recorded settings. Or SET "
+					 "them in this session first.",
+					 call)));
+}
+
 /* Run (or resume) a job.  SPI is connected non-atomically. */
 void
 run_job(int64 id)
@@ -2015,6 +2078,7 @@ run_job(int64 id)
 					1, types, values, NULL, false);
 		commit();
 	}
+	require_expansion_settings(id);
 	LockAcquireResult got = LockAcquire(&tag, ExclusiveLock, true, true);
 	if (got == LOCKACQUIRE_NOT_AVAIL)
 		ereport(ERROR, (errcode(ERRCODE_OBJECT_IN_USE),
@@ -2153,5 +2217,56 @@ safemigrate_require_own_transactions(PG_FUNCTION_ARGS)
 						errdetail("It commits between its steps, so that no step holds a lock for long."),
 						errhint("Run CALL %s(...) on its own, outside BEGIN ... COMMIT and not from a function.", what)));
 	}
+	PG_RETURN_VOID();
+}
+
+/*
+ * safemigrate._expansion_xact_lock(relid oid): the lock of a table's
+ * expansions, until the end of the transaction, which the expand procedures,
+ * contract() and expand_abort() take (one at a time per table).  An advisory
+ * lock tag with objsubid 4 (SQL's pg_advisory_lock() takes 1 or 2 only, so
+ * that no other role can hold it and block them), waited for at most the
+ * effective lock timeout (the session's lock_timeout when lower than
+ * safemigrate.lock_timeout): then 55P03.  Only the table's owner may take it
+ * (the expand procedures alter the table); a table that is gone is no one's.
+ *
+ * C-style frame; may ereport.
+ */
+extern "C" Datum
+safemigrate_expansion_xact_lock(PG_FUNCTION_ARGS)
+{
+	Oid relid = PG_GETARG_OID(0);
+	char *volatile name = qualified_name(relid);
+	if (name != NULL && !pg_class_ownercheck(relid, GetUserId()))
+		ereport(ERROR, (errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+						errmsg("must be owner of table %s to lock its expansions", name)));
+	LOCKTAG tag;
+	SET_LOCKTAG_ADVISORY(tag, MyDatabaseId, (uint32) kAdvisoryClass, (uint32) relid, kExpansionSubid);
+	const int timeout = sm_effective_lock_timeout();
+	const int saved = LockTimeout;
+	MemoryContext cxt = CurrentMemoryContext;
+	LockTimeout = timeout;
+	PG_TRY();
+	{
+		(void) LockAcquire(&tag, ExclusiveLock, false, false);
+	}
+	PG_CATCH();
+	{
+		LockTimeout = saved;
+		MemoryContextSwitchTo(cxt);
+		ErrorData *edata = CopyErrorData();
+		if (edata->sqlerrcode != ERRCODE_LOCK_NOT_AVAILABLE)
+			PG_RE_THROW();
+		FlushErrorState();
+		ereport(ERROR, (errcode(ERRCODE_LOCK_NOT_AVAILABLE),
+						errmsg("could not lock the expansions of table %s within %d ms",
+							   name != NULL ? name : psprintf("%u", relid), timeout),
+						errdetail("Another session runs an expand procedure, contract() or expand_abort() on the "
+								  "table, and holds the lock for its step."),
+						errhint("Call it again once that step is done (or raise lock_timeout or "
+								"safemigrate.lock_timeout).")));
+	}
+	PG_END_TRY();
+	LockTimeout = saved;
 	PG_RETURN_VOID();
 }
