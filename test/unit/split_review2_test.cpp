@@ -168,3 +168,33 @@ TEST(SplitReview2, InlineConstraintsOfAddColumnAreNamedFirst)
 }
 
 } // namespace
+
+namespace {
+
+TEST(SplitReview2, WithADropOnlyNamesGivenAreCompared)
+{
+	// The drop frees t_a_check: PostgreSQL names the unnamed CHECK t_a_check, and t_a_check1 is free.
+	Subcommand drop;
+	drop.kind = AlterKind::DropConstraint;
+	drop.name = "t_a_check";
+	Subcommand unnamed = constraint(ConstraintKind::Check, "a");
+	Subcommand named = constraint(ConstraintKind::Check, "a", "t_a_check1");
+	Subcommand subs[] = {drop, unnamed, named};
+	Statement s = alter(subs, 3, "ALTER TABLE t DROP CONSTRAINT t_a_check, ADD CHECK (a > 0), ADD CONSTRAINT t_a_check1 CHECK (a < 9)");
+	std::string_view existing[] = {"t_a_check"};
+	s.constraint_names = existing;
+	s.nconstraint_names = 1;
+	Verdict v = evaluate(s, Settings{});
+	EXPECT_EQ(v.action, Action::Reject); // judged as usual (a drop before a validation: not split)
+	EXPECT_EQ(v.reason.find(kRefused), std::string::npos);
+
+	// A name given twice is refused all the same.
+	Subcommand twice[] = {drop, named, named};
+	EXPECT_EQ(evaluate(alter(twice, 3, "ALTER TABLE t DROP CONSTRAINT t_a_check, ADD CONSTRAINT t_a_check1 CHECK (a < 9), "
+									   "ADD CONSTRAINT t_a_check1 CHECK (a < 9)"),
+					   Settings{})
+				  .action,
+			  Action::Allow);
+}
+
+} // namespace

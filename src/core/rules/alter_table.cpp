@@ -248,7 +248,8 @@ free_constraint_name(const Ctx &x, std::string_view name1, std::string_view name
  * What PostgreSQL refuses when it names the statement's constraints, before
  * it builds anything: a second primary key, a name given twice, a name
  * given that an earlier constraint of the statement was given or chose, an
- * index name a relation of the schema has.  Split into steps, the first
+ * index name a relation of the schema has (not when the statement drops a
+ * constraint or a column, which may free it).  Split into steps, the first
  * part would be committed before the step that fails.  The names are
  * followed in the order PostgreSQL 15 chooses them (ATParseTransformCmd):
  * USING INDEX constraints; then the index-backed ones, those of each ADD
@@ -292,7 +293,9 @@ names_refused(const Statement &stmt, bool drops, std::string &error)
 						  : "constraint \"" + n + "\" for relation \"" + rel + "\" already exists";
 			return false;
 		}
-		names.push_back(n);
+		/* (a drop may free a name: what PostgreSQL chooses then is not known here, only names given count) */
+		if (!explicit_name.empty() || !drops)
+			names.push_back(n);
 		return true;
 	};
 	auto index_backed = [](ConstraintKind k) {
