@@ -363,7 +363,9 @@ decide(const Statement &stmt, const Assessments &rows, const Settings &settings)
 		{
 			v.safe_steps = std::move(*plan);
 			v.hint += "  The whole statement, split into steps each in its own transaction: " +
-					  join_steps(v.safe_steps);
+					  join_steps(v.safe_steps) +
+					  "  A step that fails leaves the steps before it committed (PostgreSQL's pass order: a new "
+					  "column or a type change before a validation).";
 			all_rewritable = settings.mode == Mode::Enforce && settings.rewrite && stmt.top_level &&
 							 !stmt.in_transaction_block;
 		}

@@ -159,6 +159,14 @@ enum class ConstraintKind
 	Exclusion,
 };
 
+/* An inline constraint of ADD COLUMN, for the names the statement's constraints get. */
+struct InlineConstraint
+{
+	ConstraintKind kind = ConstraintKind::None;
+	std::string_view name;	 /* CONSTRAINT name as written, "" when PostgreSQL chooses it */
+	std::string_view middle; /* the default name's middle part: the column; a CHECK's only column, or "" */
+};
+
 /* Facts of one ALTER TABLE subcommand. */
 struct Subcommand
 {
@@ -178,6 +186,8 @@ struct Subcommand
 	std::string_view default_text;	 /* the default expression as written */
 	bool default_from_domain = false; /* no DEFAULT of its own: the column type's (a domain's) default */
 	ConstraintKind inline_constraint = ConstraintKind::None; /* strongest inline constraint */
+	const InlineConstraint *inline_constraints = nullptr;	 /* every inline constraint, in the written order */
+	int ninline_constraints = 0;
 
 	/* ADD CONSTRAINT (and inline constraints of ADD COLUMN) */
 	ConstraintKind constraint = ConstraintKind::None;
@@ -195,6 +205,8 @@ struct Subcommand
 											the same statement adds, "" if none */
 	bool table_has_primary_key = false;	 /* ADD PRIMARY KEY: the table already has one */
 	bool name_taken = false;			 /* ADD UNIQUE / PRIMARY KEY: a constraint of the table has its name */
+	bool index_name_taken = false;		 /* ADD UNIQUE / PRIMARY KEY with a name: a relation of the table's
+											schema has it (the index cannot be created) */
 	std::string_view pg_error;			 /* PostgreSQL refuses the subcommand itself (a column or type that does
 											not exist): its message; the statement is left to PostgreSQL */
 	bool missing_noop = false;			 /* ... IF EXISTS on a column that does not exist: nothing to do */

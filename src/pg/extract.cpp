@@ -100,6 +100,7 @@ namespace {
 
 using core::AlterKind;
 using core::ConstraintKind;
+using core::InlineConstraint;
 using core::LockMode;
 using core::RelationFacts;
 using core::RelationKind;
@@ -972,9 +973,27 @@ extract_add_column(Oid relid, ColumnDef *def, Subcommand *c)
 
 	Node *raw_default = def->raw_default;
 	ListCell *lc;
+	/* Every inline constraint with its name, or what PostgreSQL's name for it is made of. */
+	InlineConstraint *inl = (InlineConstraint *) palloc(sizeof(InlineConstraint) * Max(list_length(def->constraints), 1));
+	int ninl = 0;
 	foreach (lc, def->constraints)
 	{
 		Constraint *con = (Constraint *) lfirst(lc);
+		if (constraint_kind(con->contype) != ConstraintKind::None)
+		{
+			InlineConstraint *ic = new (&inl[ninl++]) InlineConstraint();
+			ic->kind = constraint_kind(con->contype);
+			if (con->conname != NULL)
+				ic->name = con->conname;
+			ic->middle = def->colname;
+			if (con->contype == CONSTR_CHECK)
+			{
+				/* AddRelationNewConstraints(): the column only when the expression uses exactly one */
+				List *refs = NIL;
+				(void) column_names_walker(con->raw_expr, &refs);
+				ic->middle = list_length(refs) == 1 ? (const char *) linitial(refs) : "";
+			}
+		}
 		switch (con->contype)
 		{
 			case CONSTR_DEFAULT:
@@ -1002,6 +1021,8 @@ extract_add_column(Oid relid, ColumnDef *def, Subcommand *c)
 		if (k == ConstraintKind::ForeignKey)
 			c->other = facts_for_rangevar(con->pktable);
 	}
+	c->inline_constraints = inl;
+	c->ninline_constraints = ninl;
 
 	if (raw_default != NULL)
 	{
@@ -1793,6 +1814,9 @@ extract_add_constraint(Oid relid, Constraint *con, Subcommand *c)
 				c->table_has_primary_key = con->contype == CONSTR_PRIMARY && primary_key_attnums(relid, pk) > 0;
 				c->name_taken = con->conname != NULL &&
 								OidIsValid(get_relation_constraint_oid(relid, con->conname, true));
+				/* DefineIndex(): the index takes the name, which no relation of the schema may have */
+				c->index_name_taken = con->conname != NULL && !c->using_index &&
+									  OidIsValid(get_relname_relid(con->conname, get_rel_namespace(relid)));
 			}
 			if (keys != NIL)
 			{

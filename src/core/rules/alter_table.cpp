@@ -245,6 +245,129 @@ free_constraint_name(const Ctx &x, std::string_view name1, std::string_view name
 }
 
 /*
+ * What PostgreSQL refuses when it names the statement's constraints, before
+ * it builds anything: a second primary key, a name given twice, a name
+ * given that an earlier constraint of the statement was given or chose, an
+ * index name a relation of the schema has (not when the statement drops a
+ * constraint or a column, which may free it).  Split into steps, the first
+ * part would be committed before the step that fails.  The names are
+ * followed in the order PostgreSQL 15 chooses them (ATParseTransformCmd):
+ * USING INDEX constraints; then the index-backed ones, those of each ADD
+ * COLUMN first (queued in its pass), then the table constraints in the
+ * statement's order; then the CHECKs and FOREIGN KEYs the same way (an ADD
+ * COLUMN's CHECKs before its REFERENCES).  Returns the subcommand and
+ * PostgreSQL's message, or -1.
+ */
+int
+names_refused(const Statement &stmt, bool drops, std::string &error)
+{
+	std::vector<std::string> names; /* the names the statement's constraints got so far */
+	auto seen = [&](const std::string &n) { return std::find(names.begin(), names.end(), n) != names.end(); };
+	auto generated = [&](std::string_view name2, const std::string &label) {
+		std::string n = default_name(stmt.relation.name, name2, label);
+		for (int i = 1; (seen(n) || constraint_name_taken(stmt, n)) && i < 1000; ++i)
+			n = default_name(stmt.relation.name, name2, label + std::to_string(i));
+		return n;
+	};
+	std::string rel(stmt.relation.name);
+	int pks = 0;
+	for (int i = 0; i < stmt.nsubcommands; ++i)
+	{
+		const Subcommand &c = stmt.subcommands[i];
+		if (c.kind == AlterKind::AddConstraint && c.constraint == ConstraintKind::PrimaryKey)
+			++pks;
+		for (int k = 0; c.kind == AlterKind::AddColumn && k < c.ninline_constraints; ++k)
+			pks += c.inline_constraints[k].kind == ConstraintKind::PrimaryKey;
+		if (pks > 1)
+		{
+			error = "multiple primary keys for table \"" + rel + "\" are not allowed";
+			return i;
+		}
+	}
+	/* One name: false (and the error) when PostgreSQL refuses it. */
+	auto take = [&](std::string_view explicit_name, const std::string &chosen, bool index) {
+		std::string n = explicit_name.empty() ? chosen : std::string(explicit_name);
+		if (!explicit_name.empty() && seen(n))
+		{
+			error = index ? "relation \"" + n + "\" already exists"
+						  : "constraint \"" + n + "\" for relation \"" + rel + "\" already exists";
+			return false;
+		}
+		/* (a drop may free a name: what PostgreSQL chooses then is not known here, only names given count) */
+		if (!explicit_name.empty() || !drops)
+			names.push_back(n);
+		return true;
+	};
+	auto index_backed = [](ConstraintKind k) {
+		return k == ConstraintKind::PrimaryKey || k == ConstraintKind::Unique || k == ConstraintKind::Exclusion;
+	};
+	/* Pass by pass: 7 USING INDEX, 8 index-backed, 9 CHECK and FOREIGN KEY. */
+	for (int pass = 7; pass <= 9; ++pass)
+	{
+		for (int i = 0; pass != 7 && i < stmt.nsubcommands; ++i)
+		{
+			const Subcommand &c = stmt.subcommands[i];
+			if (c.kind != AlterKind::AddColumn)
+				continue;
+			/* transformAlterTableStmt(): its CHECKs, then its FOREIGN KEYs */
+			for (ConstraintKind want : {ConstraintKind::Check, ConstraintKind::ForeignKey, ConstraintKind::None})
+				for (int k = 0; k < c.ninline_constraints; ++k)
+				{
+					const InlineConstraint &ic = c.inline_constraints[k];
+					bool here = pass == 8 ? index_backed(ic.kind) && want == ConstraintKind::None : ic.kind == want;
+					if (!here || ic.kind == ConstraintKind::None)
+						continue;
+					std::string label = ic.kind == ConstraintKind::Check		 ? "check"
+										: ic.kind == ConstraintKind::ForeignKey ? "fkey"
+										: ic.kind == ConstraintKind::PrimaryKey ? "pkey"
+										: ic.kind == ConstraintKind::Unique		 ? "key"
+																				 : "excl";
+					if (!take(ic.name, ic.name.empty() ? generated(ic.kind == ConstraintKind::PrimaryKey ? "" : ic.middle, label) : "",
+							  index_backed(ic.kind)))
+						return i;
+				}
+		}
+		for (int i = 0; i < stmt.nsubcommands; ++i)
+		{
+			const Subcommand &c = stmt.subcommands[i];
+			if (c.kind != AlterKind::AddConstraint || !c.pg_error.empty())
+				continue;
+			bool pk = c.constraint == ConstraintKind::PrimaryKey;
+			int p = c.using_index ? 7 : index_backed(c.constraint) ? 8 : 9;
+			if (p != pass || c.constraint == ConstraintKind::None)
+				continue;
+			if (c.using_index)
+			{
+				if (!c.name.empty() && !take(c.name, "", false))
+					return i;
+				continue;
+			}
+			if (index_backed(c.constraint) && !c.name.empty() && c.index_name_taken && !drops)
+			{
+				error = "relation \"" + std::string(c.name) + "\" already exists";
+				return i;
+			}
+			std::string chosen;
+			if (c.name.empty() && index_backed(c.constraint))
+			{
+				/* ChooseIndexName(): free in the schema, then numbered on past the statement's own names */
+				chosen = !c.free_index_name.empty() ? std::string(c.free_index_name)
+													: default_name(stmt.relation.name, pk ? "" : c.name_columns, pk ? "pkey" : "key");
+				for (int k = 1; seen(chosen) && k < 1000; ++k)
+					chosen = default_name(stmt.relation.name, pk ? "" : c.name_columns,
+										  (pk ? "pkey" : "key") + std::to_string(k));
+			}
+			else if (c.name.empty())
+				chosen = generated(c.name_columns_known ? c.name_columns : c.first_column,
+								   c.constraint == ConstraintKind::Check ? "check" : "fkey");
+			if (!take(c.name, chosen, index_backed(c.constraint)))
+				return i;
+		}
+	}
+	return -1;
+}
+
+/*
  * A NOT VALID constraint with the subcommand's definition that an earlier,
  * interrupted run of the same statement left: the one named as the statement
  * names it, or (the statement names none) one named as PostgreSQL would have
@@ -1240,6 +1363,19 @@ classify_alter_table(const Statement &stmt, Assessments &out)
 			return;
 		}
 	}
+	/* The subcommands against each other: what PostgreSQL refuses when it names their constraints. */
+	if (stmt.nsubcommands > 1 || (stmt.nsubcommands == 1 && stmt.subcommands[0].ninline_constraints > 1))
+	{
+		std::string error;
+		int i = names_refused(stmt, drops, error);
+		if (i >= 0)
+		{
+			Assessment &a = add_row(out, subcommand_command(stmt.subcommands[i]), rel, lock);
+			a.subcommand = i;
+			a.reason = "PostgreSQL rejects the statement: " + error;
+			return;
+		}
+	}
 
 	/* A subcommand that recurses to inheritance children is judged with their size too. */
 	const RelationFacts family = with_children(rel);
@@ -1263,7 +1399,36 @@ classify_alter_table(const Statement &stmt, Assessments &out)
 		Assessments &rows = per[i];
 		bool to_children = !stmt.only && rel.kind == RelationKind::Table && rel.nchildren > 0 && recurses(c, rel);
 		Ctx x{stmt, c, to_children ? family : rel, lock, prefix, texts ? parts->parts[i] : std::string(), &chosen};
+		/*
+		 * An ADD COLUMN runs as it is, as a step before the constraints: its
+		 * inline constraints get their names first (PostgreSQL queues them
+		 * ahead of the statement's table constraints, CHECKs before
+		 * REFERENCES, in their pass), the names the other steps must not choose.
+		 */
+		if (c.kind == AlterKind::AddColumn)
+			for (ConstraintKind want : {ConstraintKind::PrimaryKey, ConstraintKind::Check, ConstraintKind::ForeignKey})
+				for (int k = 0; k < c.ninline_constraints; ++k)
+				{
+					const InlineConstraint &ic = c.inline_constraints[k];
+					bool index = ic.kind == ConstraintKind::PrimaryKey || ic.kind == ConstraintKind::Unique ||
+								 ic.kind == ConstraintKind::Exclusion;
+					if (!(want == ConstraintKind::PrimaryKey ? index : ic.kind == want))
+						continue;
+					if (!ic.name.empty())
+						chosen.emplace_back(ic.name);
+					else
+						(void) free_constraint_name(x, rel.name,
+													ic.kind == ConstraintKind::PrimaryKey ? std::string_view() : ic.middle,
+													ic.kind == ConstraintKind::Check		 ? "check"
+													: ic.kind == ConstraintKind::ForeignKey ? "fkey"
+													: ic.kind == ConstraintKind::PrimaryKey ? "pkey"
+													: ic.kind == ConstraintKind::Unique		 ? "key"
+																							 : "excl");
+				}
 		classify_subcommand(x, rows);
+		/* A name the statement gives: not one a later step may choose. */
+		if (c.kind == AlterKind::AddConstraint && !c.name.empty())
+			chosen.emplace_back(c.name);
 		Assessment &main = rows.front();
 		main.subcommand = i;
 		main.pass = alter_pass(c);
