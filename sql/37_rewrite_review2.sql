@@ -1,6 +1,6 @@
 -- Findings of the fifth review of the ALTER TABLE rewrites (session 11):
--- what PostgreSQL refuses when it names the statement's constraints is left
--- to it, the names an ADD COLUMN's inline constraints take, and what a split
+-- what PostgreSQL refuses when it names the statement's constraints is not
+-- split (judged as usual: refused on these big tables), the names an ADD COLUMN's inline constraints take, and what a split
 -- leaves committed when a later step fails.
 SET safemigrate.small_table_rows = 0;
 \set VERBOSITY terse
@@ -13,7 +13,8 @@ CREATE INDEX f1_taken ON f1_other (y);
 ANALYZE f1;
 
 -- 1. Statements PostgreSQL refuses as a whole when it names their
--- constraints run as they are: its error at once, nothing built or committed.
+-- constraints are not split: judged as usual (refused here), nothing built or
+-- committed.
 -- two primary keys
 ALTER TABLE f1 ADD PRIMARY KEY (id), ADD PRIMARY KEY (a);
 -- the same name twice
@@ -85,7 +86,18 @@ UPDATE f3 SET a = 5 WHERE id = 5;
 ALTER TABLE f3 VALIDATE CONSTRAINT a_pos;
 SELECT conname, convalidated FROM pg_constraint WHERE conrelid = 'f3'::regclass;
 
+-- 4. An inline UNIQUE is judged whatever comes after it (a REFERENCES after it
+-- hid the index build), and a statement predicted to be refused by its names is
+-- judged, not run as is: an ADD COLUMN IF NOT EXISTS of a column the table has
+-- skips its inline PRIMARY KEY, so PostgreSQL would build the second key.
+CREATE TABLE f4 (id int, a int);
+INSERT INTO f4 SELECT g, g FROM generate_series(1, 30) g;
+ANALYZE f4;
+ALTER TABLE f4 ADD COLUMN b int UNIQUE REFERENCES f2_ref (x);
+ALTER TABLE f4 ADD COLUMN IF NOT EXISTS id int PRIMARY KEY, ADD PRIMARY KEY (a);
+SELECT count(*) AS constraints FROM pg_constraint WHERE conrelid = 'f4'::regclass;
+
 SET safemigrate.mode = off;
 DROP SCHEMA alone CASCADE;
-DROP TABLE f1, f1_other, f2, f3, f2_ref;
+DROP TABLE f1, f1_other, f2, f3, f4, f2_ref;
 RESET safemigrate.mode;

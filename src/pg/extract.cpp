@@ -1015,8 +1015,20 @@ extract_add_column(Oid relid, ColumnDef *def, Subcommand *c)
 		ConstraintKind k = constraint_kind(con->contype);
 		if (k == ConstraintKind::None)
 			continue;
-		/* The most expensive inline constraint decides: FK/index build over CHECK. */
-		if (c->inline_constraint == ConstraintKind::None || k != ConstraintKind::Check)
+		/*
+		 * The most expensive inline constraint decides: an index build over a
+		 * foreign key's validation (on a new column it may read nothing) over
+		 * a CHECK, whatever their order.
+		 */
+		auto rank = [](ConstraintKind kind) {
+			return kind == ConstraintKind::PrimaryKey || kind == ConstraintKind::Unique ||
+						   kind == ConstraintKind::Exclusion
+					   ? 3
+				   : kind == ConstraintKind::ForeignKey ? 2
+				   : kind == ConstraintKind::Check		? 1
+														: 0;
+		};
+		if (rank(k) > rank(c->inline_constraint))
 			c->inline_constraint = k;
 		if (k == ConstraintKind::ForeignKey)
 			c->other = facts_for_rangevar(con->pktable);

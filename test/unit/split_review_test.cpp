@@ -168,9 +168,9 @@ TEST(SplitReview, UnnamedConstraintsGetPostgresNamesInPassOrder)
 	EXPECT_EQ(vr.safe_steps[2], "ALTER TABLE t ADD CONSTRAINT t_v_check1 CHECK (v > 0) NOT VALID;");
 }
 
-TEST(SplitReview, WhatPostgresRejectsAtOnceIsLeftToIt)
+TEST(SplitReview, WhatPostgresRejectsAtOnceIsNeverRewritten)
 {
-	// A second primary key: PostgreSQL's 42P16 before any index is built, not a unique index built first.
+	// A second primary key (PostgreSQL's 42P16): not rewritten into a unique index built first; judged, refused here.
 	Subcommand pk;
 	pk.kind = AlterKind::AddConstraint;
 	pk.constraint = ConstraintKind::PrimaryKey;
@@ -181,8 +181,9 @@ TEST(SplitReview, WhatPostgresRejectsAtOnceIsLeftToIt)
 	pk.table_has_primary_key = true;
 	Statement s = alter(&pk, 1, "ALTER TABLE t ADD PRIMARY KEY (k)");
 	Verdict v = evaluate(s, Settings{});
-	EXPECT_EQ(v.action, Action::Allow);
-	EXPECT_EQ(v.reason, "PostgreSQL rejects the statement: multiple primary keys for table \"t\" are not allowed");
+	EXPECT_EQ(v.action, Action::Reject);
+	EXPECT_NE(v.hint.find("multiple primary keys for table \"t\" are not allowed"), std::string::npos);
+	EXPECT_TRUE(v.safe_steps.empty());
 
 	// ... unless the statement drops a constraint first (the old key, maybe): judged as usual.
 	Subcommand drop;
@@ -201,8 +202,8 @@ TEST(SplitReview, WhatPostgresRejectsAtOnceIsLeftToIt)
 	uq.name_taken = true;
 	Statement u = alter(&uq, 1, "ALTER TABLE t ADD CONSTRAINT t_x UNIQUE (id)");
 	Verdict vu = evaluate(u, Settings{});
-	EXPECT_EQ(vu.action, Action::Allow);
-	EXPECT_EQ(vu.reason, "PostgreSQL rejects the statement: constraint \"t_x\" for relation \"t\" already exists");
+	EXPECT_EQ(vu.action, Action::Reject);
+	EXPECT_NE(vu.hint.find("constraint \"t_x\" for relation \"t\" already exists"), std::string::npos);
 	uq.name_taken = false;
 	EXPECT_EQ(evaluate(u, Settings{}).action, Action::Rewrite);
 }

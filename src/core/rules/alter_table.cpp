@@ -1331,11 +1331,16 @@ classify_alter_table(const Statement &stmt, Assessments &out)
 
 	/*
 	 * PostgreSQL refuses a subcommand itself (a column or type that does not
-	 * exist, a second primary key, a constraint name the table has): the
-	 * statement is left to it, whole (ALTER TABLE is atomic), and it fails
-	 * before it builds anything.  A statement that also drops a constraint
-	 * or a column may free the key or the name: judged as usual.
+	 * exist, as the catalog says): the statement is left to it, whole
+	 * (ALTER TABLE is atomic).  What PostgreSQL would refuse by the names it
+	 * chooses (a second primary key, a constraint name taken, by the table
+	 * or by another subcommand) is a prediction: the statement is judged as
+	 * usual but never rewritten or split (a step would commit before the
+	 * one PostgreSQL refuses), so a wrong prediction is a refusal, never a
+	 * blocking statement let through.  A statement that also drops a
+	 * constraint or a column may free the key or the name: judged as usual.
 	 */
+	std::string predicted;
 	bool drops = false;
 	for (int i = 0; i < stmt.nsubcommands; ++i)
 		drops |= stmt.subcommands[i].kind == AlterKind::DropConstraint ||
@@ -1349,11 +1354,12 @@ classify_alter_table(const Statement &stmt, Assessments &out)
 			std::string name = !c.name.empty()
 								   ? std::string(c.name)
 								   : texts ? unquoted(constraint_name_of(parts->parts[i])) : std::string();
-			if (c.constraint == ConstraintKind::PrimaryKey && c.table_has_primary_key)
-				error = "multiple primary keys for table \"" + std::string(rel.name) + "\" are not allowed";
-			else if ((c.constraint == ConstraintKind::PrimaryKey || c.constraint == ConstraintKind::Unique) &&
+			if (predicted.empty() && c.constraint == ConstraintKind::PrimaryKey && c.table_has_primary_key)
+				predicted = "multiple primary keys for table \"" + std::string(rel.name) + "\" are not allowed";
+			else if (predicted.empty() &&
+					 (c.constraint == ConstraintKind::PrimaryKey || c.constraint == ConstraintKind::Unique) &&
 					 c.name_taken && !name.empty())
-				error = "constraint \"" + name + "\" for relation \"" + std::string(rel.name) + "\" already exists";
+				predicted = "constraint \"" + name + "\" for relation \"" + std::string(rel.name) + "\" already exists";
 		}
 		if (!error.empty())
 		{
@@ -1367,14 +1373,8 @@ classify_alter_table(const Statement &stmt, Assessments &out)
 	if (stmt.nsubcommands > 1 || (stmt.nsubcommands == 1 && stmt.subcommands[0].ninline_constraints > 1))
 	{
 		std::string error;
-		int i = names_refused(stmt, drops, error);
-		if (i >= 0)
-		{
-			Assessment &a = add_row(out, subcommand_command(stmt.subcommands[i]), rel, lock);
-			a.subcommand = i;
-			a.reason = "PostgreSQL rejects the statement: " + error;
-			return;
-		}
+		if (names_refused(stmt, drops, error) >= 0 && predicted.empty())
+			predicted = error;
 	}
 
 	/* A subcommand that recurses to inheritance children is judged with their size too. */
@@ -1518,6 +1518,18 @@ classify_alter_table(const Statement &stmt, Assessments &out)
 					"own.  " + (column_row.violates() ? main.hint : run_instead(main.safe_sql) +
 														 "  Each in its own transaction.");
 	}
+	/* PostgreSQL would refuse the statement (predicted above): no step of it is run on its own. */
+	if (!predicted.empty())
+		for (Assessments &rows : per)
+		{
+			Assessment &main = rows.front();
+			if (!main.violates())
+				continue;
+			main.steps_ok = false;
+			main.rewritable = false;
+			main.safe_sql.clear();
+			main.hint = "PostgreSQL would refuse the statement as written (" + predicted + "): fix it, then run it again.";
+		}
 	for (Assessments &rows : per)
 		for (Assessment &row : rows)
 			out.push_back(std::move(row));
