@@ -95,6 +95,12 @@ INSERT INTO f4 SELECT g, g FROM generate_series(1, 30) g;
 ANALYZE f4;
 ALTER TABLE f4 ADD COLUMN b int UNIQUE REFERENCES f2_ref (x);
 ALTER TABLE f4 ADD COLUMN IF NOT EXISTS id int PRIMARY KEY, ADD PRIMARY KEY (a);
+-- an unnamed USING INDEX constraint takes the index's name: the CHECK of that
+-- name is refused by PostgreSQL, so the statement is not split
+SET safemigrate.mode = off;
+CREATE UNIQUE INDEX f4_a_ui ON f4 (a);
+RESET safemigrate.mode;
+ALTER TABLE f4 ADD UNIQUE USING INDEX f4_a_ui, ADD CONSTRAINT f4_a_ui CHECK (a > 0);
 SELECT count(*) AS constraints FROM pg_constraint WHERE conrelid = 'f4'::regclass;
 
 SET safemigrate.mode = off;

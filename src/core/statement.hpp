@@ -193,6 +193,7 @@ struct Subcommand
 	ConstraintKind constraint = ConstraintKind::None;
 	bool not_valid = false;
 	bool using_index = false;
+	std::string_view using_index_name; /* USING INDEX: the index (an unnamed constraint takes its name) */
 	std::string_view columns;			 /* constraint column list as written, "a, b" */
 	std::string_view first_column;		 /* first column of the constraint (for names) */
 	bool pk_columns_nullable = false;	 /* PRIMARY KEY on columns not yet NOT NULL: SET NOT NULL scans */

@@ -1729,6 +1729,8 @@ extract_add_constraint(Oid relid, Constraint *con, Subcommand *c)
 	c->constraint = constraint_kind(con->contype);
 	c->not_valid = con->skip_validation;
 	c->using_index = con->indexname != NULL;
+	if (con->indexname != NULL)
+		c->using_index_name = con->indexname;
 	if (con->conname != NULL)
 		c->name = con->conname;
 

@@ -338,7 +338,9 @@ names_refused(const Statement &stmt, bool drops, std::string &error)
 				continue;
 			if (c.using_index)
 			{
-				if (!c.name.empty() && !take(c.name, "", false))
+				/* (an unnamed one takes the index's name) */
+				std::string_view name = !c.name.empty() ? c.name : c.using_index_name;
+				if (!name.empty() && !take(name, "", false))
 					return i;
 				continue;
 			}
