@@ -1745,6 +1745,26 @@ pause_between_batches(Job *job)
 	}
 }
 
+/*
+ * How to go on with a job that failed: its expansion's expand procedure,
+ * which runs it under the settings it recorded, or backfill_resume().
+ * C-style frame; may ereport.
+ */
+char *
+resume_call(int64 id)
+{
+	Oid types[1] = {INT8OID};
+	Datum values[1] = {Int64GetDatum(id)};
+	exec_pinned("SELECT safemigrate._expand_call(x) FROM safemigrate.expansions x "
+				" WHERE x.job_id = $1 AND x.status NOT IN ('contracted', 'aborted') LIMIT 1",
+				1, types, values, NULL, true);
+	char *call = SPI_processed > 0 ? get_text(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1) : NULL;
+	SPI_freetuptable(SPI_tuptable);
+	if (call != NULL)
+		return psprintf("run the expand procedure again: %s", call);
+	return psprintf("CALL safemigrate.backfill_resume(" INT64_FORMAT ")", id);
+}
+
 /* The job's main loop; SPI is connected (non-atomic), the job loaded and marked running. */
 void
 run_loop(Job *job)
@@ -1798,8 +1818,7 @@ run_loop(Job *job)
 			ereport(NOTICE, (errmsg("backfill job " INT64_FORMAT " failed after " INT64_FORMAT
 									" rows in this run; it can be resumed",
 									job->id, rows),
-							 errhint("Fix the cause, then CALL safemigrate.backfill_resume(" INT64_FORMAT ").",
-									 job->id)));
+							 errhint("Fix the cause, then %s.", resume_call(job->id))));
 			ReThrowError(edata);
 		}
 		if (request == 0 && b.rewritten)
@@ -2126,8 +2145,7 @@ run_job(int64 id)
 				free_plans(job);
 				mark_failed(id, edata, 0);
 				ereport(NOTICE, (errmsg("backfill job " INT64_FORMAT " failed before its first batch", id),
-								 errhint("Fix the cause, then CALL safemigrate.backfill_resume(" INT64_FORMAT ").",
-										 id)));
+								 errhint("Fix the cause, then %s.", resume_call(id))));
 				ReThrowError(edata);
 			}
 			run_loop(job);
