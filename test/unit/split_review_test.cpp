@@ -4,6 +4,7 @@
 // interrupted SET NOT NULL.
 #include "core/classify.hpp"
 #include "core/policy.hpp"
+#include "alter_statement.hpp"
 
 #include <gtest/gtest.h>
 #include <string>
@@ -12,23 +13,7 @@ using namespace safemigrate::core;
 
 namespace {
 
-Statement
-alter(const Subcommand *subs, int n, std::string_view text)
-{
-	Statement s;
-	s.kind = StatementKind::AlterTable;
-	s.command = "ALTER TABLE";
-	s.text = text;
-	s.relation.qualified_name = "public.t";
-	s.relation.name = "t";
-	s.relation.size_known = true;
-	s.relation.bytes = 64LL * 1024 * 1024;
-	s.relation.estimated_rows = 1e6;
-	s.subcommands = subs;
-	s.nsubcommands = n;
-	s.top_level = true;
-	return s;
-}
+using test::alter;
 
 Subcommand
 check(std::string_view column, bool not_valid = false)
