@@ -185,6 +185,9 @@ struct Subcommand
 	bool not_null = false;
 	std::string_view default_text;	 /* the default expression as written */
 	bool default_from_domain = false; /* no DEFAULT of its own: the column type's (a domain's) default */
+	bool type_has_default = false;	  /* ADD COLUMN: its type is a domain with a DEFAULT */
+	bool type_using = false;		  /* ALTER COLUMN TYPE with a USING expression */
+	std::string_view collate_text;	  /* ADD COLUMN: its COLLATE clause's collation, quoted; empty if none */
 	ConstraintKind inline_constraint = ConstraintKind::None; /* strongest inline constraint */
 	const InlineConstraint *inline_constraints = nullptr;	 /* every inline constraint, in the written order */
 	int ninline_constraints = 0;

@@ -962,7 +962,10 @@ extract_add_column(Oid relid, ColumnDef *def, Subcommand *c)
 		typenameTypeIdAndMod(NULL, def->typeName, &typid, &typmod);
 		c->type_text = format_type_with_typemod(typid, typmod);
 		c->domain_constraints = get_typtype(typid) == TYPTYPE_DOMAIN && DomainHasConstraints(typid);
+		c->type_has_default = get_typtype(typid) == TYPTYPE_DOMAIN && get_typdefault(typid) != NULL;
 	}
+	if (def->collClause != NULL)
+		c->collate_text = NameListToQuotedString(def->collClause->collname);
 	else if (c->serial)
 	{
 		const char *n = strVal(llast(def->typeName->names));
@@ -1242,6 +1245,7 @@ void
 extract_alter_type(Oid relid, bool recurse, const char *column, ColumnDef *def, Subcommand *c)
 {
 	c->type_text = def->typeName ? TypeNameToString(def->typeName) : "";
+	c->type_using = def->raw_default != NULL;
 	AttrFacts att = attr_facts(relid, column);
 	c->type_rewrites = true;	/* unless proved otherwise below */
 	if (!att.found || def->typeName == NULL)

@@ -614,16 +614,40 @@ add_column(Assessment &a, const Ctx &x)
 					  "the default " + expr + " is volatile and is evaluated for every row");
 		a.detail += "  A non-volatile default (a constant, now(), current_user) would be instant.";
 		/* (a domain's own default would come back with the column: DEFAULT NULL keeps it out) */
-		a.safe_sql.push_back(x.prefix + " ADD COLUMN " + col(x) + " " + type +
-							 (c.default_from_domain ? " DEFAULT NULL" : "") + ";");
+		SafeSteps steps;
+		steps.push_back(x.prefix + " ADD COLUMN " + col(x) + " " + type +
+						(c.collate_text.empty() ? "" : " COLLATE " + std::string(c.collate_text)) +
+						(c.default_from_domain || c.type_has_default ? " DEFAULT NULL" : "") + ";");
 		if (!c.serial)
-			a.safe_sql.push_back(x.prefix + " ALTER COLUMN " + col(x) + " SET DEFAULT " + expr + ";");
+			steps.push_back(x.prefix + " ALTER COLUMN " + col(x) + " SET DEFAULT " + expr + ";");
+		a.safe_sql.insert(a.safe_sql.end(), steps.begin(), steps.end());
 		expand_contract_hint(a, "add the column without the default (instant)" +
 									std::string(c.serial ? ", attach a sequence as its default"
 														 : ", then SET DEFAULT for new rows") +
 									", then fill the existing rows in batches of a few thousand, "
 									"committing between batches.");
-		a.hint = run_instead(SafeSteps(a.safe_sql.begin(), a.safe_sql.end() - 1)) + "  " + a.hint;
+		/* What the definition also has is not in the steps: said, with how to add it after the fill. */
+		std::string rest;
+		if (c.not_null || c.serial)
+			rest += "NOT NULL (rule set-not-null-scan), ";
+		bool validated = false, indexed = false;
+		for (int i = 0; i < c.ninline_constraints; ++i)
+		{
+			ConstraintKind k = c.inline_constraints[i].kind;
+			validated |= k == ConstraintKind::Check || k == ConstraintKind::ForeignKey;
+			indexed |= k == ConstraintKind::Unique || k == ConstraintKind::PrimaryKey || k == ConstraintKind::Exclusion;
+		}
+		if (validated)
+			rest += "its CHECK / FOREIGN KEY constraints (NOT VALID, then VALIDATE), ";
+		if (indexed)
+			rest += "its UNIQUE / PRIMARY KEY (CREATE UNIQUE INDEX CONCURRENTLY, then ADD CONSTRAINT ... USING INDEX), ";
+		if (!rest.empty())
+		{
+			rest.resize(rest.size() - 2);
+			a.safe_sql.push_back("-- after the fill, add what the column's definition also has: " + rest + ".");
+			a.hint += "  After the fill, add what the column's definition also has: " + rest + ".";
+		}
+		a.hint = run_instead(steps) + "  " + a.hint;
 		return;
 	}
 	if (c.identity || c.generated_stored || c.domain_constraints)
@@ -810,7 +834,12 @@ alter_column_type(Assessment &a, const Ctx &x)
 	std::string tmp = quote_ident(std::string(x.c.column) + "_new");
 	std::string helper = "CALL safemigrate.expand_alter_column_type(" + sql_literal(x.rel.qualified_name) + ", " +
 						 sql_literal(x.c.column) + ", " + sql_literal(type) + ")";
-	a.safe_sql.push_back(x.prefix + " ADD COLUMN " + tmp + " " + type + ";");
+	/* The helper adds the column itself (an ADD COLUMN first would make it refuse): its call is the step. */
+	if (x.c.type_using)
+		a.safe_sql.push_back("-- " + helper.substr(0, helper.size() - 1) +
+							 ", using_expr => '<the USING expression>');");
+	else
+		a.safe_sql.push_back(helper + ";");
 	expand_contract_hint(a, "add " + tmp + " " + type +
 								" (instant), keep it in sync with a trigger on INSERT and UPDATE, fill "
 								"the existing rows in batches, move readers to it, then in one short "
