@@ -619,9 +619,9 @@ END
 $fn$;
 COMMENT ON FUNCTION safemigrate._require_no_new_default(safemigrate.expansions) IS 'Internal helper of the expand procedures';
 
--- The call of the expand procedure that goes on with expansion e (its arguments): the backfill of an
--- expansion runs under the settings of the expand call, which a CALL safemigrate.backfill_resume() of its job
--- in another session would not have.
+-- The call of the expand procedure that goes on with expansion e (its arguments): it resumes the backfill
+-- (whose batches run under the settings the expansion recorded, in any session) and then marks the expansion
+-- expanded, which a bare CALL safemigrate.backfill_resume() of its job does not.
 CREATE FUNCTION safemigrate._expand_call(e safemigrate.expansions)
 RETURNS text
 LANGUAGE sql STABLE
@@ -650,7 +650,6 @@ DECLARE
   set_clause text;
   where_clause text;
   jstatus text;
-  saved text[];
 BEGIN
   -- Every transaction of the run locks the expansion's row and checks it is still open: an expand_abort()
   -- in between (it locks the row too) stops the run instead of being undone by its next step.
@@ -752,7 +751,7 @@ BEGIN
     RETURNING * INTO e;
     COMMIT;
   END IF;
-  -- 4. the backfill, under the settings of the expand call (the session's own are put back after it)
+  -- 4. the backfill (its batches run under the settings the expansion recorded, whichever session runs them)
   SELECT status INTO jstatus FROM safemigrate.backfill_jobs j WHERE j.job_id = e.job_id;
   IF run_backfill AND jstatus IS DISTINCT FROM 'done' THEN
     IF jstatus = 'cancelled' THEN
@@ -760,12 +759,8 @@ BEGIN
         USING ERRCODE = 'object_not_in_prerequisite_state',
               HINT = pg_catalog.format('Abort it with CALL safemigrate.expand_abort(%s) and start again.', id);
     END IF;
-    saved := ARRAY[pg_catalog.current_setting('TimeZone'), pg_catalog.current_setting('DateStyle'),
-                   pg_catalog.current_setting('IntervalStyle')];
-    PERFORM safemigrate._expansion_settings(e.settings, false);
     COMMIT;
     CALL safemigrate.backfill_resume(e.job_id);
-    PERFORM safemigrate._expansion_settings(saved, false);
     SELECT status INTO jstatus FROM safemigrate.backfill_jobs j WHERE j.job_id = e.job_id;
   END IF;
   e := safemigrate._expansion_locked(id);

@@ -42,8 +42,23 @@ CALL safemigrate.contract(:e, new_default => '''x''; DROP TABLE fx_log');
 CALL safemigrate.contract(:e, new_default => '''x''');
 SELECT column_name, column_default FROM information_schema.columns WHERE table_name = 'fx_accounts' ORDER BY 1;
 SELECT safemigrate._expression_columns('coalesce(a, "B") + r.c + (SELECT max(d) FROM t)') AS reads;
+-- a forged row naming another role's backfill job (with settings of its own)
+-- does not change how that job converts: only the job owner's expansions count
+SET TimeZone = 'UTC';
+CREATE TABLE fx_ts (id int PRIMARY KEY, t timestamp, tz timestamptz);
+INSERT INTO fx_ts VALUES (1, '2020-01-01 00:00', NULL);
+SELECT safemigrate.backfill_create('fx_ts', 'tz = t::timestamptz') AS fx_job \gset
+SET ROLE regress_fx_mallory;
+INSERT INTO safemigrate.expansions (relid, table_name, kind, old_column, new_column, new_type, using_expr,
+                                    settings, sync_function, sync_trigger, job_id, status)
+VALUES ('fx_ts', 'fx_ts', 'alter column type', 't', 'tz', 'timestamptz', 't',
+        ARRAY['Asia/Tokyo', 'ISO, MDY', 'postgres'], 'x', 'x', :fx_job, 'backfilling');
+RESET ROLE;
+CALL safemigrate.backfill_resume(:fx_job);
+SELECT id, tz FROM fx_ts;
+RESET TimeZone;
 SET safemigrate.mode = off;
-DROP TABLE fx_accounts, fx_log;
+DROP TABLE fx_accounts, fx_log, fx_ts;
 DROP FUNCTION public.fx_side();
 DELETE FROM safemigrate.expansions WHERE owner = 'regress_fx_mallory';
 DROP ROLE regress_fx_mallory;

@@ -6,11 +6,12 @@ SELECT setval(pg_get_serial_sequence('safemigrate.backfill_jobs', 'job_id'), 950
        setval(pg_get_serial_sequence('safemigrate.expansions', 'expansion_id'), 950) IS NOT NULL AS expansion_ids_set;
 
 -- 1. The backfill of an expansion runs under the settings of the expand
--- call: the NOTICE, contract()'s hint and expansion_status name the expand
--- procedure's re-run, never a bare backfill_resume(); and a backfill_resume()
--- of the job in a session with other settings is refused (a two-way
--- timestamp -> timestamptz change under another TimeZone left both columns
--- consistent but wrong).
+-- call, whichever session runs its batches: the NOTICE, contract()'s hint and
+-- expansion_status name the expand procedure's re-run; a backfill_resume() of
+-- the job in a session with another TimeZone converts as the expand call
+-- would have (a two-way timestamp -> timestamptz change under another
+-- TimeZone left both columns consistent but wrong), and leaves the session's
+-- own settings alone.
 SET TimeZone = 'UTC';
 CREATE TABLE e5_ev (id int PRIMARY KEY, at timestamp);
 INSERT INTO e5_ev VALUES (1, '2020-01-01 00:00'), (2, '2021-06-01 12:00');
@@ -23,13 +24,16 @@ SET TimeZone = 'Asia/Tokyo';
 SELECT job_id AS e5_job FROM safemigrate.expansions WHERE expansion_id = :expansion_id \gset
 CALL safemigrate.backfill_resume(:e5_job);
 \set VERBOSITY terse
-SELECT status, rows_done FROM safemigrate.backfill_jobs WHERE job_id = :e5_job;
--- the way the hint gives: the expand procedure again (it puts the session's settings back)
-CALL safemigrate.expand_alter_column_type('e5_ev', 'at', 'timestamptz', reverse_using => 'at_new::timestamp');
 SHOW TimeZone;
+SELECT status, rows_done FROM safemigrate.backfill_jobs WHERE job_id = :e5_job;
 SET TimeZone = 'UTC';
 SELECT id, at, at_new FROM e5_ev ORDER BY id;
+-- the expand procedure again marks it expanded (its job is done); then contract
+SET TimeZone = 'Etc/UTC';
+CALL safemigrate.expand_alter_column_type('e5_ev', 'at', 'timestamptz', reverse_using => 'at_new::timestamp');
+SHOW TimeZone;
 CALL safemigrate.contract(:expansion_id);
+SET TimeZone = 'UTC';
 SELECT id, at FROM e5_ev ORDER BY id;
 -- under the same settings, a backfill_resume() of an expansion's job runs
 CREATE TABLE e5_ev2 (id int PRIMARY KEY, at timestamp);
@@ -39,7 +43,38 @@ SELECT job_id AS e5_job FROM safemigrate.expansions WHERE expansion_id = :expans
 CALL safemigrate.backfill_resume(:e5_job);
 CALL safemigrate.contract(:expansion_id);
 SELECT id, at FROM e5_ev2 ORDER BY id;
+-- a backfill that fails leaves the session's settings as they were (the
+-- expand procedure no longer sets them for the session); its batches read
+-- '02/01/2020' as the recorded DateStyle (DMY) does, not the session's MDY
+CREATE TABLE e5_bad (id int PRIMARY KEY, d text);
+INSERT INTO e5_bad VALUES (1, '02/01/2020'), (2, 'not a date');
+SET DateStyle = 'ISO, DMY';
+CALL safemigrate.expand_alter_column_type('e5_bad', 'd', 'date', run_backfill => false) \gset
+SET DateStyle = 'SQL, MDY';
+SET TimeZone = 'America/New_York';
+CALL safemigrate.expand_alter_column_type('e5_bad', 'd', 'date');
+SHOW DateStyle;
+SHOW TimeZone;
+SELECT status, rows_done, last_error FROM safemigrate.backfill_jobs
+ WHERE job_id = (SELECT job_id FROM safemigrate.expansions WHERE expansion_id = :expansion_id);
+UPDATE e5_bad SET d = '04/03/2020' WHERE id = 2;
+CALL safemigrate.expand_alter_column_type('e5_bad', 'd', 'date');
+SET DateStyle = 'ISO, MDY';
+SELECT id, d, d_new FROM e5_bad ORDER BY id;
+CALL safemigrate.expand_abort(:expansion_id);
+-- settings that cannot be set (the owner may write the row) fail the run
+-- before its first batch, the job left failed and resumable
+CALL safemigrate.expand_alter_column_type('e5_bad', 'd', 'date', run_backfill => false) \gset
+UPDATE safemigrate.expansions SET settings[1] = 'Mars/Olympus_Mons' WHERE expansion_id = :expansion_id;
+SELECT job_id AS e5_job FROM safemigrate.expansions WHERE expansion_id = :expansion_id \gset
+CALL safemigrate.backfill_resume(:e5_job);
+SELECT status, rows_done, last_error FROM safemigrate.backfill_jobs WHERE job_id = :e5_job;
+UPDATE safemigrate.expansions SET settings[1] = 'UTC' WHERE expansion_id = :expansion_id;
+CALL safemigrate.backfill_resume(:e5_job);
+SELECT status, rows_done FROM safemigrate.backfill_jobs WHERE job_id = :e5_job;
+CALL safemigrate.expand_abort(:expansion_id);
 RESET TimeZone;
+RESET DateStyle;
 
 -- 3. A rename converts nothing: its sync function pins only search_path
 -- (each SET clause costs every write); a type change pins the settings too.

@@ -180,7 +180,12 @@ struct Job
 	TimeLineID wal_tli;
 	bool wal_failed;
 	bool warned_other_updates; /* this run said that something else updates the table in the batches */
+	/* An open expansion's job: the TimeZone, DateStyle, IntervalStyle of its expand call; NULL otherwise. */
+	char **settings;
 };
+
+void load_expansion_settings(Job *job);
+void apply_expansion_settings(const Job *job, GucAction action);
 
 /* The options as passed to backfill()/backfill_create(), argument 3 onwards. */
 struct Options
@@ -1464,6 +1469,7 @@ run_batch(void *arg)
 	memset(nulls, ' ', sizeof nulls);
 	nulls[3 * 32] = '\0';
 	int rc;
+	apply_expansion_settings(job, GUC_ACTION_LOCAL);
 	/* The table's lock first (until the batch commits), then the checks it keeps valid for the batch. */
 	LockRelationOid(job->relid, RowExclusiveLock);
 	check_batch(job);
@@ -1746,8 +1752,8 @@ pause_between_batches(Job *job)
 }
 
 /*
- * How to go on with a job that failed: its expansion's expand procedure,
- * which runs it under the settings it recorded, or backfill_resume().
+ * How to go on with a job that failed: its (owner's) expansion's expand
+ * procedure, which also marks the expansion expanded, or backfill_resume().
  * C-style frame; may ereport.
  */
 char *
@@ -1756,7 +1762,7 @@ resume_call(int64 id)
 	Oid types[1] = {INT8OID};
 	Datum values[1] = {Int64GetDatum(id)};
 	exec_pinned("SELECT safemigrate._expand_call(x) FROM safemigrate.expansions x "
-				" WHERE x.job_id = $1 AND x.status NOT IN ('contracted', 'aborted') LIMIT 1",
+				" WHERE x.job_id = $1 AND x.owner = current_user AND x.status NOT IN ('contracted', 'aborted') LIMIT 1",
 				1, types, values, NULL, true);
 	char *call = SPI_processed > 0 ? get_text(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1) : NULL;
 	SPI_freetuptable(SPI_tuptable);
@@ -2018,6 +2024,11 @@ void
 prepare_run(void *arg)
 {
 	Job *job = (Job *) arg;
+	/* settings that cannot be set (a value the owner wrote into the expansion) fail the run here, not a batch */
+	load_expansion_settings(job);
+	int nest = NewGUCNestLevel();
+	apply_expansion_settings(job, GUC_ACTION_SAVE);
+	AtEOXact_GUC(true, nest);
 	/* recorded first: a change after it is one the first batch's check_batch() sees */
 	current_key(job->relid, job->keycols, &job->nkeycols);
 	check_key_unchanged(job);
@@ -2030,48 +2041,48 @@ prepare_run(void *arg)
 
 /*
  * The job of an open expansion runs under the TimeZone, DateStyle and
- * IntervalStyle of the expand call (the expand procedure sets them for its
- * run): under others, a conversion (timestamp to timestamptz, text to date)
- * would give other values, which a two-way sync trigger would even copy back
- * into the old column.  A run in a session with other settings is refused.
+ * IntervalStyle of the expand call, whichever session runs it: under others,
+ * a conversion (timestamp to timestamptz, text to date) would give other
+ * values, which a two-way sync trigger would even copy back into the old
+ * column.  Read once per run (an expansion's settings never change); only
+ * expansions of the job's owner (the role running it) count, so that a row
+ * another role wrote cannot change how this job converts.
  */
 void
-require_expansion_settings(int64 id)
+load_expansion_settings(Job *job)
 {
 	Oid types[1] = {INT8OID};
-	Datum values[1] = {Int64GetDatum(id)};
-	exec_pinned("SELECT x.expansion_id, "
-				"       format('TimeZone %s, DateStyle %s, IntervalStyle %s', x.settings[1], x.settings[2], "
-				"              x.settings[3]), "
-				"       format('TimeZone %s, DateStyle %s, IntervalStyle %s', current_setting('TimeZone'), "
-				"              current_setting('DateStyle'), current_setting('IntervalStyle')), "
-				"       safemigrate._expand_call(x) "
-				"  FROM safemigrate.expansions x "
-				" WHERE x.job_id = $1 AND x.status NOT IN ('contracted', 'aborted') AND x.settings IS NOT NULL "
-				"   AND x.settings IS DISTINCT FROM ARRAY[current_setting('TimeZone'), current_setting('DateStyle'), "
-				"                                         current_setting('IntervalStyle')] "
-				" LIMIT 1",
+	Datum values[1] = {Int64GetDatum(job->id)};
+	exec_pinned("SELECT x.settings[1], x.settings[2], x.settings[3] FROM safemigrate.expansions x "
+				" WHERE x.job_id = $1 AND x.owner = current_user AND x.status NOT IN ('contracted', 'aborted') "
+				"   AND x.settings IS NOT NULL "
+				" ORDER BY x.expansion_id LIMIT 1",
 				1, types, values, NULL, true);
-	if (SPI_processed == 0)
+	job->settings = NULL;
+	if (SPI_processed > 0)
 	{
-		SPI_freetuptable(SPI_tuptable);
-		return;
+		HeapTuple tup = SPI_tuptable->vals[0];
+		TupleDesc desc = SPI_tuptable->tupdesc;
+		MemoryContext old = MemoryContextSwitchTo(job->cxt);
+		char **settings = (char **) palloc0(sizeof(char *) * 3);
+		for (int i = 0; i < 3; ++i)
+			settings[i] = SPI_getvalue(tup, desc, i + 1);
+		MemoryContextSwitchTo(old);
+		if (settings[0] != NULL && settings[1] != NULL && settings[2] != NULL)
+			job->settings = settings;
 	}
-	HeapTuple tup = SPI_tuptable->vals[0];
-	TupleDesc desc = SPI_tuptable->tupdesc;
-	int32 expansion = get_int32(tup, desc, 1);
-	char *recorded = get_text(tup, desc, 2);
-	char *current = get_text(tup, desc, 3);
-	char *call = get_text(tup, desc, 4);
-	ereport(ERROR,
-			(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-			 errmsg("backfill job " INT64_FORMAT " of expansion %d must run under the settings of the expand call", id,
-					expansion),
-			 errdetail("The expand call recorded %s; this session has %s. The conversion would give other values.",
-					   recorded, current),
-			 errhint("Run the expand procedure again (%s): it runs the backfill under the recorded settings. Or SET "
-					 "them in this session first.",
-					 call)));
+	SPI_freetuptable(SPI_tuptable);
+}
+
+/* The expansion's settings (GUC_ACTION_LOCAL: for the rest of a batch's transaction); nothing for other jobs. */
+void
+apply_expansion_settings(const Job *job, GucAction action)
+{
+	if (job->settings == NULL)
+		return;
+	static const char *const names[3] = {"timezone", "datestyle", "intervalstyle"};
+	for (int i = 0; i < 3; ++i)
+		(void) set_config_option(names[i], job->settings[i], PGC_USERSET, PGC_S_SESSION, action, true, 0, false);
 }
 
 /* Run (or resume) a job.  SPI is connected non-atomically. */
@@ -2097,7 +2108,6 @@ run_job(int64 id)
 					1, types, values, NULL, false);
 		commit();
 	}
-	require_expansion_settings(id);
 	LockAcquireResult got = LockAcquire(&tag, ExclusiveLock, true, true);
 	if (got == LOCKACQUIRE_NOT_AVAIL)
 		ereport(ERROR, (errcode(ERRCODE_OBJECT_IN_USE),
