@@ -2,7 +2,7 @@
 -- keeps the column's COLLATE, keeps a domain's own default out (DEFAULT NULL)
 -- and names what the definition also has (to add after the fill); a type change
 -- that rewrites gives the expand procedure's call, which adds the new column
--- itself.
+-- itself, with the statement's USING expression.
 SET safemigrate.small_table_rows = 0;
 SELECT setval(pg_get_serial_sequence('safemigrate.backfill_jobs', 'job_id'), 9800) IS NOT NULL AS ids_set,
        setval(pg_get_serial_sequence('safemigrate.expansions', 'expansion_id'), 980) IS NOT NULL AS expansion_ids_set;
@@ -25,6 +25,19 @@ CALL safemigrate.expand_alter_column_type('public.ss', 'a', 'text');
 SELECT a, a_new FROM ss WHERE id = 7;
 SELECT expansion_id AS e FROM safemigrate.expansions WHERE table_name = 'ss' \gset
 CALL safemigrate.expand_abort(:e);
+-- with a USING expression the call passes it on as written (quotes and
+-- backslashes in an E'' literal, read the same whatever
+-- standard_conforming_strings is), and runs as given
+SELECT safe_sql FROM safemigrate.check($$ALTER TABLE ss ALTER COLUMN a TYPE text USING a::text || E'\\' || 'it''s'$$);
+SELECT split_part(safe_sql, E'\n', 1) AS step
+  FROM safemigrate.check($$ALTER TABLE ss ALTER COLUMN a TYPE text USING a::text || E'\\' || 'it''s'$$) \gexec
+SELECT a, a_new FROM ss WHERE id = 7;
+SELECT expansion_id AS e FROM safemigrate.expansions WHERE table_name = 'ss' AND status <> 'aborted' \gset
+CALL safemigrate.expand_abort(:e);
+-- a comment inside the expression: the placeholder, not a broken call
+SELECT split_part(safe_sql, E'\n', 1) AS step
+  FROM safemigrate.check($$ALTER TABLE ss ALTER COLUMN a TYPE text USING a::text -- why
+  || 'x'$$);
 SET safemigrate.mode = off;
 DROP TABLE ss;
 DROP DOMAIN ss_money;

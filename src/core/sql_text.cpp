@@ -570,6 +570,32 @@ split_alter_table(std::string_view sql)
 	return out;
 }
 
+std::optional<std::string>
+using_expression(std::string_view subcommand)
+{
+	std::vector<Token> toks = tokenize(subcommand);
+	int depth = 0;
+	for (std::size_t j = 0; j < toks.size(); ++j)
+	{
+		if (is_punct(subcommand, toks[j], '('))
+			++depth;
+		else if (is_punct(subcommand, toks[j], ')'))
+			--depth;
+		else if (depth == 0 && is_keyword(subcommand, toks[j], "USING"))
+		{
+			if (j + 1 >= toks.size())
+				return std::nullopt;
+			/* Only blanks between the tokens: a comment would end up inside the helper's expression. */
+			for (std::size_t i = j + 2; i < toks.size(); ++i)
+				for (std::size_t p = toks[i - 1].end; p < toks[i].begin; ++p)
+					if (!std::isspace(static_cast<unsigned char>(subcommand[p])))
+						return std::nullopt;
+			return std::string(subcommand.substr(toks[j + 1].begin, toks.back().end - toks[j + 1].begin));
+		}
+	}
+	return std::nullopt;
+}
+
 std::string
 with_not_valid(std::string_view text)
 {

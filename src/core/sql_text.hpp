@@ -107,6 +107,13 @@ struct AlterTableText
 /* nullopt when the text is not ALTER TABLE/INDEX/VIEW/MATERIALIZED VIEW/FOREIGN TABLE name .... */
 std::optional<AlterTableText> split_alter_table(std::string_view sql);
 
+/*
+ * The USING expression of an ALTER COLUMN ... TYPE subcommand as written (from
+ * the token after the top-level USING to the last token); nullopt when there is
+ * none or a comment sits inside it (the text is passed on as a string).
+ */
+std::optional<std::string> using_expression(std::string_view subcommand);
+
 /* text with " NOT VALID" appended unless it already ends so. */
 std::string with_not_valid(std::string_view constraint_text);
 

@@ -292,6 +292,23 @@ TEST(AlterTable, InheritanceChildrenSizesSaturate)
 	EXPECT_TRUE(rows[0].violates());
 }
 
+TEST(AlterTable, RewritingTypeChangeCallsTheHelperWithItsUsingExpression)
+{
+	Subcommand c = sub(AlterKind::AlterColumnType, [](Subcommand &x) {
+		x.column = "b";
+		x.type_text = "integer";
+		x.type_rewrites = true;
+		x.type_using = true;
+	});
+	Assessments rows = classify(alter(&c, 1, "ALTER TABLE t ALTER COLUMN b TYPE int USING nullif(b, E'\\\\')::int"));
+	ASSERT_FALSE(rows.empty());
+	ASSERT_FALSE(rows[0].safe_sql.empty());
+	// quotes doubled, a backslash makes it an E'' literal (the same whatever standard_conforming_strings is)
+	EXPECT_EQ(rows[0].safe_sql[0], "CALL safemigrate.expand_alter_column_type('public.t', 'b', 'integer', using_expr => "
+								   "E'nullif(b, E''\\\\\\\\'')::int');");
+	EXPECT_NE(rows[0].hint.find("using_expr => E'nullif"), std::string::npos) << rows[0].hint;
+}
+
 TEST(AlterTable, AttachPartitionScansUnlessImplied)
 {
 	Subcommand att = sub(AlterKind::AttachPartition, [](Subcommand &s) { s.other = big_table("public.p1"); });

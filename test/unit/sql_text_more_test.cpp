@@ -104,3 +104,18 @@ TEST(MaskLiterals, StringsAndCommentsGoNamesAndNumbersStay)
 	EXPECT_EQ(mask_literals("ALTER ROLE app PASSWORD 1$$hunter2$$"), "ALTER ROLE app PASSWORD 1'...'");
 	EXPECT_EQ(mask_literals("SELECT a$b, $2$x$"), "SELECT a$b, $2'...'");
 }
+
+TEST(UsingExpression, CutOutAsWrittenOrNothing)
+{
+	EXPECT_EQ(*using_expression("ALTER COLUMN b TYPE int USING b::int"), "b::int");
+	EXPECT_EQ(*using_expression("alter b set data type numeric(10, 2) collate \"C\" using round(b, 2)"), "round(b, 2)");
+	// a USING inside parentheses or a string is not the clause; a comment before the expression is left out
+	EXPECT_EQ(*using_expression("ALTER b TYPE text USING /* why */ coalesce(b::text, 'USING')"),
+			  "coalesce(b::text, 'USING')");
+	EXPECT_EQ(*using_expression("ALTER b TYPE int USING nullif(b, E'\\\\x')::int -- trailing"), "nullif(b, E'\\\\x')::int");
+	// a comment inside it would end up inside the helper's expression: nothing
+	EXPECT_FALSE(using_expression("ALTER b TYPE int USING b -- why\n + 1").has_value());
+	EXPECT_FALSE(using_expression("ALTER b TYPE int USING b /* x */ + 1").has_value());
+	EXPECT_FALSE(using_expression("ALTER b TYPE int").has_value());
+	EXPECT_FALSE(using_expression("ALTER b TYPE int USING").has_value());
+}

@@ -719,15 +719,6 @@ add_column(Assessment &a, const Ctx &x)
 								 : "catalog-only change";
 }
 
-/* A SQL string literal of s (for the helper calls the hints name). */
-std::string
-sql_literal(std::string_view s)
-{
-	std::string out = "'";
-	for (char ch : s)
-		out += ch == '\'' ? std::string("''") : std::string(1, ch);
-	return out + "'";
-}
 
 void
 alter_column_type(Assessment &a, const Ctx &x)
@@ -833,9 +824,17 @@ alter_column_type(Assessment &a, const Ctx &x)
 				  "the new type is not binary-coercible from the old one");
 	std::string tmp = quote_ident(std::string(x.c.column) + "_new");
 	std::string helper = "CALL safemigrate.expand_alter_column_type(" + sql_literal(x.rel.qualified_name) + ", " +
-						 sql_literal(x.c.column) + ", " + sql_literal(type) + ")";
+						 sql_literal(x.c.column) + ", " + sql_literal(type);
+	/* The statement's own USING expression, passed on as written; a placeholder when it cannot be cut out. */
+	std::optional<std::string> using_expr = x.c.type_using ? using_expression(x.part) : std::nullopt;
+	if (using_expr)
+		helper += ", using_expr => " + sql_literal(*using_expr);
+	helper += ")";
+	std::string using_note = using_expr	   ? ""
+							 : x.c.type_using ? " (add using_expr => '...' with the USING expression)"
+											  : " (add using_expr => '...' for a USING expression)";
 	/* The helper adds the column itself (an ADD COLUMN first would make it refuse): its call is the step. */
-	if (x.c.type_using)
+	if (x.c.type_using && !using_expr)
 		a.safe_sql.push_back("-- " + helper.substr(0, helper.size() - 1) +
 							 ", using_expr => '<the USING expression>');");
 	else
@@ -844,9 +843,8 @@ alter_column_type(Assessment &a, const Ctx &x)
 								" (instant), keep it in sync with a trigger on INSERT and UPDATE, fill "
 								"the existing rows in batches, move readers to it, then in one short "
 								"transaction drop the trigger and swap the names; drop the old column "
-								"once nothing uses it.  " + helper +
-								" does the expand steps (add using_expr => '...' for a USING expression), "
-								"CALL safemigrate.contract(<expansion_id>) the swap.");
+								"once nothing uses it.  " + helper + " does the expand steps" + using_note +
+								", CALL safemigrate.contract(<expansion_id>) the swap.");
 }
 
 /* One row per subcommand on the main table, plus rows for other relations. */

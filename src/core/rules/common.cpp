@@ -89,6 +89,20 @@ apply_rule(Assessment &a, std::string_view id, const RelationFacts &rel, Danger 
 }
 
 std::string
+sql_literal(std::string_view s)
+{
+	bool backslash = s.find('\\') != std::string_view::npos;
+	std::string out = backslash ? "E'" : "'";
+	for (char ch : s)
+	{
+		if (ch == '\'' || (backslash && ch == '\\'))
+			out += ch;
+		out += ch;
+	}
+	return out + "'";
+}
+
+std::string
 quoted(const RelationFacts &rel)
 {
 	/*

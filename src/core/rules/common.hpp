@@ -69,6 +69,13 @@ std::string would_block(LockMode lock);
 /* PostgreSQL's default object name: name1_name2_label, truncated to 63 bytes like makeObjectName(). */
 std::string default_name(std::string_view name1, std::string_view name2, std::string_view label);
 
+/*
+ * A SQL string literal of s (for the helper calls the hints name): 'it''s', or
+ * E'a\\b' when s has a backslash, read the same whatever
+ * standard_conforming_strings is.
+ */
+std::string sql_literal(std::string_view s);
+
 /* "Run instead: a;  b;" from the steps. */
 std::string run_instead(const SafeSteps &steps);
 

@@ -27,15 +27,6 @@ using namespace detail;
 
 namespace {
 
-/* A SQL string literal of s (for the helper calls the hints name). */
-std::string
-sql_literal(std::string_view s)
-{
-	std::string out = "'";
-	for (char ch : s)
-		out += ch == '\'' ? std::string("''") : std::string(1, ch);
-	return out + "'";
-}
 
 
 const RelationFacts kNoRelation{};
