@@ -134,6 +134,28 @@ join_steps(const SafeSteps &steps)
 	return out;
 }
 
+/*
+ * The subcommands that break no rule, each as a statement of its own (those
+ * the rules' steps already have left out), for a statement that is not split
+ * into steps (an expand-contract subcommand): "" when one of them has no
+ * statement of its own.
+ */
+std::string
+other_subcommands(const Assessments &rows, const SafeSteps &steps)
+{
+	std::string out;
+	for (const Assessment &row : rows)
+	{
+		if (row.subcommand < 0 || row.violates())
+			continue;
+		if (row.own_step.empty())
+			return std::string();
+		if (std::find(steps.begin(), steps.end(), row.own_step) == steps.end())
+			out += (out.empty() ? "" : " ") + row.own_step;
+	}
+	return out;
+}
+
 } // namespace
 
 std::optional<SafeSteps>
@@ -377,6 +399,9 @@ decide(const Statement &stmt, const Assessments &rows, const Settings &settings)
 				std::all_of(rows.begin(), rows.end(), [](const Assessment &r) { return !r.violates() || r.steps_ok; }))
 				v.hint += "  The statement is not split into steps: its drop would be committed before a step that "
 						  "may fail.  Run the drop as a statement of its own.";
+			else if (std::string others = other_subcommands(rows, v.safe_steps); !others.empty())
+				v.hint += "  The statement's other subcommands are not in these steps; run them as statements of "
+						  "their own: " + others;
 		}
 	}
 	v.action = all_rewritable && !v.safe_steps.empty() ? Action::Rewrite

@@ -214,3 +214,25 @@ TEST(SplitReview, SetNotNullLeavesAValidatedCheckToItsAuthor)
 }
 
 } // namespace
+
+// A statement that is not split (an expand-contract subcommand): the hint also gives its other subcommands,
+// each as a statement of its own, so that following it leaves nothing out.
+TEST(SplitReview, UnsplitStatementNamesItsOtherSubcommands)
+{
+	Subcommand subs[2];
+	subs[0].kind = AlterKind::AlterColumnType;
+	subs[0].column = "a";
+	subs[0].type_text = "bigint";
+	subs[0].type_rewrites = true;
+	subs[1] = add_column("c");
+	Statement s = alter(subs, 2, "ALTER TABLE t ALTER COLUMN a TYPE bigint, ADD COLUMN c int");
+	Verdict v = evaluate(s, Settings{});
+	EXPECT_EQ(v.action, Action::Reject);
+	EXPECT_NE(v.hint.find("CALL safemigrate.expand_alter_column_type('public.t', 'a', 'bigint')"), std::string::npos)
+		<< v.hint;
+	EXPECT_NE(v.hint.find("run them as statements of their own: ALTER TABLE t ADD COLUMN c int;"), std::string::npos)
+		<< v.hint;
+	// alone, nothing to add
+	Statement one = alter(subs, 1, "ALTER TABLE t ALTER COLUMN a TYPE bigint");
+	EXPECT_EQ(evaluate(one, Settings{}).hint.find("other subcommands"), std::string::npos);
+}
