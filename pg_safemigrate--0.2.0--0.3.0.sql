@@ -650,6 +650,8 @@ DECLARE
   set_clause text;
   where_clause text;
   jstatus text;
+  trig name;
+  later text;
 BEGIN
   -- Every transaction of the run locks the expansion's row and checks it is still open: an expand_abort()
   -- in between (it locks the row too) stops the run instead of being undone by its next step.
@@ -723,13 +725,25 @@ BEGIN
     EXECUTE pg_catalog.format('ALTER TABLE %s ENABLE ALWAYS TRIGGER %I', e.relid::regclass,
                               safemigrate._expansion_write_trigger(e));
   END IF;
+  -- A trigger of the expansion that was disabled or set back to ORIGIN (ALTER TABLE ... ENABLE TRIGGER USER)
+  -- is enabled ALWAYS again; contract() checks every row, so writes made meanwhile are found there.
+  FOR trig IN SELECT g.tgname FROM pg_catalog.pg_trigger g
+               WHERE g.tgrelid = e.relid::oid AND g.tgenabled <> 'A'
+                 AND g.tgname IN (e.sync_trigger, safemigrate._expansion_write_trigger(e))
+               ORDER BY g.tgname LOOP
+    EXECUTE pg_catalog.format('ALTER TABLE %s ENABLE ALWAYS TRIGGER %I', e.relid::regclass, trig);
+    RAISE NOTICE 'expansion %: trigger "%" of % enabled ALWAYS again', id, trig, e.table_name;
+  END LOOP;
   -- BEFORE row triggers fire in name order (bytes): one named after the sync trigger changes the row after the copy
-  IF EXISTS (SELECT FROM pg_catalog.pg_trigger t
-              WHERE t.tgrelid = e.relid::oid AND NOT t.tgisinternal AND t.tgname <> e.sync_trigger
-                AND (t.tgtype::int & 3) = 3 AND t.tgname::text COLLATE "C" > e.sync_trigger::text COLLATE "C") THEN
-    RAISE WARNING 'expansion %: a BEFORE row trigger of % fires after the sync trigger %', id, e.table_name, e.sync_trigger
-      USING DETAIL = 'What it changes in the row is not copied to the other column.',
-            HINT = 'Rename that trigger so that it sorts before the sync trigger (C collation).';
+  SELECT pg_catalog.string_agg(pg_catalog.quote_ident(t.tgname), ', ' ORDER BY t.tgname::text COLLATE "C") INTO later
+    FROM pg_catalog.pg_trigger t
+   WHERE t.tgrelid = e.relid::oid AND NOT t.tgisinternal AND t.tgname <> e.sync_trigger
+     AND (t.tgtype::int & 3) = 3 AND t.tgname::text COLLATE "C" > e.sync_trigger::text COLLATE "C";
+  IF later IS NOT NULL THEN
+    RAISE WARNING 'expansion %: BEFORE row trigger(s) % of % fire after the sync trigger %', id, later, e.table_name,
+      e.sync_trigger
+      USING DETAIL = 'What they change in the row is not copied to the other column.',
+            HINT = 'Rename them so that they sort before the sync trigger (byte order, the C collation).';
   END IF;
   UPDATE safemigrate.expansions x SET status = 'backfilling', updated_at = clock_timestamp()
    WHERE x.expansion_id = id AND x.status = 'expanding';
@@ -1084,9 +1098,9 @@ BEGIN
         t, e.table_name
         USING ERRCODE = 'object_not_in_prerequisite_state',
               DETAIL = 'Writes made without it leave the two columns apart.',
-              HINT = pg_catalog.format('Enable it with ALTER TABLE %s ENABLE ALWAYS TRIGGER %I (or run the expand '
-                                       'procedure again, which creates it), then contract: it checks every row.',
-                                       e.relid::regclass, t);
+              HINT = pg_catalog.format('Run the expand procedure again (%s): it creates the expansion''s '
+                                       'triggers or enables them ALWAYS again; then contract, which checks every row.',
+                                       safemigrate._expand_call(e));
     END IF;
   END LOOP;
 END

@@ -1052,7 +1052,26 @@ safemigrate_expression_columns(PG_FUNCTION_ARGS)
 {
 	char *expr = text_to_cstring(PG_GETARG_TEXT_PP(0));
 	/* as the procedures use it: in parentheses (a line comment at its end ends with the line) */
-	List *raw = raw_parser(psprintf("SELECT (%s\n)", expr), RAW_PARSE_DEFAULT);
+	List *raw = NIL;
+	/*
+	 * A syntax error's position is in this SELECT, not in the caller's query
+	 * (psql would put the caret under the CALL's text): said without one.
+	 */
+	MemoryContext cxt = CurrentMemoryContext;
+	PG_TRY();
+	{
+		raw = raw_parser(psprintf("SELECT (%s\n)", expr), RAW_PARSE_DEFAULT);
+	}
+	PG_CATCH();
+	{
+		MemoryContextSwitchTo(cxt);
+		ErrorData *edata = CopyErrorData();
+		FlushErrorState();
+		ereport(ERROR, (errcode(edata->sqlerrcode), errmsg("not a single SQL expression: %s", expr),
+						errdetail("%s", edata->message),
+						errhint("Give one expression, without a semicolon or a FROM clause.")));
+	}
+	PG_END_TRY();
 	SelectStmt *sel = list_length(raw) == 1 && IsA(((RawStmt *) linitial(raw))->stmt, SelectStmt)
 						  ? (SelectStmt *) ((RawStmt *) linitial(raw))->stmt
 						  : NULL;
@@ -1063,6 +1082,12 @@ safemigrate_expression_columns(PG_FUNCTION_ARGS)
 		sel->distinctClause != NIL || sel->op != SETOP_NONE)
 		ereport(ERROR, (errcode(ERRCODE_SYNTAX_ERROR), errmsg("not a single SQL expression: %s", expr),
 						errhint("Give one expression, without a semicolon or a FROM clause.")));
+	/* "a, b" in the procedures' parentheses is a row (a, b), not one value: a list, refused (ROW(a, b) is one) */
+	Node *val = ((ResTarget *) linitial(sel->targetList))->val;
+	if (val != NULL && IsA(val, RowExpr) && ((RowExpr *) val)->row_format == COERCE_IMPLICIT_CAST)
+		ereport(ERROR, (errcode(ERRCODE_SYNTAX_ERROR), errmsg("not a single SQL expression: %s", expr),
+						errdetail("It is a list of expressions, which the procedures would take as one row value."),
+						errhint("Give one expression (ROW(...) if a row value is what you mean).")));
 	List *names = NIL;
 	column_names_walker((Node *) sel->targetList, &names);
 	int n = list_length(names);
