@@ -42,6 +42,22 @@ CALL safemigrate.contract(:e, new_default => '''x''; DROP TABLE fx_log');
 CALL safemigrate.contract(:e, new_default => '''x''');
 SELECT column_name, column_default FROM information_schema.columns WHERE table_name = 'fx_accounts' ORDER BY 1;
 SELECT safemigrate._expression_columns('coalesce(a, "B") + r.c + (SELECT max(d) FROM t)') AS reads;
+-- a bare list is not one expression (in the procedures' parentheses it would
+-- become a row value); ROW(...) is one; a syntax error is said without a
+-- caret into the caller's query
+\set VERBOSITY terse
+SELECT safemigrate._expression_columns('b, 1');
+\set VERBOSITY default
+SELECT safemigrate._expression_columns('ROW(b, 1)') AS reads;
+SELECT safemigrate._expression_columns('b +');
+CREATE TABLE fx_list (id int PRIMARY KEY, b int);
+INSERT INTO fx_list VALUES (1, 1);
+\set VERBOSITY terse
+CALL safemigrate.expand_alter_column_type('fx_list', 'b', 'text', using_expr => 'b, 1');
+\set VERBOSITY default
+SELECT count(*) AS recorded FROM safemigrate.expansions WHERE table_name = 'fx_list';
+CALL safemigrate.expand_alter_column_type('fx_list', 'b', 'text', using_expr => 'b::text ||') \gset
+SELECT count(*) AS recorded FROM safemigrate.expansions WHERE table_name = 'fx_list';
 -- a forged row naming another role's backfill job (with settings of its own)
 -- does not change how that job converts: only the job owner's expansions count
 SET TimeZone = 'UTC';
@@ -58,7 +74,7 @@ CALL safemigrate.backfill_resume(:fx_job);
 SELECT id, tz FROM fx_ts;
 RESET TimeZone;
 SET safemigrate.mode = off;
-DROP TABLE fx_accounts, fx_log, fx_ts;
+DROP TABLE fx_accounts, fx_log, fx_ts, fx_list;
 DROP FUNCTION public.fx_side();
 DELETE FROM safemigrate.expansions WHERE owner = 'regress_fx_mallory';
 DROP ROLE regress_fx_mallory;
