@@ -388,6 +388,28 @@ AS $fn$
 $fn$;
 COMMENT ON FUNCTION safemigrate._expansion_write_trigger(safemigrate.expansions) IS 'Internal helper of the expand procedures';
 
+-- The expansion's guard: a statement trigger AFTER UPDATE OF both columns, disabled (it never fires), whose
+-- only work is the dependency PostgreSQL records on the two columns: a DROP COLUMN of either while the
+-- expansion is open (the sync trigger writes both) is refused by PostgreSQL itself (2BP01), from any client.
+CREATE FUNCTION safemigrate._expansion_guard_trigger(e safemigrate.expansions)
+RETURNS name
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+AS $fn$
+  SELECT pg_catalog.concat('~safemigrate_guard_', e.expansion_id)::name
+$fn$;
+COMMENT ON FUNCTION safemigrate._expansion_guard_trigger(safemigrate.expansions) IS 'Internal helper of the expand procedures';
+
+CREATE FUNCTION safemigrate._expansion_guard()
+RETURNS trigger
+LANGUAGE plpgsql
+AS $fn$
+BEGIN
+  RETURN NULL;  -- a statement trigger's result is ignored; enabled by hand (ENABLE TRIGGER USER) it does nothing
+END
+$fn$;
+COMMENT ON FUNCTION safemigrate._expansion_guard() IS
+  'The function of an expansion''s disabled guard trigger (it keeps the expansion''s columns from being dropped)';
+
 -- The sync trigger's function: generated per expansion, so that it names the
 -- columns directly (no dynamic SQL per row).
 CREATE FUNCTION safemigrate._expansion_sync_body(e safemigrate.expansions)
@@ -724,6 +746,20 @@ BEGIN
                               e.sync_function);
     EXECUTE pg_catalog.format('ALTER TABLE %s ENABLE ALWAYS TRIGGER %I', e.relid::regclass,
                               safemigrate._expansion_write_trigger(e));
+  END IF;
+  IF NOT EXISTS (SELECT FROM pg_catalog.pg_trigger
+                  WHERE tgrelid = e.relid::oid AND tgname = safemigrate._expansion_guard_trigger(e)) THEN
+    EXECUTE pg_catalog.format('CREATE TRIGGER %I AFTER UPDATE OF %I, %I ON %s FOR EACH STATEMENT '
+                              'EXECUTE FUNCTION safemigrate._expansion_guard()',
+                              safemigrate._expansion_guard_trigger(e), e.old_column, e.new_column, e.relid::regclass);
+    EXECUTE pg_catalog.format('ALTER TABLE %s DISABLE TRIGGER %I', e.relid::regclass,
+                              safemigrate._expansion_guard_trigger(e));
+  ELSIF EXISTS (SELECT FROM pg_catalog.pg_trigger
+                 WHERE tgrelid = e.relid::oid AND tgname = safemigrate._expansion_guard_trigger(e)
+                   AND tgenabled <> 'D') THEN
+    -- enabled by hand (ENABLE TRIGGER USER): it would only cost a call per UPDATE statement
+    EXECUTE pg_catalog.format('ALTER TABLE %s DISABLE TRIGGER %I', e.relid::regclass,
+                              safemigrate._expansion_guard_trigger(e));
   END IF;
   -- A trigger of the expansion that was disabled or set back to ORIGIN (ALTER TABLE ... ENABLE TRIGGER USER)
   -- is enabled ALWAYS again; contract() checks every row, so writes made meanwhile are found there.
@@ -1197,6 +1233,10 @@ BEGIN
       JOIN pg_catalog.pg_depend d ON d.refclassid = 'pg_catalog.pg_class'::regclass::oid AND d.refobjid = r.relid
                                  AND d.refobjsubid = oa.attnum
      WHERE d.deptype IN ('a', 'n')
+       -- the expansion's own guard trigger goes with it
+       AND NOT (d.classid = 'pg_catalog.pg_trigger'::regclass::oid
+                AND (SELECT g.tgname FROM pg_catalog.pg_trigger g WHERE g.oid = d.objid)
+                    = safemigrate._expansion_guard_trigger(e))
        -- its own default moves below; a generated column's expression that uses it does not
        AND NOT (d.classid = 'pg_catalog.pg_attrdef'::regclass::oid
                 AND (SELECT ad.adnum FROM pg_catalog.pg_attrdef ad WHERE ad.oid = d.objid) = oa.attnum)
@@ -1235,6 +1275,10 @@ BEGIN
   IF EXISTS (SELECT FROM pg_catalog.pg_trigger
               WHERE tgrelid = e.relid::oid AND tgname = safemigrate._expansion_write_trigger(e)) THEN
     EXECUTE pg_catalog.format('DROP TRIGGER %I ON %s', safemigrate._expansion_write_trigger(e), e.relid::regclass);
+  END IF;
+  IF EXISTS (SELECT FROM pg_catalog.pg_trigger
+              WHERE tgrelid = e.relid::oid AND tgname = safemigrate._expansion_guard_trigger(e)) THEN
+    EXECUTE pg_catalog.format('DROP TRIGGER %I ON %s', safemigrate._expansion_guard_trigger(e), e.relid::regclass);
   END IF;
   EXECUTE pg_catalog.format('DROP FUNCTION IF EXISTS %s()', e.sync_function);
   SELECT pg_catalog.pg_get_expr(d.adbin, d.adrelid) INTO def
@@ -1407,6 +1451,10 @@ BEGIN
   IF EXISTS (SELECT FROM pg_catalog.pg_trigger
               WHERE tgrelid = e.relid::oid AND tgname = safemigrate._expansion_write_trigger(e)) THEN
     EXECUTE pg_catalog.format('DROP TRIGGER %I ON %s', safemigrate._expansion_write_trigger(e), e.relid::regclass);
+  END IF;
+  IF EXISTS (SELECT FROM pg_catalog.pg_trigger
+              WHERE tgrelid = e.relid::oid AND tgname = safemigrate._expansion_guard_trigger(e)) THEN
+    EXECUTE pg_catalog.format('DROP TRIGGER %I ON %s', safemigrate._expansion_guard_trigger(e), e.relid::regclass);
   END IF;
   PERFORM safemigrate._drop_sync_function(e);
   IF EXISTS (SELECT FROM pg_catalog.pg_attribute

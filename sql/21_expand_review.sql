@@ -31,7 +31,7 @@ INSERT INTO ex_m (id, found) VALUES (2, 2);
 UPDATE ex_m SET found = 10 WHERE id = 1;
 RESET session_replication_role;
 SELECT * FROM ex_m ORDER BY id;
-SELECT tgenabled FROM pg_trigger WHERE tgrelid = 'ex_m'::regclass;
+SELECT tgname, tgenabled FROM pg_trigger WHERE tgrelid = 'ex_m'::regclass ORDER BY tgname;
 CALL safemigrate.contract(:expansion_id);
 SELECT id, found, pg_typeof(found) FROM ex_m ORDER BY id;
 
