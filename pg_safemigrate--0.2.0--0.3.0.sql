@@ -341,6 +341,10 @@ CREATE TABLE safemigrate.expansions (
   old_column     name NOT NULL,
   new_column     name NOT NULL,
   new_type       text,
+  assign_type    text,                  -- alter column type: the new type's base type without a type modifier,
+                                        -- schema-qualified ("pg_catalog"."varchar"): the conversions cast to it,
+                                        -- then assign to the column, whose length check then errors like
+                                        -- ALTER TYPE does (a cast to varchar(5) would cut the value silently)
   using_expr     text,
   reverse_expr   text,                  -- alter column type: the old column from the new one (two-way sync)
   settings       text[],                -- TimeZone, DateStyle, IntervalStyle of the expand call: the conversions
@@ -459,10 +463,10 @@ BEGIN
   END IF;
   RETURN NEW;
 END
-$body$, e.old_column, e.new_column, e.new_type, e.using_expr, e.expansion_id)
+$body$, e.old_column, e.new_column, coalesce(e.assign_type, e.new_type), e.using_expr, e.expansion_id)
     ELSE pg_catalog.format($body$
 DECLARE
-  converted %3$s := (SELECT (%4$s)::%3$s FROM (SELECT NEW.*) AS r);
+  converted %3$s := (SELECT (%4$s)::%9$s FROM (SELECT NEW.*) AS r);
 BEGIN
   -- pg_safemigrate expansion %5$s: %2$I follows %1$I converted with USING %4$s, and %1$I follows
   -- %2$I with %6$s when the application writes %2$I only.  A value of %2$I that is already the
@@ -496,7 +500,8 @@ BEGIN
   RETURN NEW;
 END
 $body$, e.old_column, e.new_column, e.new_type, e.using_expr, e.expansion_id, e.reverse_expr,
-      safemigrate._expansion_default_guard(e), pg_catalog.concat('~safemigrate_new_', e.expansion_id))
+      safemigrate._expansion_default_guard(e), pg_catalog.concat('~safemigrate_new_', e.expansion_id),
+      coalesce(e.assign_type, e.new_type))
   END
 $fn$;
 COMMENT ON FUNCTION safemigrate._expansion_sync_body(safemigrate.expansions) IS 'Internal helper of the expand procedures';
@@ -789,7 +794,8 @@ BEGIN
   e := safemigrate._expansion_locked(id);
   IF e.job_id IS NULL THEN
     set_clause := CASE WHEN e.kind = 'rename column' THEN pg_catalog.format('%I = %I', e.new_column, e.old_column)
-                       ELSE pg_catalog.format('%I = (%s)::%s', e.new_column, e.using_expr, e.new_type) END;
+                       ELSE pg_catalog.format('%I = (%s)::%s', e.new_column, e.using_expr,
+                                              coalesce(e.assign_type, e.new_type)) END;
     where_clause := 'NOT ' || safemigrate._expansion_in_sync(e);
     UPDATE safemigrate.expansions x
        SET job_id = safemigrate.backfill_create(e.relid::regclass, set_clause, where_clause,
@@ -933,14 +939,16 @@ BEGIN
             HINT = 'Use the domain''s base type for the new column and a CHECK constraint added NOT VALID, then VALIDATE.';
   END IF;
   -- The conversions parse, with the table's columns, before anything is recorded.
+  -- (in a WHERE clause of the table without an alias, as the backfill's UPDATE has them: an aggregate, a
+  -- window or set-returning function, or a column qualified "r." fails here, before anything is recorded)
   IF using_expr IS NOT NULL THEN
-    EXECUTE pg_catalog.format('SELECT (%s)::%s FROM %s AS r LIMIT 0', using_expr, new_type, rel);
+    EXECUTE pg_catalog.format('SELECT FROM %s WHERE (%s)::%s IS NULL LIMIT 0', rel, using_expr, new_type);
   END IF;
   -- one expression each (no second statement after a semicolon)
   PERFORM safemigrate._expression_columns(using_expr), safemigrate._expression_columns(reverse_expr);
   IF reverse_expr IS NOT NULL THEN
-    EXECUTE pg_catalog.format('SELECT (%s) FROM (SELECT r.*, NULL::%s AS %I FROM %s AS r) AS r LIMIT 0',
-                              reverse_expr, new_type, new_column, rel);
+    EXECUTE pg_catalog.format('SELECT FROM (SELECT t.*, NULL::%s AS %I FROM %s AS t) AS "~safemigrate" '
+                              'WHERE (%s) IS NULL LIMIT 0', new_type, new_column, rel, reverse_expr);
   END IF;
   -- The expressions read no column that another open expansion of the table renames or converts (nor does
   -- another one's read this one's): the sync triggers fire one after the other, and one would read the
@@ -982,9 +990,20 @@ BEGIN
   END IF;
   SELECT n.nspname INTO nsp FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
    WHERE c.oid = rel::oid;
-  INSERT INTO safemigrate.expansions AS x (relid, table_name, kind, old_column, new_column, new_type, using_expr,
-                                           reverse_expr, settings, sync_function, sync_trigger)
-  VALUES (rel, rel::text, kind, old_column, new_column, new_type, using_expr, reverse_expr,
+  INSERT INTO safemigrate.expansions AS x (relid, table_name, kind, old_column, new_column, new_type, assign_type,
+                                           using_expr, reverse_expr, settings, sync_function, sync_trigger)
+  VALUES (rel, rel::text, kind, old_column, new_column, new_type,
+          CASE WHEN new_type IS NOT NULL THEN
+            (WITH RECURSIVE dom(oid, depth) AS (   -- through domains to the base type
+               SELECT safemigrate._type_part(new_type)::regtype::oid, 0
+               UNION ALL
+               SELECT t.typbasetype, dom.depth + 1 FROM pg_catalog.pg_type t JOIN dom ON t.oid = dom.oid
+                WHERE t.typtype = 'd')
+             SELECT pg_catalog.quote_ident(n.nspname) || '.' || pg_catalog.quote_ident(t.typname)
+               FROM dom JOIN pg_catalog.pg_type t ON t.oid = dom.oid
+               JOIN pg_catalog.pg_namespace n ON n.oid = t.typnamespace
+              ORDER BY dom.depth DESC LIMIT 1) END,
+          using_expr, reverse_expr,
           CASE WHEN kind = 'alter column type'   -- a rename converts nothing
                THEN ARRAY[pg_catalog.current_setting('TimeZone'), pg_catalog.current_setting('DateStyle'),
                           pg_catalog.current_setting('IntervalStyle')] END, '', '')
@@ -1212,7 +1231,8 @@ BEGIN
             HINT = pg_catalog.format('Update them with CALL safemigrate.backfill(%L, %L, %L) (a trigger that '
                                      'skips rows must let it through), then contract.', e.relid::regclass::text,
                                      CASE WHEN e.kind = 'rename column' THEN pg_catalog.format('%I = %I', e.new_column, e.old_column)
-                                          ELSE pg_catalog.format('%I = (%s)::%s', e.new_column, e.using_expr, e.new_type) END,
+                                          ELSE pg_catalog.format('%I = (%s)::%s', e.new_column, e.using_expr,
+                                                                 coalesce(e.assign_type, e.new_type)) END,
                                      'NOT ' || safemigrate._expansion_in_sync(e));
   END IF;
   COMMIT;

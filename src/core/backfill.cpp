@@ -119,8 +119,8 @@ common_problem(std::string_view text, std::string_view what, bool is_set)
 	{
 		bool inside = false;
 		for (const Token &t : toks)
-			if (t.kind == Token::Kind::String && p >= t.begin && p < t.end)
-				inside = true;
+			if ((t.kind == Token::Kind::String || t.kind == Token::Kind::QuotedIdent) && p >= t.begin && p < t.end)
+				inside = true; /* '$1' and a column named "$1" are not parameters */
 		if (!inside && p + 1 < text.size() && text[p + 1] >= '0' && text[p + 1] <= '9' &&
 			(p == 0 || !(std::isalnum(static_cast<unsigned char>(text[p - 1])) || text[p - 1] == '_')))
 			return std::string(what) + " must not use parameter references such as $1";

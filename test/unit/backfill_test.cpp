@@ -70,6 +70,9 @@ TEST(Backfill, SetClauseProblems)
 	EXPECT_EQ(set_clause_problem("b = a; DELETE FROM t"),
 			  "set_clause must not contain \";\": it is one part of the batch statement");
 	EXPECT_EQ(set_clause_problem("b = $1"), "set_clause must not use parameter references such as $1");
+	// a column named "$1" (or a string '$1') is not a parameter
+	EXPECT_EQ(set_clause_problem("\"$1_new\" = \"$1\""), "");
+	EXPECT_EQ(set_clause_problem("b = '$1'"), "");
 	EXPECT_EQ(set_clause_problem("b = (a"), "set_clause has an unbalanced \"(\"");
 	EXPECT_EQ(set_clause_problem("b = a)"), "set_clause has an unbalanced \")\"");
 }
