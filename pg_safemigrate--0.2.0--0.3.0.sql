@@ -291,8 +291,16 @@ AS $fn$ SELECT safemigrate._backfill_request($1, 'cancel') $fn$;
 COMMENT ON FUNCTION safemigrate.backfill_cancel(bigint) IS
   'Stops a backfill for good after its current batch (from any session); the rows already done stay done';
 
-CREATE VIEW safemigrate.backfill_progress AS
-  SELECT j.job_id, j.table_name, j.set_clause, j.where_clause,
+-- security_barrier: the owner filter below runs before any condition of the caller's (a cheap function of
+-- another role would otherwise see every job's texts and keys).
+CREATE VIEW safemigrate.backfill_progress WITH (security_barrier) AS
+  SELECT j.job_id,
+         -- the table's name now, schema-qualified as recorded (it may have been renamed since), the recorded one
+         -- once it is gone
+         coalesce((SELECT pg_catalog.quote_ident(n.nspname) || '.' || pg_catalog.quote_ident(c.relname)
+                     FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+                    WHERE c.oid = j.relid::oid), j.table_name) AS table_name,
+         j.set_clause, j.where_clause,
          CASE WHEN j.key_columns IS NULL THEN 'heap pages' ELSE 'primary key' END AS batching,
          -- 'running' in the table but no session runs it: killed, cancelled or timed out between batches
          CASE WHEN j.status = 'running' AND NOT safemigrate._backfill_running(j.job_id) THEN 'interrupted'
@@ -646,20 +654,30 @@ END
 $fn$;
 COMMENT ON FUNCTION safemigrate._require_no_new_default(safemigrate.expansions) IS 'Internal helper of the expand procedures';
 
+-- The expansion's table as it is named now (renamed since the expand call, or in a schema not on the
+-- search_path: schema-qualified), the recorded name once it is gone.
+CREATE FUNCTION safemigrate._table_now(e safemigrate.expansions)
+RETURNS text
+LANGUAGE sql STABLE
+AS $fn$
+  SELECT coalesce((SELECT c.oid::regclass::text FROM pg_catalog.pg_class c WHERE c.oid = e.relid::oid), e.table_name)
+$fn$;
+COMMENT ON FUNCTION safemigrate._table_now(safemigrate.expansions) IS 'Internal helper of the expand procedures';
+
 -- The call of the expand procedure that goes on with expansion e (its arguments): it resumes the backfill
 -- (whose batches run under the settings the expansion recorded, in any session) and then marks the expansion
 -- expanded, which a bare CALL safemigrate.backfill_resume() of its job does not.
 CREATE FUNCTION safemigrate._expand_call(e safemigrate.expansions)
 RETURNS text
 LANGUAGE sql STABLE
-SET search_path = pg_catalog, pg_temp
 AS $fn$
-  SELECT CASE WHEN e.kind = 'rename column'
-              THEN pg_catalog.format('CALL safemigrate.expand_rename_column(%L, %L, %L)', e.table_name, e.old_column,
-                                     e.new_column)
-              ELSE pg_catalog.format('CALL safemigrate.expand_alter_column_type(%L, %L, %L%s%s)', e.table_name,
+  -- (no search_path of its own: the table is named as the caller's search_path finds it)
+  SELECT CASE WHEN e.kind OPERATOR(pg_catalog.=) 'rename column'
+              THEN pg_catalog.format('CALL safemigrate.expand_rename_column(%L, %L, %L)', safemigrate._table_now(e),
+                                     e.old_column, e.new_column)
+              ELSE pg_catalog.format('CALL safemigrate.expand_alter_column_type(%L, %L, %L%s%s)', safemigrate._table_now(e),
                                      e.old_column, e.new_type,
-                                     CASE WHEN e.using_expr IS DISTINCT FROM pg_catalog.quote_ident(e.old_column)
+                                     CASE WHEN e.using_expr OPERATOR(pg_catalog.<>) pg_catalog.quote_ident(e.old_column)
                                           THEN pg_catalog.format(', using_expr => %L', e.using_expr) ELSE '' END,
                                      CASE WHEN e.reverse_expr IS NOT NULL
                                           THEN pg_catalog.format(', reverse_using => %L', e.reverse_expr) ELSE '' END)
@@ -678,6 +696,7 @@ DECLARE
   where_clause text;
   jstatus text;
   trig name;
+  member regclass;
   later text;
 BEGIN
   -- Every transaction of the run locks the expansion's row and checks it is still open: an expand_abort()
@@ -768,23 +787,45 @@ BEGIN
   END IF;
   -- A trigger of the expansion that was disabled or set back to ORIGIN (ALTER TABLE ... ENABLE TRIGGER USER)
   -- is enabled ALWAYS again; contract() checks every row, so writes made meanwhile are found there.
-  FOR trig IN SELECT g.tgname FROM pg_catalog.pg_trigger g
-               WHERE g.tgrelid = e.relid::oid AND g.tgenabled <> 'A'
-                 AND g.tgname IN (e.sync_trigger, safemigrate._expansion_write_trigger(e))
-               ORDER BY g.tgname LOOP
-    EXECUTE pg_catalog.format('ALTER TABLE %s ENABLE ALWAYS TRIGGER %I', e.relid::regclass, trig);
-    RAISE NOTICE 'expansion %: trigger "%" of % enabled ALWAYS again', id, trig, e.table_name;
+  -- (on each partition too: a partition's clone can be disabled on its own)
+  FOR trig, member IN SELECT g.tgname, g.tgrelid::regclass FROM pg_catalog.pg_trigger g
+                       WHERE g.tgrelid IN (SELECT e.relid::oid UNION SELECT t.relid FROM pg_catalog.pg_partition_tree(e.relid) t)
+                         AND g.tgenabled <> 'A'
+                         AND g.tgname IN (e.sync_trigger, safemigrate._expansion_write_trigger(e))
+                       ORDER BY g.tgrelid::regclass::text, g.tgname LOOP
+    EXECUTE pg_catalog.format('ALTER TABLE %s ENABLE ALWAYS TRIGGER %I', member, trig);
+    RAISE NOTICE 'expansion %: trigger "%" of % enabled ALWAYS again', id, trig, member;
   END LOOP;
   -- BEFORE row triggers fire in name order (bytes): one named after the sync trigger changes the row after the copy
   SELECT pg_catalog.string_agg(pg_catalog.quote_ident(t.tgname), ', ' ORDER BY t.tgname::text COLLATE "C") INTO later
     FROM pg_catalog.pg_trigger t
    WHERE t.tgrelid = e.relid::oid AND NOT t.tgisinternal AND t.tgname <> e.sync_trigger
+     -- (another expansion's triggers: the two read none of each other's columns)
+     AND t.tgname::text NOT LIKE '~safemigrate\_%'
      AND (t.tgtype::int & 3) = 3 AND t.tgname::text COLLATE "C" > e.sync_trigger::text COLLATE "C";
   IF later IS NOT NULL THEN
     RAISE WARNING 'expansion %: BEFORE row trigger(s) % of % fire after the sync trigger %', id, later, e.table_name,
       e.sync_trigger
       USING DETAIL = 'What they change in the row is not copied to the other column.',
             HINT = 'Rename them so that they sort before the sync trigger (byte order, the C collation).';
+  END IF;
+  -- A trigger UPDATE OF the old column fires when an UPDATE names that column; the new application names the
+  -- new one, and the copy into the old column (in the sync trigger) does not make it fire.
+  IF e.kind = 'rename column' OR e.reverse_expr IS NOT NULL THEN
+    SELECT pg_catalog.string_agg(pg_catalog.quote_ident(t.tgname), ', ' ORDER BY t.tgname::text COLLATE "C") INTO later
+      FROM pg_catalog.pg_trigger t JOIN pg_catalog.pg_attribute a ON a.attrelid = t.tgrelid AND a.attname = e.old_column
+     WHERE t.tgrelid = e.relid::oid AND NOT t.tgisinternal AND t.tgname::text NOT LIKE '~safemigrate\_%'
+       AND a.attnum = ANY (t.tgattr::int2[])
+       AND NOT EXISTS (SELECT FROM pg_catalog.pg_attribute n
+                        WHERE n.attrelid = t.tgrelid AND n.attname = e.new_column AND n.attnum = ANY (t.tgattr::int2[]));
+    IF later IS NOT NULL THEN
+      RAISE WARNING 'expansion %: trigger(s) % of % fire on UPDATE OF %, not on an UPDATE that sets only %', id, later,
+        e.table_name, pg_catalog.quote_ident(e.old_column), pg_catalog.quote_ident(e.new_column)
+        USING DETAIL = 'The sync trigger copies the new application''s write into the old column, which does not make '
+                       'a column-specific trigger fire.',
+              HINT = pg_catalog.format('Give them both columns (CREATE OR REPLACE TRIGGER ... UPDATE OF %I, %I ...).',
+                                       e.old_column, e.new_column);
+    END IF;
   END IF;
   UPDATE safemigrate.expansions x SET status = 'backfilling', updated_at = clock_timestamp()
    WHERE x.expansion_id = id AND x.status = 'expanding';
@@ -800,6 +841,9 @@ BEGIN
     UPDATE safemigrate.expansions x
        SET job_id = safemigrate.backfill_create(e.relid::regclass, set_clause, where_clause,
                                                 batch_size => _expand_run.batch_size,
+                                                -- the bounds the adaptive size moves in take any batch_size given
+                                                min_batch_size => LEAST(100, _expand_run.batch_size),
+                                                max_batch_size => GREATEST(5000, _expand_run.batch_size),
                                                 max_replica_lag => _expand_run.max_replica_lag,
                                                 lock_timeout_ms => _expand_run.lock_timeout_ms),
            updated_at = clock_timestamp()
@@ -1144,13 +1188,19 @@ LANGUAGE plpgsql STABLE
 AS $fn$
 DECLARE
   t name;
+  member regclass;
 BEGIN
   FOREACH t IN ARRAY pg_catalog.array_remove(ARRAY[e.sync_trigger, safemigrate._expansion_write_trigger(e)], NULL) LOOP
-    IF NOT EXISTS (SELECT FROM pg_catalog.pg_trigger g
-                    WHERE g.tgrelid = e.relid::oid AND g.tgname = t AND g.tgenabled = 'A'
-                      AND g.tgfoid = pg_catalog.to_regprocedure(e.sync_function || '()')::oid) THEN
+    -- the table's, and for a partitioned table each partition's clone (it can be disabled on its own)
+    SELECT r.relid::regclass INTO member
+      FROM (SELECT e.relid::oid AS relid UNION SELECT p.relid FROM pg_catalog.pg_partition_tree(e.relid) p) r
+     WHERE NOT EXISTS (SELECT FROM pg_catalog.pg_trigger g
+                        WHERE g.tgrelid = r.relid AND g.tgname = t AND g.tgenabled = 'A'
+                          AND g.tgfoid = pg_catalog.to_regprocedure(e.sync_function || '()')::oid)
+     ORDER BY r.relid::regclass::text LIMIT 1;
+    IF member IS NOT NULL THEN
       RAISE EXCEPTION 'expansion %: the sync trigger "%" of % is missing or not enabled ALWAYS', e.expansion_id,
-        t, e.table_name
+        t, member
         USING ERRCODE = 'object_not_in_prerequisite_state',
               DETAIL = 'Writes made without it leave the two columns apart.',
               HINT = pg_catalog.format('Run the expand procedure again (%s): it creates the expansion''s '
@@ -1228,8 +1278,14 @@ BEGIN
       USING ERRCODE = 'object_not_in_prerequisite_state',
             DETAIL = 'The backfill did not update them (a trigger of the table skipped them), or they were written '
                      'while the sync trigger was off; dropping the old column would lose their value.',
-            HINT = pg_catalog.format('Update them with CALL safemigrate.backfill(%L, %L, %L) (a trigger that '
-                                     'skips rows must let it through), then contract.', e.relid::regclass::text,
+            HINT = pg_catalog.format('Update them with %sCALL safemigrate.backfill(%L, %L, %L) (a trigger that '
+                                     'skips rows must let it through), then contract.',
+                                     -- the conversion runs under the expand call's settings, as contract checks it
+                                     CASE WHEN e.settings IS NOT NULL
+                                          THEN pg_catalog.format('SET TimeZone = %L; SET DateStyle = %L; '
+                                                                 'SET IntervalStyle = %L; ', e.settings[1],
+                                                                 e.settings[2], e.settings[3]) ELSE '' END,
+                                     e.relid::regclass::text,
                                      CASE WHEN e.kind = 'rename column' THEN pg_catalog.format('%I = %I', e.new_column, e.old_column)
                                           ELSE pg_catalog.format('%I = (%s)::%s', e.new_column, e.using_expr,
                                                                  coalesce(e.assign_type, e.new_type)) END,
@@ -1492,8 +1548,11 @@ $fn$;
 COMMENT ON PROCEDURE safemigrate.expand_abort(int) IS
   'Returns the table to its original shape: drops the sync trigger and the new column';
 
-CREATE VIEW safemigrate.expansion_status AS
-  SELECT x.expansion_id, x.table_name, x.kind, x.old_column, x.new_column, x.new_type, x.using_expr, x.status,
+CREATE VIEW safemigrate.expansion_status WITH (security_barrier) AS
+  SELECT x.expansion_id,
+         coalesce((SELECT c.oid::regclass::text FROM pg_catalog.pg_class c WHERE c.oid = x.relid::oid), x.table_name)
+           AS table_name,
+         x.kind, x.old_column, x.new_column, x.new_type, x.using_expr, x.status,
          x.job_id, p.status AS backfill_status, p.rows_done, p.percent, p.eta,
          CASE WHEN x.status = 'backfilling' AND x.job_id IS NULL THEN 'run the expand procedure again' ELSE
          CASE x.status
