@@ -53,8 +53,87 @@ CALL safemigrate.expand_rename_column('e6_opt', '$1', 'first') \gset
 CALL safemigrate.contract(:expansion_id);
 SELECT * FROM e6_opt;
 
+-- 2. contract() checks the sync triggers of every partition: a partition's
+-- clone disabled on its own lost that partition's writes; the expand
+-- procedure run again enables it ALWAYS again.
+CREATE TABLE e6_q (id int PRIMARY KEY, status text) PARTITION BY RANGE (id);
+CREATE TABLE e6_q1 PARTITION OF e6_q FOR VALUES FROM (0) TO (100);
+CREATE TABLE e6_q2 PARTITION OF e6_q FOR VALUES FROM (100) TO (200);
+INSERT INTO e6_q SELECT g, 's' || g FROM generate_series(1, 150) g;
+CALL safemigrate.expand_rename_column('e6_q', 'status', 'state') \gset
+ALTER TABLE e6_q2 DISABLE TRIGGER USER;
+UPDATE e6_q SET status = 'written-while-off' WHERE id = 107;
+CALL safemigrate.contract(:expansion_id);
+CALL safemigrate.expand_rename_column('e6_q', 'status', 'state');
+SELECT tgrelid::regclass, tgname, tgenabled FROM pg_trigger
+ WHERE tgrelid IN ('e6_q'::regclass, 'e6_q1'::regclass, 'e6_q2'::regclass) AND tgname NOT LIKE '%guard%'
+ ORDER BY 1, 2;
+-- the write made while it was off is found by the row check
+CALL safemigrate.contract(:expansion_id);
+
+-- 3. ... whose hint, for a type change, sets the expand call's settings
+-- before its backfill (the conversion under another TimeZone made every row
+-- differ); run as given, contract then goes through.
+SET TimeZone = 'UTC';
+CREATE TABLE e6_ev (id int PRIMARY KEY, at timestamp);
+INSERT INTO e6_ev SELECT g, '2026-01-01'::timestamp + g * interval '1 hour' FROM generate_series(1, 10) g;
+CALL safemigrate.expand_alter_column_type('e6_ev', 'at', 'timestamptz') \gset
+ALTER TABLE e6_ev DISABLE TRIGGER USER;
+UPDATE e6_ev SET at = at + interval '1 day' WHERE id <= 3;
+CALL safemigrate.expand_alter_column_type('e6_ev', 'at', 'timestamptz');
+SET TimeZone = 'America/New_York';
+\set VERBOSITY default
+CALL safemigrate.contract(:expansion_id);
+\set VERBOSITY terse
+SET TimeZone = 'UTC'; SET DateStyle = 'Postgres, MDY'; SET IntervalStyle = 'postgres_verbose';
+CALL safemigrate.backfill('e6_ev', 'at_new = (at)::pg_catalog.timestamptz', 'NOT (ROW(at_new)::pg_catalog.record OPERATOR(pg_catalog.*=) ROW((at)::timestamptz)::pg_catalog.record)');
+SET TimeZone = 'America/New_York';
+CALL safemigrate.contract(:expansion_id);
+SET TimeZone = 'UTC';
+SELECT id, at FROM e6_ev WHERE id <= 4 ORDER BY id;
+RESET TimeZone; RESET DateStyle; RESET IntervalStyle;
+
+-- 4. A trigger UPDATE OF the old column does not fire when the new
+-- application writes the new column: a WARNING names it.
+CREATE TABLE e6_ord (id int PRIMARY KEY, status text);
+CREATE TABLE e6_events (id int, old text, new text);
+CREATE FUNCTION e6_log() RETURNS trigger LANGUAGE plpgsql AS
+  $$BEGIN INSERT INTO e6_events VALUES (NEW.id, OLD.status, NEW.status); RETURN NULL; END$$;
+CREATE TRIGGER e6_status_changed AFTER UPDATE OF status ON e6_ord FOR EACH ROW EXECUTE FUNCTION e6_log();
+INSERT INTO e6_ord VALUES (1, 'new'), (2, 'new');
+\set VERBOSITY default
+CALL safemigrate.expand_rename_column('e6_ord', 'status', 'state') \gset
+\set VERBOSITY terse
+CREATE OR REPLACE TRIGGER e6_status_changed AFTER UPDATE OF status, state ON e6_ord FOR EACH ROW EXECUTE FUNCTION e6_log();
+CALL safemigrate.expand_rename_column('e6_ord', 'status', 'state');
+UPDATE e6_ord SET state = 'paid' WHERE id = 2;
+SELECT * FROM e6_events;
+DROP TRIGGER e6_status_changed ON e6_ord;
+CALL safemigrate.expand_abort(:expansion_id);
+
+-- 6b. Any batch_size: the bounds the adaptive size moves in take it.
+CREATE TABLE e6_bs (id int PRIMARY KEY, v int);
+INSERT INTO e6_bs SELECT g, g FROM generate_series(1, 300) g;
+CALL safemigrate.expand_alter_column_type('e6_bs', 'v', 'bigint', batch_size => 50) \gset
+SELECT batch_size, min_batch_size, max_batch_size, batches FROM safemigrate.backfill_jobs
+ WHERE job_id = (SELECT job_id FROM safemigrate.expansions WHERE expansion_id = :expansion_id);
+CALL safemigrate.expand_abort(:expansion_id);
+
+-- 10. The expand call in the hints names the table as it is now: renamed,
+-- and another table of the old name created, it is not the wrong one.
+CREATE TABLE e6_ren (id int PRIMARY KEY, qty int);
+INSERT INTO e6_ren VALUES (1, 1);
+CALL safemigrate.expand_alter_column_type('e6_ren', 'qty', 'bigint', run_backfill => false) \gset
 SET safemigrate.mode = off;
-DROP TABLE e6_codes, e6_long, e6_opt;
+ALTER TABLE e6_ren RENAME TO e6_ren_v2;
+CREATE TABLE e6_ren (id int PRIMARY KEY, qty int);
+RESET safemigrate.mode;
+SELECT table_name, next_step FROM safemigrate.expansion_status WHERE expansion_id = :expansion_id;
+CALL safemigrate.expand_abort(:expansion_id);
+
+SET safemigrate.mode = off;
+DROP TABLE e6_codes, e6_long, e6_opt, e6_q, e6_ev, e6_ord, e6_events, e6_bs, e6_ren, e6_ren_v2;
+DROP FUNCTION e6_log();
 DROP DOMAIN e6_d5;
 RESET safemigrate.mode;
 RESET safemigrate.small_table_rows;
