@@ -456,7 +456,8 @@ BEGIN
     END IF;
   ELSIF ROW(NEW.%2$I)::pg_catalog.record OPERATOR(pg_catalog.*=) ROW(OLD.%2$I)::pg_catalog.record THEN
     NEW.%2$I := NEW.%1$I;
-  ELSIF ROW(NEW.%1$I)::pg_catalog.record OPERATOR(pg_catalog.*=) ROW(OLD.%1$I)::pg_catalog.record THEN
+  ELSE
+    -- %2$I written (and %1$I unchanged, or written too: the new column wins, as in an INSERT)
     NEW.%1$I := NEW.%2$I;
   END IF;
   RETURN NEW;
@@ -502,7 +503,8 @@ BEGIN
     IF NOT (ROW(NEW.%1$I)::pg_catalog.record OPERATOR(pg_catalog.*=) ROW(OLD.%1$I)::pg_catalog.record) THEN
       NEW.%2$I := converted;
     END IF;
-  ELSIF ROW(NEW.%1$I)::pg_catalog.record OPERATOR(pg_catalog.*=) ROW(OLD.%1$I)::pg_catalog.record AND NOT (ROW(NEW.%2$I)::pg_catalog.record OPERATOR(pg_catalog.*=) ROW(converted)::pg_catalog.record) THEN
+  ELSIF NOT (ROW(NEW.%2$I)::pg_catalog.record OPERATOR(pg_catalog.*=) ROW(converted)::pg_catalog.record) THEN
+    -- %2$I written (and %1$I unchanged, or written too: the new column wins, as in an INSERT)
     NEW.%1$I := (SELECT (%6$s) FROM (SELECT NEW.*) AS r);
   END IF;
   RETURN NEW;
@@ -730,7 +732,23 @@ BEGIN
        WHERE a.attrelid = e.relid::oid AND a.attname = e.old_column
          AND t.oid = safemigrate._type_part(e.new_type)::regtype::oid;
     END IF;
-    EXECUTE pg_catalog.format('ALTER TABLE %s ADD COLUMN %I %s DEFAULT NULL', e.relid::regclass, e.new_column, old_type);
+    -- the old column's storage and compression, where the new type takes them (a varlena type): the rows the
+    -- backfill writes are stored as the old column's were
+    SELECT CASE WHEN a.attstorage <> t.typstorage
+                THEN pg_catalog.format(', ALTER COLUMN %I SET STORAGE %s', e.new_column,
+                                       CASE a.attstorage WHEN 'e' THEN 'EXTERNAL' WHEN 'm' THEN 'MAIN'
+                                                         WHEN 'x' THEN 'EXTENDED' ELSE 'PLAIN' END) ELSE '' END
+           || CASE WHEN a.attcompression <> ''
+                   THEN pg_catalog.format(', ALTER COLUMN %I SET COMPRESSION %s', e.new_column,
+                                          CASE a.attcompression WHEN 'l' THEN 'lz4' ELSE 'pglz' END) ELSE '' END
+      INTO set_clause
+      FROM pg_catalog.pg_attribute a, pg_catalog.pg_type t
+     WHERE a.attrelid = e.relid::oid AND a.attname = e.old_column AND t.typstorage <> 'p'
+       AND t.oid = CASE WHEN e.kind = 'rename column' THEN a.atttypid
+                        ELSE safemigrate._type_part(e.new_type)::regtype::oid END;
+    EXECUTE pg_catalog.format('ALTER TABLE %s ADD COLUMN %I %s DEFAULT NULL%s', e.relid::regclass, e.new_column,
+                              old_type, coalesce(set_clause, ''));
+    set_clause := NULL;
   END IF;
   PERFORM safemigrate._require_no_new_default(e);
   -- 2. the sync trigger.  Its function is created here, never replaced: one of that name that this run did
@@ -933,6 +951,22 @@ BEGIN
     RAISE EXCEPTION 'column "%" of % is part of expansion %, which is under way', prior.old_column, rel, prior.expansion_id
       USING ERRCODE = 'object_in_use',
             HINT = pg_catalog.format('Contract or abort expansion %s first.', prior.expansion_id);
+  END IF;
+  -- A partition or a typed table cannot get a column of its own (PostgreSQL refuses the ADD COLUMN): refused
+  -- here, before anything is recorded.
+  IF (SELECT c.relispartition FROM pg_catalog.pg_class c WHERE c.oid = rel::oid) THEN
+    RAISE EXCEPTION '% is a partition of %', rel,
+      (SELECT i.inhparent::regclass FROM pg_catalog.pg_inherits i WHERE i.inhrelid = rel::oid)
+      USING ERRCODE = 'wrong_object_type',
+            DETAIL = 'A partition cannot have a column of its own.',
+            HINT = 'Expand the partitioned table: its partitions get the column and the trigger.';
+  END IF;
+  IF (SELECT c.reloftype <> 0 FROM pg_catalog.pg_class c WHERE c.oid = rel::oid) THEN
+    RAISE EXCEPTION '% is a typed table (OF %)', rel,
+      (SELECT c.reloftype::regtype FROM pg_catalog.pg_class c WHERE c.oid = rel::oid)
+      USING ERRCODE = 'wrong_object_type',
+            DETAIL = 'A typed table cannot have a column of its own.',
+            HINT = 'Detach it from its type first (ALTER TABLE ... NOT OF).';
   END IF;
   -- Triggers are not inherited: writes to an inheritance child would not be synced (partitions are fine).
   IF EXISTS (SELECT FROM pg_catalog.pg_inherits i JOIN pg_catalog.pg_class c ON c.oid = i.inhrelid
@@ -1689,19 +1723,56 @@ GRANT SELECT ON safemigrate.backfill_progress, safemigrate.expansion_status TO P
 
 -- Row-level security does not bind a role with BYPASSRLS: a job's or an expansion's row is written only by
 -- its owner (or a superuser), whose texts its steps run with the owner's privileges.
+-- The id the table's identity sequence last gave this session (NULL: none yet).  SECURITY DEFINER: the
+-- roles that create jobs have no privilege on the sequence (the column's default uses it for them); currval
+-- is the session's own value whoever asks.
+CREATE FUNCTION safemigrate._id_given(tab text)
+RETURNS bigint
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+BEGIN
+  IF tab NOT IN ('backfill_jobs', 'expansions') THEN
+    RETURN NULL;
+  END IF;
+  RETURN pg_catalog.currval(pg_catalog.pg_get_serial_sequence('safemigrate.' || tab,
+                                                              CASE tab WHEN 'backfill_jobs' THEN 'job_id'
+                                                                       ELSE 'expansion_id' END));
+EXCEPTION WHEN object_not_in_prerequisite_state THEN
+  RETURN NULL;   -- currval: the sequence gave this session nothing yet
+END
+$fn$;
+COMMENT ON FUNCTION safemigrate._id_given(text) IS 'Internal: the id a new job or expansion row must have';
+
 CREATE FUNCTION safemigrate._owner_rows_only()
 RETURNS trigger
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $fn$
+DECLARE
+  idcol text := CASE TG_TABLE_NAME WHEN 'backfill_jobs' THEN 'job_id' ELSE 'expansion_id' END;
+  given bigint;
 BEGIN
-  IF NOT coalesce((SELECT r.rolsuper FROM pg_catalog.pg_roles r WHERE r.rolname = current_user), false)
-     AND ((TG_OP <> 'INSERT' AND OLD.owner IS DISTINCT FROM current_user)
-          OR (TG_OP <> 'DELETE' AND NEW.owner IS DISTINCT FROM current_user)) THEN
+  IF coalesce((SELECT r.rolsuper FROM pg_catalog.pg_roles r WHERE r.rolname = current_user), false) THEN
+    RETURN CASE WHEN TG_OP = 'DELETE' THEN OLD ELSE NEW END;
+  END IF;
+  IF (TG_OP <> 'INSERT' AND OLD.owner IS DISTINCT FROM current_user)
+     OR (TG_OP <> 'DELETE' AND NEW.owner IS DISTINCT FROM current_user) THEN
     RAISE EXCEPTION 'a row of %.% belongs to role %', TG_TABLE_SCHEMA, TG_TABLE_NAME,
       quote_ident(CASE WHEN TG_OP = 'INSERT' THEN NEW.owner ELSE OLD.owner END)
       USING ERRCODE = 'insufficient_privilege',
             DETAIL = 'Only its owner (or a superuser) may write it: its statements run with the owner''s privileges.';
+  END IF;
+  -- A new row's id is the one its sequence just gave this session (no OVERRIDING SYSTEM VALUE, no id changed
+  -- later): ids taken ahead by another role would make every later job or expansion fail on the key.
+  IF TG_OP = 'INSERT' THEN
+    given := safemigrate._id_given(TG_TABLE_NAME);
+  END IF;
+  IF (TG_OP = 'INSERT' AND given IS DISTINCT FROM (pg_catalog.to_jsonb(NEW) ->> idcol)::bigint)
+     OR (TG_OP = 'UPDATE' AND (pg_catalog.to_jsonb(NEW) ->> idcol) IS DISTINCT FROM (pg_catalog.to_jsonb(OLD) ->> idcol)) THEN
+    RAISE EXCEPTION 'the % of a row of %.% is taken from its sequence', idcol, TG_TABLE_SCHEMA, TG_TABLE_NAME
+      USING ERRCODE = 'insufficient_privilege',
+            DETAIL = 'Ids chosen by hand could be ones the sequence gives other roles later.';
   END IF;
   RETURN CASE WHEN TG_OP = 'DELETE' THEN OLD ELSE NEW END;
 END

@@ -131,9 +131,56 @@ RESET safemigrate.mode;
 SELECT table_name, next_step FROM safemigrate.expansion_status WHERE expansion_id = :expansion_id;
 CALL safemigrate.expand_abort(:expansion_id);
 
+-- 8. An UPDATE that writes both columns of a rename (or a two-way change)
+-- with different values: the new column wins, as in an INSERT (they were
+-- left apart, and contract's hint would have overwritten the new value).
+CREATE TABLE e6_both (id int PRIMARY KEY, status text, total numeric(10,2));
+INSERT INTO e6_both VALUES (1, 'a', 1.50), (2, 'b', 2.25);
+CALL safemigrate.expand_rename_column('e6_both', 'status', 'state') \gset
+UPDATE e6_both SET status = 'from-status', state = 'from-state' WHERE id = 1;
+INSERT INTO e6_both (id, status, state) VALUES (3, 'from-status', 'from-state');
+SELECT id, status, state FROM e6_both ORDER BY id;
+CALL safemigrate.contract(:expansion_id);
+CALL safemigrate.expand_alter_column_type('e6_both', 'total', 'bigint', using_expr => '(total * 100)::bigint',
+                                          reverse_using => 'total_new / 100.0') \gset
+UPDATE e6_both SET total = 9.99, total_new = 777 WHERE id = 2;
+SELECT id, total, total_new FROM e6_both ORDER BY id;
+CALL safemigrate.contract(:expansion_id);
+
+-- 9. The new column keeps the old column's storage and compression.
+CREATE TABLE e6_st (id int PRIMARY KEY, body text);
+ALTER TABLE e6_st ALTER COLUMN body SET STORAGE EXTERNAL, ALTER COLUMN body SET COMPRESSION pglz;
+INSERT INTO e6_st VALUES (1, 'x');
+CALL safemigrate.expand_rename_column('e6_st', 'body', 'content') \gset
+CALL safemigrate.contract(:expansion_id);
+SELECT attname, attstorage, attcompression FROM pg_attribute WHERE attrelid = 'e6_st'::regclass AND attname = 'content';
+
+-- 10b. A partition or a typed table is refused before anything is recorded
+-- (PostgreSQL refuses a column of its own).
+CREATE TYPE e6_row AS (id int, v int);
+CREATE TABLE e6_typed OF e6_row (PRIMARY KEY (id));
+CALL safemigrate.expand_rename_column('e6_q1', 'status', 'state2');
+CALL safemigrate.expand_rename_column('e6_typed', 'v', 'w');
+SELECT count(*) AS recorded FROM safemigrate.expansions WHERE table_name IN ('e6_q1', 'e6_typed');
+
+-- B5. Ids of new jobs and expansions come from their sequences: a role
+-- cannot take ids ahead (OVERRIDING SYSTEM VALUE) and make every later
+-- backfill or expansion of other roles fail on the key.
+CREATE ROLE regress_e6_mallory;
+SET ROLE regress_e6_mallory;
+INSERT INTO safemigrate.backfill_jobs (job_id, relid, table_name, set_clause, batch_size, target_batch_ms, min_batch_size,
+  max_batch_size, pause_ms, lock_timeout_ms, max_retries, status) OVERRIDING SYSTEM VALUE
+SELECT g, 'pg_class', '-', '-', 1, 1, 1, 1, 0, 0, 0, 'cancelled' FROM generate_series(10020, 10030) g;
+INSERT INTO safemigrate.expansions (expansion_id, relid, table_name, kind, old_column, new_column, sync_function, sync_trigger)
+  OVERRIDING SYSTEM VALUE VALUES (1020, 'pg_class', 'x', 'rename column', 'a', 'b', 'x', 'x');
+RESET ROLE;
+SELECT count(*) AS taken FROM safemigrate.backfill_jobs WHERE job_id BETWEEN 10020 AND 10030;
+
 SET safemigrate.mode = off;
-DROP TABLE e6_codes, e6_long, e6_opt, e6_q, e6_ev, e6_ord, e6_events, e6_bs, e6_ren, e6_ren_v2;
+DROP TABLE e6_codes, e6_long, e6_opt, e6_q, e6_ev, e6_ord, e6_events, e6_bs, e6_ren, e6_ren_v2, e6_both, e6_st, e6_typed;
+DROP TYPE e6_row;
 DROP FUNCTION e6_log();
+DROP ROLE regress_e6_mallory;
 DROP DOMAIN e6_d5;
 RESET safemigrate.mode;
 RESET safemigrate.small_table_rows;
