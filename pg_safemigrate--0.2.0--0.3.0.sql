@@ -355,9 +355,10 @@ CREATE TABLE safemigrate.expansions (
                                         -- ALTER TYPE does (a cast to varchar(5) would cut the value silently)
   using_expr     text,
   reverse_expr   text,                  -- alter column type: the old column from the new one (two-way sync)
-  settings       text[],                -- TimeZone, DateStyle, IntervalStyle of the expand call: the conversions
-                                        -- (timestamp to timestamptz, text to date) run under them in every session
-                                        -- (NULL for a rename, which converts nothing)
+  settings       text[],                -- TimeZone, DateStyle, IntervalStyle, search_path of the expand call: the
+                                        -- conversions (timestamp to timestamptz, text to date, a type or function
+                                        -- found on the path) run under them in every session (NULL for a rename,
+                                        -- which converts nothing)
   sync_function  text NOT NULL,         -- qualified, quoted
   sync_trigger   name NOT NULL,
   job_id         bigint,
@@ -438,10 +439,9 @@ BEGIN
   -- pg_safemigrate expansion %3$s: keeps %1$I and %2$I equal, whichever the application writes
   IF TG_NAME = %5$L THEN
     -- (fires first) an UPDATE that names %2$I: the application wrote it, NULL too on a row the
-    -- backfill has not reached yet (where the value alone does not tell)
-    IF ROW(NEW.%1$I)::pg_catalog.record OPERATOR(pg_catalog.*=) ROW(OLD.%1$I)::pg_catalog.record THEN
-      NEW.%1$I := NEW.%2$I;
-    END IF;
+    -- backfill has not reached yet (where the value alone does not tell), and the same value it had
+    -- too; it wins over a write of %1$I in the same UPDATE, as in an INSERT
+    NEW.%1$I := NEW.%2$I;
     RETURN NEW;
   END IF;
   IF TG_OP = 'INSERT' THEN
@@ -467,7 +467,9 @@ $body$, e.old_column, e.new_column, e.expansion_id, safemigrate._expansion_defau
     WHEN e.reverse_expr IS NULL THEN pg_catalog.format($body$
 BEGIN
   -- pg_safemigrate expansion %5$s: %2$I follows %1$I converted with USING %4$s
-  IF TG_OP = 'INSERT' OR NOT (ROW(NEW.%1$I)::pg_catalog.record OPERATOR(pg_catalog.*=) ROW(OLD.%1$I)::pg_catalog.record) OR ROW(NEW.%2$I)::pg_catalog.record OPERATOR(pg_catalog.*=) ROW(OLD.%2$I)::pg_catalog.record THEN
+  -- (an UPDATE that leaves %1$I as it was converts nothing: the backfill and contract's check see to
+  -- those rows, and a value that does not convert fails only the writes of %1$I)
+  IF TG_OP = 'INSERT' OR NOT (ROW(NEW.%1$I)::pg_catalog.record OPERATOR(pg_catalog.*=) ROW(OLD.%1$I)::pg_catalog.record) THEN
     NEW.%2$I := (SELECT (%4$s)::%3$s FROM (SELECT NEW.*) AS r);
   END IF;
   RETURN NEW;
@@ -475,17 +477,23 @@ END
 $body$, e.old_column, e.new_column, coalesce(e.assign_type, e.new_type), e.using_expr, e.expansion_id)
     ELSE pg_catalog.format($body$
 DECLARE
-  converted %3$s := (SELECT (%4$s)::%9$s FROM (SELECT NEW.*) AS r);
+  converted %3$s;
 BEGIN
+  -- converted only for a write of either column (an UPDATE of other columns converts nothing)
+  IF TG_NAME = %8$L OR TG_OP = 'INSERT'
+     OR NOT (ROW(NEW.%1$I)::pg_catalog.record OPERATOR(pg_catalog.*=) ROW(OLD.%1$I)::pg_catalog.record)
+     OR NOT (ROW(NEW.%2$I)::pg_catalog.record OPERATOR(pg_catalog.*=) ROW(OLD.%2$I)::pg_catalog.record) THEN
+    converted := (SELECT (%4$s)::%9$s FROM (SELECT NEW.*) AS r);
+  END IF;
   -- pg_safemigrate expansion %5$s: %2$I follows %1$I converted with USING %4$s, and %1$I follows
   -- %2$I with %6$s when the application writes %2$I only.  A value of %2$I that is already the
   -- conversion of %1$I (the backfill's, or one the application wrote to both) leaves %1$I alone,
   -- so that a lossy conversion never changes the old column.
   IF TG_NAME = %8$L THEN
     -- (fires first) an UPDATE that names %2$I: the application wrote it, NULL too on a row the
-    -- backfill has not reached yet (where the value alone does not tell)
-    IF ROW(NEW.%1$I)::pg_catalog.record OPERATOR(pg_catalog.*=) ROW(OLD.%1$I)::pg_catalog.record
-       AND NOT (ROW(NEW.%2$I)::pg_catalog.record OPERATOR(pg_catalog.*=) ROW(converted)::pg_catalog.record) THEN
+    -- backfill has not reached yet (where the value alone does not tell), and the same value it had
+    -- too; unless it is the conversion of %1$I, it wins over a write of %1$I in the same UPDATE
+    IF NOT (ROW(NEW.%2$I)::pg_catalog.record OPERATOR(pg_catalog.*=) ROW(converted)::pg_catalog.record) THEN
       NEW.%1$I := (SELECT (%6$s) FROM (SELECT NEW.*) AS r);
     END IF;
     RETURN NEW;
@@ -597,7 +605,9 @@ LANGUAGE sql VOLATILE
 AS $fn$
   SELECT pg_catalog.set_config('TimeZone', settings[1], is_local),
          pg_catalog.set_config('DateStyle', settings[2], is_local),
-         pg_catalog.set_config('IntervalStyle', settings[3], is_local)
+         pg_catalog.set_config('IntervalStyle', settings[3], is_local),
+         -- the search_path of the expand call: the new type and the USING expression mean what they meant there
+         CASE WHEN settings[4] IS NOT NULL THEN pg_catalog.set_config('search_path', settings[4], is_local) END
    WHERE settings IS NOT NULL;
 $fn$;
 COMMENT ON FUNCTION safemigrate._expansion_settings(text[], boolean) IS 'Internal helper of the expand procedures';
@@ -608,21 +618,43 @@ COMMENT ON FUNCTION safemigrate._expansion_settings(text[], boolean) IS 'Interna
 CREATE FUNCTION safemigrate._expansion_in_sync(e safemigrate.expansions)
 RETURNS text
 LANGUAGE sql STABLE STRICT
+-- (format_type() names a type outside pg_catalog with its schema: the condition is run in other sessions)
+SET search_path = pg_catalog, pg_temp
 AS $fn$
+  WITH t AS (
+    -- the new column's type as it is (its modifier too), the recorded text before the column exists
+    SELECT coalesce((SELECT pg_catalog.format_type(a.atttypid, a.atttypmod) FROM pg_catalog.pg_attribute a
+                      WHERE a.attrelid = e.relid::oid AND a.attname = e.new_column AND NOT a.attisdropped),
+                    e.new_type) AS new_type,
+           (SELECT pg_catalog.format_type(a.atttypid, a.atttypmod) FROM pg_catalog.pg_attribute a
+             WHERE a.attrelid = e.relid::oid AND a.attname = e.old_column AND NOT a.attisdropped) AS old_type,
+           -- a type whose explicit cast cuts a value to its length where the column's assignment refuses it
+           pg_catalog.to_regtype(e.assign_type) IN ('pg_catalog.varchar'::pg_catalog.regtype,
+                                                    'pg_catalog.bpchar'::pg_catalog.regtype,
+                                                    'pg_catalog.bit'::pg_catalog.regtype,
+                                                    'pg_catalog.varbit'::pg_catalog.regtype,
+                                                    'pg_catalog._varchar'::pg_catalog.regtype,
+                                                    'pg_catalog._bpchar'::pg_catalog.regtype,
+                                                    'pg_catalog._bit'::pg_catalog.regtype,
+                                                    'pg_catalog._varbit'::pg_catalog.regtype) AS cut)
   SELECT CASE
     WHEN e.kind = 'rename column' THEN
       pg_catalog.format('(ROW(%I)::pg_catalog.record OPERATOR(pg_catalog.*=) ROW(%I)::pg_catalog.record)',
                         e.new_column, e.old_column)
-    WHEN e.reverse_expr IS NULL THEN
-      pg_catalog.format('(ROW(%I)::pg_catalog.record OPERATOR(pg_catalog.*=) ROW((%s)::%s)::pg_catalog.record)',
-                        e.new_column, e.using_expr, e.new_type)
     ELSE
-      pg_catalog.format('(ROW(%I)::pg_catalog.record OPERATOR(pg_catalog.*=) ROW((%s)::%s)::pg_catalog.record'
-                        ' OR ROW(%I)::pg_catalog.record OPERATOR(pg_catalog.*=) ROW((%s)::%s)::pg_catalog.record)',
-                        e.new_column, e.using_expr, e.new_type, e.old_column, e.reverse_expr,
-                        (SELECT pg_catalog.format_type(a.atttypid, a.atttypmod) FROM pg_catalog.pg_attribute a
-                          WHERE a.attrelid = e.relid::oid AND a.attname = e.old_column AND NOT a.attisdropped))
+      pg_catalog.format('((ROW(%I)::pg_catalog.record OPERATOR(pg_catalog.*=) ROW((%s)::%s)::pg_catalog.record%s)%s)',
+                        e.new_column, e.using_expr, t.new_type,
+                        -- the converted value fits without being cut (else it is not what the column holds)
+                        CASE WHEN t.cut
+                             THEN pg_catalog.format(' AND (((%s)::%s)::%s)::%s IS NOT DISTINCT FROM (%s)::%s',
+                                                    e.using_expr, e.assign_type, t.new_type, e.assign_type,
+                                                    e.using_expr, e.assign_type) ELSE '' END,
+                        CASE WHEN e.reverse_expr IS NOT NULL
+                             THEN pg_catalog.format(' OR ROW(%I)::pg_catalog.record OPERATOR(pg_catalog.*=) '
+                                                    'ROW((%s)::%s)::pg_catalog.record',
+                                                    e.old_column, e.reverse_expr, t.old_type) ELSE '' END)
   END
+  FROM t
 $fn$;
 COMMENT ON FUNCTION safemigrate._expansion_in_sync(safemigrate.expansions) IS 'Internal helper of the expand procedures';
 
@@ -734,7 +766,8 @@ BEGIN
     END IF;
     -- the old column's storage and compression, where the new type takes them (a varlena type): the rows the
     -- backfill writes are stored as the old column's were
-    SELECT CASE WHEN a.attstorage <> t.typstorage
+    -- (storage set by hand: other than the old column's type's own; never PLAIN for a type that is not)
+    SELECT CASE WHEN a.attstorage <> ot.typstorage AND NOT (a.attstorage = 'p' AND t.typstorage <> 'p')
                 THEN pg_catalog.format(', ALTER COLUMN %I SET STORAGE %s', e.new_column,
                                        CASE a.attstorage WHEN 'e' THEN 'EXTERNAL' WHEN 'm' THEN 'MAIN'
                                                          WHEN 'x' THEN 'EXTENDED' ELSE 'PLAIN' END) ELSE '' END
@@ -742,7 +775,7 @@ BEGIN
                    THEN pg_catalog.format(', ALTER COLUMN %I SET COMPRESSION %s', e.new_column,
                                           CASE a.attcompression WHEN 'l' THEN 'lz4' ELSE 'pglz' END) ELSE '' END
       INTO set_clause
-      FROM pg_catalog.pg_attribute a, pg_catalog.pg_type t
+      FROM pg_catalog.pg_attribute a JOIN pg_catalog.pg_type ot ON ot.oid = a.atttypid, pg_catalog.pg_type t
      WHERE a.attrelid = e.relid::oid AND a.attname = e.old_column AND t.typstorage <> 'p'
        AND t.oid = CASE WHEN e.kind = 'rename column' THEN a.atttypid
                         ELSE safemigrate._type_part(e.new_type)::regtype::oid END;
@@ -757,7 +790,9 @@ BEGIN
   -- here), and fires for every write, also in sessions with session_replication_role = replica.
   IF pg_catalog.to_regprocedure(e.sync_function || '()') IS NULL THEN
     -- A type change's conversions may depend on TimeZone, DateStyle and IntervalStyle: pinned to the expand
-    -- call's.  A rename copies the value as it is (and each SET clause costs every write).
+    -- call's.  A rename copies the value as it is (and each SET clause costs every write).  Its search_path
+    -- (FROM CURRENT) is the first expand call's, also when a later call creates it.
+    PERFORM safemigrate._expansion_settings(e.settings, true);
     EXECUTE pg_catalog.format('CREATE FUNCTION %s() RETURNS trigger LANGUAGE plpgsql SET search_path FROM CURRENT '
                               '%s AS %L', e.sync_function,
                               CASE WHEN e.kind = 'alter column type'
@@ -852,6 +887,7 @@ BEGIN
   -- 3. the backfill job
   e := safemigrate._expansion_locked(id);
   IF e.job_id IS NULL THEN
+    PERFORM safemigrate._expansion_settings(e.settings, true);   -- the job's statements prepared as they will run
     set_clause := CASE WHEN e.kind = 'rename column' THEN pg_catalog.format('%I = %I', e.new_column, e.old_column)
                        ELSE pg_catalog.format('%I = (%s)::%s', e.new_column, e.using_expr,
                                               coalesce(e.assign_type, e.new_type)) END;
@@ -1017,10 +1053,12 @@ BEGIN
             HINT = 'Use the domain''s base type for the new column and a CHECK constraint added NOT VALID, then VALIDATE.';
   END IF;
   -- The conversions parse, with the table's columns, before anything is recorded.
-  -- (in a WHERE clause of the table without an alias, as the backfill's UPDATE has them: an aggregate, a
-  -- window or set-returning function, or a column qualified "r." fails here, before anything is recorded)
+  -- (in a WHERE clause over the table's row, as the sync trigger and the backfill's UPDATE run them: an
+  -- aggregate, a window or set-returning function, or a column qualified with a table name, "r." too, fails
+  -- here, before anything is recorded)
   IF using_expr IS NOT NULL THEN
-    EXECUTE pg_catalog.format('SELECT FROM %s WHERE (%s)::%s IS NULL LIMIT 0', rel, using_expr, new_type);
+    EXECUTE pg_catalog.format('SELECT FROM (SELECT t.* FROM %s AS t) AS "~safemigrate" WHERE (%s)::%s IS NULL LIMIT 0',
+                              rel, using_expr, new_type);
   END IF;
   -- one expression each (no second statement after a semicolon)
   PERFORM safemigrate._expression_columns(using_expr), safemigrate._expression_columns(reverse_expr);
@@ -1084,7 +1122,8 @@ BEGIN
           using_expr, reverse_expr,
           CASE WHEN kind = 'alter column type'   -- a rename converts nothing
                THEN ARRAY[pg_catalog.current_setting('TimeZone'), pg_catalog.current_setting('DateStyle'),
-                          pg_catalog.current_setting('IntervalStyle')] END, '', '')
+                          pg_catalog.current_setting('IntervalStyle'), pg_catalog.current_setting('search_path')] END,
+          '', '')
   RETURNING x.expansion_id INTO id;
   UPDATE safemigrate.expansions x
      SET sync_function = pg_catalog.quote_ident(nsp) || '.' || pg_catalog.quote_ident('safemigrate_sync_' || id::text),
@@ -1317,8 +1356,12 @@ BEGIN
                                      -- the conversion runs under the expand call's settings, as contract checks it
                                      CASE WHEN e.settings IS NOT NULL
                                           THEN pg_catalog.format('SET TimeZone = %L; SET DateStyle = %L; '
-                                                                 'SET IntervalStyle = %L; ', e.settings[1],
-                                                                 e.settings[2], e.settings[3]) ELSE '' END,
+                                                                 'SET IntervalStyle = %L; %s', e.settings[1],
+                                                                 e.settings[2], e.settings[3],
+                                                                 CASE WHEN e.settings[4] IS NOT NULL
+                                                                      THEN pg_catalog.format('SET search_path = %s; ',
+                                                                                             e.settings[4]) END)
+                                          ELSE '' END,
                                      e.relid::regclass::text,
                                      CASE WHEN e.kind = 'rename column' THEN pg_catalog.format('%I = %I', e.new_column, e.old_column)
                                           ELSE pg_catalog.format('%I = (%s)::%s', e.new_column, e.using_expr,

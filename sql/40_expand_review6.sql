@@ -85,8 +85,7 @@ SET TimeZone = 'America/New_York';
 \set VERBOSITY default
 CALL safemigrate.contract(:expansion_id);
 \set VERBOSITY terse
-SET TimeZone = 'UTC'; SET DateStyle = 'Postgres, MDY'; SET IntervalStyle = 'postgres_verbose';
-CALL safemigrate.backfill('e6_ev', 'at_new = (at)::pg_catalog.timestamptz', 'NOT (ROW(at_new)::pg_catalog.record OPERATOR(pg_catalog.*=) ROW((at)::timestamptz)::pg_catalog.record)');
+SET TimeZone = 'UTC'; SET DateStyle = 'Postgres, MDY'; SET IntervalStyle = 'postgres_verbose'; SET search_path = "$user", public; CALL safemigrate.backfill('e6_ev', 'at_new = (at)::pg_catalog.timestamptz', 'NOT ((ROW(at_new)::pg_catalog.record OPERATOR(pg_catalog.*=) ROW((at)::timestamp with time zone)::pg_catalog.record))');
 SET TimeZone = 'America/New_York';
 CALL safemigrate.contract(:expansion_id);
 SET TimeZone = 'UTC';
@@ -176,9 +175,79 @@ INSERT INTO safemigrate.expansions (expansion_id, relid, table_name, kind, old_c
 RESET ROLE;
 SELECT count(*) AS taken FROM safemigrate.backfill_jobs WHERE job_id BETWEEN 10020 AND 10030;
 
+-- R4-1. A USING expression that names the table (q.amt) is refused: the sync
+-- trigger evaluates it over the row alone, where it made every write fail.
+CREATE TABLE e6_q3 (id int PRIMARY KEY, amt text);
+INSERT INTO e6_q3 VALUES (1, '5');
+CALL safemigrate.expand_alter_column_type('e6_q3', 'amt', 'int', using_expr => 'e6_q3.amt::int');
+INSERT INTO e6_q3 VALUES (2, '6');
+
+-- R4-2. PLAIN storage of a fixed-length old column is not copied onto a
+-- varlena new column (it could never hold a value over a page).
+CREATE TABLE e6_pl (id int PRIMARY KEY, n int);
+INSERT INTO e6_pl VALUES (1, 1);
+CALL safemigrate.expand_alter_column_type('e6_pl', 'n', 'text', using_expr => 'n::text') \gset
+SELECT attname, attstorage FROM pg_attribute WHERE attrelid = 'e6_pl'::regclass AND attname = 'n_new';
+CALL safemigrate.expand_abort(:expansion_id);
+
+-- R4-3. contract's row check compares under assignment: a value too long for
+-- the new varchar(n), written while the trigger was off, is out of sync (its
+-- cut copy in the new column is not the same), not dropped.
+CREATE TABLE e6_v (id int PRIMARY KEY, code varchar(10));
+INSERT INTO e6_v VALUES (1, 'ab'), (2, 'cd');
+CALL safemigrate.expand_alter_column_type('e6_v', 'code', 'varchar(2)') \gset
+ALTER TABLE e6_v DISABLE TRIGGER USER;
+UPDATE e6_v SET code = 'abzzzz' WHERE id = 1;
+ALTER TABLE e6_v ENABLE TRIGGER USER;
+CALL safemigrate.expand_alter_column_type('e6_v', 'code', 'varchar(2)');
+CALL safemigrate.contract(:expansion_id);
+SELECT * FROM e6_v ORDER BY id;
+CALL safemigrate.expand_abort(:expansion_id);
+
+-- R4-4. A value that does not convert fails only the writes of the old
+-- column, not every UPDATE of its row.
+CREATE TABLE e6_w (id int PRIMARY KEY, code varchar(10), note text);
+INSERT INTO e6_w VALUES (1, 'abcdef', 'n'), (2, 'ab', 'n');
+CALL safemigrate.expand_alter_column_type('e6_w', 'code', 'varchar(3)');
+SELECT expansion_id FROM safemigrate.expansions WHERE table_name = 'e6_w' AND status NOT IN ('aborted', 'contracted') \gset
+UPDATE e6_w SET note = 'm' WHERE id = 1;
+UPDATE e6_w SET code = 'xyz' WHERE id = 1;
+SELECT * FROM e6_w ORDER BY id;
+CALL safemigrate.expand_abort(:expansion_id);
+
+-- R4-5. An UPDATE naming the new column wins also when it writes the value the
+-- column had (rename and two-way).
+CREATE TABLE e6_r (id int PRIMARY KEY, status text, n int);
+INSERT INTO e6_r VALUES (1, 'a', 1), (2, 'a', 0);
+CALL safemigrate.expand_rename_column('e6_r', 'status', 'state') \gset
+UPDATE e6_r SET status = 'x', state = 'a' WHERE id = 2;
+SELECT id, status, state FROM e6_r ORDER BY id;
+CALL safemigrate.contract(:expansion_id);
+CALL safemigrate.expand_alter_column_type('e6_r', 'n', 'boolean', using_expr => 'n <> 0', reverse_using => 'n_new::int') \gset
+UPDATE e6_r SET n = 0, n_new = true WHERE id = 1;
+SELECT id, n, n_new FROM e6_r ORDER BY id;
+CALL safemigrate.contract(:expansion_id);
+
+-- R4-6. The search_path of the expand call: recorded with the settings, the
+-- backfill and contract find the type (and the USING expression's functions)
+-- the expand call found, from a session with another search_path.
+CREATE SCHEMA e6_x;
+CREATE TYPE e6_x.color AS ENUM ('red', 'green');
+CREATE TABLE e6_c (id int PRIMARY KEY, col text);
+INSERT INTO e6_c VALUES (1, 'red'), (2, 'green');
+SET search_path = e6_x, public;
+CALL safemigrate.expand_alter_column_type('e6_c', 'col', 'color', run_backfill => false) \gset
+RESET search_path;
+SELECT settings[4] AS search_path FROM safemigrate.expansions WHERE expansion_id = :expansion_id;
+SELECT job_id AS e6_job FROM safemigrate.expansions WHERE expansion_id = :expansion_id \gset
+CALL safemigrate.backfill_resume(:e6_job);
+CALL safemigrate.contract(:expansion_id);
+SELECT id, col, pg_typeof(col) FROM e6_c ORDER BY id;
+
 SET safemigrate.mode = off;
-DROP TABLE e6_codes, e6_long, e6_opt, e6_q, e6_ev, e6_ord, e6_events, e6_bs, e6_ren, e6_ren_v2, e6_both, e6_st, e6_typed;
+DROP TABLE e6_codes, e6_long, e6_opt, e6_q, e6_ev, e6_ord, e6_events, e6_bs, e6_ren, e6_ren_v2, e6_both, e6_st, e6_typed, e6_q3, e6_pl, e6_v, e6_w, e6_r, e6_c;
 DROP TYPE e6_row;
+DROP SCHEMA e6_x CASCADE;
 DROP FUNCTION e6_log();
 DROP ROLE regress_e6_mallory;
 DROP DOMAIN e6_d5;

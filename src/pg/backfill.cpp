@@ -180,7 +180,7 @@ struct Job
 	TimeLineID wal_tli;
 	bool wal_failed;
 	bool warned_other_updates; /* this run said that something else updates the table in the batches */
-	/* An open expansion's job: the TimeZone, DateStyle, IntervalStyle of its expand call; NULL otherwise. */
+	/* An open expansion's job: the TimeZone, DateStyle, IntervalStyle, search_path of its expand call; NULL otherwise. */
 	char **settings;
 };
 
@@ -2024,11 +2024,15 @@ void
 prepare_run(void *arg)
 {
 	Job *job = (Job *) arg;
-	/* settings that cannot be set (a value the owner wrote into the expansion) fail the run here, not a batch */
+	/*
+	 * An expansion's settings, for the preparation too (its search_path finds
+	 * the new type and the USING expression's functions); settings that
+	 * cannot be set (a value the owner wrote into the expansion) fail the run
+	 * here, not a batch.  (On an error the subtransaction undoes them.)
+	 */
 	load_expansion_settings(job);
 	int nest = NewGUCNestLevel();
 	apply_expansion_settings(job, GUC_ACTION_SAVE);
-	AtEOXact_GUC(true, nest);
 	/* recorded first: a change after it is one the first batch's check_batch() sees */
 	current_key(job->relid, job->keycols, &job->nkeycols);
 	check_key_unchanged(job);
@@ -2037,6 +2041,7 @@ prepare_run(void *arg)
 	MemoryContext old = MemoryContextSwitchTo(job->cxt);
 	prepare_job(job, false);
 	MemoryContextSwitchTo(old);
+	AtEOXact_GUC(true, nest);
 }
 
 /*
@@ -2053,7 +2058,7 @@ load_expansion_settings(Job *job)
 {
 	Oid types[1] = {INT8OID};
 	Datum values[1] = {Int64GetDatum(job->id)};
-	exec_pinned("SELECT x.settings[1], x.settings[2], x.settings[3] FROM safemigrate.expansions x "
+	exec_pinned("SELECT x.settings[1], x.settings[2], x.settings[3], x.settings[4] FROM safemigrate.expansions x "
 				" WHERE x.job_id = $1 AND x.owner = current_user AND x.status NOT IN ('contracted', 'aborted') "
 				"   AND x.settings IS NOT NULL "
 				" ORDER BY x.expansion_id LIMIT 1",
@@ -2064,8 +2069,8 @@ load_expansion_settings(Job *job)
 		HeapTuple tup = SPI_tuptable->vals[0];
 		TupleDesc desc = SPI_tuptable->tupdesc;
 		MemoryContext old = MemoryContextSwitchTo(job->cxt);
-		char **settings = (char **) palloc0(sizeof(char *) * 3);
-		for (int i = 0; i < 3; ++i)
+		char **settings = (char **) palloc0(sizeof(char *) * 4);
+		for (int i = 0; i < 4; ++i)
 			settings[i] = SPI_getvalue(tup, desc, i + 1);
 		MemoryContextSwitchTo(old);
 		if (settings[0] != NULL && settings[1] != NULL && settings[2] != NULL)
@@ -2080,9 +2085,12 @@ apply_expansion_settings(const Job *job, GucAction action)
 {
 	if (job->settings == NULL)
 		return;
-	static const char *const names[3] = {"timezone", "datestyle", "intervalstyle"};
-	for (int i = 0; i < 3; ++i)
-		(void) set_config_option(names[i], job->settings[i], PGC_USERSET, PGC_S_SESSION, action, true, 0, false);
+	/* search_path: the expand call's (the USING expression and the new type mean what they meant there) */
+	static const char *const names[4] = {"timezone", "datestyle", "intervalstyle", "search_path"};
+	for (int i = 0; i < 4; ++i)
+		if (job->settings[i] != NULL) /* (the fourth is NULL in rows recorded without it) */
+			(void) set_config_option(names[i], job->settings[i], PGC_USERSET, PGC_S_SESSION, action, true, 0,
+									 false);
 }
 
 /* Run (or resume) a job.  SPI is connected non-atomically. */
