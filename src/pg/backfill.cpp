@@ -1269,6 +1269,7 @@ wait_for_throttles(Job *job)
 		}
 		commit();
 		request = read_request(job->id);
+		commit(); /* the reading's snapshot is not held while it sleeps */
 		if (request != 0)
 			break;
 		sleep_ms(kThrottlePollMs);
