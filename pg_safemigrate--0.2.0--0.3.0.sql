@@ -280,14 +280,28 @@ $fn$;
 COMMENT ON FUNCTION safemigrate._backfill_request(bigint, text) IS 'Internal helper of backfill_pause/backfill_cancel';
 
 CREATE FUNCTION safemigrate.backfill_pause(job_id bigint)
-RETURNS text LANGUAGE sql VOLATILE STRICT
-AS $fn$ SELECT safemigrate._backfill_request($1, 'pause') $fn$;
+RETURNS text LANGUAGE plpgsql VOLATILE
+AS $fn$
+BEGIN
+  IF job_id IS NULL THEN
+    RAISE EXCEPTION 'job_id must not be NULL' USING ERRCODE = 'null_value_not_allowed';
+  END IF;
+  RETURN safemigrate._backfill_request(job_id, 'pause');
+END
+$fn$;
 COMMENT ON FUNCTION safemigrate.backfill_pause(bigint) IS
   'Stops a backfill after its current batch (from any session); CALL safemigrate.backfill_resume(job_id) goes on';
 
 CREATE FUNCTION safemigrate.backfill_cancel(job_id bigint)
-RETURNS text LANGUAGE sql VOLATILE STRICT
-AS $fn$ SELECT safemigrate._backfill_request($1, 'cancel') $fn$;
+RETURNS text LANGUAGE plpgsql VOLATILE
+AS $fn$
+BEGIN
+  IF job_id IS NULL THEN
+    RAISE EXCEPTION 'job_id must not be NULL' USING ERRCODE = 'null_value_not_allowed';
+  END IF;
+  RETURN safemigrate._backfill_request(job_id, 'cancel');
+END
+$fn$;
 COMMENT ON FUNCTION safemigrate.backfill_cancel(bigint) IS
   'Stops a backfill for good after its current batch (from any session); the rows already done stay done';
 

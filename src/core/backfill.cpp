@@ -249,6 +249,45 @@ where_clause_problem(std::string_view where_clause)
 	return common_problem(where_clause, "where_clause", false);
 }
 
+bool
+set_clause_has_time_literal(std::string_view set_clause)
+{
+	for (const Token &t : tokenize(set_clause))
+	{
+		if (t.kind != Token::Kind::String)
+			continue;
+		std::string_view s = t.text(set_clause);
+		/* The string's content: after E'/U&' or $tag$, before the closing quote or tag. */
+		std::size_t open = s.find_first_of("'$");
+		if (open == std::string_view::npos)
+			continue;
+		std::size_t begin = open + 1;
+		std::size_t end = s.size() > begin ? s.size() - 1 : begin;
+		if (s[open] == '$')
+		{
+			std::size_t tag_end = s.find('$', open + 1);
+			if (tag_end == std::string_view::npos)
+				continue;
+			begin = tag_end + 1;
+			std::size_t tag_len = tag_end - open + 1;
+			end = s.size() >= begin + tag_len ? s.size() - tag_len : begin;
+		}
+		/* Its first word, after white space. */
+		std::size_t i = begin;
+		while (i < end && std::isspace(static_cast<unsigned char>(s[i])))
+			++i;
+		std::string word;
+		while (i < end && std::isalpha(static_cast<unsigned char>(s[i])))
+			word += static_cast<char>(std::tolower(static_cast<unsigned char>(s[i++])));
+		if (i < end && !std::isspace(static_cast<unsigned char>(s[i])))
+			continue; /* "nowhere", "today's": not the word alone */
+		for (std::string_view w : {"now", "today", "tomorrow", "yesterday"})
+			if (word == w)
+				return true;
+	}
+	return false;
+}
+
 int
 adapt_batch_size(int current, double elapsed_ms, const BatchSizing &sizing)
 {

@@ -88,6 +88,15 @@ std::string tid_update_sql(std::string_view table, std::string_view set_clause, 
 std::string set_clause_problem(std::string_view set_clause);
 std::string where_clause_problem(std::string_view where_clause);
 
+/*
+ * Does the SET list have a string constant PostgreSQL reads as a moment
+ * that moves ('now', 'today', 'tomorrow', 'yesterday', in any case, also
+ * with a time after it, E'...' and dollar-quoted)?  Converted to a date or
+ * timestamp when the batch statement is planned, it differs between batches
+ * like now().
+ */
+bool set_clause_has_time_literal(std::string_view set_clause);
+
 /* Bounds and target of the adaptive batch size. */
 struct BatchSizing
 {

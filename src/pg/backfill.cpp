@@ -55,9 +55,11 @@
 #include "pg/postgres.hpp"
 
 extern "C" {
+#include "access/htup_details.h"
 #include "access/xlog.h"
 #include "access/xlog_internal.h"
 #include "catalog/pg_type.h"
+#include "executor/executor.h"
 #include "executor/spi.h"
 #include "catalog/pg_inherits.h"
 #include "optimizer/optimizer.h"
@@ -136,6 +138,7 @@ struct Job
 	int32 *typmods;
 	Oid *typinputs;
 	Oid *typioparams;
+	char **casts; /* the types the key parameters are cast to: a domain's base type */
 	char *set_clause;
 	char *where_clause; /* NULL: none */
 	bool empty;			/* nothing to do: the table was empty when the job was created */
@@ -487,9 +490,25 @@ resolve_key_types(Job *job)
 	job->typinputs = (Oid *) palloc(sizeof(Oid) * Max(job->nkeys, 1));
 	job->typioparams = (Oid *) palloc(sizeof(Oid) * Max(job->nkeys, 1));
 	MemoryContextSwitchTo(old);
+	job->casts = (char **) MemoryContextAlloc(job->cxt, sizeof(char *) * Max(job->nkeys, 1));
 	for (int i = 0; i < job->nkeys; ++i)
 	{
 		parseTypeString(job->types[i], &job->typids[i], &job->typmods[i], false);
+		/*
+		 * A domain key travels as its base type: cast to the domain, a key
+		 * parameter would bring the domain's collation (against a column's
+		 * COLLATE) and run its CHECK on key values (one a NOT VALID check
+		 * refuses would stop the job).  The column's own collation applies.
+		 */
+		Oid base = getBaseTypeAndTypmod(job->typids[i], &job->typmods[i]);
+		job->casts[i] = job->types[i];
+		if (base != job->typids[i])
+		{
+			job->typids[i] = base;
+			job->casts[i] = MemoryContextStrdup(
+				job->cxt, format_type_extended(base, job->typmods[i],
+											   FORMAT_TYPE_TYPEMOD_GIVEN | FORMAT_TYPE_FORCE_QUALIFY));
+		}
 		getTypeInputInfo(job->typids[i], &job->typinputs[i], &job->typioparams[i]);
 	}
 }
@@ -642,7 +661,7 @@ prepare_job(Job *job, bool creating)
 		SmKeysetSql sql;
 		resolve_key_types(job);
 		char **ops = key_operators(job);
-		if (!sm_backfill_keyset_sql(job->table, job->nkeys, job->keys, job->types, job->set_clause,
+		if (!sm_backfill_keyset_sql(job->table, job->nkeys, job->keys, job->casts, job->set_clause,
 									job->where_clause, ops, job->cxt, &sql, &err))
 			fence_failed(err);
 		for (int i = 0; i < 2 * job->nkeys; ++i)
@@ -699,11 +718,34 @@ prepare_job(Job *job, bool creating)
 		types[1] = TEXTOID;
 		job->update_tid = prepare_kept(update_sql, 2, types);
 	}
-	if (creating && set_list_is_mutable(job->next_first ? job->update_after : job->update_tid))
+	/* 'now', 'today' and the like are read when a batch is planned: the same as now(). */
+	if (creating && (set_list_is_mutable(job->next_first ? job->update_after : job->update_tid) ||
+					 sm_backfill_time_literal(job->set_clause)))
 		ereport(NOTICE, (errmsg("set_clause calls functions that are not immutable (such as now() or random()): "
 								"each batch is its own transaction, so their values differ between batches"),
 						 errhint("Compute the value once and pass it as a constant if every row must get the "
 								 "same one.")));
+}
+
+/*
+ * The executor's privilege checks of a batch UPDATE, before the job is
+ * written: a role with UPDATE on some columns only (or without SELECT on a
+ * column the texts read) gets 42501 now, not a job that fails at its first
+ * batch.  The statement is planned, not run (no trigger fires).
+ */
+void
+check_update_privileges(SPIPlanPtr plan)
+{
+	CachedPlan *cplan = SPI_plan_get_cached_plan(plan);
+	if (cplan == NULL)
+		elog(ERROR, "pg_safemigrate: could not plan the batch statement");
+	ListCell *lc;
+	foreach (lc, cplan->stmt_list)
+	{
+		PlannedStmt *ps = lfirst_node(PlannedStmt, lc);
+		(void) ExecCheckRTPerms(ps->rtable, true);
+	}
+	ReleaseCachedPlan(cplan, CurrentResourceOwner);
 }
 
 void
@@ -851,6 +893,7 @@ create_job(FunctionCallInfo fcinfo, bool *empty)
 						errhint("Backfill each partition on its own: partitions without a key are batched by heap "
 								"pages.")));
 	prepare_job(&job, true);
+	check_update_privileges(job.nkeys > 0 ? job.update_after : job.update_tid);
 	free_plans(&job);
 
 	/* TID ranges: the block count now, and the rows per page for the batch size. */
@@ -951,6 +994,8 @@ create_job(FunctionCallInfo fcinfo, bool *empty)
 	return id;
 }
 
+int64 scalar_int64(const char *sql, Oid arg);
+
 /* Load a job for running, lock its row, and mark it running. */
 const char *
 load_job(Job *job, int64 id)
@@ -1012,7 +1057,6 @@ load_job(Job *job, int64 id)
 	job->lock_timeout_ms = get_int32(tup, desc, 15);
 	job->max_retries = get_int32(tup, desc, 16);
 	const char *status = get_text(tup, desc, 17);
-	int64 reltuples = get_int64(tup, desc, 18, -1);
 	job->relfile = get_text(tup, desc, 20); /* in job->cxt */
 	job->sweep = get_int32(tup, desc, 21);
 	job->sweep_rows = get_int64(tup, desc, 22, 0);
@@ -1071,11 +1115,22 @@ load_job(Job *job, int64 id)
 		job->upper_block = upper ? pg_strtoint64(upper[0]) : 0;
 		job->reached_block = reached ? pg_strtoint64(reached[0]) : 0;
 		job->empty = job->upper_block == 0;
-		/* Never analyzed: assume 50 rows per page; the batch size adapts to the time a batch takes anyway. */
-		job->rows_per_page = reltuples > 0 && job->upper_block > 0 ? (double) reltuples / job->upper_block : 50;
 	}
 	MemoryContextSwitchTo(old);
 	SPI_freetuptable(SPI_tuptable);
+	if (job->nkeys == 0)
+	{
+		/*
+		 * Rows per page for the first batch by pages: the density as the
+		 * last VACUUM or ANALYZE saw it (reltuples / relpages, which they set
+		 * together); unknown, as many as a page can hold, so the first batch
+		 * is small.  Each batch then measures it (run_loop).
+		 */
+		int64 milli = scalar_int64("SELECT CASE WHEN relpages > 0 AND reltuples > 0 "
+								   "  THEN (reltuples * 1000 / relpages)::int8 ELSE 0 END FROM pg_class WHERE oid = $1",
+								   job->relid);
+		job->rows_per_page = milli > 0 ? Min(milli / 1000.0, (double) MaxHeapTuplesPerPage) : MaxHeapTuplesPerPage;
+	}
 	job->table = qualified_name(job->relid);
 	if (job->table == NULL)
 		ereport(ERROR, (errcode(ERRCODE_UNDEFINED_TABLE),
@@ -1166,7 +1221,18 @@ throttle_reason(Job *job, char *buf, size_t len)
 	}
 	if (job->max_dead >= 0)
 	{
-		int64 dead = scalar_int64("SELECT coalesce(pg_stat_get_dead_tuples($1), 0)", job->relid);
+		/*
+		 * The batches of a keyset job update the partitions (children) of
+		 * the table, whose dead tuples the statistics count there, not in
+		 * the parent (0 for a partitioned table): summed over the tree.  A
+		 * job by pages updates only the table itself.
+		 */
+		int64 dead = job->nkeys == 0
+						 ? scalar_int64("SELECT coalesce(pg_stat_get_dead_tuples($1), 0)", job->relid)
+						 : scalar_int64("WITH RECURSIVE t(r) AS (SELECT $1 UNION SELECT i.inhrelid FROM pg_inherits i "
+										"  JOIN t ON i.inhparent = t.r) "
+										"SELECT coalesce(sum(pg_stat_get_dead_tuples(r)), 0)::int8 FROM t",
+										job->relid);
 		if (dead > job->max_dead)
 		{
 			snprintf(buf, len, "%s has " INT64_FORMAT " dead tuples, more than max_dead_tuples " INT64_FORMAT
@@ -1203,6 +1269,7 @@ wait_for_throttles(Job *job)
 		}
 		commit();
 		request = read_request(job->id);
+		commit(); /* the reading's snapshot is not held while it sleeps */
 		if (request != 0)
 			break;
 		sleep_ms(kThrottlePollMs);
@@ -1701,6 +1768,26 @@ pages_rewritten(Job *job)
 /* Passes again over a table without a key (with a where_clause), at most. */
 constexpr int kMaxSweeps = 3;
 
+/*
+ * By pages: the rows per page the next batch is sized by, from the rows
+ * this batch updated on the pages it covered, so that a batch holds about
+ * batch_size rows (a page's worth more at most while the density holds)
+ * whatever reltuples says.  It falls at most by half per batch: a stretch of
+ * pages with few rows to update (a where_clause, dead rows) lets the pages
+ * of a batch at most double from one batch to the next.  Call before
+ * advance().
+ */
+void
+measure_density(Job *job, const Batch *b)
+{
+	int64 pages = b->hi_block - job->reached_block;
+	if (pages <= 0)
+		return;
+	double seen = (double) b->updated / (double) pages;
+	job->rows_per_page = Min(Max(seen, job->rows_per_page / 2), (double) MaxHeapTuplesPerPage);
+	job->rows_per_page = Max(job->rows_per_page, 0.001);
+}
+
 /* Keep the new key reached (in a fresh key context) for the next batch. */
 void
 advance(Job *job, Batch *b)
@@ -1733,8 +1820,9 @@ progress_notice(Job *job, int64 rows, int64 batches, double active_ms)
 /*
  * pause_ms between two batches, in slices of at most kThrottlePollMs: a pause
  * or cancel request of another session, read after each slice, ends it at
- * once (instead of after the whole pause and one more batch).  Returns the
- * request ('p', 'c') or 0.
+ * once (instead of after the whole pause and one more batch).  Each slice
+ * is its own transaction: a pausing job holds no snapshot, so VACUUM is not
+ * held back.  Returns the request ('p', 'c') or 0.
  */
 char
 pause_between_batches(Job *job)
@@ -1746,6 +1834,8 @@ pause_between_batches(Job *job)
 		if (left > 0)
 			sleep_ms(Min(left, kThrottlePollMs));
 		char request = read_request(job->id);
+		/* A transaction per slice: the reading's snapshot (and xmin) is not held through the pause. */
+		commit();
 		if (request != 0 || left <= kThrottlePollMs)
 			return request;
 	}
@@ -1797,13 +1887,21 @@ run_loop(Job *job)
 			memset(&b, 0, sizeof b);
 			b.job = job;
 			b.rows = job->batch_size;
+			/*
+			 * The job's lock_timeout for the batch only: the job's own
+			 * bookkeeping after it (record_batch, mark_failed) waits for the
+			 * job row like any session (a pause requested from a transaction
+			 * that stays open a while must not fail the job).
+			 */
 			char lt[16];
 			snprintf(lt, sizeof lt, "%d", job->lock_timeout_ms);
-			(void) set_config_option("lock_timeout", lt, PGC_USERSET, PGC_S_SESSION, GUC_ACTION_LOCAL, true, 0,
+			int nest = NewGUCNestLevel();
+			(void) set_config_option("lock_timeout", lt, PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE, true, 0,
 									 false);
 			TimestampTz t0 = GetCurrentTimestamp();
 			ErrorData *edata = sm_try_in_subtransaction(run_batch, &b);
 			ms = elapsed_ms(t0);
+			AtEOXact_GUC(true, nest);
 			MemoryContextSwitchTo(old);
 			if (edata == NULL)
 				break;
@@ -1860,6 +1958,8 @@ run_loop(Job *job)
 			request = record_batch(job, &b, ms, elapsed_ms(wall_start), retries);
 			MemoryContextSwitchTo(old);
 			job->batch_size = next;
+			if (job->nkeys == 0)
+				measure_density(job, &b);
 			advance(job, &b);
 			if (job->sweep > 0)
 				job->sweep_rows += (int64) (b.updated - b.still_match);

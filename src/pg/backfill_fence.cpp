@@ -73,6 +73,16 @@ sm_backfill_clause_problem(const char *text, bool is_set, char *buf, std::size_t
 		err);
 }
 
+/* noexcept fence; no PostgreSQL call at all. */
+bool
+sm_backfill_time_literal(const char *set) noexcept
+{
+	bool found = false;
+	FenceError err;
+	(void) fence([&] { found = core::set_clause_has_time_literal(set); }, &err);
+	return found;
+}
+
 int
 sm_backfill_adapt(int current, double elapsed_ms, int min_rows, int max_rows, double target_ms) noexcept
 {

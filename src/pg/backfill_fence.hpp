@@ -42,6 +42,9 @@ bool sm_backfill_tid_sql(const char *table, const char *set, const char *where, 
 bool sm_backfill_clause_problem(const char *text, bool is_set, char *buf, std::size_t buflen,
 								FenceError *err) noexcept;
 
+/* core::set_clause_has_time_literal; false on an (impossible) exception. */
+bool sm_backfill_time_literal(const char *set) noexcept;
+
 /* core::adapt_batch_size; returns current on an (impossible) exception. */
 int sm_backfill_adapt(int current, double elapsed_ms, int min_rows, int max_rows, double target_ms) noexcept;
 

@@ -201,3 +201,27 @@ TEST(BackfillSql, SpelledOutKeysBoundTheFirstColumnForTheIndex)
 			  std::string::npos)
 		<< s.next_after;
 }
+
+TEST(Backfill, TimeLiteralsInSetClause)
+{
+	/* read when the batch is planned: a value per batch, like now() */
+	EXPECT_TRUE(set_clause_has_time_literal("stamped_at = 'now'"));
+	EXPECT_TRUE(set_clause_has_time_literal("d = 'TODAY'::date"));
+	EXPECT_TRUE(set_clause_has_time_literal("d = date 'Tomorrow', e = 1"));
+	EXPECT_TRUE(set_clause_has_time_literal("t = ' yesterday '"));
+	EXPECT_TRUE(set_clause_has_time_literal("t = 'tomorrow 10:00'"));
+	EXPECT_TRUE(set_clause_has_time_literal("t = E'now'"));
+	EXPECT_TRUE(set_clause_has_time_literal("t = $$now$$"));
+	EXPECT_TRUE(set_clause_has_time_literal("t = $x$Now$x$"));
+	EXPECT_TRUE(set_clause_has_time_literal("a = 1, t = coalesce(t, 'now')"));
+	/* other strings, names and comments are not */
+	EXPECT_FALSE(set_clause_has_time_literal("note = 'nowhere'"));
+	EXPECT_FALSE(set_clause_has_time_literal("note = 'known'"));
+	EXPECT_FALSE(set_clause_has_time_literal("t = 'epoch'"));
+	EXPECT_FALSE(set_clause_has_time_literal("t = '2026-01-01'"));
+	EXPECT_FALSE(set_clause_has_time_literal("\"now\" = today"));
+	EXPECT_FALSE(set_clause_has_time_literal("t = t -- 'now'\n"));
+	EXPECT_FALSE(set_clause_has_time_literal("t = t /* 'today' */"));
+	EXPECT_FALSE(set_clause_has_time_literal("t = now()"));
+	EXPECT_FALSE(set_clause_has_time_literal("t = ''"));
+}
