@@ -149,7 +149,7 @@ GRANT SELECT (id, a) ON rv5_cp TO regress_rv5_app;
 SET ROLE regress_rv5_app;
 CALL safemigrate.backfill('rv5_cp', 'a = b');
 RESET ROLE;
-SELECT owner, status, rows_done FROM safemigrate.backfill_jobs WHERE table_name = 'public.rv5_cp';
+SELECT owner, status, rows_done FROM safemigrate.backfill_jobs WHERE table_name = 'public.rv5_cp' ORDER BY job_id;
 -- no statement trigger fires for the check
 CREATE TABLE rv5_trig_log (n int);
 CREATE FUNCTION rv5_trig() RETURNS trigger LANGUAGE plpgsql AS
