@@ -1857,7 +1857,9 @@ resume_call(int64 id)
 	char *call = SPI_processed > 0 ? get_text(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1) : NULL;
 	SPI_freetuptable(SPI_tuptable);
 	if (call != NULL)
-		return psprintf("run the expand procedure again: %s", call);
+		return psprintf("run the expand procedure again: %s (or undo the expansion with its expand_abort(); until "
+						"then the old application's writes of a value that does not convert fail in its sync trigger)",
+						call);
 	return psprintf("CALL safemigrate.backfill_resume(" INT64_FORMAT ")", id);
 }
 
