@@ -426,6 +426,25 @@ AS $fn$
 $fn$;
 COMMENT ON FUNCTION safemigrate._expansion_guard_trigger(safemigrate.expansions) IS 'Internal helper of the expand procedures';
 
+-- Drops the expansion's triggers (sync, the second one, the guard), for contract() and expand_abort().
+CREATE FUNCTION safemigrate._drop_expansion_triggers(e safemigrate.expansions)
+RETURNS void
+LANGUAGE plpgsql
+AS $fn$
+DECLARE
+  t name;
+BEGIN
+  EXECUTE pg_catalog.format('DROP TRIGGER IF EXISTS %I ON %s', e.sync_trigger, e.relid::regclass);
+  FOR t IN SELECT g.tgname FROM pg_catalog.pg_trigger g
+            WHERE g.tgrelid = e.relid::oid
+              AND g.tgname IN (safemigrate._expansion_write_trigger(e), safemigrate._expansion_guard_trigger(e))
+            ORDER BY g.tgname LOOP
+    EXECUTE pg_catalog.format('DROP TRIGGER %I ON %s', t, e.relid::regclass);
+  END LOOP;
+END
+$fn$;
+COMMENT ON FUNCTION safemigrate._drop_expansion_triggers(safemigrate.expansions) IS 'Internal helper of the expand procedures';
+
 CREATE FUNCTION safemigrate._expansion_guard()
 RETURNS trigger
 LANGUAGE plpgsql
@@ -843,12 +862,10 @@ BEGIN
     EXECUTE pg_catalog.format('CREATE TRIGGER %I AFTER UPDATE OF %I, %I ON %s FOR EACH STATEMENT '
                               'EXECUTE FUNCTION safemigrate._expansion_guard()',
                               safemigrate._expansion_guard_trigger(e), e.old_column, e.new_column, e.relid::regclass);
-    EXECUTE pg_catalog.format('ALTER TABLE %s DISABLE TRIGGER %I', e.relid::regclass,
-                              safemigrate._expansion_guard_trigger(e));
-  ELSIF EXISTS (SELECT FROM pg_catalog.pg_trigger
-                 WHERE tgrelid = e.relid::oid AND tgname = safemigrate._expansion_guard_trigger(e)
-                   AND tgenabled <> 'D') THEN
-    -- enabled by hand (ENABLE TRIGGER USER): it would only cost a call per UPDATE statement
+  END IF;
+  -- disabled when created, and again when enabled by hand (ENABLE TRIGGER USER: a call per UPDATE statement)
+  IF EXISTS (SELECT FROM pg_catalog.pg_trigger
+              WHERE tgrelid = e.relid::oid AND tgname = safemigrate._expansion_guard_trigger(e) AND tgenabled <> 'D') THEN
     EXECUTE pg_catalog.format('ALTER TABLE %s DISABLE TRIGGER %I', e.relid::regclass,
                               safemigrate._expansion_guard_trigger(e));
   END IF;
@@ -1438,15 +1455,7 @@ BEGIN
                                      'drop them from %I, then contract.', e.new_column, e.new_column, e.old_column);
   END IF;
   PERFORM safemigrate._require_unread(e, e.old_column, 'contract');
-  EXECUTE pg_catalog.format('DROP TRIGGER IF EXISTS %I ON %s', e.sync_trigger, e.relid::regclass);
-  IF EXISTS (SELECT FROM pg_catalog.pg_trigger
-              WHERE tgrelid = e.relid::oid AND tgname = safemigrate._expansion_write_trigger(e)) THEN
-    EXECUTE pg_catalog.format('DROP TRIGGER %I ON %s', safemigrate._expansion_write_trigger(e), e.relid::regclass);
-  END IF;
-  IF EXISTS (SELECT FROM pg_catalog.pg_trigger
-              WHERE tgrelid = e.relid::oid AND tgname = safemigrate._expansion_guard_trigger(e)) THEN
-    EXECUTE pg_catalog.format('DROP TRIGGER %I ON %s', safemigrate._expansion_guard_trigger(e), e.relid::regclass);
-  END IF;
+  PERFORM safemigrate._drop_expansion_triggers(e);
   EXECUTE pg_catalog.format('DROP FUNCTION IF EXISTS %s()', e.sync_function);
   SELECT pg_catalog.pg_get_expr(d.adbin, d.adrelid) INTO def
     FROM pg_catalog.pg_attrdef d
@@ -1614,15 +1623,7 @@ BEGIN
             HINT = 'Rename or recreate the old column first, or drop the sync trigger and function yourself.';
   END IF;
   PERFORM safemigrate._require_unread(e, e.new_column, 'abort');
-  EXECUTE pg_catalog.format('DROP TRIGGER IF EXISTS %I ON %s', e.sync_trigger, e.relid::regclass);
-  IF EXISTS (SELECT FROM pg_catalog.pg_trigger
-              WHERE tgrelid = e.relid::oid AND tgname = safemigrate._expansion_write_trigger(e)) THEN
-    EXECUTE pg_catalog.format('DROP TRIGGER %I ON %s', safemigrate._expansion_write_trigger(e), e.relid::regclass);
-  END IF;
-  IF EXISTS (SELECT FROM pg_catalog.pg_trigger
-              WHERE tgrelid = e.relid::oid AND tgname = safemigrate._expansion_guard_trigger(e)) THEN
-    EXECUTE pg_catalog.format('DROP TRIGGER %I ON %s', safemigrate._expansion_guard_trigger(e), e.relid::regclass);
-  END IF;
+  PERFORM safemigrate._drop_expansion_triggers(e);
   PERFORM safemigrate._drop_sync_function(e);
   IF EXISTS (SELECT FROM pg_catalog.pg_attribute
               WHERE attrelid = e.relid::oid AND attname = e.new_column AND NOT attisdropped) THEN
@@ -1641,8 +1642,7 @@ COMMENT ON PROCEDURE safemigrate.expand_abort(int) IS
 
 CREATE VIEW safemigrate.expansion_status WITH (security_barrier) AS
   SELECT x.expansion_id,
-         coalesce((SELECT c.oid::regclass::text FROM pg_catalog.pg_class c WHERE c.oid = x.relid::oid), x.table_name)
-           AS table_name,
+         safemigrate._table_now(x) AS table_name,
          x.kind, x.old_column, x.new_column, x.new_type, x.using_expr, x.status,
          x.job_id, p.status AS backfill_status, p.rows_done, p.percent, p.eta,
          CASE WHEN x.status = 'backfilling' AND x.job_id IS NULL THEN 'run the expand procedure again' ELSE

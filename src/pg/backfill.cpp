@@ -2147,11 +2147,11 @@ prepare_run(void *arg)
 }
 
 /*
- * The job of an open expansion runs under the TimeZone, DateStyle and
- * IntervalStyle of the expand call, whichever session runs it: under others,
- * a conversion (timestamp to timestamptz, text to date) would give other
- * values, which a two-way sync trigger would even copy back into the old
- * column.  Read once per run (an expansion's settings never change); only
+ * The job of an open expansion runs under the TimeZone, DateStyle,
+ * IntervalStyle and search_path of the expand call, whichever session runs
+ * it: under others, a conversion (timestamp to timestamptz, text to date, a
+ * type found on the path) would give other values, which a two-way sync
+ * trigger would even copy back into the old column.  Read once per run (an expansion's settings never change); only
  * expansions of the job's owner (the role running it) count, so that a row
  * another role wrote cannot change how this job converts.
  */
