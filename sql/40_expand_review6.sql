@@ -175,6 +175,20 @@ INSERT INTO safemigrate.expansions (expansion_id, relid, table_name, kind, old_c
 RESET ROLE;
 SELECT count(*) AS taken FROM safemigrate.backfill_jobs WHERE job_id BETWEEN 10020 AND 10030;
 
+-- B3. The progress views are security barriers: a cheap function of another
+-- role in the query's WHERE runs after the owner filter, so it never sees the
+-- texts and keys of jobs it may not see (its NOTICE printed them before).
+CREATE TABLE e6_secret (id int PRIMARY KEY, token text);
+INSERT INTO e6_secret VALUES (1, NULL);
+SELECT safemigrate.backfill_create('e6_secret', $$token = 'sk_live_SECRET'$$) IS NOT NULL AS job_created;
+SET ROLE regress_e6_mallory;
+CREATE FUNCTION pg_temp.e6_peek(text) RETURNS boolean LANGUAGE plpgsql COST 0.0000001 AS
+  $$BEGIN RAISE NOTICE 'seen: %', $1; RETURN true; END$$;
+SELECT count(*) AS visible FROM safemigrate.backfill_progress WHERE pg_temp.e6_peek(set_clause);
+SELECT count(*) AS visible FROM safemigrate.expansion_status WHERE pg_temp.e6_peek(using_expr);
+DROP FUNCTION pg_temp.e6_peek(text);
+RESET ROLE;
+
 -- R4-1. A USING expression that names the table (q.amt) is refused: the sync
 -- trigger evaluates it over the row alone, where it made every write fail.
 CREATE TABLE e6_q3 (id int PRIMARY KEY, amt text);
@@ -245,7 +259,7 @@ CALL safemigrate.contract(:expansion_id);
 SELECT id, col, pg_typeof(col) FROM e6_c ORDER BY id;
 
 SET safemigrate.mode = off;
-DROP TABLE e6_codes, e6_long, e6_opt, e6_q, e6_ev, e6_ord, e6_events, e6_bs, e6_ren, e6_ren_v2, e6_both, e6_st, e6_typed, e6_q3, e6_pl, e6_v, e6_w, e6_r, e6_c;
+DROP TABLE e6_codes, e6_long, e6_opt, e6_q, e6_ev, e6_ord, e6_events, e6_bs, e6_ren, e6_ren_v2, e6_both, e6_st, e6_typed, e6_q3, e6_pl, e6_v, e6_w, e6_r, e6_c, e6_secret;
 DROP TYPE e6_row;
 DROP SCHEMA e6_x CASCADE;
 DROP FUNCTION e6_log();
