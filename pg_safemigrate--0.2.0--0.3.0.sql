@@ -155,13 +155,22 @@ REVOKE ALL ON FUNCTION safemigrate.purge_audit(interval) FROM PUBLIC;
 -- Backfill and expand-contract procedures
 -------------------------------------------------------------------------------
 
+-- The role running the statement, as a regrole (its oid): jobs and expansions record their owner by oid, as the
+-- catalogs do, so that ALTER ROLE ... RENAME keeps them the role's and a new role given an old name gets
+-- nothing.  quote_ident: regrole's input folds an unquoted name to lower case ("Alice" is not alice).
+CREATE FUNCTION safemigrate._current_role()
+RETURNS regrole
+LANGUAGE sql STABLE PARALLEL SAFE
+AS $fn$ SELECT pg_catalog.to_regrole(pg_catalog.quote_ident(current_user)) $fn$;
+COMMENT ON FUNCTION safemigrate._current_role() IS 'Internal: the current role, whose jobs and expansions are its own';
+
 -- One row per backfill: what it does, how far it got, and how it is throttled.
 -- The procedure updates its row in the same transaction as each batch, so the
 -- key reached is exactly what is committed: a backfill killed at any point
 -- resumes after the last committed batch.
 CREATE TABLE safemigrate.backfill_jobs (
   job_id           bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-  owner            name NOT NULL DEFAULT current_user,
+  owner            regrole NOT NULL DEFAULT safemigrate._current_role(),  -- an oid: follows ALTER ROLE RENAME
   relid            regclass NOT NULL,       -- regclass: pg_dump writes the name, a restore finds the new table
   table_name       text NOT NULL,
   set_clause       text NOT NULL,
@@ -349,14 +358,15 @@ CREATE VIEW safemigrate.backfill_progress WITH (security_barrier) AS
          j.created_at, j.started_at, j.last_progress, j.finished_at
     FROM safemigrate.backfill_jobs j
    -- The view runs as its owner, whom row-level security does not restrict: filter here.
-   WHERE j.owner = current_user OR (SELECT r.rolsuper FROM pg_catalog.pg_roles r WHERE r.rolname = current_user);
+   WHERE j.owner = safemigrate._current_role()
+      OR (SELECT r.rolsuper FROM pg_catalog.pg_roles r WHERE r.rolname = current_user);
 COMMENT ON VIEW safemigrate.backfill_progress IS
   'Every backfill job with its progress, rate (rows/s while running) and estimated time to completion';
 
 -- Expand-contract: one row per expansion (rename a column, change a column's type).
 CREATE TABLE safemigrate.expansions (
   expansion_id   int GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-  owner          name NOT NULL DEFAULT current_user,
+  owner          regrole NOT NULL DEFAULT safemigrate._current_role(),
   relid          regclass NOT NULL,         -- regclass: pg_dump writes the name, a restore finds the new table
   table_name     text NOT NULL,
   kind           text NOT NULL CHECK (kind IN ('rename column', 'alter column type')),
@@ -570,20 +580,29 @@ COMMENT ON FUNCTION safemigrate._require_own_transactions(text) IS 'Internal hel
 -- An expansion's texts (sync function, USING expression, type) run with the privileges of whoever runs its
 -- steps, and its owner can change them (the row is theirs): only the owner runs them, so that a superuser
 -- finishing someone's expansion cannot be made to run their SQL.
-CREATE FUNCTION safemigrate._require_owner(owner name, what text)
+CREATE FUNCTION safemigrate._require_owner(owner regrole, what text)
 RETURNS void
 LANGUAGE plpgsql STABLE
 AS $fn$
 BEGIN
-  IF owner IS DISTINCT FROM current_user THEN
-    RAISE EXCEPTION '% belongs to role %', what, pg_catalog.quote_ident(owner)
+  IF owner IS DISTINCT FROM safemigrate._current_role() THEN
+    IF NOT EXISTS (SELECT FROM pg_catalog.pg_roles r WHERE r.oid = owner::oid) THEN
+      -- (regrole's output of a dropped role is its oid: say it in words)
+      RAISE EXCEPTION '% belongs to a role that was dropped', what
+        USING ERRCODE = 'insufficient_privilege',
+              DETAIL = 'Its steps run with the privileges of the role that runs them; only its owner may run them.',
+              HINT = 'A superuser who checked its statements can give it to a role: '
+                     'UPDATE safemigrate.expansions SET owner = ''role'' WHERE expansion_id = ...;';
+    END IF;
+    -- regrole's output is the name, quoted when it must be
+    RAISE EXCEPTION '% belongs to role %', what, owner
       USING ERRCODE = 'insufficient_privilege',
             DETAIL = 'Its steps run with the privileges of the role that runs them; only its owner may run them.',
-            HINT = pg_catalog.format('Run it as that role: SET ROLE %I;', owner);
+            HINT = pg_catalog.format('Run it as that role: SET ROLE %s;', owner);
   END IF;
 END
 $fn$;
-COMMENT ON FUNCTION safemigrate._require_owner(name, text) IS 'Internal helper of the expand procedures';
+COMMENT ON FUNCTION safemigrate._require_owner(regrole, text) IS 'Internal helper of the expand procedures';
 
 -- The lock of a table's expansions, until the end of the transaction: an advisory lock tag that SQL's
 -- pg_advisory_lock() cannot take (objsubid 4), so that no other role can hold it and block the expand procedures,
@@ -836,7 +855,7 @@ BEGIN
                                    ELSE '' END,
                               safemigrate._expansion_sync_body(e));
   ELSIF NOT EXISTS (SELECT FROM pg_catalog.pg_proc p
-                     WHERE p.oid = pg_catalog.to_regprocedure(e.sync_function || '()')::oid AND p.proowner = current_user::regrole::oid
+                     WHERE p.oid = pg_catalog.to_regprocedure(e.sync_function || '()')::oid AND p.proowner = safemigrate._current_role()::oid
                        AND p.prosrc = safemigrate._expansion_sync_body(e)) THEN
     RAISE EXCEPTION 'function %() exists and is not the one expansion % created', e.sync_function, id
       USING ERRCODE = 'duplicate_function',
@@ -1566,7 +1585,7 @@ LANGUAGE plpgsql
 AS $fn$
 BEGIN
   IF EXISTS (SELECT FROM pg_catalog.pg_proc p WHERE p.oid = pg_catalog.to_regprocedure(e.sync_function || '()')::oid
-                AND p.proowner = current_user::regrole::oid AND p.prosrc = safemigrate._expansion_sync_body(e)) THEN
+                AND p.proowner = safemigrate._current_role()::oid AND p.prosrc = safemigrate._expansion_sync_body(e)) THEN
     EXECUTE pg_catalog.format('DROP FUNCTION %s()', e.sync_function);
   END IF;
 END
@@ -1660,7 +1679,8 @@ CREATE VIEW safemigrate.expansion_status WITH (security_barrier) AS
     FROM safemigrate.expansions x
     LEFT JOIN safemigrate.backfill_progress p ON p.job_id = x.job_id
    WHERE x.status NOT IN ('contracted', 'aborted')
-     AND (x.owner = current_user OR (SELECT r.rolsuper FROM pg_catalog.pg_roles r WHERE r.rolname = current_user));
+     AND (x.owner = safemigrate._current_role()
+          OR (SELECT r.rolsuper FROM pg_catalog.pg_roles r WHERE r.rolname = current_user));
 COMMENT ON VIEW safemigrate.expansion_status IS 'Expansions in progress, with their backfill and the next step';
 
 -- check() as a migration tool that wraps the file in one transaction (or sends it as one query string)
@@ -1768,9 +1788,9 @@ SELECT pg_catalog.pg_extension_config_dump(pg_catalog.pg_get_serial_sequence('sa
 -- Anyone may backfill the tables they may update; each user sees and controls
 -- only their own jobs and expansions (superusers all of them).
 ALTER TABLE safemigrate.backfill_jobs ENABLE ROW LEVEL SECURITY;
-CREATE POLICY backfill_jobs_owner ON safemigrate.backfill_jobs USING (owner = current_user);
+CREATE POLICY backfill_jobs_owner ON safemigrate.backfill_jobs USING (owner = safemigrate._current_role());
 ALTER TABLE safemigrate.expansions ENABLE ROW LEVEL SECURITY;
-CREATE POLICY expansions_owner ON safemigrate.expansions USING (owner = current_user);
+CREATE POLICY expansions_owner ON safemigrate.expansions USING (owner = safemigrate._current_role());
 -- ... and whoever may alter the table (a member of its owner role) sees its expansions, to read only: contract()
 -- must see another role's open expansion of the table whose trigger reads the column it drops.
 CREATE POLICY expansions_table_owner ON safemigrate.expansions FOR SELECT
@@ -1813,10 +1833,10 @@ BEGIN
   IF coalesce((SELECT r.rolsuper FROM pg_catalog.pg_roles r WHERE r.rolname = current_user), false) THEN
     RETURN CASE WHEN TG_OP = 'DELETE' THEN OLD ELSE NEW END;
   END IF;
-  IF (TG_OP <> 'INSERT' AND OLD.owner IS DISTINCT FROM current_user)
-     OR (TG_OP <> 'DELETE' AND NEW.owner IS DISTINCT FROM current_user) THEN
+  IF (TG_OP <> 'INSERT' AND OLD.owner IS DISTINCT FROM safemigrate._current_role())
+     OR (TG_OP <> 'DELETE' AND NEW.owner IS DISTINCT FROM safemigrate._current_role()) THEN
     RAISE EXCEPTION 'a row of %.% belongs to role %', TG_TABLE_SCHEMA, TG_TABLE_NAME,
-      quote_ident(CASE WHEN TG_OP = 'INSERT' THEN NEW.owner ELSE OLD.owner END)
+      CASE WHEN TG_OP = 'INSERT' THEN NEW.owner ELSE OLD.owner END
       USING ERRCODE = 'insufficient_privilege',
             DETAIL = 'Only its owner (or a superuser) may write it: its statements run with the owner''s privileges.';
   END IF;

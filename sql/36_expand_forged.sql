@@ -24,7 +24,7 @@ SELECT count(*) AS function_ran FROM fx_log;
 -- a forged expression that is not one expression (a second statement): refused, not run
 SET ROLE regress_fx_mallory;
 UPDATE safemigrate.expansions SET using_expr = '1)::int; ALTER ROLE regress_fx_mallory SUPERUSER; SELECT (1'
- WHERE owner = 'regress_fx_mallory';
+ WHERE owner = 'regress_fx_mallory'::regrole;
 RESET ROLE;
 SELECT expansion_id AS e FROM safemigrate.expansions WHERE table_name = 'fx_accounts' AND kind = 'rename column' \gset
 \set VERBOSITY terse
@@ -34,7 +34,7 @@ CALL safemigrate.expand_abort(:e);
 SELECT rolsuper FROM pg_roles WHERE rolname = 'regress_fx_mallory';
 -- contract's new_default is one expression, too
 SET ROLE regress_fx_mallory;
-UPDATE safemigrate.expansions SET status = 'aborted' WHERE owner = 'regress_fx_mallory';
+UPDATE safemigrate.expansions SET status = 'aborted' WHERE owner = 'regress_fx_mallory'::regrole;
 RESET ROLE;
 \set VERBOSITY terse
 CALL safemigrate.contract(:e, new_default => '''x''; DROP TABLE fx_log');
@@ -76,6 +76,6 @@ RESET TimeZone;
 SET safemigrate.mode = off;
 DROP TABLE fx_accounts, fx_log, fx_ts, fx_list;
 DROP FUNCTION public.fx_side();
-DELETE FROM safemigrate.expansions WHERE owner = 'regress_fx_mallory';
+DELETE FROM safemigrate.expansions WHERE owner = 'regress_fx_mallory'::regrole;
 DROP ROLE regress_fx_mallory;
 RESET safemigrate.mode;

@@ -167,6 +167,6 @@ CALL safemigrate.backfill_resume(NULL);
   rv5_m, rv5_people, rv5_items, rv5_comp, rv5_ev, rv5_cp, rv5_trig_log;
 DROP FUNCTION rv5_log_batch(), rv5_log_age(), rv5_trig();
 DROP DOMAIN rv5_name, rv5_code, rv5_short;
-DELETE FROM safemigrate.backfill_jobs WHERE owner = 'regress_rv5_app';
+DELETE FROM safemigrate.backfill_jobs WHERE owner = 'regress_rv5_app'::regrole;
 DROP ROLE regress_rv5_app;
 RESET safemigrate.small_table_rows;

@@ -1005,7 +1005,7 @@ load_job(Job *job, int64 id)
 	exec_pinned("SELECT relid, set_clause, where_clause, key_columns, key_types, key_upper, key_reached, "
 				"       batch_size, target_batch_ms, min_batch_size, max_batch_size, pause_ms, "
 				"       coalesce(max_replica_lag, -1), coalesce(max_dead_tuples, -1), lock_timeout_ms, max_retries, "
-				"       status, rows_estimated, owner::text, relfile, sweep, sweep_rows, key_collations "
+				"       status, rows_estimated, owner::oid, relfile, sweep, sweep_rows, key_collations "
 				"  FROM safemigrate.backfill_jobs WHERE job_id = $1 FOR UPDATE",
 				1, types, values, NULL, false);
 	if (SPI_processed == 0)
@@ -1018,15 +1018,27 @@ load_job(Job *job, int64 id)
 	 * owner can change them (the row is theirs): only the owner runs it, so
 	 * that a superuser resuming someone's job cannot be made to run their SQL.
 	 */
-	char *owner = SPI_getvalue(tup, desc, 19);
-	const char *me = GetUserNameFromId(GetUserId(), false);
-	if (owner == NULL || strcmp(owner, me) != 0)
+	bool owner_null;
+	Oid owner = DatumGetObjectId(SPI_getbinval(tup, desc, 19, &owner_null));
+	if (owner_null || owner != GetUserId())
+	{
+		/* recorded by oid: the role's name now, or none (dropped) */
+		const char *name = owner_null ? NULL : GetUserNameFromId(owner, true);
+		if (name == NULL)
+			ereport(ERROR, (errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+							errmsg("backfill job " INT64_FORMAT " belongs to a role that was dropped", id),
+							errdetail("A job runs its statements with the privileges of the role that runs it; only "
+									  "its owner may run it."),
+							errhint("A superuser who checked its statements can give it to a role: UPDATE "
+									"safemigrate.backfill_jobs SET owner = 'role' WHERE job_id = " INT64_FORMAT ";",
+									id)));
 		ereport(ERROR, (errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
-						errmsg("backfill job " INT64_FORMAT " belongs to role \"%s\"", id, owner ? owner : "?"),
+						errmsg("backfill job " INT64_FORMAT " belongs to role \"%s\"", id, name),
 						errdetail("A job runs its statements with the privileges of the role that runs it; only its "
 								  "owner may run it."),
 						errhint("Run it as that role: SET ROLE %s; CALL safemigrate.backfill_resume(" INT64_FORMAT ");",
-								owner ? quote_identifier(owner) : "?", id)));
+								quote_identifier(name), id)));
+	}
 	MemoryContext old = MemoryContextSwitchTo(job->cxt);
 	bool isnull;
 	job->id = id;
@@ -1852,7 +1864,7 @@ resume_call(int64 id)
 	Oid types[1] = {INT8OID};
 	Datum values[1] = {Int64GetDatum(id)};
 	exec_pinned("SELECT safemigrate._expand_call(x) FROM safemigrate.expansions x "
-				" WHERE x.job_id = $1 AND x.owner = current_user AND x.status NOT IN ('contracted', 'aborted') LIMIT 1",
+				" WHERE x.job_id = $1 AND x.owner = safemigrate._current_role() AND x.status NOT IN ('contracted', 'aborted') LIMIT 1",
 				1, types, values, NULL, true);
 	char *call = SPI_processed > 0 ? get_text(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1) : NULL;
 	SPI_freetuptable(SPI_tuptable);
@@ -2161,7 +2173,7 @@ load_expansion_settings(Job *job)
 	Oid types[1] = {INT8OID};
 	Datum values[1] = {Int64GetDatum(job->id)};
 	exec_pinned("SELECT x.settings[1], x.settings[2], x.settings[3], x.settings[4] FROM safemigrate.expansions x "
-				" WHERE x.job_id = $1 AND x.owner = current_user AND x.status NOT IN ('contracted', 'aborted') "
+				" WHERE x.job_id = $1 AND x.owner = safemigrate._current_role() AND x.status NOT IN ('contracted', 'aborted') "
 				"   AND x.settings IS NOT NULL "
 				" ORDER BY x.expansion_id LIMIT 1",
 				1, types, values, NULL, true);
