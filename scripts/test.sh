@@ -245,6 +245,13 @@ bash test/backfill_wal/run.sh >build/backfill-wal.log 2>&1 || true
 cat build/backfill-wal.log
 record_from_log backfill-wal build/backfill-wal.log
 
+# --- 7c. expand-contract and backfill while pgbench clients write the table -----
+sm_say "expand-contract and backfill under a write load (test/stress)"
+sm_cluster_start stress
+bash test/stress/run.sh >build/stress.log 2>&1 || true
+cat build/stress.log
+record_from_log stress build/stress.log
+
 # --- 8. real migration tools: psql, node-pg-migrate, Django, sqitch -----------
 # test/clients/run.sh installs the clients when missing (Debian packages; npm into test/clients/.cache)
 # and starts its own cluster.
