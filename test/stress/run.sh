@@ -14,13 +14,17 @@
 #              every row the job had to do was updated exactly once (a counter the set clause
 #              increments), the rows the clients inserted after it started were left to the
 #              table's trigger, none was missed;
+#   no key     a backfill by heap pages (no primary key) with a marking where_clause while the load's
+#              updates move rows between pages: no row updated twice, every original row done;
+#   partitioned  a rename on a partitioned table (rows moving between partitions) expanded, then
+#              aborted, under the load: both columns equal in every partition, then the original shape;
 #   not null   set_not_null() under inserts and updates: the column is NOT NULL and the load never
 #              failed.
 # Every load must run without a single failed statement (pgbench aborts a client on one), and must
-# have written while the step ran (counted by sequences the load's statements advance: sequences are
-# not transactional, so the count is what the clients did, read at once).  Nothing here depends on
-# timing for its verdict: the load is started, the step waits until the load has written, and the
-# checks read the end state.
+# have written while the step ran, set_not_null's short scans excepted (counted by sequences the
+# load's statements advance: sequences are not transactional, so the count is what the clients did,
+# read at once).  Nothing here depends on timing for its verdict: the load is started, the step
+# waits until the load has written, and the checks read the end state.
 #
 # Run by scripts/test.sh after `sm_cluster_start stress` (PGHOST/PGPORT name it; it preloads
 # pg_safemigrate).  Prints one line per check and "stress: N passed, M failed".
@@ -236,6 +240,84 @@ sm_check_eq "backfill: every row it had to do was updated exactly once (none mis
 sm_check_eq "backfill: the rows inserted after it started were left to the trigger" 0 \
 	"$(P -c "SELECT count(*) FROM bf WHERE id > $upper AND hits <> 0")"
 sm_check_eq "backfill: b = a * 2 on every row" 0 "$(P -c "SELECT count(*) FROM bf WHERE b IS DISTINCT FROM a * 2")"
+
+# --- a table without a primary key, by pages, with a marking where_clause -------------------------
+# The load's updates move rows between pages (to pages done and not done yet); the job passes over
+# the table again until a pass updates nothing (at most 3 more passes).  A row is never updated
+# twice (the where_clause marks it done); every original row is done, after a second job when the
+# first said its last pass still updated rows (as its NOTICE advises).
+P -q <<'EOF2'
+CREATE TABLE nk (id bigint NOT NULL, a int NOT NULL, b int, hits int NOT NULL DEFAULT 0);
+INSERT INTO nk SELECT g, g FROM generate_series(1, 200000) g;
+CREATE FUNCTION nk_dual() RETURNS trigger LANGUAGE plpgsql AS
+  $$ BEGIN IF TG_OP = 'INSERT' OR NEW.a IS DISTINCT FROM OLD.a THEN NEW.b := NEW.a * 2; END IF; RETURN NEW; END $$;
+CREATE TRIGGER nk_dual BEFORE INSERT OR UPDATE ON nk FOR EACH ROW EXECUTE FUNCTION nk_dual();
+VACUUM ANALYZE nk;
+EOF2
+cat >"$work/nk.sql" <<'EOF2'
+\set id random(1, 240000)
+\set op random(1, 10)
+UPDATE nk SET a = a + 1 + (nextval('upd_seq') % 2) WHERE id = :id AND :op <= 6;
+INSERT INTO nk (id, a) SELECT nextval('ins_seq'), :id WHERE :op BETWEEN 7 AND 8;
+DELETE FROM nk WHERE id = :id AND :op = 9;
+EOF2
+load nk nk.sql
+wait_for 30 "SELECT (SELECT last_value FROM upd_seq) > $(seq_now upd_seq) + 200"
+sm_check "no key: the load writes before the backfill" $?
+u0=$(seq_now upd_seq)
+P -c "CALL safemigrate.backfill('nk', 'b = a * 2, hits = hits + 1', 'hits = 0 AND id <= 200000', batch_size => 1000,
+	min_batch_size => 1000, max_batch_size => 1000, pause_ms => 5)" >"$work/nk.out" 2>&1
+sm_check "no key: the backfill by pages under the load" $?
+[ "$(seq_now upd_seq)" -gt "$u0" ]
+sm_check "no key: the load updated while it ran" $?
+stop nk
+load_clean nk
+sm_check "no key: no statement of the load failed" $?
+sm_check_eq "no key: no row updated twice" 0 "$(P -c "SELECT count(*) FROM nk WHERE hits > 1")"
+if grep -q 'the last pass over the table still updated' "$work/nk.out"; then
+	# rows the load kept moving: the NOTICE's hint says to run a new job with the same where_clause
+	echo "# no key: the last pass still updated rows the load moved; a second job, as the NOTICE says"
+	P -c "CALL safemigrate.backfill('nk', 'b = a * 2, hits = hits + 1', 'hits = 0 AND id <= 200000')" >>"$work/nk.out" 2>&1
+	sm_check "no key: the second job" $?
+fi
+sm_check_eq "no key: every original row done exactly once" 0 "$(P -c "SELECT count(*) FROM nk WHERE id <= 200000 AND hits <> 1")"
+sm_check_eq "no key: b = a * 2 on every row" 0 "$(P -c "SELECT count(*) FROM nk WHERE b IS DISTINCT FROM a * 2")"
+
+# --- a partitioned table: rename expanded under the load, then aborted under it ------------------
+P -q <<'EOF2'
+CREATE TABLE ev (id bigint NOT NULL, day int NOT NULL, kind text, PRIMARY KEY (id, day)) PARTITION BY RANGE (day);
+CREATE TABLE ev_1 PARTITION OF ev FOR VALUES FROM (0) TO (50);
+CREATE TABLE ev_2 PARTITION OF ev FOR VALUES FROM (50) TO (100);
+INSERT INTO ev SELECT g, g % 100, 'k' || (g % 7) FROM generate_series(1, 200000) g;
+VACUUM ANALYZE ev;
+EOF2
+cat >"$work/ev.sql" <<'EOF2'
+\set id random(1, 240000)
+\set op random(1, 10)
+UPDATE ev SET kind = 'u' || nextval('upd_seq') WHERE id = :id AND day = :id % 100 AND :op <= 6;
+UPDATE ev SET day = (day + 50) % 100 WHERE id = :id AND day = :id % 100 AND :op = 7;
+INSERT INTO ev (id, day, kind) SELECT nextval('ins_seq'), :id % 100, 'i' WHERE :op = 8;
+DELETE FROM ev WHERE id = :id AND day = :id % 100 AND :op = 9;
+EOF2
+load ev ev.sql
+wait_for 30 "SELECT (SELECT last_value FROM upd_seq) > $(seq_now upd_seq) + 200"
+sm_check "partitioned: the load writes before the expand" $?
+u0=$(seq_now upd_seq)
+P -c "CALL safemigrate.expand_rename_column('ev', 'kind', 'category', batch_size => 1000)" >"$work/ev_expand.out" 2>&1
+sm_check "partitioned: expand_rename_column under the load" $?
+[ "$(seq_now upd_seq)" -gt "$u0" ]
+sm_check "partitioned: the load updated while the expand ran" $?
+sm_check_eq "partitioned: every row has category equal to kind, in both partitions" "0 2" \
+	"$(P -c "SELECT count(*) FROM ev WHERE category IS DISTINCT FROM kind") $(P -c "SELECT count(DISTINCT tableoid) FROM ev")"
+e=$(P -c "SELECT expansion_id FROM safemigrate.expansions WHERE table_name = 'ev' AND status = 'expanded'")
+rows=$(P -c "SELECT count(*) FROM ev")
+P -c "CALL safemigrate.expand_abort($e)" >"$work/ev_abort.out" 2>&1
+sm_check "partitioned: expand_abort() under the load" $?
+stop ev
+load_clean ev
+sm_check "partitioned: no statement of the load failed" $?
+sm_check_eq "partitioned: back to the original shape, no trigger of the expansion left" "day,id,kind 0" \
+	"$(P -c "SELECT string_agg(attname, ',' ORDER BY attname) FROM pg_attribute WHERE attrelid = 'ev'::regclass AND attnum > 0 AND NOT attisdropped") $(P -c "SELECT count(*) FROM pg_trigger WHERE tgname LIKE '~safemigrate%'")"
 
 # --- set_not_null under inserts and updates -------------------------------------------------------
 P -q -c "UPDATE bf SET b = 0 WHERE b IS NULL" -c "VACUUM ANALYZE bf"
