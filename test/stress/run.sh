@@ -5,8 +5,9 @@
 # INSERTs, UPDATEs and DELETEs (3 clients, as fast as they can) through every step, and the checks
 # are on the end state, which must hold whatever the interleaving was:
 #   rename     expand_rename_column while the old application writes the old column, then the new
-#              application writes the new one alongside the old: every row has both columns equal,
-#              contract() succeeds and the table has the new shape with every row;
+#              application writes the new one alongside the old: every row has both columns equal;
+#              contract() succeeds while the switched application writes, which never fails across
+#              it, and the table has the new shape with every row;
 #   type       a two-way type change (text -> int, with reverse_using) under the same two loads: every
 #              row's new column is its old one converted, contract() leaves an int column;
 #   backfill   a backfill (keyset, batches of 500 committed, throttled by pause_ms) terminated with
@@ -56,10 +57,10 @@ wait_for() {
 	done
 	return 1
 }
-# load NAME SCRIPT: pgbench runs SCRIPT (a file in $work) with 3 clients until stopped; its output
-# goes to $work/NAME.log
+# load NAME SCRIPT [PGBENCH ARGS]: pgbench runs SCRIPT (a file in $work) with 3 clients until
+# stopped; its output goes to $work/NAME.log
 load() {
-	pgbench -n -c 3 -j 1 -T 600 -f "$work/$2" "$DB" >"$work/$1.log" 2>&1 &
+	pgbench -n -c 3 -j 1 -T 600 "${@:3}" -f "$work/$2" "$DB" >"$work/$1.log" 2>&1 &
 	loads+=($!)
 	eval "pid_$1=$!"
 }
@@ -132,12 +133,31 @@ load_clean new_rename
 sm_check "rename: no statement of the new application failed" $?
 sm_check_eq "rename: every row has full_name equal to name" 0 \
 	"$(P -c "SELECT count(*) FROM acct WHERE full_name IS DISTINCT FROM name")"
-rows=$(P -c "SELECT count(*) FROM acct")
+# The application switched (it reads and writes full_name only, no deletes): contract() while it runs.
+cat >"$work/switched_rename.sql" <<'EOF'
+\set id random(1, 240000)
+\set op random(1, 10)
+UPDATE acct SET full_name = 'sw ' || nextval('new_seq') WHERE id = :id AND :op <= 6;
+INSERT INTO acct (id, full_name) SELECT nextval('ins_seq'), 'sw ins ' || nextval('new_seq') WHERE :op BETWEEN 7 AND 8;
+SELECT full_name FROM acct WHERE id = :id;
+EOF
+rows=$(P -c "SELECT count(*) FROM acct WHERE id <= 200000")
 e=$(P -c "SELECT expansion_id FROM safemigrate.expansions WHERE table_name = 'acct' AND status = 'expanded'")
+n0=$(seq_now new_seq)
+# (prepared statements, as drivers and ORMs use them: their plans are invalidated by the DDL)
+load switched_rename switched_rename.sql -M prepared
+wait_for 30 "SELECT (SELECT last_value FROM new_seq) > $n0 + 500"
+sm_check "rename: the switched application writes before contract()" $?
 P -c "CALL safemigrate.contract($e)" >"$work/rename_contract.out" 2>&1
-sm_check "rename: contract() succeeds" $?
+sm_check "rename: contract() succeeds under the switched application's writes" $?
+n1=$(seq_now new_seq)
+wait_for 30 "SELECT (SELECT last_value FROM new_seq) > $n1 + 500"
+sm_check "rename: the switched application writes after contract()" $?
+stop switched_rename
+load_clean switched_rename
+sm_check "rename: no statement of the switched application failed across contract()" $?
 sm_check_eq "rename: the new shape, every row kept" "full_name,id,n $rows" \
-	"$(P -c "SELECT string_agg(attname, ',' ORDER BY attname) FROM pg_attribute WHERE attrelid = 'acct'::regclass AND attnum > 0 AND NOT attisdropped") $(P -c "SELECT count(*) FROM acct")"
+	"$(P -c "SELECT string_agg(attname, ',' ORDER BY attname) FROM pg_attribute WHERE attrelid = 'acct'::regclass AND attnum > 0 AND NOT attisdropped") $(P -c "SELECT count(*) FROM acct WHERE id <= 200000")"
 
 # --- type: text codes become int, two-way ---------------------------------------------------------
 P -q <<'EOF'
