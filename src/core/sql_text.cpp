@@ -405,6 +405,24 @@ create_index_on_only(std::string_view sql)
 	return std::nullopt;
 }
 
+std::optional<std::string>
+create_index_named(std::string_view sql, std::string_view name)
+{
+	sql = trim_statement(sql);
+	std::vector<Token> toks = tokenize(sql, 5);
+	int k = create_index_keyword(sql, toks);
+	if (k < 0)
+		return std::nullopt;
+	std::size_t j = static_cast<std::size_t>(k) + 1;
+	if (j < toks.size() && is_keyword(sql, toks[j], "CONCURRENTLY"))
+		++j;
+	if (j >= toks.size())
+		return std::nullopt;
+	if (!is_keyword(sql, toks[j], "ON"))
+		return std::string(to_last_token(sql)); /* named (IF NOT EXISTS needs a name too) */
+	return insert_at(to_last_token(sql), toks[j - 1].end, " " + quote_ident(name));
+}
+
 namespace {
 
 bool
@@ -447,6 +465,34 @@ skip_parens(std::string_view sql, const std::vector<Token> &toks, std::size_t k)
 }
 
 } // namespace
+
+std::optional<std::string>
+create_index_tail(std::string_view sql)
+{
+	sql = trim_statement(sql);
+	std::vector<Token> toks = tokenize(sql);
+	int k = create_index_keyword(sql, toks);
+	if (k < 0)
+		return std::nullopt;
+	/* CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS name ON: the ON is among the first tokens. */
+	for (std::size_t j = static_cast<std::size_t>(k) + 1; j < toks.size() && j < 12; ++j)
+	{
+		if (!is_keyword(sql, toks[j], "ON"))
+			continue;
+		std::size_t t = j + 1;
+		if (t < toks.size() && is_keyword(sql, toks[t], "ONLY"))
+			++t;
+		std::size_t end = skip_name(sql, toks, t);
+		if (end == t)
+			return std::nullopt;
+		if (end < toks.size() && is_punct(sql, toks[end], '*'))
+			++end;
+		if (end >= toks.size())
+			return std::nullopt;
+		return std::string(sql.substr(toks[end].begin, toks.back().end - toks[end].begin));
+	}
+	return std::nullopt;
+}
 
 std::vector<std::string>
 drop_index_names(std::string_view sql, bool *cascade)
@@ -607,6 +653,61 @@ with_not_valid(std::string_view text)
 	if (n >= 2 && is_keyword(text, toks[n - 2], "NOT") && is_keyword(text, toks[n - 1], "VALID"))
 		return std::string(text);
 	return std::string(text) + " NOT VALID";
+}
+
+std::size_t
+add_column_name_offset(std::string_view subcommand)
+{
+	std::vector<Token> toks = tokenize(subcommand, 6);
+	std::size_t k = 0;
+	if (toks.empty() || !is_keyword(subcommand, toks[k++], "ADD"))
+		return std::string_view::npos;
+	if (k < toks.size() && is_keyword(subcommand, toks[k], "COLUMN"))
+		++k;
+	if (k + 2 < toks.size() && is_keyword(subcommand, toks[k], "IF") && is_keyword(subcommand, toks[k + 1], "NOT") &&
+		is_keyword(subcommand, toks[k + 2], "EXISTS"))
+		k += 3;
+	if (k >= toks.size() || !is_ident(toks[k]))
+		return std::string_view::npos;
+	/* U&"name": the name starts at the U */
+	return toks[k].begin;
+}
+
+std::string
+without_ranges(std::string_view text, const std::vector<std::pair<std::size_t, std::size_t>> &ranges)
+{
+	std::string out;
+	std::size_t at = 0;
+	for (const auto &[b, e] : ranges)
+	{
+		if (b < at || e < b || e > text.size())
+			continue; /* (not ascending or out of the text: left as it is) */
+		out.append(text.substr(at, b - at));
+		at = e;
+	}
+	out.append(text.substr(std::min(at, text.size())));
+	return std::string(to_last_token(out));
+}
+
+std::string
+constraint_body(std::string_view clause)
+{
+	std::vector<Token> toks = tokenize(clause, 16);
+	auto keyword = [&](const Token &t) {
+		for (const char *kw : {"CHECK", "UNIQUE", "PRIMARY", "REFERENCES"})
+			if (is_keyword(clause, t, kw))
+				return true;
+		return false;
+	};
+	std::size_t k = 0;
+	/* CONSTRAINT name (U&"..." UESCAPE '...' at most): the keyword comes within the next tokens */
+	std::size_t last = !toks.empty() && is_keyword(clause, toks[0], "CONSTRAINT") ? 7 : 0;
+	for (k = last > 0 ? 2 : 0; k < toks.size() && k <= last && !keyword(toks[k]); ++k)
+		;
+	if (k >= toks.size() || k > last)
+		return "";
+	std::string_view rest = clause.substr(toks[k].begin);
+	return std::string(to_last_token(rest));
 }
 
 std::string

@@ -23,6 +23,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace safemigrate::core {
@@ -85,6 +86,19 @@ std::optional<std::string> create_index_concurrently(std::string_view sql);
 std::optional<std::string> create_index_on_only(std::string_view sql);
 
 /*
+ * For "CREATE [UNIQUE] INDEX [CONCURRENTLY] ON ..." (no name): the statement
+ * with name (quoted as needed) after INDEX [CONCURRENTLY]; with a name, the
+ * statement as it is.
+ */
+std::optional<std::string> create_index_named(std::string_view sql, std::string_view name);
+
+/*
+ * For "CREATE [UNIQUE] INDEX ... ON [ONLY] table ...": what follows the
+ * table's name, as written ("USING gin (a) WHERE ..."), to its last token.
+ */
+std::optional<std::string> create_index_tail(std::string_view sql);
+
+/*
  * For "DROP INDEX [IF EXISTS] a, b [CASCADE]": the names as written, each
  * with "IF EXISTS " in front when the statement had it; *cascade is set when
  * the statement ends with CASCADE.
@@ -113,6 +127,22 @@ std::optional<AlterTableText> split_alter_table(std::string_view sql);
  * none or a comment sits inside it (the text is passed on as a string).
  */
 std::optional<std::string> using_expression(std::string_view subcommand);
+
+/*
+ * For an ADD COLUMN subcommand "ADD [COLUMN] [IF NOT EXISTS] name ...": the
+ * byte offset where the column's name starts; npos when the text is not so.
+ */
+std::size_t add_column_name_offset(std::string_view subcommand);
+
+/* text without the byte ranges [begin, end) given (ascending, not overlapping), to its last token. */
+std::string without_ranges(std::string_view text, const std::vector<std::pair<std::size_t, std::size_t>> &ranges);
+
+/*
+ * An inline constraint's text, "[CONSTRAINT name] CHECK (...) ...": from its
+ * keyword (CHECK, UNIQUE, PRIMARY, REFERENCES) to its last token; "" when it
+ * has none.
+ */
+std::string constraint_body(std::string_view clause);
 
 /* text with " NOT VALID" appended unless it already ends so. */
 std::string with_not_valid(std::string_view constraint_text);

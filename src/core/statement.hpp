@@ -159,12 +159,40 @@ enum class ConstraintKind
 	Exclusion,
 };
 
-/* An inline constraint of ADD COLUMN, for the names the statement's constraints get. */
+/* An inline constraint of ADD COLUMN, for the names the statement's constraints get and the steps. */
 struct InlineConstraint
 {
 	ConstraintKind kind = ConstraintKind::None;
 	std::string_view name;	 /* CONSTRAINT name as written, "" when PostgreSQL chooses it */
 	std::string_view middle; /* the default name's middle part: the column; a CHECK's only column, or "" */
+	/*
+	 * Where its text is in the subcommand's ("[CONSTRAINT name] CHECK (...)", with the DEFERRABLE / INITIALLY
+	 * clauses after it): byte offsets from the start of the column's name, up to the next part of the
+	 * column's definition (end -1: the end of the subcommand).  begin -1: not known.
+	 */
+	int begin = -1;
+	int end = -1;
+	std::string_view free_index_name;	 /* UNIQUE / PRIMARY KEY without a name: the name PostgreSQL would choose
+											(ChooseRelationName(): free in the schema) */
+	std::string_view index_clauses;		 /* UNIQUE / PRIMARY KEY: " NULLS NOT DISTINCT WITH (...) TABLESPACE t" */
+	std::string_view constraint_clauses; /* UNIQUE / PRIMARY KEY: " DEFERRABLE INITIALLY DEFERRED" */
+};
+
+/*
+ * CREATE INDEX on a partitioned table: one partition (at any depth) and what
+ * the steps do for it, in the order of a walk down the partitions (a
+ * partitioned partition before its own partitions).
+ */
+struct IndexPartition
+{
+	std::string_view table;			  /* the partition, schema-qualified and quoted as needed */
+	int parent = -1;				  /* the entry of the partitioned partition it is in; -1: the statement's table */
+	bool partitioned = false;		  /* a partitioned partition without a matching index: its index is created ON
+										 ONLY and its own partitions' indexes attached to it */
+	bool foreign = false;			  /* a foreign table: it has no index */
+	std::string_view existing;		  /* a matching index of its own (qualified): attached as it is; "" if none */
+	std::string_view index_name;	  /* else the new index's name (PostgreSQL's choice there), unqualified */
+	std::string_view qualified_index; /* ... and qualified with the partition's schema */
 };
 
 /* Facts of one ALTER TABLE subcommand. */
@@ -183,6 +211,7 @@ struct Subcommand
 	bool generated_stored = false;	 /* GENERATED ALWAYS AS (...) STORED */
 	bool domain_constraints = false; /* type is a domain with constraints */
 	bool not_null = false;
+	bool written_not_null = false;	 /* NOT NULL is written (not only implied by an inline PRIMARY KEY) */
 	std::string_view default_text;	 /* the default expression as written */
 	bool default_from_domain = false; /* no DEFAULT of its own: the column type's (a domain's) default */
 	bool type_has_default = false;	  /* ADD COLUMN: its type is a domain with a DEFAULT */
@@ -200,6 +229,8 @@ struct Subcommand
 	std::string_view columns;			 /* constraint column list as written, "a, b" */
 	std::string_view first_column;		 /* first column of the constraint (for names) */
 	bool pk_columns_nullable = false;	 /* PRIMARY KEY on columns not yet NOT NULL: SET NOT NULL scans */
+	const std::string_view *nullable_keys = nullptr; /* ... those key columns (unquoted), in key order */
+	int nnullable_keys = 0;
 	bool fk_columns_indexed = true;		 /* an index leads with the referencing columns */
 	std::string_view existing_unique_index; /* a valid unique index on exactly these columns */
 	std::string_view name_columns;		 /* ADD UNIQUE / FOREIGN KEY: the columns unquoted, joined by "_"; CHECK: its
@@ -290,6 +321,13 @@ struct CreateIndexFacts
 									their own, built under the lock; -1 when not known */
 	const std::string_view *built_partitions = nullptr; /* their qualified names (when partition_builds > 0) */
 	int nbuilt_partitions = 0;
+	/* A partitioned table (not ONLY): */
+	std::string_view chosen_name;			/* no name given: the one PostgreSQL would choose (ChooseIndexName()) */
+	std::string_view qualified_index_name;	/* the index, qualified with the table's schema */
+	const IndexPartition *plan = nullptr;	/* every partition, for the steps; nplan -1: not known */
+	int nplan = -1;
+	bool plan_unmatched = false;			/* the partitions' own matching indexes are not known (an index on
+											   expressions or with a predicate): every partition gets a new one */
 };
 
 struct Statement

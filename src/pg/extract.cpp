@@ -82,6 +82,7 @@ extern "C" {
 #include "utils/syscache.h"
 #include "catalog/pg_opclass.h"
 #include "catalog/indexing.h"
+#include "mb/pg_wchar.h"
 #include "catalog/pg_am.h"
 #include "utils/hsearch.h"
 #include "utils/partcache.h"
@@ -946,6 +947,51 @@ constraint_kind(ConstrType t)
 	}
 }
 
+/*
+ * What a UNIQUE / PRIMARY KEY constraint says of its index, for the steps'
+ * CREATE UNIQUE INDEX: " INCLUDE (...) NULLS NOT DISTINCT WITH (...)
+ * TABLESPACE t" (in that order, as CREATE INDEX takes them).
+ */
+const char *
+index_clauses_text(const Constraint *con)
+{
+	StringInfoData ix;
+	initStringInfo(&ix);
+	if (con->including != NIL)
+		appendStringInfo(&ix, " INCLUDE (%s)", join_names(con->including));
+#if PG_VERSION_NUM >= 150000
+	if (con->nulls_not_distinct)
+		appendStringInfoString(&ix, " NULLS NOT DISTINCT");
+#endif
+	if (con->options != NIL)
+	{
+		appendStringInfoString(&ix, " WITH (");
+		ListCell *oc;
+		foreach (oc, con->options)
+		{
+			DefElem *def = (DefElem *) lfirst(oc);
+			if (oc != list_head(con->options))
+				appendStringInfoString(&ix, ", ");
+			if (def->defnamespace != NULL)
+				appendStringInfo(&ix, "%s.", quote_identifier(def->defnamespace));
+			appendStringInfoString(&ix, quote_identifier(def->defname));
+			if (def->arg != NULL)
+				appendStringInfo(&ix, " = %s", quote_literal_cstr(defGetString(def)));
+		}
+		appendStringInfoChar(&ix, ')');
+	}
+	if (con->indexspace != NULL)
+		appendStringInfo(&ix, " TABLESPACE %s", quote_identifier(con->indexspace));
+	return ix.data;
+}
+
+bool
+is_constraint_attribute(ConstrType t)
+{
+	return t == CONSTR_ATTR_DEFERRABLE || t == CONSTR_ATTR_NOT_DEFERRABLE || t == CONSTR_ATTR_DEFERRED ||
+		   t == CONSTR_ATTR_IMMEDIATE;
+}
+
 /* ADD COLUMN: default volatility, identity, generated, domain, inline constraints. */
 void
 extract_add_column(Oid relid, ColumnDef *def, Subcommand *c)
@@ -989,6 +1035,59 @@ extract_add_column(Oid relid, ColumnDef *def, Subcommand *c)
 			if (con->conname != NULL)
 				ic->name = con->conname;
 			ic->middle = def->colname;
+			/*
+			 * Its text, for the steps: from its location (CONSTRAINT, or its
+			 * keyword) to the next part of the column's definition (a
+			 * DEFERRABLE / INITIALLY after it is its own); relative to the
+			 * column's name, which the core finds in the subcommand's text.
+			 */
+			if (def->location >= 0 && con->location >= def->location)
+			{
+				int next = -1;
+				ListCell *nc;
+				foreach (nc, def->constraints)
+				{
+					Constraint *o = (Constraint *) lfirst(nc);
+					if (!is_constraint_attribute(o->contype) && o->location > con->location &&
+						(next < 0 || o->location < next))
+						next = o->location;
+				}
+				if (def->collClause != NULL && def->collClause->location > con->location &&
+					(next < 0 || def->collClause->location < next))
+					next = def->collClause->location;
+				ic->begin = con->location - def->location;
+				ic->end = next < 0 ? -1 : next - def->location;
+			}
+			if (con->contype == CONSTR_PRIMARY || con->contype == CONSTR_UNIQUE)
+			{
+				ic->index_clauses = index_clauses_text(con);
+				/* DEFERRABLE / INITIALLY: items of their own after it (transformConstraintAttrs()) */
+				bool deferrable = false, deferred = false;
+				for (ListCell *ac = lnext(def->constraints, lc); ac != NULL; ac = lnext(def->constraints, ac))
+				{
+					Constraint *o = (Constraint *) lfirst(ac);
+					if (!is_constraint_attribute(o->contype))
+						break;
+					if (o->contype == CONSTR_ATTR_DEFERRABLE)
+						deferrable = true;
+					else if (o->contype == CONSTR_ATTR_NOT_DEFERRABLE)
+						deferrable = false;
+					else if (o->contype == CONSTR_ATTR_DEFERRED)
+						deferrable = deferred = true;
+					else
+						deferred = false;
+				}
+				if (deferrable)
+					ic->constraint_clauses = deferred ? " DEFERRABLE INITIALLY DEFERRED" : " DEFERRABLE";
+				/* ChooseIndexName(): the first name free among the schema's relations and constraints */
+				char *relname = con->conname == NULL && OidIsValid(relid) ? get_rel_name(relid) : NULL;
+				if (relname != NULL)
+				{
+					bool pk = con->contype == CONSTR_PRIMARY;
+					ic->free_index_name = ChooseRelationName(relname, pk ? NULL : def->colname, pk ? "pkey" : "key",
+															 get_rel_namespace(relid), true);
+				}
+			}
 			if (con->contype == CONSTR_CHECK)
 			{
 				/* AddRelationNewConstraints(): the column only when the expression uses exactly one */
@@ -1009,6 +1108,9 @@ extract_add_column(Oid relid, ColumnDef *def, Subcommand *c)
 				c->generated_stored = true;
 				break;
 			case CONSTR_NOTNULL:
+				c->written_not_null = true;
+				c->not_null = true;
+				break;
 			case CONSTR_PRIMARY:
 				c->not_null = true;
 				break;
@@ -1863,38 +1965,14 @@ extract_add_constraint(Oid relid, Constraint *con, Subcommand *c)
 															get_rel_namespace(relid), true);
 			}
 			/* What the statement says of the index and the constraint, for the steps. */
-			StringInfoData ix;
-			initStringInfo(&ix);
-			if (con->including != NIL)
-				appendStringInfo(&ix, " INCLUDE (%s)", join_names(con->including));
-#if PG_VERSION_NUM >= 150000
-			if (con->nulls_not_distinct)
-				appendStringInfoString(&ix, " NULLS NOT DISTINCT");
-#endif
-			if (con->options != NIL)
-			{
-				appendStringInfoString(&ix, " WITH (");
-				ListCell *oc;
-				foreach (oc, con->options)
-				{
-					DefElem *def = (DefElem *) lfirst(oc);
-					if (oc != list_head(con->options))
-						appendStringInfoString(&ix, ", ");
-					if (def->defnamespace != NULL)
-						appendStringInfo(&ix, "%s.", quote_identifier(def->defnamespace));
-					appendStringInfoString(&ix, quote_identifier(def->defname));
-					if (def->arg != NULL)
-						appendStringInfo(&ix, " = %s", quote_literal_cstr(defGetString(def)));
-				}
-				appendStringInfoChar(&ix, ')');
-			}
-			if (con->indexspace != NULL)
-				appendStringInfo(&ix, " TABLESPACE %s", quote_identifier(con->indexspace));
-			c->index_clauses = ix.data;
+			c->index_clauses = index_clauses_text(con);
 			if (con->deferrable)
 				c->constraint_clauses = con->initdeferred ? " DEFERRABLE INITIALLY DEFERRED" : " DEFERRABLE";
 			int n = list_length(keys);
 			AttrNumber *attnums = (AttrNumber *) palloc(sizeof(AttrNumber) * Max(n, 1));
+			/* the key columns not NOT NULL yet (a PRIMARY KEY's steps make them so first) */
+			std::string_view *nullable = (std::string_view *) palloc(sizeof(std::string_view) * Max(n, INDEX_MAX_KEYS));
+			int nnullable = 0;
 			bool all_found = true;
 			int i = 0;
 			ListCell *lc;
@@ -1904,7 +1982,10 @@ extract_add_constraint(Oid relid, Constraint *con, Subcommand *c)
 				all_found &= att.found;
 				attnums[i++] = att.attnum;
 				if (att.found && !att.not_null)
+				{
 					c->pk_columns_nullable = true;
+					new (&nullable[nnullable++]) std::string_view(strVal(lfirst(lc)));
+				}
 			}
 			if (c->using_index)
 			{
@@ -1916,17 +1997,21 @@ extract_add_constraint(Oid relid, Constraint *con, Subcommand *c)
 				if (tup != NULL && HeapTupleIsValid(tup))
 				{
 					Form_pg_index idx = (Form_pg_index) GETSTRUCT(tup);
-					for (int k = 0; k < idx->indnkeyatts; ++k)
+					nnullable = 0; /* the index's columns, not the (absent) key list */
+					for (int k = 0; k < idx->indnkeyatts && k < INDEX_MAX_KEYS; ++k)
 					{
 						char *attname = get_attname(relid, idx->indkey.values[k], true);
 						AttrFacts att = attr_facts(relid, attname);
 						if (att.found && !att.not_null)
+						{
 							c->pk_columns_nullable = true;
+							new (&nullable[nnullable++]) std::string_view(attname);
+						}
 					}
 					ReleaseSysCache(tup);
 				}
 			}
-			else if (all_found && n > 0 && OidIsValid(relid) && ix.len == 0)
+			else if (all_found && n > 0 && OidIsValid(relid) && c->index_clauses.empty())
 			{
 				Relation rel = probe_open(relid);
 				if (rel != NULL)
@@ -1937,6 +2022,8 @@ extract_add_constraint(Oid relid, Constraint *con, Subcommand *c)
 					probe_close(rel);
 				}
 			}
+			c->nullable_keys = nullable;
+			c->nnullable_keys = nnullable;
 			break;
 		}
 		default:
@@ -2362,11 +2449,128 @@ struct IndexMatch
 	bool *unknown;			/* if not NULL: set when an index or partition could not be looked at */
 	List **built;			/* if not NULL: the leaf partitions an index is built on (OIDs) */
 	List **script_used;		/* if not NULL: script_indexes count too; those already matched */
+	struct IndexPlan *plan; /* if not NULL: every partition, for the steps of CREATE INDEX */
 };
+
+/*
+ * CREATE INDEX on a partitioned table: its steps' plan, one entry
+ * (core::IndexPartition) per partition, made while the partitions are
+ * walked; the names of the new indexes chosen as PostgreSQL would
+ * (ChooseIndexName()), also free of the names chosen before them.
+ */
+struct IndexPlan
+{
+	List *entries;		  /* core::IndexPartition *, in the walk's order */
+	List *taken;		  /* "schema oid.name" of the names chosen */
+	const char *addition; /* ChooseIndexNameAddition() of the statement's columns */
+	bool unknown;		  /* a matching index's name is not known (an unnamed one of check()'s script) */
+};
+
+/*
+ * indexcmds.c ChooseIndexColumnNames() + ChooseIndexNameAddition(): the
+ * columns' names ("expr" for an expression, numbered where they repeat),
+ * joined by "_".
+ */
+const char *
+index_name_addition(const IndexStmt *stmt)
+{
+	List *names = NIL;
+	ListCell *lc;
+	foreach (lc, list_concat_copy(stmt->indexParams, stmt->indexIncludingParams))
+	{
+		const IndexElem *elem = (const IndexElem *) lfirst(lc);
+		const char *orig = elem->indexcolname != NULL ? elem->indexcolname : elem->name != NULL ? elem->name : "expr";
+		const char *cur = orig;
+		for (int i = 1;; ++i)
+		{
+			bool clash = false;
+			ListCell *nc;
+			foreach (nc, names)
+				clash |= strcmp(cur, (const char *) lfirst(nc)) == 0;
+			if (!clash)
+				break;
+			char nbuf[32];
+			snprintf(nbuf, sizeof(nbuf), "%d", i);
+			int nlen = pg_mbcliplen(orig, strlen(orig), NAMEDATALEN - 1 - strlen(nbuf));
+			cur = psprintf("%.*s%s", nlen, orig, nbuf);
+		}
+		names = lappend(names, pstrdup(cur));
+	}
+	StringInfoData buf;
+	initStringInfo(&buf);
+	foreach (lc, names)
+	{
+		if (buf.len > 0)
+			appendStringInfoChar(&buf, '_');
+		appendStringInfoString(&buf, (const char *) lfirst(lc));
+		if (buf.len >= NAMEDATALEN)
+			break;
+	}
+	return buf.data;
+}
+
+/* ChooseRelationName(relname, addition, "idx", nsp, false), also past the names plan chose already. */
+const char *
+plan_index_name(IndexPlan *plan, const char *relname, Oid nsp)
+{
+	char label[NAMEDATALEN];
+	strlcpy(label, "idx", sizeof(label));
+	for (int pass = 1;; ++pass)
+	{
+		char *name = makeObjectName(relname, plan->addition, label);
+		char *key = psprintf("%u.%s", nsp, name);
+		bool taken = false;
+		ListCell *lc;
+		foreach (lc, plan->taken)
+			taken |= strcmp(key, (const char *) lfirst(lc)) == 0;
+		if (!taken && !OidIsValid(get_relname_relid(name, nsp)))
+		{
+			plan->taken = lappend(plan->taken, key);
+			return name;
+		}
+		snprintf(label, sizeof(label), "idx%d", pass);
+	}
+}
+
+/* A new entry of plan for partition rel under entry parent (-1: the statement's table); returns its number. */
+int
+plan_add(IndexPlan *plan, Relation rel, int parent)
+{
+	core::IndexPartition *e = new (palloc(sizeof(core::IndexPartition))) core::IndexPartition();
+	Oid nsp = RelationGetNamespace(rel);
+	e->table = quote_qualified_identifier(get_namespace_name(nsp), RelationGetRelationName(rel));
+	e->parent = parent;
+	plan->entries = lappend(plan->entries, e);
+	return list_length(plan->entries) - 1;
+}
+
+/* The entry gets a new index of its own (built, or ON ONLY for a partitioned one). */
+void
+plan_new_index(IndexPlan *plan, int entry, Relation rel)
+{
+	core::IndexPartition *e = (core::IndexPartition *) list_nth(plan->entries, entry);
+	Oid nsp = RelationGetNamespace(rel);
+	const char *name = plan_index_name(plan, RelationGetRelationName(rel), nsp);
+	e->index_name = name;
+	e->qualified_index = quote_qualified_identifier(get_namespace_name(nsp), name);
+}
+
+/* The entry has a matching index of its own: attached as it is. */
+void
+plan_existing(IndexPlan *plan, int entry, Oid nsp, const char *name)
+{
+	core::IndexPartition *e = (core::IndexPartition *) list_nth(plan->entries, entry);
+	if (name == NULL)
+	{
+		plan->unknown = true;
+		return;
+	}
+	e->existing = quote_qualified_identifier(get_namespace_name(nsp), name);
+}
 
 /* A free index of leaf rel created earlier in check()'s script that matches (marked used). */
 bool
-script_index_match(const IndexMatch *m, Relation rel)
+script_index_match(const IndexMatch *m, Relation rel, const ScriptIndex **found = NULL)
 {
 	if (m->script_used == NULL || script_indexes == NIL || !check_running)
 		return false;
@@ -2381,6 +2585,8 @@ script_index_match(const IndexMatch *m, Relation rel)
 							 m->opfamilies, map))
 		{
 			*m->script_used = lappend(*m->script_used, si);
+			if (found != NULL)
+				*found = si;
 			return true;
 		}
 	}
@@ -2395,7 +2601,7 @@ script_index_match(const IndexMatch *m, Relation rel)
  * (DefineIndex attaches an invalid one).  C-style frame; may ereport.
  */
 bool
-index_match(const IndexMatch *m, Relation rel, char kind, bool need_valid)
+index_match(const IndexMatch *m, Relation rel, char kind, bool need_valid, Oid *found = NULL)
 {
 	AttrMap *map = build_attrmap_by_name(RelationGetDescr(rel), RelationGetDescr(m->parent));
 	ListCell *ic;
@@ -2420,6 +2626,8 @@ index_match(const IndexMatch *m, Relation rel, char kind, bool need_valid)
 		if (match)
 		{
 			*m->used = lappend_oid(*m->used, cand);
+			if (found != NULL)
+				*found = cand;
 			return true;
 		}
 	}
@@ -2433,7 +2641,7 @@ index_match(const IndexMatch *m, Relation rel, char kind, bool need_valid)
  * C-style frame; may ereport.
  */
 int
-index_builds_below(const IndexMatch *m, Oid relid)
+index_builds_below(const IndexMatch *m, Oid relid, int parent_entry = -1)
 {
 	int builds = 0;
 	ListCell *lc;
@@ -2447,21 +2655,78 @@ index_builds_below(const IndexMatch *m, Oid relid)
 			continue;
 		}
 		char kind = child->rd_rel->relkind;
+		int entry = m->plan != NULL ? plan_add(m->plan, child, parent_entry) : -1;
+		Oid found = InvalidOid;
+		const ScriptIndex *script_found = NULL;
 		if (kind == RELKIND_PARTITIONED_TABLE)
 		{
-			if (!index_match(m, child, RELKIND_PARTITIONED_INDEX, false))
-				builds += index_builds_below(m, RelationGetRelid(child));
+			if (!index_match(m, child, RELKIND_PARTITIONED_INDEX, false, &found))
+			{
+				if (m->plan != NULL)
+				{
+					((core::IndexPartition *) list_nth(m->plan->entries, entry))->partitioned = true;
+					plan_new_index(m->plan, entry, child);
+				}
+				builds += index_builds_below(m, RelationGetRelid(child), entry);
+			}
+			else if (m->plan != NULL && OidIsValid(found))
+				plan_existing(m->plan, entry, get_rel_namespace(found), get_rel_name(found));
 		}
-		else if (kind == RELKIND_RELATION && !index_match(m, child, RELKIND_INDEX, false) &&
-				 !script_index_match(m, child))
+		else if (kind == RELKIND_RELATION && !index_match(m, child, RELKIND_INDEX, false, &found) &&
+				 !script_index_match(m, child, &script_found))
 		{
 			++builds;
 			if (m->built != NULL)
 				*m->built = lappend_oid(*m->built, RelationGetRelid(child));
+			if (m->plan != NULL)
+				plan_new_index(m->plan, entry, child);
 		}
+		else if (kind == RELKIND_RELATION && m->plan != NULL)
+		{
+			if (OidIsValid(found))
+				plan_existing(m->plan, entry, get_rel_namespace(found), get_rel_name(found));
+			else if (script_found != NULL)
+				plan_existing(m->plan, entry, script_found->nsp, script_found->name);
+		}
+		else if (kind == RELKIND_FOREIGN_TABLE && m->plan != NULL)
+			((core::IndexPartition *) list_nth(m->plan->entries, entry))->foreign = true;
 		probe_close(child);
 	}
 	return builds;
+}
+
+/*
+ * The plan of a CREATE INDEX whose matching indexes cannot be told (an
+ * expression or a predicate): every partition gets an index of its own.
+ * False when a partition could not be looked at.  C-style frame; may ereport.
+ */
+bool
+index_plan_unmatched(IndexPlan *plan, Oid relid, int parent_entry)
+{
+	ListCell *lc;
+	foreach (lc, find_inheritance_children(relid, NoLock))
+	{
+		Relation child = probe_open(lfirst_oid(lc));
+		if (child == NULL)
+			return false;
+		char kind = child->rd_rel->relkind;
+		int entry = plan_add(plan, child, parent_entry);
+		core::IndexPartition *e = (core::IndexPartition *) list_nth(plan->entries, entry);
+		bool ok = true;
+		if (kind == RELKIND_FOREIGN_TABLE)
+			e->foreign = true;
+		else
+		{
+			e->partitioned = kind == RELKIND_PARTITIONED_TABLE;
+			plan_new_index(plan, entry, child);
+			if (e->partitioned)
+				ok = index_plan_unmatched(plan, RelationGetRelid(child), entry);
+		}
+		probe_close(child);
+		if (!ok)
+			return false;
+	}
+	return true;
 }
 
 /*
@@ -2473,12 +2738,17 @@ index_builds_below(const IndexMatch *m, Oid relid)
  * holds locked could not be looked at.  C-style frame; may ereport.
  */
 int
-create_index_partition_builds(const IndexStmt *stmt, Oid relid, List **built)
+create_index_partition_builds(const IndexStmt *stmt, Oid relid, List **built, IndexPlan *plan)
 {
 	*built = NIL;
 	StmtIndex si;
 	if (!stmt_index(stmt, relid, &si))
+	{
+		/* (the plan without matching: an index for every partition) */
+		if (plan != NULL && !index_plan_unmatched(plan, relid, -1))
+			plan->unknown = true;
 		return -1;
+	}
 	Relation parent = probe_open(relid);
 	if (parent == NULL)
 		return -1;
@@ -2486,8 +2756,10 @@ create_index_partition_builds(const IndexStmt *stmt, Oid relid, List **built)
 	List *used = check_running ? list_copy(consumed_catalog) : NIL;
 	List *script_used = check_running ? list_copy(consumed_script) : NIL;
 	bool unknown = false;
-	IndexMatch m = {parent, si.collations, si.opfamilies, si.info, false, &used, &unknown, built, &script_used};
+	IndexMatch m = {parent, si.collations, si.opfamilies, si.info, false, &used, &unknown, built, &script_used, plan};
 	int builds = index_builds_below(&m, relid);
+	if (unknown && plan != NULL)
+		plan->unknown = true;
 	probe_close(parent);
 	if (check_running)
 	{
@@ -3291,7 +3563,32 @@ extract_create_index(const IndexStmt *stmt, core::Statement *out)
 	if (OidIsValid(relid) && !out->only && !stmt->concurrent && get_rel_relkind(relid) == RELKIND_PARTITIONED_TABLE)
 	{
 		List *built;
-		out->create_index.partition_builds = create_index_partition_builds(stmt, relid, &built);
+		/* The steps' plan; the parent index's name, the statement's or PostgreSQL's choice (ChooseIndexName()). */
+		IndexPlan plan = {NIL, NIL, index_name_addition(stmt), false};
+		Oid nsp = get_rel_namespace(relid);
+		const char *name = stmt->idxname;
+		if (name == NULL)
+		{
+			name = plan_index_name(&plan, get_rel_name(relid), nsp);
+			out->create_index.chosen_name = name;
+		}
+		else
+			plan.taken = lappend(plan.taken, psprintf("%u.%s", nsp, name));
+		out->create_index.qualified_index_name = quote_qualified_identifier(get_namespace_name(nsp), name);
+		out->create_index.partition_builds = create_index_partition_builds(stmt, relid, &built, &plan);
+		bool stmt_matched = out->create_index.partition_builds >= 0;
+		out->create_index.plan_unmatched = !stmt_matched;
+		if (!plan.unknown && plan.entries != NIL)
+		{
+			core::IndexPartition *entries =
+				(core::IndexPartition *) palloc(sizeof(core::IndexPartition) * list_length(plan.entries));
+			int k = 0;
+			ListCell *pc;
+			foreach (pc, plan.entries)
+				new (&entries[k++]) core::IndexPartition(*(core::IndexPartition *) lfirst(pc));
+			out->create_index.plan = entries;
+			out->create_index.nplan = k;
+		}
 		last_built_leaves = built;
 		if (out->create_index.partition_builds > 0)
 		{

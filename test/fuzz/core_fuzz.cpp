@@ -36,6 +36,9 @@ struct Arena
 {
 	std::deque<std::string> strings;
 	std::deque<std::vector<RelationFacts>> relations;
+	std::deque<std::vector<InlineConstraint>> inline_constraints;
+	std::deque<std::vector<std::string_view>> views;
+	std::deque<std::vector<IndexPartition>> plans;
 
 	std::string_view str(FuzzedDataProvider &p, std::size_t max = 48)
 	{
@@ -117,6 +120,29 @@ subcommand(FuzzedDataProvider &p, Arena &a)
 	c.changes_storage = p.ConsumeBool();
 	c.reloptions_lock = lock(p);
 	c.no_inherit = p.ConsumeBool();
+	c.written_not_null = p.ConsumeBool();
+	// Inline constraints with offsets that may not fit the text (the core checks them).
+	std::vector<InlineConstraint> &inl = a.inline_constraints.emplace_back();
+	for (int i = p.ConsumeIntegralInRange<int>(0, 3); i > 0; --i)
+	{
+		InlineConstraint ic;
+		ic.kind = pick(p, ConstraintKind::Exclusion);
+		ic.name = a.str(p, 8);
+		ic.middle = a.str(p, 8);
+		ic.begin = p.ConsumeIntegralInRange<int>(-2, 120);
+		ic.end = p.ConsumeIntegralInRange<int>(-2, 120);
+		ic.free_index_name = a.str(p, 8);
+		ic.index_clauses = a.str(p, 16);
+		ic.constraint_clauses = a.str(p, 16);
+		inl.push_back(ic);
+	}
+	c.inline_constraints = inl.data();
+	c.ninline_constraints = static_cast<int>(inl.size());
+	std::vector<std::string_view> &keys = a.views.emplace_back();
+	for (int i = p.ConsumeIntegralInRange<int>(0, 2); i > 0; --i)
+		keys.push_back(a.str(p, 8));
+	c.nullable_keys = keys.data();
+	c.nnullable_keys = static_cast<int>(keys.size());
 	int n = p.ConsumeIntegralInRange<int>(0, 2);
 	std::vector<RelationFacts> &partners = a.relations.emplace_back();
 	for (int i = 0; i < n; ++i)
@@ -146,6 +172,13 @@ run(const uint8_t *data, std::size_t size)
 	(void) with_not_valid(sql);
 	(void) constraint_name_of(sql);
 	(void) with_constraint_name(sql, a.str(p, 16));
+	(void) create_index_named(sql, a.str(p, 16));
+	(void) create_index_tail(sql);
+	(void) add_column_name_offset(sql);
+	(void) constraint_body(sql);
+	std::size_t cut_b = p.ConsumeIntegralInRange<std::size_t>(0, 600);
+	std::size_t cut_e = p.ConsumeIntegralInRange<std::size_t>(0, 600);
+	(void) without_ranges(sql, {{cut_b, cut_e}, {cut_e, cut_b}});
 	(void) declared_category(sql);
 	(void) override_rules(sql);
 	(void) declared_header_category(sql);
@@ -168,6 +201,26 @@ run(const uint8_t *data, std::size_t size)
 	s.create_index.if_not_exists = p.ConsumeBool();
 	s.create_index.already_exists = p.ConsumeBool();
 	s.create_index.index_name = a.str(p, 16);
+	s.create_index.chosen_name = a.str(p, 16);
+	s.create_index.qualified_index_name = a.str(p, 16);
+	s.create_index.plan_unmatched = p.ConsumeBool();
+	s.create_index.partition_builds = p.ConsumeIntegralInRange<int>(-1, 3);
+	// A partitioned CREATE INDEX's plan, parents possibly out of order (the core checks them).
+	std::vector<IndexPartition> &plan = a.plans.emplace_back();
+	for (int i = p.ConsumeIntegralInRange<int>(0, 24); i > 0; --i)
+	{
+		IndexPartition e;
+		e.table = a.str(p, 8);
+		e.parent = p.ConsumeIntegralInRange<int>(-2, 24);
+		e.partitioned = p.ConsumeBool();
+		e.foreign = p.ConsumeBool();
+		e.existing = p.ConsumeBool() ? a.str(p, 8) : std::string_view();
+		e.index_name = a.str(p, 8);
+		e.qualified_index = a.str(p, 8);
+		plan.push_back(e);
+	}
+	s.create_index.plan = plan.data();
+	s.create_index.nplan = p.ConsumeBool() ? static_cast<int>(plan.size()) : -1;
 	std::vector<Subcommand> subs;
 	int nsubs = p.ConsumeIntegralInRange<int>(0, 4);
 	for (int i = 0; i < nsubs; ++i)

@@ -21,6 +21,7 @@
 #include "core/rules/common.hpp"
 
 #include <algorithm>
+#include <cctype>
 
 namespace safemigrate::core {
 
@@ -130,6 +131,7 @@ struct Ctx
 	std::string prefix; /* "ALTER TABLE t" as written, or built from the name */
 	std::string part;	/* the subcommand as written, "" when unknown */
 	std::vector<std::string> *chosen = nullptr; /* constraint names earlier subcommands of the statement chose */
+	const std::vector<std::string> *inline_names = nullptr; /* ADD COLUMN: its inline constraints' names, unquoted */
 };
 
 std::string
@@ -239,6 +241,28 @@ free_constraint_name(const Ctx &x, std::string_view name1, std::string_view name
 	std::string name = default_name(name1, name2, label);
 	for (int i = 1; taken(name) && i < 1000; ++i)
 		name = default_name(name1, name2, std::string(label) + std::to_string(i));
+	if (x.chosen != nullptr)
+		x.chosen->push_back(name);
+	return name;
+}
+
+/*
+ * The name of a UNIQUE / PRIMARY KEY constraint the statement does not name:
+ * PostgreSQL's choice in the schema (catalog_free, ChooseRelationName()),
+ * numbered on past the names earlier subcommands of the statement chose.
+ * Unquoted.
+ */
+std::string
+free_index_name(const Ctx &x, std::string_view catalog_free, std::string_view name2, bool pk)
+{
+	std::string_view label = pk ? "pkey" : "key";
+	if (pk)
+		name2 = std::string_view();
+	std::string name = !catalog_free.empty() ? std::string(catalog_free) : default_name(x.rel.name, name2, label);
+	for (int i = 1; x.chosen != nullptr && std::find(x.chosen->begin(), x.chosen->end(), name) != x.chosen->end() &&
+					i < 1000;
+		 ++i)
+		name = default_name(x.rel.name, name2, std::string(label) + std::to_string(i));
 	if (x.chosen != nullptr)
 		x.chosen->push_back(name);
 	return name;
@@ -532,6 +556,26 @@ set_not_null(Assessment &a, const Ctx &x)
 	mark_steps_rewritable(a, x);
 }
 
+/* CALL safemigrate.set_not_null('schema.t', 'col'); for each key column of the subcommand not NOT NULL yet. */
+SafeSteps
+set_not_null_calls(const Ctx &x)
+{
+	SafeSteps calls;
+	for (int i = 0; i < x.c.nnullable_keys; ++i)
+		calls.push_back("CALL safemigrate.set_not_null(" + sql_literal(x.rel.qualified_name) + ", " +
+						sql_literal(x.c.nullable_keys[i]) + ");");
+	return calls;
+}
+
+std::string
+join_calls(const SafeSteps &calls)
+{
+	std::string out;
+	for (const std::string &c : calls)
+		out += (out.empty() ? "" : " ") + c;
+	return out;
+}
+
 void
 add_unique_or_pk(Assessment &a, const Ctx &x)
 {
@@ -591,12 +635,154 @@ add_unique_or_pk(Assessment &a, const Ctx &x)
 		a.hint += "  USING INDEX takes the existing index " + std::string(x.c.existing_unique_index) +
 				  " and renames it to the constraint's name (instead of building a second one).";
 	if (pk && x.c.pk_columns_nullable)
+	{
+		/* safemigrate.set_not_null() for each key column that is not NOT NULL yet, before the other steps. */
+		SafeSteps calls = set_not_null_calls(x);
 		a.hint = "First make the key columns NOT NULL (they are not all yet, and ADD PRIMARY KEY would scan for "
-				 "NULLs under its lock): CALL safemigrate.set_not_null(table, column) for each, or the steps of rule "
-				 "set-not-null-scan.  Then: " + a.hint;
+				 "NULLs under its lock), each call in its own transaction: " +
+				 (calls.empty() ? std::string("CALL safemigrate.set_not_null(table, column) for each, or the steps of "
+											  "rule set-not-null-scan.")
+								: join_calls(calls)) +
+				 "  Then: " + a.hint;
+		if (!calls.empty() && !a.safe_sql.empty())
+			a.safe_sql.insert(a.safe_sql.begin(), calls.begin(), calls.end());
+	}
 	else
 		mark_steps_rewritable(a, x);
 	a.hint += outside_transaction_note(x.stmt, "CREATE UNIQUE INDEX CONCURRENTLY");
+}
+
+/*
+ * ADD COLUMN with inline constraints that scan or build an index, as steps:
+ * the column first, its definition as written less those constraints (its
+ * type, COLLATE, DEFAULT and NOT NULL stay: a non-volatile default is stored
+ * once and makes NOT NULL instant; a REFERENCES on a column without a
+ * default is not validated and stays too), then each constraint as its own
+ * rule adds it: UNIQUE / PRIMARY KEY through CREATE UNIQUE INDEX
+ * CONCURRENTLY and ADD CONSTRAINT ... USING INDEX (a PRIMARY KEY's column
+ * NOT NULL in the first step, as the key makes it), CHECK and FOREIGN KEY
+ * NOT VALID, then VALIDATE CONSTRAINT; each under the name PostgreSQL would
+ * give it.  Not steps the hook runs itself: the column would be committed
+ * before a validation that may fail on its values.  False when the texts
+ * cannot be cut out of the statement.
+ */
+bool
+add_column_steps(Assessment &a, const Ctx &x)
+{
+	const Subcommand &c = x.c;
+	if (x.part.empty() || x.inline_names == nullptr ||
+		static_cast<int>(x.inline_names->size()) != c.ninline_constraints || c.ninline_constraints <= 0)
+		return false;
+	std::string_view part = x.part;
+	std::size_t base = add_column_name_offset(part);
+	if (base == std::string_view::npos)
+		return false;
+	bool partitioned = x.rel.kind == RelationKind::PartitionedTable;
+	std::vector<std::pair<std::size_t, std::size_t>> cut;
+	SafeSteps index_steps, add_steps, validate_steps;
+	std::string later; /* a partitioned table: what PostgreSQL 15 has no form without the scan for */
+	bool key = false;
+	for (int k = 0; k < c.ninline_constraints; ++k)
+	{
+		const InlineConstraint &ic = c.inline_constraints[k];
+		bool index = ic.kind == ConstraintKind::PrimaryKey || ic.kind == ConstraintKind::Unique;
+		bool validated = ic.kind == ConstraintKind::Check || (ic.kind == ConstraintKind::ForeignKey && c.has_default);
+		if (ic.kind == ConstraintKind::Exclusion)
+			return false;
+		if (!index && !validated)
+			continue;
+		if (ic.begin < 0 || (*x.inline_names)[k].empty())
+			return false;
+		std::size_t b = base + static_cast<std::size_t>(ic.begin);
+		std::size_t e = ic.end < 0 ? part.size() : base + static_cast<std::size_t>(ic.end);
+		if (b >= e || e > part.size() || (!cut.empty() && b < cut.back().second))
+			return false;
+		std::string body = constraint_body(part.substr(b, e - b));
+		std::string_view keyword = ic.kind == ConstraintKind::Check		 ? "CHECK"
+								   : ic.kind == ConstraintKind::ForeignKey ? "REFERENCES"
+								   : ic.kind == ConstraintKind::PrimaryKey ? "PRIMARY"
+																		   : "UNIQUE";
+		bool starts = body.size() >= keyword.size();
+		for (std::size_t i = 0; starts && i < keyword.size(); ++i)
+			starts = std::toupper(static_cast<unsigned char>(body[i])) == keyword[i];
+		if (!starts)
+			return false;
+		cut.emplace_back(b, e);
+		std::string name = quote_ident((*x.inline_names)[k]);
+		if (index)
+		{
+			key |= ic.kind == ConstraintKind::PrimaryKey;
+			if (partitioned)
+			{
+				later += "  PostgreSQL 15 cannot build a unique index concurrently on a partitioned table: build each "
+						 "partition's unique index with CREATE UNIQUE INDEX CONCURRENTLY and add the constraint to "
+						 "each partition with USING INDEX; then " + x.prefix + " ADD CONSTRAINT " + name +
+						 (ic.kind == ConstraintKind::PrimaryKey ? " PRIMARY KEY (" : " UNIQUE (") + col(x) +
+						 ") only attaches them.";
+				continue;
+			}
+			index_steps.push_back("CREATE UNIQUE INDEX CONCURRENTLY " + name + " ON " +
+								  std::string(x.rel.qualified_name) + " (" + col(x) + ")" +
+								  std::string(ic.index_clauses) + ";");
+			index_steps.push_back(x.prefix + " ADD CONSTRAINT " + name +
+								  (ic.kind == ConstraintKind::PrimaryKey ? " PRIMARY KEY" : " UNIQUE") +
+								  " USING INDEX " + name + std::string(ic.constraint_clauses) + ";");
+			continue;
+		}
+		if (ic.kind == ConstraintKind::ForeignKey && partitioned)
+		{
+			/* ATExecAddConstraint: "cannot add NOT VALID foreign key on partitioned table" */
+			later += "  PostgreSQL 15 cannot add a NOT VALID foreign key to a partitioned table: add the foreign key "
+					 "to each partition instead (NOT VALID, then VALIDATE CONSTRAINT in a separate transaction).";
+			continue;
+		}
+		add_steps.push_back(x.prefix + " ADD CONSTRAINT " + name + " " +
+							(ic.kind == ConstraintKind::ForeignKey ? "FOREIGN KEY (" + col(x) + ") " : std::string()) +
+							with_not_valid(body) + ";");
+		validate_steps.push_back(x.prefix + " VALIDATE CONSTRAINT " + name + ";");
+	}
+	if (cut.empty())
+		return false;
+	/*
+	 * A PRIMARY KEY makes its column NOT NULL: in the first step, instant with
+	 * a default (without one the table's rows fail it, as they fail the statement).
+	 */
+	a.safe_sql.push_back(x.prefix + " " + without_ranges(part, cut) + (key && !c.written_not_null ? " NOT NULL" : "") +
+						 ";");
+	a.safe_sql.insert(a.safe_sql.end(), index_steps.begin(), index_steps.end());
+	a.safe_sql.insert(a.safe_sql.end(), add_steps.begin(), add_steps.end());
+	a.safe_sql.insert(a.safe_sql.end(), validate_steps.begin(), validate_steps.end());
+	a.hint = run_instead(a.safe_sql) + "  Each in its own transaction: the column without " +
+			 (cut.size() == 1 ? "the constraint" : "the constraints") + " is a catalog-only change" +
+			 (index_steps.empty() ? "" : ", CREATE UNIQUE INDEX CONCURRENTLY blocks no writes") +
+			 (add_steps.empty() ? ""
+								: ", NOT VALID is instant and already checks new rows, VALIDATE scans under a "
+								  "ShareUpdateExclusiveLock, which blocks neither reads nor writes") +
+			 ".";
+	if (!later.empty())
+	{
+		a.safe_sql.push_back("--" + later);
+		a.hint += later;
+	}
+	if (!index_steps.empty())
+		a.hint += outside_transaction_note(x.stmt, "CREATE UNIQUE INDEX CONCURRENTLY");
+	return true;
+}
+
+/*
+ * The inline constraint of ADD COLUMN whose rule applies: the strongest, but
+ * a REFERENCES on a column without a default is not validated (every row is
+ * NULL), so a CHECK beside it still is.
+ */
+ConstraintKind
+checked_inline_constraint(const Subcommand &c)
+{
+	if (c.inline_constraint != ConstraintKind::ForeignKey || c.has_default)
+		return c.inline_constraint;
+	for (int k = 0; k < c.ninline_constraints; ++k)
+		if (c.inline_constraints[k].kind == ConstraintKind::Check)
+			return ConstraintKind::Check;
+	return c.inline_constraint;
 }
 
 void
@@ -670,15 +856,16 @@ add_column(Assessment &a, const Ctx &x)
 		return;
 	}
 	/* Inline constraints of the new column are checked like ADD CONSTRAINT. */
-	switch (c.inline_constraint)
+	switch (checked_inline_constraint(c))
 	{
 		case ConstraintKind::Check:
 			if (apply_rule(a, rule::add_check_validating, x.rel, Danger::Blocking))
 			{
 				scan_texts(a, x, rule::add_check_validating, what + " with a CHECK constraint",
 						   "the whole table has been scanned");
-				a.hint = "Add the column without the constraint, then add the CHECK with NOT VALID and "
-						 "VALIDATE CONSTRAINT in a separate transaction.";
+				if (!add_column_steps(a, x))
+					a.hint = "Add the column without the constraint, then add the CHECK with NOT VALID and "
+							 "VALIDATE CONSTRAINT in a separate transaction.";
 			}
 			return;
 		case ConstraintKind::ForeignKey:
@@ -688,8 +875,9 @@ add_column(Assessment &a, const Ctx &x)
 			{
 				scan_texts(a, x, rule::add_foreign_key_validating, what + " with REFERENCES",
 						   "every row has been checked against " + quoted(c.other));
-				a.hint = "Add the column without REFERENCES, then ADD CONSTRAINT ... FOREIGN KEY ... NOT "
-						 "VALID and VALIDATE CONSTRAINT in a separate transaction.";
+				if (!add_column_steps(a, x))
+					a.hint = "Add the column without REFERENCES, then ADD CONSTRAINT ... FOREIGN KEY ... NOT "
+							 "VALID and VALIDATE CONSTRAINT in a separate transaction.";
 			}
 			return;
 		case ConstraintKind::PrimaryKey:
@@ -703,8 +891,9 @@ add_column(Assessment &a, const Ctx &x)
 			{
 				scan_texts(a, x, id, what + " with an index-backed constraint",
 						   "the whole table has been read and the index built");
-				a.hint = "Add the column without the constraint, build the unique index with CREATE UNIQUE "
-						 "INDEX CONCURRENTLY, then ADD CONSTRAINT ... USING INDEX.";
+				if (!add_column_steps(a, x))
+					a.hint = "Add the column without the constraint, build the unique index with CREATE UNIQUE "
+							 "INDEX CONCURRENTLY, then ADD CONSTRAINT ... USING INDEX.";
 			}
 			return;
 		}
@@ -870,8 +1059,8 @@ classify_subcommand(const Ctx &x, Assessments &out)
 			 * inline constraints are checked by a scan or an index build.
 			 */
 			a.scans = a.rewrites || (c.not_null && !c.has_default) ||
-					  (c.inline_constraint != ConstraintKind::None &&
-					   !(c.inline_constraint == ConstraintKind::ForeignKey && !c.has_default));
+					  (checked_inline_constraint(c) != ConstraintKind::None &&
+					   !(checked_inline_constraint(c) == ConstraintKind::ForeignKey && !c.has_default));
 			add_column(a, x);
 			if (c.inline_constraint == ConstraintKind::ForeignKey && c.other.exists &&
 				!c.other.qualified_name.empty())
@@ -955,10 +1144,21 @@ classify_subcommand(const Ctx &x, Assessments &out)
 						{
 							scan_texts(a, x, rule::set_not_null_scan, "ADD PRIMARY KEY ... USING INDEX",
 									   "the whole table has been scanned for NULLs in the key columns");
-							a.hint = "First make every key column NOT NULL without a scan: ADD CONSTRAINT ... "
-									 "CHECK (col IS NOT NULL) NOT VALID, VALIDATE CONSTRAINT, ALTER COLUMN col "
-									 "SET NOT NULL, DROP CONSTRAINT; then ADD PRIMARY KEY ... USING INDEX is "
-									 "catalog-only.";
+							SafeSteps calls = set_not_null_calls(x);
+							if (!calls.empty() && !x.part.empty())
+							{
+								/* each key column NOT NULL through safemigrate.set_not_null(), then the statement */
+								a.safe_sql = calls;
+								a.safe_sql.push_back(x.prefix + " " + x.part + ";");
+								a.hint = "First make every key column NOT NULL without a scan, each call in its own "
+										 "transaction; then ADD PRIMARY KEY ... USING INDEX is catalog-only.  " +
+										 run_instead(a.safe_sql);
+							}
+							else
+								a.hint = "First make every key column NOT NULL without a scan: ADD CONSTRAINT ... "
+										 "CHECK (col IS NOT NULL) NOT VALID, VALIDATE CONSTRAINT, ALTER COLUMN col "
+										 "SET NOT NULL, DROP CONSTRAINT; then ADD PRIMARY KEY ... USING INDEX is "
+										 "catalog-only.";
 						}
 						return;
 					}
@@ -1434,7 +1634,10 @@ classify_alter_table(const Statement &stmt, Assessments &out)
 		 * ahead of the statement's table constraints, CHECKs before
 		 * REFERENCES, in their pass), the names the other steps must not choose.
 		 */
-		if (c.kind == AlterKind::AddColumn)
+		std::vector<std::string> inline_names;
+		if (c.kind == AlterKind::AddColumn && c.ninline_constraints > 0)
+		{
+			inline_names.resize(static_cast<std::size_t>(c.ninline_constraints));
 			for (ConstraintKind want : {ConstraintKind::PrimaryKey, ConstraintKind::Check, ConstraintKind::ForeignKey})
 				for (int k = 0; k < c.ninline_constraints; ++k)
 				{
@@ -1444,16 +1647,22 @@ classify_alter_table(const Statement &stmt, Assessments &out)
 					if (!(want == ConstraintKind::PrimaryKey ? index : ic.kind == want))
 						continue;
 					if (!ic.name.empty())
+					{
 						chosen.emplace_back(ic.name);
+						inline_names[k] = std::string(ic.name);
+					}
+					else if (ic.kind == ConstraintKind::PrimaryKey || ic.kind == ConstraintKind::Unique)
+						/* ChooseIndexName(): free among the schema's relations and constraints */
+						inline_names[k] = free_index_name(x, ic.free_index_name, ic.middle,
+														  ic.kind == ConstraintKind::PrimaryKey);
 					else
-						(void) free_constraint_name(x, rel.name,
-													ic.kind == ConstraintKind::PrimaryKey ? std::string_view() : ic.middle,
-													ic.kind == ConstraintKind::Check		 ? "check"
-													: ic.kind == ConstraintKind::ForeignKey ? "fkey"
-													: ic.kind == ConstraintKind::PrimaryKey ? "pkey"
-													: ic.kind == ConstraintKind::Unique		 ? "key"
-																							 : "excl");
+						inline_names[k] = free_constraint_name(x, rel.name, ic.middle,
+															   ic.kind == ConstraintKind::Check		 ? "check"
+															   : ic.kind == ConstraintKind::ForeignKey ? "fkey"
+																									   : "excl");
 				}
+			x.inline_names = &inline_names;
+		}
 		classify_subcommand(x, rows);
 		/* A name the statement gives: not one a later step may choose. */
 		if (c.kind == AlterKind::AddConstraint && !c.name.empty())

@@ -35,10 +35,151 @@ using namespace detail;
 
 namespace {
 
+/* How many partitions the hint lists the steps of (safemigrate.check() gives every step). */
+constexpr int kHintPartitions = 20;
+
+/*
+ * The steps of a partitioned CREATE INDEX, one partition after the other
+ * (stmt.create_index.plan): the parent's index ON ONLY under the name it has
+ * or PostgreSQL would give it; for each partition without a matching index,
+ * its index built CONCURRENTLY (a partitioned partition's ON ONLY, its own
+ * partitions' next) and attached; a matching index a partition has already,
+ * attached as it is.  The last attachment makes the parent's index valid.
+ * With a foreign partition (no index; an index created ON ONLY would never
+ * become valid): each index built first, then the statement itself, which
+ * attaches them.  *listed: how many steps the first kHintPartitions
+ * partitions take.  False when the plan is not known or does not hold
+ * together.
+ */
+bool
+partition_steps(const Statement &stmt, SafeSteps &steps, std::size_t *listed)
+{
+	const CreateIndexFacts &ci = stmt.create_index;
+	if (ci.nplan <= 0 || ci.plan == nullptr || ci.qualified_index_name.empty() ||
+		(ci.index_name.empty() && ci.chosen_name.empty()))
+		return false;
+	std::optional<std::string> tail = create_index_tail(stmt.text);
+	std::optional<std::string> named =
+		create_index_named(stmt.text, ci.index_name.empty() ? ci.chosen_name : ci.index_name);
+	std::optional<std::string> only = named ? create_index_on_only(*named) : std::nullopt;
+	if (!tail || !only)
+		return false;
+	std::string create = ci.unique ? "CREATE UNIQUE INDEX " : "CREATE INDEX ";
+	bool foreign = false;
+	for (int i = 0; i < ci.nplan; ++i)
+	{
+		const IndexPartition &e = ci.plan[i];
+		/* each entry after its parent, which is a partitioned partition whose index is new */
+		bool parent_ok = e.parent < i && (e.parent < 0 || (ci.plan[e.parent].partitioned &&
+														   ci.plan[e.parent].existing.empty()));
+		bool index_ok = !e.existing.empty() || e.foreign || (!e.index_name.empty() && !e.qualified_index.empty());
+		if (!parent_ok || !index_ok || e.table.empty())
+			return false;
+		foreign |= e.foreign;
+	}
+	*listed = 0;
+	if (foreign)
+	{
+		/* DefineIndex() skips a foreign partition; validatePartitionedIndex() counts every partition. */
+		for (int i = 0; i < ci.nplan; ++i)
+		{
+			const IndexPartition &e = ci.plan[i];
+			if (!e.foreign && !e.partitioned && e.existing.empty())
+				steps.push_back(create + "CONCURRENTLY " + quote_ident(e.index_name) + " ON " + std::string(e.table) +
+								" " + *tail + ";");
+			if (i + 1 == kHintPartitions)
+				*listed = steps.size();
+		}
+		if (ci.nplan <= kHintPartitions)
+			*listed = steps.size() + 1;
+		steps.push_back(*named + ";");
+		return true;
+	}
+	steps.push_back(*only + ";");
+	/* The partitioned partitions whose own partitions come next: attached once those are listed. */
+	std::vector<int> open;
+	auto index_of = [&](int entry) {
+		return entry < 0 ? std::string(ci.qualified_index_name) : std::string(ci.plan[entry].qualified_index);
+	};
+	auto close = [&](int entry) {
+		steps.push_back("ALTER INDEX " + index_of(ci.plan[entry].parent) + " ATTACH PARTITION " +
+						std::string(ci.plan[entry].qualified_index) + ";");
+	};
+	for (int i = 0; i < ci.nplan; ++i)
+	{
+		const IndexPartition &e = ci.plan[i];
+		while (!open.empty() && open.back() != e.parent)
+		{
+			close(open.back());
+			open.pop_back();
+		}
+		if (i == kHintPartitions)
+			*listed = steps.size();
+		if (!e.existing.empty())
+			steps.push_back("ALTER INDEX " + index_of(e.parent) + " ATTACH PARTITION " + std::string(e.existing) + ";");
+		else if (e.partitioned)
+		{
+			steps.push_back(create + quote_ident(e.index_name) + " ON ONLY " + std::string(e.table) + " " + *tail +
+							";");
+			open.push_back(i);
+		}
+		else
+		{
+			steps.push_back(create + "CONCURRENTLY " + quote_ident(e.index_name) + " ON " + std::string(e.table) + " " +
+							*tail + ";");
+			steps.push_back("ALTER INDEX " + index_of(e.parent) + " ATTACH PARTITION " +
+							std::string(e.qualified_index) + ";");
+		}
+	}
+	while (!open.empty())
+	{
+		close(open.back());
+		open.pop_back();
+	}
+	if (ci.nplan <= kHintPartitions)
+		*listed = steps.size();
+	return true;
+}
+
 void
 fill_partitioned_hint(const Statement &stmt, Assessment &a)
 {
 	const CreateIndexFacts &ci = stmt.create_index;
+	SafeSteps steps;
+	std::size_t listed = 0;
+	if (partition_steps(stmt, steps, &listed))
+	{
+		bool foreign = false;
+		for (int i = 0; i < ci.nplan; ++i)
+			foreign |= ci.plan[i].foreign;
+		a.hint = foreign ? "CREATE INDEX CONCURRENTLY cannot build an index on a partitioned table, and one created "
+						   "ON ONLY the parent would never become valid with a foreign partition: build each "
+						   "partition's index concurrently first, then run the statement, which attaches them and "
+						   "builds none, each statement in its own transaction:"
+						 : "CREATE INDEX CONCURRENTLY cannot build an index on a partitioned table.  Create the parent "
+						   "index on the parent alone (it is invalid until every partition has its index), then "
+						   "build each partition's index concurrently and attach it, each statement in its own "
+						   "transaction:";
+		for (std::size_t i = 0; i < steps.size() && i < listed; ++i)
+			a.hint += " " + steps[i];
+		if (listed < steps.size())
+		{
+			int more = ci.nplan - kHintPartitions;
+			a.hint += " ... and " + std::to_string(more) + (more == 1 ? " more partition" : " more partitions") +
+					  " (safemigrate.check() gives every step)" + (foreign ? ", then the statement itself." : ".");
+		}
+		if (ci.plan_unmatched)
+			a.hint += "  (An index on expressions or with a predicate: whether a partition has a matching index "
+					  "already is not known here, so each gets one.)";
+		if (!foreign)
+			a.hint += "  Or build each partition's index CONCURRENTLY first, with the same definition: this "
+					  "statement then attaches them and builds nothing.";
+		a.hint += outside_transaction_note(stmt, "CREATE INDEX CONCURRENTLY");
+		a.safe_sql.insert(a.safe_sql.end(), steps.begin(), steps.end());
+		return;
+	}
+
+	/* The partitions are not known here (one is locked by another session): the steps as a pattern. */
 	std::string name = ci.index_name.empty() ? std::string("<index name>") : std::string(ci.index_name);
 	std::optional<std::string> only = create_index_on_only(stmt.text);
 
