@@ -116,7 +116,8 @@ CREATE TABLE rv2_nopk3 (id int, v int, n int);
 INSERT INTO rv2_nopk3 SELECT g, g, NULL FROM generate_series(1, 10000) g;
 VACUUM ANALYZE rv2_nopk3;
 CALL safemigrate.backfill('rv2_nopk3', 'n = v / (SELECT CASE WHEN rv2_nopk3.id = 5000 AND broken THEN 0 ELSE 1 END FROM rv2_flag)',
-                          'n IS NULL', batch_size => 500, min_batch_size => 100, max_batch_size => 500);
+                          'n IS NULL', batch_size => 500, min_batch_size => 100, max_batch_size => 500,
+                          target_batch_ms => 600000);  -- (no batch shrinks for time: the row count below is exact)
 SELECT max(job_id) AS j FROM safemigrate.backfill_jobs \gset
 UPDATE rv2_flag SET broken = false;
 DELETE FROM rv2_nopk3 WHERE id <= 4000;
@@ -141,7 +142,8 @@ SELECT status, last_error FROM safemigrate.backfill_jobs WHERE job_id = :j;
 -- twice, as without a where_clause.
 CREATE TABLE rv2_sw (a int, n int DEFAULT 0, price numeric);
 INSERT INTO rv2_sw SELECT g, 0, 100 FROM generate_series(1, 2000) g;
-CALL safemigrate.backfill('rv2_sw', 'n = n + 1, price = price * 1.1', 'a > 1000', batch_size => 500);
+CALL safemigrate.backfill('rv2_sw', 'n = n + 1, price = price * 1.1', 'a > 1000', batch_size => 500,
+                          target_batch_ms => 600000);  -- (batches double every time, however slow the machine)
 SELECT n, price, count(*) FROM rv2_sw GROUP BY 1, 2 ORDER BY 1;
 SELECT status, sweep FROM safemigrate.backfill_jobs WHERE table_name = 'public.rv2_sw';
 
