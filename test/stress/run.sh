@@ -70,16 +70,24 @@ stop() {
 	kill "${!v}" 2>/dev/null
 	wait "${!v}" 2>/dev/null
 }
-# load_clean NAME: the load's clients ran every statement without an error
-load_clean() {
+# end_load NAME CHECK: stops the load; CHECK passes when its clients ran every statement without an
+# error
+end_load() {
+	stop "$1"
 	if grep -qE 'ERROR|aborted|FATAL' "$work/$1.log"; then
 		grep -E 'ERROR|aborted|FATAL' "$work/$1.log" | head -5 | sed 's/^/#   /'
-		return 1
+		sm_check_fail "$2"
+	else
+		sm_check_pass "$2"
 	fi
-	return 0
 }
 # seq_now SEQ: how many values the load took from SEQ so far
 seq_now() { P -c "SELECT last_value FROM $1"; }
+# load_writes CHECK: passes once the load has made 200 more updates (upd_seq)
+load_writes() {
+	wait_for 30 "SELECT (SELECT last_value FROM upd_seq) > $(seq_now upd_seq) + 200"
+	sm_check "$1" $?
+}
 
 createdb "$DB"
 P -q <<'EOF'
@@ -114,8 +122,7 @@ UPDATE acct SET full_name = 'both ' || nextval('new_seq'), name = 'ignored' WHER
 UPDATE acct SET full_name = NULL WHERE id = :id AND :op = 10;
 EOF
 load old_rename old_rename.sql
-wait_for 30 "SELECT (SELECT last_value FROM upd_seq) > 200"
-sm_check "rename: the old application writes before the expand" $?
+load_writes "rename: the old application writes before the expand"
 u0=$(seq_now upd_seq) i0=$(seq_now ins_seq)
 P -c "CALL safemigrate.expand_rename_column('acct', 'name', 'full_name', batch_size => 500)" >"$work/rename_expand.out" 2>&1
 sm_check "rename: expand_rename_column under the load" $?
@@ -125,12 +132,8 @@ sm_check "rename: the load updated and inserted while the expand ran ($((u1 - u0
 load new_rename new_rename.sql
 wait_for 30 "SELECT (SELECT last_value FROM new_seq) > 2000"
 sm_check "rename: the new application writes alongside the old one" $?
-stop new_rename
-stop old_rename
-load_clean old_rename
-sm_check "rename: no statement of the old application failed" $?
-load_clean new_rename
-sm_check "rename: no statement of the new application failed" $?
+end_load new_rename "rename: no statement of the new application failed"
+end_load old_rename "rename: no statement of the old application failed"
 sm_check_eq "rename: every row has full_name equal to name" 0 \
 	"$(P -c "SELECT count(*) FROM acct WHERE full_name IS DISTINCT FROM name")"
 # The application switched (it reads and writes full_name only, no deletes): contract() while it runs.
@@ -153,9 +156,7 @@ sm_check "rename: contract() succeeds under the switched application's writes" $
 n1=$(seq_now new_seq)
 wait_for 30 "SELECT (SELECT last_value FROM new_seq) > $n1 + 500"
 sm_check "rename: the switched application writes after contract()" $?
-stop switched_rename
-load_clean switched_rename
-sm_check "rename: no statement of the switched application failed across contract()" $?
+end_load switched_rename "rename: no statement of the switched application failed across contract()"
 sm_check_eq "rename: the new shape, every row kept" "full_name,id,n $rows" \
 	"$(P -c "SELECT string_agg(attname, ',' ORDER BY attname) FROM pg_attribute WHERE attrelid = 'acct'::regclass AND attnum > 0 AND NOT attisdropped") $(P -c "SELECT count(*) FROM acct WHERE id <= 200000")"
 
@@ -182,8 +183,7 @@ UPDATE item SET qty = qty + 1 WHERE id = :id AND :op = 9;
 UPDATE item SET code_new = NULL WHERE id = :id AND :op = 10;
 EOF
 load old_type old_type.sql
-wait_for 30 "SELECT (SELECT last_value FROM upd_seq) > $(seq_now upd_seq) + 200"
-sm_check "type: the old application writes before the expand" $?
+load_writes "type: the old application writes before the expand"
 u0=$(seq_now upd_seq)
 P -c "CALL safemigrate.expand_alter_column_type('item', 'code', 'int', using_expr => 'code::int',
 	reverse_using => 'code_new::text', batch_size => 500)" >"$work/type_expand.out" 2>&1
@@ -194,12 +194,8 @@ n0=$(seq_now new_seq)
 load new_type new_type.sql
 wait_for 30 "SELECT (SELECT last_value FROM new_seq) > $n0 + 2000"
 sm_check "type: the new application writes alongside the old one" $?
-stop new_type
-stop old_type
-load_clean old_type
-sm_check "type: no statement of the old application failed" $?
-load_clean new_type
-sm_check "type: no statement of the new application failed" $?
+end_load new_type "type: no statement of the new application failed"
+end_load old_type "type: no statement of the old application failed"
 sm_check_eq "type: every row has code_new = code::int" 0 \
 	"$(P -c "SELECT count(*) FROM item WHERE code_new IS DISTINCT FROM code::int")"
 rows=$(P -c "SELECT count(*) FROM item")
@@ -229,8 +225,7 @@ DELETE FROM bf WHERE id = :id AND :op = 9;
 SELECT count(*) FROM bf WHERE id BETWEEN :id AND :id + 10;
 EOF
 load bf bf.sql
-wait_for 30 "SELECT (SELECT last_value FROM upd_seq) > $(seq_now upd_seq) + 200"
-sm_check "backfill: the load writes before the backfill" $?
+load_writes "backfill: the load writes before the backfill"
 P -c "CALL safemigrate.backfill('bf', 'b = a * 2, hits = hits + 1', batch_size => 500, min_batch_size => 500,
 	max_batch_size => 500, pause_ms => 10)" >"$work/bf_run.out" 2>&1 &
 bf_pid=$!
@@ -248,9 +243,7 @@ P -c "CALL safemigrate.backfill_resume($job)" >"$work/bf_resume.out" 2>&1
 sm_check "backfill: backfill_resume() finishes it" $?
 [ "$(seq_now upd_seq)" -gt "$u0" ]
 sm_check "backfill: the load updated while the resumed job ran" $?
-stop bf
-load_clean bf
-sm_check "backfill: no statement of the load failed" $?
+end_load bf "backfill: no statement of the load failed"
 sm_check_eq "backfill: the job is done" done "$(P -c "SELECT status FROM safemigrate.backfill_jobs WHERE job_id = $job")"
 # The job's rows: those up to the last key it saw when it started (key_upper), the load's inserts
 # before that included.
@@ -282,17 +275,14 @@ INSERT INTO nk (id, a) SELECT nextval('ins_seq'), :id WHERE :op BETWEEN 7 AND 8;
 DELETE FROM nk WHERE id = :id AND :op = 9;
 EOF2
 load nk nk.sql
-wait_for 30 "SELECT (SELECT last_value FROM upd_seq) > $(seq_now upd_seq) + 200"
-sm_check "no key: the load writes before the backfill" $?
+load_writes "no key: the load writes before the backfill"
 u0=$(seq_now upd_seq)
 P -c "CALL safemigrate.backfill('nk', 'b = a * 2, hits = hits + 1', 'hits = 0 AND id <= 200000', batch_size => 1000,
 	min_batch_size => 1000, max_batch_size => 1000, pause_ms => 5)" >"$work/nk.out" 2>&1
 sm_check "no key: the backfill by pages under the load" $?
 [ "$(seq_now upd_seq)" -gt "$u0" ]
 sm_check "no key: the load updated while it ran" $?
-stop nk
-load_clean nk
-sm_check "no key: no statement of the load failed" $?
+end_load nk "no key: no statement of the load failed"
 sm_check_eq "no key: no row updated twice" 0 "$(P -c "SELECT count(*) FROM nk WHERE hits > 1")"
 if grep -q 'the last pass over the table still updated' "$work/nk.out"; then
 	# rows the load kept moving: the NOTICE's hint says to run a new job with the same where_clause
@@ -320,8 +310,7 @@ INSERT INTO ev (id, day, kind) SELECT nextval('ins_seq'), :id % 100, 'i' WHERE :
 DELETE FROM ev WHERE id = :id AND day = :id % 100 AND :op = 9;
 EOF2
 load ev ev.sql
-wait_for 30 "SELECT (SELECT last_value FROM upd_seq) > $(seq_now upd_seq) + 200"
-sm_check "partitioned: the load writes before the expand" $?
+load_writes "partitioned: the load writes before the expand"
 u0=$(seq_now upd_seq)
 P -c "CALL safemigrate.expand_rename_column('ev', 'kind', 'category', batch_size => 1000)" >"$work/ev_expand.out" 2>&1
 sm_check "partitioned: expand_rename_column under the load" $?
@@ -333,9 +322,7 @@ e=$(P -c "SELECT expansion_id FROM safemigrate.expansions WHERE table_name = 'ev
 rows=$(P -c "SELECT count(*) FROM ev")
 P -c "CALL safemigrate.expand_abort($e)" >"$work/ev_abort.out" 2>&1
 sm_check "partitioned: expand_abort() under the load" $?
-stop ev
-load_clean ev
-sm_check "partitioned: no statement of the load failed" $?
+end_load ev "partitioned: no statement of the load failed"
 sm_check_eq "partitioned: back to the original shape, no trigger of the expansion left" "day,id,kind 0" \
 	"$(P -c "SELECT string_agg(attname, ',' ORDER BY attname) FROM pg_attribute WHERE attrelid = 'ev'::regclass AND attnum > 0 AND NOT attisdropped") $(P -c "SELECT count(*) FROM pg_trigger WHERE tgname LIKE '~safemigrate%'")"
 
@@ -349,15 +336,12 @@ INSERT INTO bf (id, a) SELECT nextval('ins_seq'), :id WHERE :op BETWEEN 7 AND 9;
 DELETE FROM bf WHERE id = :id AND :op = 10;
 EOF
 load nn nn.sql
-wait_for 30 "SELECT (SELECT last_value FROM upd_seq) > $(seq_now upd_seq) + 200"
-sm_check "not null: the load writes before set_not_null" $?
+load_writes "not null: the load writes before set_not_null"
 u0=$(seq_now upd_seq)
 P -c "CALL safemigrate.set_not_null('bf', 'b')" >"$work/nn.out" 2>&1
 sm_check "not null: set_not_null() under the load" $?
 # (its steps are short scans: how much the load wrote meanwhile is printed, not checked)
 echo "# not null: the load made $(($(seq_now upd_seq) - u0)) updates while set_not_null() ran"
-stop nn
-load_clean nn
-sm_check "not null: no statement of the load failed" $?
+end_load nn "not null: no statement of the load failed"
 sm_check_eq "not null: b is NOT NULL, no helper CHECK left" "t 0" \
 	"$(P -c "SELECT attnotnull FROM pg_attribute WHERE attrelid = 'bf'::regclass AND attname = 'b'") $(P -c "SELECT count(*) FROM pg_constraint WHERE conrelid = 'bf'::regclass AND contype = 'c'")"
